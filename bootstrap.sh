@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# One entry point for a fresh Debian 12 machine:
+#   ./bootstrap.sh run     install build dependencies, build, run the demo
+#   ./bootstrap.sh check   the same set-up, then the whole test suite
+#   ./bootstrap.sh build   the set-up and the build only
+set -euo pipefail
+
+cd "$(dirname "$(readlink -f "$0")")"
+top=$PWD
+build=$top/build
+
+packages=(build-essential autoconf automake libtool pkg-config
+	libyaml-dev libcjson-dev libcivetweb-dev libcurl4-openssl-dev check
+	libsqlite3-dev)
+
+install_missing() {
+	local missing=() p
+	for p in "${packages[@]}" "$@"; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
+			grep -q '^install ok installed$' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "bootstrap: missing packages: ${missing[*]}" >&2
+		echo "bootstrap: run as root, or: sudo apt-get install ${missing[*]}" >&2
+		exit 1
+	fi
+	echo "bootstrap: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+configure_build() {
+	if [ ! -x configure ] || [ configure.ac -nt configure ] ||
+	   [ Makefile.am -nt Makefile.in ]; then
+		echo "bootstrap: autoreconf"
+		autoreconf -fi
+	fi
+	mkdir -p "$build"
+	if [ ! -f "$build/Makefile" ] || [ configure -nt "$build/config.status" ]; then
+		echo "bootstrap: configure"
+		(cd "$build" && "$top/configure" --enable-werror -q)
+	fi
+	make -C "$build" -j"$(nproc)" -s
+}
+
+cmd=${1:-}
+case "$cmd" in
+run)
+	install_missing
+	configure_build
+	echo "bootstrap: starting plba-master on etc/demo.yml (Ctrl-C stops it)"
+	export PLBA_DEMO_BIN=$build/examples/demo
+	exec "$build/plba-master" -c "$top/etc/demo.yml"
+	;;
+check)
+	install_missing
+	configure_build
+	if ! make -C "$build" -j"$(nproc)" check; then
+		cat "$build/test-suite.log" >&2 || true
+		exit 1
+	fi
+	;;
+build)
+	install_missing
+	configure_build
+	;;
+*)
+	echo "usage: $0 run|check|build" >&2
+	exit 2
+	;;
+esac

@@ -1,0 +1,790 @@
+#include "config.h"
+
+#include <sys/signalfd.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "plba/plba.h"
+#include "child.h"
+#include "frame.h"
+#include "proto.h"
+
+/* Unconfirmed asynchronous publishes allowed in flight. */
+#define PUBLISH_WINDOW	512
+#define CHANNEL_FD	3
+
+struct plba_task {
+	struct plba_task *next;
+	cJSON		*root;
+	const char	*id;
+	const char	*queue;
+	const char	*name;
+	cJSON		*task;
+	char		*payload;	/* printed on first ask */
+	unsigned	 attempt;
+	char		 error[512];
+};
+
+/* A synchronous publish waiting for its confirmation. */
+struct waiter {
+	struct waiter	*next;
+	char		 ref[24];
+	bool		 done;
+	int		 rc;
+	char		 id[32];
+};
+
+struct plba_worker {
+	const struct reg_worker	  *reg;
+	const struct plba_registry *module;
+	pthread_mutex_t		   mu;		/* everything below */
+	pthread_cond_t		   cv;
+	pthread_mutex_t		   wmu;		/* writes to the fd */
+	char			  *name;
+	unsigned		   instance;
+	bool			   welcomed;
+	bool			   stopping;
+	bool			   force;
+	bool			   closed;	/* the master is gone */
+	uint64_t		   heartbeat_ms;
+	enum plba_health	   health;
+	char			   detail[256];
+	bool			   health_dirty;
+	struct plba_task	  *thead, *ttail;
+	struct waiter		  *waiters;
+	uint64_t		   next_ref;
+	uint64_t		   async_out;	/* sent, not yet confirmed */
+	int			   async_rc;	/* first async failure */
+	plba_config		  *cfg;
+	char			   err[256];
+	int			   sigfd;
+};
+
+/* --- writing -------------------------------------------------------------- */
+
+static int
+send_frames(plba_worker *w, struct frame_writer *fw)
+{
+	struct pollfd pfd = { CHANNEL_FD, POLLOUT, 0 };
+	int rc = PLBA_OK;
+
+	pthread_mutex_lock(&w->wmu);
+	for (;;) {
+		int r = frame_flush(fw, CHANNEL_FD);
+
+		if (r == 0)
+			break;
+		if (r == -1) {
+			rc = PLBA_ECLOSED;
+			break;
+		}
+		/* The master reads when it can; wait for room. */
+		(void)poll(&pfd, 1, -1);
+	}
+	pthread_mutex_unlock(&w->wmu);
+	frame_writer_free(fw);
+	return rc;
+}
+
+static int
+send_simple(plba_worker *w, const char *type)
+{
+	struct frame_writer fw;
+
+	frame_writer_init(&fw);
+	if (proto_put_simple(&fw, type) == -1) {
+		frame_writer_free(&fw);
+		return PLBA_ENOMEM;
+	}
+	return send_frames(w, &fw);
+}
+
+static void
+send_health(plba_worker *w)
+{
+	static const char *const names[] = { "ok", "degraded", "unhealthy" };
+	struct frame_writer fw;
+	char detail[256];
+	enum plba_health h;
+
+	pthread_mutex_lock(&w->mu);
+	h = w->health;
+	snprintf(detail, sizeof(detail), "%s", w->detail);
+	w->health_dirty = false;
+	pthread_mutex_unlock(&w->mu);
+	frame_writer_init(&fw);
+	if (proto_put_health(&fw, names[h], detail) == 0)
+		send_frames(w, &fw);
+	else
+		frame_writer_free(&fw);
+}
+
+/* Asks the worker's own health function and the module's contributors;
+ * the worst answer wins and names itself. */
+static void
+poll_health(plba_worker *w)
+{
+	const struct reg_worker *r = w->reg;
+	enum plba_health h = PLBA_HEALTH_OK, c;
+	char detail[256] = "", d[200];
+	bool asked = false;
+	size_t i;
+
+	if (r->ops != NULL && r->ops->health != NULL) {
+		h = r->ops->health(w, detail, sizeof(detail), r->arg);
+		asked = true;
+	}
+	for (i = 0; w->module != NULL && i < w->module->nhealths; i++) {
+		const struct reg_health *rh = &w->module->healths[i];
+
+		d[0] = '\0';
+		c = rh->fn(d, sizeof(d), rh->arg);
+		asked = true;
+		if (c > h) {
+			h = c;
+			snprintf(detail, sizeof(detail), "%s: %s", rh->name, d);
+		}
+	}
+	if (!asked)
+		return;
+	pthread_mutex_lock(&w->mu);
+	if (h != w->health || strcmp(detail, w->detail) != 0) {
+		w->health = h;
+		snprintf(w->detail, sizeof(w->detail), "%s", detail);
+		w->health_dirty = true;
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* --- reading (channel thread) --------------------------------------------- */
+
+static void
+request_stop(plba_worker *w, bool force)
+{
+	const struct reg_worker *r = w->reg;
+	bool first;
+
+	pthread_mutex_lock(&w->mu);
+	first = !w->stopping || (force && !w->force);
+	w->stopping = true;
+	w->force = w->force || force;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	if (first && r->ops != NULL && r->ops->stop != NULL)
+		r->ops->stop(w, force, r->arg);
+}
+
+static void
+confirm(plba_worker *w, struct msg *m, int rc)
+{
+	struct waiter *wt;
+
+	pthread_mutex_lock(&w->mu);
+	for (wt = w->waiters; wt != NULL; wt = wt->next)
+		if (strcmp(wt->ref, m->ref) == 0)
+			break;
+	if (wt != NULL) {
+		wt->done = true;
+		wt->rc = rc;
+		if (m->id != NULL)
+			snprintf(wt->id, sizeof(wt->id), "%s", m->id);
+	} else if (w->async_out > 0) {
+		w->async_out--;
+		if (rc != PLBA_OK && w->async_rc == PLBA_OK)
+			w->async_rc = rc;
+	}
+	if (rc != PLBA_OK)
+		snprintf(w->err, sizeof(w->err), "publish rejected: %s",
+		    m->error != NULL ? m->error : "?");
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static void
+take_task(plba_worker *w, struct msg *m)
+{
+	struct plba_task *t;
+	cJSON *name;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return;		/* lost here; the master redelivers it */
+	t->root = m->root;
+	m->root = NULL;
+	t->id = m->id;
+	t->queue = m->queue;
+	t->task = m->task;
+	t->attempt = (unsigned)m->attempt;
+	name = cJSON_GetObjectItemCaseSensitive(t->task, "name");
+	t->name = name->valuestring;
+	pthread_mutex_lock(&w->mu);
+	if (w->ttail != NULL)
+		w->ttail->next = t;
+	else
+		w->thead = t;
+	w->ttail = t;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static int
+handle(plba_worker *w, struct msg *m)
+{
+	switch (m->type) {
+	case MSG_WELCOME: {
+		cJSON *hb = cJSON_GetObjectItemCaseSensitive(m->root,
+		    "heartbeat_ms");
+
+		pthread_mutex_lock(&w->mu);
+		w->welcomed = true;
+		if (cJSON_IsNumber(hb) && hb->valuedouble >= 10)
+			w->heartbeat_ms = (uint64_t)hb->valuedouble;
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		return 0;
+	}
+	case MSG_PUBLISHED:
+		confirm(w, m, PLBA_OK);
+		return 0;
+	case MSG_REJECTED:
+		confirm(w, m, m->error != NULL &&
+		    strcmp(m->error, "no such queue") == 0 ? PLBA_ENOENT :
+		    PLBA_EINVAL);
+		return 0;
+	case MSG_TASK:
+		take_task(w, m);
+		return 0;
+	case MSG_STOP:
+		request_stop(w, m->force);
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+static void
+mark_closed(plba_worker *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->closed = true;
+	w->stopping = true;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void *
+channel_thread(void *arg)
+{
+	plba_worker *w = arg;
+	struct frame_reader rd;
+	struct pollfd pfd[2];
+	uint64_t next_beat = now_ms(), now;
+	const char *data;
+	struct msg m;
+	char err[256];
+	size_t len;
+	ssize_t n;
+	int rc, timeout;
+
+	/* The master bounds frames; this side trusts it, within reason. */
+	frame_reader_init(&rd, 1u << 30);
+	pfd[0].fd = CHANNEL_FD;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = w->sigfd;
+	pfd[1].events = POLLIN;
+	for (;;) {
+		now = now_ms();
+		if (now >= next_beat) {
+			poll_health(w);
+			if (w->health_dirty)
+				send_health(w);
+			if (send_simple(w, "heartbeat") != PLBA_OK)
+				break;
+			next_beat = now + w->heartbeat_ms;
+		}
+		timeout = (int)(next_beat - now);
+		if (poll(pfd, 2, timeout) == -1 && errno != EINTR)
+			break;
+		if (pfd[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(w->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+				request_stop(w, false);
+		}
+		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		n = frame_read(&rd, CHANNEL_FD);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n <= 0)
+			break;
+		while ((rc = frame_next(&rd, &data, &len)) == 1) {
+			if (msg_decode(&m, data, len, false, err, sizeof(err)) == -1)
+				goto bad;
+			if (handle(w, &m) == -1) {
+				snprintf(err, sizeof(err), "unexpected \"%s\"",
+				    msg_type_name(m.type));
+				msg_clear(&m);
+				goto bad;
+			}
+			msg_clear(&m);
+		}
+		if (rc == -1)
+			break;
+	}
+	goto out;
+bad:
+	snprintf(w->err, sizeof(w->err), "bad message from the master: %.200s", err);
+out:
+	frame_reader_free(&rd);
+	mark_closed(w);
+	return NULL;
+}
+
+/* --- public worker API ---------------------------------------------------- */
+
+const char *
+plba_worker_name(const plba_worker *w)
+{
+	return w->name;
+}
+
+unsigned
+plba_worker_instance(const plba_worker *w)
+{
+	return w->instance;
+}
+
+const plba_node *
+plba_worker_section(const plba_worker *w, const char *name)
+{
+	if (w->cfg == NULL)
+		return NULL;
+	return plba_node_get(plba_config_root(w->cfg), name);
+}
+
+const plba_node *
+plba_worker_config(const plba_worker *w)
+{
+	const plba_node *ws = plba_worker_section(w, "workers");
+
+	if (ws == NULL)
+		return NULL;
+	ws = plba_node_get(ws, w->name);
+	return ws != NULL ? plba_node_get(ws, "config") : NULL;
+}
+
+bool
+plba_worker_stopping(const plba_worker *w)
+{
+	bool s;
+
+	pthread_mutex_lock((pthread_mutex_t *)&w->mu);
+	s = w->stopping;
+	pthread_mutex_unlock((pthread_mutex_t *)&w->mu);
+	return s;
+}
+
+bool
+plba_worker_sleep(plba_worker *w, uint64_t ms)
+{
+	struct timespec ts;
+	bool s;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)(ms / 1000);
+	ts.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&w->mu);
+	while (!w->stopping &&
+	    pthread_cond_timedwait(&w->cv, &w->mu, &ts) != ETIMEDOUT)
+		;
+	s = w->stopping;
+	pthread_mutex_unlock(&w->mu);
+	return s;
+}
+
+int
+plba_worker_set_health(plba_worker *w, enum plba_health h, const char *detail)
+{
+	if (h > PLBA_HEALTH_UNHEALTHY)
+		return PLBA_EINVAL;
+	pthread_mutex_lock(&w->mu);
+	w->health = h;
+	snprintf(w->detail, sizeof(w->detail), "%s", detail ? detail : "");
+	pthread_mutex_unlock(&w->mu);
+	send_health(w);
+	return PLBA_OK;
+}
+
+int
+plba_worker_set_status(plba_worker *w, enum plba_status s)
+{
+	struct frame_writer fw;
+
+	frame_writer_init(&fw);
+	if (proto_put_status(&fw, s == PLBA_STATUS_BUSY ? "busy" : "idle") == -1) {
+		frame_writer_free(&fw);
+		return PLBA_ENOMEM;
+	}
+	return send_frames(w, &fw);
+}
+
+const char *
+plba_worker_error(const plba_worker *w)
+{
+	return w->err;
+}
+
+/* Builds {name, payload, metadata} as JSON text; checks the payload. */
+static char *
+task_json(const char *name, const char *payload)
+{
+	cJSON *p = NULL;
+	char *q, *out;
+	size_t qlen, plen, len;
+
+	if (payload == NULL)
+		payload = "null";
+	if ((p = cJSON_Parse(payload)) == NULL)
+		return NULL;
+	cJSON_Delete(p);
+	qlen = json_quote(NULL, 0, name);
+	plen = strlen(payload);
+	len = qlen + plen + 32;
+	if ((out = malloc(len)) == NULL)
+		return NULL;
+	q = out;
+	q += snprintf(q, len, "{\"name\":");
+	json_quote(q, qlen, name);
+	q += qlen;
+	snprintf(q, len - (size_t)(q - out), ",\"payload\":%s}", payload);
+	return out;
+}
+
+static int
+publish(plba_worker *w, const char *queue, const char *name,
+    const char *payload, struct waiter *wt)
+{
+	struct frame_writer fw;
+	char ref[24], *task;
+	int rc;
+
+	if (queue == NULL || name == NULL)
+		return PLBA_EINVAL;
+	if ((task = task_json(name, payload)) == NULL) {
+		snprintf(w->err, sizeof(w->err), "payload is not JSON");
+		return PLBA_EINVAL;
+	}
+	pthread_mutex_lock(&w->mu);
+	if (w->closed || w->force) {
+		pthread_mutex_unlock(&w->mu);
+		free(task);
+		return w->closed ? PLBA_ECLOSED : PLBA_ESTATE;
+	}
+	snprintf(ref, sizeof(ref), "%" PRIu64, ++w->next_ref);
+	if (wt != NULL) {
+		snprintf(wt->ref, sizeof(wt->ref), "%s", ref);
+		wt->next = w->waiters;
+		w->waiters = wt;
+	} else {
+		while (w->async_out >= PUBLISH_WINDOW && !w->closed)
+			pthread_cond_wait(&w->cv, &w->mu);
+		w->async_out++;
+	}
+	pthread_mutex_unlock(&w->mu);
+	frame_writer_init(&fw);
+	rc = proto_put_publish(&fw, ref, queue, task, strlen(task)) == 0 ?
+	    send_frames(w, &fw) : PLBA_ENOMEM;
+	if (rc != PLBA_OK)
+		frame_writer_free(&fw);
+	free(task);
+	return rc;
+}
+
+int
+plba_publish(plba_worker *w, const char *queue, const char *name,
+    const char *payload_json, char *id, size_t idlen)
+{
+	struct waiter wt, **pp;
+	int rc;
+
+	memset(&wt, 0, sizeof(wt));
+	if ((rc = publish(w, queue, name, payload_json, &wt)) != PLBA_OK &&
+	    wt.ref[0] == '\0')
+		return rc;
+	pthread_mutex_lock(&w->mu);
+	while (!wt.done && !w->closed && rc == PLBA_OK)
+		pthread_cond_wait(&w->cv, &w->mu);
+	for (pp = &w->waiters; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == &wt) {
+			*pp = wt.next;
+			break;
+		}
+	if (rc == PLBA_OK)
+		rc = wt.done ? wt.rc : PLBA_ECLOSED;
+	pthread_mutex_unlock(&w->mu);
+	if (rc == PLBA_OK && id != NULL && idlen > 0)
+		snprintf(id, idlen, "%s", wt.id);
+	return rc;
+}
+
+int
+plba_publish_async(plba_worker *w, const char *queue, const char *name,
+    const char *payload_json)
+{
+	return publish(w, queue, name, payload_json, NULL);
+}
+
+int
+plba_publish_flush(plba_worker *w)
+{
+	int rc;
+
+	pthread_mutex_lock(&w->mu);
+	while (w->async_out > 0 && !w->closed)
+		pthread_cond_wait(&w->cv, &w->mu);
+	rc = w->async_out > 0 ? PLBA_ECLOSED : w->async_rc;
+	w->async_rc = PLBA_OK;
+	pthread_mutex_unlock(&w->mu);
+	return rc;
+}
+
+/* --- tasks ------------------------------------------------------------------ */
+
+const char *
+plba_task_id(const plba_task *t)
+{
+	return t->id;
+}
+
+const char *
+plba_task_queue(const plba_task *t)
+{
+	return t->queue;
+}
+
+const char *
+plba_task_name(const plba_task *t)
+{
+	return t->name;
+}
+
+unsigned
+plba_task_attempt(const plba_task *t)
+{
+	return t->attempt;
+}
+
+const char *
+plba_task_payload(const plba_task *t)
+{
+	struct plba_task *mt = (struct plba_task *)t;
+	cJSON *p;
+
+	if (mt->payload == NULL) {
+		p = cJSON_GetObjectItemCaseSensitive(t->task, "payload");
+		mt->payload = p != NULL ? cJSON_PrintUnformatted(p) : NULL;
+	}
+	return mt->payload != NULL ? mt->payload : "null";
+}
+
+const char *
+plba_task_meta(const plba_task *t, const char *key)
+{
+	cJSON *meta = cJSON_GetObjectItemCaseSensitive(t->task, "metadata");
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(meta, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+void
+plba_task_error(plba_task *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->error, sizeof(t->error), fmt, ap);
+	va_end(ap);
+}
+
+static void
+task_free(struct plba_task *t)
+{
+	cJSON_Delete(t->root);
+	free(t->payload);
+	free(t);
+}
+
+/* The seed's QueueWorker loop: one task at a time, acked or nacked by the
+ * handler's answer.  On a graceful stop what was already received is
+ * finished; on a forced one the master requeues it. */
+static int
+queue_loop(plba_worker *w)
+{
+	const struct reg_worker *r = w->reg;
+	enum plba_task_result res;
+	struct frame_writer fw;
+	struct plba_task *t;
+	int rc;
+
+	for (;;) {
+		pthread_mutex_lock(&w->mu);
+		while (w->thead == NULL && !w->stopping)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if ((t = w->thead) == NULL || w->force || w->closed) {
+			pthread_mutex_unlock(&w->mu);
+			break;
+		}
+		if ((w->thead = t->next) == NULL)
+			w->ttail = NULL;
+		pthread_mutex_unlock(&w->mu);
+
+		res = r->handler(w, t, r->handler_arg);
+		frame_writer_init(&fw);
+		if (res == PLBA_TASK_OK)
+			rc = proto_put_ack(&fw, t->id);
+		else
+			rc = proto_put_nack(&fw, t->id, t->error[0] ? t->error :
+			    (res == PLBA_TASK_RETRY ? "retry" : "failed"),
+			    res == PLBA_TASK_RETRY);
+		task_free(t);
+		if (rc == -1 || send_frames(w, &fw) != PLBA_OK)
+			break;
+	}
+	return 0;
+}
+
+/* --- the whole child ---------------------------------------------------------- */
+
+static void
+load_config(plba_worker *w)
+{
+	const char *env = getenv("PLBA_CONFIG");
+	const char *paths[32];
+	char *copy, *p, *save = NULL;
+	size_t n = 0;
+
+	if (env == NULL || (copy = strdup(env)) == NULL)
+		return;
+	for (p = strtok_r(copy, "\n", &save); p != NULL && n < 32;
+	    p = strtok_r(NULL, "\n", &save))
+		paths[n++] = p;
+	if (n > 0 && plba_config_load(paths, n, &w->cfg, w->err,
+	    sizeof(w->err)) != PLBA_OK)
+		fprintf(stderr, "plba: configuration: %s\n", w->err);
+	free(copy);
+}
+
+int
+child_run(const struct reg_worker *reg, const struct plba_registry *module)
+{
+	plba_worker *w;
+	pthread_t th;
+	sigset_t mask;
+	const char *name = getenv("PLBA_WORKER"), *inst = getenv("PLBA_INSTANCE");
+	int status = 0;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return 1;
+	w->reg = reg;
+	w->module = module;
+	w->name = strdup(name != NULL ? name : reg->name);
+	w->instance = inst != NULL ? (unsigned)atoi(inst) : 0;
+	w->heartbeat_ms = 1000;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_mutex_init(&w->wmu, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&w->cv, &ca);
+		pthread_condattr_destroy(&ca);
+	}
+	load_config(w);
+
+	/* Every thread blocks SIGTERM and SIGINT; the channel thread reads
+	 * them from a signalfd and turns them into a graceful stop. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	w->sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+
+	{
+		struct frame_writer fw;
+
+		frame_writer_init(&fw);
+		if (proto_put_hello(&fw, (long)getpid()) == -1 ||
+		    send_frames(w, &fw) != PLBA_OK) {
+			fprintf(stderr, "plba: no channel to the master on fd 3: "
+			    "run this program under plba-master\n");
+			return 1;
+		}
+	}
+	if (pthread_create(&th, NULL, channel_thread, w) != 0)
+		return 1;
+	pthread_mutex_lock(&w->mu);
+	while (!w->welcomed && !w->closed)
+		pthread_cond_wait(&w->cv, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+
+	if (!w->closed && send_simple(w, "ready") == PLBA_OK) {
+		if (reg->ops != NULL)
+			status = reg->ops->start(w, reg->arg) == 0 ? 0 : 1;
+		else
+			status = queue_loop(w);
+		if (plba_publish_flush(w) != PLBA_OK && status == 0 && !w->closed)
+			status = 1;
+	}
+	/* Leave the channel thread parked in poll: exiting the process
+	 * ends it and closes fd 3, which the master reads as the end. */
+	plba_config_free(w->cfg);
+	return status;
+}
+
+int
+plba_worker_main(const struct plba_worker_ops *ops, void *arg)
+{
+	struct reg_worker reg = { .name = (char *)"worker", .ops = ops, .arg = arg };
+
+	if (ops == NULL || ops->start == NULL)
+		return 2;
+	return child_run(&reg, NULL);
+}
+
+int
+plba_queue_worker_main(plba_task_handler handler, void *arg)
+{
+	struct reg_worker reg = { .name = (char *)"worker", .handler = handler,
+	    .handler_arg = arg };
+
+	if (handler == NULL)
+		return 2;
+	return child_run(&reg, NULL);
+}

@@ -1,0 +1,535 @@
+#include "config.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+
+static const struct {
+	const char	*name;
+	enum msg_type	 type;
+	bool		 from_child;
+} types[] = {
+	{ "hello",	MSG_HELLO,	true },
+	{ "ready",	MSG_READY,	true },
+	{ "status",	MSG_STATUS,	true },
+	{ "health",	MSG_HEALTH,	true },
+	{ "heartbeat",	MSG_HEARTBEAT,	true },
+	{ "publish",	MSG_PUBLISH,	true },
+	{ "ack",	MSG_ACK,	true },
+	{ "nack",	MSG_NACK,	true },
+	{ "trace",	MSG_TRACE,	true },
+	{ "welcome",	MSG_WELCOME,	false },
+	{ "published",	MSG_PUBLISHED,	false },
+	{ "rejected",	MSG_REJECTED,	false },
+	{ "task",	MSG_TASK,	false },
+	{ "stop",	MSG_STOP,	false },
+};
+
+const char *
+msg_type_name(enum msg_type t)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (types[i].type == t)
+			return types[i].name;
+	return "invalid";
+}
+
+bool
+proto_status_valid(const char *s)
+{
+	return strcmp(s, "starting") == 0 || strcmp(s, "idle") == 0 ||
+	    strcmp(s, "busy") == 0 || strcmp(s, "stopping") == 0 ||
+	    strcmp(s, "stopped") == 0;
+}
+
+bool
+proto_health_valid(const char *s)
+{
+	return strcmp(s, "ok") == 0 || strcmp(s, "degraded") == 0 ||
+	    strcmp(s, "unhealthy") == 0;
+}
+
+void
+msg_clear(struct msg *m)
+{
+	cJSON_Delete(m->root);
+	memset(m, 0, sizeof(*m));
+}
+
+/* Member checkers: each records the first problem and returns -1. */
+struct ctx {
+	struct msg	*m;
+	char		*err;
+	size_t		 errlen;
+};
+
+static int
+bad(struct ctx *c, const char *member, const char *what)
+{
+	snprintf(c->err, c->errlen, "%s: \"%s\" %s", msg_type_name(c->m->type),
+	    member, what);
+	return -1;
+}
+
+static int
+get_string(struct ctx *c, const char *member, bool required, const char **out)
+{
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(c->m->root, member);
+
+	*out = NULL;
+	if (v == NULL || cJSON_IsNull(v))
+		return required ? bad(c, member, "is missing") : 0;
+	if (!cJSON_IsString(v))
+		return bad(c, member, "must be a string");
+	*out = v->valuestring;
+	return 0;
+}
+
+static int
+get_int(struct ctx *c, const char *member, bool required, long long *out)
+{
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(c->m->root, member);
+	double d;
+
+	if (v == NULL)
+		return required ? bad(c, member, "is missing") : 0;
+	if (!cJSON_IsNumber(v))
+		return bad(c, member, "must be a number");
+	d = v->valuedouble;
+	if (d != floor(d) || d < -9007199254740992.0 || d > 9007199254740992.0)
+		return bad(c, member, "must be an integer");
+	*out = (long long)d;
+	return 0;
+}
+
+static int
+get_bool(struct ctx *c, const char *member, bool def, bool *out)
+{
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(c->m->root, member);
+
+	*out = def;
+	if (v == NULL)
+		return 0;
+	if (!cJSON_IsBool(v))
+		return bad(c, member, "must be true or false");
+	*out = cJSON_IsTrue(v);
+	return 0;
+}
+
+static int
+get_object(struct ctx *c, const char *member, bool required, cJSON **out)
+{
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(c->m->root, member);
+
+	*out = NULL;
+	if (v == NULL || cJSON_IsNull(v))
+		return required ? bad(c, member, "is missing") : 0;
+	if (!cJSON_IsObject(v))
+		return bad(c, member, "must be an object");
+	*out = v;
+	return 0;
+}
+
+/* A task is {name, payload, metadata}: name a string, metadata an object
+ * of strings when present (it carries traceparent). */
+static int
+check_task(struct ctx *c, cJSON *task)
+{
+	cJSON *name = cJSON_GetObjectItemCaseSensitive(task, "name");
+	cJSON *meta = cJSON_GetObjectItemCaseSensitive(task, "metadata");
+	cJSON *e;
+
+	if (!cJSON_IsString(name))
+		return bad(c, "task", "needs a string \"name\"");
+	if (meta != NULL && !cJSON_IsNull(meta)) {
+		if (!cJSON_IsObject(meta))
+			return bad(c, "task", "\"metadata\" must be an object");
+		cJSON_ArrayForEach(e, meta)
+			if (!cJSON_IsString(e))
+				return bad(c, "task", "\"metadata\" values must be strings");
+	}
+	return 0;
+}
+
+static int
+decode_members(struct ctx *c)
+{
+	struct msg *m = c->m;
+
+	switch (m->type) {
+	case MSG_HELLO:
+		if (get_int(c, "protocol", true, &m->protocol) == -1 ||
+		    get_int(c, "pid", false, &m->pid) == -1)
+			return -1;
+		if (m->protocol != PROTO_VERSION)
+			return bad(c, "protocol", "is not a supported version (1)");
+		return 0;
+	case MSG_READY:
+	case MSG_HEARTBEAT:
+		return 0;
+	case MSG_STATUS:
+		if (get_string(c, "status", true, &m->status) == -1)
+			return -1;
+		if (!proto_status_valid(m->status))
+			return bad(c, "status", "must be starting, idle, busy, "
+			    "stopping or stopped");
+		return 0;
+	case MSG_HEALTH:
+		if (get_string(c, "health", true, &m->health) == -1 ||
+		    get_string(c, "detail", false, &m->detail) == -1)
+			return -1;
+		if (!proto_health_valid(m->health))
+			return bad(c, "health", "must be ok, degraded or unhealthy");
+		return 0;
+	case MSG_PUBLISH:
+		if (get_string(c, "ref", true, &m->ref) == -1 ||
+		    get_string(c, "queue", true, &m->queue) == -1 ||
+		    get_object(c, "task", true, &m->task) == -1)
+			return -1;
+		return check_task(c, m->task);
+	case MSG_ACK:
+		return get_string(c, "id", true, &m->id);
+	case MSG_NACK:
+		if (get_string(c, "id", true, &m->id) == -1 ||
+		    get_string(c, "error", false, &m->error) == -1)
+			return -1;
+		return get_bool(c, "retry", true, &m->retry);
+	case MSG_TRACE:
+		return get_object(c, "record", true, &m->record);
+	case MSG_WELCOME:
+		if (get_string(c, "worker", true, &m->worker) == -1 ||
+		    get_int(c, "instance", true, &m->instance) == -1)
+			return -1;
+		m->config = cJSON_GetObjectItemCaseSensitive(m->root, "config");
+		return 0;
+	case MSG_PUBLISHED:
+		if (get_string(c, "ref", true, &m->ref) == -1)
+			return -1;
+		return get_string(c, "id", true, &m->id);
+	case MSG_REJECTED:
+		if (get_string(c, "ref", true, &m->ref) == -1)
+			return -1;
+		return get_string(c, "error", false, &m->error);
+	case MSG_TASK:
+		if (get_string(c, "id", true, &m->id) == -1 ||
+		    get_string(c, "queue", true, &m->queue) == -1 ||
+		    get_int(c, "attempt", true, &m->attempt) == -1 ||
+		    get_object(c, "task", true, &m->task) == -1)
+			return -1;
+		return check_task(c, m->task);
+	case MSG_STOP:
+		return get_bool(c, "force", false, &m->force);
+	case MSG_INVALID:
+		break;
+	}
+	return -1;
+}
+
+int
+msg_decode(struct msg *m, const char *data, size_t len, bool from_child,
+    char *err, size_t errlen)
+{
+	struct ctx c = { m, err, errlen };
+	cJSON *type;
+	size_t i;
+
+	memset(m, 0, sizeof(*m));
+	if ((m->root = cJSON_ParseWithLength(data, len)) == NULL) {
+		snprintf(err, errlen, "invalid JSON");
+		return -1;
+	}
+	if (!cJSON_IsObject(m->root)) {
+		snprintf(err, errlen, "a message must be a JSON object");
+		goto fail;
+	}
+	type = cJSON_GetObjectItemCaseSensitive(m->root, "type");
+	if (!cJSON_IsString(type)) {
+		snprintf(err, errlen, "a message needs a string \"type\"");
+		goto fail;
+	}
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (types[i].from_child == from_child &&
+		    strcmp(types[i].name, type->valuestring) == 0)
+			m->type = types[i].type;
+	if (m->type == MSG_INVALID) {
+		snprintf(err, errlen, "unknown message type \"%.64s\"",
+		    type->valuestring);
+		goto fail;
+	}
+	if (decode_members(&c) == -1)
+		goto fail;
+	return 0;
+fail:
+	msg_clear(m);
+	return -1;
+}
+
+/* --- encoding -------------------------------------------------------------- */
+
+size_t
+json_quote(char *out, size_t cap, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+	unsigned char ch;
+
+#define PUT(x) do { if (n < cap) out[n] = (x); n++; } while (0)
+	PUT('"');
+	for (; *s != '\0'; s++) {
+		ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\') {
+			PUT('\\');
+			PUT((char)ch);
+		} else if (ch < 0x20) {
+			PUT('\\');
+			PUT('u');
+			PUT('0');
+			PUT('0');
+			PUT(hex[ch >> 4]);
+			PUT(hex[ch & 15]);
+		} else
+			PUT((char)ch);
+	}
+	PUT('"');
+#undef PUT
+	return n;
+}
+
+/* A quoted copy, malloc'ed, for the rare strings that do not fit the
+ * stack buffers below. */
+static char *
+quote_alloc(const char *s, size_t *len)
+{
+	char *p;
+
+	*len = json_quote(NULL, 0, s);
+	if ((p = malloc(*len + 1)) == NULL)
+		return NULL;
+	json_quote(p, *len, s);
+	p[*len] = '\0';
+	return p;
+}
+
+/* A frame assembled from pieces without an intermediate copy: literal
+ * JSON, raw JSON values passed through, and strings quoted on the way. */
+struct parts {
+	const char	*p[12];
+	size_t		 l[12];
+	char		*owned[4];
+	size_t		 n;
+	size_t		 nowned;
+	bool		 failed;
+};
+
+static void
+lit(struct parts *ps, const char *s)
+{
+	ps->p[ps->n] = s;
+	ps->l[ps->n++] = strlen(s);
+}
+
+static void
+raw(struct parts *ps, const char *s, size_t len)
+{
+	ps->p[ps->n] = s;
+	ps->l[ps->n++] = len;
+}
+
+static void
+str(struct parts *ps, const char *s)
+{
+	char *q;
+	size_t len;
+
+	if ((q = quote_alloc(s, &len)) == NULL) {
+		ps->failed = true;
+		q = (char *)"\"\"";
+		len = 2;
+	} else
+		ps->owned[ps->nowned++] = q;
+	raw(ps, q, len);
+}
+
+static int
+finish(struct frame_writer *w, struct parts *ps)
+{
+	int rc = ps->failed ? -1 : frame_putv(w, ps->p, ps->l, ps->n);
+	size_t i;
+
+	for (i = 0; i < ps->nowned; i++)
+		free(ps->owned[i]);
+	return rc;
+}
+
+int
+proto_put_hello(struct frame_writer *w, long pid)
+{
+	char buf[96];
+	int n = snprintf(buf, sizeof(buf),
+	    "{\"type\":\"hello\",\"protocol\":%d,\"pid\":%ld}", PROTO_VERSION, pid);
+
+	return frame_put(w, buf, (size_t)n);
+}
+
+int
+proto_put_simple(struct frame_writer *w, const char *type)
+{
+	struct parts ps = { .n = 0 };
+
+	lit(&ps, "{\"type\":");
+	str(&ps, type);
+	lit(&ps, "}");
+	return finish(w, &ps);
+}
+
+int
+proto_put_status(struct frame_writer *w, const char *status)
+{
+	struct parts ps = { .n = 0 };
+
+	lit(&ps, "{\"type\":\"status\",\"status\":");
+	str(&ps, status);
+	lit(&ps, "}");
+	return finish(w, &ps);
+}
+
+int
+proto_put_health(struct frame_writer *w, const char *health, const char *detail)
+{
+	struct parts ps = { .n = 0 };
+
+	lit(&ps, "{\"type\":\"health\",\"health\":");
+	str(&ps, health);
+	lit(&ps, ",\"detail\":");
+	str(&ps, detail != NULL ? detail : "");
+	lit(&ps, "}");
+	return finish(w, &ps);
+}
+
+int
+proto_put_publish(struct frame_writer *w, const char *ref, const char *queue,
+    const char *task_json, size_t task_len)
+{
+	struct parts ps = { .n = 0 };
+
+	lit(&ps, "{\"type\":\"publish\",\"ref\":");
+	str(&ps, ref);
+	lit(&ps, ",\"queue\":");
+	str(&ps, queue);
+	lit(&ps, ",\"task\":");
+	raw(&ps, task_json, task_len);
+	lit(&ps, "}");
+	return finish(w, &ps);
+}
+
+int
+proto_put_ack(struct frame_writer *w, const char *id)
+{
+	struct parts ps = { .n = 0 };
+
+	lit(&ps, "{\"type\":\"ack\",\"id\":");
+	str(&ps, id);
+	lit(&ps, "}");
+	return finish(w, &ps);
+}
+
+int
+proto_put_nack(struct frame_writer *w, const char *id, const char *error,
+    bool retry)
+{
+	struct parts ps = { .n = 0 };
+
+	lit(&ps, "{\"type\":\"nack\",\"id\":");
+	str(&ps, id);
+	lit(&ps, ",\"error\":");
+	str(&ps, error != NULL ? error : "");
+	lit(&ps, retry ? ",\"retry\":true}" : ",\"retry\":false}");
+	return finish(w, &ps);
+}
+
+int
+proto_put_trace(struct frame_writer *w, const char *record_json, size_t len)
+{
+	struct parts ps = { .n = 0 };
+
+	lit(&ps, "{\"type\":\"trace\",\"record\":");
+	raw(&ps, record_json, len);
+	lit(&ps, "}");
+	return finish(w, &ps);
+}
+
+int
+proto_put_welcome(struct frame_writer *w, const char *worker, unsigned instance,
+    const char *config_json, uint64_t heartbeat_ms)
+{
+	struct parts ps = { .n = 0 };
+	char num[80];
+
+	snprintf(num, sizeof(num), ",\"instance\":%u,\"heartbeat_ms\":%" PRIu64,
+	    instance, heartbeat_ms);
+	lit(&ps, "{\"type\":\"welcome\",\"worker\":");
+	str(&ps, worker);
+	lit(&ps, num);
+	lit(&ps, ",\"config\":");
+	lit(&ps, config_json != NULL ? config_json : "null");
+	lit(&ps, "}");
+	return finish(w, &ps);
+}
+
+int
+proto_put_published(struct frame_writer *w, const char *ref, uint64_t id)
+{
+	struct parts ps = { .n = 0 };
+	char num[48];
+
+	snprintf(num, sizeof(num), ",\"id\":\"%" PRIu64 "\"}", id);
+	lit(&ps, "{\"type\":\"published\",\"ref\":");
+	str(&ps, ref);
+	lit(&ps, num);
+	return finish(w, &ps);
+}
+
+int
+proto_put_rejected(struct frame_writer *w, const char *ref, const char *error)
+{
+	struct parts ps = { .n = 0 };
+
+	lit(&ps, "{\"type\":\"rejected\",\"ref\":");
+	str(&ps, ref);
+	lit(&ps, ",\"error\":");
+	str(&ps, error);
+	lit(&ps, "}");
+	return finish(w, &ps);
+}
+
+int
+proto_put_task(struct frame_writer *w, uint64_t id, const char *queue,
+    unsigned attempt, const char *task_json, size_t task_len)
+{
+	struct parts ps = { .n = 0 };
+	char num[64];
+
+	snprintf(num, sizeof(num), "{\"type\":\"task\",\"id\":\"%" PRIu64
+	    "\",\"attempt\":%u,\"queue\":", id, attempt);
+	lit(&ps, num);
+	str(&ps, queue);
+	lit(&ps, ",\"task\":");
+	raw(&ps, task_json, task_len);
+	lit(&ps, "}");
+	return finish(w, &ps);
+}
+
+int
+proto_put_stop(struct frame_writer *w, bool force)
+{
+	const char *s = force ? "{\"type\":\"stop\",\"force\":true}" :
+	    "{\"type\":\"stop\",\"force\":false}";
+
+	return frame_put(w, s, strlen(s));
+}

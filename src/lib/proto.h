@@ -1,0 +1,89 @@
+/*
+ * Worker protocol version 1: the messages of plba-protocol(7), decoded and
+ * checked member by member (framing is checked by frame.c first), and
+ * encoded straight into a frame writer.  Shared by the master and by
+ * libplba's child runtime.
+ */
+#ifndef PLBA_PROTO_H
+#define PLBA_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "frame.h"
+
+#define PROTO_VERSION	1
+
+enum msg_type {
+	MSG_INVALID = 0,
+	/* child to master */
+	MSG_HELLO, MSG_READY, MSG_STATUS, MSG_HEALTH, MSG_HEARTBEAT,
+	MSG_PUBLISH, MSG_ACK, MSG_NACK, MSG_TRACE,
+	/* master to child */
+	MSG_WELCOME, MSG_PUBLISHED, MSG_REJECTED, MSG_TASK, MSG_STOP
+};
+
+/* A decoded message; string members point into root and live as long. */
+struct msg {
+	enum msg_type	 type;
+	cJSON		*root;
+	long long	 protocol;	/* hello */
+	long long	 pid;		/* hello */
+	const char	*status;	/* status */
+	const char	*health;	/* health */
+	const char	*detail;	/* health, may be NULL */
+	const char	*ref;		/* publish, published, rejected */
+	const char	*queue;		/* publish, task */
+	cJSON		*task;		/* publish, task: {name, payload, metadata} */
+	const char	*id;		/* ack, nack, published, task */
+	const char	*error;		/* nack, rejected; may be NULL */
+	bool		 retry;		/* nack, default true */
+	cJSON		*record;	/* trace */
+	const char	*worker;	/* welcome */
+	long long	 instance;	/* welcome */
+	cJSON		*config;	/* welcome, may be NULL */
+	long long	 attempt;	/* task */
+	bool		 force;		/* stop */
+};
+
+/*
+ * Decodes and checks one frame body.  from_child selects which types are
+ * acceptable.  Returns 0, or -1 with a reason such as `publish: "queue"
+ * must be a string` in err.
+ */
+int		 msg_decode(struct msg *, const char *data, size_t len,
+		    bool from_child, char *err, size_t errlen);
+void		 msg_clear(struct msg *);
+const char	*msg_type_name(enum msg_type);
+
+/* Valid instance status and health words. */
+bool		 proto_status_valid(const char *);
+bool		 proto_health_valid(const char *);
+
+/* Encoders: each appends one frame; -1 when out of memory. */
+int	proto_put_hello(struct frame_writer *, long pid);
+int	proto_put_simple(struct frame_writer *, const char *type);	/* ready, heartbeat */
+int	proto_put_status(struct frame_writer *, const char *status);
+int	proto_put_health(struct frame_writer *, const char *health, const char *detail);
+/* task_json is the task object's JSON text. */
+int	proto_put_publish(struct frame_writer *, const char *ref, const char *queue,
+	    const char *task_json, size_t task_len);
+int	proto_put_ack(struct frame_writer *, const char *id);
+int	proto_put_nack(struct frame_writer *, const char *id, const char *error, bool retry);
+int	proto_put_trace(struct frame_writer *, const char *record_json, size_t len);
+int	proto_put_welcome(struct frame_writer *, const char *worker, unsigned instance,
+	    const char *config_json, uint64_t heartbeat_ms);
+int	proto_put_published(struct frame_writer *, const char *ref, uint64_t id);
+int	proto_put_rejected(struct frame_writer *, const char *ref, const char *error);
+int	proto_put_task(struct frame_writer *, uint64_t id, const char *queue,
+	    unsigned attempt, const char *task_json, size_t task_len);
+int	proto_put_stop(struct frame_writer *, bool force);
+
+/* Appends s as a JSON string literal, quotes included; returns the length
+ * written, or the length needed when it does not fit in cap. */
+size_t	json_quote(char *out, size_t cap, const char *s);
+
+#endif

@@ -1,0 +1,571 @@
+#include "config.h"
+
+#include <sys/epoll.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "channel.h"
+#include "log.h"
+#include "proto.h"
+#include "queue.h"
+#include "runtime.h"
+#include "worker.h"
+
+/* Frames handled per wakeup of one channel, so a chatty child cannot
+ * monopolise the loop; level-triggered epoll brings us back. */
+#define FRAMES_PER_WAKEUP	1024
+/* Publishes one instance may have waiting for room before the master
+ * stops reading from it: its socket buffer then holds the rest. */
+#define PARKED_MAX		256
+
+struct parked {
+	struct instance	*in;
+	char		*ref;
+	char		*task;
+	size_t		 len;
+	struct parked	*next;
+};
+
+static void	on_channel(struct loop *, struct io *, uint32_t);
+
+static struct runtime *
+rt_of(struct instance *in)
+{
+	return in->worker->rt;
+}
+
+static void
+want_flush(struct instance *in)
+{
+	struct runtime *rt = rt_of(in);
+	struct channel *ch = &in->ch;
+	struct channel **p;
+	size_t cap;
+
+	if (ch->queued || ch->io.fd == -1)
+		return;
+	if (rt->nflush == rt->capflush) {
+		cap = rt->capflush ? rt->capflush * 2 : 64;
+		if ((p = realloc(rt->flush, cap * sizeof(*p))) == NULL)
+			return;		/* flushed on its next event instead */
+		rt->flush = p;
+		rt->capflush = cap;
+	}
+	rt->flush[rt->nflush++] = ch;
+	ch->queued = true;
+}
+
+static void
+set_events(struct instance *in)
+{
+	struct channel *ch = &in->ch;
+	uint32_t ev = 0;
+
+	if (ch->io.fd == -1)
+		return;
+	if (ch->reading)
+		ev |= EPOLLIN;
+	if (frame_queued(&ch->wr) > 0)
+		ev |= EPOLLOUT;
+	io_mod(rt_of(in)->loop, &ch->io, ev);
+}
+
+void
+channel_open(struct instance *in, int fd)
+{
+	struct channel *ch = &in->ch;
+	const struct worker_def *def = in->worker->def;
+	struct settings *s = rt_of(in)->settings;
+
+	memset(ch, 0, sizeof(*ch));
+	frame_reader_init(&ch->rd, s->ipc.max_frame);
+	frame_writer_init(&ch->wr);
+	ch->reading = true;
+	ch->health = HEALTH_OK;
+	ch->last_seen = mono_ms();
+	if (def->consumes != NULL || def->ready == READY_PROTOCOL)
+		ch->hello_by = ch->last_seen + s->ipc.heartbeat_timeout_ms;
+	io_add(rt_of(in)->loop, &ch->io, fd, EPOLLIN, on_channel, in);
+}
+
+/* The child broke the protocol: it goes, and its policy decides the rest. */
+static void
+protocol_error(struct instance *in, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+protocol_error(struct instance *in, const char *fmt, ...)
+{
+	char why[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	log_error("%s.%u: protocol error: %s; killing pid %ld",
+	    in->worker->name, in->index, why, (long)in->pid);
+	in->ch.health = HEALTH_UNHEALTHY;
+	snprintf(in->ch.detail, sizeof(in->ch.detail), "protocol error: %.200s", why);
+	in->ch.kill_reason = "protocol error";
+	instance_kill(in);
+	/* Nothing more is read from it. */
+	in->ch.reading = false;
+	set_events(in);
+}
+
+static void
+drop_parked(struct runtime *rt, struct instance *in)
+{
+	struct parked **pp, *p;
+	size_t i;
+
+	for (i = 0; i < rt->nqueues; i++) {
+		struct rqueue *rq = &rt->queues[i];
+
+		for (pp = &rq->head; (p = *pp) != NULL; ) {
+			if (p->in != in) {
+				pp = &p->next;
+				continue;
+			}
+			*pp = p->next;
+			if (rq->tail == p)
+				rq->tail = NULL;
+			free(p->ref);
+			free(p->task);
+			free(p);
+			rq->nparked--;
+		}
+		if (rq->tail == NULL)
+			for (p = rq->head; p != NULL; p = p->next)
+				rq->tail = p;
+	}
+	in->ch.parked = 0;
+}
+
+void
+channel_close(struct instance *in, const char *how)
+{
+	struct runtime *rt = rt_of(in);
+	struct channel *ch = &in->ch;
+	char reason[256];
+	struct queue *q = ch->cq;
+	size_t n;
+
+	if (ch->consumer != NULL) {
+		if (ch->kill_reason != NULL && strcmp(ch->kill_reason, "timeout") == 0)
+			snprintf(reason, sizeof(reason), "timeout");
+		else
+			snprintf(reason, sizeof(reason), "consumer %s.%u %s%s%s",
+			    in->worker->name, in->index, how,
+			    ch->kill_reason ? " after " : "",
+			    ch->kill_reason ? ch->kill_reason : "");
+		n = queue_detach(q, ch->consumer, reason);
+		if (n > 0)
+			log_warn("%s.%u: %zu task%s in flight put back on %s",
+			    in->worker->name, in->index, n, n == 1 ? "" : "s",
+			    queue_name(q));
+		ch->consumer = NULL;
+		ch->cq = NULL;
+	}
+	if (ch->parked > 0)
+		drop_parked(rt, in);
+	if (ch->queued) {
+		size_t i;
+
+		for (i = 0; i < rt->nflush; i++)
+			if (rt->flush[i] == ch) {
+				rt->flush[i] = rt->flush[--rt->nflush];
+				break;
+			}
+		ch->queued = false;
+	}
+	if (ch->io.fd != -1) {
+		int fd = ch->io.fd;
+
+		io_del(rt->loop, &ch->io);
+		close(fd);
+	}
+	frame_reader_free(&ch->rd);
+	frame_writer_free(&ch->wr);
+	if (q != NULL)
+		channel_pump(rt, q);
+}
+
+void
+channel_send_stop(struct instance *in, bool force)
+{
+	if (!in->ch.hello || in->ch.io.fd == -1)
+		return;
+	if (proto_put_stop(&in->ch.wr, force) == 0)
+		want_flush(in);
+	if (in->ch.consumer != NULL)
+		queue_consumer_pause(in->ch.consumer, true);
+}
+
+static void
+flush_one(struct instance *in)
+{
+	struct channel *ch = &in->ch;
+
+	if (ch->io.fd == -1)
+		return;
+	if (frame_flush(&ch->wr, ch->io.fd) == -1 && errno != EPIPE &&
+	    errno != ECONNRESET)
+		log_warn("%s.%u: channel: %s", in->worker->name, in->index,
+		    strerror(errno));
+	set_events(in);
+}
+
+void
+channel_flush_all(struct runtime *rt)
+{
+	size_t i;
+
+	for (i = 0; i < rt->nflush; i++) {
+		struct channel *ch = rt->flush[i];
+		struct instance *in = (struct instance *)((char *)ch -
+		    offsetof(struct instance, ch));
+
+		ch->queued = false;
+		flush_one(in);
+	}
+	rt->nflush = 0;
+}
+
+/* --- queues --------------------------------------------------------------- */
+
+static struct rqueue *
+rqueue_of(struct runtime *rt, struct queue *q)
+{
+	size_t i;
+
+	for (i = 0; i < rt->nqueues; i++)
+		if (rt->queues[i].q == q)
+			return &rt->queues[i];
+	return NULL;
+}
+
+static void
+confirm(struct instance *in, const char *ref, uint64_t id)
+{
+	if (in->ch.io.fd == -1)
+		return;
+	if (proto_put_published(&in->ch.wr, ref, id) == 0)
+		want_flush(in);
+}
+
+void
+channel_pump(struct runtime *rt, struct queue *q)
+{
+	struct rqueue *rq = rqueue_of(rt, q);
+	struct qconsumer *c;
+	struct qtask *t;
+	struct parked *p;
+	struct instance *in;
+	uint64_t now = mono_ms(), id;
+
+	/* Room again: parked publishers go in, oldest first. */
+	while (rq != NULL && rq->head != NULL && !queue_full(q)) {
+		p = rq->head;
+		if ((rq->head = p->next) == NULL)
+			rq->tail = NULL;
+		rq->nparked--;
+		in = p->in;
+		if ((id = queue_publish(q, p->task, p->len, now)) != 0)
+			confirm(in, p->ref, id);
+		if (in->ch.parked-- == PARKED_MAX && in->ch.io.fd != -1) {
+			in->ch.reading = true;
+			set_events(in);
+		}
+		free(p->ref);
+		free(p->task);
+		free(p);
+	}
+	while ((t = queue_dispatch(q, &c, now)) != NULL) {
+		in = queue_consumer_owner(c);
+		if (proto_put_task(&in->ch.wr, t->id, queue_name(q), t->attempt,
+		    t->body, t->len) == 0)
+			want_flush(in);
+	}
+}
+
+static void
+handle_publish(struct instance *in, struct msg *m)
+{
+	struct runtime *rt = rt_of(in);
+	struct rqueue *rq = runtime_find_queue(rt, m->queue);
+	struct parked *p;
+	char *task;
+	uint64_t id;
+
+	if (rq == NULL) {
+		if (proto_put_rejected(&in->ch.wr, m->ref, "no such queue") == 0)
+			want_flush(in);
+		return;
+	}
+	if ((task = cJSON_PrintUnformatted(m->task)) == NULL)
+		goto nomem;
+	if (!queue_full(rq->q) && rq->head == NULL) {
+		id = queue_publish(rq->q, task, strlen(task), mono_ms());
+		free(task);
+		if (id == 0)
+			goto nomem;
+		confirm(in, m->ref, id);
+		channel_pump(rt, rq->q);
+		return;
+	}
+	/* Full: the publisher waits for its confirmation (back-pressure). */
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->ref = strdup(m->ref)) == NULL) {
+		free(p);
+		free(task);
+		goto nomem;
+	}
+	p->in = in;
+	p->task = task;
+	p->len = strlen(task);
+	if (rq->tail != NULL)
+		rq->tail->next = p;
+	else
+		rq->head = p;
+	rq->tail = p;
+	rq->nparked++;
+	if (++in->ch.parked == PARKED_MAX) {
+		in->ch.reading = false;
+		set_events(in);
+	}
+	return;
+nomem:
+	if (proto_put_rejected(&in->ch.wr, m->ref, "out of memory") == 0)
+		want_flush(in);
+}
+
+static uint64_t
+parse_id(const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || end == s)
+		return 0;
+	return v;
+}
+
+static void
+handle_ack(struct instance *in, struct msg *m, bool ack)
+{
+	struct channel *ch = &in->ch;
+	uint64_t id = parse_id(m->id), held;
+	int rc;
+
+	if (ch->consumer == NULL || id == 0) {
+		protocol_error(in, "%s of task \"%.32s\", which it does not hold",
+		    msg_type_name(m->type), m->id);
+		return;
+	}
+	if (ack)
+		rc = queue_ack(ch->cq, ch->consumer, id, mono_ms(), &held);
+	else
+		rc = queue_nack(ch->cq, ch->consumer, id, m->retry,
+		    m->error != NULL ? m->error : "nacked");
+	if (rc == -1) {
+		protocol_error(in, "%s of task \"%.32s\", which it does not hold",
+		    msg_type_name(m->type), m->id);
+		return;
+	}
+	if (!ack && rc == 1)
+		log_warn("%s: task %s dead-lettered: %s", queue_name(ch->cq),
+		    m->id, m->error != NULL ? m->error : "nacked");
+	channel_pump(rt_of(in), ch->cq);
+}
+
+static void
+attach_consumer(struct instance *in)
+{
+	struct runtime *rt = rt_of(in);
+	const struct worker_def *def = in->worker->def;
+	struct rqueue *rq;
+
+	if (def == NULL || def->consumes == NULL || in->ch.consumer != NULL)
+		return;
+	if ((rq = runtime_find_queue(rt, def->consumes)) == NULL)
+		return;
+	if ((in->ch.consumer = queue_attach(rq->q, in, def->prefetch)) == NULL) {
+		log_error("%s.%u: out of memory attaching to %s",
+		    in->worker->name, in->index, def->consumes);
+		return;
+	}
+	in->ch.cq = rq->q;
+	channel_pump(rt, rq->q);
+}
+
+static void
+handle(struct instance *in, struct msg *m)
+{
+	struct channel *ch = &in->ch;
+	struct worker *w = in->worker;
+
+	if (!ch->hello && m->type != MSG_HELLO) {
+		protocol_error(in, "\"%s\" before \"hello\"", msg_type_name(m->type));
+		return;
+	}
+	switch (m->type) {
+	case MSG_HELLO:
+		if (ch->hello) {
+			protocol_error(in, "a second \"hello\"");
+			return;
+		}
+		ch->hello = true;
+		ch->hello_by = 0;
+		instance_hello(in);
+		if (proto_put_welcome(&ch->wr, w->name, in->index,
+		    w->config_json, rt_of(in)->settings->ipc.heartbeat_interval_ms) == 0)
+			want_flush(in);
+		break;
+	case MSG_READY:
+		instance_ready(in);
+		attach_consumer(in);
+		break;
+	case MSG_STATUS:
+		ch->has_status = status_parse(m->status, &ch->status) == 0;
+		break;
+	case MSG_HEALTH:
+		if (health_parse(m->health, &ch->health) == -1)
+			ch->health = HEALTH_UNHEALTHY;
+		snprintf(ch->detail, sizeof(ch->detail), "%s",
+		    m->detail != NULL ? m->detail : "");
+		break;
+	case MSG_HEARTBEAT:
+		break;
+	case MSG_PUBLISH:
+		handle_publish(in, m);
+		break;
+	case MSG_ACK:
+	case MSG_NACK:
+		handle_ack(in, m, m->type == MSG_ACK);
+		break;
+	case MSG_TRACE:
+		/* Handed to the trace transport; "none" keeps nothing. */
+		break;
+	default:
+		protocol_error(in, "unexpected \"%s\"", msg_type_name(m->type));
+		break;
+	}
+}
+
+static void
+on_channel(struct loop *l, struct io *io, uint32_t events)
+{
+	struct instance *in = io->arg;
+	struct channel *ch = &in->ch;
+	char err[256];
+	const char *data;
+	struct msg m;
+	size_t len;
+	ssize_t n;
+	int frames = 0, rc;
+
+	if (events & EPOLLOUT)
+		flush_one(in);
+	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)) || !ch->reading)
+		return;
+	n = frame_read(&ch->rd, io->fd);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		/* A second death notice, or a child that closed fd 3. */
+		if (ch->hello && in->pid > 0 && in->sup.state != INST_STOPPING)
+			log_debug("%s.%u: closed its channel", in->worker->name,
+			    in->index);
+		if (frame_pending(&ch->rd) > 0 && in->pid > 0)
+			protocol_error(in, "channel closed inside a frame");
+		ch->reading = false;
+		{
+			int fd = io->fd;
+
+			io_del(l, io);
+			close(fd);
+		}
+		return;
+	}
+	ch->last_seen = mono_ms();
+	while (ch->reading && frames++ < FRAMES_PER_WAKEUP) {
+		rc = frame_next(&ch->rd, &data, &len);
+		if (rc == 0)
+			break;
+		if (rc == -1) {
+			protocol_error(in, "frame length over platform.ipc.max_frame "
+			    "(%zu bytes) or zero", (size_t)ch->rd.max_frame);
+			return;
+		}
+		if (msg_decode(&m, data, len, true, err, sizeof(err)) == -1) {
+			protocol_error(in, "%s", err);
+			return;
+		}
+		handle(in, &m);
+		msg_clear(&m);
+	}
+	frame_reader_trim(&ch->rd);
+}
+
+/* --- deadlines ------------------------------------------------------------ */
+
+void
+channel_scan(struct runtime *rt, uint64_t now)
+{
+	size_t i;
+	unsigned j;
+
+	for (i = 0; i < rt->nworkers; i++) {
+		struct worker *w = rt->workers[i];
+		const struct worker_def *def = w->def;
+
+		for (j = 0; j < w->ninst; j++) {
+			struct instance *in = &w->inst[j];
+			struct channel *ch = &in->ch;
+			struct qtask *t;
+
+			if (in->pid <= 0 || ch->kill_reason != NULL ||
+			    in->sup.state == INST_STOPPING)
+				continue;
+			if (ch->hello_by != 0 && now >= ch->hello_by) {
+				protocol_error(in, "no \"hello\" within "
+				    "platform.ipc.heartbeat_timeout");
+				continue;
+			}
+			if (ch->hello && now - ch->last_seen >=
+			    rt->settings->ipc.heartbeat_timeout_ms) {
+				log_error("%s.%u: no heartbeat for %llums: hung; "
+				    "killing pid %ld", w->name, j,
+				    (unsigned long long)(now - ch->last_seen),
+				    (long)in->pid);
+				ch->health = HEALTH_UNHEALTHY;
+				snprintf(ch->detail, sizeof(ch->detail),
+				    "missed heartbeats");
+				ch->kill_reason = "missed heartbeats";
+				instance_kill(in);
+				continue;
+			}
+			if (def != NULL && def->task_timeout_ms > 0 &&
+			    ch->consumer != NULL &&
+			    (t = queue_oldest_held(ch->consumer)) != NULL &&
+			    now - t->dispatched_at >= def->task_timeout_ms) {
+				log_error("%s.%u: task %" PRIu64 " held over "
+				    "task_timeout; killing pid %ld", w->name, j,
+				    t->id, (long)in->pid);
+				ch->kill_reason = "timeout";
+				instance_kill(in);
+			}
+		}
+	}
+}

@@ -1,0 +1,56 @@
+/*
+ * The master's end of one instance's socketpair: buffered, non-blocking,
+ * checked twice (frame length, then each message's members).  A child that
+ * breaks the protocol is killed and restarted by its policy; nothing it
+ * sends can block or stop the master.
+ */
+#ifndef PLBA_MASTER_CHANNEL_H
+#define PLBA_MASTER_CHANNEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "frame.h"
+#include "health.h"
+#include "loop.h"
+
+struct instance;
+struct queue;
+struct qconsumer;
+struct runtime;
+
+struct channel {
+	struct io	  io;
+	struct frame_reader rd;
+	struct frame_writer wr;
+	bool		  hello;	/* speaks the protocol */
+	bool		  queued;	/* in the runtime's flush list */
+	bool		  reading;	/* EPOLLIN wanted */
+	uint64_t	  last_seen;	/* mono ms of the last frame */
+	uint64_t	  hello_by;	/* 0, or when hello is due */
+	enum health	  health;	/* as reported */
+	bool		  has_status;
+	enum status	  status;	/* as reported */
+	char		  detail[256];
+	struct queue	 *cq;		/* the queue it consumes, once ready */
+	struct qconsumer *consumer;
+	unsigned	  parked;	/* its publishes waiting for room */
+	const char	 *kill_reason;	/* why the master killed it */
+};
+
+/* Sets up the channel on the master's end of a fresh socketpair. */
+void	channel_open(struct instance *, int fd);
+/* After the process is gone: requeues its tasks, drops its parked
+ * publishes, closes the fd. how says how it ended, for the requeue. */
+void	channel_close(struct instance *, const char *how);
+/* Queues a stop message (graceful or forced) for a protocol child. */
+void	channel_send_stop(struct instance *, bool force);
+/* Sends everything queued on every channel that has something. */
+void	channel_flush_all(struct runtime *);
+/* Heartbeat, hello and task_timeout deadlines, checked periodically. */
+void	channel_scan(struct runtime *, uint64_t now);
+/* Hands ready tasks of a queue to consumers with room, and lets parked
+ * publishers in when there is room again. */
+void	channel_pump(struct runtime *, struct queue *);
+
+#endif

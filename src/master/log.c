@@ -1,0 +1,308 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+enum log_dest { DEST_STDERR, DEST_SYSLOG, DEST_FILE };
+
+static struct {
+	enum log_level	 level;
+	bool		 json;
+	enum log_dest	 dest;
+	char		*path;
+	int		 fd;
+	char		*buf;		/* one formatted line */
+	size_t		 cap;
+	size_t		 len;
+} lg = { LOG_LEVEL_INFO, false, DEST_STDERR, NULL, STDERR_FILENO, NULL, 0, 0 };
+
+static const char *const level_names[] = { "debug", "info", "warning", "error" };
+
+bool
+log_enabled(enum log_level level)
+{
+	return level >= lg.level;
+}
+
+static int
+open_file(const char *path)
+{
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+}
+
+int
+log_configure(enum log_level level, bool json, const char *output)
+{
+	enum log_dest dest;
+	char *path = NULL;
+	int fd = STDERR_FILENO;
+
+	if (output == NULL || strcmp(output, "stderr") == 0)
+		dest = DEST_STDERR;
+	else if (strcmp(output, "syslog") == 0)
+		dest = DEST_SYSLOG;
+	else {
+		dest = DEST_FILE;
+		if ((fd = open_file(output)) == -1)
+			return -1;
+		if ((path = strdup(output)) == NULL) {
+			close(fd);
+			return -1;
+		}
+	}
+	log_close();
+	if (dest == DEST_SYSLOG)
+		openlog("plba-master", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	lg.level = level;
+	lg.json = json;
+	lg.dest = dest;
+	lg.path = path;
+	lg.fd = fd;
+	return 0;
+}
+
+int
+log_reopen(void)
+{
+	int fd;
+
+	if (lg.dest != DEST_FILE)
+		return 0;
+	if ((fd = open_file(lg.path)) == -1)
+		return -1;
+	close(lg.fd);
+	lg.fd = fd;
+	return 0;
+}
+
+void
+log_close(void)
+{
+	if (lg.dest == DEST_FILE)
+		close(lg.fd);
+	else if (lg.dest == DEST_SYSLOG)
+		closelog();
+	free(lg.path);
+	lg.path = NULL;
+	lg.dest = DEST_STDERR;
+	lg.fd = STDERR_FILENO;
+}
+
+/*
+ * The line buffer grows to fit the longest line seen; children's lines are
+ * already capped by the output splitter, so this stays small.
+ */
+static int
+reserve(size_t more)
+{
+	size_t cap;
+	char *p;
+
+	if (lg.len + more <= lg.cap)
+		return 0;
+	cap = lg.cap ? lg.cap : 1024;
+	while (cap < lg.len + more)
+		cap *= 2;
+	if ((p = realloc(lg.buf, cap)) == NULL)
+		return -1;
+	lg.buf = p;
+	lg.cap = cap;
+	return 0;
+}
+
+static void
+put(const char *s, size_t n)
+{
+	if (reserve(n) == -1)
+		return;
+	memcpy(lg.buf + lg.len, s, n);
+	lg.len += n;
+}
+
+static void
+puts_(const char *s)
+{
+	put(s, strlen(s));
+}
+
+static void
+put_json_string(const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char c;
+	char esc[6];
+	size_t i;
+
+	put("\"", 1);
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			put(esc, 2);
+		} else if (c < 0x20 || c == 0x7f) {
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			put(esc, 6);
+		} else
+			put((const char *)&s[i], 1);
+	}
+	put("\"", 1);
+}
+
+static void
+put_time(void)
+{
+	struct timespec ts;
+	struct tm tm;
+	char tbuf[96];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(tbuf, sizeof(tbuf), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, (long)(ts.tv_nsec / 1000000) % 1000);
+	if (lg.json) {
+		put_json_string(tbuf, strlen(tbuf));
+	} else
+		puts_(tbuf);
+}
+
+static void
+flush(enum log_level level)
+{
+	static const int prio[] = { LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR };
+	size_t off = 0;
+	ssize_t n;
+
+	if (lg.dest == DEST_SYSLOG) {
+		syslog(prio[level], "%.*s", (int)lg.len, lg.buf);
+		lg.len = 0;
+		return;
+	}
+	put("\n", 1);
+	/* A full disk or a closed stderr loses the line, never the master. */
+	while (off < lg.len) {
+		n = write(lg.fd, lg.buf + off, lg.len - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	lg.len = 0;
+}
+
+static void
+begin(enum log_level level, const char *worker, long instance,
+    const char *stream)
+{
+	char num[32];
+
+	lg.len = 0;
+	if (lg.dest == DEST_SYSLOG) {
+		/* syslog adds its own time stamp and level. */
+		if (worker != NULL) {
+			snprintf(num, sizeof(num), "%ld", instance);
+			puts_(worker);
+			puts_(".");
+			puts_(num);
+			puts_(": ");
+		}
+		return;
+	}
+	if (lg.json) {
+		puts_("{\"time\":");
+		put_time();
+		puts_(",\"level\":\"");
+		puts_(level_names[level]);
+		puts_("\"");
+		if (worker != NULL) {
+			puts_(",\"worker\":");
+			put_json_string(worker, strlen(worker));
+			snprintf(num, sizeof(num), ",\"instance\":%ld", instance);
+			puts_(num);
+			puts_(",\"stream\":\"");
+			puts_(stream);
+			puts_("\"");
+		}
+		puts_(",\"msg\":");
+		return;
+	}
+	put_time();
+	puts_(" ");
+	puts_(level_names[level]);
+	if (worker != NULL) {
+		snprintf(num, sizeof(num), ".%ld", instance);
+		puts_(" [");
+		puts_(worker);
+		puts_(num);
+		puts_("] ");
+	} else
+		puts_(" plba-master: ");
+}
+
+void
+log_msg(enum log_level level, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+	int n;
+
+	if (!log_enabled(level))
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(msg))
+		n = sizeof(msg) - 1;
+	begin(level, NULL, 0, NULL);
+	if (lg.json && lg.dest != DEST_SYSLOG) {
+		put_json_string(msg, (size_t)n);
+		puts_("}");
+	} else
+		put(msg, (size_t)n);
+	flush(level);
+}
+
+void
+log_child(enum log_level level, const char *worker, unsigned instance,
+    const char *stream, const char *line, size_t len, bool truncated)
+{
+	if (!log_enabled(level))
+		return;
+	begin(level, worker, instance, stream);
+	if (lg.json && lg.dest != DEST_SYSLOG) {
+		put_json_string(line, len);
+		if (truncated)
+			puts_(",\"truncated\":true");
+		puts_("}");
+	} else {
+		/* Keep a hostile child from forging lines of its own. */
+		size_t i, start = 0;
+
+		for (i = 0; i < len; i++) {
+			if ((unsigned char)line[i] >= 0x20 || line[i] == '\t')
+				continue;
+			put(line + start, i - start);
+			put("?", 1);
+			start = i + 1;
+		}
+		put(line + start, len - start);
+		if (truncated)
+			puts_(" [...]");
+	}
+	flush(level);
+}

@@ -1,0 +1,436 @@
+/*
+ * Named task queues held by the master: a ready FIFO, per-consumer
+ * in-flight lists and a dead-letter FIFO, all threaded through qtask.next.
+ *
+ * The hot path (publish, dispatch, ack) is O(1) or O(prefetch).  Fairness
+ * comes from a second FIFO, of consumers that can take a task now (attached,
+ * not paused, with a free slot): dispatch serves its head and puts it back at
+ * the tail while it still has room, and a consumer whose slot frees up joins
+ * at the tail.  That FIFO is the round-robin cursor, and since a consumer
+ * leaves it on detach, the cursor can never point at a freed consumer.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "queue.h"
+
+struct qconsumer {
+	struct queue	 *q;		/* pause needs it to rejoin the rotation */
+	void		 *owner;
+	unsigned	  prefetch;
+	unsigned	  inflight;
+	bool		  paused;
+	bool		  ready;	/* linked in the queue's ready-consumer FIFO */
+	struct qtask	 *held;		/* oldest dispatched first */
+	struct qtask	 *held_tail;
+	struct qconsumer *prev, *next;		/* every attached consumer */
+	struct qconsumer *rprev, *rnext;	/* consumers with room */
+};
+
+struct tasklist {
+	struct qtask	*head;
+	struct qtask	*tail;
+	uint64_t	 len;
+};
+
+struct queue {
+	char		 *name;
+	uint64_t	  capacity;
+	unsigned	  max_attempts;
+	uint64_t	  next_id;
+	struct tasklist	  ready;
+	struct tasklist	  dead;
+	uint64_t	  in_flight;
+	uint64_t	  published;
+	uint64_t	  acked;
+	uint64_t	  nacked;
+	uint64_t	  redelivered;
+	struct qconsumer *consumers;
+	struct qconsumer *rhead, *rtail;
+};
+
+static void
+list_append(struct tasklist *l, struct qtask *t)
+{
+	t->next = NULL;
+	if (l->tail != NULL)
+		l->tail->next = t;
+	else
+		l->head = t;
+	l->tail = t;
+	l->len++;
+}
+
+static struct qtask *
+list_shift(struct tasklist *l)
+{
+	struct qtask *t = l->head;
+
+	if (t == NULL)
+		return NULL;
+	l->head = t->next;
+	if (l->head == NULL)
+		l->tail = NULL;
+	l->len--;
+	t->next = NULL;
+	return t;
+}
+
+static void
+task_free(struct qtask *t)
+{
+	if (t == NULL)
+		return;
+	/* The body shares the task's allocation. */
+	free(t->last_error);
+	free(t);
+}
+
+static void
+chain_free(struct qtask *t)
+{
+	struct qtask *next;
+
+	for (; t != NULL; t = next) {
+		next = t->next;
+		task_free(t);
+	}
+}
+
+/* A NULL or unallocatable error leaves the task with no last error: losing
+ * the message is better than losing the task or its place. */
+static void
+set_error(struct qtask *t, const char *error)
+{
+	free(t->last_error);
+	t->last_error = error != NULL ? strdup(error) : NULL;
+}
+
+static void
+ready_remove(struct queue *q, struct qconsumer *c)
+{
+	if (!c->ready)
+		return;
+	if (c->rprev != NULL)
+		c->rprev->rnext = c->rnext;
+	else
+		q->rhead = c->rnext;
+	if (c->rnext != NULL)
+		c->rnext->rprev = c->rprev;
+	else
+		q->rtail = c->rprev;
+	c->rprev = c->rnext = NULL;
+	c->ready = false;
+}
+
+/* Joins the tail of the ready-consumer FIFO, if it can take a task: the
+ * consumer served longest ago goes first, which is what keeps it fair. */
+static void
+ready_offer(struct queue *q, struct qconsumer *c)
+{
+	if (c->ready || c->paused || c->inflight >= c->prefetch)
+		return;
+	c->rnext = NULL;
+	c->rprev = q->rtail;
+	if (q->rtail != NULL)
+		q->rtail->rnext = c;
+	else
+		q->rhead = c;
+	q->rtail = c;
+	c->ready = true;
+}
+
+/* Unlinks the task with this id from the consumer's held list, or NULL.
+ * Linear, but a consumer holds at most prefetch tasks. */
+static struct qtask *
+held_take(struct queue *q, struct qconsumer *c, uint64_t id)
+{
+	struct qtask *t, *prev = NULL;
+
+	if (c == NULL || c->q != q)
+		return NULL;
+	for (t = c->held; t != NULL; prev = t, t = t->next)
+		if (t->id == id)
+			break;
+	if (t == NULL)
+		return NULL;
+	if (prev != NULL)
+		prev->next = t->next;
+	else
+		c->held = t->next;
+	if (c->held_tail == t)
+		c->held_tail = prev;
+	t->next = NULL;
+	t->holder = NULL;
+	c->inflight--;
+	q->in_flight--;
+	ready_offer(q, c);
+	return t;
+}
+
+/*
+ * Puts a task that was delivered and not acked back at the tail of the
+ * ready FIFO, or into the dead-letter list once it has been delivered
+ * max_attempts times.  Returns 0 when requeued, 1 when dead-lettered.
+ */
+static int
+retry_or_bury(struct queue *q, struct qtask *t, const char *error)
+{
+	set_error(t, error);
+	if (t->attempt >= q->max_attempts) {
+		list_append(&q->dead, t);
+		return 1;
+	}
+	t->attempt++;
+	list_append(&q->ready, t);
+	q->redelivered++;
+	return 0;
+}
+
+/* Creates an empty queue (name copied); NULL when out of memory.
+ * A max_attempts of 0 is taken as 1: every task is delivered once. */
+struct queue *
+queue_new(const char *name, uint64_t capacity, unsigned max_attempts)
+{
+	struct queue *q;
+
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		goto fail;
+	if ((q->name = strdup(name != NULL ? name : "")) == NULL)
+		goto fail;
+	q->next_id = 1;
+	queue_set_limits(q, capacity, max_attempts);
+	return q;
+fail:
+	queue_free(q);
+	return NULL;
+}
+
+void
+queue_free(struct queue *q)
+{
+	struct qconsumer *c, *next;
+
+	if (q == NULL)
+		return;
+	for (c = q->consumers; c != NULL; c = next) {
+		next = c->next;
+		chain_free(c->held);
+		free(c);
+	}
+	chain_free(q->ready.head);
+	chain_free(q->dead.head);
+	free(q->name);
+	free(q);
+}
+
+/* The returned name lives as long as the queue. */
+const char *
+queue_name(const struct queue *q)
+{
+	return q->name;
+}
+
+/* New limits apply from the next publish, nack or loss: nothing already
+ * queued moves, even if the queue is now over capacity. */
+void
+queue_set_limits(struct queue *q, uint64_t capacity, unsigned max_attempts)
+{
+	q->capacity = capacity;
+	q->max_attempts = max_attempts > 0 ? max_attempts : 1;
+}
+
+bool
+queue_full(const struct queue *q)
+{
+	return q->ready.len >= q->capacity;
+}
+
+/* The body is copied into the task's own allocation, so a task costs one
+ * malloc on the hot path. */
+uint64_t
+queue_publish(struct queue *q, const char *body, size_t len, uint64_t now)
+{
+	struct qtask *t;
+
+	if (len > SIZE_MAX - sizeof(*t) - 1)
+		return 0;
+	if ((t = malloc(sizeof(*t) + len + 1)) == NULL)
+		return 0;
+	memset(t, 0, sizeof(*t));
+	t->body = (char *)(t + 1);
+	if (len > 0)
+		memcpy(t->body, body, len);
+	t->body[len] = '\0';
+	t->len = len;
+	t->id = q->next_id++;
+	t->attempt = 1;
+	t->published_at = now;
+	list_append(&q->ready, t);
+	q->published++;
+	return t->id;
+}
+
+/* Owned by the queue until queue_detach() or queue_free(); NULL when out
+ * of memory.  A prefetch of 0 is taken as 1, or it would never be served. */
+struct qconsumer *
+queue_attach(struct queue *q, void *owner, unsigned prefetch)
+{
+	struct qconsumer *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->q = q;
+	c->owner = owner;
+	c->prefetch = prefetch > 0 ? prefetch : 1;
+	c->next = q->consumers;
+	if (q->consumers != NULL)
+		q->consumers->prev = c;
+	q->consumers = c;
+	ready_offer(q, c);
+	return c;
+}
+
+void *
+queue_consumer_owner(const struct qconsumer *c)
+{
+	return c->owner;
+}
+
+unsigned
+queue_consumer_inflight(const struct qconsumer *c)
+{
+	return c->inflight;
+}
+
+/* Unpausing puts the consumer at the back of the rotation, behind those
+ * that kept working. */
+void
+queue_consumer_pause(struct qconsumer *c, bool paused)
+{
+	c->paused = paused;
+	if (paused)
+		ready_remove(c->q, c);
+	else
+		ready_offer(c->q, c);
+}
+
+size_t
+queue_detach(struct queue *q, struct qconsumer *c, const char *reason)
+{
+	struct qtask *t, *next;
+	size_t n = 0;
+
+	if (c == NULL || c->q != q)
+		return 0;
+	ready_remove(q, c);
+	for (t = c->held; t != NULL; t = next) {
+		next = t->next;
+		t->holder = NULL;
+		q->in_flight--;
+		retry_or_bury(q, t, reason);
+		n++;
+	}
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		q->consumers = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	free(c);
+	return n;
+}
+
+/* The task stays owned by the queue: the pointer is good until the task
+ * is acked, nacked, or its holder detached. */
+struct qtask *
+queue_dispatch(struct queue *q, struct qconsumer **to, uint64_t now)
+{
+	struct qconsumer *c = q->rhead;
+	struct qtask *t;
+
+	if (c == NULL || q->ready.head == NULL)
+		return NULL;
+	t = list_shift(&q->ready);
+	ready_remove(q, c);
+	t->holder = c;
+	t->dispatched_at = now;
+	if (c->held_tail != NULL)
+		c->held_tail->next = t;
+	else
+		c->held = t;
+	c->held_tail = t;
+	c->inflight++;
+	q->in_flight++;
+	ready_offer(q, c);
+	if (to != NULL)
+		*to = c;
+	return t;
+}
+
+int
+queue_ack(struct queue *q, struct qconsumer *c, uint64_t id, uint64_t now,
+    uint64_t *held_ms)
+{
+	struct qtask *t;
+
+	if ((t = held_take(q, c, id)) == NULL)
+		return -1;
+	if (held_ms != NULL)
+		*held_ms = now > t->dispatched_at ? now - t->dispatched_at : 0;
+	q->acked++;
+	task_free(t);
+	return 0;
+}
+
+int
+queue_nack(struct queue *q, struct qconsumer *c, uint64_t id, bool retry,
+    const char *error)
+{
+	struct qtask *t;
+
+	if ((t = held_take(q, c, id)) == NULL)
+		return -1;
+	q->nacked++;
+	if (retry)
+		return retry_or_bury(q, t, error);
+	set_error(t, error);
+	list_append(&q->dead, t);
+	return 1;
+}
+
+/* The task whose task_timeout falls first: searched by dispatch time
+ * rather than taken from the list head, so it follows the caller's clock. */
+struct qtask *
+queue_oldest_held(const struct qconsumer *c)
+{
+	struct qtask *t, *oldest = NULL;
+
+	for (t = c->held; t != NULL; t = t->next)
+		if (oldest == NULL || t->dispatched_at < oldest->dispatched_at)
+			oldest = t;
+	return oldest;
+}
+
+void
+queue_stats(const struct queue *q, struct queue_stats *st)
+{
+	st->depth = q->ready.len;
+	st->in_flight = q->in_flight;
+	st->dead = q->dead.len;
+	st->published = q->published;
+	st->acked = q->acked;
+	st->nacked = q->nacked;
+	st->redelivered = q->redelivered;
+	st->capacity = q->capacity;
+}
+
+/* The returned tasks live until queue_free(): nothing leaves the
+ * dead-letter list. */
+const struct qtask *
+queue_dead_next(const struct queue *q, const struct qtask *prev)
+{
+	return prev == NULL ? q->dead.head : prev->next;
+}

@@ -1,0 +1,98 @@
+/*
+ * Named task queues held by the master (the seed's TaskQueue and
+ * InMemoryTaskQueue), as a pure data structure: no I/O, no clock of its
+ * own.  The channel code publishes into it, asks it which task goes to
+ * which consumer instance, and reports acks, nacks and lost consumers.
+ *
+ * Delivery is at least once: a task stays in flight, held by one consumer,
+ * until that consumer acks it; a nack with retry, or the consumer's loss,
+ * puts it back with attempt + 1, and past max_attempts it moves to the
+ * dead-letter list with its last error.
+ */
+#ifndef PLBA_MASTER_QUEUE_H
+#define PLBA_MASTER_QUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct queue;
+struct qconsumer;
+
+struct qtask {
+	uint64_t	  id;		/* unique within the queue, from 1 */
+	char		 *body;		/* the task object's JSON text, NUL-terminated */
+	size_t		  len;
+	unsigned	  attempt;	/* 1 on first delivery */
+	char		 *last_error;	/* from the last nack or loss, or NULL */
+	uint64_t	  published_at;	/* ms, caller's clock */
+	uint64_t	  dispatched_at;/* ms, when handed to its holder */
+	struct qconsumer *holder;	/* while in flight */
+	struct qtask	 *next;		/* ready, dead or held list link */
+};
+
+struct queue_stats {
+	uint64_t	depth;		/* ready, waiting for a consumer */
+	uint64_t	in_flight;
+	uint64_t	dead;		/* in the dead-letter list now */
+	uint64_t	published;	/* counters since start */
+	uint64_t	acked;
+	uint64_t	nacked;
+	uint64_t	redelivered;	/* put back after a nack or a loss */
+	uint64_t	capacity;
+};
+
+struct queue	*queue_new(const char *name, uint64_t capacity, unsigned max_attempts);
+/* Frees the queue, its tasks and its consumers. NULL is a no-op. */
+void		 queue_free(struct queue *);
+const char	*queue_name(const struct queue *);
+void		 queue_set_limits(struct queue *, uint64_t capacity, unsigned max_attempts);
+
+/* True when depth >= capacity: publishers must wait. */
+bool		 queue_full(const struct queue *);
+/*
+ * Appends a task (body copied).  Never refuses for capacity: callers
+ * check queue_full() first and hold the publisher; tasks put back by
+ * nacks and losses may take depth past capacity.  Returns the new task's
+ * id, or 0 when out of memory.
+ */
+uint64_t	 queue_publish(struct queue *, const char *body, size_t len, uint64_t now);
+
+/* A consumer instance holding at most prefetch unacked tasks. */
+struct qconsumer *queue_attach(struct queue *, void *owner, unsigned prefetch);
+void		*queue_consumer_owner(const struct qconsumer *);
+unsigned	 queue_consumer_inflight(const struct qconsumer *);
+/* A paused consumer gets no new task (it is stopping) but keeps its own. */
+void		 queue_consumer_pause(struct qconsumer *, bool paused);
+/*
+ * Removes a consumer.  Every task it held goes back to the queue with
+ * attempt + 1 and reason as last error, or to the dead-letter list past
+ * max_attempts.  Returns how many tasks it held.
+ */
+size_t		 queue_detach(struct queue *, struct qconsumer *, const char *reason);
+
+/*
+ * Picks the next ready task and a consumer with a free slot, round-robin
+ * over consumers so dispatch is fair, and marks it in flight.  Returns
+ * NULL when no task is ready or no consumer has room.
+ */
+struct qtask	*queue_dispatch(struct queue *, struct qconsumer **to, uint64_t now);
+
+/* Acks a task the consumer holds; returns -1 when it holds no such task.
+ * *held_ms (may be NULL) receives how long it was in flight. */
+int		 queue_ack(struct queue *, struct qconsumer *, uint64_t id,
+		    uint64_t now, uint64_t *held_ms);
+/* Nacks a task the consumer holds: with retry it goes back (or, past
+ * max_attempts, to the dead-letter list), without it goes straight to the
+ * dead-letter list.  Returns -1 when the consumer holds no such task,
+ * 0 when requeued, 1 when dead-lettered. */
+int		 queue_nack(struct queue *, struct qconsumer *, uint64_t id,
+		    bool retry, const char *error);
+/* The task the consumer has held longest, for task_timeout; or NULL. */
+struct qtask	*queue_oldest_held(const struct qconsumer *);
+
+void		 queue_stats(const struct queue *, struct queue_stats *);
+/* Dead-lettered tasks, oldest first: call with NULL to start. */
+const struct qtask *queue_dead_next(const struct queue *, const struct qtask *prev);
+
+#endif

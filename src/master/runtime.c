@@ -1,0 +1,995 @@
+#include "config.h"
+
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "channel.h"
+#include "notify.h"
+#include "queue.h"
+#include "registry.h"
+#include "runtime.h"
+#include "worker.h"
+
+extern char **environ;
+
+static void	runtime_start(struct runtime *);
+static void	runtime_stop(struct runtime *, bool force, bool exit_after);
+
+/* Variables that belong to the master's own supervisor, or that PLBA sets
+ * per instance, are never passed down as they were. */
+static bool
+private_env(const char *e)
+{
+	return strncmp(e, "NOTIFY_SOCKET=", 14) == 0 ||
+	    strncmp(e, "LISTEN_FDS=", 11) == 0 ||
+	    strncmp(e, "LISTEN_PID=", 11) == 0 ||
+	    strncmp(e, "LISTEN_FDNAMES=", 15) == 0 ||
+	    strncmp(e, "PLBA_", 5) == 0;
+}
+
+static char **
+copy_environ(void)
+{
+	char **env, **p;
+	size_t n = 0, m = 0;
+
+	for (p = environ; *p != NULL; p++)
+		n++;
+	if ((env = calloc(n + 1, sizeof(*env))) == NULL)
+		return NULL;
+	for (p = environ; *p != NULL; p++) {
+		if (private_env(*p))
+			continue;
+		if ((env[m++] = strdup(*p)) == NULL) {
+			while (m-- > 0)
+				free(env[m]);
+			free(env);
+			return NULL;
+		}
+	}
+	return env;
+}
+
+static int
+apply_log(const struct settings *s)
+{
+	return log_configure(s->log.level, s->log.json, s->log.output);
+}
+
+static int
+load_modules(struct runtime *rt, const struct settings *s,
+    const struct plba_module *builtin, struct conf_errors *errs)
+{
+	const struct conf_node *where = conf_map_get(s->platform, "modules");
+	struct plba_registry *r, **rs;
+	char err[512];
+	size_t i, n = 0;
+
+	for (i = 0; s->modules != NULL && s->modules[i] != NULL; i++)
+		n++;
+	if ((rt->modules = calloc(n + 1, sizeof(*rs))) == NULL) {
+		conf_error(errs, NULL, NULL, "out of memory");
+		return -1;
+	}
+	if (builtin != NULL) {
+		if ((r = registry_from(builtin, err, sizeof(err))) == NULL) {
+			conf_error(errs, NULL, NULL, "%s", err);
+			return -1;
+		}
+		rt->modules[rt->nmodules++] = r;
+	}
+	for (i = 0; i < n; i++) {
+		if ((r = registry_load(s->modules[i], err, sizeof(err))) == NULL) {
+			conf_error(errs, where, "platform.modules", "%s", err);
+			return -1;
+		}
+		rt->modules[rt->nmodules++] = r;
+	}
+	return 0;
+}
+
+static struct plba_registry *
+module_for(struct plba_registry **ms, size_t n, const char *worker)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (registry_worker(ms[i], worker) != NULL)
+			return ms[i];
+	return NULL;
+}
+
+struct plba_registry *
+runtime_module_for(struct runtime *rt, const char *worker)
+{
+	return module_for(rt->modules, rt->nmodules, worker);
+}
+
+static bool
+module_queue(struct plba_registry **ms, size_t n, const char *queue)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < ms[i]->nqueues; j++)
+			if (strcmp(ms[i]->queues[j].name, queue) == 0)
+				return true;
+	return false;
+}
+
+int
+runtime_check_modules(const struct settings *s, struct runtime *rt,
+    struct conf_errors *errs)
+{
+	struct runtime tmp = { .nmodules = 0 };
+	size_t i, before = errs->n;
+	char path[160];
+
+	if (rt == NULL) {
+		rt = &tmp;
+		if (load_modules(rt, s, NULL, errs) == -1)
+			goto out;
+	}
+	for (i = 0; i < s->nworkers; i++) {
+		const struct worker_def *w = &s->workers[i];
+
+		if (w->kind == WORKER_MODULE &&
+		    module_for(rt->modules, rt->nmodules, w->module) == NULL) {
+			snprintf(path, sizeof(path), "workers.%s.module", w->name);
+			conf_error(errs, conf_map_get(w->section, "module"), path,
+			    "no module in platform.modules registers a worker "
+			    "named \"%s\"", w->module);
+		}
+		if (w->kind == WORKER_BUILTIN) {
+			snprintf(path, sizeof(path), "workers.%s.type", w->name);
+			conf_error(errs, conf_map_get(w->section, "type"), path,
+			    "no built-in worker \"%s\" in this build", w->type);
+		}
+		if (w->consumes != NULL && settings_queue(s, w->consumes) == NULL &&
+		    !module_queue(rt->modules, rt->nmodules, w->consumes)) {
+			snprintf(path, sizeof(path), "workers.%s.consumes", w->name);
+			conf_error(errs, conf_map_get(w->section, "consumes"), path,
+			    "queue \"%s\" is declared neither in queues nor by "
+			    "a module", w->consumes);
+		}
+	}
+out:
+	if (rt == &tmp) {
+		for (i = 0; i < tmp.nmodules; i++)
+			registry_free(tmp.modules[i]);
+		free(tmp.modules);
+	}
+	return errs->n > before ? -1 : 0;
+}
+
+/* Children load the same files for their typed accessors. */
+static char *
+config_env(char *const *paths, size_t n)
+{
+	size_t i, len = sizeof("PLBA_CONFIG=");
+	char *s, abs[4096];
+
+	for (i = 0; i < n; i++)
+		len += strlen(paths[i]) + sizeof(abs) + 1;
+	if ((s = malloc(len)) == NULL)
+		return NULL;
+	strcpy(s, "PLBA_CONFIG=");
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			strcat(s, "\n");
+		strcat(s, realpath(paths[i], abs) != NULL ? abs : paths[i]);
+	}
+	return s;
+}
+
+/* plba-worker beside our own binary (a build tree), else where it is
+ * installed; PLBA_WORKER_HOST overrides both. */
+static char *
+find_host(const struct plba_module *builtin)
+{
+	char self[4096], *slash, path[4200];
+	ssize_t n;
+
+	if (getenv("PLBA_WORKER_HOST") != NULL)
+		return strdup(getenv("PLBA_WORKER_HOST"));
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0)
+		return strdup(PLBA_LIBEXECDIR "/plba-worker");
+	self[n] = '\0';
+	if (builtin != NULL)
+		return strdup(self);
+	if ((slash = strrchr(self, '/')) != NULL)
+		*slash = '\0';
+	snprintf(path, sizeof(path), "%s/plba-worker", self);
+	if (access(path, X_OK) == 0)
+		return strdup(path);
+	/* libtool keeps the real binaries of a build tree in .libs. */
+	if ((slash = strrchr(self, '/')) != NULL &&
+	    strcmp(slash, "/.libs") == 0) {
+		*slash = '\0';
+		snprintf(path, sizeof(path), "%s/plba-worker", self);
+		if (access(path, X_OK) == 0)
+			return strdup(path);
+	}
+	return strdup(PLBA_LIBEXECDIR "/plba-worker");
+}
+
+struct runtime *
+runtime_new(const char *const *paths, size_t npaths,
+    const struct plba_module *module, struct conf_errors *errs)
+{
+	struct runtime *rt;
+
+	if ((rt = calloc(1, sizeof(*rt))) == NULL) {
+		conf_error(errs, NULL, NULL, "out of memory");
+		return NULL;
+	}
+	rt->sigfd = rt->notify_fd = rt->devnull = -1;
+	if ((rt->settings = settings_load(paths, npaths, errs)) == NULL)
+		goto fail;
+	if ((rt->paths = calloc(npaths, sizeof(*rt->paths))) == NULL)
+		goto nomem;
+	for (rt->npaths = 0; rt->npaths < npaths; rt->npaths++)
+		if ((rt->paths[rt->npaths] = strdup(paths[rt->npaths])) == NULL)
+			goto nomem;
+	if (load_modules(rt, rt->settings, module, errs) == -1 ||
+	    runtime_check_modules(rt->settings, rt, errs) == -1)
+		goto fail;
+	if ((rt->config_env = config_env(rt->paths, rt->npaths)) == NULL ||
+	    (rt->host_path = find_host(module)) == NULL)
+		goto nomem;
+	if (apply_log(rt->settings) == -1) {
+		conf_error(errs, rt->settings->log_section, "log.output",
+		    "%s: %s", rt->settings->log.output, strerror(errno));
+		goto fail;
+	}
+	return rt;
+nomem:
+	conf_error(errs, NULL, NULL, "out of memory");
+fail:
+	runtime_free(rt);
+	return NULL;
+}
+
+void
+runtime_free(struct runtime *rt)
+{
+	size_t i;
+
+	if (rt == NULL)
+		return;
+	for (i = 0; i < rt->nworkers; i++)
+		worker_free(rt->workers[i]);
+	free(rt->workers);
+	for (i = 0; i < rt->nqueues; i++)
+		queue_free(rt->queues[i].q);
+	free(rt->queues);
+	free(rt->flush);
+	if (rt->loop != NULL) {
+		if (rt->sigfd != -1)
+			io_del(rt->loop, &rt->sig_io);
+		if (rt->notify_fd != -1)
+			io_del(rt->loop, &rt->notify_io);
+		timer_cancel(rt->loop, &rt->stop_timer);
+		timer_cancel(rt->loop, &rt->scan_timer);
+	}
+	if (rt->sigfd != -1)
+		close(rt->sigfd);
+	if (rt->notify_fd != -1)
+		close(rt->notify_fd);
+	if (rt->devnull != -1)
+		close(rt->devnull);
+	loop_free(rt->loop);
+	for (i = 0; i < rt->npaths; i++)
+		free(rt->paths[i]);
+	free(rt->paths);
+	if (rt->base_env != NULL) {
+		for (i = 0; rt->base_env[i] != NULL; i++)
+			free(rt->base_env[i]);
+		free(rt->base_env);
+	}
+	for (i = 0; i < rt->nmodules; i++)
+		registry_free(rt->modules[i]);
+	free(rt->modules);
+	free(rt->config_env);
+	free(rt->host_path);
+	settings_free(rt->settings);
+	free(rt);
+}
+
+struct worker *
+runtime_find_worker(struct runtime *rt, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < rt->nworkers; i++)
+		if (rt->workers[i]->def != NULL &&
+		    strcmp(rt->workers[i]->name, name) == 0)
+			return rt->workers[i];
+	return NULL;
+}
+
+struct rqueue *
+runtime_find_queue(struct runtime *rt, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < rt->nqueues; i++)
+		if (strcmp(queue_name(rt->queues[i].q), name) == 0)
+			return &rt->queues[i];
+	return NULL;
+}
+
+/* Creates the queues a configuration declares; existing ones keep their
+ * tasks and take the new limits. */
+static int
+sync_queues(struct runtime *rt, const struct settings *s)
+{
+	struct rqueue *rq, *qs;
+	size_t i;
+
+	for (i = 0; i < s->nqueues; i++) {
+		const struct queue_def *d = &s->queues[i];
+
+		if ((rq = runtime_find_queue(rt, d->name)) != NULL) {
+			queue_set_limits(rq->q, d->capacity, d->max_attempts);
+			continue;
+		}
+		qs = realloc(rt->queues, (rt->nqueues + 1) * sizeof(*qs));
+		if (qs == NULL)
+			return -1;
+		rt->queues = qs;
+		rq = &rt->queues[rt->nqueues];
+		memset(rq, 0, sizeof(*rq));
+		if ((rq->q = queue_new(d->name, d->capacity, d->max_attempts)) == NULL)
+			return -1;
+		rt->nqueues++;
+	}
+	/* Queues only a module declares, with the module's limits. */
+	for (i = 0; i < rt->nmodules; i++) {
+		size_t j;
+
+		for (j = 0; j < rt->modules[i]->nqueues; j++) {
+			const struct reg_queue *d = &rt->modules[i]->queues[j];
+
+			if (runtime_find_queue(rt, d->name) != NULL)
+				continue;
+			qs = realloc(rt->queues, (rt->nqueues + 1) * sizeof(*qs));
+			if (qs == NULL)
+				return -1;
+			rt->queues = qs;
+			rq = &rt->queues[rt->nqueues];
+			memset(rq, 0, sizeof(*rq));
+			if ((rq->q = queue_new(d->name, d->capacity,
+			    d->max_attempts)) == NULL)
+				return -1;
+			rt->nqueues++;
+		}
+	}
+	return 0;
+}
+
+static void
+log_queue_totals(struct runtime *rt)
+{
+	struct queue_stats st;
+	size_t i;
+
+	for (i = 0; i < rt->nqueues; i++) {
+		queue_stats(rt->queues[i].q, &st);
+		log_info("queue %s: published %llu, acked %llu, nacked %llu, "
+		    "redelivered %llu, dead %llu, queued %llu, in flight %llu",
+		    queue_name(rt->queues[i].q),
+		    (unsigned long long)st.published,
+		    (unsigned long long)st.acked, (unsigned long long)st.nacked,
+		    (unsigned long long)st.redelivered,
+		    (unsigned long long)st.dead, (unsigned long long)st.depth,
+		    (unsigned long long)st.in_flight);
+	}
+}
+
+static bool
+queues_drained(struct runtime *rt)
+{
+	struct queue_stats st;
+	size_t i;
+
+	for (i = 0; i < rt->nqueues; i++) {
+		queue_stats(rt->queues[i].q, &st);
+		if (st.depth > 0 || st.in_flight > 0 || rt->queues[i].nparked > 0)
+			return false;
+	}
+	return true;
+}
+
+struct instance *
+runtime_find_pid(struct runtime *rt, pid_t pid)
+{
+	struct worker *w;
+	size_t i;
+	unsigned j;
+
+	for (i = 0; i < rt->nworkers; i++) {
+		w = rt->workers[i];
+		for (j = 0; j < w->ninst; j++)
+			if (w->inst[j].pid == pid)
+				return &w->inst[j];
+	}
+	return NULL;
+}
+
+static int
+add_worker(struct runtime *rt, struct worker *w)
+{
+	struct worker **ws;
+
+	ws = realloc(rt->workers, (rt->nworkers + 1) * sizeof(*ws));
+	if (ws == NULL)
+		return -1;
+	rt->workers = ws;
+	rt->workers[rt->nworkers++] = w;
+	return 0;
+}
+
+static void
+remove_worker(struct runtime *rt, size_t i)
+{
+	worker_free(rt->workers[i]);
+	memmove(&rt->workers[i], &rt->workers[i + 1],
+	    (rt->nworkers - i - 1) * sizeof(*rt->workers));
+	rt->nworkers--;
+}
+
+/* --- dependency order ----------------------------------------------------- */
+
+static bool
+deps_ready(struct runtime *rt, const struct worker *w)
+{
+	struct worker *d;
+	char **dep;
+
+	for (dep = w->def->depends_on; dep != NULL && *dep != NULL; dep++)
+		if ((d = runtime_find_worker(rt, *dep)) == NULL ||
+		    !worker_ready(d))
+			return false;
+	return true;
+}
+
+static bool
+depends_on(const struct worker *w, const char *name)
+{
+	char **dep;
+
+	if (w->def == NULL)
+		return false;
+	for (dep = w->def->depends_on; dep != NULL && *dep != NULL; dep++)
+		if (strcmp(*dep, name) == 0)
+			return true;
+	return false;
+}
+
+/* A worker is stopped only once nothing that depends on it is running. */
+static bool
+dependents_down(struct runtime *rt, const struct worker *w)
+{
+	size_t i;
+
+	for (i = 0; i < rt->nworkers; i++) {
+		const struct worker *o = rt->workers[i];
+
+		if (o != w && depends_on(o, w->name) &&
+		    (o->started || !worker_down(o)))
+			return false;
+	}
+	return true;
+}
+
+/* --- the reconciler ------------------------------------------------------- */
+
+static void
+check_failures(struct runtime *rt)
+{
+	size_t i;
+
+	if (!rt->settings->exit_on_failure || rt->failed_exit)
+		return;
+	for (i = 0; i < rt->nworkers; i++) {
+		struct worker *w = rt->workers[i];
+
+		if (w->def != NULL && w->def->critical && w->hist.failed) {
+			log_error("critical worker %s failed and "
+			    "platform.exit_on_failure is set: stopping",
+			    w->name);
+			rt->failed_exit = true;
+			runtime_stop(rt, false, true);
+			return;
+		}
+	}
+}
+
+static void
+reconcile_starts(struct runtime *rt)
+{
+	struct sup_event start = { .kind = EV_START };
+	bool all_ready = true;
+	size_t i;
+
+	for (i = 0; i < rt->nworkers; i++) {
+		struct worker *w = rt->workers[i];
+
+		if (w->def == NULL || !w->wanted)
+			continue;
+		if (!w->started && w->replaces == NULL && deps_ready(rt, w)) {
+			w->started = true;
+			worker_event(w, &start);
+		}
+		if (!w->started || !worker_ready(w))
+			all_ready = false;
+	}
+	if (rt->state == RT_STARTING && all_ready) {
+		rt->state = RT_RUNNING;
+		log_info("all workers ready");
+		notify_upward("READY=1\nSTATUS=running, %zu workers",
+		    rt->nworkers);
+	}
+}
+
+/*
+ * Consumers stop last: only once every other worker is down and every
+ * queue is drained, so work already accepted is finished (within
+ * platform.stop_timeout).  Pipelines of consumers feeding each other are
+ * covered because no consumer stops while any queue holds anything.
+ */
+static bool
+may_stop_consumer(struct runtime *rt)
+{
+	size_t i;
+
+	for (i = 0; i < rt->nworkers; i++) {
+		struct worker *w = rt->workers[i];
+
+		if ((w->def == NULL || w->def->consumes == NULL) &&
+		    (w->started || !worker_down(w)))
+			return false;
+	}
+	return queues_drained(rt);
+}
+
+static void
+reconcile_stops(struct runtime *rt)
+{
+	struct sup_event stop = { .kind = EV_STOP };
+	bool all_down = true, consumers_may = may_stop_consumer(rt);
+	size_t i;
+
+	for (i = 0; i < rt->nworkers; i++) {
+		struct worker *w = rt->workers[i];
+		bool consumer = w->def != NULL && w->def->consumes != NULL;
+
+		if (w->started && dependents_down(rt, w) &&
+		    (!consumer || consumers_may)) {
+			w->started = false;
+			worker_event(w, &stop);
+		}
+		if (w->started || !worker_down(w))
+			all_down = false;
+	}
+	if (!all_down)
+		return;
+	rt->state = RT_STOPPED;
+	timer_cancel(rt->loop, &rt->stop_timer);
+	log_info("all workers stopped");
+	if (rt->exit_when_stopped)
+		rt->done = true;
+	else
+		notify_upward("STATUS=stopped");
+}
+
+static void
+reconcile(struct runtime *rt)
+{
+	size_t i;
+	int rounds;
+
+	/* Starting or stopping one worker can free the next; a handful of
+	 * rounds settles any chain, and the rest waits for the next event. */
+	for (rounds = 0; rt->dirty && rounds < 16; rounds++) {
+		rt->dirty = false;
+		for (i = 0; i < rt->nworkers; i++) {
+			struct worker *w = rt->workers[i];
+			size_t j;
+
+			if (w->def != NULL || w->started || !worker_down(w))
+				continue;
+			/* A removed or replaced version is gone: drop it. */
+			for (j = 0; j < rt->nworkers; j++)
+				if (rt->workers[j]->replaces == w) {
+					rt->workers[j]->replaces = NULL;
+					rt->dirty = true;
+				}
+			remove_worker(rt, i--);
+		}
+		check_failures(rt);
+		if (rt->state == RT_STARTING || rt->state == RT_RUNNING)
+			reconcile_starts(rt);
+		else if (rt->state == RT_STOPPING)
+			reconcile_stops(rt);
+	}
+}
+
+/* --- start and stop ------------------------------------------------------- */
+
+static void
+runtime_start(struct runtime *rt)
+{
+	size_t i;
+
+	if (rt->state == RT_STARTING || rt->state == RT_RUNNING)
+		return;
+	rt->state = RT_STARTING;
+	rt->forced = false;
+	log_info("starting %zu workers", rt->nworkers);
+	notify_upward("STATUS=starting");
+	for (i = 0; i < rt->nworkers; i++) {
+		struct worker *w = rt->workers[i];
+
+		if (w->def == NULL)
+			continue;
+		w->wanted = true;
+		/* An operator's start gives a failed worker another chance. */
+		w->hist.failed = false;
+		w->hist.n = 0;
+		w->failed_logged = false;
+	}
+	runtime_touch(rt);
+}
+
+static void
+force_all(struct runtime *rt)
+{
+	struct sup_event kill = { .kind = EV_STOP, .force = true };
+	size_t i;
+
+	for (i = 0; i < rt->nworkers; i++) {
+		rt->workers[i]->started = false;
+		worker_event(rt->workers[i], &kill);
+	}
+}
+
+static void
+stop_deadline(struct loop *l, struct timer *t)
+{
+	struct runtime *rt = t->arg;
+
+	struct queue_stats st;
+	uint64_t queued = 0, held = 0;
+	size_t i;
+
+	for (i = 0; i < rt->nqueues; i++) {
+		queue_stats(rt->queues[i].q, &st);
+		queued += st.depth + rt->queues[i].nparked;
+		held += st.in_flight;
+	}
+	log_warn("platform.stop_timeout reached: killing what is left");
+	if (queued + held > 0)
+		log_warn("%llu tasks not processed and lost with the in-memory "
+		    "queues (%llu queued, %llu in flight)",
+		    (unsigned long long)(queued + held),
+		    (unsigned long long)queued, (unsigned long long)held);
+	rt->forced = true;
+	force_all(rt);
+}
+
+static void
+runtime_stop(struct runtime *rt, bool force, bool exit_after)
+{
+	size_t i;
+
+	rt->exit_when_stopped = rt->exit_when_stopped || exit_after;
+	if (rt->state == RT_STOPPED || rt->state == RT_IDLE) {
+		rt->done = rt->exit_when_stopped;
+		return;
+	}
+	if (rt->state != RT_STOPPING) {
+		rt->state = RT_STOPPING;
+		log_info("stopping%s", force ? " (forced)" : "");
+		notify_upward("STOPPING=1\nSTATUS=stopping");
+		for (i = 0; i < rt->nworkers; i++)
+			rt->workers[i]->wanted = false;
+		timer_init(&rt->stop_timer, stop_deadline, rt);
+		timer_at(rt->loop, &rt->stop_timer,
+		    mono_ms() + rt->settings->stop_timeout_ms);
+	}
+	if (force) {
+		rt->forced = true;
+		force_all(rt);
+	}
+	runtime_touch(rt);
+}
+
+/* --- reload --------------------------------------------------------------- */
+
+static void
+runtime_reload(struct runtime *rt)
+{
+	struct conf_errors errs = { 0 };
+	struct settings *next, *prev = rt->settings;
+	struct sup_event stop = { .kind = EV_STOP };
+	bool running = rt->state == RT_STARTING || rt->state == RT_RUNNING;
+	size_t i, n;
+
+	log_info("reloading configuration");
+	next = settings_load((const char *const *)rt->paths, rt->npaths, &errs);
+	if (next != NULL && runtime_check_modules(next, rt, &errs) == -1) {
+		settings_free(next);
+		next = NULL;
+	}
+	if (next == NULL) {
+		for (i = 0; i < errs.n; i++)
+			log_error("%s", errs.msgs[i]);
+		log_error("configuration rejected; keeping the running one");
+		conf_errors_clear(&errs);
+		return;
+	}
+	if (apply_log(next) == -1)
+		log_error("log.output: %s: %s; keeping the current log",
+		    next->log.output, strerror(errno));
+	if (!conf_equal(conf_map_get(prev->platform, "http"),
+	    conf_map_get(next->platform, "http")) ||
+	    !conf_equal(conf_map_get(prev->platform, "ipc"),
+	    conf_map_get(next->platform, "ipc")))
+		log_warn("platform.http and platform.ipc changes take effect "
+		    "at the next start of plba-master");
+
+	if (sync_queues(rt, next) == -1)
+		log_error("queues: out of memory");
+	n = rt->nworkers;
+	for (i = 0; i < n; i++) {
+		struct worker *w = rt->workers[i], *nw;
+		const struct worker_def *nd;
+
+		if (w->def == NULL)
+			continue;
+		nd = settings_worker(next, w->name);
+		if (nd != NULL && conf_equal(w->def->section, nd->section)) {
+			worker_rebind(w, nd);
+			continue;
+		}
+		/* Removed or changed: the old version stops for good. */
+		w->def = NULL;
+		w->wanted = false;
+		w->started = false;
+		worker_event(w, &stop);
+		if (nd == NULL) {
+			log_info("%s: removed from the configuration", w->name);
+			continue;
+		}
+		log_info("%s: changed; restarting it", w->name);
+		if ((nw = worker_new(rt, nd)) == NULL || add_worker(rt, nw) == -1) {
+			log_error("%s: out of memory", nd->name);
+			worker_free(nw);
+			continue;
+		}
+		nw->replaces = w;
+		nw->wanted = running;
+	}
+	for (i = 0; i < next->nworkers; i++) {
+		struct worker *nw;
+
+		if (runtime_find_worker(rt, next->workers[i].name) != NULL)
+			continue;
+		log_info("%s: added", next->workers[i].name);
+		if ((nw = worker_new(rt, &next->workers[i])) == NULL ||
+		    add_worker(rt, nw) == -1) {
+			log_error("%s: out of memory", next->workers[i].name);
+			worker_free(nw);
+			continue;
+		}
+		nw->wanted = running;
+	}
+	rt->settings = next;
+	settings_free(prev);
+	if (rt->state == RT_RUNNING)
+		rt->state = RT_STARTING;	/* READY again once all are up */
+	runtime_touch(rt);
+}
+
+/* --- signals and children ------------------------------------------------- */
+
+static void
+reap(struct runtime *rt)
+{
+	struct instance *in;
+	pid_t pid;
+	int st;
+
+	/* SIGCHLDs coalesce: one signal may stand for many children. */
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if ((in = runtime_find_pid(rt, pid)) != NULL)
+			instance_exited(in, st);
+		else
+			log_debug("reaped orphan %ld", (long)pid);
+	}
+}
+
+static void
+on_signal(struct loop *l, struct io *io, uint32_t events)
+{
+	struct runtime *rt = io->arg;
+	struct signalfd_siginfo si;
+
+	while (read(rt->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			reap(rt);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			if (rt->state == RT_STOPPING && rt->exit_when_stopped) {
+				log_warn("second %s: forcing the stop",
+				    strsignal((int)si.ssi_signo));
+				runtime_stop(rt, true, true);
+			} else
+				runtime_stop(rt, false, true);
+			break;
+		case SIGHUP:
+			runtime_reload(rt);
+			break;
+		case SIGUSR1:
+			if (log_reopen() == -1)
+				log_error("cannot reopen the log: %s",
+				    strerror(errno));
+			else
+				log_info("log reopened");
+			break;
+		}
+	}
+}
+
+static void
+on_notify(struct loop *l, struct io *io, uint32_t events)
+{
+	struct runtime *rt = io->arg;
+	struct notify_msg m;
+	struct instance *in;
+	pid_t pgid;
+	int budget = 64;
+
+	while (budget-- > 0 && notify_read(rt->notify_fd, &m) == 1) {
+		/* A daemon may notify from a child of its own. */
+		if ((in = runtime_find_pid(rt, m.pid)) == NULL &&
+		    (pgid = getpgid(m.pid)) > 0)
+			in = runtime_find_pid(rt, pgid);
+		if (in == NULL || in->worker->def == NULL ||
+		    in->worker->def->ready != READY_NOTIFY)
+			continue;
+		if (m.status[0] != '\0')
+			snprintf(in->notify_status, sizeof(in->notify_status),
+			    "%s", m.status);
+		if (m.ready)
+			instance_ready(in);
+	}
+}
+
+static int
+setup_process(struct runtime *rt)
+{
+	struct rlimit rl;
+	sigset_t mask;
+	int fd;
+
+	/* Children get 0-2 by dup2 from fds above 2; make sure they are. */
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
+	/* Three or four fds per instance: take what the hard limit allows. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	/* Orphans of our workers come to us, not to init, and get reaped. */
+	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((rt->devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
+		return -1;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) == -1)
+		return -1;
+	rt->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (rt->sigfd == -1)
+		return -1;
+	if ((rt->loop = loop_new()) == NULL)
+		return -1;
+	if (io_add(rt->loop, &rt->sig_io, rt->sigfd, EPOLLIN, on_signal, rt) == -1)
+		return -1;
+	if ((rt->notify_fd = notify_listen()) == -1)
+		return -1;
+	if (io_add(rt->loop, &rt->notify_io, rt->notify_fd, EPOLLIN, on_notify,
+	    rt) == -1)
+		return -1;
+	if ((rt->base_env = copy_environ()) == NULL)
+		return -1;
+	return 0;
+}
+
+static void
+scan(struct loop *l, struct timer *t)
+{
+	struct runtime *rt = t->arg;
+	uint64_t now = mono_ms();
+
+	channel_scan(rt, now);
+	timer_at(l, t, now + rt->settings->ipc.heartbeat_interval_ms);
+}
+
+int
+runtime_run(struct runtime *rt)
+{
+	size_t i;
+	struct worker *w;
+
+	notify_upward_init();
+	if (setup_process(rt) == -1) {
+		log_error("cannot set up the master: %s", strerror(errno));
+		return 1;
+	}
+	timer_init(&rt->stop_timer, stop_deadline, rt);
+	timer_init(&rt->scan_timer, scan, rt);
+	rt->started_ms = mono_ms();
+	if (sync_queues(rt, rt->settings) == -1) {
+		log_error("out of memory");
+		return 1;
+	}
+	timer_at(rt->loop, &rt->scan_timer,
+	    rt->started_ms + rt->settings->ipc.heartbeat_interval_ms);
+	for (i = 0; i < rt->settings->nworkers; i++) {
+		if ((w = worker_new(rt, &rt->settings->workers[i])) == NULL ||
+		    add_worker(rt, w) == -1) {
+			log_error("out of memory");
+			worker_free(w);
+			return 1;
+		}
+	}
+	log_info("%s: %zu workers configured", rt->settings->name,
+	    rt->nworkers);
+	if (rt->settings->autostart)
+		runtime_start(rt);
+	else {
+		rt->state = RT_STOPPED;
+		notify_upward("READY=1\nSTATUS=waiting for the start action");
+	}
+	while (!rt->done) {
+		reconcile(rt);
+		channel_flush_all(rt);
+		if (rt->done)
+			break;
+		if (loop_run_once(rt->loop) == -1) {
+			log_error("event loop: %s", strerror(errno));
+			runtime_stop(rt, true, true);
+			return 1;
+		}
+	}
+	log_queue_totals(rt);
+	log_info("exiting");
+	if (rt->failed_exit || rt->forced)
+		return 1;
+	return 0;
+}

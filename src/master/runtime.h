@@ -1,0 +1,94 @@
+/*
+ * The master's runtime (the seed's RuntimeManager and WorkerSupervisor):
+ * owns the settings, the loop and every worker, starts them in dependency
+ * order, stops them in reverse, reloads on SIGHUP and decides the exit
+ * status.  Everything here runs on the loop's one thread.
+ */
+#ifndef PLBA_MASTER_RUNTIME_H
+#define PLBA_MASTER_RUNTIME_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "loop.h"
+#include "settings.h"
+
+struct worker;
+struct instance;
+struct channel;
+struct parked;
+struct plba_module;
+struct plba_registry;
+
+/* A queue and the publishes waiting for room in it. */
+struct rqueue {
+	struct queue	*q;
+	struct parked	*head;
+	struct parked	*tail;
+	size_t		 nparked;
+};
+
+enum rt_state { RT_IDLE, RT_STARTING, RT_RUNNING, RT_STOPPING, RT_STOPPED };
+
+struct runtime {
+	struct settings	 *settings;
+	char		**paths;		/* configuration files, for reload */
+	size_t		  npaths;
+	struct loop	 *loop;
+	struct worker	**workers;
+	size_t		  nworkers;
+
+	int		  sigfd;
+	struct io	  sig_io;
+	int		  notify_fd;
+	struct io	  notify_io;
+	int		  devnull;
+
+	enum rt_state	  state;
+	bool		  done;			/* leave the loop */
+	bool		  exit_when_stopped;
+	bool		  forced;		/* something had to be killed */
+	bool		  failed_exit;		/* exit_on_failure tripped */
+	bool		  dirty;		/* reconcile before sleeping */
+	struct timer	  stop_timer;		/* platform.stop_timeout */
+	uint64_t	  started_ms;
+	char		**base_env;		/* environ minus our own variables */
+
+	struct rqueue	 *queues;
+	size_t		  nqueues;
+	struct channel	**flush;		/* channels with output queued */
+	size_t		  nflush;
+	size_t		  capflush;
+	struct timer	  scan_timer;		/* heartbeats, hello, task_timeout */
+
+	struct plba_registry **modules;		/* loaded once, at start */
+	size_t		  nmodules;
+	char		 *config_env;		/* PLBA_CONFIG=paths, for children */
+	char		 *host_path;		/* plba-worker, or our own binary */
+};
+
+/* module: one compiled into the program (plba_runtime_create), or NULL. */
+struct runtime	*runtime_new(const char *const *paths, size_t npaths,
+		    const struct plba_module *module, struct conf_errors *errs);
+/*
+ * Checks what settings say about modules against what the modules
+ * register: every `module:` worker exists, every consumed queue is
+ * declared by the configuration or a module.  rt may be NULL (--check:
+ * the modules are loaded just for the check).
+ */
+int		 runtime_check_modules(const struct settings *, struct runtime *rt,
+		    struct conf_errors *errs);
+/* The module that registers a worker name, or NULL. */
+struct plba_registry *runtime_module_for(struct runtime *, const char *worker);
+void		 runtime_free(struct runtime *);
+/* Runs until stopped; returns the exit status of SPEC section 11. */
+int		 runtime_run(struct runtime *);
+
+/* Something changed: re-evaluate starts, stops and the runtime state. */
+static inline void runtime_touch(struct runtime *rt) { rt->dirty = true; }
+struct instance	*runtime_find_pid(struct runtime *, pid_t);
+struct worker	*runtime_find_worker(struct runtime *, const char *name);
+struct rqueue	*runtime_find_queue(struct runtime *, const char *name);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * Fork and exec of one worker instance.  Everything that may allocate or
+ * look things up (the program's path, the environment, the user) is done
+ * before fork(): civetweb's threads live in the master, so the child may
+ * only make async-signal-safe calls until exec.
+ */
+#ifndef PLBA_MASTER_SPAWN_H
+#define PLBA_MASTER_SPAWN_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* The child's end of its channel to the master is always this fd. */
+#define SPAWN_CHANNEL_FD	3
+
+struct spawn_req {
+	const char	 *path;		/* resolved program path */
+	char *const	 *argv;
+	char *const	 *envp;
+	const char	 *cwd;		/* NULL: the master's */
+	bool		  set_user;
+	uid_t		  uid;
+	gid_t		  gid;
+	int		  stdin_fd;	/* /dev/null */
+	int		  stdout_fd;
+	int		  stderr_fd;
+	int		  channel_fd;	/* becomes SPAWN_CHANNEL_FD */
+};
+
+/* What the child writes to the status pipe when it cannot exec. */
+struct spawn_failure {
+	int	stage;		/* SPAWN_STAGE_* */
+	int	err;		/* errno */
+};
+
+enum { SPAWN_STAGE_FDS = 1, SPAWN_STAGE_CHDIR, SPAWN_STAGE_USER, SPAWN_STAGE_EXEC };
+
+/*
+ * Forks and execs.  On success returns the pid and sets *status_fd to the
+ * read end of a close-on-exec pipe: end of file means the exec succeeded,
+ * a struct spawn_failure means it did not (the child then exits 127).
+ * Returns -1 with errno set when fork or pipe fail.
+ */
+pid_t		 spawn_child(const struct spawn_req *, int *status_fd);
+/* "changing to the working directory" and the like, for log messages. */
+const char	*spawn_stage_name(int stage);
+/* Resolves a program name through PATH the way execvp would; the result
+ * is malloc'ed.  Returns NULL with errno set when nothing executable is
+ * found. */
+char		*spawn_resolve(const char *name, const char *path_env);
+
+#endif

@@ -1,0 +1,233 @@
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "supervise.h"
+
+void
+sup_policy_from_def(struct sup_policy *p, const struct worker_def *w)
+{
+	p->restart = w->restart;
+	p->restart_delay_ms = w->restart_delay_ms;
+	p->restart_max_delay_ms = w->restart_max_delay_ms;
+	p->max_restarts = w->max_restarts;
+	p->restart_window_ms = w->restart_window_ms;
+	p->stop_timeout_ms = w->stop_timeout_ms;
+	p->ready_on_timer = w->ready == READY_DELAY;
+	p->ready_delay_ms = w->ready_delay_ms;
+}
+
+int
+sup_history_init(struct sup_history *h, unsigned max_restarts)
+{
+	h->head = h->n = 0;
+	h->failed = false;
+	h->cap = max_restarts;
+	h->times = NULL;
+	if (max_restarts > 0 &&
+	    (h->times = calloc(max_restarts, sizeof(*h->times))) == NULL)
+		return -1;
+	return 0;
+}
+
+void
+sup_history_free(struct sup_history *h)
+{
+	free(h->times);
+	h->times = NULL;
+	h->cap = h->n = h->head = 0;
+}
+
+uint64_t
+sup_backoff(const struct sup_policy *p, unsigned streak)
+{
+	uint64_t d = p->restart_delay_ms;
+
+	while (streak-- > 0 && d < p->restart_max_delay_ms)
+		d *= 2;
+	return d < p->restart_max_delay_ms ? d : p->restart_max_delay_ms;
+}
+
+/*
+ * Records a restart and says whether the worker may still restart: at most
+ * max_restarts within any restart_window.  The ring holds exactly
+ * max_restarts times, so the oldest one tells whether the window is full.
+ */
+static bool
+history_allow(struct sup_history *h, const struct sup_policy *p, uint64_t now)
+{
+	uint64_t oldest;
+
+	if (p->max_restarts == 0 || h->cap == 0)
+		return true;
+	if (h->n == h->cap) {
+		oldest = h->times[h->head];
+		if (now - oldest < p->restart_window_ms)
+			return false;
+		h->head = (h->head + 1) % h->cap;
+		h->n--;
+	}
+	h->times[(h->head + h->n) % h->cap] = now;
+	h->n++;
+	return true;
+}
+
+static enum sup_action
+spawn(struct sup_inst *in, const struct sup_policy *p, uint64_t now)
+{
+	in->state = INST_STARTING;
+	in->started_at = now;
+	in->killed = false;
+	in->restart_after_stop = false;
+	in->deadline = p->ready_on_timer ? now + p->ready_delay_ms : 0;
+	return ACT_SPAWN;
+}
+
+/* The process is gone without being asked to: restart it or give up. */
+static enum sup_action
+crashed(struct sup_inst *in, struct sup_history *h, const struct sup_policy *p,
+    bool clean, uint64_t now)
+{
+	uint64_t stable = p->restart_max_delay_ms < SUP_STABLE_MS ?
+	    p->restart_max_delay_ms : SUP_STABLE_MS;
+
+	in->state = INST_STOPPED;
+	in->deadline = 0;
+	if (p->restart == RESTART_NEVER ||
+	    (p->restart == RESTART_ON_FAILURE && clean) || h->failed)
+		return ACT_NONE;
+	if (!history_allow(h, p, now)) {
+		h->failed = true;
+		return ACT_NONE;
+	}
+	if (now - in->started_at >= stable)
+		in->streak = 0;
+	in->state = INST_BACKOFF;
+	in->deadline = now + sup_backoff(p, in->streak);
+	in->streak++;
+	return ACT_NONE;
+}
+
+enum sup_action
+sup_step(struct sup_inst *in, struct sup_history *h,
+    const struct sup_policy *p, const struct sup_event *ev, uint64_t now)
+{
+	switch (ev->kind) {
+	case EV_START:
+		if (in->state == INST_STOPPED || in->state == INST_BACKOFF) {
+			in->streak = 0;
+			return spawn(in, p, now);
+		}
+		if (in->state == INST_STOPPING)
+			in->restart_after_stop = true;
+		return ACT_NONE;
+
+	case EV_SPAWN_FAILED:
+		if (in->state == INST_STARTING)
+			return crashed(in, h, p, false, now);
+		return ACT_NONE;
+
+	case EV_READY:
+		if (in->state == INST_STARTING) {
+			in->state = INST_RUNNING;
+			in->deadline = 0;
+		}
+		return ACT_NONE;
+
+	case EV_HELLO:
+		if (in->state == INST_STARTING)
+			in->deadline = 0;
+		return ACT_NONE;
+
+	case EV_EXIT:
+		switch (in->state) {
+		case INST_STOPPING:
+			in->state = INST_STOPPED;
+			in->deadline = 0;
+			if (in->restart_after_stop) {
+				in->streak = 0;
+				return spawn(in, p, now);
+			}
+			return ACT_NONE;
+		case INST_STARTING:
+		case INST_RUNNING:
+			return crashed(in, h, p, ev->clean, now);
+		default:
+			return ACT_NONE;
+		}
+
+	case EV_DEADLINE:
+		if (in->deadline == 0 || now < in->deadline)
+			return ACT_NONE;
+		switch (in->state) {
+		case INST_STARTING:
+			in->state = INST_RUNNING;
+			in->deadline = 0;
+			return ACT_NONE;
+		case INST_BACKOFF:
+			return spawn(in, p, now);
+		case INST_STOPPING:
+			in->deadline = 0;
+			if (in->killed)
+				return ACT_NONE;
+			in->killed = true;
+			return ACT_KILL;
+		default:
+			in->deadline = 0;
+			return ACT_NONE;
+		}
+
+	case EV_STOP:
+	case EV_RESTART:
+		switch (in->state) {
+		case INST_STARTING:
+		case INST_RUNNING:
+			in->state = INST_STOPPING;
+			in->restart_after_stop = ev->kind == EV_RESTART;
+			if (ev->force) {
+				in->killed = true;
+				in->deadline = 0;
+				return ACT_KILL;
+			}
+			in->deadline = now + p->stop_timeout_ms;
+			return ACT_TERM;
+		case INST_STOPPING:
+			in->restart_after_stop = ev->kind == EV_RESTART;
+			if (ev->force && !in->killed) {
+				in->killed = true;
+				in->deadline = 0;
+				return ACT_KILL;
+			}
+			return ACT_NONE;
+		case INST_BACKOFF:
+			in->deadline = 0;
+			if (ev->kind == EV_RESTART)
+				return spawn(in, p, now);
+			in->state = INST_STOPPED;
+			return ACT_NONE;
+		case INST_STOPPED:
+			if (ev->kind == EV_RESTART && !h->failed)
+				return spawn(in, p, now);
+			return ACT_NONE;
+		}
+		return ACT_NONE;
+	}
+	return ACT_NONE;
+}
+
+const char *
+sup_state_name(const struct sup_inst *in, const struct sup_history *h)
+{
+	switch (in->state) {
+	case INST_STARTING:
+	case INST_BACKOFF:
+		return "starting";
+	case INST_RUNNING:
+		return "idle";
+	case INST_STOPPING:
+		return "stopping";
+	case INST_STOPPED:
+		return h->failed ? "failed" : "stopped";
+	}
+	return "stopped";
+}

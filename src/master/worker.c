@@ -1,0 +1,669 @@
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/epoll.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf_json.h"
+#include "log.h"
+#include "notify.h"
+#include "queue.h"
+#include "registry.h"
+#include "runtime.h"
+#include "spawn.h"
+#include "worker.h"
+
+/* How often RSS is compared with max_memory. */
+#define MEMORY_CHECK_MS		2000
+/* Read at most this much of one pipe per wakeup, so one chatty child
+ * cannot starve the others or the loop. */
+#define OUTPUT_READ_MAX		65536
+/* After a child exits, what it left in its pipes is read up to this. */
+#define OUTPUT_DRAIN_MAX	(1u << 20)
+
+static void	instance_timer(struct loop *, struct timer *);
+static void	memory_timer(struct loop *, struct timer *);
+static void	apply(struct instance *, enum sup_action);
+
+static void
+init_io(struct io *io)
+{
+	memset(io, 0, sizeof(*io));
+	io->fd = -1;
+}
+
+static void
+close_io(struct loop *l, struct io *io)
+{
+	int fd = io->fd;
+
+	if (fd == -1)
+		return;
+	io_del(l, io);
+	close(fd);
+}
+
+struct worker *
+worker_new(struct runtime *rt, const struct worker_def *def)
+{
+	struct worker *w;
+	unsigned i;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return NULL;
+	w->rt = rt;
+	w->def = def;
+	sup_policy_from_def(&w->policy, def);
+	if ((w->name = strdup(def->name)) == NULL ||
+	    sup_history_init(&w->hist, def->max_restarts) == -1 ||
+	    (w->inst = calloc(def->concurrency, sizeof(*w->inst))) == NULL) {
+		worker_free(w);
+		return NULL;
+	}
+	if (def->config != NULL &&
+	    (w->config_json = conf_to_json(def->config)) == NULL) {
+		worker_free(w);
+		return NULL;
+	}
+	if (def->kind == WORKER_MODULE) {
+		struct plba_registry *reg = runtime_module_for(rt, def->module);
+
+		if (asprintf(&w->module_env[0], "PLBA_MODULE_WORKER=%s",
+		    def->module) == -1) {
+			w->module_env[0] = NULL;
+			worker_free(w);
+			return NULL;
+		}
+		if (reg != NULL && reg->path != NULL &&
+		    asprintf(&w->module_env[1], "PLBA_MODULE_PATH=%s",
+		    reg->path) == -1) {
+			w->module_env[1] = NULL;
+			worker_free(w);
+			return NULL;
+		}
+		w->host_argv[0] = rt->host_path;
+	}
+	w->ninst = def->concurrency;
+	for (i = 0; i < w->ninst; i++) {
+		struct instance *in = &w->inst[i];
+
+		in->worker = w;
+		in->index = i;
+		in->last_exit = -1;
+		timer_init(&in->timer, instance_timer, in);
+		init_io(&in->out_io);
+		init_io(&in->err_io);
+		init_io(&in->status_io);
+		init_io(&in->ch.io);
+	}
+	timer_init(&w->mem_timer, memory_timer, w);
+	if (def->max_memory > 0)
+		timer_at(rt->loop, &w->mem_timer, mono_ms() + MEMORY_CHECK_MS);
+	return w;
+}
+
+static void
+close_instance_fds(struct instance *in)
+{
+	struct loop *l = in->worker->rt->loop;
+
+	close_io(l, &in->out_io);
+	close_io(l, &in->err_io);
+	close_io(l, &in->status_io);
+	output_reset(&in->out);
+	output_reset(&in->err);
+}
+
+void
+worker_free(struct worker *w)
+{
+	unsigned i;
+
+	if (w == NULL)
+		return;
+	for (i = 0; i < w->ninst && w->inst != NULL; i++) {
+		close_instance_fds(&w->inst[i]);
+		if (w->inst[i].ch.io.fd != -1)
+			channel_close(&w->inst[i], "gone");
+		timer_cancel(w->rt->loop, &w->inst[i].timer);
+	}
+	timer_cancel(w->rt->loop, &w->mem_timer);
+	sup_history_free(&w->hist);
+	free(w->inst);
+	free(w->path);
+	free(w->config_json);
+	free(w->module_env[0]);
+	free(w->module_env[1]);
+	free(w->name);
+	free(w);
+}
+
+void
+worker_rebind(struct worker *w, const struct worker_def *def)
+{
+	w->def = def;
+	sup_policy_from_def(&w->policy, def);
+}
+
+bool
+instance_alive(const struct instance *in)
+{
+	return in->pid > 0;
+}
+
+bool
+worker_ready(const struct worker *w)
+{
+	unsigned i;
+
+	for (i = 0; i < w->ninst; i++)
+		if (w->inst[i].sup.state != INST_RUNNING)
+			return false;
+	return true;
+}
+
+bool
+worker_down(const struct worker *w)
+{
+	unsigned i;
+
+	for (i = 0; i < w->ninst; i++)
+		if (instance_alive(&w->inst[i]))
+			return false;
+	return true;
+}
+
+void
+describe_wait(int st, char *buf, size_t len)
+{
+	if (WIFEXITED(st))
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		snprintf(buf, len, "killed by signal %d (%s)%s", WTERMSIG(st),
+		    strsignal(WTERMSIG(st)), WCOREDUMP(st) ? ", core dumped" : "");
+	else
+		snprintf(buf, len, "ended with wait status %#x", st);
+}
+
+/* --- output ------------------------------------------------------------ */
+
+struct line_ctx {
+	struct instance	*in;
+	const char	*stream;
+};
+
+static void
+log_line(void *arg, const char *line, size_t len, bool truncated)
+{
+	struct line_ctx *c = arg;
+
+	log_child(LOG_LEVEL_INFO, c->in->worker->name, c->in->index,
+	    c->stream, line, len, truncated);
+}
+
+/* Returns bytes read, 0 at end of stream, -1 when nothing is waiting. */
+static ssize_t
+read_output(struct instance *in, struct io *io, size_t max)
+{
+	static char buf[OUTPUT_READ_MAX];
+	struct line_ctx c = { in, io == &in->out_io ? "stdout" : "stderr" };
+	struct output *o = io == &in->out_io ? &in->out : &in->err;
+	ssize_t n;
+
+	n = read(io->fd, buf, max < sizeof(buf) ? max : sizeof(buf));
+	if (n > 0) {
+		output_feed(o, buf, (size_t)n, log_line, &c);
+		return n;
+	}
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return -1;
+	output_flush(o, log_line, &c);
+	close_io(in->worker->rt->loop, io);
+	return 0;
+}
+
+static void
+on_output(struct loop *l, struct io *io, uint32_t events)
+{
+	read_output(io->arg, io, OUTPUT_READ_MAX);
+}
+
+/* What a child wrote before it died is logged before its exit is. */
+static void
+drain_output(struct instance *in, struct io *io)
+{
+	size_t total = 0;
+	ssize_t n;
+
+	while (io->fd != -1 && total < OUTPUT_DRAIN_MAX) {
+		if ((n = read_output(in, io, OUTPUT_READ_MAX)) <= 0)
+			break;
+		total += (size_t)n;
+	}
+}
+
+/* --- exec status --------------------------------------------------------- */
+
+static void
+read_status(struct instance *in)
+{
+	struct spawn_failure f;
+	const struct worker_def *def = in->worker->def;
+	ssize_t n;
+
+	if (in->status_io.fd == -1)
+		return;
+	n = read(in->status_io.fd, &f, sizeof(f));
+	if (n == -1 && errno == EAGAIN)
+		return;
+	if (n == (ssize_t)sizeof(f)) {
+		log_error("workers.%s.command: %s: %s: %s", in->worker->name,
+		    def != NULL && def->argv != NULL ? def->argv[0] : "?",
+		    spawn_stage_name(f.stage), strerror(f.err));
+	}
+	close_io(in->worker->rt->loop, &in->status_io);
+}
+
+static void
+on_status(struct loop *l, struct io *io, uint32_t events)
+{
+	read_status(io->arg);
+}
+
+/* --- spawning ------------------------------------------------------------ */
+
+static char **
+build_env(const struct instance *in, const struct worker_def *def,
+    char *buf, size_t buflen)
+{
+	char **base = in->worker->rt->base_env, **env, **p;
+	size_t n = 0, m = 0, i;
+	char *s = buf;
+	int len;
+
+	for (p = base; *p != NULL; p++)
+		n++;
+	for (p = def->env; p != NULL && *p != NULL; p++)
+		n++;
+	if ((env = calloc(n + 10, sizeof(*env))) == NULL)
+		return NULL;
+	/* getenv() takes the first match: the worker's own environment
+	 * goes first and shadows the master's. */
+	for (p = def->env; p != NULL && *p != NULL; p++)
+		env[m++] = *p;
+	for (p = base; *p != NULL; p++) {
+		size_t klen = strcspn(*p, "=");
+		bool shadowed = false;
+
+		for (i = 0; i < m && !shadowed; i++)
+			shadowed = strncmp(env[i], *p, klen + 1) == 0;
+		if (!shadowed)
+			env[m++] = *p;
+	}
+	len = snprintf(s, buflen, "PLBA_WORKER=%s", def->name);
+	env[m++] = s;
+	s += len + 1;
+	buflen -= (size_t)len + 1;
+	len = snprintf(s, buflen, "PLBA_INSTANCE=%u", in->index);
+	env[m++] = s;
+	s += len + 1;
+	buflen -= (size_t)len + 1;
+	env[m++] = (char *)"PLBA_FD=3";
+	env[m++] = (char *)"PLBA_PROTOCOL=1";
+	env[m++] = in->worker->rt->config_env;
+	for (p = in->worker->module_env; *p != NULL; p++)
+		env[m++] = *p;
+	if (def->ready == READY_NOTIFY) {
+		snprintf(s, buflen, "NOTIFY_SOCKET=%s", notify_address());
+		env[m++] = s;
+	}
+	env[m] = NULL;
+	return env;
+}
+
+static int
+nonblock(int fd)
+{
+	return fcntl(fd, F_SETFL, O_NONBLOCK);
+}
+
+static int
+do_spawn(struct instance *in)
+{
+	struct worker *w = in->worker;
+	struct runtime *rt = w->rt;
+	const struct worker_def *def = w->def;
+	struct spawn_req req;
+	char envbuf[512], **env = NULL;
+	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, sv[2] = { -1, -1 };
+	int status_fd = -1, saved;
+	pid_t pid;
+
+	if (def == NULL)
+		return -1;
+	if (def->kind == WORKER_BUILTIN) {
+		log_error("workers.%s.type: built-in workers are not part of "
+		    "this build", w->name);
+		return -1;
+	}
+	if (def->kind == WORKER_MODULE && w->path == NULL &&
+	    (w->path = strdup(rt->host_path)) == NULL)
+		return -1;
+	if (w->path == NULL &&
+	    (w->path = spawn_resolve(def->argv[0], getenv("PATH"))) == NULL) {
+		log_error("workers.%s.command: %s: %s", w->name, def->argv[0],
+		    strerror(errno));
+		return -1;
+	}
+	if (pipe2(out, O_CLOEXEC) == -1 || pipe2(err, O_CLOEXEC) == -1 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1 ||
+	    (env = build_env(in, def, envbuf, sizeof(envbuf))) == NULL)
+		goto fail;
+
+	memset(&req, 0, sizeof(req));
+	req.path = w->path;
+	req.argv = def->kind == WORKER_MODULE ? w->host_argv : def->argv;
+	req.envp = env;
+	req.cwd = def->working_directory;
+	req.set_user = def->user != NULL && geteuid() == 0;
+	req.uid = def->uid;
+	req.gid = def->gid;
+	req.stdin_fd = rt->devnull;
+	req.stdout_fd = out[1];
+	req.stderr_fd = err[1];
+	req.channel_fd = sv[1];
+	if ((pid = spawn_child(&req, &status_fd)) == -1)
+		goto fail;
+	free(env);
+	close(out[1]);
+	close(err[1]);
+	close(sv[1]);
+	nonblock(out[0]);
+	nonblock(err[0]);
+	nonblock(sv[0]);
+	in->pid = pid;
+	in->started_wall = (uint64_t)time(NULL) * 1000;
+	in->notify_status[0] = '\0';
+	io_add(rt->loop, &in->out_io, out[0], EPOLLIN, on_output, in);
+	io_add(rt->loop, &in->err_io, err[0], EPOLLIN, on_output, in);
+	io_add(rt->loop, &in->status_io, status_fd, EPOLLIN, on_status, in);
+	channel_open(in, sv[0]);
+	log_info("%s.%u: started, pid %ld", w->name, in->index, (long)pid);
+	return 0;
+
+fail:
+	saved = errno;
+	free(env);
+	for (int i = 0; i < 2; i++) {
+		if (out[i] != -1)
+			close(out[i]);
+		if (err[i] != -1)
+			close(err[i]);
+		if (sv[i] != -1)
+			close(sv[i]);
+	}
+	log_error("%s.%u: cannot start: %s", w->name, in->index,
+	    strerror(saved));
+	return -1;
+}
+
+/* --- events -------------------------------------------------------------- */
+
+static void
+sync_timer(struct instance *in)
+{
+	struct loop *l = in->worker->rt->loop;
+
+	if (in->sup.deadline == 0)
+		timer_cancel(l, &in->timer);
+	else
+		timer_at(l, &in->timer, in->sup.deadline);
+}
+
+static void
+signal_group(struct instance *in, int sig)
+{
+	if (in->pid <= 0)
+		return;
+	if (kill(-in->pid, sig) == -1)
+		(void)kill(in->pid, sig);
+}
+
+static void
+note_failure(struct worker *w)
+{
+	if (!w->hist.failed || w->failed_logged)
+		return;
+	w->failed_logged = true;
+	log_error("%s: failed: more than %u restarts within %llums; no longer "
+	    "restarted", w->name, w->policy.max_restarts,
+	    (unsigned long long)w->policy.restart_window_ms);
+}
+
+static void
+apply(struct instance *in, enum sup_action act)
+{
+	struct sup_event failed = { .kind = EV_SPAWN_FAILED };
+	struct worker *w = in->worker;
+
+	switch (act) {
+	case ACT_SPAWN:
+		if (in->last_exit != -1)
+			in->restarts++;
+		if (do_spawn(in) == -1) {
+			act = sup_step(&in->sup, &w->hist, &w->policy, &failed,
+			    mono_ms());
+			note_failure(w);
+			apply(in, act);
+			return;
+		}
+		break;
+	case ACT_TERM:
+		log_info("%s.%u: stopping pid %ld", w->name, in->index,
+		    (long)in->pid);
+		channel_send_stop(in, false);
+		signal_group(in, SIGTERM);
+		break;
+	case ACT_KILL:
+		log_warn("%s.%u: killing pid %ld", w->name, in->index,
+		    (long)in->pid);
+		signal_group(in, SIGKILL);
+		w->rt->forced = w->rt->forced || w->rt->state == RT_STOPPING;
+		break;
+	case ACT_NONE:
+		break;
+	}
+	sync_timer(in);
+	runtime_touch(w->rt);
+}
+
+void
+instance_event(struct instance *in, const struct sup_event *ev)
+{
+	struct worker *w = in->worker;
+
+	apply(in, sup_step(&in->sup, &w->hist, &w->policy, ev, mono_ms()));
+}
+
+void
+worker_event(struct worker *w, const struct sup_event *ev)
+{
+	unsigned i;
+
+	for (i = 0; i < w->ninst; i++)
+		instance_event(&w->inst[i], ev);
+}
+
+void
+instance_hello(struct instance *in)
+{
+	struct sup_event ev = { .kind = EV_HELLO };
+
+	instance_event(in, &ev);
+}
+
+void
+instance_kill(struct instance *in)
+{
+	signal_group(in, SIGKILL);
+}
+
+enum health
+instance_health(const struct instance *in, const char **detail)
+{
+	const struct worker *w = in->worker;
+
+	*detail = in->ch.detail;
+	if (w->hist.failed) {
+		*detail = "failed: too many restarts";
+		return HEALTH_UNHEALTHY;
+	}
+	switch (in->sup.state) {
+	case INST_BACKOFF:
+		*detail = "restarting";
+		return HEALTH_UNHEALTHY;
+	case INST_STOPPED:
+		if (w->wanted) {
+			*detail = "not running";
+			return HEALTH_UNHEALTHY;
+		}
+		return HEALTH_OK;
+	default:
+		break;
+	}
+	return in->ch.health;
+}
+
+enum status
+instance_status(const struct instance *in)
+{
+	switch (in->sup.state) {
+	case INST_STARTING:
+	case INST_BACKOFF:
+		return STATUS_STARTING;
+	case INST_STOPPING:
+		return STATUS_STOPPING;
+	case INST_STOPPED:
+		return in->worker->hist.failed ? STATUS_FAILED : STATUS_STOPPED;
+	case INST_RUNNING:
+		break;
+	}
+	if (in->ch.consumer != NULL)
+		return queue_consumer_inflight(in->ch.consumer) > 0 ?
+		    STATUS_BUSY : STATUS_IDLE;
+	if (in->ch.has_status &&
+	    (in->ch.status == STATUS_BUSY || in->ch.status == STATUS_IDLE))
+		return in->ch.status;
+	return STATUS_IDLE;
+}
+
+void
+instance_ready(struct instance *in)
+{
+	struct sup_event ev = { .kind = EV_READY };
+
+	if (in->sup.state == INST_STARTING)
+		log_info("%s.%u: ready", in->worker->name, in->index);
+	instance_event(in, &ev);
+}
+
+static void
+instance_timer(struct loop *l, struct timer *t)
+{
+	struct instance *in = t->arg;
+	struct sup_event ev = { .kind = EV_DEADLINE };
+	enum inst_state before = in->sup.state;
+
+	instance_event(in, &ev);
+	if (before == INST_STARTING && in->sup.state == INST_RUNNING)
+		log_info("%s.%u: ready", in->worker->name, in->index);
+}
+
+void
+instance_exited(struct instance *in, int wstatus)
+{
+	struct worker *w = in->worker;
+	struct sup_event ev = { .kind = EV_EXIT };
+	enum inst_state before = in->sup.state;
+	char how[96];
+
+	read_status(in);
+	drain_output(in, &in->out_io);
+	drain_output(in, &in->err_io);
+	/* Whatever it left behind in its group goes with it. */
+	(void)kill(-in->pid, SIGKILL);
+	close_instance_fds(in);
+	describe_wait(wstatus, how, sizeof(how));
+	channel_close(in, how);
+	ev.clean = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
+	in->pid = 0;
+	in->last_exit = wstatus;
+	if (before == INST_STOPPING)
+		log_info("%s.%u: stopped, %s", w->name, in->index, how);
+	else
+		log_warn("%s.%u: %s", w->name, in->index, how);
+	instance_event(in, &ev);
+	note_failure(w);
+	if (in->sup.state == INST_BACKOFF) {
+		uint64_t now = mono_ms();
+
+		log_info("%s.%u: restarting in %llums", w->name, in->index,
+		    (unsigned long long)(in->sup.deadline > now ?
+		    in->sup.deadline - now : 0));
+	}
+}
+
+/* --- memory -------------------------------------------------------------- */
+
+static uint64_t
+rss_bytes(pid_t pid)
+{
+	char path[64];
+	unsigned long long size, resident;
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/statm", (long)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return 0;
+	n = fscanf(f, "%llu %llu", &size, &resident);
+	fclose(f);
+	if (n != 2)
+		return 0;
+	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+static void
+memory_timer(struct loop *l, struct timer *t)
+{
+	struct worker *w = t->arg;
+	struct sup_event ev = { .kind = EV_RESTART };
+	uint64_t rss;
+	unsigned i;
+
+	if (w->def == NULL || w->def->max_memory == 0)
+		return;
+	for (i = 0; i < w->ninst; i++) {
+		struct instance *in = &w->inst[i];
+
+		if (in->sup.state != INST_RUNNING && in->sup.state != INST_STARTING)
+			continue;
+		rss = rss_bytes(in->pid);
+		if (rss <= w->def->max_memory)
+			continue;
+		log_warn("%s.%u: resident memory %llu bytes is over max_memory "
+		    "%llu; restarting it", w->name, i, (unsigned long long)rss,
+		    (unsigned long long)w->def->max_memory);
+		instance_event(in, &ev);
+	}
+	timer_at(l, t, mono_ms() + MEMORY_CHECK_MS);
+}

@@ -1,0 +1,42 @@
+# depends_on: started after the dependency is ready, stopped before it.
+. "$(dirname "$0")/lib.sh"
+
+cat >"$T/plba.yml" <<YML
+workers:
+  app:
+    command: [$TW, --record, $T]
+    depends_on: [db, cache]
+    ready: 0
+  db:
+    command: [$TW, --record, $T, --notify-after, 300]
+    ready: notify
+  cache:
+    command: [$TW, --record, $T]
+    ready: 200ms
+YML
+start_master
+wait_for 10 has_lines "$T/app.0" 1
+db_ready=$(grep -n "db.0: ready" "$LOG" | head -n1 | cut -d: -f1)
+cache_ready=$(grep -n "cache.0: ready" "$LOG" | head -n1 | cut -d: -f1)
+app_start=$(grep -n "app.0: started" "$LOG" | head -n1 | cut -d: -f1)
+[ -n "$db_ready" ] && [ -n "$cache_ready" ] || fail "dependencies never ready"
+[ "$app_start" -gt "$db_ready" ] || fail "app started before db was ready"
+[ "$app_start" -gt "$cache_ready" ] || fail "app started before cache was ready"
+wait_for 10 log_has "all workers ready"
+stop_master
+[ $STATUS -eq 0 ] || fail "stop exited $STATUS"
+app_stop=$(grep -n "app.0: stopped" "$LOG" | cut -d: -f1)
+db_stop=$(grep -n "db.0: stopping" "$LOG" | cut -d: -f1)
+[ "$app_stop" -lt "$db_stop" ] || fail "db stopped before app"
+
+# A cycle is a configuration error.
+cat >"$T/cycle.yml" <<YML
+workers:
+  a: {command: [$TW], depends_on: [b]}
+  b: {command: [$TW], depends_on: [a]}
+YML
+st=0
+out=$("$PLBA_MASTER" -t -c "$T/cycle.yml" 2>&1) || st=$?
+[ $st -eq 2 ] || fail "cycle accepted"
+echo "$out" | grep -q "cycle" || fail "cycle not named: $out"
+echo "ok"

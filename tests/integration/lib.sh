@@ -1,0 +1,78 @@
+# Helpers for the integration tests: each test runs the real plba-master
+# with real child processes in a scratch directory, and waits on
+# conditions with deadlines, never on fixed sleeps.
+set -euo pipefail
+
+: "${PLBA_MASTER:?run through make check}"
+: "${PLBA_TESTWORKER:?run through make check}"
+TW=$PLBA_TESTWORKER
+T=$(mktemp -d "${TMPDIR:-/tmp}/plba-test.XXXXXX")
+MASTER=
+LOG=$T/master.log
+
+cleanup() {
+	local rc=$?
+	if [ -n "$MASTER" ] && kill -0 "$MASTER" 2>/dev/null; then
+		kill -KILL "$MASTER" 2>/dev/null || true
+		wait "$MASTER" 2>/dev/null || true
+	fi
+	if [ $rc -ne 0 ] && [ -f "$LOG" ]; then
+		echo "--- master log (last 60 lines) ---"
+		tail -n 60 "$LOG"
+	fi
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# wait_for SECONDS COMMAND...: polls COMMAND until it succeeds or time is up.
+wait_for() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		if [ $SECONDS -ge $deadline ]; then
+			fail "timed out waiting for: $*"
+		fi
+		sleep 0.02
+	done
+}
+
+# start_master [ARGS...]: runs plba-master on $T/plba.yml in the background.
+start_master() {
+	"$PLBA_MASTER" -c "$T/plba.yml" "$@" >"$LOG" 2>&1 &
+	MASTER=$!
+}
+
+# stop_master [SIGNAL]: signals the master and waits; sets STATUS.
+stop_master() {
+	kill -"${1:-TERM}" "$MASTER"
+	wait_master
+}
+
+wait_master() {
+	STATUS=0
+	wait "$MASTER" || STATUS=$?
+	MASTER=
+}
+
+log_has() { grep -q -- "$1" "$LOG"; }
+log_count() { grep -c -- "$1" "$LOG" || true; }
+lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
+has_lines() { [ "$(lines "$1")" -ge "$2" ]; }
+last_pid() { tail -n 1 "$1"; }
+alive() { kill -0 "$1" 2>/dev/null; }
+dead() { ! kill -0 "$1" 2>/dev/null; }
+zombies_of() {
+	# Children of $1 in state Z.
+	local n=0 st
+	for st in /proc/[0-9]*/stat; do
+		{ read -r _ _ s pp _ <"$st"; } 2>/dev/null || continue
+		[ "$pp" = "$1" ] && [ "$s" = Z ] && n=$((n + 1))
+	done
+	echo $n
+}
+fd_count() { ls "/proc/$1/fd" | wc -l; }

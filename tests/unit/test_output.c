@@ -1,0 +1,140 @@
+/* Splitting child output into bounded lines. */
+#include "config.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "output.h"
+
+struct got {
+	size_t	 n;
+	char	*lines[64];
+	size_t	 lens[64];
+	bool	 trunc[64];
+};
+
+static void
+collect(void *arg, const char *line, size_t len, bool truncated)
+{
+	struct got *g = arg;
+
+	ck_assert_uint_lt(g->n, 64);
+	g->lines[g->n] = strndup(line, len);
+	g->lens[g->n] = len;
+	g->trunc[g->n] = truncated;
+	g->n++;
+}
+
+START_TEST(whole_lines)
+{
+	struct output o = { 0 };
+	struct got g = { 0 };
+
+	output_feed(&o, "one\ntwo\n", 8, collect, &g);
+	ck_assert_uint_eq(g.n, 2);
+	ck_assert_str_eq(g.lines[0], "one");
+	ck_assert_str_eq(g.lines[1], "two");
+	ck_assert_ptr_null(o.partial);
+}
+END_TEST
+
+START_TEST(line_split_across_reads)
+{
+	struct output o = { 0 };
+	struct got g = { 0 };
+
+	output_feed(&o, "hel", 3, collect, &g);
+	ck_assert_uint_eq(g.n, 0);
+	output_feed(&o, "lo wor", 6, collect, &g);
+	output_feed(&o, "ld\nnext", 7, collect, &g);
+	ck_assert_uint_eq(g.n, 1);
+	ck_assert_str_eq(g.lines[0], "hello world");
+	ck_assert(!g.trunc[0]);
+	output_flush(&o, collect, &g);
+	ck_assert_uint_eq(g.n, 2);
+	ck_assert_str_eq(g.lines[1], "next");
+	ck_assert_ptr_null(o.partial);
+}
+END_TEST
+
+START_TEST(empty_lines_kept)
+{
+	struct output o = { 0 };
+	struct got g = { 0 };
+
+	output_feed(&o, "\n\nx\n", 4, collect, &g);
+	ck_assert_uint_eq(g.n, 3);
+	ck_assert_str_eq(g.lines[0], "");
+	ck_assert_str_eq(g.lines[2], "x");
+}
+END_TEST
+
+START_TEST(huge_line_in_pieces)
+{
+	struct output o = { 0 };
+	struct got g = { 0 };
+	size_t big = OUTPUT_LINE_MAX * 3 + 10, i;
+	char *data = malloc(big + 1);
+
+	memset(data, 'a', big);
+	data[big] = '\n';
+	/* Fed in odd-sized reads, as a pipe would deliver it. */
+	for (i = 0; i < big + 1; i += 1000)
+		output_feed(&o, data + i, big + 1 - i < 1000 ? big + 1 - i : 1000,
+		    collect, &g);
+	ck_assert_uint_eq(g.n, 4);
+	for (i = 0; i < 3; i++) {
+		ck_assert_uint_eq(g.lens[i], OUTPUT_LINE_MAX);
+		ck_assert(g.trunc[i]);
+	}
+	ck_assert_uint_eq(g.lens[3], 10);
+	ck_assert(!g.trunc[3]);
+	ck_assert_ptr_null(o.partial);
+	free(data);
+}
+END_TEST
+
+START_TEST(exact_max_line_is_whole)
+{
+	struct output o = { 0 };
+	struct got g = { 0 };
+	char *data = malloc(OUTPUT_LINE_MAX + 1);
+
+	memset(data, 'b', OUTPUT_LINE_MAX);
+	data[OUTPUT_LINE_MAX] = '\n';
+	output_feed(&o, data, 100, collect, &g);
+	output_feed(&o, data + 100, OUTPUT_LINE_MAX + 1 - 100, collect, &g);
+	ck_assert_uint_eq(g.n, 1);
+	ck_assert_uint_eq(g.lens[0], OUTPUT_LINE_MAX);
+	ck_assert(!g.trunc[0]);
+	free(data);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite *s = suite_create("output");
+	TCase *tc = tcase_create("lines");
+
+	tcase_add_test(tc, whole_lines);
+	tcase_add_test(tc, line_split_across_reads);
+	tcase_add_test(tc, empty_lines_kept);
+	tcase_add_test(tc, huge_line_in_pieces);
+	tcase_add_test(tc, exact_max_line_is_whole);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

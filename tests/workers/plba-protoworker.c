@@ -1,0 +1,216 @@
+/*
+ * A worker that speaks the protocol through libplba, for the integration
+ * tests: a producer, a consumer that records what it handled, and hostile
+ * children that break the protocol in the ways a real bug would.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <plba/plba.h>
+
+static const char *record_path;
+static long fail_every;		/* nack with retry every Nth task */
+static long dead_every;		/* fail (no retry) tasks whose n % N == 0 */
+static long sleep_ms;
+static bool hang;
+
+static void
+msleep(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/* --- producer ---------------------------------------------------------- */
+
+struct produce {
+	const char	*queue;
+	long		 count;
+	bool		 async;
+};
+
+static int
+produce(plba_worker *w, void *arg)
+{
+	struct produce *p = arg;
+	char payload[64], id[32];
+	long i;
+	int rc;
+
+	for (i = 0; i < p->count && !plba_worker_stopping(w); i++) {
+		snprintf(payload, sizeof(payload), "{\"n\":%ld}", i);
+		rc = p->async ? plba_publish_async(w, p->queue, "item", payload) :
+		    plba_publish(w, p->queue, "item", payload, id, sizeof(id));
+		if (rc != PLBA_OK) {
+			fprintf(stderr, "publish %ld: %s\n", i, plba_strerror(rc));
+			return 1;
+		}
+	}
+	if (plba_publish_flush(w) != PLBA_OK)
+		return 1;
+	printf("produced %ld\n", i);
+	fflush(stdout);
+	while (!plba_worker_sleep(w, 60000))
+		;
+	return 0;
+}
+
+/* --- consumer ---------------------------------------------------------- */
+
+static long handled;
+
+static enum plba_task_result
+consume(plba_worker *w, plba_task *t, void *arg)
+{
+	const char *payload = plba_task_payload(t), *p;
+	char line[256];
+	long n = -1;
+	int fd, len;
+
+	(void)arg;
+	if ((p = strstr(payload, "\"n\":")) != NULL)
+		n = strtol(p + 4, NULL, 10);
+	if (hang)
+		for (;;)
+			pause();
+	if (sleep_ms > 0)
+		msleep(sleep_ms);
+	handled++;
+	if (dead_every > 0 && n >= 0 && n % dead_every == 0) {
+		plba_task_error(t, "item %ld is malformed", n);
+		return PLBA_TASK_FAIL;
+	}
+	if (fail_every > 0 && handled % fail_every == 0) {
+		plba_task_error(t, "transient failure");
+		return PLBA_TASK_RETRY;
+	}
+	if (record_path != NULL) {
+		len = snprintf(line, sizeof(line), "%s %ld %u %s.%u\n",
+		    plba_task_id(t), n, plba_task_attempt(t),
+		    plba_worker_name(w), plba_worker_instance(w));
+		if ((fd = open(record_path, O_WRONLY | O_APPEND | O_CREAT, 0644)) != -1) {
+			(void)!write(fd, line, (size_t)len);
+			close(fd);
+		}
+	}
+	return PLBA_TASK_OK;
+}
+
+/* --- plain protocol worker --------------------------------------------- */
+
+static int
+idle(plba_worker *w, void *arg)
+{
+	(void)arg;
+	plba_worker_set_health(w, PLBA_HEALTH_DEGRADED, "testing degraded");
+	while (!plba_worker_sleep(w, 60000))
+		;
+	return 0;
+}
+
+/* --- hostile children -------------------------------------------------- */
+
+static void
+put_frame(const char *json, bool bytewise)
+{
+	uint32_t be = htonl((uint32_t)strlen(json));
+	char buf[4096];
+	size_t n = 4 + strlen(json), i;
+
+	memcpy(buf, &be, 4);
+	memcpy(buf + 4, json, strlen(json));
+	if (!bytewise) {
+		(void)!write(3, buf, n);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		(void)!write(3, buf + i, 1);
+		msleep(2);
+	}
+}
+
+static int
+hostile(const char *how)
+{
+	if (strcmp(how, "garbage") == 0) {
+		(void)!write(3, "\x00\x00\x00\x05hello", 9);
+	} else if (strcmp(how, "huge") == 0) {
+		(void)!write(3, "\x40\x00\x00\x00{", 5);
+	} else if (strcmp(how, "unknown") == 0) {
+		put_frame("{\"type\":\"hello\",\"protocol\":1,\"pid\":1}", false);
+		put_frame("{\"type\":\"launch_missiles\"}", false);
+	} else if (strcmp(how, "bytewise") == 0) {
+		/* Valid, only slow: must be accepted, not killed. */
+		put_frame("{\"type\":\"hello\",\"protocol\":1,\"pid\":1}", true);
+		put_frame("{\"type\":\"ready\"}", true);
+		for (;;) {
+			put_frame("{\"type\":\"heartbeat\"}", true);
+			msleep(200);
+		}
+	} else if (strcmp(how, "silent") == 0) {
+		/* Says hello, then never a heartbeat: hung. */
+		put_frame("{\"type\":\"hello\",\"protocol\":1,\"pid\":1}", false);
+		put_frame("{\"type\":\"ready\"}", false);
+	} else if (strcmp(how, "nohello") == 0) {
+		/* nothing */
+	} else {
+		fprintf(stderr, "unknown hostile mode %s\n", how);
+		return 2;
+	}
+	for (;;)
+		pause();
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct plba_worker_ops producer = { .start = produce };
+	static struct plba_worker_ops idler = { .start = idle };
+	struct produce p = { 0 };
+	int i;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc < 2) {
+		fprintf(stderr, "usage: plba-protoworker produce QUEUE N [async] | "
+		    "consume [record FILE] [fail-every N] [dead-every N] "
+		    "[sleep MS] [hang] | idle | hostile MODE\n");
+		return 2;
+	}
+	if (strcmp(argv[1], "produce") == 0 && argc >= 4) {
+		p.queue = argv[2];
+		p.count = atol(argv[3]);
+		p.async = argc > 4 && strcmp(argv[4], "async") == 0;
+		return plba_worker_main(&producer, &p);
+	}
+	if (strcmp(argv[1], "consume") == 0) {
+		for (i = 2; i < argc; i++) {
+			if (strcmp(argv[i], "record") == 0 && i + 1 < argc)
+				record_path = argv[++i];
+			else if (strcmp(argv[i], "fail-every") == 0 && i + 1 < argc)
+				fail_every = atol(argv[++i]);
+			else if (strcmp(argv[i], "dead-every") == 0 && i + 1 < argc)
+				dead_every = atol(argv[++i]);
+			else if (strcmp(argv[i], "sleep") == 0 && i + 1 < argc)
+				sleep_ms = atol(argv[++i]);
+			else if (strcmp(argv[i], "hang") == 0)
+				hang = true;
+		}
+		return plba_queue_worker_main(consume, NULL);
+	}
+	if (strcmp(argv[1], "idle") == 0)
+		return plba_worker_main(&idler, NULL);
+	if (strcmp(argv[1], "hostile") == 0 && argc >= 3)
+		return hostile(argv[2]);
+	fprintf(stderr, "plba-protoworker: bad arguments\n");
+	return 2;
+}
