@@ -20,13 +20,15 @@ enum plba_runtime_flags {
  * main() calls this with its module, then plba_runtime_run().  The same
  * binary is re-executed for each instance of the module's workers; there
  * plba_runtime_run() runs that one worker instead.  module may be NULL
- * (only exec workers).  Returns NULL with *err set (may be NULL) when the
- * configuration does not load; the errors are printed by run, not here.
+ * (only exec workers).  Nothing is read until plba_runtime_run(), which
+ * prints configuration errors to stderr and returns 2.  Returns NULL when
+ * config_path is NULL or memory runs out.
  */
 plba_runtime	*plba_runtime_create(const struct plba_module *module,
 		    const char *config_path, int flags);
 /* Runs until stopped; returns the exit status for main(): 0 clean,
- * 1 forced or failed, 2 configuration error. */
+ * 1 forced or failed, 2 configuration error.  The HTTP control plane
+ * follows platform.http unless PLBA_RUNTIME_NO_HTTP was given. */
 int		 plba_runtime_run(plba_runtime *);
 void		 plba_runtime_free(plba_runtime *);
 

@@ -349,7 +349,7 @@ channel_thread(void *arg)
 			}
 			msg_clear(&m);
 		}
-		if (rc == -1)
+		if (rc < 0)
 			break;
 	}
 	goto out;

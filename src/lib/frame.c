@@ -97,7 +97,7 @@ frame_next(struct frame_reader *r, const char **data, size_t *len)
 		 * one allocation, not a doubling per read. */
 		if (reserve(&r->buf, &r->start, r->len, &r->cap,
 		    FRAME_HEADER + n - r->len) == -1)
-			return -1;
+			return -2;
 		return 0;
 	}
 	*data = r->buf + r->start + FRAME_HEADER;

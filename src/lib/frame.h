@@ -40,7 +40,8 @@ int	frame_feed(struct frame_reader *, const void *data, size_t n);
 /*
  * Takes the next complete frame: returns 1 with *data and *len set (valid
  * until the next call), 0 when more bytes are needed, -1 when the length
- * prefix is zero or over max_frame (the stream cannot be resynchronised).
+ * prefix is zero or over max_frame (the stream cannot be resynchronised),
+ * -2 when memory for the frame cannot be had.
  */
 int	frame_next(struct frame_reader *, const char **data, size_t *len);
 /* Gives the buffer back when nothing is held: idle channels cost no

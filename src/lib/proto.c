@@ -207,6 +207,12 @@ decode_members(struct ctx *c)
 		    get_int(c, "instance", true, &m->instance) == -1)
 			return -1;
 		m->config = cJSON_GetObjectItemCaseSensitive(m->root, "config");
+		if (cJSON_IsNull(m->config))
+			m->config = NULL;
+		if (m->config != NULL && !cJSON_IsObject(m->config))
+			return bad(c, "config", "must be an object or null");
+		if (m->instance < 0)
+			return bad(c, "instance", "must not be negative");
 		return 0;
 	case MSG_PUBLISHED:
 		if (get_string(c, "ref", true, &m->ref) == -1)
@@ -222,6 +228,8 @@ decode_members(struct ctx *c)
 		    get_int(c, "attempt", true, &m->attempt) == -1 ||
 		    get_object(c, "task", true, &m->task) == -1)
 			return -1;
+		if (m->attempt < 1)
+			return bad(c, "attempt", "must be 1 or more");
 		return check_task(c, m->task);
 	case MSG_STOP:
 		return get_bool(c, "force", false, &m->force);
@@ -236,11 +244,19 @@ msg_decode(struct msg *m, const char *data, size_t len, bool from_child,
     char *err, size_t errlen)
 {
 	struct ctx c = { m, err, errlen };
+	const char *end = NULL;
 	cJSON *type;
 	size_t i;
 
 	memset(m, 0, sizeof(*m));
-	if ((m->root = cJSON_ParseWithLength(data, len)) == NULL) {
+	/* A frame is one JSON object: nothing but white space may follow. */
+	m->root = cJSON_ParseWithLengthOpts(data, len, &end, false);
+	while (m->root != NULL && end < data + len &&
+	    (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
+		end++;
+	if (m->root == NULL || end != data + len) {
+		cJSON_Delete(m->root);
+		m->root = NULL;
 		snprintf(err, errlen, "invalid JSON");
 		return -1;
 	}
@@ -513,7 +529,7 @@ proto_put_task(struct frame_writer *w, uint64_t id, const char *queue,
     unsigned attempt, const char *task_json, size_t task_len)
 {
 	struct parts ps = { .n = 0 };
-	char num[64];
+	char num[128];
 
 	snprintf(num, sizeof(num), "{\"type\":\"task\",\"id\":\"%" PRIu64
 	    "\",\"attempt\":%u,\"queue\":", id, attempt);

@@ -150,6 +150,23 @@ drop_parked(struct runtime *rt, struct instance *in)
 	in->ch.parked = 0;
 }
 
+/* Names the newest dead letters; only after a loss, so walking the list
+ * costs nothing on the hot path. */
+static void
+log_dead_tail(struct queue *q, uint64_t newest)
+{
+	const struct qtask *t = NULL;
+	struct queue_stats st;
+	uint64_t i = 0;
+
+	queue_stats(q, &st);
+	while ((t = queue_dead_next(q, t)) != NULL)
+		if (++i > st.dead - newest)
+			log_warn("%s: task %" PRIu64 " dead-lettered: %s",
+			    queue_name(q), t->id,
+			    t->last_error != NULL ? t->last_error : "?");
+}
+
 void
 channel_close(struct instance *in, const char *how)
 {
@@ -157,6 +174,7 @@ channel_close(struct instance *in, const char *how)
 	struct channel *ch = &in->ch;
 	char reason[256];
 	struct queue *q = ch->cq;
+	struct queue_stats before, after;
 	size_t n;
 
 	if (ch->consumer != NULL) {
@@ -167,11 +185,15 @@ channel_close(struct instance *in, const char *how)
 			    in->worker->name, in->index, how,
 			    ch->kill_reason ? " after " : "",
 			    ch->kill_reason ? ch->kill_reason : "");
+		queue_stats(q, &before);
 		n = queue_detach(q, ch->consumer, reason);
+		queue_stats(q, &after);
 		if (n > 0)
 			log_warn("%s.%u: %zu task%s in flight put back on %s",
 			    in->worker->name, in->index, n, n == 1 ? "" : "s",
 			    queue_name(q));
+		if (after.dead > before.dead)
+			log_dead_tail(q, after.dead - before.dead);
 		ch->consumer = NULL;
 		ch->cq = NULL;
 	}
@@ -295,6 +317,9 @@ channel_pump(struct runtime *rt, struct queue *q)
 		    t->body, t->len) == 0)
 			want_flush(in);
 	}
+	/* A stop waits for the queues to drain: look again. */
+	if (rt->state == RT_STOPPING)
+		runtime_touch(rt);
 }
 
 static void
@@ -503,6 +528,10 @@ on_channel(struct loop *l, struct io *io, uint32_t events)
 		rc = frame_next(&ch->rd, &data, &len);
 		if (rc == 0)
 			break;
+		if (rc == -2) {
+			protocol_error(in, "no memory for a frame");
+			return;
+		}
 		if (rc == -1) {
 			protocol_error(in, "frame length over platform.ipc.max_frame "
 			    "(%zu bytes) or zero", (size_t)ch->rd.max_frame);

@@ -6,6 +6,7 @@
 
 #include "plba/runtime.h"
 #include "child.h"
+#include "entry.h"
 #include "registry.h"
 #include "runtime.h"
 
@@ -50,6 +51,9 @@ run_worker(plba_runtime *r, const char *name)
 	struct plba_registry *reg;
 	char err[512];
 
+	/* A worker of a shared-object module: what plba-worker does. */
+	if (getenv("PLBA_MODULE_PATH") != NULL)
+		return plba__host_main();
 	if (r->module == NULL ||
 	    (reg = registry_from(r->module, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "plba: %s\n", r->module ? err : "no module");
@@ -73,7 +77,9 @@ plba_runtime_run(plba_runtime *r)
 	size_t i;
 	int status;
 
-	if (worker != NULL && getenv("PLBA_MODULE_PATH") == NULL)
+	/* Never a master inside a worker: a child that became one would
+	 * start workers of its own, and so on down. */
+	if (worker != NULL)
 		return run_worker(r, worker);
 	if ((rt = runtime_new(paths, 1, r->module, &errs)) == NULL) {
 		for (i = 0; i < errs.n; i++)

@@ -53,6 +53,13 @@ inst_healthy(const struct inst_view *i)
 	    i->health != HEALTH_UNHEALTHY;
 }
 
+/* A crash loop is unhealthy whatever the instance last reported. */
+static enum health
+effective(const struct inst_view *i)
+{
+	return i->status == STATUS_FAILED ? HEALTH_UNHEALTHY : i->health;
+}
+
 enum health
 worker_health(const struct worker_view *w)
 {
@@ -60,8 +67,8 @@ worker_health(const struct worker_view *w)
 	size_t i;
 
 	for (i = 0; i < w->ninst; i++)
-		if (w->inst[i].health > worst)
-			worst = w->inst[i].health;
+		if (effective(&w->inst[i]) > worst)
+			worst = effective(&w->inst[i]);
 	return worst;
 }
 

@@ -30,8 +30,8 @@ int		 status_parse(const char *, enum status *);
 
 /* An instance that can do its work: running, and ok or degraded. */
 bool		 inst_healthy(const struct inst_view *);
-/* Worst health of a worker's instances (a worker with none is unhealthy
- * unless stopped on purpose, which the caller expresses as status). */
+/* Worst health of a worker's instances, a failed one counting as
+ * unhealthy; ok for a worker with no instances. */
 enum health	 worker_health(const struct worker_view *);
 /*
  * The runtime's health: unhealthy if any critical worker has no healthy

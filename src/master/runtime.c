@@ -197,7 +197,7 @@ config_env(char *const *paths, size_t n)
 /* plba-worker beside our own binary (a build tree), else where it is
  * installed; PLBA_WORKER_HOST overrides both. */
 static char *
-find_host(const struct plba_module *builtin)
+find_host(void)
 {
 	char self[4096], *slash, path[4200];
 	ssize_t n;
@@ -207,8 +207,6 @@ find_host(const struct plba_module *builtin)
 	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0)
 		return strdup(PLBA_LIBEXECDIR "/plba-worker");
 	self[n] = '\0';
-	if (builtin != NULL)
-		return strdup(self);
 	if ((slash = strrchr(self, '/')) != NULL)
 		*slash = '\0';
 	snprintf(path, sizeof(path), "%s/plba-worker", self);
@@ -247,7 +245,10 @@ runtime_new(const char *const *paths, size_t npaths,
 	    runtime_check_modules(rt->settings, rt, errs) == -1)
 		goto fail;
 	if ((rt->config_env = config_env(rt->paths, rt->npaths)) == NULL ||
-	    (rt->host_path = find_host(module)) == NULL)
+	    (rt->host_path = find_host()) == NULL)
+		goto nomem;
+	if (module != NULL && (rt->self_path = realpath("/proc/self/exe",
+	    NULL)) == NULL)
 		goto nomem;
 	if (apply_log(rt->settings) == -1) {
 		conf_error(errs, rt->settings->log_section, "log.output",
@@ -304,6 +305,7 @@ runtime_free(struct runtime *rt)
 	free(rt->modules);
 	free(rt->config_env);
 	free(rt->host_path);
+	free(rt->self_path);
 	settings_free(rt->settings);
 	free(rt);
 }

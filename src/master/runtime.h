@@ -65,7 +65,8 @@ struct runtime {
 	struct plba_registry **modules;		/* loaded once, at start */
 	size_t		  nmodules;
 	char		 *config_env;		/* PLBA_CONFIG=paths, for children */
-	char		 *host_path;		/* plba-worker, or our own binary */
+	char		 *host_path;		/* plba-worker, for .so module workers */
+	char		 *self_path;		/* our binary, for built-in module workers */
 };
 
 /* module: one compiled into the program (plba_runtime_create), or NULL. */

@@ -90,7 +90,10 @@ worker_new(struct runtime *rt, const struct worker_def *def)
 			worker_free(w);
 			return NULL;
 		}
-		w->host_argv[0] = rt->host_path;
+		/* A module compiled into the program runs in the program;
+		 * a shared object runs in plba-worker. */
+		w->host_argv[0] = reg != NULL && reg->path == NULL &&
+		    rt->self_path != NULL ? rt->self_path : rt->host_path;
 	}
 	w->ninst = def->concurrency;
 	for (i = 0; i < w->ninst; i++) {
@@ -356,7 +359,7 @@ do_spawn(struct instance *in)
 		return -1;
 	}
 	if (def->kind == WORKER_MODULE && w->path == NULL &&
-	    (w->path = strdup(rt->host_path)) == NULL)
+	    (w->path = strdup(w->host_argv[0])) == NULL)
 		return -1;
 	if (w->path == NULL &&
 	    (w->path = spawn_resolve(def->argv[0], getenv("PATH"))) == NULL) {

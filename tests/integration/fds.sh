@@ -28,7 +28,7 @@ wait_for 120 log_has "crashy: failed"
 now=$(fd_count "$MASTER")
 [ "$now" -eq "$base" ] || { ls -l "/proc/$MASTER/fd"; fail "fds: $base before, $now after"; }
 # Grandchildren orphaned by every crash come to the master and are reaped.
-wait_for 20 test "$(zombies_of "$MASTER")" -eq 0
+wait_for 20 no_zombies "$MASTER"
 stop_master
 [ $STATUS -eq 0 ] || fail "stop exited $STATUS"
 echo "ok"

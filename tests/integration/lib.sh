@@ -6,6 +6,7 @@ set -euo pipefail
 : "${PLBA_MASTER:?run through make check}"
 : "${PLBA_TESTWORKER:?run through make check}"
 TW=$PLBA_TESTWORKER
+PW=${PLBA_PROTOWORKER:-}
 T=$(mktemp -d "${TMPDIR:-/tmp}/plba-test.XXXXXX")
 MASTER=
 LOG=$T/master.log
@@ -43,7 +44,9 @@ wait_for() {
 
 # start_master [ARGS...]: runs plba-master on $T/plba.yml in the background.
 start_master() {
-	"$PLBA_MASTER" -c "$T/plba.yml" "$@" >"$LOG" 2>&1 &
+	# Created here: the background job opens it only once it runs.
+	: >"$LOG"
+	"$PLBA_MASTER" -c "$T/plba.yml" "$@" >>"$LOG" 2>&1 &
 	MASTER=$!
 }
 
@@ -61,6 +64,9 @@ wait_master() {
 
 log_has() { grep -q -- "$1" "$LOG"; }
 log_count() { grep -c -- "$1" "$LOG" || true; }
+# For wait_for: these evaluate their condition on every try.
+log_at_least() { [ "$(log_count "$1")" -ge "$2" ]; }
+no_zombies() { [ "$(zombies_of "$1")" -eq 0 ]; }
 lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
 has_lines() { [ "$(lines "$1")" -ge "$2" ]; }
 last_pid() { tail -n 1 "$1"; }

@@ -90,7 +90,8 @@ consume(plba_worker *w, plba_task *t, void *arg)
 		plba_task_error(t, "item %ld is malformed", n);
 		return PLBA_TASK_FAIL;
 	}
-	if (fail_every > 0 && handled % fail_every == 0) {
+	/* Only first deliveries fail, so every retried task then succeeds. */
+	if (fail_every > 0 && handled % fail_every == 0 && plba_task_attempt(t) == 1) {
 		plba_task_error(t, "transient failure");
 		return PLBA_TASK_RETRY;
 	}

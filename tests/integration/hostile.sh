@@ -1,0 +1,72 @@
+# Children that break the protocol are killed and restarted; the master
+# and a neighbour processing tasks go on undisturbed.
+. "$(dirname "$0")/lib.sh"
+
+cat >"$T/plba.yml" <<YML
+platform:
+  stop_timeout: 2s
+  ipc: {max_frame: 64KiB, heartbeat_interval: 200ms, heartbeat_timeout: 1s}
+queues:
+  items: {capacity: 100000}
+workers:
+  producer:
+    command: [$PW, produce, items, "200000", async]
+    ready: protocol
+  consumer:
+    command: [$PW, consume, record, $T/rec, sleep, 1]
+    consumes: items
+    prefetch: 4
+  bad-json:
+    command: [$PW, hostile, garbage]
+    restart_delay: 50ms
+    restart_max_delay: 50ms
+    max_restarts: 0
+  huge:
+    command: [$PW, hostile, huge]
+    restart_delay: 50ms
+    restart_max_delay: 50ms
+    max_restarts: 0
+  unknown:
+    command: [$PW, hostile, unknown]
+    restart_delay: 50ms
+    restart_max_delay: 50ms
+    max_restarts: 0
+  nohello:
+    command: [$PW, hostile, nohello]
+    consumes: items
+    restart_delay: 50ms
+    restart_max_delay: 50ms
+    max_restarts: 0
+  silent:
+    command: [$PW, hostile, silent]
+    restart_delay: 50ms
+    restart_max_delay: 50ms
+    max_restarts: 0
+  bytewise:
+    command: [$PW, hostile, bytewise]
+    ready: protocol
+YML
+start_master
+wait_for 20 log_has "bad-json.0: protocol error: invalid JSON; killing"
+wait_for 20 log_has "huge.0: protocol error: frame length over platform.ipc.max_frame"
+wait_for 20 log_has 'unknown.0: protocol error: unknown message type "launch_missiles"'
+wait_for 20 log_has 'nohello.0: protocol error: no "hello" within'
+wait_for 20 log_has "silent.0: no heartbeat for"
+# Each is restarted by its policy and fails again.
+wait_for 20 log_at_least 'bad-json.0: protocol error' 3
+wait_for 20 log_at_least 'huge.0: protocol error' 3
+# Slow but valid: accepted.
+wait_for 20 log_has "bytewise.0: ready"
+# Meanwhile the neighbour kept processing, and the master is fine.
+before=$(lines "$T/rec")
+wait_for 20 has_lines "$T/rec" $((before + 200))
+log_has "bytewise.0: protocol error" && fail "a slow, valid child was killed"
+log_has "consumer.0: protocol error" && fail "the neighbour was hit"
+[ "$(grep -c 'consumer.0: started' "$LOG")" -eq 1 ] || fail "the neighbour restarted"
+rss=$(awk '/VmRSS/ {print $2}' "/proc/$MASTER/status")
+[ "$rss" -lt 65536 ] || fail "master RSS $rss kB"
+# The backlog cannot drain within stop_timeout: what is lost is counted.
+stop_master INT
+[ $STATUS -eq 1 ] || fail "stop past stop_timeout exited $STATUS"
+log_has "tasks not processed and lost with the in-memory queues" || fail "loss not logged"
+echo "ok"

@@ -1,0 +1,67 @@
+# A module application (the mail_order_bot example): the master loads the
+# module to learn its workers, each instance runs in the worker host, and
+# a processing worker killed in the middle loses no mail.
+. "$(dirname "$0")/lib.sh"
+
+: "${PLBA_BUILDDIR:?run through make check}"
+SO=$PLBA_BUILDDIR/examples/mail_order_bot/.libs/mail_order_bot.so
+N=300
+cat >"$T/plba.yml" <<YML
+platform:
+  name: mob
+  modules: [$SO]
+queues:
+  emails: {capacity: 50}
+workers:
+  mail-poller:
+    module: mail-poller
+    config: {poll_interval: 50ms, batch: 20, limit: $N}
+  email-processor:
+    module: email-processor
+    concurrency: 3
+    consumes: emails
+    restart_delay: 0
+mail_order_bot:
+  orders_file: $T/orders.jsonl
+YML
+"$PLBA_MASTER" -t -c "$T/plba.yml" >/dev/null || fail "--check rejected the module config"
+start_master
+wait_for 20 has_lines "$T/orders.jsonl" 20
+victim=
+for p in $(pgrep -P "$MASTER"); do
+	if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx 'PLBA_WORKER=email-processor'; then
+		victim=$p
+		break
+	fi
+done
+[ -n "$victim" ] || fail "no processing instance found"
+kill -KILL "$victim"
+# Every well-formed mail becomes exactly one order; every 7th is malformed.
+dead=$((N / 7))
+wait_for 60 has_lines "$T/orders.jsonl" $((N - dead))
+wait_for 20 log_has "emails: task .* dead-lettered: no order lines"
+stop_master
+[ $STATUS -eq 0 ] || fail "stop exited $STATUS"
+[ "$(wc -l <"$T/orders.jsonl")" -eq $((N - dead)) ] || fail "$(wc -l <"$T/orders.jsonl") orders for $((N - dead)) good mails"
+[ "$(cut -d'"' -f4 "$T/orders.jsonl" | sort -u | wc -l)" -eq $((N - dead)) ] || fail "an order recorded twice"
+grep -q "queue emails: published $N, acked $((N - dead)), .* dead $dead," "$LOG" ||
+	fail "counts: $(grep 'queue emails' "$LOG")"
+log_has "killed by signal 9" || fail "the kill did not land"
+
+# A worker name no module registers, and a module for another ABI.
+sed -i 's/module: mail-poller/module: no-such-worker/' "$T/plba.yml"
+st=0
+out=$("$PLBA_MASTER" -t -c "$T/plba.yml" 2>&1) || st=$?
+[ $st -eq 2 ] || fail "unknown module worker exited $st"
+echo "$out" | grep -q 'workers.mail-poller.module: no module in platform.modules registers a worker named "no-such-worker"' ||
+	fail "no clear error: $out"
+cat >"$T/abi.yml" <<YML
+platform:
+  modules: [$PLBA_BUILDDIR/tests/workers/.libs/badabi.so]
+workers: {}
+YML
+st=0
+out=$("$PLBA_MASTER" -c "$T/abi.yml" 2>&1) || st=$?
+[ $st -eq 2 ] || fail "bad ABI exited $st"
+echo "$out" | grep -q "built for PLBA ABI 2, this is ABI 1: rebuild it" || fail "no ABI error: $out"
+echo "ok"

@@ -1,0 +1,98 @@
+# The worker protocol is language-neutral: the Python example worker
+# (standard library only) consumes from a queue fed by a C producer and by
+# its own producer mode, survives a SIGTERM mid-stream without losing or
+# repeating a task, dead-letters a malformed task, and stops cleanly.
+. "$(dirname "$0")/lib.sh"
+
+if ! command -v python3 >/dev/null ||
+   ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 8))'; then
+	echo "SKIP: python3 (3.8 or later) is not installed"
+	exit 77
+fi
+[ -n "$PW" ] || fail "PLBA_PROTOWORKER is not set"
+SRC=$(cd "${PLBA_SRCDIR:-$(dirname "$0")/../..}" && pwd)
+EXAMPLE=$SRC/examples/python-worker
+WORKER=$EXAMPLE/worker.py
+[ -f "$WORKER" ] || fail "$WORKER not found"
+# The interpreter itself, not a wrapper such as a pyenv shim: the pid the
+# master starts is then the one that answers signals.
+PY=$(python3 -c 'import sys; print(sys.executable)')
+# Conditions waited for only make sense while the master runs.
+up() { alive "$MASTER" || fail "plba-master exited early"; "$@"; }
+
+N=2000		# items from the C producer
+G=20		# greetings from the Python producer, plus one malformed
+cat >"$T/plba.yml" <<YML
+platform:
+  stop_timeout: 30s
+  ipc: {heartbeat_interval: 100ms, heartbeat_timeout: 3s}
+queues:
+  greetings: {capacity: 100, max_attempts: 3}
+workers:
+  consumer:
+    command: [$PY, $WORKER, consume, $T/rec]
+    concurrency: 2
+    consumes: greetings
+    prefetch: 4
+    restart: always
+    restart_delay: 50ms
+  items:
+    command: [$PW, produce, greetings, "$N", async]
+    ready: protocol
+  guests:
+    command: [$PY, $WORKER, produce, greetings, "$G", "1"]
+    ready: protocol
+YML
+start_master
+wait_for 60 up has_lines "$T/rec" 200
+
+# SIGTERM alone, as an operator would send it: the instance finishes the
+# tasks it has received, acks them, exits 0 and is started again; what it
+# had not yet read goes back to the queue.
+pid=$(grep -o 'consumer\.0: started, pid [0-9]*' "$LOG" | tail -n 1 | awk '{print $4}')
+[ -n "$pid" ] || fail "no pid for consumer.0"
+kill -TERM "$pid"
+wait_for 20 log_has "consumer\.0: exited with status 0"
+wait_for 20 eval '[ "$(log_count "consumer\.0: started")" -ge 2 ]'
+
+total=$((N + G))
+wait_for 120 up has_lines "$T/rec" $total
+wait_for 20 log_has "greetings: task [0-9]* dead-lettered: greet needs a payload"
+wait_for 20 log_has "\[guests.0\] produced $((G + 1))"
+stop_master
+[ $STATUS -eq 0 ] || fail "stop exited $STATUS"
+
+# Every task handled and acked exactly once, by both instances.
+[ "$(wc -l <"$T/rec")" -eq $total ] || fail "$(wc -l <"$T/rec") records for $total tasks"
+[ "$(cut -d' ' -f1 "$T/rec" | sort -u | wc -l)" -eq $total ] || fail "a task id recorded twice"
+[ "$(grep -c ' item-[0-9]* ' "$T/rec")" -eq $N ] || fail "items missing"
+[ "$(cut -d' ' -f2 "$T/rec" | grep '^item-' | sort -u | wc -l)" -eq $N ] ||
+	fail "an item handled twice"
+[ "$(cut -d' ' -f2 "$T/rec" | grep '^guest-' | sort -u | wc -l)" -eq $G ] ||
+	fail "greetings missing"
+[ "$(log_count '\] hello guest-')" -eq $G ] || fail "greetings not printed once each"
+for i in 0 1; do
+	grep -q " consumer\.$i\$" "$T/rec" || fail "consumer.$i got nothing"
+done
+log_has "queue greetings: published $((total + 1)), acked $total, nacked 1, redelivered [0-9]*, dead 1, queued 0, in flight 0" ||
+	fail "master's counts wrong: $(grep 'queue greetings' "$LOG")"
+# The stop was graceful for every instance, and nobody broke the protocol
+# or missed a heartbeat.
+for w in consumer.0 consumer.1 items.0 guests.0; do
+	log_has "$w: stopped, exited with status 0" || fail "$w did not stop cleanly"
+done
+! log_has "protocol error" || fail "protocol error: $(grep 'protocol error' "$LOG")"
+! log_has "no heartbeat" || fail "a Python worker was taken for hung"
+
+# The example configuration runs as shipped.
+rm -f "$T/rec"
+export PLBA_EXAMPLE_DIR=$EXAMPLE
+sed "s|command: \[python3,|command: [$PY,|" "$EXAMPLE/plba.yml" >"$T/plba.yml"
+start_master
+wait_for 30 up log_has "greetings: task [0-9]* dead-lettered"
+wait_for 30 eval '[ "$(log_count "\] hello guest-")" -eq 10 ]'
+stop_master INT
+[ $STATUS -eq 0 ] || fail "example: stop exited $STATUS"
+log_has "queue greetings: published 11, acked 10, nacked 1, redelivered 0, dead 1, queued 0, in flight 0" ||
+	fail "example: counts wrong: $(grep 'queue greetings' "$LOG")"
+echo "ok"

@@ -1,0 +1,1008 @@
+/* Worker protocol messages: decoding, every rejection, encoder round trips. */
+#include "config.h"
+
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "frame.h"
+#include "proto.h"
+
+/* A string every encoder must quote: quotes, backslashes, control
+ * characters, a slash, UTF-8 of two, three and four bytes, DEL. */
+#define NASTY	"q\"uote \\back\\\\ \x01\x1f\n\r\t\b\f / \xc3\xa9 " \
+		"\xe2\x9c\x93 \xf0\x9f\x98\x80 \x7f end"
+
+#define TASK_JSON	"{\"name\":\"mail.send\",\"payload\":{\"to\":\"a@b\"," \
+		"\"n\":[1,2,3]},\"metadata\":{\"traceparent\":" \
+		"\"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\"}}"
+
+static void
+decode_ok(struct msg *m, const char *json, bool from_child)
+{
+	char err[256] = "";
+	int rc = msg_decode(m, json, strlen(json), from_child, err, sizeof(err));
+
+	ck_assert_msg(rc == 0, "%s: %s", json, err);
+	ck_assert_ptr_nonnull(m->root);
+}
+
+/* The task object's members, as both publish and task carry them. */
+static void
+check_task_json(const cJSON *task)
+{
+	const cJSON *name, *payload, *meta, *tp;
+
+	ck_assert_ptr_nonnull(task);
+	name = cJSON_GetObjectItemCaseSensitive(task, "name");
+	ck_assert(cJSON_IsString(name));
+	ck_assert_str_eq(name->valuestring, "mail.send");
+	payload = cJSON_GetObjectItemCaseSensitive(task, "payload");
+	ck_assert(cJSON_IsObject(payload));
+	ck_assert_int_eq(cJSON_GetArraySize(
+	    cJSON_GetObjectItemCaseSensitive(payload, "n")), 3);
+	meta = cJSON_GetObjectItemCaseSensitive(task, "metadata");
+	tp = cJSON_GetObjectItemCaseSensitive(meta, "traceparent");
+	ck_assert(cJSON_IsString(tp));
+	ck_assert_str_eq(tp->valuestring,
+	    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+}
+
+/* --- decoding, child to master ----------------------------------------------- */
+
+START_TEST(decode_hello)
+{
+	struct msg m;
+
+	decode_ok(&m, "{\"type\":\"hello\",\"protocol\":1,\"pid\":4242}", true);
+	ck_assert_int_eq(m.type, MSG_HELLO);
+	ck_assert_int_eq(m.protocol, 1);
+	ck_assert_int_eq(m.pid, 4242);
+	msg_clear(&m);
+	ck_assert_ptr_null(m.root);
+	ck_assert_int_eq(m.type, MSG_INVALID);
+
+	/* pid is optional; 1.0 is the integer 1. */
+	decode_ok(&m, "{\"protocol\":1.0,\"type\":\"hello\"}", true);
+	ck_assert_int_eq(m.type, MSG_HELLO);
+	ck_assert_int_eq(m.protocol, 1);
+	ck_assert_int_eq(m.pid, 0);
+	msg_clear(&m);
+}
+END_TEST
+
+START_TEST(decode_ready_heartbeat)
+{
+	struct msg m;
+
+	decode_ok(&m, "{\"type\":\"ready\"}", true);
+	ck_assert_int_eq(m.type, MSG_READY);
+	msg_clear(&m);
+	/* Members a type does not know are ignored. */
+	decode_ok(&m, " {\"extra\":[1,{}],\"type\":\"heartbeat\"} ", true);
+	ck_assert_int_eq(m.type, MSG_HEARTBEAT);
+	msg_clear(&m);
+}
+END_TEST
+
+START_TEST(decode_status)
+{
+	static const char *const words[] = { "starting", "idle", "busy",
+		"stopping", "stopped" };
+	char json[128];
+	struct msg m;
+	size_t i;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		snprintf(json, sizeof(json),
+		    "{\"type\":\"status\",\"status\":\"%s\"}", words[i]);
+		decode_ok(&m, json, true);
+		ck_assert_int_eq(m.type, MSG_STATUS);
+		ck_assert_str_eq(m.status, words[i]);
+		msg_clear(&m);
+	}
+}
+END_TEST
+
+START_TEST(decode_health)
+{
+	struct msg m;
+
+	decode_ok(&m, "{\"type\":\"health\",\"health\":\"degraded\","
+	    "\"detail\":\"disk 91% full\"}", true);
+	ck_assert_int_eq(m.type, MSG_HEALTH);
+	ck_assert_str_eq(m.health, "degraded");
+	ck_assert_str_eq(m.detail, "disk 91% full");
+	msg_clear(&m);
+
+	decode_ok(&m, "{\"type\":\"health\",\"health\":\"ok\"}", true);
+	ck_assert_str_eq(m.health, "ok");
+	ck_assert_ptr_null(m.detail);
+	msg_clear(&m);
+
+	decode_ok(&m, "{\"type\":\"health\",\"health\":\"unhealthy\","
+	    "\"detail\":null}", true);
+	ck_assert_str_eq(m.health, "unhealthy");
+	ck_assert_ptr_null(m.detail);
+	msg_clear(&m);
+}
+END_TEST
+
+START_TEST(decode_publish)
+{
+	struct msg m;
+
+	decode_ok(&m, "{\"type\":\"publish\",\"ref\":\"r1\",\"queue\":\"mail\","
+	    "\"task\":" TASK_JSON "}", true);
+	ck_assert_int_eq(m.type, MSG_PUBLISH);
+	ck_assert_str_eq(m.ref, "r1");
+	ck_assert_str_eq(m.queue, "mail");
+	check_task_json(m.task);
+	msg_clear(&m);
+
+	/* payload and metadata are optional; metadata may be null. */
+	decode_ok(&m, "{\"type\":\"publish\",\"ref\":\"r2\",\"queue\":\"q\","
+	    "\"task\":{\"name\":\"n\"}}", true);
+	ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(m.task,
+	    "name")->valuestring, "n");
+	msg_clear(&m);
+	decode_ok(&m, "{\"type\":\"publish\",\"ref\":\"r3\",\"queue\":\"q\","
+	    "\"task\":{\"name\":\"n\",\"payload\":[1],\"metadata\":null}}", true);
+	ck_assert_int_eq(m.type, MSG_PUBLISH);
+	msg_clear(&m);
+	decode_ok(&m, "{\"type\":\"publish\",\"ref\":\"r4\",\"queue\":\"q\","
+	    "\"task\":{\"name\":\"n\",\"metadata\":{}}}", true);
+	ck_assert_int_eq(m.type, MSG_PUBLISH);
+	msg_clear(&m);
+}
+END_TEST
+
+START_TEST(decode_ack_nack)
+{
+	struct msg m;
+
+	decode_ok(&m, "{\"type\":\"ack\",\"id\":\"17\"}", true);
+	ck_assert_int_eq(m.type, MSG_ACK);
+	ck_assert_str_eq(m.id, "17");
+	msg_clear(&m);
+
+	decode_ok(&m, "{\"type\":\"nack\",\"id\":\"18\",\"error\":\"smtp down\","
+	    "\"retry\":false}", true);
+	ck_assert_int_eq(m.type, MSG_NACK);
+	ck_assert_str_eq(m.id, "18");
+	ck_assert_str_eq(m.error, "smtp down");
+	ck_assert(!m.retry);
+	msg_clear(&m);
+
+	/* retry defaults to true, error to NULL. */
+	decode_ok(&m, "{\"type\":\"nack\",\"id\":\"19\"}", true);
+	ck_assert_str_eq(m.id, "19");
+	ck_assert_ptr_null(m.error);
+	ck_assert(m.retry);
+	msg_clear(&m);
+
+	decode_ok(&m, "{\"type\":\"nack\",\"id\":\"20\",\"retry\":true}", true);
+	ck_assert(m.retry);
+	msg_clear(&m);
+}
+END_TEST
+
+START_TEST(decode_trace)
+{
+	struct msg m;
+
+	decode_ok(&m, "{\"type\":\"trace\",\"record\":{\"span\":\"a\","
+	    "\"dur_us\":12}}", true);
+	ck_assert_int_eq(m.type, MSG_TRACE);
+	ck_assert(cJSON_IsObject(m.record));
+	ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(m.record,
+	    "span")->valuestring, "a");
+	msg_clear(&m);
+}
+END_TEST
+
+/* --- decoding, master to child ----------------------------------------------- */
+
+START_TEST(decode_welcome)
+{
+	struct msg m;
+
+	decode_ok(&m, "{\"type\":\"welcome\",\"worker\":\"mailer\",\"instance\":3,"
+	    "\"heartbeat_ms\":5000,\"config\":{\"smtp\":\"localhost\"}}", false);
+	ck_assert_int_eq(m.type, MSG_WELCOME);
+	ck_assert_str_eq(m.worker, "mailer");
+	ck_assert_int_eq(m.instance, 3);
+	ck_assert(cJSON_IsObject(m.config));
+	ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(m.config,
+	    "smtp")->valuestring, "localhost");
+	msg_clear(&m);
+
+	decode_ok(&m, "{\"type\":\"welcome\",\"worker\":\"w\",\"instance\":0}",
+	    false);
+	ck_assert_int_eq(m.instance, 0);
+	ck_assert_ptr_null(m.config);
+	msg_clear(&m);
+}
+END_TEST
+
+START_TEST(decode_published_rejected)
+{
+	struct msg m;
+
+	decode_ok(&m, "{\"type\":\"published\",\"ref\":\"r1\",\"id\":\"99\"}",
+	    false);
+	ck_assert_int_eq(m.type, MSG_PUBLISHED);
+	ck_assert_str_eq(m.ref, "r1");
+	ck_assert_str_eq(m.id, "99");
+	msg_clear(&m);
+
+	decode_ok(&m, "{\"type\":\"rejected\",\"ref\":\"r2\","
+	    "\"error\":\"no such queue\"}", false);
+	ck_assert_int_eq(m.type, MSG_REJECTED);
+	ck_assert_str_eq(m.ref, "r2");
+	ck_assert_str_eq(m.error, "no such queue");
+	msg_clear(&m);
+
+	decode_ok(&m, "{\"type\":\"rejected\",\"ref\":\"r3\"}", false);
+	ck_assert_ptr_null(m.error);
+	msg_clear(&m);
+}
+END_TEST
+
+START_TEST(decode_task)
+{
+	struct msg m;
+
+	decode_ok(&m, "{\"type\":\"task\",\"id\":\"7\",\"queue\":\"mail\","
+	    "\"attempt\":2,\"task\":" TASK_JSON "}", false);
+	ck_assert_int_eq(m.type, MSG_TASK);
+	ck_assert_str_eq(m.id, "7");
+	ck_assert_str_eq(m.queue, "mail");
+	ck_assert_int_eq(m.attempt, 2);
+	check_task_json(m.task);
+	msg_clear(&m);
+}
+END_TEST
+
+START_TEST(decode_stop)
+{
+	struct msg m;
+
+	decode_ok(&m, "{\"type\":\"stop\",\"force\":true}", false);
+	ck_assert_int_eq(m.type, MSG_STOP);
+	ck_assert(m.force);
+	msg_clear(&m);
+	decode_ok(&m, "{\"type\":\"stop\",\"force\":false}", false);
+	ck_assert(!m.force);
+	msg_clear(&m);
+	decode_ok(&m, "{\"type\":\"stop\"}", false);
+	ck_assert(!m.force);
+	msg_clear(&m);
+}
+END_TEST
+
+/* --- rejections ------------------------------------------------------------------ */
+
+static const struct reject {
+	const char	*json;
+	bool		 from_child;
+	const char	*err;
+} rejects[] = {
+	/* Not a message at all. */
+	{ "", true, "invalid JSON" },
+	{ "{", true, "invalid JSON" },
+	{ "{\"type\":}", true, "invalid JSON" },
+	{ "{\"type\":\"ready\",}", false, "invalid JSON" },
+	{ "nul", true, "invalid JSON" },
+	{ "[]", true, "a message must be a JSON object" },
+	{ "[{\"type\":\"ready\"}]", true, "a message must be a JSON object" },
+	{ "\"ready\"", true, "a message must be a JSON object" },
+	{ "42", false, "a message must be a JSON object" },
+	{ "null", true, "a message must be a JSON object" },
+	{ "true", false, "a message must be a JSON object" },
+	{ "{}", true, "a message needs a string \"type\"" },
+	{ "{\"Type\":\"ready\"}", true, "a message needs a string \"type\"" },
+	{ "{\"type\":null}", true, "a message needs a string \"type\"" },
+	{ "{\"type\":1}", false, "a message needs a string \"type\"" },
+	{ "{\"type\":[\"ready\"]}", true, "a message needs a string \"type\"" },
+	{ "{\"type\":\"bogus\"}", true, "unknown message type \"bogus\"" },
+	{ "{\"type\":\"READY\"}", true, "unknown message type \"READY\"" },
+	{ "{\"type\":\"\"}", false, "unknown message type \"\"" },
+	{ "{\"type\":\"invalid\"}", true, "unknown message type \"invalid\"" },
+	/* A type that belongs to the other direction. */
+	{ "{\"type\":\"welcome\",\"worker\":\"w\",\"instance\":1}", true,
+	    "unknown message type \"welcome\"" },
+	{ "{\"type\":\"published\",\"ref\":\"r\",\"id\":\"1\"}", true,
+	    "unknown message type \"published\"" },
+	{ "{\"type\":\"rejected\",\"ref\":\"r\"}", true,
+	    "unknown message type \"rejected\"" },
+	{ "{\"type\":\"task\",\"id\":\"1\",\"queue\":\"q\",\"attempt\":1,"
+	    "\"task\":{\"name\":\"n\"}}", true, "unknown message type \"task\"" },
+	{ "{\"type\":\"stop\"}", true, "unknown message type \"stop\"" },
+	{ "{\"type\":\"hello\",\"protocol\":1}", false,
+	    "unknown message type \"hello\"" },
+	{ "{\"type\":\"ready\"}", false, "unknown message type \"ready\"" },
+	{ "{\"type\":\"status\",\"status\":\"idle\"}", false,
+	    "unknown message type \"status\"" },
+	{ "{\"type\":\"health\",\"health\":\"ok\"}", false,
+	    "unknown message type \"health\"" },
+	{ "{\"type\":\"heartbeat\"}", false,
+	    "unknown message type \"heartbeat\"" },
+	{ "{\"type\":\"publish\",\"ref\":\"r\",\"queue\":\"q\","
+	    "\"task\":{\"name\":\"n\"}}", false,
+	    "unknown message type \"publish\"" },
+	{ "{\"type\":\"ack\",\"id\":\"1\"}", false, "unknown message type \"ack\"" },
+	{ "{\"type\":\"nack\",\"id\":\"1\"}", false,
+	    "unknown message type \"nack\"" },
+	{ "{\"type\":\"trace\",\"record\":{}}", false,
+	    "unknown message type \"trace\"" },
+	/* hello */
+	{ "{\"type\":\"hello\",\"protocol\":2}", true,
+	    "hello: \"protocol\" is not a supported version (1)" },
+	{ "{\"type\":\"hello\",\"protocol\":0,\"pid\":1}", true,
+	    "hello: \"protocol\" is not a supported version (1)" },
+	{ "{\"type\":\"hello\",\"pid\":1}", true, "hello: \"protocol\" is missing" },
+	{ "{\"type\":\"hello\",\"protocol\":\"1\"}", true,
+	    "hello: \"protocol\" must be a number" },
+	{ "{\"type\":\"hello\",\"protocol\":1.5}", true,
+	    "hello: \"protocol\" must be an integer" },
+	{ "{\"type\":\"hello\",\"protocol\":1e300}", true,
+	    "hello: \"protocol\" must be an integer" },
+	{ "{\"type\":\"hello\",\"protocol\":1,\"pid\":\"12\"}", true,
+	    "hello: \"pid\" must be a number" },
+	{ "{\"type\":\"hello\",\"protocol\":1,\"pid\":12.5}", true,
+	    "hello: \"pid\" must be an integer" },
+	/* status */
+	{ "{\"type\":\"status\",\"status\":\"running\"}", true,
+	    "status: \"status\" must be starting, idle, busy, stopping or stopped" },
+	{ "{\"type\":\"status\",\"status\":\"failed\"}", true,
+	    "status: \"status\" must be starting, idle, busy, stopping or stopped" },
+	{ "{\"type\":\"status\",\"status\":\"IDLE\"}", true,
+	    "status: \"status\" must be starting, idle, busy, stopping or stopped" },
+	{ "{\"type\":\"status\"}", true, "status: \"status\" is missing" },
+	{ "{\"type\":\"status\",\"status\":3}", true,
+	    "status: \"status\" must be a string" },
+	/* health */
+	{ "{\"type\":\"health\",\"health\":\"sick\"}", true,
+	    "health: \"health\" must be ok, degraded or unhealthy" },
+	{ "{\"type\":\"health\",\"health\":\"\"}", true,
+	    "health: \"health\" must be ok, degraded or unhealthy" },
+	{ "{\"type\":\"health\"}", true, "health: \"health\" is missing" },
+	{ "{\"type\":\"health\",\"health\":true}", true,
+	    "health: \"health\" must be a string" },
+	{ "{\"type\":\"health\",\"health\":\"ok\",\"detail\":5}", true,
+	    "health: \"detail\" must be a string" },
+	/* publish */
+	{ "{\"type\":\"publish\",\"queue\":\"q\",\"task\":{\"name\":\"n\"}}", true,
+	    "publish: \"ref\" is missing" },
+	{ "{\"type\":\"publish\",\"ref\":\"r\",\"task\":{\"name\":\"n\"}}", true,
+	    "publish: \"queue\" is missing" },
+	{ "{\"type\":\"publish\",\"ref\":\"r\",\"queue\":\"q\"}", true,
+	    "publish: \"task\" is missing" },
+	{ "{\"type\":\"publish\",\"ref\":\"r\",\"queue\":\"q\",\"task\":null}", true,
+	    "publish: \"task\" is missing" },
+	{ "{\"type\":\"publish\",\"ref\":1,\"queue\":\"q\","
+	    "\"task\":{\"name\":\"n\"}}", true, "publish: \"ref\" must be a string" },
+	{ "{\"type\":\"publish\",\"ref\":\"r\",\"queue\":[],"
+	    "\"task\":{\"name\":\"n\"}}", true,
+	    "publish: \"queue\" must be a string" },
+	{ "{\"type\":\"publish\",\"ref\":\"r\",\"queue\":\"q\",\"task\":\"n\"}", true,
+	    "publish: \"task\" must be an object" },
+	{ "{\"type\":\"publish\",\"ref\":\"r\",\"queue\":\"q\",\"task\":{}}", true,
+	    "publish: \"task\" needs a string \"name\"" },
+	{ "{\"type\":\"publish\",\"ref\":\"r\",\"queue\":\"q\","
+	    "\"task\":{\"name\":7}}", true,
+	    "publish: \"task\" needs a string \"name\"" },
+	{ "{\"type\":\"publish\",\"ref\":\"r\",\"queue\":\"q\","
+	    "\"task\":{\"name\":\"n\",\"metadata\":[\"a\"]}}", true,
+	    "publish: \"task\" \"metadata\" must be an object" },
+	{ "{\"type\":\"publish\",\"ref\":\"r\",\"queue\":\"q\","
+	    "\"task\":{\"name\":\"n\",\"metadata\":{\"a\":\"b\",\"n\":1}}}", true,
+	    "publish: \"task\" \"metadata\" values must be strings" },
+	{ "{\"type\":\"publish\",\"ref\":\"r\",\"queue\":\"q\","
+	    "\"task\":{\"name\":\"n\",\"metadata\":{\"a\":null}}}", true,
+	    "publish: \"task\" \"metadata\" values must be strings" },
+	/* ack, nack */
+	{ "{\"type\":\"ack\"}", true, "ack: \"id\" is missing" },
+	{ "{\"type\":\"ack\",\"id\":null}", true, "ack: \"id\" is missing" },
+	{ "{\"type\":\"ack\",\"id\":17}", true, "ack: \"id\" must be a string" },
+	{ "{\"type\":\"nack\",\"retry\":true}", true, "nack: \"id\" is missing" },
+	{ "{\"type\":\"nack\",\"id\":18}", true, "nack: \"id\" must be a string" },
+	{ "{\"type\":\"nack\",\"id\":\"1\",\"retry\":\"yes\"}", true,
+	    "nack: \"retry\" must be true or false" },
+	{ "{\"type\":\"nack\",\"id\":\"1\",\"retry\":1}", true,
+	    "nack: \"retry\" must be true or false" },
+	{ "{\"type\":\"nack\",\"id\":\"1\",\"error\":false}", true,
+	    "nack: \"error\" must be a string" },
+	/* trace */
+	{ "{\"type\":\"trace\"}", true, "trace: \"record\" is missing" },
+	{ "{\"type\":\"trace\",\"record\":[1]}", true,
+	    "trace: \"record\" must be an object" },
+	/* welcome */
+	{ "{\"type\":\"welcome\",\"instance\":1}", false,
+	    "welcome: \"worker\" is missing" },
+	{ "{\"type\":\"welcome\",\"worker\":\"w\"}", false,
+	    "welcome: \"instance\" is missing" },
+	{ "{\"type\":\"welcome\",\"worker\":\"w\",\"instance\":\"1\"}", false,
+	    "welcome: \"instance\" must be a number" },
+	{ "{\"type\":\"welcome\",\"worker\":2,\"instance\":1}", false,
+	    "welcome: \"worker\" must be a string" },
+	/* published, rejected */
+	{ "{\"type\":\"published\",\"id\":\"1\"}", false,
+	    "published: \"ref\" is missing" },
+	{ "{\"type\":\"published\",\"ref\":\"r\"}", false,
+	    "published: \"id\" is missing" },
+	{ "{\"type\":\"published\",\"ref\":\"r\",\"id\":1}", false,
+	    "published: \"id\" must be a string" },
+	{ "{\"type\":\"rejected\",\"error\":\"x\"}", false,
+	    "rejected: \"ref\" is missing" },
+	{ "{\"type\":\"rejected\",\"ref\":\"r\",\"error\":1}", false,
+	    "rejected: \"error\" must be a string" },
+	/* task */
+	{ "{\"type\":\"task\",\"id\":7,\"queue\":\"q\",\"attempt\":1,"
+	    "\"task\":{\"name\":\"n\"}}", false, "task: \"id\" must be a string" },
+	{ "{\"type\":\"task\",\"queue\":\"q\",\"attempt\":1,"
+	    "\"task\":{\"name\":\"n\"}}", false, "task: \"id\" is missing" },
+	{ "{\"type\":\"task\",\"id\":\"7\",\"attempt\":1,"
+	    "\"task\":{\"name\":\"n\"}}", false, "task: \"queue\" is missing" },
+	{ "{\"type\":\"task\",\"id\":\"7\",\"queue\":\"q\","
+	    "\"task\":{\"name\":\"n\"}}", false, "task: \"attempt\" is missing" },
+	{ "{\"type\":\"task\",\"id\":\"7\",\"queue\":\"q\",\"attempt\":1.5,"
+	    "\"task\":{\"name\":\"n\"}}", false,
+	    "task: \"attempt\" must be an integer" },
+	{ "{\"type\":\"task\",\"id\":\"7\",\"queue\":\"q\",\"attempt\":1}", false,
+	    "task: \"task\" is missing" },
+	{ "{\"type\":\"task\",\"id\":\"7\",\"queue\":\"q\",\"attempt\":1,"
+	    "\"task\":{\"payload\":{}}}", false,
+	    "task: \"task\" needs a string \"name\"" },
+	{ "{\"type\":\"task\",\"id\":\"7\",\"queue\":\"q\",\"attempt\":1,"
+	    "\"task\":{\"name\":\"n\",\"metadata\":{\"traceparent\":5}}}", false,
+	    "task: \"task\" \"metadata\" values must be strings" },
+	/* stop */
+	{ "{\"type\":\"stop\",\"force\":\"true\"}", false,
+	    "stop: \"force\" must be true or false" },
+	{ "{\"type\":\"stop\",\"force\":null}", false,
+	    "stop: \"force\" must be true or false" },
+};
+
+START_TEST(rejected_with_reason)
+{
+	const struct reject *t = &rejects[_i];
+	struct msg m;
+	char err[256] = "";
+
+	ck_assert_msg(msg_decode(&m, t->json, strlen(t->json), t->from_child,
+	    err, sizeof(err)) == -1, "accepted: %s", t->json);
+	ck_assert_msg(strcmp(err, t->err) == 0, "%s: got '%s', want '%s'",
+	    t->json, err, t->err);
+	/* Nothing is left to free. */
+	ck_assert_ptr_null(m.root);
+	ck_assert_int_eq(m.type, MSG_INVALID);
+	msg_clear(&m);
+}
+END_TEST
+
+START_TEST(reject_reason_bounded)
+{
+	char json[512], err[256], small[16];
+	struct msg m;
+
+	/* An unknown type is quoted in the reason, at most 64 bytes of it. */
+	snprintf(json, sizeof(json), "{\"type\":\"%0200d\"}", 7);
+	ck_assert_int_eq(msg_decode(&m, json, strlen(json), true, err,
+	    sizeof(err)), -1);
+	ck_assert_uint_eq(strlen(err), strlen("unknown message type \"\"") + 64);
+	/* A small buffer gets a terminated prefix. */
+	memset(small, 'x', sizeof(small));
+	ck_assert_int_eq(msg_decode(&m, "{\"type\":\"ack\"}", 14, true, small,
+	    sizeof(small)), -1);
+	ck_assert_uint_eq(strlen(small), sizeof(small) - 1);
+	ck_assert_mem_eq(small, "ack: \"id\" is mi", sizeof(small) - 1);
+}
+END_TEST
+
+/* The length given is the frame's: bytes after it are not looked at. */
+START_TEST(decode_uses_length)
+{
+	const char *json = "{\"type\":\"ack\",\"id\":\"5\"}GARBAGE";
+	size_t n = strlen("{\"type\":\"ack\",\"id\":\"5\"}");
+	struct msg m;
+	char err[128];
+
+	ck_assert_int_eq(msg_decode(&m, json, n, true, err, sizeof(err)), 0);
+	ck_assert_str_eq(m.id, "5");
+	msg_clear(&m);
+	/* Cut short, it is not JSON. */
+	ck_assert_int_eq(msg_decode(&m, json, n - 1, true, err, sizeof(err)),
+	    -1);
+	ck_assert_str_eq(err, "invalid JSON");
+}
+END_TEST
+
+/* A frame is one JSON object: anything after it makes the frame bad,
+ * or a second message in the same frame would be silently dropped. */
+START_TEST(trailing_bytes_rejected)
+{
+	static const char *const bodies[] = {
+		"{\"type\":\"ready\"}xyz",
+		"{\"type\":\"ready\"}{\"type\":\"ack\",\"id\":\"1\"}",
+		"{\"type\":\"ack\",\"id\":\"1\"} 1",
+	};
+	struct msg m;
+	char err[128];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		err[0] = '\0';
+		rc = msg_decode(&m, bodies[i], strlen(bodies[i]), true, err,
+		    sizeof(err));
+		if (rc == 0)
+			msg_clear(&m);
+		ck_assert_msg(rc == -1, "accepted: %s", bodies[i]);
+		ck_assert_str_ne(err, "");
+	}
+	/* Whitespace around the object is JSON, and fine. */
+	ck_assert_int_eq(msg_decode(&m, "\n {\"type\":\"ready\"} \n", 20, true,
+	    err, sizeof(err)), 0);
+	msg_clear(&m);
+}
+END_TEST
+
+START_TEST(type_names_and_words)
+{
+	static const struct {
+		enum msg_type	 t;
+		const char	*name;
+	} names[] = {
+		{ MSG_HELLO, "hello" }, { MSG_READY, "ready" },
+		{ MSG_STATUS, "status" }, { MSG_HEALTH, "health" },
+		{ MSG_HEARTBEAT, "heartbeat" }, { MSG_PUBLISH, "publish" },
+		{ MSG_ACK, "ack" }, { MSG_NACK, "nack" }, { MSG_TRACE, "trace" },
+		{ MSG_WELCOME, "welcome" }, { MSG_PUBLISHED, "published" },
+		{ MSG_REJECTED, "rejected" }, { MSG_TASK, "task" },
+		{ MSG_STOP, "stop" }, { MSG_INVALID, "invalid" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		ck_assert_str_eq(msg_type_name(names[i].t), names[i].name);
+	ck_assert_str_eq(msg_type_name((enum msg_type)99), "invalid");
+
+	ck_assert(proto_status_valid("starting"));
+	ck_assert(proto_status_valid("idle"));
+	ck_assert(proto_status_valid("busy"));
+	ck_assert(proto_status_valid("stopping"));
+	ck_assert(proto_status_valid("stopped"));
+	ck_assert(!proto_status_valid("failed"));
+	ck_assert(!proto_status_valid(""));
+	ck_assert(!proto_status_valid("Idle"));
+	ck_assert(!proto_status_valid("idle "));
+	ck_assert(proto_health_valid("ok"));
+	ck_assert(proto_health_valid("degraded"));
+	ck_assert(proto_health_valid("unhealthy"));
+	ck_assert(!proto_health_valid("OK"));
+	ck_assert(!proto_health_valid("healthy"));
+	ck_assert(!proto_health_valid(""));
+}
+END_TEST
+
+/* --- encoders -------------------------------------------------------------------- */
+
+/*
+ * Takes the one frame the writer holds, through a frame reader as the
+ * other end would, decodes it and empties the writer.
+ */
+static void
+take(struct frame_writer *w, bool from_child, struct msg *m)
+{
+	struct frame_reader r;
+	const char *data = NULL;
+	size_t len = 0, pending;
+	char err[256] = "", body[512] = "";
+	int fed, next, rc = -1;
+
+	/* Everything is freed before asserting, so a failure leaks nothing
+	 * when the suite runs without fork under valgrind. */
+	frame_reader_init(&r, 1u << 20);
+	fed = frame_feed(&r, w->buf + w->start, w->len);
+	next = frame_next(&r, &data, &len);
+	pending = frame_pending(&r);
+	if (next == 1) {
+		snprintf(body, sizeof(body), "%.*s", (int)len, data);
+		rc = msg_decode(m, data, len, from_child, err, sizeof(err));
+	}
+	frame_reader_free(&r);
+	frame_writer_free(w);
+	frame_writer_init(w);
+	ck_assert_int_eq(fed, 0);
+	ck_assert_int_eq(next, 1);
+	ck_assert_uint_eq(pending, 0);
+	ck_assert_msg(rc == 0, "%s: %s", body, err);
+}
+
+START_TEST(roundtrip_child_messages)
+{
+	static const char *const words[] = { "starting", "idle", "busy",
+		"stopping", "stopped" };
+	struct frame_writer w;
+	struct msg m;
+	size_t i;
+
+	frame_writer_init(&w);
+
+	ck_assert_int_eq(proto_put_hello(&w, 4242), 0);
+	take(&w, true, &m);
+	ck_assert_int_eq(m.type, MSG_HELLO);
+	ck_assert_int_eq(m.protocol, PROTO_VERSION);
+	ck_assert_int_eq(m.pid, 4242);
+	msg_clear(&m);
+	ck_assert_int_eq(proto_put_hello(&w, 2147483647L), 0);
+	take(&w, true, &m);
+	ck_assert_int_eq(m.pid, 2147483647LL);
+	msg_clear(&m);
+
+	ck_assert_int_eq(proto_put_simple(&w, "ready"), 0);
+	take(&w, true, &m);
+	ck_assert_int_eq(m.type, MSG_READY);
+	msg_clear(&m);
+	ck_assert_int_eq(proto_put_simple(&w, "heartbeat"), 0);
+	take(&w, true, &m);
+	ck_assert_int_eq(m.type, MSG_HEARTBEAT);
+	msg_clear(&m);
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		ck_assert_int_eq(proto_put_status(&w, words[i]), 0);
+		take(&w, true, &m);
+		ck_assert_int_eq(m.type, MSG_STATUS);
+		ck_assert_str_eq(m.status, words[i]);
+		msg_clear(&m);
+	}
+
+	ck_assert_int_eq(proto_put_health(&w, "degraded", NASTY), 0);
+	take(&w, true, &m);
+	ck_assert_int_eq(m.type, MSG_HEALTH);
+	ck_assert_str_eq(m.health, "degraded");
+	ck_assert_str_eq(m.detail, NASTY);
+	msg_clear(&m);
+	ck_assert_int_eq(proto_put_health(&w, "ok", NULL), 0);
+	take(&w, true, &m);
+	ck_assert_str_eq(m.health, "ok");
+	ck_assert_str_eq(m.detail, "");
+	msg_clear(&m);
+
+	ck_assert_int_eq(proto_put_publish(&w, NASTY, "mail \"out\"", TASK_JSON,
+	    strlen(TASK_JSON)), 0);
+	take(&w, true, &m);
+	ck_assert_int_eq(m.type, MSG_PUBLISH);
+	ck_assert_str_eq(m.ref, NASTY);
+	ck_assert_str_eq(m.queue, "mail \"out\"");
+	check_task_json(m.task);
+	msg_clear(&m);
+
+	ck_assert_int_eq(proto_put_ack(&w, NASTY), 0);
+	take(&w, true, &m);
+	ck_assert_int_eq(m.type, MSG_ACK);
+	ck_assert_str_eq(m.id, NASTY);
+	msg_clear(&m);
+
+	ck_assert_int_eq(proto_put_nack(&w, "18", NASTY, false), 0);
+	take(&w, true, &m);
+	ck_assert_int_eq(m.type, MSG_NACK);
+	ck_assert_str_eq(m.id, "18");
+	ck_assert_str_eq(m.error, NASTY);
+	ck_assert(!m.retry);
+	msg_clear(&m);
+	ck_assert_int_eq(proto_put_nack(&w, "19", NULL, true), 0);
+	take(&w, true, &m);
+	ck_assert_str_eq(m.id, "19");
+	ck_assert_str_eq(m.error, "");
+	ck_assert(m.retry);
+	msg_clear(&m);
+
+	{
+		const char *rec = "{\"span\":\"s\",\"attrs\":{\"k\":\"v\\\"\"}}";
+
+		ck_assert_int_eq(proto_put_trace(&w, rec, strlen(rec)), 0);
+		take(&w, true, &m);
+		ck_assert_int_eq(m.type, MSG_TRACE);
+		ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(m.record, "attrs"),
+		    "k")->valuestring, "v\"");
+		msg_clear(&m);
+	}
+	frame_writer_free(&w);
+}
+END_TEST
+
+START_TEST(roundtrip_master_messages)
+{
+	struct frame_writer w;
+	struct msg m;
+	const cJSON *hb;
+
+	frame_writer_init(&w);
+
+	ck_assert_int_eq(proto_put_welcome(&w, NASTY, 3,
+	    "{\"x\":{\"y\":[1,2]}}", 5000), 0);
+	take(&w, false, &m);
+	ck_assert_int_eq(m.type, MSG_WELCOME);
+	ck_assert_str_eq(m.worker, NASTY);
+	ck_assert_int_eq(m.instance, 3);
+	ck_assert(cJSON_IsObject(m.config));
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(m.config, "x"), "y")), 2);
+	hb = cJSON_GetObjectItemCaseSensitive(m.root, "heartbeat_ms");
+	ck_assert(cJSON_IsNumber(hb));
+	ck_assert(hb->valuedouble == 5000.0);
+	msg_clear(&m);
+
+	/* Without configuration, "config" is JSON null: no object to read. */
+	ck_assert_int_eq(proto_put_welcome(&w, "w", 4294967295u, NULL, 0), 0);
+	take(&w, false, &m);
+	ck_assert_str_eq(m.worker, "w");
+	ck_assert_int_eq(m.instance, 4294967295LL);
+	ck_assert(!cJSON_IsObject(m.config));
+	msg_clear(&m);
+
+	ck_assert_int_eq(proto_put_published(&w, NASTY, UINT64_MAX), 0);
+	take(&w, false, &m);
+	ck_assert_int_eq(m.type, MSG_PUBLISHED);
+	ck_assert_str_eq(m.ref, NASTY);
+	/* Ids travel as strings: no precision lost to doubles. */
+	ck_assert_str_eq(m.id, "18446744073709551615");
+	msg_clear(&m);
+	ck_assert_int_eq(proto_put_published(&w, "r", 1), 0);
+	take(&w, false, &m);
+	ck_assert_str_eq(m.id, "1");
+	msg_clear(&m);
+
+	ck_assert_int_eq(proto_put_rejected(&w, NASTY, "no such queue"), 0);
+	take(&w, false, &m);
+	ck_assert_int_eq(m.type, MSG_REJECTED);
+	ck_assert_str_eq(m.ref, NASTY);
+	ck_assert_str_eq(m.error, "no such queue");
+	msg_clear(&m);
+	ck_assert_int_eq(proto_put_rejected(&w, "r", NASTY), 0);
+	take(&w, false, &m);
+	ck_assert_str_eq(m.error, NASTY);
+	msg_clear(&m);
+
+	ck_assert_int_eq(proto_put_task(&w, 9007199254740993ULL, NASTY, 4,
+	    TASK_JSON, strlen(TASK_JSON)), 0);
+	take(&w, false, &m);
+	ck_assert_int_eq(m.type, MSG_TASK);
+	ck_assert_str_eq(m.id, "9007199254740993");
+	ck_assert_str_eq(m.queue, NASTY);
+	ck_assert_int_eq(m.attempt, 4);
+	check_task_json(m.task);
+	msg_clear(&m);
+
+	ck_assert_int_eq(proto_put_stop(&w, true), 0);
+	take(&w, false, &m);
+	ck_assert_int_eq(m.type, MSG_STOP);
+	ck_assert(m.force);
+	msg_clear(&m);
+	ck_assert_int_eq(proto_put_stop(&w, false), 0);
+	take(&w, false, &m);
+	ck_assert(!m.force);
+	msg_clear(&m);
+	frame_writer_free(&w);
+}
+END_TEST
+
+/*
+ * The largest id and attempt the encoder takes still make one valid
+ * frame: the numbers must not push "queue" out of a fixed buffer.
+ */
+START_TEST(roundtrip_task_largest_numbers)
+{
+	struct frame_writer w;
+	struct msg m;
+
+	frame_writer_init(&w);
+	ck_assert_int_eq(proto_put_task(&w, UINT64_MAX, "q", 4294967295u,
+	    "{\"name\":\"n\"}", 12), 0);
+	take(&w, false, &m);
+	ck_assert_str_eq(m.id, "18446744073709551615");
+	ck_assert_str_eq(m.queue, "q");
+	ck_assert_int_eq(m.attempt, 4294967295LL);
+	msg_clear(&m);
+	ck_assert_int_eq(proto_put_task(&w, 10000000000000000000ULL, "q", 1,
+	    "{\"name\":\"n\"}", 12), 0);
+	take(&w, false, &m);
+	ck_assert_str_eq(m.id, "10000000000000000000");
+	ck_assert_int_eq(m.attempt, 1);
+	msg_clear(&m);
+	frame_writer_free(&w);
+}
+END_TEST
+
+/* Several messages queued on one writer come out in order. */
+START_TEST(roundtrip_sequence)
+{
+	static const enum msg_type want[] = { MSG_HELLO, MSG_STATUS, MSG_PUBLISH,
+		MSG_HEARTBEAT, MSG_ACK, MSG_READY };
+	struct frame_writer w;
+	struct frame_reader r;
+	struct msg m;
+	const char *data;
+	size_t len, i;
+	char err[256];
+
+	frame_writer_init(&w);
+	ck_assert_int_eq(proto_put_hello(&w, 1), 0);
+	ck_assert_int_eq(proto_put_status(&w, "busy"), 0);
+	ck_assert_int_eq(proto_put_publish(&w, "r", "q", TASK_JSON,
+	    strlen(TASK_JSON)), 0);
+	ck_assert_int_eq(proto_put_simple(&w, "heartbeat"), 0);
+	ck_assert_int_eq(proto_put_ack(&w, "1"), 0);
+	ck_assert_int_eq(proto_put_simple(&w, "ready"), 0);
+	frame_reader_init(&r, 4096);
+	/* Fed in two halves, split in the middle of some frame. */
+	ck_assert_int_eq(frame_feed(&r, w.buf + w.start, w.len / 2), 0);
+	ck_assert_int_eq(frame_feed(&r, w.buf + w.start + w.len / 2,
+	    w.len - w.len / 2), 0);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		ck_assert_int_eq(frame_next(&r, &data, &len), 1);
+		ck_assert_int_eq(msg_decode(&m, data, len, true, err,
+		    sizeof(err)), 0);
+		ck_assert_int_eq(m.type, want[i]);
+		msg_clear(&m);
+	}
+	ck_assert_int_eq(frame_next(&r, &data, &len), 0);
+	frame_reader_free(&r);
+	frame_writer_free(&w);
+}
+END_TEST
+
+/* --- json_quote ------------------------------------------------------------------ */
+
+static const struct quote {
+	const char	*in;
+	const char	*out;
+} quotes[] = {
+	{ "", "\"\"" },
+	{ "abc", "\"abc\"" },
+	{ "a\"b", "\"a\\\"b\"" },
+	{ "a\\b", "\"a\\\\b\"" },
+	{ "\\\"", "\"\\\\\\\"\"" },
+	{ "\n", "\"\\u000a\"" },
+	{ "\t\r\b\f", "\"\\u0009\\u000d\\u0008\\u000c\"" },
+	{ "\x01\x1f", "\"\\u0001\\u001f\"" },
+	{ " ~/", "\" ~/\"" },
+	{ "\x7f", "\"\x7f\"" },
+	{ "\xc3\xa9\xe2\x9c\x93\xf0\x9f\x98\x80", "\"\xc3\xa9\xe2\x9c\x93"
+	    "\xf0\x9f\x98\x80\"" },
+};
+
+START_TEST(quote_cases)
+{
+	const struct quote *q = &quotes[_i];
+	char out[128];
+	size_t n;
+
+	memset(out, '#', sizeof(out));
+	n = json_quote(out, sizeof(out), q->in);
+	ck_assert_uint_eq(n, strlen(q->out));
+	ck_assert_mem_eq(out, q->out, n);
+	/* Nothing written past what it says. */
+	ck_assert_int_eq(out[n], '#');
+	/* Asking with no room gives the same length. */
+	ck_assert_uint_eq(json_quote(NULL, 0, q->in), n);
+}
+END_TEST
+
+START_TEST(quote_truncates_to_cap)
+{
+	char out[8];
+	size_t n;
+
+	memset(out, '#', sizeof(out));
+	n = json_quote(out, 4, "abc\"def");
+	ck_assert_uint_eq(n, 10);
+	ck_assert_mem_eq(out, "\"abc", 4);
+	ck_assert_mem_eq(out + 4, "####", 4);
+
+	/* Cut inside an escape: still only cap bytes. */
+	memset(out, '#', sizeof(out));
+	n = json_quote(out, 3, "\x01");
+	ck_assert_uint_eq(n, 8);
+	ck_assert_mem_eq(out, "\"\\u#####", 8);
+}
+END_TEST
+
+/* Every byte but NUL, quoted, parses back to itself. */
+START_TEST(quote_parses_back)
+{
+	char in[256], *out;
+	cJSON *v;
+	size_t i, n;
+
+	for (i = 1; i < 256; i++)
+		in[i - 1] = (char)(i < 128 ? i : 'z');
+	in[255] = '\0';
+	n = json_quote(NULL, 0, in);
+	out = malloc(n + 1);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_uint_eq(json_quote(out, n, in), n);
+	out[n] = '\0';
+	v = cJSON_Parse(out);
+	ck_assert_ptr_nonnull(v);
+	ck_assert(cJSON_IsString(v));
+	ck_assert_str_eq(v->valuestring, in);
+	cJSON_Delete(v);
+	free(out);
+
+	n = json_quote(NULL, 0, NASTY);
+	out = malloc(n + 1);
+	ck_assert_ptr_nonnull(out);
+	json_quote(out, n, NASTY);
+	out[n] = '\0';
+	v = cJSON_Parse(out);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_str_eq(v->valuestring, NASTY);
+	cJSON_Delete(v);
+	free(out);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite *s = suite_create("proto");
+	TCase *dec = tcase_create("decode");
+	TCase *rej = tcase_create("reject");
+	TCase *enc = tcase_create("encode");
+	TCase *quo = tcase_create("json_quote");
+
+	tcase_add_test(dec, decode_hello);
+	tcase_add_test(dec, decode_ready_heartbeat);
+	tcase_add_test(dec, decode_status);
+	tcase_add_test(dec, decode_health);
+	tcase_add_test(dec, decode_publish);
+	tcase_add_test(dec, decode_ack_nack);
+	tcase_add_test(dec, decode_trace);
+	tcase_add_test(dec, decode_welcome);
+	tcase_add_test(dec, decode_published_rejected);
+	tcase_add_test(dec, decode_task);
+	tcase_add_test(dec, decode_stop);
+	tcase_add_test(dec, decode_uses_length);
+	tcase_add_test(dec, trailing_bytes_rejected);
+	tcase_add_test(dec, type_names_and_words);
+	suite_add_tcase(s, dec);
+
+	tcase_add_loop_test(rej, rejected_with_reason, 0,
+	    (int)(sizeof(rejects) / sizeof(rejects[0])));
+	tcase_add_test(rej, reject_reason_bounded);
+	suite_add_tcase(s, rej);
+
+	tcase_add_test(enc, roundtrip_child_messages);
+	tcase_add_test(enc, roundtrip_master_messages);
+	tcase_add_test(enc, roundtrip_task_largest_numbers);
+	tcase_add_test(enc, roundtrip_sequence);
+	suite_add_tcase(s, enc);
+
+	tcase_add_loop_test(quo, quote_cases, 0,
+	    (int)(sizeof(quotes) / sizeof(quotes[0])));
+	tcase_add_test(quo, quote_truncates_to_cap);
+	tcase_add_test(quo, quote_parses_back);
+	suite_add_tcase(s, quo);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
