@@ -22,7 +22,7 @@
 #include "proto.h"
 
 /* Unconfirmed asynchronous publishes allowed in flight. */
-#define PUBLISH_WINDOW	512
+#define PUBLISH_WINDOW	128
 #define CHANNEL_FD	3
 
 struct plba_task {
@@ -59,8 +59,10 @@ struct plba_worker {
 	bool			   force;
 	bool			   closed;	/* the master is gone */
 	uint64_t		   heartbeat_ms;
-	enum plba_health	   health;
+	enum plba_health	   health;	/* as reported */
 	char			   detail[256];
+	enum plba_health	   set_health;	/* plba_worker_set_health() */
+	char			   set_detail[256];
 	bool			   health_dirty;
 	struct plba_task	  *thead, *ttail;
 	struct waiter		  *waiters;
@@ -137,28 +139,28 @@ static void
 poll_health(plba_worker *w)
 {
 	const struct reg_worker *r = w->reg;
-	enum plba_health h = PLBA_HEALTH_OK, c;
-	char detail[256] = "", d[200];
-	bool asked = false;
+	enum plba_health h, c;
+	char detail[256], d[200];
 	size_t i;
 
+	pthread_mutex_lock(&w->mu);
+	h = w->set_health;
+	snprintf(detail, sizeof(detail), "%s", w->set_detail);
+	pthread_mutex_unlock(&w->mu);
 	if (r->ops != NULL && r->ops->health != NULL) {
+		detail[0] = '\0';
 		h = r->ops->health(w, detail, sizeof(detail), r->arg);
-		asked = true;
 	}
 	for (i = 0; w->module != NULL && i < w->module->nhealths; i++) {
 		const struct reg_health *rh = &w->module->healths[i];
 
 		d[0] = '\0';
 		c = rh->fn(d, sizeof(d), rh->arg);
-		asked = true;
 		if (c > h) {
 			h = c;
 			snprintf(detail, sizeof(detail), "%s: %s", rh->name, d);
 		}
 	}
-	if (!asked)
-		return;
 	pthread_mutex_lock(&w->mu);
 	if (h != w->health || strcmp(detail, w->detail) != 0) {
 		w->health = h;
@@ -387,11 +389,13 @@ const plba_node *
 plba_worker_config(const plba_worker *w)
 {
 	const plba_node *ws = plba_worker_section(w, "workers");
+	size_t i, n = plba_node_count(ws);
 
-	if (ws == NULL)
-		return NULL;
-	ws = plba_node_get(ws, w->name);
-	return ws != NULL ? plba_node_get(ws, "config") : NULL;
+	/* By key, not by dotted path: worker names may contain dots. */
+	for (i = 0; i < n; i++)
+		if (strcmp(plba_node_key_at(ws, i), w->name) == 0)
+			return plba_node_get(plba_node_at(ws, i), "config");
+	return NULL;
 }
 
 bool
@@ -433,9 +437,11 @@ plba_worker_set_health(plba_worker *w, enum plba_health h, const char *detail)
 	if (h > PLBA_HEALTH_UNHEALTHY)
 		return PLBA_EINVAL;
 	pthread_mutex_lock(&w->mu);
-	w->health = h;
-	snprintf(w->detail, sizeof(w->detail), "%s", detail ? detail : "");
+	w->set_health = h;
+	snprintf(w->set_detail, sizeof(w->set_detail), "%s", detail ? detail : "");
 	pthread_mutex_unlock(&w->mu);
+	/* Contributors may still report something worse. */
+	poll_health(w);
 	send_health(w);
 	return PLBA_OK;
 }

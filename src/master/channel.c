@@ -221,6 +221,16 @@ channel_close(struct instance *in, const char *how)
 		channel_pump(rt, q);
 }
 
+/* The channel is gone while the process may live on: its tasks go back
+ * to the queue now rather than when it exits. */
+static void
+hang_up(struct instance *in, const char *how)
+{
+	if (in->ch.hello && in->pid > 0 && in->sup.state != INST_STOPPING)
+		log_debug("%s.%u: %s", in->worker->name, in->index, how);
+	channel_close(in, how);
+}
+
 void
 channel_send_stop(struct instance *in, bool force)
 {
@@ -304,6 +314,8 @@ channel_pump(struct runtime *rt, struct queue *q)
 		if ((id = queue_publish(q, p->task, p->len, now)) != 0)
 			confirm(in, p->ref, id);
 		if (in->ch.parked-- == PARKED_MAX && in->ch.io.fd != -1) {
+			/* Its heartbeats waited in the socket too. */
+			in->ch.last_seen = mono_ms();
 			in->ch.reading = true;
 			set_events(in);
 		}
@@ -398,8 +410,11 @@ handle_ack(struct instance *in, struct msg *m, bool ack)
 		    msg_type_name(m->type), m->id);
 		return;
 	}
-	if (ack)
+	if (ack) {
 		rc = queue_ack(ch->cq, ch->consumer, id, mono_ms(), &held);
+		if (rc == 0)
+			histogram_add(&rqueue_of(rt_of(in), ch->cq)->hist, held);
+	}
 	else
 		rc = queue_nack(ch->cq, ch->consumer, id, m->retry,
 		    m->error != NULL ? m->error : "nacked");
@@ -471,7 +486,7 @@ handle(struct instance *in, struct msg *m)
 		    m->detail != NULL ? m->detail : "");
 		break;
 	case MSG_HEARTBEAT:
-		break;
+		return;		/* nothing anyone can see changed */
 	case MSG_PUBLISH:
 		handle_publish(in, m);
 		break;
@@ -486,6 +501,7 @@ handle(struct instance *in, struct msg *m)
 		protocol_error(in, "unexpected \"%s\"", msg_type_name(m->type));
 		break;
 	}
+	rt_of(in)->snap_dirty = true;
 }
 
 static void
@@ -502,25 +518,23 @@ on_channel(struct loop *l, struct io *io, uint32_t events)
 
 	if (events & EPOLLOUT)
 		flush_one(in);
-	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)) || !ch->reading)
+	if (!ch->reading) {
+		/* epoll reports a hang-up whatever it was asked: stop
+		 * watching, or the loop spins until the child is reaped. */
+		if (events & (EPOLLHUP | EPOLLERR))
+			hang_up(in, "closed its channel");
+		return;
+	}
+	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 		return;
 	n = frame_read(&ch->rd, io->fd);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
 		/* A second death notice, or a child that closed fd 3. */
-		if (ch->hello && in->pid > 0 && in->sup.state != INST_STOPPING)
-			log_debug("%s.%u: closed its channel", in->worker->name,
-			    in->index);
 		if (frame_pending(&ch->rd) > 0 && in->pid > 0)
 			protocol_error(in, "channel closed inside a frame");
-		ch->reading = false;
-		{
-			int fd = io->fd;
-
-			io_del(l, io);
-			close(fd);
-		}
+		hang_up(in, "closed its channel");
 		return;
 	}
 	ch->last_seen = mono_ms();
@@ -572,8 +586,9 @@ channel_scan(struct runtime *rt, uint64_t now)
 				    "platform.ipc.heartbeat_timeout");
 				continue;
 			}
-			if (ch->hello && now - ch->last_seen >=
-			    rt->settings->ipc.heartbeat_timeout_ms) {
+			/* Not while the master itself holds back its reads. */
+			if (ch->hello && ch->parked < PARKED_MAX &&
+			    now - ch->last_seen >= rt->settings->ipc.heartbeat_timeout_ms) {
 				log_error("%s.%u: no heartbeat for %llums: hung; "
 				    "killing pid %ld", w->name, j,
 				    (unsigned long long)(now - ch->last_seen),

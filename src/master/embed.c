@@ -87,6 +87,7 @@ plba_runtime_run(plba_runtime *r)
 		conf_errors_clear(&errs);
 		return 2;
 	}
+	rt->no_http = (r->flags & PLBA_RUNTIME_NO_HTTP) != 0;
 	status = runtime_run(rt);
 	runtime_free(rt);
 	return status;

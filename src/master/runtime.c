@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "channel.h"
+#include "http.h"
 #include "notify.h"
 #include "queue.h"
 #include "registry.h"
@@ -24,8 +25,8 @@
 
 extern char **environ;
 
-static void	runtime_start(struct runtime *);
-static void	runtime_stop(struct runtime *, bool force, bool exit_after);
+static void	runtime_stop(struct runtime *, bool force, bool exit_after,
+		    uint64_t timeout_ms);
 
 /* Variables that belong to the master's own supervisor, or that PLBA sets
  * per instance, are never passed down as they were. */
@@ -270,6 +271,8 @@ runtime_free(struct runtime *rt)
 
 	if (rt == NULL)
 		return;
+	/* civetweb's threads read the snapshot: they go first. */
+	http_stop(rt);
 	for (i = 0; i < rt->nworkers; i++)
 		worker_free(rt->workers[i]);
 	free(rt->workers);
@@ -514,7 +517,7 @@ check_failures(struct runtime *rt)
 			    "platform.exit_on_failure is set: stopping",
 			    w->name);
 			rt->failed_exit = true;
-			runtime_stop(rt, false, true);
+			runtime_stop(rt, false, true, 0);
 			return;
 		}
 	}
@@ -598,6 +601,15 @@ reconcile_stops(struct runtime *rt)
 		notify_upward("STATUS=stopped");
 }
 
+static void	reconcile(struct runtime *);
+
+void
+reconcile_now(struct runtime *rt)
+{
+	runtime_touch(rt);
+	reconcile(rt);
+}
+
 static void
 reconcile(struct runtime *rt)
 {
@@ -623,6 +635,8 @@ reconcile(struct runtime *rt)
 			remove_worker(rt, i--);
 		}
 		check_failures(rt);
+		for (i = 0; i < rt->nworkers; i++)
+			worker_rolling_step(rt->workers[i]);
 		if (rt->state == RT_STARTING || rt->state == RT_RUNNING)
 			reconcile_starts(rt);
 		else if (rt->state == RT_STOPPING)
@@ -632,7 +646,7 @@ reconcile(struct runtime *rt)
 
 /* --- start and stop ------------------------------------------------------- */
 
-static void
+void
 runtime_start(struct runtime *rt)
 {
 	size_t i;
@@ -641,6 +655,7 @@ runtime_start(struct runtime *rt)
 		return;
 	rt->state = RT_STARTING;
 	rt->forced = false;
+	timer_cancel(rt->loop, &rt->stop_timer);
 	log_info("starting %zu workers", rt->nworkers);
 	notify_upward("STATUS=starting");
 	for (i = 0; i < rt->nworkers; i++) {
@@ -694,7 +709,8 @@ stop_deadline(struct loop *l, struct timer *t)
 }
 
 static void
-runtime_stop(struct runtime *rt, bool force, bool exit_after)
+runtime_stop(struct runtime *rt, bool force, bool exit_after,
+    uint64_t timeout_ms)
 {
 	size_t i;
 
@@ -710,14 +726,20 @@ runtime_stop(struct runtime *rt, bool force, bool exit_after)
 		for (i = 0; i < rt->nworkers; i++)
 			rt->workers[i]->wanted = false;
 		timer_init(&rt->stop_timer, stop_deadline, rt);
-		timer_at(rt->loop, &rt->stop_timer,
-		    mono_ms() + rt->settings->stop_timeout_ms);
+		timer_at(rt->loop, &rt->stop_timer, mono_ms() +
+		    (timeout_ms > 0 ? timeout_ms : rt->settings->stop_timeout_ms));
 	}
 	if (force) {
 		rt->forced = true;
 		force_all(rt);
 	}
 	runtime_touch(rt);
+}
+
+void
+runtime_stop_for(struct runtime *rt, bool force, uint64_t timeout_ms)
+{
+	runtime_stop(rt, force, false, timeout_ms);
 }
 
 /* --- reload --------------------------------------------------------------- */
@@ -841,9 +863,9 @@ on_signal(struct loop *l, struct io *io, uint32_t events)
 			if (rt->state == RT_STOPPING && rt->exit_when_stopped) {
 				log_warn("second %s: forcing the stop",
 				    strsignal((int)si.ssi_signo));
-				runtime_stop(rt, true, true);
+				runtime_stop(rt, true, true, 0);
 			} else
-				runtime_stop(rt, false, true);
+				runtime_stop(rt, false, true, 0);
 			break;
 		case SIGHUP:
 			runtime_reload(rt);
@@ -972,6 +994,8 @@ runtime_run(struct runtime *rt)
 	}
 	log_info("%s: %zu workers configured", rt->settings->name,
 	    rt->nworkers);
+	if (rt->settings->http.enabled && !rt->no_http && http_start(rt) == -1)
+		return 2;
 	if (rt->settings->autostart)
 		runtime_start(rt);
 	else {
@@ -981,11 +1005,15 @@ runtime_run(struct runtime *rt)
 	while (!rt->done) {
 		reconcile(rt);
 		channel_flush_all(rt);
+		if (rt->snap_dirty) {
+			rt->snap_dirty = false;
+			http_dirty(rt);
+		}
 		if (rt->done)
 			break;
 		if (loop_run_once(rt->loop) == -1) {
 			log_error("event loop: %s", strerror(errno));
-			runtime_stop(rt, true, true);
+			runtime_stop(rt, true, true, 0);
 			return 1;
 		}
 	}

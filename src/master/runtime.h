@@ -12,6 +12,7 @@
 
 #include "conf.h"
 #include "loop.h"
+#include "metrics.h"
 #include "settings.h"
 
 struct worker;
@@ -20,6 +21,7 @@ struct channel;
 struct parked;
 struct plba_module;
 struct plba_registry;
+struct http;
 
 /* A queue and the publishes waiting for room in it. */
 struct rqueue {
@@ -27,6 +29,7 @@ struct rqueue {
 	struct parked	*head;
 	struct parked	*tail;
 	size_t		 nparked;
+	struct histogram hist;		/* dispatch to ack */
 };
 
 enum rt_state { RT_IDLE, RT_STARTING, RT_RUNNING, RT_STOPPING, RT_STOPPED };
@@ -51,6 +54,7 @@ struct runtime {
 	bool		  forced;		/* something had to be killed */
 	bool		  failed_exit;		/* exit_on_failure tripped */
 	bool		  dirty;		/* reconcile before sleeping */
+	bool		  snap_dirty;		/* the HTTP snapshot is out of date */
 	struct timer	  stop_timer;		/* platform.stop_timeout */
 	uint64_t	  started_ms;
 	char		**base_env;		/* environ minus our own variables */
@@ -67,6 +71,8 @@ struct runtime {
 	char		 *config_env;		/* PLBA_CONFIG=paths, for children */
 	char		 *host_path;		/* plba-worker, for .so module workers */
 	char		 *self_path;		/* our binary, for built-in module workers */
+	struct http	 *http;			/* NULL when not serving */
+	bool		  no_http;		/* PLBA_RUNTIME_NO_HTTP */
 };
 
 /* module: one compiled into the program (plba_runtime_create), or NULL. */
@@ -87,7 +93,19 @@ void		 runtime_free(struct runtime *);
 int		 runtime_run(struct runtime *);
 
 /* Something changed: re-evaluate starts, stops and the runtime state. */
-static inline void runtime_touch(struct runtime *rt) { rt->dirty = true; }
+static inline void
+runtime_touch(struct runtime *rt)
+{
+	rt->dirty = true;
+	rt->snap_dirty = true;
+}
+/* Starts the workers (autostart, or the start action). */
+void		 runtime_start(struct runtime *);
+/* Stops every worker and stays up (the stop action); timeout_ms 0 means
+ * platform.stop_timeout. */
+void		 runtime_stop_for(struct runtime *, bool force, uint64_t timeout_ms);
+/* Settles starts and stops now rather than before the next sleep. */
+void		 reconcile_now(struct runtime *);
 struct instance	*runtime_find_pid(struct runtime *, pid_t);
 struct worker	*runtime_find_worker(struct runtime *, const char *name);
 struct rqueue	*runtime_find_queue(struct runtime *, const char *name);

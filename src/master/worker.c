@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -95,6 +96,7 @@ worker_new(struct runtime *rt, const struct worker_def *def)
 		w->host_argv[0] = reg != NULL && reg->path == NULL &&
 		    rt->self_path != NULL ? rt->self_path : rt->host_path;
 	}
+	w->rolling = UINT_MAX;
 	w->ninst = def->concurrency;
 	for (i = 0; i < w->ninst; i++) {
 		struct instance *in = &w->inst[i];
@@ -622,6 +624,55 @@ instance_exited(struct instance *in, int wstatus)
 		log_info("%s.%u: restarting in %llums", w->name, in->index,
 		    (unsigned long long)(in->sup.deadline > now ?
 		    in->sup.deadline - now : 0));
+	}
+}
+
+/* --- rolling restart ------------------------------------------------------ */
+
+static void
+roll_next(struct worker *w)
+{
+	struct sup_event ev = { .kind = EV_RESTART };
+
+	while (w->rolling < w->ninst) {
+		struct instance *in = &w->inst[w->rolling];
+
+		if (in->sup.state == INST_RUNNING || in->sup.state == INST_STARTING) {
+			w->rolling_pid = in->pid;
+			instance_event(in, &ev);
+			return;
+		}
+		w->rolling++;
+	}
+	w->rolling = UINT_MAX;
+}
+
+void
+worker_rolling_restart(struct worker *w)
+{
+	log_info("%s: restarting its instances one at a time", w->name);
+	w->hist.failed = false;
+	w->hist.n = 0;
+	w->failed_logged = false;
+	w->rolling = 0;
+	roll_next(w);
+}
+
+void
+worker_rolling_step(struct worker *w)
+{
+	struct instance *in;
+
+	if (w->rolling >= w->ninst)
+		return;
+	in = &w->inst[w->rolling];
+	/* The next one goes once this one is back and ready. */
+	if (in->sup.state == INST_RUNNING && in->pid != w->rolling_pid) {
+		w->rolling++;
+		roll_next(w);
+	} else if (in->sup.state == INST_STOPPED) {
+		w->rolling++;
+		roll_next(w);
 	}
 }
 

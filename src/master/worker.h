@@ -55,6 +55,8 @@ struct worker {
 	bool		  started;	/* instances were sent EV_START */
 	bool		  failed_logged;
 	struct worker	 *replaces;	/* an old version still stopping */
+	unsigned	  rolling;	/* instance being restarted, or UINT_MAX */
+	pid_t		  rolling_pid;	/* its process before the restart */
 	struct timer	  mem_timer;
 };
 
@@ -79,6 +81,11 @@ enum status	 instance_status(const struct instance *);
 bool		 worker_ready(const struct worker *);	/* every instance ready */
 bool		 worker_down(const struct worker *);	/* no process left */
 bool		 instance_alive(const struct instance *);
+
+/* Restarts the instances gracefully one at a time, each after the
+ * previous one is ready again; worker_rolling_step() moves it on. */
+void		 worker_rolling_restart(struct worker *);
+void		 worker_rolling_step(struct worker *);
 
 /* Points an unchanged worker at the definition of a reloaded file. */
 void		 worker_rebind(struct worker *, const struct worker_def *);

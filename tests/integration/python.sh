@@ -25,7 +25,7 @@ G=20		# greetings from the Python producer, plus one malformed
 cat >"$T/plba.yml" <<YML
 platform:
   stop_timeout: 30s
-  ipc: {heartbeat_interval: 100ms, heartbeat_timeout: 3s}
+  ipc: {heartbeat_interval: 100ms, heartbeat_timeout: 5s}
 queues:
   greetings: {capacity: 100, max_attempts: 3}
 workers:
@@ -45,6 +45,8 @@ workers:
 YML
 start_master
 wait_for 60 up has_lines "$T/rec" 200
+# Ready means its SIGTERM handler is in place.
+wait_for 20 log_has "consumer\.0: ready"
 
 # SIGTERM alone, as an operator would send it: the instance finishes the
 # tasks it has received, acks them, exits 0 and is started again; what it
@@ -54,6 +56,8 @@ pid=$(grep -o 'consumer\.0: started, pid [0-9]*' "$LOG" | tail -n 1 | awk '{prin
 kill -TERM "$pid"
 wait_for 20 log_has "consumer\.0: exited with status 0"
 wait_for 20 eval '[ "$(log_count "consumer\.0: started")" -ge 2 ]'
+# Its replacement must be up (SIGTERM handler installed) before the stop.
+wait_for 20 log_at_least "consumer\.0: ready" 2
 
 total=$((N + G))
 wait_for 120 up has_lines "$T/rec" $total

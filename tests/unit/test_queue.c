@@ -788,6 +788,14 @@ END_TEST
 #define M_MAXC		8
 #define M_MAXT		20000
 
+/* check's own assertions record every passing call through a file, which
+ * makes millions of them slow (more so under valgrind): this one only
+ * calls into check on failure. */
+#define MC(e) do {							\
+	if (!(e))							\
+		ck_abort_msg("%s:%d: %s", __FILE__, __LINE__, #e);	\
+} while (0)
+
 enum where { M_READY, M_HELD, M_DEAD, M_ACKED };
 
 struct mtask {
@@ -811,7 +819,7 @@ struct model {
 	unsigned	 max_attempts;
 	struct mtask	 t[M_MAXT + 1];
 	uint64_t	 ntasks;
-	uint64_t	 ready[M_MAXT * 8];	/* a FIFO of ids; never wraps */
+	uint64_t	 ready[M_MAXT * 8];	/* FIFO of ids, never wraps */
 	size_t		 rhead, rtail;
 	uint64_t	 dead[M_MAXT];
 	size_t		 ndead;
@@ -839,8 +847,9 @@ m_release(struct model *m, int ci, uint64_t id)
 	for (i = 0; i < mc->n; i++)
 		if (mc->held[i] == id)
 			break;
-	ck_assert_uint_lt(i, mc->n);
-	memmove(&mc->held[i], &mc->held[i + 1], (mc->n - i - 1) * sizeof(uint64_t));
+	MC(i < mc->n);
+	memmove(&mc->held[i], &mc->held[i + 1],
+	    (mc->n - i - 1) * sizeof(mc->held[0]));
 	mc->n--;
 }
 
@@ -877,52 +886,52 @@ m_check(struct model *m)
 	for (ci = 0; ci < M_MAXC; ci++) {
 		if (m->cons[ci].c == NULL)
 			continue;
-		ck_assert_uint_eq(queue_consumer_inflight(m->cons[ci].c),
-		    m->cons[ci].n);
-		ck_assert_uint_le(m->cons[ci].n, m->cons[ci].prefetch);
+		MC(queue_consumer_inflight(m->cons[ci].c) == m->cons[ci].n);
+		MC(m->cons[ci].n <= m->cons[ci].prefetch);
 		for (i = 0; i < m->cons[ci].n; i++) {
 			struct mtask *mt = &m->t[m->cons[ci].held[i]];
 
-			ck_assert_int_eq(mt->where, M_HELD);
-			ck_assert_int_eq(mt->holder, ci);
+			MC(mt->where == M_HELD);
+			MC(mt->holder == ci);
 		}
 		held += m->cons[ci].n;
 		if (m->cons[ci].n == 0)
-			ck_assert_ptr_null(queue_oldest_held(m->cons[ci].c));
+			MC(queue_oldest_held(m->cons[ci].c) == NULL);
 		else
-			ck_assert_uint_eq(queue_oldest_held(m->cons[ci].c)->id,
+			MC(queue_oldest_held(m->cons[ci].c) != NULL &&
+			    queue_oldest_held(m->cons[ci].c)->id ==
 			    m->cons[ci].held[0]);
 	}
 	/* Each task is in exactly one place, and the places add up. */
-	ck_assert_uint_eq(n[M_READY], m->rtail - m->rhead);
-	ck_assert_uint_eq(n[M_HELD], held);
-	ck_assert_uint_eq(n[M_DEAD], m->ndead);
-	ck_assert_uint_eq(n[M_ACKED], m->acked);
+	MC(n[M_READY] == m->rtail - m->rhead);
+	MC(n[M_HELD] == held);
+	MC(n[M_DEAD] == m->ndead);
+	MC(n[M_ACKED] == m->acked);
 	queue_stats(m->q, &st);
-	ck_assert_uint_eq(st.published, m->ntasks);
-	ck_assert_uint_eq(st.depth + st.in_flight + st.dead + st.acked,
-	    st.published);
-	ck_assert_uint_eq(st.depth, n[M_READY]);
-	ck_assert_uint_eq(st.in_flight, n[M_HELD]);
-	ck_assert_uint_eq(st.dead, n[M_DEAD]);
-	ck_assert_uint_eq(st.acked, m->acked);
-	ck_assert_uint_eq(st.nacked, m->nacked);
-	ck_assert_uint_eq(st.redelivered, m->redelivered);
-	ck_assert(queue_full(m->q) == (st.depth >= st.capacity));
+	MC(st.published == m->ntasks);
+	MC(st.depth + st.in_flight + st.dead + st.acked == st.published);
+	MC(st.depth == n[M_READY]);
+	MC(st.in_flight == n[M_HELD]);
+	MC(st.dead == n[M_DEAD]);
+	MC(st.acked == m->acked);
+	MC(st.nacked == m->nacked);
+	MC(st.redelivered == m->redelivered);
+	MC(queue_full(m->q) == (st.depth >= st.capacity));
 	i = 0;
 	for (d = queue_dead_next(m->q, NULL); d != NULL;
 	    d = queue_dead_next(m->q, d), i++) {
 		struct mtask *mt = &m->t[d->id];
 
-		ck_assert_uint_lt(i, m->ndead);
-		ck_assert_uint_eq(d->id, m->dead[i]);
-		ck_assert_uint_eq(d->attempt, mt->attempt);
+		MC(i < m->ndead);
+		MC(d->id == m->dead[i]);
+		MC(d->attempt == mt->attempt);
 		if (mt->has_err)
-			ck_assert_str_eq(d->last_error, mt->err);
+			MC(d->last_error != NULL &&
+			    strcmp(d->last_error, mt->err) == 0);
 		else
-			ck_assert_ptr_null(d->last_error);
+			MC(d->last_error == NULL);
 	}
-	ck_assert_uint_eq(i, m->ndead);
+	MC(i == m->ndead);
 }
 
 static int
@@ -954,28 +963,29 @@ m_dispatch(struct model *m, uint64_t now)
 			room = true;
 	t = queue_dispatch(m->q, &to, now);
 	if (!room || m->rhead == m->rtail) {
-		ck_assert_ptr_null(t);
+		MC(t == NULL);
 		return;
 	}
-	ck_assert_ptr_nonnull(t);
+	MC(t != NULL);
 	for (ci = 0; ci < M_MAXC; ci++)
 		if (m->cons[ci].c == to && to != NULL)
 			who = ci;
-	ck_assert_int_ge(who, 0);
+	MC(who >= 0);
 	mc = &m->cons[who];
-	ck_assert(!mc->paused);
-	ck_assert_uint_lt(mc->n, mc->prefetch);
-	ck_assert_uint_eq(t->id, m->ready[m->rhead]);
+	MC(!mc->paused);
+	MC(mc->n < mc->prefetch);
+	MC(t->id == m->ready[m->rhead]);
 	m->rhead++;
 	mt = &m->t[t->id];
-	ck_assert_int_eq(mt->where, M_READY);
-	ck_assert_uint_eq(t->attempt, mt->attempt);
-	ck_assert_ptr_eq(t->holder, to);
-	ck_assert_uint_eq(t->dispatched_at, now);
+	MC(mt->where == M_READY);
+	MC(t->attempt == mt->attempt);
+	MC(t->holder == to);
+	MC(t->dispatched_at == now);
 	if (mt->has_err)
-		ck_assert_str_eq(t->last_error, mt->err);
+		MC(t->last_error != NULL &&
+		    strcmp(t->last_error, mt->err) == 0);
 	else
-		ck_assert_ptr_null(t->last_error);
+		MC(t->last_error == NULL);
 	mt->where = M_HELD;
 	mt->holder = who;
 	mc->held[mc->n++] = t->id;
@@ -1004,7 +1014,7 @@ m_publish(struct model *m, uint64_t now)
 	snprintf(body, sizeof(body), "{\"n\":%llu}",
 	    (unsigned long long)m->ntasks + 1);
 	id = queue_publish(m->q, body, strlen(body), now);
-	ck_assert_uint_eq(id, m->ntasks + 1);
+	MC(id == m->ntasks + 1);
 	m->ntasks++;
 	m->t[id].where = M_READY;
 	m->t[id].holder = -1;
@@ -1023,8 +1033,8 @@ m_ack(struct model *m, uint64_t now)
 		return;
 	mc = &m->cons[ci];
 	id = mc->held[rnd(m, mc->n)];
-	ck_assert_int_eq(queue_ack(m->q, mc->c, id, now, &held), 0);
-	ck_assert_uint_gt(held, 0);
+	MC(queue_ack(m->q, mc->c, id, now, &held) == 0);
+	MC(held > 0);
 	m_release(m, ci, id);
 	m->t[id].where = M_ACKED;
 	m->t[id].holder = -1;
@@ -1057,7 +1067,7 @@ m_nack(struct model *m, uint64_t now)
 		want = 1;
 		m_bury(m, id, errp);
 	}
-	ck_assert_int_eq(rc, want);
+	MC(rc == want);
 }
 
 /* Acks and nacks the holder does not hold change nothing. */
@@ -1073,7 +1083,8 @@ m_bogus(struct model *m, uint64_t now)
 		return;
 	c = m->cons[ci].c;
 	id = 1 + rnd(m, m->ntasks + 10);
-	if (id <= m->ntasks && m->t[id].where == M_HELD && m->t[id].holder == ci) {
+	if (id <= m->ntasks && m->t[id].where == M_HELD &&
+	    m->t[id].holder == ci) {
 		/* Held here: try it from another consumer instead. */
 		other = m_pick_consumer(m, false);
 		if (other < 0 || other == ci)
@@ -1083,17 +1094,17 @@ m_bogus(struct model *m, uint64_t now)
 	queue_stats(m->q, &before);
 	switch (rnd(m, 3)) {
 	case 0:
-		ck_assert_int_eq(queue_ack(m->q, c, id, now, NULL), -1);
+		MC(queue_ack(m->q, c, id, now, NULL) == -1);
 		break;
 	case 1:
-		ck_assert_int_eq(queue_nack(m->q, c, id, true, "x"), -1);
+		MC(queue_nack(m->q, c, id, true, "x") == -1);
 		break;
 	default:
-		ck_assert_int_eq(queue_nack(m->q, c, id, false, "x"), -1);
+		MC(queue_nack(m->q, c, id, false, "x") == -1);
 		break;
 	}
 	queue_stats(m->q, &after);
-	ck_assert_mem_eq(&before, &after, sizeof(before));
+	MC(memcmp(&before, &after, sizeof(before)) == 0);
 }
 
 static void
@@ -1108,7 +1119,7 @@ m_detach(struct model *m, uint64_t now)
 		return;
 	mc = &m->cons[ci];
 	snprintf(reason, sizeof(reason), "lost %llu", (unsigned long long)now);
-	ck_assert_uint_eq(queue_detach(m->q, mc->c, reason), mc->n);
+	MC(queue_detach(m->q, mc->c, reason) == mc->n);
 	/* Requeued oldest first, as the model's held list is ordered. */
 	for (i = 0; i < mc->n; i++)
 		m_retry(m, mc->held[i], reason);
@@ -1129,8 +1140,8 @@ m_attach(struct model *m)
 	mc = &m->cons[ci];
 	mc->prefetch = 1 + (unsigned)rnd(m, rnd(m, 4) == 0 ? 64 : 4);
 	mc->c = queue_attach(m->q, mc, mc->prefetch);
-	ck_assert_ptr_nonnull(mc->c);
-	ck_assert_ptr_eq(queue_consumer_owner(mc->c), mc);
+	MC(mc->c != NULL);
+	MC(queue_consumer_owner(mc->c) == mc);
 	mc->paused = false;
 	mc->n = 0;
 }
@@ -1175,11 +1186,11 @@ model_run(uint64_t seed, int steps)
 	uint64_t now;
 	int ci;
 
-	ck_assert_ptr_nonnull(m);
+	MC(m != NULL);
 	m->rng = seed;
 	m->max_attempts = 3;
 	m->q = queue_new("model", 20, m->max_attempts);
-	ck_assert_ptr_nonnull(m->q);
+	MC(m->q != NULL);
 	for (now = 1; now <= (uint64_t)steps; now++) {
 		m_step(m, now);
 		m_check(m);
@@ -1190,7 +1201,7 @@ model_run(uint64_t seed, int steps)
 		if (m->cons[ci].c != NULL) {
 			unsigned i;
 
-			ck_assert_uint_eq(queue_detach(m->q, m->cons[ci].c, "end"),
+			MC(queue_detach(m->q, m->cons[ci].c, "end") ==
 			    m->cons[ci].n);
 			for (i = 0; i < m->cons[ci].n; i++)
 				m_retry(m, m->cons[ci].held[i], "end");
@@ -1200,17 +1211,17 @@ model_run(uint64_t seed, int steps)
 	m->cons[0].c = queue_attach(m->q, NULL, 1);
 	m->cons[0].prefetch = 1;
 	while ((t = queue_dispatch(m->q, &to, now)) != NULL) {
-		ck_assert_uint_eq(t->id, m->ready[m->rhead]);
+		MC(t->id == m->ready[m->rhead]);
 		m->rhead++;
 		m->t[t->id].where = M_ACKED;
-		ck_assert_int_eq(queue_ack(m->q, to, t->id, now, NULL), 0);
+		MC(queue_ack(m->q, to, t->id, now, NULL) == 0);
 		m->acked++;
 	}
-	ck_assert_uint_eq(m->rhead, m->rtail);
+	MC(m->rhead == m->rtail);
 	m_check(m);
-	ck_assert_uint_gt(m->ntasks, 1000);
-	ck_assert_uint_gt(m->ndead, 0);
-	ck_assert_uint_gt(m->redelivered, 0);
+	MC(m->ntasks > 1000);
+	MC(m->ndead > 0);
+	MC(m->redelivered > 0);
 	queue_free(m->q);
 	free(m);
 }

@@ -1,0 +1,238 @@
+#!/usr/bin/env python3
+"""A PLBA worker in plain Python: the worker protocol needs no C library.
+
+    worker.py [consume [RECORD]]      handle the tasks of the queue named in
+                                      `consumes:`; with RECORD (or the
+                                      environment's GREET_RECORD), append
+                                      "ID NAME ATTEMPT WORKER.INSTANCE" to
+                                      that file for each task handled
+    worker.py produce QUEUE N [BAD]   publish N greet tasks (and BAD malformed
+                                      ones), then idle until stopped
+
+Run it under plba-master (see plba.yml here): fd 3 is a stream socket to the
+master, and every frame on it is a 4-byte big-endian length followed by one
+JSON object.  See plba-protocol(7).
+"""
+
+import json
+import os
+import queue
+import signal
+import socket
+import struct
+import sys
+import threading
+
+HEADER = struct.Struct("!I")  # the frame length, network byte order
+
+
+class ProtocolError(Exception):
+    """The master sent something this worker does not understand."""
+
+
+class InvalidTask(Exception):
+    """A task that can never succeed: nacked without retry (dead letter)."""
+
+
+class Channel:
+    """Frames in and out of the socket.  Writes come from two threads (the
+    main one and the heartbeat), so each whole frame is sent under a lock."""
+
+    def __init__(self, fd):
+        self.sock = socket.socket(fileno=fd)
+        self.wlock = threading.Lock()
+
+    def send(self, msg_type, **members):
+        body = json.dumps({"type": msg_type, **members},
+                          separators=(",", ":")).encode()
+        with self.wlock:
+            self.sock.sendall(HEADER.pack(len(body)) + body)
+
+    def _read(self, n):
+        """Exactly n bytes, fewer only at the end of the stream."""
+        buf = bytearray()
+        while len(buf) < n and (chunk := self.sock.recv(n - len(buf))):
+            buf += chunk
+        return bytes(buf)
+
+    def recv(self):
+        """The next message as a dict, or None when the master is gone."""
+        header = self._read(HEADER.size)
+        if len(header) < HEADER.size:
+            return None
+        (length,) = HEADER.unpack(header)
+        body = self._read(length)
+        if len(body) < length:
+            raise ProtocolError("channel closed inside a frame")
+        msg = json.loads(body)
+        if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
+            raise ProtocolError("a message without a string \"type\"")
+        return msg
+
+
+class Worker:
+    """One instance: says hello, beats, and hands the master's messages to
+    the main thread through `inbox`, in order."""
+
+    def __init__(self):
+        self.chan = Channel(int(os.environ["PLBA_FD"]))
+        self.name = os.environ.get("PLBA_WORKER", "python")
+        self.instance = int(os.environ.get("PLBA_INSTANCE", "0"))
+        # SimpleQueue.put() is reentrant, so the signal handler may use it.
+        self.inbox = queue.SimpleQueue()
+        self.done = threading.Event()
+        # SIGTERM arrives together with the master's stop frame (or alone,
+        # from an operator): either way it means "finish and exit".
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self.inbox.put({"type": "stop"}))
+
+    def start(self):
+        self.chan.send("hello", protocol=1, pid=os.getpid())
+        welcome = self.chan.recv()
+        if welcome is None or welcome["type"] != "welcome":
+            raise ProtocolError("expected welcome, got %r" % (welcome,))
+        self.config = welcome.get("config") or {}
+        interval = welcome.get("heartbeat_ms", 1000) / 1000
+        threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=self._beat, args=(interval,),
+                         daemon=True).start()
+        self.chan.send("ready")
+
+    def _read(self):
+        try:
+            while (msg := self.chan.recv()) is not None:
+                self.inbox.put(msg)
+        except (OSError, ValueError, ProtocolError) as e:
+            print("%s.%d: %s" % (self.name, self.instance, e), file=sys.stderr)
+        self.inbox.put(None)  # end of the channel
+
+    def _beat(self, interval):
+        # Any frame proves we are alive; a silent child is killed as hung.
+        while not self.done.wait(interval):
+            try:
+                self.chan.send("heartbeat")
+            except OSError:
+                return
+
+
+# --- consuming --------------------------------------------------------------
+
+def greet(payload):
+    name = payload.get("name") if isinstance(payload, dict) else None
+    if not isinstance(name, str) or not name:
+        raise InvalidTask('greet needs a payload {"name": "..."}')
+    print("hello " + name, flush=True)
+    return name
+
+
+def item(payload):
+    """The tasks of plba-protoworker's produce mode: {"n": integer}."""
+    n = payload.get("n") if isinstance(payload, dict) else None
+    if not isinstance(n, int) or isinstance(n, bool):
+        raise InvalidTask('item needs a payload {"n": integer}')
+    return "item-%d" % n
+
+
+HANDLERS = {"greet": greet, "item": item}
+
+
+def handle(worker, msg, record):
+    """Runs one task and answers it: ack, or nack with retry only when the
+    failure may be transient."""
+    task = msg["task"]
+    try:
+        handler = HANDLERS.get(task.get("name"))
+        if handler is None:
+            raise InvalidTask("unknown task %r" % task.get("name"))
+        who = handler(task.get("payload"))
+    except InvalidTask as e:
+        worker.chan.send("nack", id=msg["id"], error=str(e), retry=False)
+        return
+    except Exception as e:  # a bug or an outage: let the queue retry it
+        worker.chan.send("nack", id=msg["id"], error=repr(e), retry=True)
+        return
+    if record is not None:
+        record.write("%s %s %d %s.%d\n" % (msg["id"], who, msg["attempt"],
+                                           worker.name, worker.instance))
+    worker.chan.send("ack", id=msg["id"])
+
+
+def consume(worker, record_path):
+    record = open(record_path, "a", buffering=1) if record_path else None
+    while True:
+        msg = worker.inbox.get()
+        if msg is None:
+            return
+        if msg["type"] == "task":
+            handle(worker, msg, record)
+        elif msg["type"] == "stop":
+            if msg.get("force"):
+                return  # the master puts back what we hold
+            break
+        elif msg["type"] not in ("published", "rejected"):
+            raise ProtocolError("unexpected %r" % msg["type"])
+    # A graceful stop: finish the tasks already received, then leave.
+    while True:
+        try:
+            msg = worker.inbox.get_nowait()
+        except queue.Empty:
+            return
+        if msg is not None and msg["type"] == "task":
+            handle(worker, msg, record)
+
+
+# --- producing --------------------------------------------------------------
+
+def publish(worker, queue_name, name, payload, ref):
+    """Publishes one task and waits for its confirmation: a full queue makes
+    the master hold it back, which is how a producer is slowed down."""
+    worker.chan.send("publish", ref=ref, queue=queue_name,
+                     task={"name": name, "payload": payload, "metadata": {}})
+    while True:
+        msg = worker.inbox.get()
+        if msg is None or msg["type"] == "stop":
+            return False
+        if msg["type"] == "published" and msg["ref"] == ref:
+            return True
+        if msg["type"] == "rejected" and msg["ref"] == ref:
+            raise RuntimeError("publish %s rejected: %s"
+                               % (ref, msg.get("error")))
+
+
+def produce(worker, queue_name, count, bad=0):
+    tasks = [{"name": "guest-%d" % i} for i in range(count)]
+    tasks += [{"nobody": i} for i in range(bad)]  # malformed on purpose
+    for i, payload in enumerate(tasks):
+        if not publish(worker, queue_name, "greet", payload, str(i)):
+            return
+    print("produced %d" % len(tasks), flush=True)
+    while (msg := worker.inbox.get()) is not None and msg["type"] != "stop":
+        pass  # idle until stopped: exiting would only be restarted
+
+
+def main(argv):
+    producing = len(argv) >= 3 and argv[0] == "produce"
+    if not producing and argv and argv[0] != "consume":
+        print(__doc__, file=sys.stderr)
+        return 2
+    if "PLBA_FD" not in os.environ:
+        print("worker.py: no PLBA_FD: run this under plba-master",
+              file=sys.stderr)
+        return 2
+    worker = Worker()
+    worker.start()
+    if producing:
+        produce(worker, argv[1], int(argv[2]),
+                int(argv[3]) if len(argv) > 3 else 0)
+    else:
+        consume(worker, argv[1] if len(argv) > 1 else
+                os.environ.get("GREET_RECORD"))
+    worker.done.set()
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except (OSError, ProtocolError, RuntimeError) as e:
+        sys.exit("worker.py: %s" % e)

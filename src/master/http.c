@@ -1,0 +1,859 @@
+#include "config.h"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <civetweb.h>
+#include <cjson/cJSON.h>
+
+#include "channel.h"
+#include "dashboard.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "proto.h"
+#include "queue.h"
+#include "runtime.h"
+#include "status.h"
+#include "worker.h"
+
+/* Bodies are capped here: civetweb's own limit covers headers only. */
+#define BODY_MAX		(1u << 20)
+/* How long a request waits for the loop before it gives up. */
+#define ACTION_DEADLINE_MS	5000
+/* A snapshot is rebuilt at most this often while things change. */
+#define SNAPSHOT_MS		50
+#define DEAD_LIST_MAX		1000
+
+enum action_kind { ACT_START, ACT_STOP, ACT_RESTART, ACT_PUBLISH, ACT_DEAD };
+
+/* A request handed to the loop; freed by whichever side lets go last. */
+struct action {
+	struct action	*next;
+	enum action_kind kind;
+	char		*name;		/* worker or queue */
+	char		*body;		/* publish: the task JSON */
+	bool		 force;
+	uint64_t	 timeout_ms;	/* stop: 0 for platform.stop_timeout */
+	int		 refs;
+	bool		 done;
+	int		 code;		/* HTTP status */
+	char		*answer;	/* JSON */
+};
+
+struct http {
+	struct runtime	*rt;
+	struct mg_context *ctx;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	struct snapshot	*snap;
+	struct action	*head, *tail;	/* waiting for the loop */
+	int		 efd;
+	struct io	 io;
+	struct timer	 timer;		/* rebuilds the snapshot */
+	bool		 dirty;
+	char		*token;		/* NULL: no token required */
+	uint64_t	 requests[6];	/* by status class, 1xx..5xx */
+	uint64_t	 by_code[600];
+};
+
+/* --- loop side ------------------------------------------------------------- */
+
+static void
+rebuild(struct runtime *rt)
+{
+	struct http *h = rt->http;
+	struct snapshot *s;
+
+	h->dirty = false;
+	if ((s = snapshot_build(rt)) == NULL)
+		return;
+	s->metrics_text = metrics_build(rt, s);
+	http_publish(rt, s);
+}
+
+static void
+on_timer(struct loop *l, struct timer *t)
+{
+	rebuild(t->arg);
+}
+
+void
+http_dirty(struct runtime *rt)
+{
+	struct http *h = rt->http;
+
+	if (h == NULL || timer_armed(&h->timer))
+		return;
+	timer_at(rt->loop, &h->timer, mono_ms() + SNAPSHOT_MS);
+}
+
+void
+http_publish(struct runtime *rt, struct snapshot *s)
+{
+	struct http *h = rt->http;
+	struct snapshot *old;
+
+	pthread_mutex_lock(&h->mu);
+	old = h->snap;
+	h->snap = s;
+	pthread_mutex_unlock(&h->mu);
+	snapshot_unref(old);
+}
+
+static char *
+error_json(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static char *
+error_json(const char *fmt, ...)
+{
+	char msg[512];
+	cJSON *o;
+	char *s;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "error", msg);
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
+}
+
+static void
+do_publish(struct runtime *rt, struct action *a)
+{
+	struct rqueue *rq = runtime_find_queue(rt, a->name);
+	char err[256], *task, num[32];
+	cJSON *wrap, *body;
+	struct msg m;
+	uint64_t id;
+
+	if (rq == NULL) {
+		a->code = 404;
+		a->answer = error_json("no queue named \"%s\"", a->name);
+		return;
+	}
+	/* The same checks a child's publish gets. */
+	if ((body = cJSON_Parse(a->body)) == NULL) {
+		a->code = 400;
+		a->answer = error_json("the body is not valid JSON");
+		return;
+	}
+	wrap = cJSON_CreateObject();
+	cJSON_AddStringToObject(wrap, "type", "publish");
+	cJSON_AddStringToObject(wrap, "ref", "http");
+	cJSON_AddStringToObject(wrap, "queue", a->name);
+	cJSON_AddItemToObject(wrap, "task", body);
+	task = cJSON_PrintUnformatted(wrap);
+	cJSON_Delete(wrap);
+	if (task == NULL || msg_decode(&m, task, strlen(task), true, err,
+	    sizeof(err)) == -1) {
+		free(task);
+		a->code = 400;
+		a->answer = error_json("%s", task == NULL ? "out of memory" :
+		    err + strlen("publish: "));
+		return;
+	}
+	free(task);
+	if (queue_full(rq->q)) {
+		msg_clear(&m);
+		a->code = 503;
+		a->answer = error_json("queue \"%s\" is full", a->name);
+		return;
+	}
+	task = cJSON_PrintUnformatted(m.task);
+	msg_clear(&m);
+	id = task != NULL ? queue_publish(rq->q, task, strlen(task), mono_ms()) : 0;
+	free(task);
+	if (id == 0) {
+		a->code = 500;
+		a->answer = error_json("out of memory");
+		return;
+	}
+	channel_pump(rt, rq->q);
+	snprintf(num, sizeof(num), "%" PRIu64, id);
+	wrap = cJSON_CreateObject();
+	cJSON_AddStringToObject(wrap, "id", num);
+	cJSON_AddStringToObject(wrap, "queue", a->name);
+	a->answer = cJSON_PrintUnformatted(wrap);
+	cJSON_Delete(wrap);
+	a->code = 202;
+}
+
+static void
+do_dead(struct runtime *rt, struct action *a)
+{
+	struct rqueue *rq = runtime_find_queue(rt, a->name);
+	const struct qtask *t = NULL;
+	struct queue_stats st;
+	cJSON *o, *arr, *e, *task;
+	char num[32];
+	uint64_t skip, i = 0;
+
+	if (rq == NULL) {
+		a->code = 404;
+		a->answer = error_json("no queue named \"%s\"", a->name);
+		return;
+	}
+	queue_stats(rq->q, &st);
+	skip = st.dead > DEAD_LIST_MAX ? st.dead - DEAD_LIST_MAX : 0;
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "queue", a->name);
+	cJSON_AddNumberToObject(o, "dead", (double)st.dead);
+	arr = cJSON_AddArrayToObject(o, "tasks");
+	while ((t = queue_dead_next(rq->q, t)) != NULL) {
+		if (i++ < skip)
+			continue;
+		e = cJSON_CreateObject();
+		snprintf(num, sizeof(num), "%" PRIu64, t->id);
+		cJSON_AddStringToObject(e, "id", num);
+		cJSON_AddNumberToObject(e, "attempt", t->attempt);
+		cJSON_AddStringToObject(e, "error",
+		    t->last_error != NULL ? t->last_error : "");
+		if ((task = cJSON_Parse(t->body)) != NULL)
+			cJSON_AddItemToObject(e, "task", task);
+		cJSON_AddItemToArray(arr, e);
+	}
+	a->answer = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	a->code = 200;
+}
+
+static char *
+ok_json(const char *state)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *s;
+
+	cJSON_AddBoolToObject(o, "ok", true);
+	if (state != NULL)
+		cJSON_AddStringToObject(o, "state", state);
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
+}
+
+static void
+run_action(struct runtime *rt, struct action *a)
+{
+	struct worker *w;
+
+	switch (a->kind) {
+	case ACT_START:
+		runtime_start(rt);
+		a->code = 202;
+		a->answer = ok_json(runtime_state_name(rt));
+		break;
+	case ACT_STOP:
+		runtime_stop_for(rt, a->force, a->timeout_ms);
+		a->code = 202;
+		a->answer = ok_json(runtime_state_name(rt));
+		break;
+	case ACT_RESTART:
+		if ((w = runtime_find_worker(rt, a->name)) == NULL) {
+			a->code = 404;
+			a->answer = error_json("no worker named \"%s\"", a->name);
+			break;
+		}
+		worker_rolling_restart(w);
+		a->code = 202;
+		a->answer = ok_json(NULL);
+		break;
+	case ACT_PUBLISH:
+		do_publish(rt, a);
+		break;
+	case ACT_DEAD:
+		do_dead(rt, a);
+		break;
+	}
+	if (a->answer == NULL) {
+		a->code = 500;
+		a->answer = NULL;
+	}
+}
+
+static void
+action_unref(struct action *a)
+{
+	if (__atomic_sub_fetch(&a->refs, 1, __ATOMIC_ACQ_REL) > 0)
+		return;
+	free(a->name);
+	free(a->body);
+	free(a->answer);
+	free(a);
+}
+
+static void
+on_actions(struct loop *l, struct io *io, uint32_t events)
+{
+	struct runtime *rt = io->arg;
+	struct http *h = rt->http;
+	struct action *a, *list;
+	uint64_t n;
+
+	(void)!read(h->efd, &n, sizeof(n));
+	pthread_mutex_lock(&h->mu);
+	list = h->head;
+	h->head = h->tail = NULL;
+	pthread_mutex_unlock(&h->mu);
+	for (a = list; a != NULL; a = a->next)
+		run_action(rt, a);
+	/* The effect of an action is in the very next answer. */
+	reconcile_now(rt);
+	rebuild(rt);
+	pthread_mutex_lock(&h->mu);
+	for (a = list; a != NULL; a = a->next)
+		a->done = true;
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+	while ((a = list) != NULL) {
+		list = a->next;
+		action_unref(a);
+	}
+}
+
+/* --- civetweb side ----------------------------------------------------------- */
+
+static void
+count(struct http *h, int code)
+{
+	if (code >= 100 && code < 600) {
+		__atomic_add_fetch(&h->by_code[code], 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&h->requests[code / 100], 1, __ATOMIC_RELAXED);
+	}
+}
+
+static int
+reply(struct http *h, struct mg_connection *c, int code, const char *type,
+    const char *body, const char *extra)
+{
+	size_t len = body != NULL ? strlen(body) : 0;
+
+	mg_printf(c, "HTTP/1.1 %d %s\r\n"
+	    "Content-Type: %s\r\n"
+	    "Content-Length: %zu\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "%s"
+	    "\r\n", code, mg_get_response_code_text(c, code), type, len,
+	    extra != NULL ? extra : "");
+	if (len > 0)
+		mg_write(c, body, len);
+	count(h, code);
+	return code;
+}
+
+static int
+reply_json(struct http *h, struct mg_connection *c, int code, const char *body)
+{
+	return reply(h, c, code, "application/json", body, NULL);
+}
+
+static int
+reply_error(struct http *h, struct mg_connection *c, int code,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int
+reply_error(struct http *h, struct mg_connection *c, int code, const char *fmt, ...)
+{
+	char msg[512], *s;
+	cJSON *o;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "error", msg);
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	rc = reply(h, c, code, "application/json", s,
+	    code == 401 ? "WWW-Authenticate: Bearer\r\n" : NULL);
+	free(s);
+	return rc;
+}
+
+static struct snapshot *
+current(struct http *h)
+{
+	struct snapshot *s;
+
+	pthread_mutex_lock(&h->mu);
+	s = snapshot_ref(h->snap);
+	pthread_mutex_unlock(&h->mu);
+	return s;
+}
+
+/* Compares without an early exit, so timing tells nothing of the token. */
+static bool
+token_ok(struct http *h, struct mg_connection *c)
+{
+	const char *auth = mg_get_header(c, "Authorization");
+	size_t tl, gl, i;
+	unsigned char diff;
+
+	if (h->token == NULL)
+		return true;
+	if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0)
+		return false;
+	auth += 7;
+	tl = strlen(h->token);
+	gl = strlen(auth);
+	diff = tl != gl;
+	for (i = 0; i < tl; i++)
+		diff |= (unsigned char)h->token[i] ^
+		    (unsigned char)(i < gl ? auth[i] : 0);
+	return diff == 0;
+}
+
+/* Reads the body, at most BODY_MAX bytes; NULL with *code set otherwise. */
+static char *
+read_body(struct mg_connection *c, int *code)
+{
+	const struct mg_request_info *ri = mg_get_request_info(c);
+	size_t len = 0, cap = 4096;
+	char *buf, *p;
+	int n;
+
+	if (ri->content_length > (long long)BODY_MAX) {
+		*code = 413;
+		return NULL;
+	}
+	if ((buf = malloc(cap + 1)) == NULL) {
+		*code = 500;
+		return NULL;
+	}
+	while ((n = mg_read(c, buf + len, cap - len)) > 0) {
+		len += (size_t)n;
+		if (len == cap) {
+			if (cap >= BODY_MAX + 1) {
+				free(buf);
+				*code = 413;
+				return NULL;
+			}
+			cap *= 2;
+			if ((p = realloc(buf, cap + 1)) == NULL) {
+				free(buf);
+				*code = 500;
+				return NULL;
+			}
+			buf = p;
+		}
+	}
+	if (len > BODY_MAX) {
+		free(buf);
+		*code = 413;
+		return NULL;
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+/* Hands an action to the loop and waits for its answer. */
+static int
+submit(struct http *h, struct mg_connection *c, struct action *a)
+{
+	struct timespec ts;
+	uint64_t one = 1;
+	int rc = 0, code;
+
+	a->refs = 2;
+	pthread_mutex_lock(&h->mu);
+	if (h->tail != NULL)
+		h->tail->next = a;
+	else
+		h->head = a;
+	h->tail = a;
+	pthread_mutex_unlock(&h->mu);
+	(void)!write(h->efd, &one, sizeof(one));
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ACTION_DEADLINE_MS / 1000;
+	pthread_mutex_lock(&h->mu);
+	while (!a->done && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&h->cv, &h->mu, &ts);
+	pthread_mutex_unlock(&h->mu);
+	if (!a->done) {
+		action_unref(a);
+		return reply_error(h, c, 503, "the master did not answer in time");
+	}
+	code = a->answer != NULL ? reply_json(h, c, a->code, a->answer) :
+	    reply_error(h, c, 500, "out of memory");
+	action_unref(a);
+	return code;
+}
+
+static struct action *
+new_action(enum action_kind kind, const char *name)
+{
+	struct action *a = calloc(1, sizeof(*a));
+
+	if (a == NULL)
+		return NULL;
+	a->kind = kind;
+	if (name != NULL && (a->name = strdup(name)) == NULL) {
+		free(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* Splits "/a/b/c" into at most 4 segments; returns how many. */
+static int
+split(const char *uri, char seg[4][128])
+{
+	int n = 0;
+	size_t len;
+	const char *p = uri, *q;
+
+	while (*p == '/')
+		p++;
+	while (*p != '\0') {
+		if (n == 4)
+			return -1;
+		q = strchrnul(p, '/');
+		len = (size_t)(q - p);
+		if (len == 0 || len >= sizeof(seg[0]))
+			return -1;
+		memcpy(seg[n], p, len);
+		seg[n++][len] = '\0';
+		p = *q == '/' ? q + 1 : q;
+	}
+	return n;
+}
+
+static int
+get_snapshot_field(struct http *h, struct mg_connection *c,
+    const char *section, const char *name)
+{
+	struct snapshot *s = current(h);
+	cJSON *node;
+	char *text;
+	int code;
+
+	if (s == NULL)
+		return reply_error(h, c, 503, "starting");
+	node = cJSON_GetObjectItemCaseSensitive(s->status, section);
+	if (name != NULL)
+		node = cJSON_GetObjectItemCaseSensitive(node, name);
+	if (node == NULL) {
+		snapshot_unref(s);
+		return reply_error(h, c, 404, "no %s named \"%s\"",
+		    strcmp(section, "workers") == 0 ? "worker" : "queue", name);
+	}
+	text = cJSON_PrintUnformatted(node);
+	code = text != NULL ? reply_json(h, c, 200, text) :
+	    reply_error(h, c, 500, "out of memory");
+	free(text);
+	snapshot_unref(s);
+	return code;
+}
+
+static int
+get(struct http *h, struct mg_connection *c, char seg[4][128], int n)
+{
+	struct snapshot *s;
+	int code;
+
+	if (n == 1 && strcmp(seg[0], "livez") == 0)
+		return reply(h, c, 200, "text/plain", "ok\n", NULL);
+	if (n == 0)
+		return reply(h, c, 200, "text/html; charset=utf-8",
+		    dashboard_html, "Content-Security-Policy: default-src 'self'; "
+		    "style-src 'unsafe-inline'; script-src 'unsafe-inline'\r\n");
+	if (n >= 1 && (strcmp(seg[0], "workers") == 0 ||
+	    strcmp(seg[0], "queues") == 0) && n <= 2)
+		return get_snapshot_field(h, c, seg[0], n == 2 ? seg[1] : NULL);
+	if ((s = current(h)) == NULL)
+		return reply_error(h, c, 503, "starting");
+	if (n == 1 && strcmp(seg[0], "readyz") == 0)
+		code = s->ready ? reply(h, c, 200, "text/plain", "ok\n", NULL) :
+		    reply(h, c, 503, "text/plain", "not ready\n", NULL);
+	else if (n == 1 && strcmp(seg[0], "health") == 0)
+		code = reply_json(h, c, s->health == HEALTH_UNHEALTHY ? 503 : 200,
+		    s->health_text);
+	else if (n == 1 && strcmp(seg[0], "status") == 0)
+		code = reply_json(h, c, 200, s->status_text);
+	else if (n == 1 && strcmp(seg[0], "metrics") == 0) {
+		char *text = metrics_http(s->metrics_text, h->by_code);
+
+		code = reply(h, c, 200, "text/plain; version=0.0.4; charset=utf-8",
+		    text != NULL ? text : s->metrics_text, NULL);
+		free(text);
+	} else
+		code = reply_error(h, c, 404, "no such resource");
+	snapshot_unref(s);
+	return code;
+}
+
+/* Paths and the methods they take, for 404 against 405. */
+static const char *
+allowed(char seg[4][128], int n)
+{
+	if (n == 0)
+		return "GET";
+	if (n == 1 && (strcmp(seg[0], "health") == 0 || strcmp(seg[0], "livez") == 0 ||
+	    strcmp(seg[0], "readyz") == 0 || strcmp(seg[0], "status") == 0 ||
+	    strcmp(seg[0], "metrics") == 0 || strcmp(seg[0], "workers") == 0 ||
+	    strcmp(seg[0], "queues") == 0))
+		return "GET";
+	if (n == 2 && (strcmp(seg[0], "workers") == 0 || strcmp(seg[0], "queues") == 0))
+		return "GET";
+	if (n == 3 && strcmp(seg[0], "queues") == 0 && strcmp(seg[2], "dead") == 0)
+		return "GET";
+	if (n == 3 && strcmp(seg[0], "queues") == 0 && strcmp(seg[2], "tasks") == 0)
+		return "POST";
+	if (n == 2 && strcmp(seg[0], "actions") == 0 &&
+	    (strcmp(seg[1], "start") == 0 || strcmp(seg[1], "stop") == 0))
+		return "POST";
+	if (n == 3 && strcmp(seg[0], "workers") == 0 && strcmp(seg[2], "restart") == 0)
+		return "POST";
+	return NULL;
+}
+
+static int
+parse_stop(struct http *h, struct mg_connection *c, const char *body,
+    struct action *a)
+{
+	cJSON *o, *force, *timeout;
+	uint64_t ms;
+
+	if (body[strspn(body, " \t\r\n")] == '\0')
+		return 0;
+	if ((o = cJSON_Parse(body)) == NULL || !cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		return reply_error(h, c, 400, "the body must be a JSON object "
+		    "such as {\"force\": false, \"timeout\": \"10s\"}");
+	}
+	force = cJSON_GetObjectItemCaseSensitive(o, "force");
+	timeout = cJSON_GetObjectItemCaseSensitive(o, "timeout");
+	if (force != NULL && !cJSON_IsBool(force)) {
+		cJSON_Delete(o);
+		return reply_error(h, c, 400, "\"force\" must be true or false");
+	}
+	a->force = cJSON_IsTrue(force);
+	if (cJSON_IsNumber(timeout) && timeout->valuedouble >= 0 &&
+	    timeout->valuedouble < 86400)
+		a->timeout_ms = (uint64_t)(timeout->valuedouble * 1000);
+	else if (cJSON_IsString(timeout) &&
+	    conf_parse_duration(timeout->valuestring, &ms) == 0)
+		a->timeout_ms = ms;
+	else if (timeout != NULL && !cJSON_IsNull(timeout)) {
+		cJSON_Delete(o);
+		return reply_error(h, c, 400, "\"timeout\" must be seconds or "
+		    "a duration such as \"10s\"");
+	}
+	cJSON_Delete(o);
+	return 0;
+}
+
+static int
+post(struct http *h, struct mg_connection *c, char seg[4][128], int n)
+{
+	struct action *a;
+	char *body;
+	int code = 0;
+
+	if (!token_ok(h, c))
+		return reply_error(h, c, 401, "a valid bearer token is required");
+	if ((body = read_body(c, &code)) == NULL)
+		return code == 413 ? reply_error(h, c, 413, "the body is over "
+		    "%u bytes", BODY_MAX) : reply_error(h, c, 500, "out of memory");
+	if (n == 3 && strcmp(seg[0], "queues") == 0)
+		a = new_action(ACT_PUBLISH, seg[1]);
+	else if (n == 3)
+		a = new_action(ACT_RESTART, seg[1]);
+	else if (strcmp(seg[1], "start") == 0)
+		a = new_action(ACT_START, NULL);
+	else
+		a = new_action(ACT_STOP, NULL);
+	if (a == NULL) {
+		free(body);
+		return reply_error(h, c, 500, "out of memory");
+	}
+	if (a->kind == ACT_STOP && (code = parse_stop(h, c, body, a)) != 0) {
+		free(body);
+		free(a->name);
+		free(a);
+		return code;
+	}
+	if (a->kind == ACT_PUBLISH)
+		a->body = body;
+	else
+		free(body);
+	return submit(h, c, a);
+}
+
+static int
+handler(struct mg_connection *c, void *arg)
+{
+	struct http *h = arg;
+	const struct mg_request_info *ri = mg_get_request_info(c);
+	const char *method = ri->request_method, *allow;
+	char seg[4][128], hdr[64];
+	struct action *a;
+	int n;
+
+	n = split(ri->local_uri != NULL ? ri->local_uri : "/", seg);
+	if (n < 0 || (allow = allowed(seg, n)) == NULL)
+		return reply_error(h, c, 404, "no such resource");
+	if (strcmp(method, allow) != 0 &&
+	    !(strcmp(allow, "GET") == 0 && strcmp(method, "HEAD") == 0)) {
+		snprintf(hdr, sizeof(hdr), "Allow: %s\r\n", allow);
+		count(h, 405);
+		return reply(h, c, 405, "application/json",
+		    "{\"error\":\"method not allowed\"}", hdr) ;
+	}
+	if (strcmp(allow, "POST") == 0)
+		return post(h, c, seg, n);
+	if (n == 3) {
+		if ((a = new_action(ACT_DEAD, seg[1])) == NULL)
+			return reply_error(h, c, 500, "out of memory");
+		return submit(h, c, a);
+	}
+	return get(h, c, seg, n);
+}
+
+/* civetweb's own messages (bad requests it answers itself) are not ours
+ * to print from its threads; they are dropped. */
+static int
+on_log(const struct mg_connection *c, const char *msg)
+{
+	(void)c;
+	(void)msg;
+	return 1;
+}
+
+static char *
+read_token(const char *path)
+{
+	char buf[4096];
+	FILE *f;
+	size_t n;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return NULL;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (buf[0] == '\0') {
+		errno = EINVAL;
+		return NULL;
+	}
+	return strdup(buf);
+}
+
+int
+http_start(struct runtime *rt)
+{
+	const struct settings *s = rt->settings;
+	struct mg_callbacks cb;
+	struct http *h;
+	char ports[1024] = "";
+	size_t i;
+	const char *opts[] = {
+		"listening_ports", ports,
+		"num_threads", "8",
+		"request_timeout_ms", "10000",
+		"keep_alive_timeout_ms", "5000",
+		"enable_keep_alive", "yes",
+		"enable_directory_listing", "no",
+		"max_request_size", "16384",
+		"access_control_allow_origin", "",
+		"decode_url", "yes",
+		NULL
+	};
+
+	if (s->http.tls_cert != NULL) {
+		log_error("platform.http.tls_cert: HTTPS is not available in "
+		    "this build; put a TLS-terminating reverse proxy in front "
+		    "of a loopback listener");
+		return -1;
+	}
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return -1;
+	h->rt = rt;
+	rt->http = h;
+	pthread_mutex_init(&h->mu, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&h->cv, &ca);
+		pthread_condattr_destroy(&ca);
+	}
+	timer_init(&h->timer, on_timer, rt);
+	h->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (h->efd == -1 || io_add(rt->loop, &h->io, h->efd, EPOLLIN,
+	    on_actions, rt) == -1) {
+		log_error("http: eventfd: %s", strerror(errno));
+		return -1;
+	}
+	if (s->http.token_file != NULL &&
+	    (h->token = read_token(s->http.token_file)) == NULL) {
+		log_error("platform.http.token_file: %s: %s", s->http.token_file,
+		    strerror(errno));
+		return -1;
+	}
+	for (i = 0; s->http.listen[i] != NULL; i++) {
+		if (i > 0)
+			strncat(ports, ",", sizeof(ports) - strlen(ports) - 1);
+		strncat(ports, s->http.listen[i], sizeof(ports) - strlen(ports) - 1);
+	}
+	rebuild(rt);
+	memset(&cb, 0, sizeof(cb));
+	cb.log_message = on_log;
+	mg_init_library(0);
+	if ((h->ctx = mg_start(&cb, h, opts)) == NULL) {
+		log_error("platform.http.listen: cannot listen on %s (in use, "
+		    "or not an address of this host; IPv6 and Unix sockets "
+		    "are not available in this build)", ports);
+		return -1;
+	}
+	mg_set_request_handler(h->ctx, "/", handler, h);
+	log_info("http: listening on %s%s", ports,
+	    h->token != NULL ? " (token required for actions)" : "");
+	return 0;
+}
+
+void
+http_stop(struct runtime *rt)
+{
+	struct http *h = rt->http;
+	struct action *a;
+
+	if (h == NULL)
+		return;
+	if (h->ctx != NULL)
+		mg_stop(h->ctx);	/* joins every civetweb thread */
+	if (h->efd != -1 && h->io.fd != -1)
+		io_del(rt->loop, &h->io);
+	if (h->efd > 0)
+		close(h->efd);
+	timer_cancel(rt->loop, &h->timer);
+	while ((a = h->head) != NULL) {
+		h->head = a->next;
+		action_unref(a);
+	}
+	snapshot_unref(h->snap);
+	free(h->token);
+	pthread_mutex_destroy(&h->mu);
+	pthread_cond_destroy(&h->cv);
+	free(h);
+	rt->http = NULL;
+}
