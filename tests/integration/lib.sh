@@ -82,3 +82,15 @@ zombies_of() {
 	echo $n
 }
 fd_count() { ls "/proc/$1/fd" | wc -l; }
+
+# A TCP port nobody listens on now, on loopback.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+curl_ok() { curl -sf -o /dev/null --max-time 5 "$1"; }
+curl_has() { curl -s --max-time 5 "$1" | grep -q -- "$2"; }
+# jq_check JSON PYTHON-EXPR: the expression over d (the parsed JSON) holds.
+jq_check() {
+	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2" ||
+		fail "JSON check failed: $2 on $(printf '%.400s' "$1")"
+}
