@@ -11,7 +11,10 @@ build=$top/build
 
 packages=(build-essential autoconf automake libtool pkg-config
 	libyaml-dev libcjson-dev libcivetweb-dev libcurl4-openssl-dev check
-	libsqlite3-dev)
+	libsqlite3-dev python3 curl)
+# What only the test suite uses: a browser for the dashboard test,
+# promtool for /metrics, mandoc to lint the manual pages.
+check_packages=(chromium prometheus mandoc procps)
 
 install_missing() {
 	local missing=() p
@@ -51,11 +54,11 @@ run)
 	install_missing
 	configure_build
 	echo "bootstrap: starting plba-master on etc/demo.yml (Ctrl-C stops it)"
-	export PLBA_DEMO_BIN=$build/examples/demo
+	export PLBA_BUILD=$build PLBA_SRC=$top
 	exec "$build/plba-master" -c "$top/etc/demo.yml"
 	;;
 check)
-	install_missing
+	install_missing "${check_packages[@]}"
 	configure_build
 	if ! make -C "$build" -j"$(nproc)" check; then
 		cat "$build/test-suite.log" >&2 || true

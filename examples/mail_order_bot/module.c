@@ -70,6 +70,7 @@ poller_start(plba_worker *w, void *arg)
 {
 	struct app_config c;
 	char id[128], body[512], *task;
+	plba_span *span;
 	unsigned long seq = 0;
 	long long i;
 	int rc;
@@ -85,8 +86,15 @@ poller_start(plba_worker *w, void *arg)
 			    body, sizeof(body));
 			if ((task = mail_task(id, body)) == NULL)
 				return 1;
+			/* One trace per mail, from here to its order; the
+			 * publish inside the span carries it along. */
+			span = plba_trace_start(w, "mail discovered");
+			plba_span_set_str(span, "mail.message_id", id);
 			/* Waits while the queue is full: back-pressure. */
 			rc = plba_publish_async(w, "emails", "mail", task);
+			if (rc != PLBA_OK)
+				plba_span_error(span, "publish: %s", plba_strerror(rc));
+			plba_span_end(span);
 			free(task);
 			if (rc != PLBA_OK) {
 				plba_worker_set_health(w, PLBA_HEALTH_DEGRADED,
@@ -113,6 +121,7 @@ process_mail(plba_worker *w, plba_task *t, void *arg)
 	struct app_config c;
 	struct mail m = { 0 };
 	struct order o;
+	plba_span *span;
 	cJSON *p, *v;
 	char err[256];
 	int rc;
@@ -135,17 +144,30 @@ process_mail(plba_worker *w, plba_task *t, void *arg)
 		snprintf(m.from, sizeof(m.from), "%s", v->valuestring);
 	v = cJSON_GetObjectItem(p, "body");
 	m.body = cJSON_IsString(v) ? v->valuestring : "";
+	/* The business steps, inside the span libplba opened for the task. */
+	span = plba_span_start(w, "mail parsed");
+	plba_span_set_str(span, "mail.message_id", m.message_id);
 	rc = mail_parse_order(&m, &o, err, sizeof(err));
 	cJSON_Delete(p);
 	if (rc == -1) {
+		plba_span_error(span, "%s", err);
+		plba_span_end(span);
 		/* A malformed mail will not get better: dead-letter it. */
 		plba_task_error(t, "%s", err);
 		return PLBA_TASK_FAIL;
 	}
-	if (orders_record(orders, &o) == -1) {
+	plba_span_set_int(span, "order.lines", (long long)o.nlines);
+	plba_span_end(span);
+	span = plba_span_start(w, "order created");
+	rc = orders_record(orders, &o);
+	plba_span_set_bool(span, "order.duplicate", rc == 0);
+	if (rc == -1) {
+		plba_span_error(span, "cannot record the order");
+		plba_span_end(span);
 		plba_task_error(t, "cannot record the order");
 		return PLBA_TASK_RETRY;
 	}
+	plba_span_end(span);
 	return PLBA_TASK_OK;
 }
 

@@ -9,5 +9,6 @@
 #include <plba/task.h>
 #include <plba/module.h>
 #include <plba/runtime.h>
+#include <plba/trace.h>
 
 #endif

@@ -58,6 +58,7 @@ struct plba_worker {
 	bool			   stopping;
 	bool			   force;
 	bool			   closed;	/* the master is gone */
+	bool			   tracing;	/* the master collects traces */
 	uint64_t		   heartbeat_ms;
 	enum plba_health	   health;	/* as reported */
 	char			   detail[256];
@@ -250,6 +251,8 @@ handle(plba_worker *w, struct msg *m)
 
 		pthread_mutex_lock(&w->mu);
 		w->welcomed = true;
+		w->tracing = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m->root,
+		    "trace"));
 		if (cJSON_IsNumber(hb) && hb->valuedouble >= 10)
 			w->heartbeat_ms = (uint64_t)hb->valuedouble;
 		pthread_cond_broadcast(&w->cv);
@@ -465,10 +468,14 @@ plba_worker_error(const plba_worker *w)
 	return w->err;
 }
 
-/* Builds {name, payload, metadata} as JSON text; checks the payload. */
+/* Builds {name, payload, metadata} as JSON text; checks the payload.
+ * Published inside a span, the task carries its trace. */
 static char *
-task_json(const char *name, const char *payload)
+task_json(plba_worker *w, const char *name, const char *payload)
 {
+	char tp[64];
+	plba_span *cur = w->tracing ? plba_span_current(w) : NULL;
+	bool traced = cur != NULL && plba_span_traceparent(cur, tp, sizeof(tp)) == 0;
 	cJSON *p = NULL;
 	char *q, *out;
 	size_t qlen, plen, len;
@@ -480,14 +487,18 @@ task_json(const char *name, const char *payload)
 	cJSON_Delete(p);
 	qlen = json_quote(NULL, 0, name);
 	plen = strlen(payload);
-	len = qlen + plen + 32;
+	len = qlen + plen + 128;
 	if ((out = malloc(len)) == NULL)
 		return NULL;
 	q = out;
 	q += snprintf(q, len, "{\"name\":");
 	json_quote(q, qlen, name);
 	q += qlen;
-	snprintf(q, len - (size_t)(q - out), ",\"payload\":%s}", payload);
+	if (traced)
+		snprintf(q, len - (size_t)(q - out), ",\"payload\":%s,"
+		    "\"metadata\":{\"traceparent\":\"%s\"}}", payload, tp);
+	else
+		snprintf(q, len - (size_t)(q - out), ",\"payload\":%s}", payload);
 	return out;
 }
 
@@ -501,7 +512,7 @@ publish(plba_worker *w, const char *queue, const char *name,
 
 	if (queue == NULL || name == NULL)
 		return PLBA_EINVAL;
-	if ((task = task_json(name, payload)) == NULL) {
+	if ((task = task_json(w, name, payload)) == NULL) {
 		snprintf(w->err, sizeof(w->err), "payload is not JSON");
 		return PLBA_EINVAL;
 	}
@@ -645,6 +656,62 @@ task_free(struct plba_task *t)
 	free(t);
 }
 
+/* The handler, inside a consumer span that continues the producer's
+ * trace when tracing is on; the outcome is recorded on it. */
+static enum plba_task_result
+handle_task(plba_worker *w, const struct reg_worker *r, plba_task *t)
+{
+	enum plba_task_result res;
+	plba_span *s;
+	char name[160];
+
+	if (!w->tracing)
+		return r->handler(w, t, r->handler_arg);
+	snprintf(name, sizeof(name), "process %s", t->queue);
+	s = trace_resume_kind(w, plba_task_meta(t, "traceparent"), name,
+	    "consumer");
+	plba_span_set_str(s, "plba.queue", t->queue);
+	plba_span_set_str(s, "plba.task.name", t->name);
+	plba_span_set_str(s, "plba.task.id", t->id);
+	plba_span_set_int(s, "plba.task.attempt", t->attempt);
+	res = r->handler(w, t, r->handler_arg);
+	switch (res) {
+	case PLBA_TASK_OK:
+		plba_span_set_str(s, "plba.task.outcome", "ack");
+		plba_span_ok(s);
+		break;
+	case PLBA_TASK_RETRY:
+		plba_span_set_str(s, "plba.task.outcome", "nack-retry");
+		plba_span_error(s, "%s", t->error[0] ? t->error : "retry");
+		break;
+	case PLBA_TASK_FAIL:
+		plba_span_set_str(s, "plba.task.outcome", "nack-dead");
+		plba_span_error(s, "%s", t->error[0] ? t->error : "failed");
+		break;
+	}
+	plba_span_end(s);
+	return res;
+}
+
+bool
+child_tracing(plba_worker *w)
+{
+	return w->tracing;
+}
+
+int
+child_send_trace(plba_worker *w, const char *json, size_t len)
+{
+	struct frame_writer fw;
+
+	frame_writer_init(&fw);
+	if (proto_put_trace(&fw, json, len) == -1) {
+		frame_writer_free(&fw);
+		return PLBA_ENOMEM;
+	}
+	return send_frames(w, &fw);
+}
+
 /* The seed's QueueWorker loop: one task at a time, acked or nacked by the
  * handler's answer.  On a graceful stop what was already received is
  * finished; on a forced one the master requeues it. */
@@ -669,7 +736,7 @@ queue_loop(plba_worker *w)
 			w->ttail = NULL;
 		pthread_mutex_unlock(&w->mu);
 
-		res = r->handler(w, t, r->handler_arg);
+		res = handle_task(w, r, t);
 		frame_writer_init(&fw);
 		if (res == PLBA_TASK_OK)
 			rc = proto_put_ack(&fw, t->id);

@@ -7,7 +7,20 @@
 #ifndef PLBA_CHILD_H
 #define PLBA_CHILD_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "registry.h"
+
+struct plba_worker;
+struct plba_span;
+
+/* For trace.c: whether the master collects traces, and the way spans go. */
+bool	child_tracing(struct plba_worker *);
+int	child_send_trace(struct plba_worker *, const char *json, size_t len);
+/* A span resumed from a traceparent, of the given kind ("consumer"). */
+struct plba_span *trace_resume_kind(struct plba_worker *, const char *traceparent,
+	    const char *name, const char *kind);
 
 /* Runs one worker to its end; returns the process exit status.  healths
  * (may be NULL) are the module's health contributors. */

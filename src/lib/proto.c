@@ -482,13 +482,13 @@ proto_put_trace(struct frame_writer *w, const char *record_json, size_t len)
 
 int
 proto_put_welcome(struct frame_writer *w, const char *worker, unsigned instance,
-    const char *config_json, uint64_t heartbeat_ms)
+    const char *config_json, uint64_t heartbeat_ms, bool tracing)
 {
 	struct parts ps = { .n = 0 };
-	char num[80];
+	char num[96];
 
-	snprintf(num, sizeof(num), ",\"instance\":%u,\"heartbeat_ms\":%" PRIu64,
-	    instance, heartbeat_ms);
+	snprintf(num, sizeof(num), ",\"instance\":%u,\"heartbeat_ms\":%" PRIu64
+	    ",\"trace\":%s", instance, heartbeat_ms, tracing ? "true" : "false");
 	lit(&ps, "{\"type\":\"welcome\",\"worker\":");
 	str(&ps, worker);
 	lit(&ps, num);

@@ -72,7 +72,8 @@ static const char *const worker_keys[] = {
 
 /* Names the master gives every instance; a worker may not override them. */
 static const char *const reserved_env[] = {
-	"PLBA_WORKER", "PLBA_INSTANCE", "PLBA_FD", "PLBA_PROTOCOL", NULL
+	"PLBA_WORKER", "PLBA_INSTANCE", "PLBA_FD", "PLBA_PROTOCOL",
+	"PLBA_CONFIG", "PLBA_MODULE_WORKER", "PLBA_MODULE_PATH", NULL
 };
 
 static const char *const restart_names[] = {
@@ -976,8 +977,13 @@ parse_worker(struct ctx *c, struct worker_def *w, size_t wi,
 		if (n->type != CONF_SCALAR)
 			err(c, n, path, "expected a queue name, got %s",
 			    got(n, g, sizeof(g)));
-		else
+		else {
 			c->consumes[wi] = n;
+			/* A consumer speaks the protocol: it is ready when it
+			 * says so, not after a delay, unless told otherwise. */
+			if (conf_map_get(wn, "ready") == NULL)
+				w->ready = READY_PROTOCOL;
+		}
 	}
 	opt_unsigned(c, wn, wpath, "prefetch", 1, UINT_MAX, &w->prefetch);
 	parse_environment(c, w, wn, wpath);

@@ -17,6 +17,7 @@
 #include "proto.h"
 #include "queue.h"
 #include "runtime.h"
+#include "traces.h"
 #include "worker.h"
 
 /* Frames handled per wakeup of one channel, so a chatty child cannot
@@ -153,7 +154,7 @@ drop_parked(struct runtime *rt, struct instance *in)
 /* Names the newest dead letters; only after a loss, so walking the list
  * costs nothing on the hot path. */
 static void
-log_dead_tail(struct queue *q, uint64_t newest)
+log_dead_tail(struct runtime *rt, struct queue *q, uint64_t newest)
 {
 	const struct qtask *t = NULL;
 	struct queue_stats st;
@@ -161,10 +162,13 @@ log_dead_tail(struct queue *q, uint64_t newest)
 
 	queue_stats(q, &st);
 	while ((t = queue_dead_next(q, t)) != NULL)
-		if (++i > st.dead - newest)
+		if (++i > st.dead - newest) {
 			log_warn("%s: task %" PRIu64 " dead-lettered: %s",
 			    queue_name(q), t->id,
 			    t->last_error != NULL ? t->last_error : "?");
+			traces_task_span(rt, t->body, "plba.dead_letter",
+			    queue_name(q), t->id, t->attempt, t->last_error, true);
+		}
 }
 
 void
@@ -193,7 +197,7 @@ channel_close(struct instance *in, const char *how)
 			    in->worker->name, in->index, n, n == 1 ? "" : "s",
 			    queue_name(q));
 		if (after.dead > before.dead)
-			log_dead_tail(q, after.dead - before.dead);
+			log_dead_tail(rt, q, after.dead - before.dead);
 		ch->consumer = NULL;
 		ch->cq = NULL;
 	}
@@ -311,8 +315,13 @@ channel_pump(struct runtime *rt, struct queue *q)
 			rq->tail = NULL;
 		rq->nparked--;
 		in = p->in;
-		if ((id = queue_publish(q, p->task, p->len, now)) != 0)
+		if ((id = queue_publish(q, p->task, p->len, now)) != 0) {
 			confirm(in, p->ref, id);
+			if (traces_on(rt))
+				traces_task_span(rt, p->task, "plba.enqueue",
+				    queue_name(q), id, 1, "after waiting for room",
+				    false);
+		}
 		if (in->ch.parked-- == PARKED_MAX && in->ch.io.fd != -1) {
 			/* Its heartbeats waited in the socket too. */
 			in->ch.last_seen = mono_ms();
@@ -325,6 +334,18 @@ channel_pump(struct runtime *rt, struct queue *q)
 	}
 	while ((t = queue_dispatch(q, &c, now)) != NULL) {
 		in = queue_consumer_owner(c);
+		if (traces_on(rt)) {
+			char to[96];
+
+			if (t->attempt > 1)
+				traces_task_span(rt, t->body, "plba.redeliver",
+				    queue_name(q), t->id, t->attempt, t->last_error,
+				    false);
+			snprintf(to, sizeof(to), "%s.%u", in->worker->name,
+			    in->index);
+			traces_task_span(rt, t->body, "plba.dispatch",
+			    queue_name(q), t->id, t->attempt, to, false);
+		}
 		if (proto_put_task(&in->ch.wr, t->id, queue_name(q), t->attempt,
 		    t->body, t->len) == 0)
 			want_flush(in);
@@ -352,6 +373,9 @@ handle_publish(struct instance *in, struct msg *m)
 		goto nomem;
 	if (!queue_full(rq->q) && rq->head == NULL) {
 		id = queue_publish(rq->q, task, strlen(task), mono_ms());
+		if (id != 0 && traces_on(rt))
+			traces_task_span(rt, task, "plba.enqueue", m->queue, id, 1,
+			    NULL, false);
 		free(task);
 		if (id == 0)
 			goto nomem;
@@ -423,9 +447,16 @@ handle_ack(struct instance *in, struct msg *m, bool ack)
 		    msg_type_name(m->type), m->id);
 		return;
 	}
-	if (!ack && rc == 1)
+	if (!ack && rc == 1) {
+		const struct qtask *t = queue_dead_last(ch->cq);
+
 		log_warn("%s: task %s dead-lettered: %s", queue_name(ch->cq),
 		    m->id, m->error != NULL ? m->error : "nacked");
+		if (t != NULL && traces_on(rt_of(in)))
+			traces_task_span(rt_of(in), t->body, "plba.dead_letter",
+			    queue_name(ch->cq), t->id, t->attempt, t->last_error,
+			    true);
+	}
 	channel_pump(rt_of(in), ch->cq);
 }
 
@@ -469,7 +500,8 @@ handle(struct instance *in, struct msg *m)
 		ch->hello_by = 0;
 		instance_hello(in);
 		if (proto_put_welcome(&ch->wr, w->name, in->index,
-		    w->config_json, rt_of(in)->settings->ipc.heartbeat_interval_ms) == 0)
+		    w->config_json, rt_of(in)->settings->ipc.heartbeat_interval_ms,
+		    rt_of(in)->settings->trace.transport != TRACE_NONE) == 0)
 			want_flush(in);
 		break;
 	case MSG_READY:
@@ -495,7 +527,15 @@ handle(struct instance *in, struct msg *m)
 		handle_ack(in, m, m->type == MSG_ACK);
 		break;
 	case MSG_TRACE:
-		/* Handed to the trace transport; "none" keeps nothing. */
+		/* With transport none nothing is built, not even this. */
+		if (traces_on(rt_of(in))) {
+			char *rec = cJSON_PrintUnformatted(m->record);
+
+			if (rec != NULL)
+				traces_record(rt_of(in), rec, strlen(rec), w->name,
+				    (int)in->index);
+			free(rec);
+		}
 		break;
 	default:
 		protocol_error(in, "unexpected \"%s\"", msg_type_name(m->type));
@@ -607,6 +647,9 @@ channel_scan(struct runtime *rt, uint64_t now)
 				log_error("%s.%u: task %" PRIu64 " held over "
 				    "task_timeout; killing pid %ld", w->name, j,
 				    t->id, (long)in->pid);
+				traces_task_span(rt, t->body, "plba.task_timeout",
+				    queue_name(ch->cq), t->id, t->attempt,
+				    "task_timeout: instance killed", true);
 				ch->kill_reason = "timeout";
 				instance_kill(in);
 			}

@@ -24,6 +24,8 @@
 #include "queue.h"
 #include "runtime.h"
 #include "status.h"
+#include "tracectx.h"
+#include "traces.h"
 #include "worker.h"
 
 /* Bodies are capped here: civetweb's own limit covers headers only. */
@@ -34,7 +36,8 @@
 #define SNAPSHOT_MS		50
 #define DEAD_LIST_MAX		1000
 
-enum action_kind { ACT_START, ACT_STOP, ACT_RESTART, ACT_PUBLISH, ACT_DEAD };
+enum action_kind { ACT_START, ACT_STOP, ACT_RESTART, ACT_PUBLISH, ACT_DEAD,
+	ACT_TRACE };
 
 /* A request handed to the loop; freed by whichever side lets go last. */
 struct action {
@@ -42,6 +45,7 @@ struct action {
 	enum action_kind kind;
 	char		*name;		/* worker or queue */
 	char		*body;		/* publish: the task JSON */
+	char		*traceparent;	/* publish: the request's header */
 	bool		 force;
 	uint64_t	 timeout_ms;	/* stop: 0 for platform.stop_timeout */
 	int		 refs;
@@ -63,6 +67,7 @@ struct http {
 	bool		 dirty;
 	char		*token;		/* NULL: no token required */
 	uint64_t	 requests[6];	/* by status class, 1xx..5xx */
+	int		 refresh;	/* a reader found the snapshot old */
 	uint64_t	 by_code[600];
 };
 
@@ -151,6 +156,20 @@ do_publish(struct runtime *rt, struct action *a)
 		a->answer = error_json("the body is not valid JSON");
 		return;
 	}
+	/* A caller's traceparent header continues its trace, unless the
+	 * task names one itself. */
+	if (a->traceparent != NULL && cJSON_IsObject(body)) {
+		struct tracectx ctx;
+		cJSON *meta = cJSON_GetObjectItemCaseSensitive(body, "metadata");
+
+		if (tracectx_parse(a->traceparent, &ctx) == 0 &&
+		    (meta == NULL || (cJSON_IsObject(meta) &&
+		    cJSON_GetObjectItemCaseSensitive(meta, "traceparent") == NULL))) {
+			if (meta == NULL)
+				meta = cJSON_AddObjectToObject(body, "metadata");
+			cJSON_AddStringToObject(meta, "traceparent", a->traceparent);
+		}
+	}
 	wrap = cJSON_CreateObject();
 	cJSON_AddStringToObject(wrap, "type", "publish");
 	cJSON_AddStringToObject(wrap, "ref", "http");
@@ -176,6 +195,9 @@ do_publish(struct runtime *rt, struct action *a)
 	task = cJSON_PrintUnformatted(m.task);
 	msg_clear(&m);
 	id = task != NULL ? queue_publish(rq->q, task, strlen(task), mono_ms()) : 0;
+	if (id != 0)
+		traces_task_span(rt, task, "plba.enqueue", a->name, id, 1,
+		    "published over HTTP", false);
 	free(task);
 	if (id == 0) {
 		a->code = 500;
@@ -277,6 +299,18 @@ run_action(struct runtime *rt, struct action *a)
 	case ACT_DEAD:
 		do_dead(rt, a);
 		break;
+	case ACT_TRACE:
+		if (!traces_on(rt)) {
+			a->code = 404;
+			a->answer = error_json("tracing is off "
+			    "(platform.trace.transport: none)");
+		} else if ((a->answer = traces_lookup(rt, a->name)) != NULL)
+			a->code = 200;
+		else {
+			a->code = 404;
+			a->answer = error_json("no spans held for trace %s", a->name);
+		}
+		break;
 	}
 	if (a->answer == NULL) {
 		a->code = 500;
@@ -291,6 +325,7 @@ action_unref(struct action *a)
 		return;
 	free(a->name);
 	free(a->body);
+	free(a->traceparent);
 	free(a->answer);
 	free(a);
 }
@@ -308,6 +343,10 @@ on_actions(struct loop *l, struct io *io, uint32_t events)
 	list = h->head;
 	h->head = h->tail = NULL;
 	pthread_mutex_unlock(&h->mu);
+	if (__atomic_exchange_n(&h->refresh, 0, __ATOMIC_ACQ_REL) && list == NULL) {
+		rebuild(rt);
+		return;
+	}
 	for (a = list; a != NULL; a = a->next)
 		run_action(rt, a);
 	/* The effect of an action is in the very next answer. */
@@ -349,7 +388,8 @@ reply(struct http *h, struct mg_connection *c, int code, const char *type,
 	    "%s"
 	    "\r\n", code, mg_get_response_code_text(c, code), type, len,
 	    extra != NULL ? extra : "");
-	if (len > 0)
+	/* HEAD gets the headers, and the length the body would have. */
+	if (len > 0 && strcmp(mg_get_request_info(c)->request_method, "HEAD") != 0)
 		mg_write(c, body, len);
 	count(h, code);
 	return code;
@@ -386,14 +426,23 @@ reply_error(struct http *h, struct mg_connection *c, int code, const char *fmt, 
 	return rc;
 }
 
+/*
+ * The loop rebuilds the snapshot only when something changes, so on a
+ * quiet runtime its uptime ages: a reader that finds it over a second old
+ * asks for a fresh one, and is answered from this one meanwhile.
+ */
 static struct snapshot *
 current(struct http *h)
 {
 	struct snapshot *s;
+	uint64_t one = 1;
 
 	pthread_mutex_lock(&h->mu);
 	s = snapshot_ref(h->snap);
 	pthread_mutex_unlock(&h->mu);
+	if (s != NULL && mono_ms() - s->built_ms > 1000 &&
+	    !__atomic_exchange_n(&h->refresh, 1, __ATOMIC_ACQ_REL))
+		(void)!write(h->efd, &one, sizeof(one));
 	return s;
 }
 
@@ -614,6 +663,8 @@ allowed(char seg[4][128], int n)
 		return "GET";
 	if (n == 3 && strcmp(seg[0], "queues") == 0 && strcmp(seg[2], "dead") == 0)
 		return "GET";
+	if (n == 2 && strcmp(seg[0], "traces") == 0)
+		return "GET";
 	if (n == 3 && strcmp(seg[0], "queues") == 0 && strcmp(seg[2], "tasks") == 0)
 		return "POST";
 	if (n == 2 && strcmp(seg[0], "actions") == 0 &&
@@ -690,9 +741,17 @@ post(struct http *h, struct mg_connection *c, char seg[4][128], int n)
 		free(a);
 		return code;
 	}
-	if (a->kind == ACT_PUBLISH)
+	if (a->kind == ACT_PUBLISH) {
+		const char *tp = mg_get_header(c, "traceparent");
+
 		a->body = body;
-	else
+		if (tp != NULL && (a->traceparent = strdup(tp)) == NULL) {
+			free(a->name);
+			free(a->body);
+			free(a);
+			return reply_error(h, c, 500, "out of memory");
+		}
+	} else
 		free(body);
 	return submit(h, c, a);
 }
@@ -713,14 +772,14 @@ handler(struct mg_connection *c, void *arg)
 	if (strcmp(method, allow) != 0 &&
 	    !(strcmp(allow, "GET") == 0 && strcmp(method, "HEAD") == 0)) {
 		snprintf(hdr, sizeof(hdr), "Allow: %s\r\n", allow);
-		count(h, 405);
 		return reply(h, c, 405, "application/json",
 		    "{\"error\":\"method not allowed\"}", hdr) ;
 	}
 	if (strcmp(allow, "POST") == 0)
 		return post(h, c, seg, n);
-	if (n == 3) {
-		if ((a = new_action(ACT_DEAD, seg[1])) == NULL)
+	if (n == 3 || (n == 2 && strcmp(seg[0], "traces") == 0)) {
+		a = new_action(n == 3 ? ACT_DEAD : ACT_TRACE, seg[1]);
+		if (a == NULL)
 			return reply_error(h, c, 500, "out of memory");
 		return submit(h, c, a);
 	}

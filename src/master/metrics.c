@@ -14,6 +14,8 @@
 #include "queue.h"
 #include "runtime.h"
 #include "status.h"
+#include "trace_export.h"
+#include "traces.h"
 #include "worker.h"
 
 const double metrics_bucket_ms[METRICS_BUCKETS] = {
@@ -183,6 +185,23 @@ metrics_build(struct runtime *rt, const struct snapshot *snap)
 		    q, h->sum_ms / 1000.0);
 		bprintf(&b, "plba_queue_task_duration_seconds_count{queue=\"%s\"} "
 		    "%llu\n", q, (unsigned long long)h->total);
+	}
+	if (traces_on(rt)) {
+		struct trace_export_stats ts;
+
+		traces_stats(rt, &ts);
+		help(&b, "plba_trace_spans_exported_total", "counter",
+		    "Span records written to the file or accepted by the collector.");
+		bprintf(&b, "plba_trace_spans_exported_total %llu\n",
+		    (unsigned long long)ts.exported);
+		help(&b, "plba_trace_spans_dropped_total", "counter",
+		    "Span records lost: buffer full, collector down, invalid.");
+		bprintf(&b, "plba_trace_spans_dropped_total %llu\n",
+		    (unsigned long long)ts.dropped);
+		help(&b, "plba_trace_batches_failed_total", "counter",
+		    "OTLP batches given up after retries.");
+		bprintf(&b, "plba_trace_batches_failed_total %llu\n",
+		    (unsigned long long)ts.failed_batches);
 	}
 	return done(&b);
 }

@@ -430,6 +430,12 @@ queue_stats(const struct queue *q, struct queue_stats *st)
 /* The returned tasks live until queue_free(): nothing leaves the
  * dead-letter list. */
 const struct qtask *
+queue_dead_last(const struct queue *q)
+{
+	return q->dead.tail;
+}
+
+const struct qtask *
 queue_dead_next(const struct queue *q, const struct qtask *prev)
 {
 	return prev == NULL ? q->dead.head : prev->next;

@@ -92,6 +92,8 @@ int		 queue_nack(struct queue *, struct qconsumer *, uint64_t id,
 struct qtask	*queue_oldest_held(const struct qconsumer *);
 
 void		 queue_stats(const struct queue *, struct queue_stats *);
+/* The task dead-lettered last, or NULL. */
+const struct qtask *queue_dead_last(const struct queue *);
 /* Dead-lettered tasks, oldest first: call with NULL to start. */
 const struct qtask *queue_dead_next(const struct queue *, const struct qtask *prev);
 

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "channel.h"
 #include "http.h"
+#include "traces.h"
 #include "notify.h"
 #include "queue.h"
 #include "registry.h"
@@ -143,6 +144,27 @@ runtime_check_modules(const struct settings *s, struct runtime *rt,
 		if (load_modules(rt, s, NULL, errs) == -1)
 			goto out;
 	}
+	/* What the configuration may say but this build cannot do. */
+	if (s->http.tls_cert != NULL)
+		conf_error(errs, conf_path(conf_doc_root(s->doc),
+		    "platform.http.tls_cert"), "platform.http.tls_cert",
+		    "HTTPS is not available in this build; put a "
+		    "TLS-terminating reverse proxy in front of a loopback "
+		    "listener (plba-http(7))");
+	for (i = 0; s->http.listen != NULL && s->http.listen[i] != NULL; i++)
+		if (s->http.listen[i][0] == '[')
+			conf_error(errs, conf_path(conf_doc_root(s->doc),
+			    "platform.http.listen"), "platform.http.listen",
+			    "%s: IPv6 is not available in this build's HTTP "
+			    "server", s->http.listen[i]);
+	for (i = 0; i < s->nqueues; i++)
+		if (s->queues[i].durable) {
+			snprintf(path, sizeof(path), "queues.%s.durable",
+			    s->queues[i].name);
+			conf_error(errs, conf_path(conf_doc_root(s->doc), path), path,
+			    "durable queues are not available yet; the queue "
+			    "would be in memory only");
+		}
 	for (i = 0; i < s->nworkers; i++) {
 		const struct worker_def *w = &s->workers[i];
 
@@ -275,6 +297,7 @@ runtime_free(struct runtime *rt)
 	http_stop(rt);
 	for (i = 0; i < rt->nworkers; i++)
 		worker_free(rt->workers[i]);
+	traces_close(rt);
 	free(rt->workers);
 	for (i = 0; i < rt->nqueues; i++)
 		queue_free(rt->queues[i].q);
@@ -405,12 +428,27 @@ log_queue_totals(struct runtime *rt)
 }
 
 static bool
+consumed(struct runtime *rt, const char *queue)
+{
+	size_t i;
+
+	for (i = 0; i < rt->nworkers; i++)
+		if (rt->workers[i]->def != NULL && rt->workers[i]->def->consumes &&
+		    strcmp(rt->workers[i]->def->consumes, queue) == 0)
+			return true;
+	return false;
+}
+
+/* Queues nobody consumes cannot drain and do not hold a stop up. */
+static bool
 queues_drained(struct runtime *rt)
 {
 	struct queue_stats st;
 	size_t i;
 
 	for (i = 0; i < rt->nqueues; i++) {
+		if (!consumed(rt, queue_name(rt->queues[i].q)))
+			continue;
 		queue_stats(rt->queues[i].q, &st);
 		if (st.depth > 0 || st.in_flight > 0 || rt->queues[i].nparked > 0)
 			return false;
@@ -539,12 +577,14 @@ reconcile_starts(struct runtime *rt)
 			w->started = true;
 			worker_event(w, &start);
 		}
-		if (!w->started || !worker_ready(w))
+		/* A non-critical worker that never gets ready (a crash
+		 * loop) must not keep the runtime from being up. */
+		if (!w->started || (w->def->critical && !worker_ready(w)))
 			all_ready = false;
 	}
 	if (rt->state == RT_STARTING && all_ready) {
 		rt->state = RT_RUNNING;
-		log_info("all workers ready");
+		log_info("all workers started, critical ones ready");
 		notify_upward("READY=1\nSTATUS=running, %zu workers",
 		    rt->nworkers);
 	}
@@ -556,6 +596,27 @@ reconcile_starts(struct runtime *rt)
  * platform.stop_timeout).  Pipelines of consumers feeding each other are
  * covered because no consumer stops while any queue holds anything.
  */
+/* Whether a consumer depends on w, directly or through others: such a
+ * worker is stopped after the consumers, not before them. */
+static bool
+serves_consumer(struct runtime *rt, const struct worker *w, unsigned depth)
+{
+	size_t i;
+
+	if (depth > rt->nworkers)
+		return false;	/* cycles are config errors; be safe anyway */
+	for (i = 0; i < rt->nworkers; i++) {
+		const struct worker *o = rt->workers[i];
+
+		if (o == w || !depends_on(o, w->name))
+			continue;
+		if ((o->def != NULL && o->def->consumes != NULL) ||
+		    serves_consumer(rt, o, depth + 1))
+			return true;
+	}
+	return false;
+}
+
 static bool
 may_stop_consumer(struct runtime *rt)
 {
@@ -564,8 +625,9 @@ may_stop_consumer(struct runtime *rt)
 	for (i = 0; i < rt->nworkers; i++) {
 		struct worker *w = rt->workers[i];
 
-		if ((w->def == NULL || w->def->consumes == NULL) &&
-		    (w->started || !worker_down(w)))
+		if (w->def != NULL && w->def->consumes != NULL)
+			continue;
+		if ((w->started || !worker_down(w)) && !serves_consumer(rt, w, 0))
 			return false;
 	}
 	return queues_drained(rt);
@@ -651,8 +713,24 @@ runtime_start(struct runtime *rt)
 {
 	size_t i;
 
-	if (rt->state == RT_STARTING || rt->state == RT_RUNNING)
+	if (rt->state == RT_STARTING || rt->state == RT_RUNNING) {
+		/* Already up: the start action revives failed workers. */
+		for (i = 0; i < rt->nworkers; i++) {
+			struct worker *w = rt->workers[i];
+			struct sup_event start = { .kind = EV_START };
+
+			if (w->def == NULL || !w->hist.failed)
+				continue;
+			log_info("%s: started again after failing", w->name);
+			w->hist.failed = false;
+			w->hist.n = 0;
+			w->failed_logged = false;
+			if (w->started)
+				worker_event(w, &start);
+		}
+		runtime_touch(rt);
 		return;
+	}
 	rt->state = RT_STARTING;
 	rt->forced = false;
 	timer_cancel(rt->loop, &rt->stop_timer);
@@ -876,6 +954,7 @@ on_signal(struct loop *l, struct io *io, uint32_t events)
 				    strerror(errno));
 			else
 				log_info("log reopened");
+			traces_reopen(rt);
 			break;
 		}
 	}
@@ -961,6 +1040,7 @@ scan(struct loop *l, struct timer *t)
 	uint64_t now = mono_ms();
 
 	channel_scan(rt, now);
+	traces_report(rt);
 	timer_at(l, t, now + rt->settings->ipc.heartbeat_interval_ms);
 }
 
@@ -994,6 +1074,8 @@ runtime_run(struct runtime *rt)
 	}
 	log_info("%s: %zu workers configured", rt->settings->name,
 	    rt->nworkers);
+	if (traces_open(rt) == -1)
+		return 2;
 	if (rt->settings->http.enabled && !rt->no_http && http_start(rt) == -1)
 		return 2;
 	if (rt->settings->autostart)

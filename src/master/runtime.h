@@ -22,6 +22,7 @@ struct parked;
 struct plba_module;
 struct plba_registry;
 struct http;
+struct traces;
 
 /* A queue and the publishes waiting for room in it. */
 struct rqueue {
@@ -72,6 +73,7 @@ struct runtime {
 	char		 *host_path;		/* plba-worker, for .so module workers */
 	char		 *self_path;		/* our binary, for built-in module workers */
 	struct http	 *http;			/* NULL when not serving */
+	struct traces	 *traces;		/* NULL when tracing is off */
 	bool		  no_http;		/* PLBA_RUNTIME_NO_HTTP */
 };
 

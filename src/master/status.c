@@ -218,6 +218,7 @@ status_json(struct runtime *rt, enum health h)
 		if (w->def == NULL)
 			continue;	/* being replaced or removed */
 		wo = cJSON_AddObjectToObject(workers, w->name);
+		cJSON_AddStringToObject(wo, "name", w->name);
 		if (wv != NULL)
 			cJSON_AddStringToObject(wo, "health",
 			    health_name(worker_health(&wv[i])));
@@ -279,6 +280,7 @@ snapshot_build(struct runtime *rt)
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
 	s->refs = 1;
+	s->built_ms = mono_ms();
 	s->health = runtime_health_now(rt);
 	s->ready = runtime_ready(rt);
 	if ((s->status = status_json(rt, s->health)) == NULL ||

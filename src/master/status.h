@@ -24,6 +24,7 @@ struct snapshot {
 	bool		 ready;		/* GET /readyz */
 	char		*queues_text;	/* GET /queues */
 	char		*metrics_text;	/* GET /metrics, less the HTTP part */
+	uint64_t	 built_ms;	/* mono_ms() when built */
 };
 
 /* Builds a snapshot of the runtime now; NULL when out of memory. */

@@ -462,7 +462,8 @@ apply(struct instance *in, enum sup_action act)
 
 	switch (act) {
 	case ACT_SPAWN:
-		if (in->last_exit != -1)
+		/* An operator's start after a stop is not a restart. */
+		if (in->last_exit != -1 && !in->operator_start)
 			in->restarts++;
 		if (do_spawn(in) == -1) {
 			act = sup_step(&in->sup, &w->hist, &w->policy, &failed,
@@ -496,7 +497,9 @@ instance_event(struct instance *in, const struct sup_event *ev)
 {
 	struct worker *w = in->worker;
 
+	in->operator_start = ev->kind == EV_START;
 	apply(in, sup_step(&in->sup, &w->hist, &w->policy, ev, mono_ms()));
+	in->operator_start = false;
 }
 
 void
@@ -632,14 +635,22 @@ instance_exited(struct instance *in, int wstatus)
 static void
 roll_next(struct worker *w)
 {
-	struct sup_event ev = { .kind = EV_RESTART };
+	struct sup_event restart = { .kind = EV_RESTART };
+	struct sup_event start = { .kind = EV_START };
 
 	while (w->rolling < w->ninst) {
 		struct instance *in = &w->inst[w->rolling];
 
+		w->rolling_pid = in->pid;
 		if (in->sup.state == INST_RUNNING || in->sup.state == INST_STARTING) {
-			w->rolling_pid = in->pid;
-			instance_event(in, &ev);
+			instance_event(in, &restart);
+			return;
+		}
+		/* A failed or backing-off instance of a wanted worker is
+		 * started now: a restart is how an operator revives it. */
+		if (w->wanted && w->started &&
+		    (in->sup.state == INST_STOPPED || in->sup.state == INST_BACKOFF)) {
+			instance_event(in, &start);
 			return;
 		}
 		w->rolling++;

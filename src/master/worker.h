@@ -35,6 +35,7 @@ struct instance {
 	uint64_t	 started_wall;	/* ms since the epoch, for status */
 	int		 last_exit;	/* wait status; -1 before any exit */
 	unsigned	 restarts;
+	bool		 operator_start;	/* the spawn under way is not a restart */
 	char		 notify_status[256];
 };
 

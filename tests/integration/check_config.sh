@@ -52,4 +52,8 @@ echo "$out" | grep -q "(5 instances)" || fail "merge not applied: $out"
 st=0
 "$PLBA_MASTER" --no-such-flag >/dev/null 2>&1 || st=$?
 [ $st -eq 2 ] || fail "usage error exited $st"
+# The shipped demo and the example configuration are valid.
+PLBA_BUILD=$PLBA_BUILDDIR PLBA_SRC=$PLBA_SRCDIR "$PLBA_MASTER" -t -c "$PLBA_SRCDIR/etc/demo.yml" ||
+	fail "etc/demo.yml is invalid"
+"$PLBA_MASTER" -t -c "$PLBA_SRCDIR/etc/plba.yml" || fail "etc/plba.yml is invalid"
 echo "ok"

@@ -22,7 +22,7 @@ app_start=$(grep -n "app.0: started" "$LOG" | head -n1 | cut -d: -f1)
 [ -n "$db_ready" ] && [ -n "$cache_ready" ] || fail "dependencies never ready"
 [ "$app_start" -gt "$db_ready" ] || fail "app started before db was ready"
 [ "$app_start" -gt "$cache_ready" ] || fail "app started before cache was ready"
-wait_for 10 log_has "all workers ready"
+wait_for 10 log_has "all workers started, critical ones ready"
 stop_master
 [ $STATUS -eq 0 ] || fail "stop exited $STATUS"
 app_stop=$(grep -n "app.0: stopped" "$LOG" | cut -d: -f1)

@@ -2,7 +2,7 @@
 # is handled twice only when it was in flight at a kill.
 . "$(dirname "$0")/lib.sh"
 
-N=50000
+N=6000
 cat >"$T/plba.yml" <<YML
 queues:
   items: {capacity: 2000, max_attempts: 1000}
@@ -11,7 +11,7 @@ workers:
     command: [$PW, produce, items, "$N", async]
     ready: protocol
   consumer:
-    command: [$PW, consume, record, $T/rec]
+    command: [$PW, consume, record, $T/rec, sleep, 1]
     concurrency: 3
     consumes: items
     prefetch: 4

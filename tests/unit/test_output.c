@@ -15,6 +15,13 @@ struct got {
 };
 
 static void
+got_free(struct got *g)
+{
+	while (g->n > 0)
+		free(g->lines[--g->n]);
+}
+
+static void
 collect(void *arg, const char *line, size_t len, bool truncated)
 {
 	struct got *g = arg;
@@ -36,6 +43,7 @@ START_TEST(whole_lines)
 	ck_assert_str_eq(g.lines[0], "one");
 	ck_assert_str_eq(g.lines[1], "two");
 	ck_assert_ptr_null(o.partial);
+	got_free(&g);
 }
 END_TEST
 
@@ -55,6 +63,7 @@ START_TEST(line_split_across_reads)
 	ck_assert_uint_eq(g.n, 2);
 	ck_assert_str_eq(g.lines[1], "next");
 	ck_assert_ptr_null(o.partial);
+	got_free(&g);
 }
 END_TEST
 
@@ -67,6 +76,7 @@ START_TEST(empty_lines_kept)
 	ck_assert_uint_eq(g.n, 3);
 	ck_assert_str_eq(g.lines[0], "");
 	ck_assert_str_eq(g.lines[2], "x");
+	got_free(&g);
 }
 END_TEST
 
@@ -92,6 +102,7 @@ START_TEST(huge_line_in_pieces)
 	ck_assert(!g.trunc[3]);
 	ck_assert_ptr_null(o.partial);
 	free(data);
+	got_free(&g);
 }
 END_TEST
 
@@ -109,6 +120,7 @@ START_TEST(exact_max_line_is_whole)
 	ck_assert_uint_eq(g.lens[0], OUTPUT_LINE_MAX);
 	ck_assert(!g.trunc[0]);
 	free(data);
+	got_free(&g);
 }
 END_TEST
 

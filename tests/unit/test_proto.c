@@ -728,7 +728,7 @@ START_TEST(roundtrip_master_messages)
 	frame_writer_init(&w);
 
 	ck_assert_int_eq(proto_put_welcome(&w, NASTY, 3,
-	    "{\"x\":{\"y\":[1,2]}}", 5000), 0);
+	    "{\"x\":{\"y\":[1,2]}}", 5000, true), 0);
 	take(&w, false, &m);
 	ck_assert_int_eq(m.type, MSG_WELCOME);
 	ck_assert_str_eq(m.worker, NASTY);
@@ -739,10 +739,11 @@ START_TEST(roundtrip_master_messages)
 	hb = cJSON_GetObjectItemCaseSensitive(m.root, "heartbeat_ms");
 	ck_assert(cJSON_IsNumber(hb));
 	ck_assert(hb->valuedouble == 5000.0);
+	ck_assert(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m.root, "trace")));
 	msg_clear(&m);
 
 	/* Without configuration, "config" is JSON null: no object to read. */
-	ck_assert_int_eq(proto_put_welcome(&w, "w", 4294967295u, NULL, 0), 0);
+	ck_assert_int_eq(proto_put_welcome(&w, "w", 4294967295u, NULL, 0, false), 0);
 	take(&w, false, &m);
 	ck_assert_str_eq(m.worker, "w");
 	ck_assert_int_eq(m.instance, 4294967295LL);

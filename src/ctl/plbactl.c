@@ -1,0 +1,940 @@
+/*
+ * plbactl: the command-line client of plba-master's HTTP control plane.
+ * Each command is one request; the answer is shown as aligned tables, or
+ * as the master's own JSON with --json.  Exit status: 0 success, 1 the
+ * master answered with a failure, 2 usage or connection errors.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+
+#include "ctl.h"
+
+#define DEFAULT_URL	"http://127.0.0.1:8080"
+#define CONNECT_MS	5000L
+#define TIMEOUT_MS	30000L
+#define TOKEN_MAX	4096
+
+#define EXIT_FAILED	1
+#define EXIT_USAGE	2
+
+struct ctl {
+	struct client	 cl;
+	bool		 json;
+	const char	*token_file;	/* for messages; NULL without a token */
+};
+
+/* What follows a command's name. */
+struct args {
+	const char	*pos[2];
+	int		 npos;
+	bool		 force;
+	long		 stop_ms;	/* -1: the master's default */
+};
+
+struct command {
+	const char	*name;
+	int		 min, max;	/* positional arguments */
+	int		(*run)(struct ctl *, const struct args *);
+	const char	*synopsis;
+};
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	FILE *f = status ? stderr : stdout;
+
+	fputs("usage: plbactl [-u URL] [--token-file FILE] [--json] [--timeout S]"
+	    " COMMAND [ARGS]\n", f);
+	if (status) {
+		fputs("       plbactl -h lists the commands\n", f);
+		exit(status);
+	}
+	fputs("\nCommands:\n"
+	    "  status                        the runtime, every instance, every queue\n"
+	    "  health                        overall and per-worker health;\n"
+	    "                                exit 1 when unhealthy\n"
+	    "  workers [NAME]                workers and their instances\n"
+	    "  queues [NAME]                 queue counters\n"
+	    "  dead QUEUE                    a queue's dead-lettered tasks\n"
+	    "  metrics                       Prometheus metrics, as served\n"
+	    "  start                         start the workers\n"
+	    "  stop [--force] [--timeout S]  stop the workers; the master stays up\n"
+	    "  restart WORKER                restart a worker's instances one at a time\n"
+	    "  publish QUEUE JSON            publish a task {name, payload, metadata};\n"
+	    "                                JSON \"-\" reads it from standard input\n"
+	    "\nOptions:\n"
+	    "  -u, --url URL          the master (default $PLBA_URL, else "
+	    DEFAULT_URL ")\n"
+	    "      --token-file FILE  bearer token for actions (default "
+	    "$PLBA_TOKEN_FILE)\n"
+	    "      --json             print the master's JSON answer unchanged\n"
+	    "      --timeout S        give up on a request after S (default 30s)\n"
+	    "  -h, --help             print this help and exit\n"
+	    "  -V, --version          print the version and exit\n"
+	    "\nExit status: 0 success, 1 the master answered with a failure,\n"
+	    "2 usage or connection errors.\n", f);
+	exit(0);
+}
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("plbactl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	usage(EXIT_USAGE);
+}
+
+static void __attribute__((noreturn, format(printf, 2, 3)))
+die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("plbactl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(status);
+}
+
+/*
+ * Durations as in plba.yml: 250ms, 5s, 2m, 1h, a bare number being
+ * seconds; fractions are allowed ("1.5s").
+ */
+static int
+parse_duration(const char *s, long *ms)
+{
+	static const struct { const char *unit; double ms; } units[] = {
+		{ "", 1000 }, { "ms", 1 }, { "s", 1000 }, { "m", 60000 },
+		{ "h", 3600000 },
+	};
+	char *end;
+	double v;
+	size_t i;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || !isfinite(v))
+		return -1;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcmp(end, units[i].unit) == 0)
+			break;
+	if (i == sizeof(units) / sizeof(units[0]))
+		return -1;
+	v *= units[i].ms;
+	if (v > 7 * 86400000.0)
+		return -1;
+	*ms = (long)v + ((double)(long)v < v);	/* rounded up */
+	return 0;
+}
+
+/* The first line of the file, without its line end. */
+static char *
+read_token(const char *path)
+{
+	char buf[TOKEN_MAX + 1];
+	size_t n;
+	FILE *f;
+
+	if ((f = fopen(path, "re")) == NULL)
+		die(EXIT_USAGE, "%s: %s", path, strerror(errno));
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	if (ferror(f))
+		die(EXIT_USAGE, "%s: %s", path, strerror(errno));
+	fclose(f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (buf[0] == '\0')
+		die(EXIT_USAGE, "%s: the token file is empty", path);
+	return xstrdup(buf);
+}
+
+static char *
+read_all(FILE *f, size_t *len)
+{
+	size_t cap = 8192, n = 0, got;
+	char *buf = xmalloc(cap + 1);
+
+	while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
+		n += got;
+		if (n == cap)
+			buf = xrealloc(buf, (cap *= 2) + 1);
+	}
+	if (ferror(f))
+		die(EXIT_USAGE, "standard input: %s", strerror(errno));
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+/* --- requests ------------------------------------------------------------ */
+
+/* Sends one request; a request that gets no answer ends plbactl. */
+static void
+call(struct ctl *c, const char *method, const char *path, const char *body,
+    size_t blen, struct reply *r)
+{
+	enum client_error why;
+	char err[CURL_ERROR_SIZE + 64];
+
+	if (client_request(&c->cl, method, path, body, blen, r, &why, err,
+	    sizeof(err)) == 0)
+		return;
+	switch (why) {
+	case CLIENT_CONNECT:
+		die(EXIT_USAGE, "cannot connect to %s: is plba-master running?",
+		    c->cl.url);
+	case CLIENT_TIMEOUT:
+		die(EXIT_USAGE, "%s%s: no answer within %.3gs", c->cl.url, path,
+		    c->cl.timeout_ms / 1000.0);
+	case CLIENT_OTHER:
+		break;
+	}
+	die(EXIT_USAGE, "%s%s: %s", c->cl.url, path, err);
+}
+
+static const char *
+jstr(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* A JSON number as text: integers without a fraction, "-" if absent. */
+static const char *
+jnum(const cJSON *o, const char *key, char buf[32])
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	double d;
+
+	if (!cJSON_IsNumber(v))
+		return "-";
+	d = v->valuedouble;
+	if (d > -1e15 && d < 1e15 && d == (double)(long long)d)
+		snprintf(buf, 32, "%.0f", d);
+	else
+		snprintf(buf, 32, "%g", d);
+	return buf;
+}
+
+/*
+ * Prints a failed answer the way a person reads it, with the master's own
+ * message where it sent one; returns 1.
+ */
+static int
+report_failure(struct ctl *c, const char *path, const struct reply *r)
+{
+	cJSON *o = cJSON_Parse(r->body);
+	char *msg = jstr(o, "error") != NULL ? ctl_sanitize(jstr(o, "error")) :
+	    NULL;
+
+	if (r->code == 401)
+		fprintf(stderr, "plbactl: 401: %s%s\n", msg != NULL ? msg :
+		    "a valid bearer token is required", c->token_file == NULL ?
+		    " (use --token-file)" : " (the token was refused)");
+	else if (r->code == 503 && msg != NULL && strcmp(msg, "starting") == 0)
+		fputs("plbactl: 503: the master is starting; try again\n",
+		    stderr);
+	else if (msg != NULL && r->code >= 400 && r->code < 500)
+		fprintf(stderr, "plbactl: %s\n", msg);
+	else if (msg != NULL)
+		fprintf(stderr, "plbactl: %ld: %s\n", r->code, msg);
+	else
+		fprintf(stderr, "plbactl: %s%s: HTTP status %ld\n",
+		    c->cl.url, path, r->code);
+	free(msg);
+	cJSON_Delete(o);
+	return EXIT_FAILED;
+}
+
+static void
+print_raw(const struct reply *r)
+{
+	fwrite(r->body, 1, r->len, stdout);
+	if (r->len > 0 && r->body[r->len - 1] != '\n')
+		putchar('\n');
+}
+
+/*
+ * Runs one request and returns the answer's JSON for the caller to show,
+ * or NULL with *rc set when there is nothing more to do: with --json the
+ * body has been printed, and a failure has been reported.  A 503 from
+ * /health still carries the health to show, with *rc 1.
+ */
+static cJSON *
+fetch(struct ctl *c, const char *method, const char *path, const char *body,
+    size_t blen, int *rc)
+{
+	struct reply r;
+	cJSON *o;
+	bool failed, unhealthy;
+
+	call(c, method, path, body, blen, &r);
+	o = cJSON_Parse(r.body);
+	failed = r.code < 200 || r.code >= 300;
+	unhealthy = r.code == 503 && jstr(o, "health") != NULL;
+	*rc = failed ? EXIT_FAILED : 0;
+	if (c->json) {
+		/* An error page that is not JSON is not printed as JSON. */
+		if (o != NULL || !failed)
+			print_raw(&r);
+		if (failed && !unhealthy)
+			report_failure(c, path, &r);
+		cJSON_Delete(o);
+		o = NULL;
+	} else if (failed && !unhealthy) {
+		report_failure(c, path, &r);
+		cJSON_Delete(o);
+		o = NULL;
+	} else if (o == NULL)
+		die(EXIT_USAGE, "%s%s: the answer is not JSON (is this "
+		    "plba-master?)", c->cl.url, path);
+	reply_clear(&r);
+	return o;
+}
+
+/* --- output -------------------------------------------------------------- */
+
+/* Prints a string from the master, made safe for a terminal. */
+static void
+put(const char *s)
+{
+	char *t;
+
+	if (s == NULL || *s == '\0') {
+		fputs("-", stdout);
+		return;
+	}
+	t = ctl_sanitize(s);
+	fputs(t, stdout);
+	free(t);
+}
+
+static void
+fmt_uptime(const cJSON *o, char *buf, size_t len)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "uptime");
+	unsigned long t;
+
+	if (!cJSON_IsNumber(v) || v->valuedouble < 0) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	t = (unsigned long)v->valuedouble;
+	if (t < 60)
+		snprintf(buf, len, "%lus", t);
+	else if (t < 3600)
+		snprintf(buf, len, "%lum%02lus", t / 60, t % 60);
+	else if (t < 86400)
+		snprintf(buf, len, "%luh%02lum", t / 3600, t / 60 % 60);
+	else
+		snprintf(buf, len, "%lud%02luh", t / 86400, t / 3600 % 24);
+}
+
+/* "3", "SIGKILL", or "-" for an instance that has not exited. */
+static void
+fmt_exit(const cJSON *o, char *buf, size_t len)
+{
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(o, "code");
+	const cJSON *sig = cJSON_GetObjectItemCaseSensitive(o, "signal");
+	const char *abbrev;
+
+	if (cJSON_IsNumber(code))
+		snprintf(buf, len, "%d", code->valueint);
+	else if (cJSON_IsNumber(sig) && sig->valueint > 0 &&
+	    sig->valueint < NSIG &&
+	    (abbrev = sigabbrev_np(sig->valueint)) != NULL)
+		snprintf(buf, len, "SIG%s", abbrev);
+	else if (cJSON_IsNumber(sig))
+		snprintf(buf, len, "SIG%d", sig->valueint);
+	else
+		snprintf(buf, len, "-");
+}
+
+static void
+add_instances(struct table *t, const cJSON *arr)
+{
+	const cJSON *in;
+	char buf[32], ex[32];
+
+	cJSON_ArrayForEach(in, arr) {
+		table_add(t, jstr(in, "name"));
+		table_add(t, jnum(in, "instance", buf));
+		table_add(t, jnum(in, "pid", buf));
+		table_add(t, jstr(in, "status"));
+		table_add(t, jstr(in, "health"));
+		table_add(t, jnum(in, "restarts", buf));
+		fmt_exit(cJSON_GetObjectItemCaseSensitive(in, "last_exit"), ex,
+		    sizeof(ex));
+		table_add(t, ex);
+		table_add(t, jstr(in, "detail"));
+	}
+}
+
+static struct table *
+instance_table(void)
+{
+	static const char *const h[] = { "WORKER", "INSTANCE", "PID",
+	    "STATUS", "HEALTH", "RESTARTS", "LAST-EXIT", "DETAIL", NULL };
+
+	return table_new(h, "lrrllrll");
+}
+
+/* Queues as a map of name to counters; WIDE adds the finer counters. */
+static void
+show_queues(const cJSON *queues, bool wide)
+{
+	static const char *const h[] = { "QUEUE", "DEPTH", "IN-FLIGHT", "DEAD",
+	    "PUBLISHED", "ACKED", "CAPACITY", NULL };
+	static const char *const hw[] = { "QUEUE", "DEPTH", "IN-FLIGHT", "DEAD",
+	    "PUBLISHED", "ACKED", "NACKED", "REDELIVERED", "WAITING",
+	    "CAPACITY", NULL };
+	struct table *t = wide ? table_new(hw, "lrrrrrrrrr") :
+	    table_new(h, "lrrrrrr");
+	const cJSON *q;
+	char buf[32];
+
+	cJSON_ArrayForEach(q, queues) {
+		table_add(t, q->string);
+		table_add(t, jnum(q, "depth", buf));
+		table_add(t, jnum(q, "in_flight", buf));
+		table_add(t, jnum(q, "dead", buf));
+		table_add(t, jnum(q, "published", buf));
+		table_add(t, jnum(q, "acked", buf));
+		if (wide) {
+			table_add(t, jnum(q, "nacked", buf));
+			table_add(t, jnum(q, "redelivered", buf));
+			table_add(t, jnum(q, "waiting_publishers", buf));
+		}
+		table_add(t, jnum(q, "capacity", buf));
+	}
+	if (table_rows(t) > 0)
+		table_print(t, stdout);
+	else if (wide)
+		puts("no queues");
+	table_free(t);
+}
+
+static void
+show_status(const cJSON *st)
+{
+	const cJSON *queues = cJSON_GetObjectItemCaseSensitive(st, "queues");
+	struct table *t = instance_table();
+	char up[32], buf[32];
+
+	fmt_uptime(st, up, sizeof(up));
+	put(jstr(st, "name"));
+	fputs(": state ", stdout);
+	put(jstr(st, "state"));
+	fputs(", health ", stdout);
+	put(jstr(st, "health"));
+	printf(", up %s (pid %s", up, jnum(st, "pid", buf));
+	if (jstr(st, "version") != NULL) {
+		fputs(", plba ", stdout);
+		put(jstr(st, "version"));
+	}
+	puts(")");
+	add_instances(t, cJSON_GetObjectItemCaseSensitive(st, "instances"));
+	putchar('\n');
+	if (table_rows(t) > 0)
+		table_print(t, stdout);
+	else
+		puts("no workers");
+	table_free(t);
+	if (cJSON_GetArraySize(queues) > 0) {
+		putchar('\n');
+		show_queues(queues, false);
+	}
+}
+
+/* Workers as a map of name to worker: a summary, then the instances. */
+static void
+show_workers(const cJSON *workers)
+{
+	static const char *const h[] = { "WORKER", "HEALTH", "UP", "CRITICAL",
+	    "CONSUMES", "DETAIL", NULL };
+	struct table *sum = table_new(h, "llrlll"), *t = instance_table();
+	const cJSON *w, *in, *insts;
+	int up, n;
+
+	cJSON_ArrayForEach(w, workers) {
+		insts = cJSON_GetObjectItemCaseSensitive(w, "instances");
+		up = n = 0;
+		cJSON_ArrayForEach(in, insts) {
+			n++;
+			up += cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(in,
+			    "pid"));
+		}
+		table_add(sum, w->string);
+		table_add(sum, jstr(w, "health"));
+		table_addf(sum, "%d/%d", up, n);
+		table_add(sum, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(w,
+		    "critical")) ? "yes" : "no");
+		table_add(sum, jstr(w, "consumes"));
+		table_add(sum, jstr(w, "detail"));
+		add_instances(t, insts);
+	}
+	if (table_rows(sum) == 0)
+		puts("no workers");
+	else {
+		table_print(sum, stdout);
+		if (table_rows(t) > 0) {
+			putchar('\n');
+			table_print(t, stdout);
+		}
+	}
+	table_free(sum);
+	table_free(t);
+}
+
+static void
+show_health(const cJSON *o)
+{
+	static const char *const h[] = { "WORKER", "HEALTH", "DETAIL", NULL };
+	struct table *t = table_new(h, "lll");
+	const cJSON *w;
+
+	fputs("health: ", stdout);
+	put(jstr(o, "health"));
+	putchar('\n');
+	cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(o, "workers")) {
+		table_add(t, w->string);
+		table_add(t, jstr(w, "health"));
+		table_add(t, jstr(w, "detail"));
+	}
+	if (table_rows(t) > 0) {
+		putchar('\n');
+		table_print(t, stdout);
+	}
+	table_free(t);
+}
+
+static void
+show_dead(const char *queue, const cJSON *o)
+{
+	static const char *const h[] = { "ID", "ATTEMPT", "TASK-NAME", "ERROR",
+	    NULL };
+	const cJSON *tasks = cJSON_GetObjectItemCaseSensitive(o, "tasks"), *e;
+	struct table *t = table_new(h, "rrll");
+	char buf[32];
+	int shown = cJSON_GetArraySize(tasks);
+	double total = shown;
+
+	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(o, "dead")))
+		total = cJSON_GetObjectItemCaseSensitive(o, "dead")->valuedouble;
+	put(queue);
+	if (total == 0) {
+		puts(": no dead-lettered tasks");
+		table_free(t);
+		return;
+	}
+	printf(": %.0f dead-lettered task%s", total, total == 1 ? "" : "s");
+	if (shown < total)
+		printf(", the last %d shown", shown);
+	puts("\n");
+	cJSON_ArrayForEach(e, tasks) {
+		table_add(t, jstr(e, "id"));
+		table_add(t, jnum(e, "attempt", buf));
+		table_add(t, jstr(cJSON_GetObjectItemCaseSensitive(e, "task"),
+		    "name"));
+		table_add(t, jstr(e, "error"));
+	}
+	table_print(t, stdout);
+	table_free(t);
+}
+
+/* --- commands ------------------------------------------------------------ */
+
+/* "/workers/" NAME "/restart", the name percent-encoded. */
+static char *
+path_of(const char *prefix, const char *name, const char *suffix)
+{
+	char *e = client_escape(name), *p;
+
+	p = xmalloc(strlen(prefix) + strlen(e) + strlen(suffix) + 1);
+	sprintf(p, "%s%s%s", prefix, e, suffix);
+	free(e);
+	return p;
+}
+
+static int
+cmd_status(struct ctl *c, const struct args *a)
+{
+	cJSON *o;
+	int rc;
+
+	(void)a;
+	if ((o = fetch(c, "GET", "/status", NULL, 0, &rc)) != NULL)
+		show_status(o);
+	cJSON_Delete(o);
+	return rc;
+}
+
+static int
+cmd_health(struct ctl *c, const struct args *a)
+{
+	cJSON *o;
+	int rc;
+
+	(void)a;
+	if ((o = fetch(c, "GET", "/health", NULL, 0, &rc)) != NULL)
+		show_health(o);
+	cJSON_Delete(o);
+	return rc;
+}
+
+static int
+cmd_workers(struct ctl *c, const struct args *a)
+{
+	char *path = a->npos > 0 ? path_of("/workers/", a->pos[0], "") :
+	    xstrdup("/workers");
+	cJSON *o, *one;
+	int rc;
+
+	if ((o = fetch(c, "GET", path, NULL, 0, &rc)) != NULL) {
+		if (a->npos > 0) {
+			/* One worker comes without its name: wrap it. */
+			one = cJSON_CreateObject();
+			cJSON_AddItemReferenceToObject(one, a->pos[0], o);
+			show_workers(one);
+			cJSON_Delete(one);
+		} else
+			show_workers(o);
+	}
+	cJSON_Delete(o);
+	free(path);
+	return rc;
+}
+
+static int
+cmd_queues(struct ctl *c, const struct args *a)
+{
+	char *path = a->npos > 0 ? path_of("/queues/", a->pos[0], "") :
+	    xstrdup("/queues");
+	cJSON *o, *one;
+	int rc;
+
+	if ((o = fetch(c, "GET", path, NULL, 0, &rc)) != NULL) {
+		if (a->npos > 0) {
+			one = cJSON_CreateObject();
+			cJSON_AddItemReferenceToObject(one, a->pos[0], o);
+			show_queues(one, true);
+			cJSON_Delete(one);
+		} else
+			show_queues(o, true);
+	}
+	cJSON_Delete(o);
+	free(path);
+	return rc;
+}
+
+static int
+cmd_dead(struct ctl *c, const struct args *a)
+{
+	char *path = path_of("/queues/", a->pos[0], "/dead");
+	cJSON *o;
+	int rc;
+
+	if ((o = fetch(c, "GET", path, NULL, 0, &rc)) != NULL)
+		show_dead(a->pos[0], o);
+	cJSON_Delete(o);
+	free(path);
+	return rc;
+}
+
+static int
+cmd_metrics(struct ctl *c, const struct args *a)
+{
+	struct reply r;
+	int rc = 0;
+
+	(void)a;
+	call(c, "GET", "/metrics", NULL, 0, &r);
+	if (r.code == 200)
+		fwrite(r.body, 1, r.len, stdout);
+	else
+		rc = report_failure(c, "/metrics", &r);
+	reply_clear(&r);
+	return rc;
+}
+
+static int
+cmd_start(struct ctl *c, const struct args *a)
+{
+	cJSON *o;
+	int rc;
+
+	(void)a;
+	if ((o = fetch(c, "POST", "/actions/start", NULL, 0, &rc)) != NULL) {
+		put(jstr(o, "state") != NULL ? jstr(o, "state") : "starting");
+		putchar('\n');
+	}
+	cJSON_Delete(o);
+	return rc;
+}
+
+static int
+cmd_stop(struct ctl *c, const struct args *a)
+{
+	cJSON *body = cJSON_CreateObject(), *o;
+	char dur[32], *text;
+	int rc;
+
+	cJSON_AddBoolToObject(body, "force", a->force);
+	if (a->stop_ms >= 0) {
+		if (a->stop_ms % 1000 == 0)
+			snprintf(dur, sizeof(dur), "%lds", a->stop_ms / 1000);
+		else
+			snprintf(dur, sizeof(dur), "%ldms", a->stop_ms);
+		cJSON_AddStringToObject(body, "timeout", dur);
+	}
+	if ((text = cJSON_PrintUnformatted(body)) == NULL)
+		die(EXIT_USAGE, "out of memory");
+	cJSON_Delete(body);
+	if ((o = fetch(c, "POST", "/actions/stop", text, strlen(text),
+	    &rc)) != NULL) {
+		put(jstr(o, "state") != NULL ? jstr(o, "state") : "stopping");
+		putchar('\n');
+	}
+	cJSON_Delete(o);
+	free(text);
+	return rc;
+}
+
+static int
+cmd_restart(struct ctl *c, const struct args *a)
+{
+	char *path = path_of("/workers/", a->pos[0], "/restart");
+	cJSON *o;
+	int rc;
+
+	if ((o = fetch(c, "POST", path, NULL, 0, &rc)) != NULL) {
+		fputs("restarting ", stdout);
+		put(a->pos[0]);
+		puts(", one instance at a time");
+	}
+	cJSON_Delete(o);
+	free(path);
+	return rc;
+}
+
+/*
+ * The task goes to the master as given: the master checks it, and its
+ * error says what is wrong better than a second opinion here would.
+ */
+static int
+cmd_publish(struct ctl *c, const struct args *a)
+{
+	char *path = path_of("/queues/", a->pos[0], "/tasks"), *body;
+	size_t len;
+	cJSON *o;
+	int rc;
+
+	if (strcmp(a->pos[1], "-") == 0)
+		body = read_all(stdin, &len);
+	else {
+		body = xstrdup(a->pos[1]);
+		len = strlen(body);
+	}
+	if ((o = fetch(c, "POST", path, body, len, &rc)) != NULL) {
+		fputs("published task ", stdout);
+		put(jstr(o, "id"));
+		fputs(" to ", stdout);
+		put(jstr(o, "queue") != NULL ? jstr(o, "queue") : a->pos[0]);
+		putchar('\n');
+	}
+	cJSON_Delete(o);
+	free(body);
+	free(path);
+	return rc;
+}
+
+static const struct command commands[] = {
+	{ "status",	0, 0, cmd_status,  "status" },
+	{ "health",	0, 0, cmd_health,  "health" },
+	{ "workers",	0, 1, cmd_workers, "workers [NAME]" },
+	{ "queues",	0, 1, cmd_queues,  "queues [NAME]" },
+	{ "dead",	1, 1, cmd_dead,    "dead QUEUE" },
+	{ "metrics",	0, 0, cmd_metrics, "metrics" },
+	{ "start",	0, 0, cmd_start,   "start" },
+	{ "stop",	0, 0, cmd_stop,    "stop [--force] [--timeout S]" },
+	{ "restart",	1, 1, cmd_restart, "restart WORKER" },
+	{ "publish",	2, 2, cmd_publish, "publish QUEUE JSON" },
+};
+
+static const struct command *
+find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/*
+ * A command's own arguments.  --json is taken here too, as people type
+ * "plbactl status --json"; stop has --force and --timeout, the stop's
+ * own budget (the request's --timeout goes before the command).
+ */
+static void
+parse_args(struct ctl *c, const struct command *cmd, int argc, char **argv,
+    struct args *a)
+{
+	bool stop = cmd->run == cmd_stop, opts = true;
+	const char *arg, *v;
+	int i;
+
+	memset(a, 0, sizeof(*a));
+	a->stop_ms = -1;
+	for (i = 0; i < argc; i++) {
+		arg = argv[i];
+		if (opts && strcmp(arg, "--") == 0) {
+			opts = false;
+			continue;
+		}
+		if (opts && arg[0] == '-' && arg[1] != '\0') {
+			if (strcmp(arg, "--json") == 0)
+				c->json = true;
+			else if (strcmp(arg, "-h") == 0 ||
+			    strcmp(arg, "--help") == 0)
+				usage(0);
+			else if (stop && (strcmp(arg, "--force") == 0 ||
+			    strcmp(arg, "-f") == 0))
+				a->force = true;
+			else if (stop && (strcmp(arg, "--timeout") == 0 ||
+			    strncmp(arg, "--timeout=", 10) == 0)) {
+				if (arg[9] == '=')
+					v = arg + 10;
+				else if (i + 1 < argc)
+					v = argv[++i];
+				else
+					usage_error("stop: --timeout needs a "
+					    "duration such as 10s");
+				if (parse_duration(v, &a->stop_ms) == -1 ||
+				    a->stop_ms == 0)
+					usage_error("stop: --timeout %s: expected "
+					    "a duration above 0 such as 10s or "
+					    "500ms (use --force to stop at once)",
+					    v);
+			} else
+				usage_error("%s: unknown option %s", cmd->name,
+				    arg);
+			continue;
+		}
+		if (a->npos == cmd->max)
+			usage_error("%s: unexpected argument \"%s\" (usage: "
+			    "plbactl %s)", cmd->name, arg, cmd->synopsis);
+		a->pos[a->npos++] = arg;
+	}
+	if (a->npos < cmd->min)
+		usage_error("%s: missing argument (usage: plbactl %s)",
+		    cmd->name, cmd->synopsis);
+	for (i = 0; i < a->npos; i++)
+		if (a->pos[i][0] == '\0')
+			usage_error("%s: an empty argument", cmd->name);
+}
+
+int
+main(int argc, char *argv[])
+{
+	enum { OPT_TOKEN = 256, OPT_JSON, OPT_TIMEOUT };
+	static const struct option longopts[] = {
+		{ "url",	required_argument, NULL, 'u' },
+		{ "token-file",	required_argument, NULL, OPT_TOKEN },
+		{ "json",	no_argument,	   NULL, OPT_JSON },
+		{ "timeout",	required_argument, NULL, OPT_TIMEOUT },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ "version",	no_argument,	   NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct ctl c = { .cl = { .connect_ms = CONNECT_MS,
+	    .timeout_ms = TIMEOUT_MS } };
+	const struct command *cmd;
+	const char *url = NULL, *env;
+	struct args a;
+	char *base, *token = NULL;
+	size_t len;
+	int ch, rc;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+:u:hV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'u':
+			url = optarg;
+			break;
+		case OPT_TOKEN:
+			c.token_file = optarg;
+			break;
+		case OPT_JSON:
+			c.json = true;
+			break;
+		case OPT_TIMEOUT:
+			if (parse_duration(optarg, &c.cl.timeout_ms) == -1 ||
+			    c.cl.timeout_ms == 0)
+				usage_error("--timeout %s: expected a duration "
+				    "above 0 such as 30s", optarg);
+			break;
+		case 'h':
+			usage(0);
+		case 'V':
+			printf("plbactl %s\n", PACKAGE_VERSION);
+			return 0;
+		case ':':
+			usage_error("%s needs an argument", argv[optind - 1]);
+		default:
+			usage_error("unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (optind == argc)
+		usage_error("no command given");
+	if ((cmd = find_command(argv[optind])) == NULL)
+		usage_error("unknown command \"%s\"", argv[optind]);
+	parse_args(&c, cmd, argc - optind - 1, argv + optind + 1, &a);
+
+	if (url == NULL && (env = getenv("PLBA_URL")) != NULL && *env != '\0')
+		url = env;
+	base = xstrdup(url != NULL ? url : DEFAULT_URL);
+	for (len = strlen(base); len > 0 && base[len - 1] == '/'; len--)
+		base[len - 1] = '\0';
+	if (*base == '\0')
+		usage_error("-u: an empty URL");
+	c.cl.url = base;
+	if (c.token_file == NULL && (env = getenv("PLBA_TOKEN_FILE")) != NULL &&
+	    *env != '\0')
+		c.token_file = env;
+	if (c.token_file != NULL)
+		c.cl.token = token = read_token(c.token_file);
+	if (c.cl.connect_ms > c.cl.timeout_ms)
+		c.cl.connect_ms = c.cl.timeout_ms;
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		die(EXIT_USAGE, "cannot initialize libcurl");
+	rc = cmd->run(&c, &a);
+	curl_global_cleanup();
+	free(token);
+	free(base);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		die(EXIT_USAGE, "standard output: %s", strerror(errno));
+	return rc;
+}

@@ -1,0 +1,141 @@
+#include "config.h"
+
+#include <sys/random.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
+
+#include "tracectx.h"
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;	/* W3C: lower-case only */
+}
+
+static int
+unhex(const char *s, uint8_t *out, size_t n)
+{
+	size_t i;
+	int hi, lo;
+	uint8_t any = 0;
+
+	for (i = 0; i < n; i++) {
+		if ((hi = hexval(s[2 * i])) < 0 || (lo = hexval(s[2 * i + 1])) < 0)
+			return -1;
+		out[i] = (uint8_t)(hi << 4 | lo);
+		any |= out[i];
+	}
+	return any != 0 ? 0 : -1;	/* all zeros is invalid */
+}
+
+int
+tracectx_parse(const char *s, struct tracectx *c)
+{
+	uint8_t version, flags;
+	size_t len;
+
+	if (s == NULL)
+		return -1;
+	len = strlen(s);
+	if (len < TRACEPARENT_LEN || s[2] != '-' || s[35] != '-' || s[52] != '-')
+		return -1;
+	if (hexval(s[0]) < 0 || hexval(s[1]) < 0)
+		return -1;
+	version = (uint8_t)(hexval(s[0]) << 4 | hexval(s[1]));
+	if (version == 0xff)
+		return -1;
+	/* Version 00 is exactly this long; later ones may add fields. */
+	if (version == 0 && len != TRACEPARENT_LEN)
+		return -1;
+	if (version > 0 && len > TRACEPARENT_LEN && s[TRACEPARENT_LEN] != '-')
+		return -1;
+	if (unhex(s + 3, c->trace_id, 16) == -1 || unhex(s + 36, c->span_id, 8) == -1)
+		return -1;
+	if (hexval(s[53]) < 0 || hexval(s[54]) < 0)
+		return -1;
+	flags = (uint8_t)(hexval(s[53]) << 4 | hexval(s[54]));
+	c->sampled = (flags & 1) != 0;
+	return 0;
+}
+
+void
+trace_hex(const uint8_t *in, size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hex[in[i] >> 4];
+		out[2 * i + 1] = hex[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+void
+tracectx_format(const struct tracectx *c, char *buf)
+{
+	memcpy(buf, "00-", 3);
+	trace_hex(c->trace_id, 16, buf + 3);
+	buf[35] = '-';
+	trace_hex(c->span_id, 8, buf + 36);
+	buf[52] = '-';
+	buf[53] = '0';
+	buf[54] = c->sampled ? '1' : '0';
+	buf[55] = '\0';
+}
+
+/* getrandom(2) is a system call; a small pool makes ids cheap. */
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t pool[4096];
+static size_t pool_left;
+
+void
+trace_random(uint8_t *out, size_t n)
+{
+	size_t i;
+	uint8_t any;
+	ssize_t r;
+
+	do {
+		pthread_mutex_lock(&pool_mu);
+		for (i = 0; i < n; i++) {
+			if (pool_left == 0) {
+				size_t got = 0;
+
+				while (got < sizeof(pool)) {
+					r = getrandom(pool + got, sizeof(pool) - got, 0);
+					if (r > 0)
+						got += (size_t)r;
+					else if (r == -1 && errno != EINTR)
+						break;
+				}
+				/* Without getrandom (an old kernel), ids
+				 * need only be unique, not secret. */
+				for (; got < sizeof(pool); got++)
+					pool[got] = (uint8_t)(trace_now_ns() >> (got % 7 * 8) ^
+					    (uint64_t)got * 0x9e3779b97f4a7c15u >> 56);
+				pool_left = got;
+			}
+			out[i] = pool[--pool_left];
+		}
+		pthread_mutex_unlock(&pool_mu);
+		for (any = 0, i = 0; i < n; i++)
+			any |= out[i];
+	} while (any == 0);
+}
+
+uint64_t
+trace_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}

@@ -1,0 +1,1266 @@
+/*
+ * The trace exporter: a bounded buffer filled by the loop thread and one
+ * exporter thread that drains it into a file or an OTLP/HTTP collector.
+ *
+ * The thread boundary: the loop thread calls trace_exporter_submit(),
+ * _reopen() and _stats(), which only take the mutex for a few pointer moves
+ * and counter updates; the exporter thread takes batches out under the
+ * mutex and does all encoding and I/O without it.  The thread never calls
+ * the master's log functions (they are not thread-safe): what goes wrong is
+ * left in the counters and last_error for the loop to report.  A batch being
+ * sent still counts against the buffer's bounds, so memory stays bounded
+ * however long the collector is away.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cJSON.h>
+#include <curl/curl.h>
+
+#include "settings.h"
+#include "trace_export.h"
+
+#define NS_PER_MS	UINT64_C(1000000)
+#define RESPONSE_MAX	(64u << 10)	/* of a collector's answer, kept for errors */
+
+struct rec {
+	struct rec	*next;
+	uint64_t	 at;		/* monotonic ns when submitted */
+	size_t		 size;		/* what it counts against the byte bound */
+	size_t		 len;		/* of the record text */
+	int		 instance;
+	char		*worker;	/* into data, after the record */
+	char		 data[];	/* record text, NUL, worker, NUL */
+};
+
+struct trace_exporter {
+	enum trace_transport transport;
+	char		*service;
+	char		*path;		/* TRACE_FILE */
+	int		 fd;		/* TRACE_FILE: the thread's once started */
+	char		*endpoint;	/* TRACE_OTLP */
+	CURL		*curl;		/* TRACE_OTLP: the thread's once started */
+	struct curl_slist *headers;
+	char		*response;	/* the collector's last answer (capped) */
+	size_t		 response_len;
+
+	pthread_t	 thread;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;		/* wakes the thread: records, reopen, stop */
+
+	/* Under mu. */
+	struct rec	*head;
+	struct rec     **tail;
+	size_t		 nlist;		/* records in the list */
+	size_t		 held;		/* in the list or in a batch being sent */
+	size_t		 bytes;		/* their sizes */
+	bool		 full;		/* the last submit found no room */
+	bool		 reopen;
+	bool		 stopping;
+	uint64_t	 deadline;	/* monotonic ns, once stopping */
+	struct trace_export_stats st;
+
+	/* The stop deadline again, for curl's progress callback; 0: none. */
+	_Atomic uint64_t abort_at;
+};
+
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Records an error for the loop to log.  Called without mu held. */
+static void
+set_error(struct trace_exporter *ex, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+set_error(struct trace_exporter *ex, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&ex->mu);
+	va_start(ap, fmt);
+	vsnprintf(ex->st.last_error, sizeof(ex->st.last_error), fmt, ap);
+	va_end(ap);
+	ex->st.errors++;
+	pthread_mutex_unlock(&ex->mu);
+}
+
+/* ---- OTLP JSON encoding -------------------------------------------------- */
+
+/*
+ * Length of the valid UTF-8 sequence at s, or 0 if there is none.  cJSON
+ * copies bytes through unchecked, and a collector decoding strictly would
+ * reject the whole batch for one worker's bad string.
+ */
+static size_t
+utf8_seq(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	size_t n, i;
+	unsigned char lo = 0x80, hi = 0xbf;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+	} else
+		return 0;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/* Adds a string member, invalid UTF-8 replaced by U+FFFD. */
+static bool
+add_string(cJSON *o, const char *key, const char *s)
+{
+	const unsigned char *p;
+	size_t n, bad = 0;
+	char *clean, *q;
+	bool ok;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p += n)
+		if ((n = utf8_seq(p)) == 0) {
+			n = 1;
+			bad++;
+		}
+	if (bad == 0)
+		return cJSON_AddStringToObject(o, key, s) != NULL;
+	if ((clean = malloc(strlen(s) + bad * 2 + 1)) == NULL)
+		return false;
+	for (p = (const unsigned char *)s, q = clean; *p != '\0'; p += n) {
+		if ((n = utf8_seq(p)) == 0) {
+			memcpy(q, "\xef\xbf\xbd", 3);
+			q += 3;
+			n = 1;
+		} else {
+			memcpy(q, p, n);
+			q += n;
+		}
+	}
+	*q = '\0';
+	ok = cJSON_AddStringToObject(o, key, clean) != NULL;
+	free(clean);
+	return ok;
+}
+
+/* A hex id of n digits, not all zero; copied lowercase into out[n + 1]. */
+static bool
+hex_id(const cJSON *v, size_t n, char *out)
+{
+	const char *s;
+	bool nonzero = false;
+	size_t i;
+
+	if (!cJSON_IsString(v) || (s = v->valuestring) == NULL ||
+	    strlen(s) != n)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (s[i] >= '0' && s[i] <= '9')
+			out[i] = s[i];
+		else if (s[i] >= 'a' && s[i] <= 'f')
+			out[i] = s[i];
+		else if (s[i] >= 'A' && s[i] <= 'F')
+			out[i] = (char)(s[i] - 'A' + 'a');
+		else
+			return false;
+		if (s[i] != '0')
+			nonzero = true;
+	}
+	out[n] = '\0';
+	return nonzero;
+}
+
+/* A time in ns since the epoch as a decimal string; normalised into out. */
+static bool
+nanos(const cJSON *v, char out[21])
+{
+	const char *s;
+	uint64_t x = 0;
+	size_t i;
+
+	if (!cJSON_IsString(v) || (s = v->valuestring) == NULL ||
+	    s[0] == '\0' || strlen(s) > 20)
+		return false;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9' ||
+		    x > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
+			return false;
+		x = x * 10 + (uint64_t)(s[i] - '0');
+	}
+	snprintf(out, 21, "%" PRIu64, x);
+	return true;
+}
+
+/* An AnyValue; NULL for null (left out) or out of memory. */
+static cJSON *
+any_value(const cJSON *v)
+{
+	cJSON *o;
+	char num[32], *text;
+	double d;
+	bool ok;
+
+	if (cJSON_IsNull(v) || cJSON_IsInvalid(v) ||
+	    (o = cJSON_CreateObject()) == NULL)
+		return NULL;
+	if (cJSON_IsString(v))
+		ok = add_string(o, "stringValue", v->valuestring);
+	else if (cJSON_IsBool(v))
+		ok = cJSON_AddBoolToObject(o, "boolValue", cJSON_IsTrue(v)) != NULL;
+	else if (cJSON_IsNumber(v)) {
+		/* JSON has one number type: whole ones in int64 range are ints. */
+		d = v->valuedouble;
+		if (isfinite(d) && trunc(d) == d && d >= -9.2e18 && d <= 9.2e18) {
+			snprintf(num, sizeof(num), "%lld", (long long)d);
+			ok = cJSON_AddStringToObject(o, "intValue", num) != NULL;
+		} else
+			ok = cJSON_AddNumberToObject(o, "doubleValue", d) != NULL;
+	} else {
+		/* An object or array: kept as its JSON text. */
+		ok = (text = cJSON_PrintUnformatted(v)) != NULL &&
+		    add_string(o, "stringValue", text);
+		free(text);
+	}
+	if (!ok) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+static bool
+add_keyvalue(cJSON *array, const char *key, cJSON *value)
+{
+	cJSON *kv;
+
+	if (value == NULL)
+		return false;
+	if ((kv = cJSON_CreateObject()) == NULL ||
+	    !add_string(kv, "key", key)) {
+		cJSON_Delete(kv);
+		cJSON_Delete(value);
+		return false;
+	}
+	cJSON_AddItemToObject(kv, "value", value);
+	cJSON_AddItemToArray(array, kv);
+	return true;
+}
+
+/* Adds "attributes" from a record's attribute object, if it has any. */
+static bool
+add_attributes(cJSON *o, const cJSON *attrs)
+{
+	const cJSON *a;
+	cJSON *array, *v;
+
+	if (!cJSON_IsObject(attrs) || attrs->child == NULL)
+		return true;
+	if ((array = cJSON_AddArrayToObject(o, "attributes")) == NULL)
+		return false;
+	cJSON_ArrayForEach(a, attrs) {
+		if (a->string == NULL || cJSON_IsNull(a))
+			continue;
+		if ((v = any_value(a)) == NULL || !add_keyvalue(array, a->string, v))
+			return false;
+	}
+	return true;
+}
+
+static int
+span_kind(const cJSON *k)
+{
+	static const char *const names[] = {
+		"unspecified", "internal", "server", "client", "producer",
+		"consumer"
+	};
+	int i;
+
+	if (k == NULL)
+		return 1;
+	if (cJSON_IsString(k))
+		for (i = 0; i < 6; i++)
+			if (strcmp(k->valuestring, names[i]) == 0)
+				return i;
+	return 0;
+}
+
+static int
+status_code(const cJSON *c)
+{
+	if (cJSON_IsString(c)) {
+		if (strcmp(c->valuestring, "ok") == 0)
+			return 1;
+		if (strcmp(c->valuestring, "error") == 0)
+			return 2;
+	}
+	return 0;
+}
+
+static bool
+add_events(cJSON *span, const cJSON *events)
+{
+	const cJSON *e, *name;
+	cJSON *array = NULL, *oe;
+	char t[21];
+
+	if (!cJSON_IsArray(events))
+		return true;
+	cJSON_ArrayForEach(e, events) {
+		name = cJSON_GetObjectItemCaseSensitive(e, "name");
+		if (!cJSON_IsString(name) || name->valuestring[0] == '\0' ||
+		    !nanos(cJSON_GetObjectItemCaseSensitive(e, "time_ns"), t))
+			continue;
+		if (array == NULL &&
+		    (array = cJSON_AddArrayToObject(span, "events")) == NULL)
+			return false;
+		if ((oe = cJSON_CreateObject()) == NULL)
+			return false;
+		cJSON_AddItemToArray(array, oe);
+		if (!cJSON_AddStringToObject(oe, "timeUnixNano", t) ||
+		    !add_string(oe, "name", name->valuestring) ||
+		    !add_attributes(oe,
+		    cJSON_GetObjectItemCaseSensitive(e, "attributes")))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The OTLP Span for a record, or NULL if the record is invalid (or memory
+ * ran out; either way the record is not exported).
+ */
+static cJSON *
+otlp_span(const cJSON *rec)
+{
+	char tid[33], sid[17], pid[17], start[21], end[21];
+	const cJSON *parent, *name, *status, *msg;
+	cJSON *span, *st;
+	bool root;
+
+	if (!cJSON_IsObject(rec) ||
+	    !hex_id(cJSON_GetObjectItemCaseSensitive(rec, "trace_id"), 32, tid) ||
+	    !hex_id(cJSON_GetObjectItemCaseSensitive(rec, "span_id"), 16, sid))
+		return NULL;
+	parent = cJSON_GetObjectItemCaseSensitive(rec, "parent_span_id");
+	root = parent == NULL || cJSON_IsNull(parent) ||
+	    (cJSON_IsString(parent) && parent->valuestring[0] == '\0');
+	if (!root && !hex_id(parent, 16, pid))
+		return NULL;
+	name = cJSON_GetObjectItemCaseSensitive(rec, "name");
+	if (!cJSON_IsString(name) || name->valuestring[0] == '\0' ||
+	    !nanos(cJSON_GetObjectItemCaseSensitive(rec, "start_ns"), start) ||
+	    !nanos(cJSON_GetObjectItemCaseSensitive(rec, "end_ns"), end))
+		return NULL;
+
+	if ((span = cJSON_CreateObject()) == NULL)
+		return NULL;
+	if (!cJSON_AddStringToObject(span, "traceId", tid) ||
+	    !cJSON_AddStringToObject(span, "spanId", sid) ||
+	    (!root && !cJSON_AddStringToObject(span, "parentSpanId", pid)) ||
+	    !add_string(span, "name", name->valuestring) ||
+	    !cJSON_AddNumberToObject(span, "kind",
+	    span_kind(cJSON_GetObjectItemCaseSensitive(rec, "kind"))) ||
+	    !cJSON_AddStringToObject(span, "startTimeUnixNano", start) ||
+	    !cJSON_AddStringToObject(span, "endTimeUnixNano", end) ||
+	    !add_attributes(span,
+	    cJSON_GetObjectItemCaseSensitive(rec, "attributes")) ||
+	    !add_events(span, cJSON_GetObjectItemCaseSensitive(rec, "events")))
+		goto fail;
+	status = cJSON_GetObjectItemCaseSensitive(rec, "status");
+	msg = cJSON_GetObjectItemCaseSensitive(status, "message");
+	if ((st = cJSON_AddObjectToObject(span, "status")) == NULL ||
+	    !cJSON_AddNumberToObject(st, "code", status_code(
+	    cJSON_GetObjectItemCaseSensitive(status, "code"))) ||
+	    (cJSON_IsString(msg) && msg->valuestring[0] != '\0' &&
+	    !add_string(st, "message", msg->valuestring)))
+		goto fail;
+	return span;
+fail:
+	cJSON_Delete(span);
+	return NULL;
+}
+
+/* Parses one record of len bytes; NULL unless it is exactly one JSON value. */
+static cJSON *
+parse_record(const char *s, size_t len)
+{
+	const char *end = NULL;
+	cJSON *o;
+
+	if (s == NULL ||
+	    (o = cJSON_ParseWithOpts(s, &end, true)) == NULL)
+		return NULL;
+	if (end != s + len) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+struct group {
+	const char	*worker;
+	int		 instance;
+	cJSON		*spans;
+};
+
+static bool
+add_attribute(cJSON *attrs, const char *key, const char *type, const char *s)
+{
+	cJSON *v;
+
+	if ((v = cJSON_CreateObject()) == NULL || !add_string(v, type, s)) {
+		cJSON_Delete(v);
+		return false;
+	}
+	return add_keyvalue(attrs, key, v);
+}
+
+/* A resourceSpans for one (worker, instance); *spans gets its span list. */
+static bool
+add_resource_spans(cJSON *list, const char *service, const char *worker,
+    int instance, cJSON **spans)
+{
+	cJSON *rs, *res, *attrs, *ss, *scope, *sc;
+	char num[16];
+
+	snprintf(num, sizeof(num), "%d", instance);
+	if ((rs = cJSON_CreateObject()) == NULL)
+		return false;
+	cJSON_AddItemToArray(list, rs);
+	if ((res = cJSON_AddObjectToObject(rs, "resource")) == NULL ||
+	    (attrs = cJSON_AddArrayToObject(res, "attributes")) == NULL ||
+	    !add_attribute(attrs, "service.name", "stringValue", service) ||
+	    !add_attribute(attrs, "worker", "stringValue", worker) ||
+	    !add_attribute(attrs, "instance", "intValue", num) ||
+	    (ss = cJSON_AddArrayToObject(rs, "scopeSpans")) == NULL ||
+	    (scope = cJSON_CreateObject()) == NULL)
+		return false;
+	cJSON_AddItemToArray(ss, scope);
+	if ((sc = cJSON_AddObjectToObject(scope, "scope")) == NULL ||
+	    !cJSON_AddStringToObject(sc, "name", "plba") ||
+	    !cJSON_AddStringToObject(sc, "version", PACKAGE_VERSION) ||
+	    (*spans = cJSON_AddArrayToObject(scope, "spans")) == NULL)
+		return false;
+	return true;
+}
+
+/*
+ * Encodes parsed records (NULL entries are invalid ones); *nvalid gets the
+ * number of spans in the request.
+ */
+static char *
+encode(const char *service, cJSON *const *recs, const char *const *workers,
+    const int *instances, size_t n, size_t *nvalid)
+{
+	struct group *groups = NULL;
+	size_t ngroups = 0, i, g, valid = 0;
+	cJSON *root, *list, *span;
+	const char *w;
+	char *out = NULL;
+	int inst;
+
+	if ((root = cJSON_CreateObject()) == NULL ||
+	    (list = cJSON_AddArrayToObject(root, "resourceSpans")) == NULL ||
+	    (n > 0 && (groups = calloc(n, sizeof(*groups))) == NULL))
+		goto done;
+	for (i = 0; i < n; i++) {
+		if (recs[i] == NULL || (span = otlp_span(recs[i])) == NULL)
+			continue;
+		w = workers != NULL && workers[i] != NULL ? workers[i] :
+		    TRACE_EXPORT_MASTER;
+		inst = instances != NULL ? instances[i] : -1;
+		for (g = 0; g < ngroups; g++)
+			if (groups[g].instance == inst &&
+			    strcmp(groups[g].worker, w) == 0)
+				break;
+		if (g == ngroups) {
+			groups[g].worker = w;
+			groups[g].instance = inst;
+			if (!add_resource_spans(list, service, w, inst,
+			    &groups[g].spans)) {
+				cJSON_Delete(span);
+				goto done;
+			}
+			ngroups++;
+		}
+		cJSON_AddItemToArray(groups[g].spans, span);
+		valid++;
+	}
+	out = cJSON_PrintUnformatted(root);
+done:
+	cJSON_Delete(root);
+	free(groups);
+	if (nvalid != NULL)
+		*nvalid = out != NULL ? valid : 0;
+	return out;
+}
+
+char *
+otlp_encode(const char *service_name, const char *const *records,
+    const char *const *workers, const int *instances, size_t n)
+{
+	cJSON **recs = NULL;
+	char *out;
+	size_t i;
+
+	if (n > 0 && (recs = calloc(n, sizeof(*recs))) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		recs[i] = records[i] != NULL ?
+		    parse_record(records[i], strlen(records[i])) : NULL;
+	out = encode(service_name, recs, workers, instances, n, NULL);
+	for (i = 0; i < n; i++)
+		cJSON_Delete(recs[i]);
+	free(recs);
+	return out;
+}
+
+/* ---- the exporter thread ------------------------------------------------- */
+
+/*
+ * Waits on cv until the monotonic time t (0: until signalled).  Returns
+ * false on a timeout.  Called with mu held.
+ */
+static bool
+wait_until(struct trace_exporter *ex, uint64_t t)
+{
+	struct timespec ts;
+
+	if (t == 0)
+		return pthread_cond_wait(&ex->cv, &ex->mu) == 0;
+	ts.tv_sec = (time_t)(t / 1000000000u);
+	ts.tv_nsec = (long)(t % 1000000000u);
+	return pthread_cond_timedwait(&ex->cv, &ex->mu, &ts) != ETIMEDOUT;
+}
+
+/*
+ * Sleeps ms between tries of a batch, waking early only to give up: false
+ * when the exporter is stopping and its deadline comes before the next try.
+ */
+static bool
+backoff(struct trace_exporter *ex, uint64_t ms)
+{
+	uint64_t until = mono_ns() + ms * NS_PER_MS;
+	bool go = true;
+
+	pthread_mutex_lock(&ex->mu);
+	for (;;) {
+		if (ex->stopping && ex->deadline <= until) {
+			go = false;
+			break;
+		}
+		if (mono_ns() >= until)
+			break;
+		wait_until(ex, until);
+	}
+	pthread_mutex_unlock(&ex->mu);
+	return go;
+}
+
+/* Takes up to a batch of records off the list.  Called with mu held. */
+static struct rec *
+take_batch(struct trace_exporter *ex, size_t *np)
+{
+	struct rec *first = ex->head, *r = first, *last = NULL;
+	size_t n = 0, bytes = 0;
+
+	while (r != NULL && n < TRACE_EXPORT_BATCH &&
+	    (n == 0 || bytes + r->len <= TRACE_EXPORT_BATCH_BYTES)) {
+		bytes += r->len;
+		n++;
+		last = r;
+		r = r->next;
+	}
+	if (last != NULL)
+		last->next = NULL;
+	ex->head = r;
+	if (r == NULL)
+		ex->tail = &ex->head;
+	ex->nlist -= n;
+	*np = n;
+	return first;
+}
+
+/* Gives back a batch's room and counts how it went.  Called without mu. */
+static void
+finish_batch(struct trace_exporter *ex, struct rec *batch, size_t n,
+    size_t exported, size_t invalid, bool failed)
+{
+	struct rec *r, *next;
+	size_t bytes = 0;
+
+	for (r = batch; r != NULL; r = r->next)
+		bytes += r->size;
+	pthread_mutex_lock(&ex->mu);
+	ex->held -= n;
+	ex->bytes -= bytes;
+	ex->st.exported += exported;
+	ex->st.invalid += invalid;
+	ex->st.dropped += n - exported;
+	if (failed)
+		ex->st.failed_batches++;
+	pthread_mutex_unlock(&ex->mu);
+	for (r = batch; r != NULL; r = next) {
+		next = r->next;
+		free(r);
+	}
+}
+
+static bool
+write_all(int fd, const char *s, size_t len)
+{
+	ssize_t w;
+
+	while (len > 0) {
+		if ((w = write(fd, s, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return false;
+		}
+		s += w;
+		len -= (size_t)w;
+	}
+	return true;
+}
+
+/* Appends a batch to the trace file with one write (short of a big batch). */
+static void
+send_file(struct trace_exporter *ex, struct rec *batch, size_t n)
+{
+	size_t valid = 0, invalid = 0, len = 0, cap = 0, tl;
+	struct rec *r;
+	cJSON *o, *span, *res;
+	char *buf = NULL, *text, *p;
+	bool failed = false;
+
+	for (r = batch; r != NULL; r = r->next) {
+		if ((o = parse_record(r->data, r->len)) == NULL ||
+		    (span = otlp_span(o)) == NULL) {
+			cJSON_Delete(o);
+			invalid++;
+			continue;
+		}
+		cJSON_Delete(span);
+		cJSON_DeleteItemFromObjectCaseSensitive(o, "resource");
+		text = NULL;
+		if ((res = cJSON_AddObjectToObject(o, "resource")) == NULL ||
+		    !add_string(res, "service.name", ex->service) ||
+		    !add_string(res, "worker", r->worker) ||
+		    !cJSON_AddNumberToObject(res, "instance", r->instance) ||
+		    (text = cJSON_PrintUnformatted(o)) == NULL) {
+			cJSON_Delete(o);
+			continue;	/* out of memory: dropped */
+		}
+		cJSON_Delete(o);
+		tl = strlen(text);
+		if (len + tl + 1 > cap) {
+			cap = (len + tl + 1) * 2;
+			if ((p = realloc(buf, cap)) == NULL) {
+				free(text);
+				break;
+			}
+			buf = p;
+		}
+		memcpy(buf + len, text, tl);
+		buf[len + tl] = '\n';
+		len += tl + 1;
+		free(text);
+		valid++;
+	}
+	if (len > 0 && !write_all(ex->fd, buf, len)) {
+		set_error(ex, "platform.trace.file: %s: %s", ex->path,
+		    strerror(errno));
+		failed = true;
+		valid = 0;
+	}
+	free(buf);
+	finish_batch(ex, batch, n, valid, invalid, failed);
+}
+
+static size_t
+on_response(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct trace_exporter *ex = arg;
+	size_t n = size * nmemb, keep;
+	char *p;
+
+	keep = ex->response_len + n > RESPONSE_MAX ?
+	    RESPONSE_MAX - ex->response_len : n;
+	if (keep > 0) {
+		if ((p = realloc(ex->response, ex->response_len + keep + 1)) == NULL)
+			return n;
+		ex->response = p;
+		memcpy(p + ex->response_len, data, keep);
+		ex->response_len += keep;
+		p[ex->response_len] = '\0';
+	}
+	return n;
+}
+
+/* Aborts a transfer once the stop deadline has passed. */
+static int
+on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct trace_exporter *ex = arg;
+	uint64_t at = atomic_load(&ex->abort_at);
+
+	return at != 0 && mono_ns() >= at;
+}
+
+/* What a collector's error body says, for last_error. */
+static void
+response_message(struct trace_exporter *ex, char *out, size_t outlen)
+{
+	cJSON *o;
+	const cJSON *m;
+	size_t i;
+
+	out[0] = '\0';
+	if (ex->response == NULL)
+		return;
+	if ((o = cJSON_Parse(ex->response)) != NULL) {
+		m = cJSON_GetObjectItemCaseSensitive(o, "message");
+		if (cJSON_IsString(m))
+			snprintf(out, outlen, ": %s", m->valuestring);
+		cJSON_Delete(o);
+		if (out[0] != '\0')
+			return;
+	}
+	snprintf(out, outlen, ": %.100s", ex->response);
+	for (i = 0; out[i] != '\0'; i++)
+		if ((unsigned char)out[i] < ' ')
+			out[i] = ' ';
+}
+
+/* Spans an accepted request was partially refused (partialSuccess). */
+static size_t
+rejected_spans(struct trace_exporter *ex, size_t nvalid)
+{
+	cJSON *o;
+	const cJSON *ps, *r, *m;
+	double d = 0;
+
+	if (ex->response == NULL || (o = cJSON_Parse(ex->response)) == NULL)
+		return 0;
+	ps = cJSON_GetObjectItemCaseSensitive(o, "partialSuccess");
+	r = cJSON_GetObjectItemCaseSensitive(ps, "rejectedSpans");
+	if (cJSON_IsString(r))
+		d = strtod(r->valuestring, NULL);
+	else if (cJSON_IsNumber(r))
+		d = r->valuedouble;
+	if (d > 0) {
+		m = cJSON_GetObjectItemCaseSensitive(ps, "errorMessage");
+		set_error(ex, "platform.trace.endpoint: %s: %.0f spans rejected%s%s",
+		    ex->endpoint, d, cJSON_IsString(m) ? ": " : "",
+		    cJSON_IsString(m) ? m->valuestring : "");
+	}
+	cJSON_Delete(o);
+	if (!(d > 0))
+		return 0;
+	return d >= (double)nvalid ? nvalid : (size_t)d;
+}
+
+enum post_result { POST_OK, POST_RETRY, POST_FAIL };
+
+/* One POST of body; *retry_ms gets the collector's Retry-After, if any. */
+static enum post_result
+post(struct trace_exporter *ex, const char *body, size_t len,
+    uint64_t *retry_ms)
+{
+	char errbuf[CURL_ERROR_SIZE], msg[160];
+	uint64_t at, now;
+	long timeout = TRACE_EXPORT_TIMEOUT_MS, code = 0;
+	curl_off_t after = -1;
+	CURLcode rc;
+
+	*retry_ms = 0;
+	if ((at = atomic_load(&ex->abort_at)) != 0) {
+		now = mono_ns();
+		if (now >= at)
+			return POST_FAIL;
+		if ((at - now) / NS_PER_MS < (uint64_t)timeout)
+			timeout = (long)((at - now) / NS_PER_MS) + 1;
+	}
+	free(ex->response);
+	ex->response = NULL;
+	ex->response_len = 0;
+	errbuf[0] = '\0';
+	curl_easy_setopt(ex->curl, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(ex->curl, CURLOPT_TIMEOUT_MS, timeout);
+	curl_easy_setopt(ex->curl, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(ex->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	rc = curl_easy_perform(ex->curl);
+	curl_easy_setopt(ex->curl, CURLOPT_ERRORBUFFER, NULL);
+	if (rc != CURLE_OK) {
+		set_error(ex, "platform.trace.endpoint: %s: %s", ex->endpoint,
+		    errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
+		return POST_RETRY;
+	}
+	curl_easy_getinfo(ex->curl, CURLINFO_RESPONSE_CODE, &code);
+	if (code >= 200 && code < 300)
+		return POST_OK;
+	response_message(ex, msg, sizeof(msg));
+	set_error(ex, "platform.trace.endpoint: %s: HTTP %ld%s", ex->endpoint,
+	    code, msg);
+	if (code == 429 || code >= 500) {
+		if (curl_easy_getinfo(ex->curl, CURLINFO_RETRY_AFTER, &after) ==
+		    CURLE_OK && after > 0)
+			*retry_ms = (uint64_t)after * 1000;
+		return POST_RETRY;
+	}
+	return POST_FAIL;
+}
+
+/* Sends a batch to the collector, with retries. */
+static void
+send_otlp(struct trace_exporter *ex, struct rec *batch, size_t n)
+{
+	cJSON **recs;
+	const char **workers;
+	int *instances;
+	struct rec *r;
+	size_t i, nvalid = 0, exported = 0;
+	uint64_t delay = TRACE_EXPORT_BACKOFF_MS, after;
+	char *body = NULL;
+	bool failed = false;
+	int try;
+
+	recs = calloc(n, sizeof(*recs));
+	workers = calloc(n, sizeof(*workers));
+	instances = calloc(n, sizeof(*instances));
+	if (recs == NULL || workers == NULL || instances == NULL)
+		goto done;
+	for (r = batch, i = 0; r != NULL; r = r->next, i++) {
+		recs[i] = parse_record(r->data, r->len);
+		workers[i] = r->worker;
+		instances[i] = r->instance;
+	}
+	body = encode(ex->service, recs, workers, instances, n, &nvalid);
+	for (i = 0; i < n; i++)
+		cJSON_Delete(recs[i]);
+	if (body == NULL) {
+		set_error(ex, "platform.trace.endpoint: out of memory");
+		failed = true;
+		nvalid = n;	/* not known to be invalid */
+		goto done;
+	}
+	for (try = 1; nvalid > 0; try++) {
+		switch (post(ex, body, strlen(body), &after)) {
+		case POST_OK:
+			exported = nvalid - rejected_spans(ex, nvalid);
+			goto done;
+		case POST_FAIL:
+			failed = true;
+			goto done;
+		case POST_RETRY:
+			break;
+		}
+		if (try >= TRACE_EXPORT_TRIES) {
+			failed = true;
+			goto done;
+		}
+		if (after > delay)
+			delay = after;
+		if (delay > TRACE_EXPORT_BACKOFF_MAX_MS)
+			delay = TRACE_EXPORT_BACKOFF_MAX_MS;
+		if (!backoff(ex, delay)) {
+			failed = true;
+			goto done;
+		}
+		delay *= 2;
+		pthread_mutex_lock(&ex->mu);
+		ex->st.retries++;
+		pthread_mutex_unlock(&ex->mu);
+	}
+done:
+	free(body);
+	free(recs);
+	free(workers);
+	free(instances);
+	finish_batch(ex, batch, n, exported, n - nvalid, failed);
+}
+
+/* SIGUSR1 for the file transport: the rotated file is let go. */
+static void
+reopen_file(struct trace_exporter *ex)
+{
+	int fd;
+
+	if ((fd = open(ex->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0640)) == -1) {
+		set_error(ex, "platform.trace.file: %s: %s", ex->path,
+		    strerror(errno));
+		return;
+	}
+	close(ex->fd);
+	ex->fd = fd;
+}
+
+/*
+ * The exporter thread.  The file transport writes whatever has arrived as
+ * soon as it wakes (batches form while it writes); OTLP waits for a full
+ * batch or for the oldest record to be TRACE_EXPORT_DELAY_MS old.  Once
+ * stopping, everything goes out at once until the list is empty or the
+ * deadline has passed; what is left then is dropped.
+ */
+static void *
+exporter_main(void *arg)
+{
+	struct trace_exporter *ex = arg;
+	struct rec *batch, *r;
+	uint64_t now, due;
+	size_t n;
+
+	pthread_mutex_lock(&ex->mu);
+	for (;;) {
+		if (ex->reopen) {
+			ex->reopen = false;
+			pthread_mutex_unlock(&ex->mu);
+			reopen_file(ex);
+			pthread_mutex_lock(&ex->mu);
+			continue;
+		}
+		now = mono_ns();
+		if (ex->stopping && (ex->head == NULL || now >= ex->deadline))
+			break;
+		due = 0;
+		if (ex->head != NULL) {
+			due = ex->head->at + TRACE_EXPORT_DELAY_MS * NS_PER_MS;
+			if (ex->stopping || ex->transport == TRACE_FILE ||
+			    ex->nlist >= TRACE_EXPORT_BATCH || now >= due) {
+				batch = take_batch(ex, &n);
+				pthread_mutex_unlock(&ex->mu);
+				if (ex->transport == TRACE_FILE)
+					send_file(ex, batch, n);
+				else
+					send_otlp(ex, batch, n);
+				pthread_mutex_lock(&ex->mu);
+				continue;
+			}
+		}
+		wait_until(ex, due);
+	}
+	/* Past the deadline: the rest is dropped. */
+	while ((r = ex->head) != NULL) {
+		ex->head = r->next;
+		ex->held--;
+		ex->bytes -= r->size;
+		ex->st.dropped++;
+		free(r);
+	}
+	ex->tail = &ex->head;
+	ex->nlist = 0;
+	pthread_mutex_unlock(&ex->mu);
+	return NULL;
+}
+
+/* ---- the loop thread's side ---------------------------------------------- */
+
+static int curl_init_rc = -1;
+
+static void
+curl_init_once(void)
+{
+	curl_init_rc = (int)curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* True if the endpoint is an http or https URL with a host. */
+static bool
+endpoint_ok(const char *url)
+{
+	CURLU *u;
+	char *scheme = NULL, *host = NULL;
+	bool ok;
+
+	if ((u = curl_url()) == NULL)
+		return false;
+	ok = curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    (strcasecmp(scheme, "http") == 0 ||
+	    strcasecmp(scheme, "https") == 0) &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    host[0] != '\0';
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return ok;
+}
+
+/*
+ * Sets up the easy handle once; the thread reuses it (and its connection)
+ * for every batch.  Curl is told not to use signals: the thread has them
+ * all blocked, and timeouts must not depend on SIGALRM.
+ */
+static bool
+curl_setup(struct trace_exporter *ex)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	CURL *c;
+
+	/* Before the exporter thread exists: curl_global_init is not
+	 * thread-safe in every libcurl configure accepts. */
+	pthread_once(&once, curl_init_once);
+	if (curl_init_rc != CURLE_OK || (c = curl_easy_init()) == NULL)
+		return false;
+	ex->curl = c;
+	if ((ex->headers = curl_slist_append(NULL,
+	    "Content-Type: application/json")) == NULL ||
+	    curl_slist_append(ex->headers, "Expect:") == NULL)
+		return false;
+	curl_easy_setopt(c, CURLOPT_URL, ex->endpoint);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, ex->headers);
+	curl_easy_setopt(c, CURLOPT_POST, 1L);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "plba/" PACKAGE_VERSION);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+	    (long)TRACE_EXPORT_CONNECT_TIMEOUT_MS);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)TRACE_EXPORT_TIMEOUT_MS);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS,
+	    (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_response);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, ex);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, ex);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	return true;
+}
+
+static void
+release(struct trace_exporter *ex)
+{
+	struct rec *r;
+
+	while ((r = ex->head) != NULL) {
+		ex->head = r->next;
+		free(r);
+	}
+	if (ex->curl != NULL)
+		curl_easy_cleanup(ex->curl);
+	curl_slist_free_all(ex->headers);
+	if (ex->fd != -1)
+		close(ex->fd);
+	free(ex->response);
+	free(ex->service);
+	free(ex->path);
+	free(ex->endpoint);
+	free(ex);
+}
+
+struct trace_exporter *
+trace_exporter_new(const struct settings *s, char *err, size_t errlen)
+{
+	struct trace_exporter *ex;
+	pthread_condattr_t ca;
+	sigset_t all, old;
+	int rc;
+
+	if (errlen > 0)
+		err[0] = '\0';
+	if (s->trace.transport == TRACE_NONE)
+		return NULL;
+	if ((ex = calloc(1, sizeof(*ex))) == NULL) {
+		snprintf(err, errlen, "platform.trace: out of memory");
+		return NULL;
+	}
+	ex->transport = s->trace.transport;
+	ex->fd = -1;
+	ex->tail = &ex->head;
+	if ((ex->service = strdup(s->name != NULL ? s->name : "plba")) == NULL)
+		goto nomem;
+	if (ex->transport == TRACE_FILE) {
+		if (s->trace.file == NULL) {
+			snprintf(err, errlen, "platform.trace.file: not set");
+			goto fail;
+		}
+		if ((ex->path = strdup(s->trace.file)) == NULL)
+			goto nomem;
+		if ((ex->fd = open(ex->path, O_WRONLY | O_APPEND | O_CREAT |
+		    O_CLOEXEC, 0640)) == -1) {
+			snprintf(err, errlen, "platform.trace.file: %s: %s",
+			    ex->path, strerror(errno));
+			goto fail;
+		}
+	} else {
+		if (s->trace.endpoint == NULL || !endpoint_ok(s->trace.endpoint)) {
+			snprintf(err, errlen, "platform.trace.endpoint: %s: "
+			    "not an http:// or https:// URL",
+			    s->trace.endpoint != NULL ? s->trace.endpoint : "");
+			goto fail;
+		}
+		if ((ex->endpoint = strdup(s->trace.endpoint)) == NULL)
+			goto nomem;
+		if (!curl_setup(ex)) {
+			snprintf(err, errlen, "platform.trace.endpoint: "
+			    "cannot initialise libcurl");
+			goto fail;
+		}
+	}
+
+	pthread_mutex_init(&ex->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&ex->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	/* The master takes its signals through a signalfd: a thread with one
+	 * unblocked would have it delivered there instead, and lost. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&ex->thread, NULL, exporter_main, ex);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		snprintf(err, errlen, "platform.trace: cannot start the "
+		    "exporter thread: %s", strerror(rc));
+		pthread_cond_destroy(&ex->cv);
+		pthread_mutex_destroy(&ex->mu);
+		goto fail;
+	}
+	return ex;
+nomem:
+	snprintf(err, errlen, "platform.trace: out of memory");
+fail:
+	release(ex);
+	return NULL;
+}
+
+void
+trace_exporter_submit(struct trace_exporter *ex, const char *json, size_t len,
+    const char *worker, int instance)
+{
+	struct rec *r = NULL;
+	size_t wlen, size;
+	bool wake;
+
+	if (ex == NULL)
+		return;
+	if (worker == NULL)
+		worker = TRACE_EXPORT_MASTER;
+	wlen = strlen(worker);
+	size = sizeof(*r) + len + 1 + wlen + 1;
+	if (json != NULL && len < TRACE_EXPORT_MAX_BYTES &&
+	    (r = malloc(size)) != NULL) {
+		memcpy(r->data, json, len);
+		r->data[len] = '\0';
+		r->worker = r->data + len + 1;
+		memcpy(r->worker, worker, wlen + 1);
+		r->next = NULL;
+		r->len = len;
+		r->size = size;
+		r->instance = instance;
+		r->at = mono_ns();
+	}
+
+	pthread_mutex_lock(&ex->mu);
+	ex->st.submitted++;
+	if (r == NULL || ex->stopping || ex->held >= TRACE_EXPORT_MAX_RECORDS ||
+	    ex->bytes + size > TRACE_EXPORT_MAX_BYTES) {
+		ex->st.dropped++;
+		if (!ex->full && !ex->stopping) {
+			ex->full = true;
+			snprintf(ex->st.last_error, sizeof(ex->st.last_error),
+			    "platform.trace: the span buffer is full "
+			    "(%zu spans, %zu bytes): dropping spans",
+			    ex->held, ex->bytes);
+			ex->st.errors++;
+		}
+		pthread_mutex_unlock(&ex->mu);
+		free(r);
+		return;
+	}
+	ex->full = false;
+	*ex->tail = r;
+	ex->tail = &r->next;
+	ex->nlist++;
+	ex->held++;
+	ex->bytes += size;
+	/* The thread sets its batch timer from the first record; a full batch
+	 * goes without waiting for it. */
+	wake = ex->nlist == 1 || ex->nlist == TRACE_EXPORT_BATCH;
+	if (wake)
+		pthread_cond_signal(&ex->cv);
+	pthread_mutex_unlock(&ex->mu);
+}
+
+void
+trace_exporter_reopen(struct trace_exporter *ex)
+{
+	if (ex == NULL || ex->transport != TRACE_FILE)
+		return;
+	pthread_mutex_lock(&ex->mu);
+	ex->reopen = true;
+	pthread_cond_signal(&ex->cv);
+	pthread_mutex_unlock(&ex->mu);
+}
+
+void
+trace_exporter_stats(struct trace_exporter *ex, struct trace_export_stats *st)
+{
+	if (ex == NULL) {
+		memset(st, 0, sizeof(*st));
+		return;
+	}
+	pthread_mutex_lock(&ex->mu);
+	*st = ex->st;
+	st->queued = ex->held;
+	pthread_mutex_unlock(&ex->mu);
+}
+
+void
+trace_exporter_free(struct trace_exporter *ex, unsigned deadline_ms)
+{
+	if (ex == NULL)
+		return;
+	pthread_mutex_lock(&ex->mu);
+	ex->stopping = true;
+	ex->deadline = mono_ns() + (uint64_t)deadline_ms * NS_PER_MS;
+	atomic_store(&ex->abort_at, ex->deadline);
+	pthread_cond_broadcast(&ex->cv);
+	pthread_mutex_unlock(&ex->mu);
+	pthread_join(ex->thread, NULL);
+	pthread_cond_destroy(&ex->cv);
+	pthread_mutex_destroy(&ex->mu);
+	release(ex);
+}

@@ -1,0 +1,128 @@
+/*
+ * Hands span records to the configured trace transport (platform.trace),
+ * off the master's event loop.  The loop thread only copies a record into a
+ * bounded buffer under a mutex; one exporter thread per exporter does all
+ * the I/O: appending JSON lines to a file, or POSTing OTLP/HTTP JSON to a
+ * collector with libcurl.  A slow or dead collector costs dropped spans,
+ * counted in the stats, never a stalled supervisor.
+ *
+ * A record, as the master receives it from a worker (or records itself):
+ *   {"trace_id":"<32 hex>","span_id":"<16 hex>","parent_span_id":"<16 hex>",
+ *    "name":"mail.parse","kind":"internal"|"server"|"client"|"producer"|
+ *    "consumer","start_ns":"<decimal>","end_ns":"<decimal>",
+ *    "attributes":{"key":string|number|bool,...},
+ *    "events":[{"name":"...","time_ns":"<decimal>","attributes":{...}}],
+ *    "status":{"code":"unset"|"ok"|"error","message":"..."}}
+ * parent_span_id is absent (or "") for a root.  A record whose ids are not
+ * hex of the right length (or all zeros), whose name is missing or empty,
+ * or whose start_ns/end_ns are not decimal strings is invalid: it is
+ * dropped and counted (invalid, and dropped), never exported.  An unknown
+ * kind is exported as SPAN_KIND_UNSPECIFIED, a missing one as INTERNAL;
+ * a bad event is left out of its span.
+ *
+ * File transport: one JSON object per line, the record (re-serialised on
+ * one line) plus a member
+ *   "resource":{"service.name":"<platform.name>","worker":"<w>","instance":N}
+ * replacing any "resource" the record had.  Spans the master records itself
+ * have worker "plba-master" and instance -1.
+ *
+ * OTLP transport: POST of an ExportTraceServiceRequest in the OTLP/HTTP JSON
+ * encoding; see otlp_encode().  Resource attributes are service.name,
+ * worker (string) and instance (int).
+ */
+#ifndef PLBA_MASTER_TRACE_EXPORT_H
+#define PLBA_MASTER_TRACE_EXPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct settings;
+struct trace_exporter;
+
+/* Records buffered at most (including a batch being sent), whichever first. */
+#define TRACE_EXPORT_MAX_RECORDS	10000
+#define TRACE_EXPORT_MAX_BYTES		(16u << 20)
+/* An OTLP batch leaves at this many spans, or this long after its first. */
+#define TRACE_EXPORT_BATCH		512
+#define TRACE_EXPORT_BATCH_BYTES	(4u << 20)
+#define TRACE_EXPORT_DELAY_MS		1000
+#define TRACE_EXPORT_CONNECT_TIMEOUT_MS	2000
+#define TRACE_EXPORT_TIMEOUT_MS		5000
+/* A batch failing with a connection error, 5xx or 429 is tried this often,
+ * waiting 200ms, then twice as long each time (at most 10s, or what the
+ * collector's Retry-After says, capped the same). */
+#define TRACE_EXPORT_TRIES		3
+#define TRACE_EXPORT_BACKOFF_MS		200
+#define TRACE_EXPORT_BACKOFF_MAX_MS	10000
+
+/* The worker name of spans the master records itself (instance -1). */
+#define TRACE_EXPORT_MASTER		"plba-master"
+
+struct trace_export_stats {
+	uint64_t	submitted;	/* records handed to submit */
+	uint64_t	exported;	/* written to the file or accepted by the collector */
+	uint64_t	dropped;	/* lost: buffer full, invalid, failed batch, shutdown */
+	uint64_t	failed_batches;	/* batches given up (after retries, or a 4xx) */
+	uint64_t	retries;	/* batches sent again */
+	uint64_t	invalid;	/* of dropped: records that are not valid spans */
+	uint64_t	queued;		/* buffered now, including a batch in flight */
+	uint64_t	errors;		/* times last_error was set: a change means news */
+	char		last_error[256];/* "" until something fails */
+};
+
+/*
+ * Builds the exporter that settings->trace asks for and starts its thread.
+ * TRACE_NONE: returns NULL with err set to "" (nothing is built, and every
+ * function below accepts NULL).  TRACE_FILE opens settings->trace.file for
+ * appending; TRACE_OTLP checks that settings->trace.endpoint is an http or
+ * https URL.  On error returns NULL with the reason in err
+ * ("platform.trace.file: /x/y: No such file or directory").  Resource
+ * service.name is settings->name.  Nothing is kept from settings.  Call from
+ * the loop thread; the new thread blocks every signal.
+ */
+struct trace_exporter *trace_exporter_new(const struct settings *,
+		    char *err, size_t errlen);
+
+/*
+ * Copies a record (len bytes, not necessarily NUL-terminated) and the name
+ * of the worker that sent it into the buffer, and returns.  When the buffer
+ * is full, or the exporter is stopping, the record is dropped and counted.
+ * worker NULL means TRACE_EXPORT_MASTER.  Never blocks on I/O: the mutex is
+ * only ever held briefly.
+ */
+void	trace_exporter_submit(struct trace_exporter *, const char *record_json,
+	    size_t len, const char *worker, int instance);
+
+/* On SIGUSR1: asks the thread to reopen the trace file (file transport
+ * only; otherwise nothing).  Failure keeps the old file and sets last_error. */
+void	trace_exporter_reopen(struct trace_exporter *);
+
+/* A consistent copy of the counters and the last error.  NULL: all zero. */
+void	trace_exporter_stats(struct trace_exporter *, struct trace_export_stats *);
+
+/*
+ * Stops accepting records, exports what is buffered for at most deadline_ms
+ * (a transfer still running then is aborted; what is left is dropped), joins
+ * the thread, closes the file and frees everything.  NULL is a no-op.  This
+ * is the only call that waits, and for no longer than deadline_ms plus a
+ * moment.
+ */
+void	trace_exporter_free(struct trace_exporter *, unsigned deadline_ms);
+
+/*
+ * Encodes n records, each with the worker and instance that sent it, into
+ * one OTLP ExportTraceServiceRequest (OTLP/HTTP JSON encoding): records are
+ * grouped by (worker, instance) into resourceSpans, in order of first
+ * appearance, each with resource attributes service.name, worker and
+ * instance and one scopeSpans whose scope is {name "plba", version}.  Ids
+ * are lowercase hex (not base64), kinds and status codes integers, times
+ * and intValue decimal strings, as OTLP JSON requires; a whole JSON number
+ * becomes an intValue, any other a doubleValue, an object or array its JSON
+ * text, and null is left out.  Invalid records are left out.  workers NULL, or workers[i] NULL, means TRACE_EXPORT_MASTER;
+ * instances NULL means -1 for all.  Returns a malloc'ed NUL-terminated
+ * string the caller frees, or NULL when out of memory.
+ */
+char	*otlp_encode(const char *service_name, const char *const *records,
+	    const char *const *workers, const int *instances, size_t n);
+
+#endif

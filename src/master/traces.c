@@ -1,0 +1,242 @@
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "log.h"
+#include "runtime.h"
+#include "trace_export.h"
+#include "traces.h"
+#include "tracectx.h"
+
+struct ring_entry {
+	char	 trace_id[33];
+	char	*json;		/* the record, with worker and instance */
+};
+
+struct traces {
+	struct trace_exporter	*exporter;
+	struct ring_entry	*ring;
+	size_t			 head;	/* next slot to write */
+	size_t			 n;
+	uint64_t		 reported_drops;
+};
+
+bool
+traces_on(const struct runtime *rt)
+{
+	return rt->traces != NULL;
+}
+
+int
+traces_open(struct runtime *rt)
+{
+	struct traces *t;
+	char err[512];
+
+	if (rt->settings->trace.transport == TRACE_NONE)
+		return 0;
+	if ((t = calloc(1, sizeof(*t))) == NULL ||
+	    (t->ring = calloc(TRACE_RING_SPANS, sizeof(*t->ring))) == NULL) {
+		free(t);
+		log_error("tracing: out of memory");
+		return -1;
+	}
+	if ((t->exporter = trace_exporter_new(rt->settings, err, sizeof(err))) == NULL) {
+		log_error("%s", err);
+		free(t->ring);
+		free(t);
+		return -1;
+	}
+	rt->traces = t;
+	return 0;
+}
+
+void
+traces_close(struct runtime *rt)
+{
+	struct traces *t = rt->traces;
+	size_t i;
+
+	if (t == NULL)
+		return;
+	traces_report(rt);
+	/* What is buffered gets a moment to go out. */
+	trace_exporter_free(t->exporter, 2000);
+	for (i = 0; i < TRACE_RING_SPANS; i++)
+		free(t->ring[i].json);
+	free(t->ring);
+	free(t);
+	rt->traces = NULL;
+}
+
+void
+traces_reopen(struct runtime *rt)
+{
+	if (rt->traces != NULL)
+		trace_exporter_reopen(rt->traces->exporter);
+}
+
+void
+traces_stats(struct runtime *rt, struct trace_export_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (rt->traces != NULL)
+		trace_exporter_stats(rt->traces->exporter, st);
+}
+
+void
+traces_report(struct runtime *rt)
+{
+	struct traces *t = rt->traces;
+	struct trace_export_stats st;
+
+	if (t == NULL)
+		return;
+	trace_exporter_stats(t->exporter, &st);
+	if (st.dropped > t->reported_drops) {
+		log_warn("tracing: %llu span records dropped so far%s%s",
+		    (unsigned long long)st.dropped,
+		    st.last_error[0] != '\0' ? ": " : "", st.last_error);
+		t->reported_drops = st.dropped;
+	}
+}
+
+static void
+ring_put(struct traces *t, const char *json, size_t len, const char *worker,
+    int instance)
+{
+	struct ring_entry *e = &t->ring[t->head];
+	cJSON *o, *id;
+	char *text;
+
+	if ((o = cJSON_ParseWithLength(json, len)) == NULL)
+		return;
+	id = cJSON_GetObjectItemCaseSensitive(o, "trace_id");
+	if (!cJSON_IsString(id) || strlen(id->valuestring) != 32) {
+		cJSON_Delete(o);
+		return;
+	}
+	cJSON_AddStringToObject(o, "worker", worker);
+	cJSON_AddNumberToObject(o, "instance", instance);
+	text = cJSON_PrintUnformatted(o);
+	if (text != NULL) {
+		memcpy(e->trace_id, id->valuestring, 33);
+		free(e->json);
+		e->json = text;
+		t->head = (t->head + 1) % TRACE_RING_SPANS;
+		if (t->n < TRACE_RING_SPANS)
+			t->n++;
+	}
+	cJSON_Delete(o);
+}
+
+void
+traces_record(struct runtime *rt, const char *json, size_t len,
+    const char *worker, int instance)
+{
+	struct traces *t = rt->traces;
+
+	if (t == NULL)
+		return;
+	trace_exporter_submit(t->exporter, json, len, worker, instance);
+	ring_put(t, json, len, worker, instance);
+}
+
+/* The traceparent in a task's metadata, when it has a valid one. */
+static int
+task_context(const char *body, struct tracectx *ctx)
+{
+	cJSON *task = cJSON_Parse(body), *tp;
+	int rc = -1;
+
+	if (task == NULL)
+		return -1;
+	tp = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
+	    task, "metadata"), "traceparent");
+	if (cJSON_IsString(tp))
+		rc = tracectx_parse(tp->valuestring, ctx);
+	cJSON_Delete(task);
+	return rc;
+}
+
+void
+traces_task_span(struct runtime *rt, const char *task_body, const char *name,
+    const char *queue, uint64_t task_id, unsigned attempt, const char *detail,
+    bool error)
+{
+	struct tracectx parent;
+	uint8_t span_id[8];
+	char hex[33], ns[24], num[24], *text;
+	cJSON *o, *a, *st;
+	uint64_t now;
+
+	if (rt->traces == NULL || task_body == NULL ||
+	    task_context(task_body, &parent) == -1 || !parent.sampled)
+		return;
+	now = trace_now_ns();
+	o = cJSON_CreateObject();
+	trace_hex(parent.trace_id, 16, hex);
+	cJSON_AddStringToObject(o, "trace_id", hex);
+	trace_random(span_id, 8);
+	trace_hex(span_id, 8, hex);
+	cJSON_AddStringToObject(o, "span_id", hex);
+	trace_hex(parent.span_id, 8, hex);
+	cJSON_AddStringToObject(o, "parent_span_id", hex);
+	cJSON_AddStringToObject(o, "name", name);
+	cJSON_AddStringToObject(o, "kind", "internal");
+	snprintf(ns, sizeof(ns), "%" PRIu64, now);
+	cJSON_AddStringToObject(o, "start_ns", ns);
+	cJSON_AddStringToObject(o, "end_ns", ns);
+	a = cJSON_AddObjectToObject(o, "attributes");
+	cJSON_AddStringToObject(a, "plba.queue", queue);
+	snprintf(num, sizeof(num), "%" PRIu64, task_id);
+	cJSON_AddStringToObject(a, "plba.task.id", num);
+	cJSON_AddNumberToObject(a, "plba.task.attempt", attempt);
+	if (detail != NULL)
+		cJSON_AddStringToObject(a, "plba.detail", detail);
+	st = cJSON_AddObjectToObject(o, "status");
+	cJSON_AddStringToObject(st, "code", error ? "error" : "ok");
+	if (error && detail != NULL)
+		cJSON_AddStringToObject(st, "message", detail);
+	if ((text = cJSON_PrintUnformatted(o)) != NULL) {
+		traces_record(rt, text, strlen(text), "plba-master", -1);
+		free(text);
+	}
+	cJSON_Delete(o);
+}
+
+char *
+traces_lookup(struct runtime *rt, const char *trace_id)
+{
+	struct traces *t = rt->traces;
+	cJSON *o, *spans, *s;
+	size_t i, k;
+	char *text;
+
+	if (t == NULL)
+		return NULL;
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "trace_id", trace_id);
+	spans = cJSON_AddArrayToObject(o, "spans");
+	/* Oldest first. */
+	for (i = 0; i < t->n; i++) {
+		k = (t->head + TRACE_RING_SPANS - t->n + i) % TRACE_RING_SPANS;
+		if (t->ring[k].json == NULL ||
+		    strcmp(t->ring[k].trace_id, trace_id) != 0)
+			continue;
+		if ((s = cJSON_Parse(t->ring[k].json)) != NULL)
+			cJSON_AddItemToArray(spans, s);
+	}
+	if (cJSON_GetArraySize(spans) == 0) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	text = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return text;
+}

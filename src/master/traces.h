@@ -1,0 +1,41 @@
+/*
+ * The master's side of tracing: span records arriving from children go to
+ * the exporter (file or OTLP, off the loop) and into a bounded ring of
+ * recent spans that GET /traces/{id} reads; and the master records on a
+ * task's trace what only it sees (enqueue, dispatch, redelivery after a
+ * lost consumer, task_timeout, dead-lettering).  With transport none none
+ * of this is built.
+ */
+#ifndef PLBA_MASTER_TRACES_H
+#define PLBA_MASTER_TRACES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct runtime;
+
+/* Spans kept for GET /traces/{id}, whatever the transport. */
+#define TRACE_RING_SPANS	20000
+
+int	 traces_open(struct runtime *);
+void	 traces_close(struct runtime *);
+bool	 traces_on(const struct runtime *);
+/* A record from a child (or the master), as JSON text. */
+void	 traces_record(struct runtime *, const char *json, size_t len,
+	    const char *worker, int instance);
+/* A span of the master's own on the trace a task carries, if any. */
+void	 traces_task_span(struct runtime *, const char *task_body,
+	    const char *name, const char *queue, uint64_t task_id,
+	    unsigned attempt, const char *detail, bool error);
+/* {"trace_id": ..., "spans": [...]}, or NULL when nothing is held. */
+char	*traces_lookup(struct runtime *, const char *trace_id);
+/* SIGUSR1 */
+void	 traces_reopen(struct runtime *);
+struct trace_export_stats;
+/* The exporter's counters; all zero when tracing is off. */
+void	 traces_stats(struct runtime *, struct trace_export_stats *);
+/* Logs new drops now and then, from the loop. */
+void	 traces_report(struct runtime *);
+
+#endif

@@ -1,0 +1,1158 @@
+/*
+ * OTLP/HTTP JSON encoding of span records, and the trace exporter's file
+ * and OTLP transports against a small in-process collector whose answers
+ * each test scripts.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <check.h>
+#include <cJSON.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "settings.h"
+#include "trace_export.h"
+
+#define TID	"0af7651916cd43dd8448eb211c80319c"
+#define SID	"b7ad6b7169203331"
+#define PID	"00f067aa0ba902b7"
+#define TIMES	"\"start_ns\":\"1700000000000000000\"," \
+		"\"end_ns\":\"1700000000500000000\""
+/* A valid root span; extra members are spliced in before the times. */
+#define REC(extra) "{\"trace_id\":\"" TID "\",\"span_id\":\"" SID "\"," \
+		"\"name\":\"mail.parse\"," extra TIMES "}"
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+sleep_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/* Encodes records all sent by ("mail", 0) and parses the request back. */
+static cJSON *
+encode_n(const char *const *recs, size_t n)
+{
+	const char *workers[16];
+	int instances[16];
+	char *text;
+	cJSON *o;
+	size_t i;
+
+	ck_assert_uint_le(n, 16);
+	for (i = 0; i < n; i++) {
+		workers[i] = "mail";
+		instances[i] = 0;
+	}
+	text = otlp_encode("svc", recs, workers, instances, n);
+	ck_assert_ptr_nonnull(text);
+	o = cJSON_Parse(text);
+	ck_assert_msg(o != NULL, "not JSON: %s", text);
+	free(text);
+	return o;
+}
+
+static cJSON *
+encode1(const char *rec)
+{
+	return encode_n(&rec, 1);
+}
+
+static cJSON *
+get(const cJSON *o, const char *key)
+{
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	ck_assert_msg(v != NULL, "no member %s", key);
+	return v;
+}
+
+static const char *
+str(const cJSON *o, const char *key)
+{
+	cJSON *v = get(o, key);
+
+	ck_assert_msg(cJSON_IsString(v), "%s is not a string", key);
+	return v->valuestring;
+}
+
+static int
+num(const cJSON *o, const char *key)
+{
+	cJSON *v = get(o, key);
+
+	ck_assert_msg(cJSON_IsNumber(v), "%s is not a number", key);
+	return v->valueint;
+}
+
+static cJSON *
+spans_of(const cJSON *root, int rs)
+{
+	cJSON *r = cJSON_GetArrayItem(get(root, "resourceSpans"), rs);
+
+	ck_assert_ptr_nonnull(r);
+	return get(cJSON_GetArrayItem(get(r, "scopeSpans"), 0), "spans");
+}
+
+static cJSON *
+span0(const cJSON *root)
+{
+	cJSON *s = cJSON_GetArrayItem(spans_of(root, 0), 0);
+
+	ck_assert_ptr_nonnull(s);
+	return s;
+}
+
+/* The AnyValue of key in an OTLP attribute list, or NULL. */
+static cJSON *
+attr(const cJSON *attrs, const char *key)
+{
+	const cJSON *kv;
+
+	cJSON_ArrayForEach(kv, attrs)
+		if (strcmp(str(kv, "key"), key) == 0)
+			return get(kv, "value");
+	return NULL;
+}
+
+static cJSON *
+resource_attrs(const cJSON *root, int rs)
+{
+	return get(get(cJSON_GetArrayItem(get(root, "resourceSpans"), rs),
+	    "resource"), "attributes");
+}
+
+static bool
+is_hex(const char *s, size_t n)
+{
+	size_t i;
+
+	if (strlen(s) != n)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+/* ---- encoding ------------------------------------------------------------ */
+
+START_TEST(root_span_fields)
+{
+	cJSON *root = encode1(REC("\"kind\":\"internal\","));
+	cJSON *rs, *scope, *s, *a;
+
+	ck_assert_int_eq(cJSON_GetArraySize(get(root, "resourceSpans")), 1);
+	rs = cJSON_GetArrayItem(get(root, "resourceSpans"), 0);
+	a = resource_attrs(root, 0);
+	ck_assert_str_eq(str(attr(a, "service.name"), "stringValue"), "svc");
+	ck_assert_str_eq(str(attr(a, "worker"), "stringValue"), "mail");
+	ck_assert_str_eq(str(attr(a, "instance"), "intValue"), "0");
+	scope = get(cJSON_GetArrayItem(get(rs, "scopeSpans"), 0), "scope");
+	ck_assert_str_eq(str(scope, "name"), "plba");
+	ck_assert_str_eq(str(scope, "version"), PACKAGE_VERSION);
+
+	s = span0(root);
+	/* Hex, as OTLP JSON wants, not protobuf JSON's base64. */
+	ck_assert_str_eq(str(s, "traceId"), TID);
+	ck_assert(is_hex(str(s, "traceId"), 32));
+	ck_assert_str_eq(str(s, "spanId"), SID);
+	ck_assert(is_hex(str(s, "spanId"), 16));
+	ck_assert_ptr_null(cJSON_GetObjectItem(s, "parentSpanId"));
+	ck_assert_str_eq(str(s, "name"), "mail.parse");
+	ck_assert_int_eq(num(s, "kind"), 1);
+	ck_assert_str_eq(str(s, "startTimeUnixNano"), "1700000000000000000");
+	ck_assert_str_eq(str(s, "endTimeUnixNano"), "1700000000500000000");
+	ck_assert_int_eq(num(get(s, "status"), "code"), 0);
+	/* None of the record's own spelling leaks through. */
+	ck_assert_ptr_null(cJSON_GetObjectItem(s, "trace_id"));
+	ck_assert_ptr_null(cJSON_GetObjectItem(s, "start_ns"));
+	cJSON_Delete(root);
+}
+END_TEST
+
+START_TEST(child_span_parent)
+{
+	cJSON *root = encode1(REC("\"parent_span_id\":\"00F067AA0BA902B7\","));
+
+	ck_assert_str_eq(str(span0(root), "parentSpanId"), PID);
+	cJSON_Delete(root);
+	/* An empty parent is a root too. */
+	root = encode1(REC("\"parent_span_id\":\"\","));
+	ck_assert_ptr_null(cJSON_GetObjectItem(span0(root), "parentSpanId"));
+	cJSON_Delete(root);
+}
+END_TEST
+
+START_TEST(kinds_as_integers)
+{
+	static const struct { const char *rec; int kind; } t[] = {
+		{ REC("\"kind\":\"internal\","), 1 },
+		{ REC("\"kind\":\"server\","), 2 },
+		{ REC("\"kind\":\"client\","), 3 },
+		{ REC("\"kind\":\"producer\","), 4 },
+		{ REC("\"kind\":\"consumer\","), 5 },
+		{ REC(""), 1 },
+		{ REC("\"kind\":\"sideways\","), 0 },
+		{ REC("\"kind\":7,"), 0 },
+	};
+	cJSON *root;
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		root = encode1(t[i].rec);
+		ck_assert_msg(num(span0(root), "kind") == t[i].kind,
+		    "%s: kind %d", t[i].rec, num(span0(root), "kind"));
+		cJSON_Delete(root);
+	}
+}
+END_TEST
+
+START_TEST(status_codes)
+{
+	cJSON *root, *st;
+
+	root = encode1(REC("\"status\":{\"code\":\"ok\"},"));
+	st = get(span0(root), "status");
+	ck_assert_int_eq(num(st, "code"), 1);
+	ck_assert_ptr_null(cJSON_GetObjectItem(st, "message"));
+	cJSON_Delete(root);
+
+	root = encode1(REC("\"status\":{\"code\":\"error\","
+	    "\"message\":\"imap: timeout\"},"));
+	st = get(span0(root), "status");
+	ck_assert_int_eq(num(st, "code"), 2);
+	ck_assert_str_eq(str(st, "message"), "imap: timeout");
+	cJSON_Delete(root);
+
+	root = encode1(REC("\"status\":{\"code\":\"unset\"},"));
+	ck_assert_int_eq(num(get(span0(root), "status"), "code"), 0);
+	cJSON_Delete(root);
+}
+END_TEST
+
+START_TEST(attributes_typed)
+{
+	cJSON *root = encode1(REC("\"attributes\":{\"s\":\"x\",\"i\":42,"
+	    "\"neg\":-7,\"big\":1700000000000,\"d\":1.5,\"t\":true,\"f\":false,"
+	    "\"n\":null,\"o\":{\"a\":[1,2]}},"));
+	cJSON *a = get(span0(root), "attributes");
+
+	ck_assert(cJSON_IsArray(a));
+	ck_assert_str_eq(str(attr(a, "s"), "stringValue"), "x");
+	/* int64 is a string in OTLP JSON. */
+	ck_assert_str_eq(str(attr(a, "i"), "intValue"), "42");
+	ck_assert_str_eq(str(attr(a, "neg"), "intValue"), "-7");
+	ck_assert_str_eq(str(attr(a, "big"), "intValue"), "1700000000000");
+	ck_assert(cJSON_IsNumber(get(attr(a, "d"), "doubleValue")));
+	ck_assert(get(attr(a, "d"), "doubleValue")->valuedouble == 1.5);
+	ck_assert(cJSON_IsTrue(get(attr(a, "t"), "boolValue")));
+	ck_assert(cJSON_IsFalse(get(attr(a, "f"), "boolValue")));
+	ck_assert_ptr_null(attr(a, "n"));
+	ck_assert_str_eq(str(attr(a, "o"), "stringValue"), "{\"a\":[1,2]}");
+	ck_assert_int_eq(cJSON_GetArraySize(a), 8);
+	cJSON_Delete(root);
+
+	/* No attributes: no empty list either. */
+	root = encode1(REC("\"attributes\":{},"));
+	ck_assert_ptr_null(cJSON_GetObjectItem(span0(root), "attributes"));
+	cJSON_Delete(root);
+}
+END_TEST
+
+START_TEST(events_encoded)
+{
+	cJSON *root = encode1(REC("\"events\":["
+	    "{\"name\":\"retry\",\"time_ns\":\"1700000000100000000\","
+	    "\"attributes\":{\"attempt\":2}},"
+	    "{\"name\":\"\",\"time_ns\":\"1\"},"
+	    "{\"name\":\"no time\"},"
+	    "{\"name\":\"bad time\",\"time_ns\":\"12x\"},"
+	    "{\"name\":\"done\",\"time_ns\":\"1700000000200000000\"}],"));
+	cJSON *ev = get(span0(root), "events"), *e;
+
+	ck_assert_int_eq(cJSON_GetArraySize(ev), 2);
+	e = cJSON_GetArrayItem(ev, 0);
+	ck_assert_str_eq(str(e, "name"), "retry");
+	ck_assert_str_eq(str(e, "timeUnixNano"), "1700000000100000000");
+	ck_assert_str_eq(str(attr(get(e, "attributes"), "attempt"), "intValue"),
+	    "2");
+	e = cJSON_GetArrayItem(ev, 1);
+	ck_assert_str_eq(str(e, "name"), "done");
+	ck_assert_ptr_null(cJSON_GetObjectItem(e, "attributes"));
+	cJSON_Delete(root);
+}
+END_TEST
+
+START_TEST(grouped_by_worker_and_instance)
+{
+	const char *recs[6] = {
+		REC("\"kind\":\"producer\","), REC(""), REC(""), REC(""),
+		REC(""), REC("")
+	};
+	const char *workers[6] = {
+		"poller", "mailer", "poller", "poller", NULL, "plba-master"
+	};
+	const int instances[6] = { 0, 0, 0, 1, -1, -1 };
+	char *text = otlp_encode("mail_order_bot", recs, workers, instances, 6);
+	cJSON *root, *a;
+	static const struct { const char *w; const char *i; int n; } want[] = {
+		{ "poller", "0", 2 }, { "mailer", "0", 1 }, { "poller", "1", 1 },
+		{ "plba-master", "-1", 2 },
+	};
+	int i;
+
+	ck_assert_ptr_nonnull(text);
+	root = cJSON_Parse(text);
+	free(text);
+	ck_assert_ptr_nonnull(root);
+	ck_assert_int_eq(cJSON_GetArraySize(get(root, "resourceSpans")), 4);
+	for (i = 0; i < 4; i++) {
+		a = resource_attrs(root, i);
+		ck_assert_int_eq(cJSON_GetArraySize(a), 3);
+		ck_assert_str_eq(str(attr(a, "service.name"), "stringValue"),
+		    "mail_order_bot");
+		ck_assert_str_eq(str(attr(a, "worker"), "stringValue"), want[i].w);
+		ck_assert_str_eq(str(attr(a, "instance"), "intValue"), want[i].i);
+		ck_assert_int_eq(cJSON_GetArraySize(spans_of(root, i)),
+		    want[i].n);
+	}
+	/* Order kept within a group. */
+	ck_assert_int_eq(num(cJSON_GetArrayItem(spans_of(root, 0), 0), "kind"), 4);
+	cJSON_Delete(root);
+
+	/* No worker list at all: everything is the master's. */
+	text = otlp_encode("svc", recs, NULL, NULL, 2);
+	root = cJSON_Parse(text);
+	free(text);
+	ck_assert_int_eq(cJSON_GetArraySize(get(root, "resourceSpans")), 1);
+	ck_assert_str_eq(str(attr(resource_attrs(root, 0), "worker"),
+	    "stringValue"), TRACE_EXPORT_MASTER);
+	cJSON_Delete(root);
+}
+END_TEST
+
+START_TEST(invalid_records_skipped)
+{
+	static const char *const bad[] = {
+		/* ids: length, digits, all zeros */
+		"{\"trace_id\":\"0af7651916cd43dd8448eb211c80319\",\"span_id\":\""
+		    SID "\",\"name\":\"x\"," TIMES "}",
+		"{\"trace_id\":\"0af7651916cd43dd8448eb211c80319g\",\"span_id\":\""
+		    SID "\",\"name\":\"x\"," TIMES "}",
+		"{\"trace_id\":\"00000000000000000000000000000000\",\"span_id\":\""
+		    SID "\",\"name\":\"x\"," TIMES "}",
+		"{\"trace_id\":\"" TID "\",\"span_id\":\"b7ad6b716920333\","
+		    "\"name\":\"x\"," TIMES "}",
+		"{\"trace_id\":\"" TID "\",\"span_id\":\"0000000000000000\","
+		    "\"name\":\"x\"," TIMES "}",
+		"{\"trace_id\":\"" TID "\",\"span_id\":12,\"name\":\"x\"," TIMES "}",
+		"{\"span_id\":\"" SID "\",\"name\":\"x\"," TIMES "}",
+		REC("\"parent_span_id\":\"zz\","),
+		REC("\"parent_span_id\":42,"),
+		/* name */
+		"{\"trace_id\":\"" TID "\",\"span_id\":\"" SID "\"," TIMES "}",
+		"{\"trace_id\":\"" TID "\",\"span_id\":\"" SID "\",\"name\":\"\","
+		    TIMES "}",
+		"{\"trace_id\":\"" TID "\",\"span_id\":\"" SID "\",\"name\":3,"
+		    TIMES "}",
+		/* times */
+		"{\"trace_id\":\"" TID "\",\"span_id\":\"" SID "\",\"name\":\"x\","
+		    "\"end_ns\":\"1\"}",
+		"{\"trace_id\":\"" TID "\",\"span_id\":\"" SID "\",\"name\":\"x\","
+		    "\"start_ns\":1,\"end_ns\":\"2\"}",
+		"{\"trace_id\":\"" TID "\",\"span_id\":\"" SID "\",\"name\":\"x\","
+		    "\"start_ns\":\"-1\",\"end_ns\":\"2\"}",
+		"{\"trace_id\":\"" TID "\",\"span_id\":\"" SID "\",\"name\":\"x\","
+		    "\"start_ns\":\"99999999999999999999\",\"end_ns\":\"2\"}",
+		/* not a span at all */
+		"", "not json", "[1,2]", "null", "{\"trace_id\":", "{} {}",
+		NULL,
+	};
+	const size_t nbad = sizeof(bad) / sizeof(bad[0]);
+	const char *recs[32];
+	cJSON *root, *spans;
+	char *text;
+	size_t i;
+
+	for (i = 0; i < nbad; i++) {
+		text = otlp_encode("svc", &bad[i], NULL, NULL, 1);
+		ck_assert_ptr_nonnull(text);
+		ck_assert_msg(strcmp(text, "{\"resourceSpans\":[]}") == 0,
+		    "record %zu accepted: %s", i, text);
+		free(text);
+	}
+	/* Mixed in with good ones, only the bad ones go. */
+	ck_assert_uint_lt(nbad + 2, 32);
+	recs[0] = REC("\"kind\":\"producer\",");
+	for (i = 0; i < nbad; i++)
+		recs[i + 1] = bad[i];
+	recs[nbad + 1] = REC("\"kind\":\"consumer\",");
+	text = otlp_encode("svc", recs, NULL, NULL, nbad + 2);
+	root = cJSON_Parse(text);
+	free(text);
+	spans = spans_of(root, 0);
+	ck_assert_int_eq(cJSON_GetArraySize(spans), 2);
+	ck_assert_int_eq(num(cJSON_GetArrayItem(spans, 0), "kind"), 4);
+	ck_assert_int_eq(num(cJSON_GetArrayItem(spans, 1), "kind"), 5);
+	cJSON_Delete(root);
+}
+END_TEST
+
+START_TEST(empty_request)
+{
+	char *text = otlp_encode("svc", NULL, NULL, NULL, 0);
+
+	ck_assert_str_eq(text, "{\"resourceSpans\":[]}");
+	free(text);
+}
+END_TEST
+
+START_TEST(bad_utf8_replaced)
+{
+	const char *rec = "{\"trace_id\":\"" TID "\",\"span_id\":\"" SID "\","
+	    "\"name\":\"caf\xe9\",\"attributes\":{\"k\":\"\xff\xfe ok \xc3\xa9\"},"
+	    TIMES "}";
+	cJSON *root = encode1(rec);
+	cJSON *s = span0(root);
+
+	ck_assert_str_eq(str(s, "name"), "caf\xef\xbf\xbd");
+	ck_assert_str_eq(str(attr(get(s, "attributes"), "k"), "stringValue"),
+	    "\xef\xbf\xbd\xef\xbf\xbd ok \xc3\xa9");
+	cJSON_Delete(root);
+}
+END_TEST
+
+START_TEST(escaping_survives)
+{
+	cJSON *root = encode1("{\"trace_id\":\"" TID "\",\"span_id\":\"" SID
+	    "\",\"name\":\"a \\\"quoted\\\"\\nname\"," TIMES "}");
+
+	ck_assert_str_eq(str(span0(root), "name"), "a \"quoted\"\nname");
+	cJSON_Delete(root);
+}
+END_TEST
+
+/* ---- the exporter: construction ----------------------------------------- */
+
+static void
+settings_for(struct settings *s, enum trace_transport t, const char *file,
+    const char *endpoint)
+{
+	memset(s, 0, sizeof(*s));
+	s->name = (char *)"svc";
+	s->trace.transport = t;
+	s->trace.file = (char *)file;
+	s->trace.endpoint = (char *)endpoint;
+}
+
+START_TEST(none_builds_nothing)
+{
+	struct settings s;
+	struct trace_export_stats st;
+	char err[256] = "junk";
+
+	settings_for(&s, TRACE_NONE, NULL, NULL);
+	ck_assert_ptr_null(trace_exporter_new(&s, err, sizeof(err)));
+	ck_assert_str_eq(err, "");
+	trace_exporter_submit(NULL, "{}", 2, "w", 0);
+	trace_exporter_reopen(NULL);
+	memset(&st, 0xff, sizeof(st));
+	trace_exporter_stats(NULL, &st);
+	ck_assert_uint_eq(st.submitted, 0);
+	ck_assert_uint_eq(st.dropped, 0);
+	ck_assert_str_eq(st.last_error, "");
+	trace_exporter_free(NULL, 1000);
+}
+END_TEST
+
+START_TEST(file_open_error)
+{
+	struct settings s;
+	char err[256];
+
+	settings_for(&s, TRACE_FILE, "/nonexistent-plba/x/traces.jsonl", NULL);
+	ck_assert_ptr_null(trace_exporter_new(&s, err, sizeof(err)));
+	ck_assert_str_eq(err, "platform.trace.file: "
+	    "/nonexistent-plba/x/traces.jsonl: No such file or directory");
+}
+END_TEST
+
+START_TEST(bad_endpoint)
+{
+	static const char *const urls[] = {
+		"not a url", "ftp://127.0.0.1/v1/traces", "127.0.0.1:4318",
+		"http://", "",
+	};
+	struct settings s;
+	struct trace_exporter *ex;
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+		settings_for(&s, TRACE_OTLP, NULL, urls[i]);
+		ck_assert_msg(trace_exporter_new(&s, err, sizeof(err)) == NULL,
+		    "%s accepted", urls[i]);
+		ck_assert_msg(strncmp(err, "platform.trace.endpoint: ", 25) == 0,
+		    "%s", err);
+	}
+	settings_for(&s, TRACE_OTLP, NULL, "https://collector.example:4318/v1/traces");
+	ex = trace_exporter_new(&s, err, sizeof(err));
+	ck_assert_msg(ex != NULL, "%s", err);
+	trace_exporter_free(ex, 0);
+}
+END_TEST
+
+/* Polls the stats until cond holds or ms pass. */
+#define WAIT_STATS(ex, st, cond, ms) do {				\
+	uint64_t until_ = now_ms() + (ms);				\
+	for (;;) {							\
+		trace_exporter_stats((ex), &(st));			\
+		if ((cond) || now_ms() > until_)			\
+			break;						\
+		sleep_ms(10);						\
+	}								\
+} while (0)
+
+/* ---- the file transport ------------------------------------------------- */
+
+static char *
+slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *s;
+	long n;
+
+	ck_assert_ptr_nonnull(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	s = calloc(1, (size_t)n + 1);
+	ck_assert_uint_eq(fread(s, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	return s;
+}
+
+static void
+tmpname(char *buf, size_t len, const char *tag)
+{
+	const char *dir = getenv("TMPDIR");
+
+	snprintf(buf, len, "%s/plba-test-otlp-%s-%ld.jsonl",
+	    dir != NULL ? dir : "/tmp", tag, (long)getpid());
+	unlink(buf);
+}
+
+START_TEST(file_lines)
+{
+	const char *good = "{\"trace_id\":\"" TID "\",\"span_id\":\"" SID "\","
+	    "\"name\":\"mail.parse\",\"resource\":\"theirs\","
+	    "\n  \"attributes\":{\"n\":1}," TIMES "}\n";
+	struct settings s;
+	struct trace_exporter *ex;
+	struct trace_export_stats st;
+	char path[256], err[256], *text, *line, *save = NULL;
+	cJSON *o, *res;
+	int lines = 0;
+	struct stat sb;
+
+	tmpname(path, sizeof(path), "lines");
+	settings_for(&s, TRACE_FILE, path, NULL);
+	ex = trace_exporter_new(&s, err, sizeof(err));
+	ck_assert_msg(ex != NULL, "%s", err);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	trace_exporter_submit(ex, good, strlen(good), "mailer", 2);
+	trace_exporter_submit(ex, "{\"nope\":1}", 10, "mailer", 2);
+	trace_exporter_submit(ex, good, strlen(good), NULL, -1);
+	/* The length counts, not a NUL: a record cut short is invalid. */
+	trace_exporter_submit(ex, good, 20, "mailer", 2);
+	WAIT_STATS(ex, st, st.exported + st.dropped == 4, 5000);
+	ck_assert_uint_eq(st.submitted, 4);
+	ck_assert_uint_eq(st.exported, 2);
+	ck_assert_uint_eq(st.dropped, 2);
+	ck_assert_uint_eq(st.invalid, 2);
+	ck_assert_uint_eq(st.queued, 0);
+	trace_exporter_free(ex, 1000);
+
+	text = slurp(path);
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save), lines++) {
+		ck_assert_ptr_nonnull(o = cJSON_Parse(line));
+		ck_assert_str_eq(str(o, "trace_id"), TID);
+		ck_assert_str_eq(str(o, "name"), "mail.parse");
+		ck_assert_int_eq(num(get(o, "attributes"), "n"), 1);
+		res = get(o, "resource");
+		ck_assert_str_eq(str(res, "service.name"), "svc");
+		ck_assert_str_eq(str(res, "worker"),
+		    lines == 0 ? "mailer" : TRACE_EXPORT_MASTER);
+		ck_assert_int_eq(num(res, "instance"), lines == 0 ? 2 : -1);
+		cJSON_Delete(o);
+	}
+	ck_assert_int_eq(lines, 2);
+	free(text);
+	unlink(path);
+}
+END_TEST
+
+START_TEST(file_reopen)
+{
+	const char *rec = REC("");
+	struct settings s;
+	struct trace_exporter *ex;
+	struct trace_export_stats st;
+	char path[256], rotated[300], err[256], *text;
+
+	tmpname(path, sizeof(path), "reopen");
+	snprintf(rotated, sizeof(rotated), "%s.1", path);
+	settings_for(&s, TRACE_FILE, path, NULL);
+	ex = trace_exporter_new(&s, err, sizeof(err));
+	ck_assert_msg(ex != NULL, "%s", err);
+	trace_exporter_submit(ex, rec, strlen(rec), "w", 0);
+	WAIT_STATS(ex, st, st.exported == 1, 5000);
+	ck_assert_uint_eq(st.exported, 1);
+	ck_assert_int_eq(rename(path, rotated), 0);
+	trace_exporter_reopen(ex);
+	trace_exporter_submit(ex, rec, strlen(rec), "w", 1);
+	trace_exporter_submit(ex, rec, strlen(rec), "w", 2);
+	/* free flushes what is left. */
+	trace_exporter_free(ex, 2000);
+
+	text = slurp(rotated);
+	ck_assert_ptr_nonnull(strstr(text, "\"instance\":0}"));
+	ck_assert_ptr_null(strchr(strchr(text, '\n') + 1, '\n'));
+	free(text);
+	text = slurp(path);
+	ck_assert_ptr_null(strstr(text, "\"instance\":0}"));
+	ck_assert_ptr_nonnull(strstr(text, "\"instance\":1}"));
+	ck_assert_ptr_nonnull(strstr(text, "\"instance\":2}"));
+	free(text);
+	unlink(path);
+	unlink(rotated);
+}
+END_TEST
+
+/* ---- the OTLP transport, against a scripted collector ------------------- */
+
+struct collector {
+	int		 fd;
+	int		 port;
+	pthread_t	 thread;
+	pthread_mutex_t	 mu;
+	int		 script[8];	/* answers to the first requests; then 200 */
+	size_t		 nscript;
+	bool		 hang;		/* read requests, never answer */
+	_Atomic bool	 stop;
+	size_t		 requests;
+	size_t		 spans;
+	bool		 bad_request;	/* a request that was not OTLP JSON */
+	char		 content_type[64];
+	char		 path[64];
+	char		*last_body;
+};
+
+static size_t
+count_spans(const char *body)
+{
+	cJSON *o = cJSON_Parse(body), *rs, *ss, *sp;
+	size_t n = 0;
+
+	if (o == NULL)
+		return (size_t)-1;
+	cJSON_ArrayForEach(rs, cJSON_GetObjectItem(o, "resourceSpans"))
+		cJSON_ArrayForEach(ss, cJSON_GetObjectItem(rs, "scopeSpans"))
+			cJSON_ArrayForEach(sp, cJSON_GetObjectItem(ss, "spans"))
+				n++;
+	cJSON_Delete(o);
+	return n;
+}
+
+/* Reads one request off fd; false at EOF. */
+static bool
+read_request(struct collector *c, int fd)
+{
+	static char buf[8 << 20];
+	size_t len = 0, clen = 0, hlen;
+	ssize_t r;
+	char *end, *h, *line, *save = NULL;
+	char ctype[64] = "", path[64] = "";
+
+	while ((end = memmem(buf, len, "\r\n\r\n", 4)) == NULL) {
+		if (len == sizeof(buf) ||
+		    (r = read(fd, buf + len, sizeof(buf) - len)) <= 0)
+			return false;
+		len += (size_t)r;
+	}
+	hlen = (size_t)(end - buf) + 4;
+	*end = '\0';
+	sscanf(buf, "POST %63s ", path);
+	for (line = strtok_r(buf, "\r\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\r\n", &save)) {
+		if ((h = strchr(line, ':')) == NULL)
+			continue;
+		*h++ = '\0';
+		while (*h == ' ')
+			h++;
+		if (strcasecmp(line, "Content-Length") == 0)
+			clen = strtoul(h, NULL, 10);
+		else if (strcasecmp(line, "Content-Type") == 0)
+			snprintf(ctype, sizeof(ctype), "%s", h);
+	}
+	ck_assert_uint_lt(hlen + clen, sizeof(buf));
+	while (len < hlen + clen) {
+		if ((r = read(fd, buf + len, sizeof(buf) - len)) <= 0)
+			return false;
+		len += (size_t)r;
+	}
+	pthread_mutex_lock(&c->mu);
+	c->requests++;
+	free(c->last_body);
+	c->last_body = strndup(buf + hlen, clen);
+	if (count_spans(c->last_body) == (size_t)-1)
+		c->bad_request = true;
+	else
+		c->spans += count_spans(c->last_body);
+	snprintf(c->content_type, sizeof(c->content_type), "%s", ctype);
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	pthread_mutex_unlock(&c->mu);
+	return true;
+}
+
+static void *
+collector_main(void *arg)
+{
+	struct collector *c = arg;
+	char resp[256];
+	const char *body;
+	size_t n;
+	int fd, code;
+
+	while ((fd = accept(c->fd, NULL, NULL)) != -1) {
+		while (read_request(c, fd)) {
+			if (c->hang) {
+				while (!c->stop)
+					sleep_ms(10);
+				break;
+			}
+			pthread_mutex_lock(&c->mu);
+			n = c->requests;
+			pthread_mutex_unlock(&c->mu);
+			code = n <= c->nscript ? c->script[n - 1] : 200;
+			body = code == 200 ? "{}" :
+			    "{\"code\":3,\"message\":\"go away\"}";
+			snprintf(resp, sizeof(resp), "HTTP/1.1 %d X\r\n"
+			    "Content-Type: application/json\r\n"
+			    "Content-Length: %zu\r\n\r\n%s", code, strlen(body),
+			    body);
+			if (write(fd, resp, strlen(resp)) < 0)
+				break;
+		}
+		close(fd);
+	}
+	return NULL;
+}
+
+/* A listening socket on 127.0.0.1; closed at once, it is a dead port. */
+static int
+listen_local(int *port)
+{
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(fd, 16), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+static void
+collector_start(struct collector *c)
+{
+	c->fd = listen_local(&c->port);
+	pthread_mutex_init(&c->mu, NULL);
+	ck_assert_int_eq(pthread_create(&c->thread, NULL, collector_main, c), 0);
+}
+
+/* Stops the collector thread once the exporter is gone. */
+static void
+collector_stop(struct collector *c)
+{
+	c->stop = true;
+	shutdown(c->fd, SHUT_RDWR);
+	pthread_join(c->thread, NULL);
+	close(c->fd);
+	free(c->last_body);
+	pthread_mutex_destroy(&c->mu);
+}
+
+static size_t
+collector_get(struct collector *c, size_t *spans)
+{
+	size_t n;
+
+	pthread_mutex_lock(&c->mu);
+	n = c->requests;
+	if (spans != NULL)
+		*spans = c->spans;
+	ck_assert_msg(!c->bad_request, "the collector got bad JSON");
+	pthread_mutex_unlock(&c->mu);
+	return n;
+}
+
+static struct trace_exporter *
+otlp_exporter(int port)
+{
+	struct settings s;
+	struct trace_exporter *ex;
+	char url[128], err[256];
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/traces", port);
+	settings_for(&s, TRACE_OTLP, NULL, url);
+	ex = trace_exporter_new(&s, err, sizeof(err));
+	ck_assert_msg(ex != NULL, "%s", err);
+	return ex;
+}
+
+static void
+submit_n(struct trace_exporter *ex, size_t n, const char *worker)
+{
+	const char *rec = REC("\"kind\":\"consumer\",");
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		trace_exporter_submit(ex, rec, strlen(rec), worker, (int)(i % 3));
+}
+
+START_TEST(otlp_exports)
+{
+	struct collector c = { 0 };
+	struct trace_exporter *ex;
+	struct trace_export_stats st;
+	size_t spans;
+	cJSON *root;
+	const char *bad = "{\"trace_id\":\"xyz\"}";
+
+	collector_start(&c);
+	ex = otlp_exporter(c.port);
+	submit_n(ex, 10, "mailer");
+	trace_exporter_submit(ex, bad, strlen(bad), "mailer", 0);
+	WAIT_STATS(ex, st, st.exported + st.dropped == 11, 5000);
+	ck_assert_uint_eq(st.exported, 10);
+	ck_assert_uint_eq(st.invalid, 1);
+	ck_assert_uint_eq(st.dropped, 1);
+	ck_assert_uint_eq(st.failed_batches, 0);
+	ck_assert_uint_eq(st.retries, 0);
+	ck_assert_uint_eq(collector_get(&c, &spans), 1);
+	ck_assert_uint_eq(spans, 10);
+	ck_assert_str_eq(c.content_type, "application/json");
+	ck_assert_str_eq(c.path, "/v1/traces");
+	root = cJSON_Parse(c.last_body);
+	/* Three instances of one worker: three resources. */
+	ck_assert_int_eq(cJSON_GetArraySize(get(root, "resourceSpans")), 3);
+	ck_assert_str_eq(str(attr(resource_attrs(root, 2), "instance"),
+	    "intValue"), "2");
+	cJSON_Delete(root);
+	trace_exporter_free(ex, 1000);
+	collector_stop(&c);
+}
+END_TEST
+
+START_TEST(otlp_batches_by_time)
+{
+	struct collector c = { 0 };
+	struct trace_exporter *ex;
+	struct trace_export_stats st;
+	uint64_t t0;
+	size_t spans;
+
+	collector_start(&c);
+	ex = otlp_exporter(c.port);
+	t0 = now_ms();
+	submit_n(ex, 3, "w");
+	sleep_ms(TRACE_EXPORT_DELAY_MS / 2);
+	ck_assert_uint_eq(collector_get(&c, NULL), 0);
+	WAIT_STATS(ex, st, st.exported == 3, 5000);
+	ck_assert_uint_eq(st.exported, 3);
+	ck_assert_uint_ge(now_ms() - t0, TRACE_EXPORT_DELAY_MS);
+	ck_assert_uint_eq(collector_get(&c, &spans), 1);
+	ck_assert_uint_eq(spans, 3);
+	trace_exporter_free(ex, 1000);
+	collector_stop(&c);
+}
+END_TEST
+
+START_TEST(otlp_batches_by_size)
+{
+	struct collector c = { 0 };
+	struct trace_exporter *ex;
+	struct trace_export_stats st;
+	uint64_t t0;
+	size_t spans;
+
+	collector_start(&c);
+	ex = otlp_exporter(c.port);
+	t0 = now_ms();
+	submit_n(ex, TRACE_EXPORT_BATCH * 2 + 1, "w");
+	WAIT_STATS(ex, st, st.exported >= TRACE_EXPORT_BATCH * 2, 5000);
+	/* Two full batches left without waiting for the timer... */
+	ck_assert_uint_lt(now_ms() - t0, TRACE_EXPORT_DELAY_MS);
+	ck_assert_uint_eq(st.exported, TRACE_EXPORT_BATCH * 2);
+	ck_assert_uint_eq(collector_get(&c, &spans), 2);
+	ck_assert_uint_eq(spans, TRACE_EXPORT_BATCH * 2);
+	/* ...and the odd one goes when free flushes. */
+	trace_exporter_free(ex, 2000);
+	ck_assert_uint_eq(collector_get(&c, &spans), 3);
+	ck_assert_uint_eq(spans, TRACE_EXPORT_BATCH * 2 + 1);
+	collector_stop(&c);
+}
+END_TEST
+
+START_TEST(otlp_retries_then_succeeds)
+{
+	struct collector c = { .script = { 503, 429 }, .nscript = 2 };
+	struct trace_exporter *ex;
+	struct trace_export_stats st;
+	size_t spans;
+
+	collector_start(&c);
+	ex = otlp_exporter(c.port);
+	submit_n(ex, TRACE_EXPORT_BATCH, "w");
+	WAIT_STATS(ex, st, st.exported + st.dropped == TRACE_EXPORT_BATCH, 5000);
+	ck_assert_uint_eq(st.exported, TRACE_EXPORT_BATCH);
+	ck_assert_uint_eq(st.retries, 2);
+	ck_assert_uint_eq(st.failed_batches, 0);
+	ck_assert_uint_eq(st.dropped, 0);
+	ck_assert_uint_eq(st.errors, 2);
+	ck_assert_msg(strstr(st.last_error, "HTTP 429: go away") != NULL, "%s",
+	    st.last_error);
+	ck_assert_uint_eq(collector_get(&c, &spans), 3);
+	trace_exporter_free(ex, 1000);
+	collector_stop(&c);
+}
+END_TEST
+
+START_TEST(otlp_gives_up_after_tries)
+{
+	struct collector c = { .script = { 503, 502, 500, 500 }, .nscript = 4 };
+	struct trace_exporter *ex;
+	struct trace_export_stats st;
+	uint64_t t0;
+
+	collector_start(&c);
+	ex = otlp_exporter(c.port);
+	t0 = now_ms();
+	submit_n(ex, TRACE_EXPORT_BATCH, "w");
+	WAIT_STATS(ex, st, st.failed_batches == 1, 5000);
+	/* Back-off: 200ms, then 400ms, between the three tries. */
+	ck_assert_uint_ge(now_ms() - t0, 3 * TRACE_EXPORT_BACKOFF_MS);
+	ck_assert_uint_eq(st.failed_batches, 1);
+	ck_assert_uint_eq(st.retries, TRACE_EXPORT_TRIES - 1);
+	ck_assert_uint_eq(st.dropped, TRACE_EXPORT_BATCH);
+	ck_assert_uint_eq(st.exported, 0);
+	ck_assert_uint_eq(st.queued, 0);
+	ck_assert_msg(strstr(st.last_error, "HTTP 500") != NULL, "%s",
+	    st.last_error);
+	ck_assert_uint_eq(collector_get(&c, NULL), TRACE_EXPORT_TRIES);
+	/* The next batch starts afresh (and the collector answers 200 now...
+	 * after its fourth 500). */
+	submit_n(ex, TRACE_EXPORT_BATCH, "w");
+	WAIT_STATS(ex, st, st.exported == TRACE_EXPORT_BATCH, 5000);
+	ck_assert_uint_eq(st.exported, TRACE_EXPORT_BATCH);
+	ck_assert_uint_eq(st.retries, TRACE_EXPORT_TRIES);
+	trace_exporter_free(ex, 1000);
+	collector_stop(&c);
+}
+END_TEST
+
+START_TEST(otlp_4xx_not_retried)
+{
+	struct collector c = { .script = { 400 }, .nscript = 1 };
+	struct trace_exporter *ex;
+	struct trace_export_stats st;
+
+	collector_start(&c);
+	ex = otlp_exporter(c.port);
+	submit_n(ex, 7, "w");
+	WAIT_STATS(ex, st, st.failed_batches == 1, 5000);
+	ck_assert_uint_eq(st.failed_batches, 1);
+	ck_assert_uint_eq(st.retries, 0);
+	ck_assert_uint_eq(st.dropped, 7);
+	ck_assert_msg(strstr(st.last_error, "HTTP 400: go away") != NULL, "%s",
+	    st.last_error);
+	sleep_ms(300);
+	ck_assert_uint_eq(collector_get(&c, NULL), 1);
+	trace_exporter_free(ex, 1000);
+	collector_stop(&c);
+}
+END_TEST
+
+START_TEST(otlp_collector_down_stays_bounded)
+{
+	struct trace_exporter *ex;
+	struct trace_export_stats st;
+	const char *rec = REC("");
+	uint64_t t0, t, worst = 0;
+	size_t i, total = TRACE_EXPORT_MAX_RECORDS * 3;
+	int port, fd;
+
+	fd = listen_local(&port);
+	close(fd);		/* nothing listens there now */
+	ex = otlp_exporter(port);
+	for (i = 0; i < total; i++) {
+		t0 = now_ms();
+		trace_exporter_submit(ex, rec, strlen(rec), "w", 0);
+		if ((t = now_ms() - t0) > worst)
+			worst = t;
+		if (i % 1000 == 0) {
+			trace_exporter_stats(ex, &st);
+			ck_assert_uint_le(st.queued, TRACE_EXPORT_MAX_RECORDS);
+		}
+	}
+	ck_assert_msg(worst < 100, "a submit took %llu ms",
+	    (unsigned long long)worst);
+	trace_exporter_stats(ex, &st);
+	ck_assert_uint_eq(st.submitted, total);
+	ck_assert_uint_le(st.queued, TRACE_EXPORT_MAX_RECORDS);
+	ck_assert_uint_ge(st.dropped, total - TRACE_EXPORT_MAX_RECORDS);
+	ck_assert_uint_eq(st.exported + st.dropped + st.queued, total);
+	ck_assert_msg(strstr(st.last_error, "buffer is full") != NULL ||
+	    strstr(st.last_error, "platform.trace.endpoint") != NULL, "%s",
+	    st.last_error);
+	WAIT_STATS(ex, st, st.failed_batches >= 1, 5000);
+	ck_assert_uint_ge(st.failed_batches, 1);
+	ck_assert_msg(strstr(st.last_error, "platform.trace.endpoint: http://"
+	    "127.0.0.1:") != NULL, "%s", st.last_error);
+	/* Stopping does not wait for a collector that is not there. */
+	t0 = now_ms();
+	trace_exporter_free(ex, 300);
+	ck_assert_uint_lt(now_ms() - t0, 1500);
+}
+END_TEST
+
+START_TEST(otlp_hung_collector_free_keeps_deadline)
+{
+	struct collector c = { .hang = true };
+	struct trace_exporter *ex;
+	struct trace_export_stats st;
+	uint64_t t0;
+
+	collector_start(&c);
+	ex = otlp_exporter(c.port);
+	submit_n(ex, TRACE_EXPORT_BATCH, "w");
+	t0 = now_ms();
+	while (collector_get(&c, NULL) == 0 && now_ms() - t0 < 5000)
+		sleep_ms(10);
+	ck_assert_uint_eq(collector_get(&c, NULL), 1);
+	/* The loop goes on submitting while the request hangs. */
+	submit_n(ex, 10, "w");
+	trace_exporter_stats(ex, &st);
+	ck_assert_uint_eq(st.queued, TRACE_EXPORT_BATCH + 10);
+	t0 = now_ms();
+	trace_exporter_free(ex, 500);
+	ck_assert_uint_ge(now_ms() - t0, 400);
+	ck_assert_uint_lt(now_ms() - t0, 2000);
+	collector_stop(&c);
+}
+END_TEST
+
+START_TEST(otlp_free_flushes)
+{
+	struct collector c = { 0 };
+	struct trace_exporter *ex;
+	size_t spans;
+	uint64_t t0;
+
+	collector_start(&c);
+	ex = otlp_exporter(c.port);
+	submit_n(ex, 5, "w");
+	t0 = now_ms();
+	trace_exporter_free(ex, 3000);
+	/* Sent at once, without waiting out the batch timer. */
+	ck_assert_uint_lt(now_ms() - t0, TRACE_EXPORT_DELAY_MS);
+	ck_assert_uint_eq(collector_get(&c, &spans), 1);
+	ck_assert_uint_eq(spans, 5);
+	collector_stop(&c);
+}
+END_TEST
+
+static Suite *
+otlp_suite(void)
+{
+	Suite *s = suite_create("otlp");
+	TCase *enc = tcase_create("encode"), *ex = tcase_create("export");
+
+	tcase_add_test(enc, root_span_fields);
+	tcase_add_test(enc, child_span_parent);
+	tcase_add_test(enc, kinds_as_integers);
+	tcase_add_test(enc, status_codes);
+	tcase_add_test(enc, attributes_typed);
+	tcase_add_test(enc, events_encoded);
+	tcase_add_test(enc, grouped_by_worker_and_instance);
+	tcase_add_test(enc, invalid_records_skipped);
+	tcase_add_test(enc, empty_request);
+	tcase_add_test(enc, bad_utf8_replaced);
+	tcase_add_test(enc, escaping_survives);
+	suite_add_tcase(s, enc);
+
+	tcase_set_timeout(ex, 30);
+	tcase_add_test(ex, none_builds_nothing);
+	tcase_add_test(ex, file_open_error);
+	tcase_add_test(ex, bad_endpoint);
+	tcase_add_test(ex, file_lines);
+	tcase_add_test(ex, file_reopen);
+	tcase_add_test(ex, otlp_exports);
+	tcase_add_test(ex, otlp_batches_by_time);
+	tcase_add_test(ex, otlp_batches_by_size);
+	tcase_add_test(ex, otlp_retries_then_succeeds);
+	tcase_add_test(ex, otlp_gives_up_after_tries);
+	tcase_add_test(ex, otlp_4xx_not_retried);
+	tcase_add_test(ex, otlp_collector_down_stays_bounded);
+	tcase_add_test(ex, otlp_hung_collector_free_keeps_deadline);
+	tcase_add_test(ex, otlp_free_flushes);
+	suite_add_tcase(s, ex);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(otlp_suite());
+	int failed;
+
+	/* The collector is local, whatever proxy the environment names. */
+	setenv("no_proxy", "127.0.0.1", 1);
+	setenv("NO_PROXY", "127.0.0.1", 1);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
