@@ -280,9 +280,105 @@ msg_decode(struct msg *m, const char *data, size_t len, bool from_child,
 	}
 	if (decode_members(&c) == -1)
 		goto fail;
+	/* The task passes through the master as it came: no re-encoding. */
+	if (m->type == MSG_PUBLISH &&
+	    json_member_text(data, len, "task", &m->task_raw, &m->task_raw_len) == -1)
+		m->task_raw = NULL;
 	return 0;
 fail:
 	msg_clear(m);
+	return -1;
+}
+
+/* --- raw member text ---------------------------------------------------- */
+
+static const char *
+skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/* p is at an opening quote; returns the position after the closing one. */
+static const char *
+skip_string(const char *p, const char *end)
+{
+	for (p++; p < end; p++) {
+		if (*p == '\\')
+			p++;
+		else if (*p == '"')
+			return p + 1;
+	}
+	return NULL;
+}
+
+static const char *
+skip_value(const char *p, const char *end)
+{
+	int depth = 0;
+
+	do {
+		if (p >= end)
+			return NULL;
+		switch (*p) {
+		case '"':
+			if ((p = skip_string(p, end)) == NULL)
+				return NULL;
+			continue;
+		case '{':
+		case '[':
+			depth++;
+			break;
+		case '}':
+		case ']':
+			depth--;
+			break;
+		default:
+			if (depth == 0) {
+				/* A scalar: up to the next delimiter. */
+				while (p < end && *p != ',' && *p != '}' &&
+				    *p != ']' && *p != ' ' && *p != '\n' &&
+				    *p != '\t' && *p != '\r')
+					p++;
+				return p;
+			}
+			break;
+		}
+		p++;
+	} while (depth > 0);
+	return p;
+}
+
+int
+json_member_text(const char *json, size_t len, const char *key,
+    const char **value, size_t *vlen)
+{
+	const char *p = json, *end = json + len, *k, *ke, *v;
+	size_t klen = strlen(key);
+
+	p = skip_ws(p, end);
+	if (p >= end || *p != '{')
+		return -1;
+	for (p = skip_ws(p + 1, end); p < end && *p == '"'; ) {
+		k = p + 1;
+		if ((ke = skip_string(p, end)) == NULL)
+			return -1;
+		p = skip_ws(ke, end);
+		if (p >= end || *p != ':')
+			return -1;
+		v = skip_ws(p + 1, end);
+		if ((p = skip_value(v, end)) == NULL)
+			return -1;
+		if ((size_t)(ke - 1 - k) == klen && memcmp(k, key, klen) == 0) {
+			*value = v;
+			*vlen = (size_t)(p - v);
+			return 0;
+		}
+		p = skip_ws(p, end);
+		if (p < end && *p == ',')
+			p = skip_ws(p + 1, end);
+	}
 	return -1;
 }
 

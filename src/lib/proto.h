@@ -38,6 +38,8 @@ struct msg {
 	const char	*ref;		/* publish, published, rejected */
 	const char	*queue;		/* publish, task */
 	cJSON		*task;		/* publish, task: {name, payload, metadata} */
+	const char	*task_raw;	/* publish: the task's text in the frame, */
+	size_t		 task_raw_len;	/*   valid as long as the frame is */
 	const char	*id;		/* ack, nack, published, task */
 	const char	*error;		/* nack, rejected; may be NULL */
 	bool		 retry;		/* nack, default true */
@@ -81,6 +83,15 @@ int	proto_put_rejected(struct frame_writer *, const char *ref, const char *error
 int	proto_put_task(struct frame_writer *, uint64_t id, const char *queue,
 	    unsigned attempt, const char *task_json, size_t task_len);
 int	proto_put_stop(struct frame_writer *, bool force);
+
+/*
+ * Finds the text of a top-level member's value in an object already known
+ * to be valid JSON, so a value can be passed on without re-encoding it.
+ * Keys are compared as written (a key spelled with escapes is not found:
+ * callers fall back to the parsed tree).  Returns 0 or -1.
+ */
+int	json_member_text(const char *json, size_t len, const char *key,
+	    const char **value, size_t *vlen);
 
 /* Appends s as a JSON string literal, quotes included; returns the length
  * written, or the length needed when it does not fit in cap. */

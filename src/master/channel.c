@@ -369,7 +369,11 @@ handle_publish(struct instance *in, struct msg *m)
 			want_flush(in);
 		return;
 	}
-	if ((task = cJSON_PrintUnformatted(m->task)) == NULL)
+	if (m->task_raw != NULL)
+		task = strndup(m->task_raw, m->task_raw_len);
+	else
+		task = cJSON_PrintUnformatted(m->task);
+	if (task == NULL)
 		goto nomem;
 	if (!queue_full(rq->q) && rq->head == NULL) {
 		id = queue_publish(rq->q, task, strlen(task), mono_ms());

@@ -952,6 +952,61 @@ START_TEST(quote_parses_back)
 }
 END_TEST
 
+
+/* --- raw member text --------------------------------------------------- */
+
+static const struct {
+	const char	*json;
+	const char	*key;
+	const char	*want;	/* NULL: not found */
+} members[] = {
+	{ "{\"a\":1,\"task\":{\"name\":\"x\"}}", "task", "{\"name\":\"x\"}" },
+	{ " { \"task\" : [1, {\"b\":\"}]\"}] , \"z\":2 } ", "task",
+	    "[1, {\"b\":\"}]\"}]" },
+	{ "{\"s\":\"task\\\":\",\"task\":\"v\\\"w\"}", "task", "\"v\\\"w\"" },
+	{ "{\"x\":{\"task\":1},\"task\":true}", "task", "true" },
+	{ "{\"task\":-1.5e3}", "task", "-1.5e3" },
+	{ "{\"task\":null }", "task", "null" },
+	{ "{\"other\":1}", "task", NULL },
+	{ "{\"t\\u0061sk\":1}", "task", NULL },
+	{ "[\"task\",1]", "task", NULL },
+	{ "{}", "task", NULL },
+};
+
+START_TEST(member_text)
+{
+	const char *v = NULL;
+	size_t vlen = 0;
+	int rc = json_member_text(members[_i].json, strlen(members[_i].json),
+	    members[_i].key, &v, &vlen);
+
+	if (members[_i].want == NULL) {
+		ck_assert_int_eq(rc, -1);
+		return;
+	}
+	ck_assert_int_eq(rc, 0);
+	ck_assert_uint_eq(vlen, strlen(members[_i].want));
+	ck_assert_int_eq(memcmp(v, members[_i].want, vlen), 0);
+}
+END_TEST
+
+START_TEST(publish_keeps_task_text)
+{
+	const char *f = "{\"type\":\"publish\",\"ref\":\"7\",\"queue\":\"q\","
+	    "\"task\": {\"name\":\"n\", \"payload\":{\"x\":[1,2.50]}} }";
+	char err[128];
+	struct msg m;
+
+	ck_assert_int_eq(msg_decode(&m, f, strlen(f), true, err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(m.task_raw);
+	ck_assert_int_eq(strncmp(m.task_raw,
+	    "{\"name\":\"n\", \"payload\":{\"x\":[1,2.50]}}", m.task_raw_len), 0);
+	ck_assert_uint_eq(m.task_raw_len,
+	    strlen("{\"name\":\"n\", \"payload\":{\"x\":[1,2.50]}}"));
+	msg_clear(&m);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -992,6 +1047,9 @@ suite(void)
 	    (int)(sizeof(quotes) / sizeof(quotes[0])));
 	tcase_add_test(quo, quote_truncates_to_cap);
 	tcase_add_test(quo, quote_parses_back);
+	tcase_add_loop_test(quo, member_text, 0,
+	    (int)(sizeof(members) / sizeof(members[0])));
+	tcase_add_test(quo, publish_keeps_task_text);
 	suite_add_tcase(s, quo);
 	return s;
 }
