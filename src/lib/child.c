@@ -684,7 +684,7 @@ handle_task(plba_worker *w, const struct reg_worker *r, plba_task *t)
 		plba_span_set_str(s, "plba.task.outcome", "nack-retry");
 		plba_span_error(s, "%s", t->error[0] ? t->error : "retry");
 		break;
-	case PLBA_TASK_FAIL:
+	default:	/* anything else is treated as FAIL */
 		plba_span_set_str(s, "plba.task.outcome", "nack-dead");
 		plba_span_error(s, "%s", t->error[0] ? t->error : "failed");
 		break;
@@ -738,6 +738,8 @@ queue_loop(plba_worker *w)
 
 		res = handle_task(w, r, t);
 		frame_writer_init(&fw);
+		if (res != PLBA_TASK_RETRY && res != PLBA_TASK_OK)
+			res = PLBA_TASK_FAIL;
 		if (res == PLBA_TASK_OK)
 			rc = proto_put_ack(&fw, t->id);
 		else

@@ -981,7 +981,8 @@ parse_worker(struct ctx *c, struct worker_def *w, size_t wi,
 			c->consumes[wi] = n;
 			/* A consumer speaks the protocol: it is ready when it
 			 * says so, not after a delay, unless told otherwise. */
-			if (conf_map_get(wn, "ready") == NULL)
+			if (conf_map_get(wn, "ready") == NULL ||
+			    conf_is_null(conf_map_get(wn, "ready")))
 				w->ready = READY_PROTOCOL;
 		}
 	}

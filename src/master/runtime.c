@@ -850,9 +850,11 @@ runtime_reload(struct runtime *rt)
 	if (!conf_equal(conf_map_get(prev->platform, "http"),
 	    conf_map_get(next->platform, "http")) ||
 	    !conf_equal(conf_map_get(prev->platform, "ipc"),
-	    conf_map_get(next->platform, "ipc")))
-		log_warn("platform.http and platform.ipc changes take effect "
-		    "at the next start of plba-master");
+	    conf_map_get(next->platform, "ipc")) ||
+	    !conf_equal(conf_map_get(prev->platform, "trace"),
+	    conf_map_get(next->platform, "trace")))
+		log_warn("platform.http, platform.ipc and platform.trace changes "
+		    "take effect at the next start of plba-master");
 
 	if (sync_queues(rt, next) == -1)
 		log_error("queues: out of memory");

@@ -1,0 +1,38 @@
+# make install DESTDIR=...: programs, library, headers, plba.pc, manual
+# pages and the example configuration land where they should, and a
+# worker builds against what was installed.
+. "$(dirname "$0")/lib.sh"
+
+: "${PLBA_BUILDDIR:?run through make check}"
+root=$T/root
+make -s -C "$PLBA_BUILDDIR" install DESTDIR="$root" prefix=/usr/local >"$T/install.log" 2>&1 ||
+	{ cat "$T/install.log"; fail "make install failed"; }
+for f in sbin/plba-master bin/plbactl libexec/plba/plba-worker \
+    include/plba/plba.h include/plba/trace.h lib/pkgconfig/plba.pc \
+    share/man/man8/plba-master.8 share/man/man5/plba.yml.5 \
+    share/man/man7/plba-protocol.7 share/man/man7/plba-http.7 \
+    share/man/man1/plbactl.1 share/man/man3/libplba.3 \
+    share/man/man3/plba_publish.3 etc/plba/plba.yml; do
+	[ -e "$root/usr/local/$f" ] || fail "not installed: $f"
+done
+ls "$root"/usr/local/lib/libplba.so.* >/dev/null || fail "no shared library"
+# Only the plba_ prefix is exported.
+if nm -D --defined-only "$root"/usr/local/lib/libplba.so.0 | awk '$2 == "T" {print $3}' |
+    grep -v '^plba_' | grep -q .; then
+	fail "symbols without the plba_ prefix exported"
+fi
+# A third party's worker, built with pkg-config against the install.
+cat >"$T/w.c" <<'C'
+#include <plba/plba.h>
+#include <stdio.h>
+static enum plba_task_result h(plba_worker *w, plba_task *t, void *a)
+{ (void)w; (void)t; (void)a; return PLBA_TASK_OK; }
+plba_task_handler handler = h;
+int main(void) { printf("%s\n", plba_version()); return 0; }
+C
+export PKG_CONFIG_PATH=$root/usr/local/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$root
+cc -Wall -Werror -o "$T/w" "$T/w.c" $(pkg-config --cflags --libs plba) ||
+	fail "a worker does not build against the installed headers"
+LD_LIBRARY_PATH=$root/usr/local/lib "$T/w" | grep -qx "0.1.0" || fail "installed library not usable"
+man -l "$root/usr/local/share/man/man8/plba-master.8" >/dev/null 2>&1 || fail "man page unreadable"
+echo "ok"
