@@ -409,17 +409,13 @@ static int
 reply_error(struct http *h, struct mg_connection *c, int code, const char *fmt, ...)
 {
 	char msg[512], *s;
-	cJSON *o;
 	va_list ap;
 	int rc;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "error", msg);
-	s = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
+	s = error_json("%s", msg);
 	rc = reply(h, c, code, "application/json", s,
 	    code == 401 ? "WWW-Authenticate: Bearer\r\n" : NULL);
 	free(s);

@@ -4,7 +4,7 @@
  */
 #include "config.h"
 
-#include <check.h>
+#include "unit.h"
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1306,11 +1306,5 @@ conf_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(conf_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(conf_suite());
 }

@@ -3,7 +3,7 @@
 
 #include <sys/epoll.h>
 
-#include <check.h>
+#include "unit.h"
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -111,11 +111,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(suite());
 }

@@ -11,7 +11,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include <check.h>
+#include "unit.h"
 #include <cJSON.h>
 #include <errno.h>
 #include <pthread.h>
@@ -1145,14 +1145,8 @@ otlp_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(otlp_suite());
-	int failed;
-
 	/* The collector is local, whatever proxy the environment names. */
 	setenv("no_proxy", "127.0.0.1", 1);
 	setenv("NO_PROXY", "127.0.0.1", 1);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(otlp_suite());
 }

@@ -1,7 +1,7 @@
 /* Splitting child output into bounded lines. */
 #include "config.h"
 
-#include <check.h>
+#include "unit.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -142,11 +142,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(suite());
 }

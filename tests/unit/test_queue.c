@@ -1,7 +1,7 @@
 /* Task queues: ordering, prefetch, fairness, retries, dead letters, losses. */
 #include "config.h"
 
-#include <check.h>
+#include "unit.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1286,11 +1286,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(suite());
 }

@@ -1,7 +1,7 @@
 /* The supervision state machine, driven by hand: no processes, no clock. */
 #include "config.h"
 
-#include <check.h>
+#include "unit.h"
 #include <stdlib.h>
 
 #include "supervise.h"
@@ -288,11 +288,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(suite());
 }
