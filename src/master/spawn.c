@@ -58,18 +58,22 @@ spawn_resolve(const char *name, const char *path_env)
 	return NULL;
 }
 
-/* Only async-signal-safe calls from here until exec. */
+/*
+ * Only async-signal-safe calls from here until exec, and no writes to the
+ * master's memory but *failure: this runs in the master's address space
+ * while the master waits.
+ */
 static void __attribute__((noreturn))
-child_fail(int status_fd, int stage)
+child_fail(volatile struct spawn_failure *failure, int stage)
 {
-	struct spawn_failure f = { stage, errno };
-
-	(void)!write(status_fd, &f, sizeof(f));
+	failure->err = errno;
+	failure->stage = stage;
 	_exit(127);
 }
 
 static void __attribute__((noreturn))
-child(const struct spawn_req *r, int status_fd, pid_t parent)
+child(const struct spawn_req *r, volatile struct spawn_failure *failure,
+    pid_t parent)
 {
 	struct sigaction sa;
 	sigset_t none;
@@ -78,7 +82,8 @@ child(const struct spawn_req *r, int status_fd, pid_t parent)
 	/*
 	 * Dispositions and the mask survive exec: the master blocks the
 	 * signals it reads from a signalfd, and civetweb ignores SIGPIPE for
-	 * the whole process.  Neither may leak into a worker.
+	 * the whole process.  Neither may leak into a worker.  The mask is
+	 * cleared last, once no handler of the master's can run here.
 	 */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
@@ -99,54 +104,41 @@ child(const struct spawn_req *r, int status_fd, pid_t parent)
 	if (dup2(r->stdin_fd, STDIN_FILENO) == -1 ||
 	    dup2(r->stdout_fd, STDOUT_FILENO) == -1 ||
 	    dup2(r->stderr_fd, STDERR_FILENO) == -1)
-		child_fail(status_fd, SPAWN_STAGE_FDS);
+		child_fail(failure, SPAWN_STAGE_FDS);
 	if (r->channel_fd == SPAWN_CHANNEL_FD) {
 		if (fcntl(SPAWN_CHANNEL_FD, F_SETFD, 0) == -1)
-			child_fail(status_fd, SPAWN_STAGE_FDS);
+			child_fail(failure, SPAWN_STAGE_FDS);
 	} else if (dup2(r->channel_fd, SPAWN_CHANNEL_FD) == -1)
-		child_fail(status_fd, SPAWN_STAGE_FDS);
-	if (status_fd == SPAWN_CHANNEL_FD) {
-		/* Cannot happen while 0-2 are open, which the master ensures. */
-		_exit(127);
-	}
+		child_fail(failure, SPAWN_STAGE_FDS);
 
 	if (r->cwd != NULL && chdir(r->cwd) == -1)
-		child_fail(status_fd, SPAWN_STAGE_CHDIR);
+		child_fail(failure, SPAWN_STAGE_CHDIR);
 	if (r->set_user) {
 		if (setgroups(1, &r->gid) == -1 || setgid(r->gid) == -1 ||
 		    setuid(r->uid) == -1)
-			child_fail(status_fd, SPAWN_STAGE_USER);
+			child_fail(failure, SPAWN_STAGE_USER);
 	}
 	execve(r->path, r->argv, r->envp);
-	child_fail(status_fd, SPAWN_STAGE_EXEC);
+	child_fail(failure, SPAWN_STAGE_EXEC);
 }
 
 pid_t
-spawn_child(const struct spawn_req *r, int *status_fd)
+spawn_child(const struct spawn_req *r, struct spawn_failure *failure)
 {
-	int sp[2];
+	volatile struct spawn_failure shared = { 0, 0 };
 	pid_t pid, parent = getpid();
 
-	if (pipe2(sp, O_CLOEXEC) == -1)
+	/*
+	 * The master's own signals are blocked (it reads them from a
+	 * signalfd), so none can be handled on the stack the child borrows
+	 * before it resets every disposition.
+	 */
+	pid = vfork();
+	if (pid == 0)
+		child(r, &shared, parent);
+	if (pid == -1)
 		return -1;
-	pid = fork();
-	if (pid == -1) {
-		int saved = errno;
-
-		close(sp[0]);
-		close(sp[1]);
-		errno = saved;
-		return -1;
-	}
-	if (pid == 0) {
-		close(sp[0]);
-		child(r, sp[1], parent);
-	}
-	close(sp[1]);
-	/* Also set in the parent: the child may exec or exit before it
-	 * calls setpgid itself, and a signal to the group must not miss. */
-	(void)setpgid(pid, pid);
-	(void)fcntl(sp[0], F_SETFL, O_NONBLOCK);
-	*status_fd = sp[0];
+	failure->stage = shared.stage;
+	failure->err = shared.err;
 	return pid;
 }

@@ -107,7 +107,6 @@ worker_new(struct runtime *rt, const struct worker_def *def)
 		timer_init(&in->timer, instance_timer, in);
 		init_io(&in->out_io);
 		init_io(&in->err_io);
-		init_io(&in->status_io);
 		init_io(&in->ch.io);
 	}
 	timer_init(&w->mem_timer, memory_timer, w);
@@ -123,7 +122,6 @@ close_instance_fds(struct instance *in)
 
 	close_io(l, &in->out_io);
 	close_io(l, &in->err_io);
-	close_io(l, &in->status_io);
 	output_reset(&in->out);
 	output_reset(&in->err);
 }
@@ -256,34 +254,6 @@ drain_output(struct instance *in, struct io *io)
 	}
 }
 
-/* --- exec status --------------------------------------------------------- */
-
-static void
-read_status(struct instance *in)
-{
-	struct spawn_failure f;
-	const struct worker_def *def = in->worker->def;
-	ssize_t n;
-
-	if (in->status_io.fd == -1)
-		return;
-	n = read(in->status_io.fd, &f, sizeof(f));
-	if (n == -1 && errno == EAGAIN)
-		return;
-	if (n == (ssize_t)sizeof(f)) {
-		log_error("workers.%s.command: %s: %s: %s", in->worker->name,
-		    def != NULL && def->argv != NULL ? def->argv[0] : "?",
-		    spawn_stage_name(f.stage), strerror(f.err));
-	}
-	close_io(in->worker->rt->loop, &in->status_io);
-}
-
-static void
-on_status(struct loop *l, struct io *io, uint32_t events)
-{
-	read_status(io->arg);
-}
-
 /* --- spawning ------------------------------------------------------------ */
 
 static char **
@@ -350,7 +320,8 @@ do_spawn(struct instance *in)
 	struct spawn_req req;
 	char envbuf[512], **env = NULL;
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, sv[2] = { -1, -1 };
-	int status_fd = -1, saved;
+	struct spawn_failure failed;
+	int saved;
 	pid_t pid;
 
 	if (def == NULL)
@@ -386,7 +357,7 @@ do_spawn(struct instance *in)
 	req.stdout_fd = out[1];
 	req.stderr_fd = err[1];
 	req.channel_fd = sv[1];
-	if ((pid = spawn_child(&req, &status_fd)) == -1)
+	if ((pid = spawn_child(&req, &failed)) == -1)
 		goto fail;
 	free(env);
 	close(out[1]);
@@ -400,9 +371,14 @@ do_spawn(struct instance *in)
 	in->notify_status[0] = '\0';
 	io_add(rt->loop, &in->out_io, out[0], EPOLLIN, on_output, in);
 	io_add(rt->loop, &in->err_io, err[0], EPOLLIN, on_output, in);
-	io_add(rt->loop, &in->status_io, status_fd, EPOLLIN, on_status, in);
 	channel_open(in, sv[0]);
-	log_info("%s.%u: started, pid %ld", w->name, in->index, (long)pid);
+	if (failed.stage != 0)
+		/* It exits 127 and is reaped like any crash. */
+		log_error("workers.%s.command: %s: %s: %s", w->name,
+		    def->kind == WORKER_MODULE ? w->path : def->argv[0],
+		    spawn_stage_name(failed.stage), strerror(failed.err));
+	else
+		log_info("%s.%u: started, pid %ld", w->name, in->index, (long)pid);
 	return 0;
 
 fail:
@@ -604,7 +580,6 @@ instance_exited(struct instance *in, int wstatus)
 	enum inst_state before = in->sup.state;
 	char how[96];
 
-	read_status(in);
 	drain_output(in, &in->out_io);
 	drain_output(in, &in->err_io);
 	/* Whatever it left behind in its group goes with it. */

@@ -28,7 +28,6 @@ struct instance {
 	pid_t		 pid;		/* 0 when no process */
 	struct io	 out_io;
 	struct io	 err_io;
-	struct io	 status_io;	/* exec status pipe, until exec */
 	struct channel	 ch;		/* master's end of the socketpair */
 	struct output	 out;
 	struct output	 err;
