@@ -34,40 +34,52 @@ install_missing() {
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# configure_build DIR [CONFIGURE-ARGS...]
 configure_build() {
+	local dir=$1
+	shift
 	if [ ! -x configure ] || [ configure.ac -nt configure ] ||
 	   [ Makefile.am -nt Makefile.in ]; then
 		echo "bootstrap: autoreconf"
 		autoreconf -fi
 	fi
-	mkdir -p "$build"
-	if [ ! -f "$build/Makefile" ] || [ configure -nt "$build/config.status" ]; then
-		echo "bootstrap: configure"
-		(cd "$build" && "$top/configure" --enable-werror -q)
+	mkdir -p "$dir"
+	if [ ! -f "$dir/Makefile" ] || [ configure -nt "$dir/config.status" ]; then
+		echo "bootstrap: configure $*"
+		(cd "$dir" && "$top/configure" --enable-werror -q "$@")
 	fi
-	make -C "$build" -j"$(nproc)" -s
+	make -C "$dir" -j"$(nproc)" -s
+}
+
+run_checks() { # DIR
+	if ! make -C "$1" -j"$(nproc)" check; then
+		cat "$1/test-suite.log" >&2 || true
+		exit 1
+	fi
 }
 
 cmd=${1:-}
 case "$cmd" in
 run)
 	install_missing
-	configure_build
+	configure_build "$build"
 	echo "bootstrap: starting plba-master on etc/demo.yml (Ctrl-C stops it)"
 	export PLBA_BUILD=$build PLBA_SRC=$top
 	exec "$build/plba-master" -c "$top/etc/demo.yml"
 	;;
 check)
 	install_missing "${check_packages[@]}"
-	configure_build
-	if ! make -C "$build" -j"$(nproc)" check; then
-		cat "$build/test-suite.log" >&2 || true
-		exit 1
-	fi
+	configure_build "$build"
+	run_checks "$build"
+	# The whole suite again under AddressSanitizer and UBSan, out of
+	# tree beside the normal build: any report fails a test.
+	echo "bootstrap: the suite again with sanitizers, in build-asan/"
+	configure_build "$top/build-asan" --enable-sanitizers
+	run_checks "$top/build-asan"
 	;;
 build)
 	install_missing
-	configure_build
+	configure_build "$build"
 	;;
 *)
 	echo "usage: $0 run|check|build" >&2

@@ -31,7 +31,8 @@ plba_task_handler handler = h;
 int main(void) { printf("%s\n", plba_version()); return 0; }
 C
 export PKG_CONFIG_PATH=$root/usr/local/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$root
-cc -Wall -Werror -o "$T/w" "$T/w.c" $(pkg-config --cflags --libs plba) ||
+# A library built with sanitizers needs a program built with them too.
+cc -Wall -Werror ${PLBA_TEST_CFLAGS:-} -o "$T/w" "$T/w.c" $(pkg-config --cflags --libs plba) ||
 	fail "a worker does not build against the installed headers"
 LD_LIBRARY_PATH=$root/usr/local/lib "$T/w" | grep -qx "0.1.0" || fail "installed library not usable"
 man -l "$root/usr/local/share/man/man8/plba-master.8" >/dev/null 2>&1 || fail "man page unreadable"

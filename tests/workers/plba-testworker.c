@@ -20,6 +20,9 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t got_term;
+/* --alloc's memory, kept reachable so a leak checker does not call it
+ * lost (and volatile so the store is not optimised away). */
+char *volatile hog;
 static long term_delay_ms = 0;
 
 static long
@@ -157,8 +160,6 @@ main(int argc, char *argv[])
 			notify_after = atol(v);
 			i++;
 		} else if (strcmp(a, "--alloc") == 0) {
-			/* Kept reachable: a leak checker must not call it lost. */
-			static char *hog;
 			long n = atol(v);
 
 			if ((hog = malloc((size_t)n)) != NULL)

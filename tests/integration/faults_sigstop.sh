@@ -1,0 +1,49 @@
+# A protocol worker frozen with SIGSTOP stops sending heartbeats: the
+# master calls it hung, kills it (SIGKILL reaches a stopped process) and
+# starts a new one; its neighbour is left alone.
+. "$(dirname "$0")/lib.sh"
+[ -n "$PW" ] || { echo "no protocol worker"; exit 77; }
+
+cat >"$T/plba.yml" <<YML
+platform:
+  ipc: {heartbeat_interval: 200ms, heartbeat_timeout: 1s}
+workers:
+  frozen:
+    command: [$PW, idle]
+    ready: protocol
+    concurrency: 2
+    restart_delay: 0
+YML
+start_master
+pid_of() { grep -o "$1: started, pid [0-9]*" "$LOG" | tail -n 1 | awk '{print $NF}'; }
+wait_for 10 log_has "frozen.0: ready"
+wait_for 10 log_has "frozen.1: ready"
+victim=$(pid_of frozen.0)
+other=$(pid_of frozen.1)
+[ -n "$victim" ] && alive "$victim" || fail "no frozen.0 pid"
+
+# Healthy protocol workers are not taken for hung in the meantime.
+! log_has "no heartbeat" || fail "a live worker was taken for hung"
+
+kill -STOP "$victim"
+grep -q '^State:.*T' "/proc/$victim/status" || fail "pid $victim not stopped"
+wait_for 10 log_has "frozen.0: no heartbeat for [0-9]*ms: hung; killing pid $victim"
+wait_for 10 dead "$victim"
+wait_for 10 log_at_least "frozen.0: started, pid" 2
+wait_for 10 log_at_least "frozen.0: ready" 2
+new=$(pid_of frozen.0)
+[ "$new" != "$victim" ] || fail "frozen.0 not replaced"
+alive "$new" || fail "replacement $new not running"
+log_has "frozen.0: killed by signal 9" || fail "the kill of the hung instance was not logged"
+# Detection took about heartbeat_timeout, not much more.
+ms=$(grep -o "frozen.0: no heartbeat for [0-9]*ms" "$LOG" | head -n 1 | grep -o '[0-9]*ms' | tr -d ms)
+[ "$ms" -ge 1000 ] && [ "$ms" -lt 5000 ] || fail "hang detected after ${ms}ms"
+[ "$(pid_of frozen.1)" = "$other" ] || fail "the neighbour was restarted"
+alive "$other" || fail "the neighbour died"
+! log_has "frozen.1: no heartbeat" || fail "the neighbour was taken for hung"
+wait_for 5 no_zombies "$MASTER"
+
+stop_master
+[ $STATUS -eq 0 ] || fail "stop exited $STATUS"
+dead "$new" || fail "replacement outlived the master"
+echo "ok"
