@@ -104,7 +104,7 @@ wait_for 10 grep -q '<down@x>' "$T/orders.jsonl"
 dropped() { curl -s "$URL/metrics" | awk '/^plba_trace_spans_dropped_total/ {print $2}'; }
 drops_rose() { [ "${1:-0}" -lt "$(dropped)" ]; }
 wait_for 30 drops_rose 0
-curl -sf --max-time 2 "$URL/livez" >/dev/null || fail "master slow while the collector is down"
+curl -sf --max-time 5 "$URL/livez" >/dev/null || fail "master slow while the collector is down"
 stop_master
 [ $STATUS -eq 0 ] || fail "stop exited $STATUS"
 log_has "tracing: .* span records dropped" || fail "drops not logged"
