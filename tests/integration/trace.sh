@@ -108,4 +108,19 @@ curl -sf --max-time 5 "$URL/livez" >/dev/null || fail "master slow while the col
 stop_master
 [ $STATUS -eq 0 ] || fail "stop exited $STATUS"
 log_has "tracing: .* span records dropped" || fail "drops not logged"
+
+# A collector that takes seconds to answer slows only the exporter.
+rm -f "$T/orders.jsonl" "$T/rport"
+python3 "$RECEIVER" --slow 4 0 "$T/slow.jsonl" >"$T/rport" 2>"$T/receiver.log" &
+RECV=$!
+wait_for 10 test -s "$T/rport"
+config "transport: otlp, endpoint: \"http://127.0.0.1:$(cat "$T/rport")/v1/traces\""
+start_master
+# Every mail becomes its order while the first batch is still hanging.
+wait_for 20 has_lines "$T/orders.jsonl" $good
+curl -sf --max-time 5 "$URL/livez" >/dev/null || fail "master slow with a slow collector"
+stop_master
+[ $STATUS -eq 0 ] || fail "stop exited $STATUS"
+kill "$RECV" 2>/dev/null || true
+wait "$RECV" 2>/dev/null || true
 echo "ok"

@@ -1,0 +1,269 @@
+/*
+ * W3C Trace Context and spans: traceparent parsing and formatting, ids,
+ * nesting, and the records spans become.  The child runtime is replaced
+ * by two stubs that capture what would be sent to the master.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "plba/trace.h"
+#include "child.h"
+#include "tracectx.h"
+#include "unit.h"
+
+/* --- stubs for the child runtime ------------------------------------------ */
+
+static bool tracing = true;
+static cJSON *sent[64];
+static size_t nsent;
+
+bool
+child_tracing(struct plba_worker *w)
+{
+	(void)w;
+	return tracing;
+}
+
+int
+child_send_trace(struct plba_worker *w, const char *json, size_t len)
+{
+	(void)w;
+	ck_assert_uint_lt(nsent, 64);
+	sent[nsent] = cJSON_ParseWithLength(json, len);
+	ck_assert_ptr_nonnull(sent[nsent]);
+	nsent++;
+	return 0;
+}
+
+static const char *
+str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static void
+reset(void)
+{
+	while (nsent > 0)
+		cJSON_Delete(sent[--nsent]);
+	tracing = true;
+}
+
+/* Any non-NULL pointer stands for the worker: the stubs ignore it. */
+#define W	((plba_worker *)(void *)&tracing)
+
+/* --- traceparent ------------------------------------------------------------ */
+
+static const struct {
+	const char	*text;
+	int		 ok;
+	int		 sampled;
+} parents[] = {
+	{ "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", 1, 1 },
+	{ "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00", 1, 0 },
+	/* A future version may carry more fields after the flags. */
+	{ "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra", 1, 1 },
+	{ "cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", 1, 1 },
+	/* Version 00 is exactly 55 characters. */
+	{ "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra", 0, 0 },
+	{ "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", 0, 0 },
+	{ "00-00000000000000000000000000000000-00f067aa0ba902b7-01", 0, 0 },
+	{ "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01", 0, 0 },
+	{ "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01", 0, 0 },
+	{ "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7", 0, 0 },
+	{ "00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", 0, 0 },
+	{ "00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01", 0, 0 },
+	{ "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01x", 0, 0 },
+	{ "", 0, 0 },
+};
+
+START_TEST(parse_traceparent)
+{
+	struct tracectx c;
+	char back[TRACEPARENT_LEN + 1];
+	int rc = tracectx_parse(parents[_i].text, &c);
+
+	ck_assert_int_eq(rc == 0, parents[_i].ok);
+	if (!parents[_i].ok)
+		return;
+	ck_assert_int_eq(c.sampled, parents[_i].sampled);
+	/* Formatting always writes version 00 with the same ids. */
+	tracectx_format(&c, back);
+	ck_assert_uint_eq(strlen(back), TRACEPARENT_LEN);
+	ck_assert_int_eq(strncmp(back, "00-", 3), 0);
+	ck_assert_int_eq(strncmp(back + 3, parents[_i].text + 3, 49), 0);
+}
+END_TEST
+
+START_TEST(ids_random_and_nonzero)
+{
+	uint8_t a[16], b[16], zero[16] = { 0 };
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		trace_random(a, sizeof(a));
+		trace_random(b, sizeof(b));
+		ck_assert(memcmp(a, b, sizeof(a)) != 0);
+		ck_assert(memcmp(a, zero, sizeof(a)) != 0);
+	}
+}
+END_TEST
+
+/* --- spans -------------------------------------------------------------------- */
+
+START_TEST(spans_nest_and_restore_current)
+{
+	plba_span *root, *child, *grandchild;
+
+	reset();
+	root = plba_trace_start(W, "root");
+	ck_assert_ptr_eq(plba_span_current(W), root);
+	child = plba_span_start(W, "child");
+	grandchild = plba_span_start(W, "grandchild");
+	ck_assert_ptr_eq(plba_span_current(W), grandchild);
+	plba_span_end(grandchild);
+	ck_assert_ptr_eq(plba_span_current(W), child);
+	plba_span_end(child);
+	plba_span_end(root);
+	ck_assert_ptr_null(plba_span_current(W));
+
+	ck_assert_uint_eq(nsent, 3);
+	/* Ended innermost first; one trace; each the parent of the next. */
+	ck_assert_str_eq(str(sent[0], "name"), "grandchild");
+	ck_assert_str_eq(str(sent[2], "name"), "root");
+	ck_assert_str_eq(str(sent[0], "trace_id"), str(sent[2], "trace_id"));
+	ck_assert_str_eq(str(sent[0], "parent_span_id"), str(sent[1], "span_id"));
+	ck_assert_str_eq(str(sent[1], "parent_span_id"), str(sent[2], "span_id"));
+	ck_assert_ptr_null(str(sent[2], "parent_span_id"));
+	ck_assert_uint_eq(strlen(str(sent[2], "trace_id")), 32);
+	ck_assert_uint_eq(strlen(str(sent[2], "span_id")), 16);
+	reset();
+}
+END_TEST
+
+START_TEST(span_record_has_attributes_events_status)
+{
+	plba_span *s;
+	const cJSON *a, *e, *st;
+	char tp[64];
+
+	reset();
+	s = plba_trace_start(W, "mail parsed");
+	plba_span_set_str(s, "mail.id", "<1@x>");
+	plba_span_set_int(s, "lines", 3);
+	plba_span_set_double(s, "ratio", 0.5);
+	plba_span_set_bool(s, "dup", true);
+	plba_span_event(s, "started");
+	plba_trace_message(W, "step %d", 2);
+	plba_span_error(s, "bad line %d", 7);
+	ck_assert_int_eq(plba_span_traceparent(s, tp, sizeof(tp)), 0);
+	ck_assert_int_eq(plba_span_traceparent(s, tp, 10), -1);
+	plba_span_end(s);
+
+	ck_assert_uint_eq(nsent, 1);
+	a = cJSON_GetObjectItemCaseSensitive(sent[0], "attributes");
+	ck_assert_str_eq(str(a, "mail.id"), "<1@x>");
+	ck_assert(cJSON_GetObjectItemCaseSensitive(a, "lines")->valuedouble == 3);
+	ck_assert(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "dup")));
+	e = cJSON_GetObjectItemCaseSensitive(sent[0], "events");
+	ck_assert_int_eq(cJSON_GetArraySize(e), 2);
+	ck_assert_str_eq(str(cJSON_GetArrayItem(e, 1), "name"), "step 2");
+	st = cJSON_GetObjectItemCaseSensitive(sent[0], "status");
+	ck_assert_str_eq(str(st, "code"), "error");
+	ck_assert_str_eq(str(st, "message"), "bad line 7");
+	/* The traceparent names this span in this trace, sampled. */
+	ck_assert_int_eq(strncmp(tp + 3, str(sent[0], "trace_id"), 32), 0);
+	ck_assert_int_eq(strncmp(tp + 36, str(sent[0], "span_id"), 16), 0);
+	ck_assert_str_eq(tp + 52, "-01");
+	ck_assert(strtoull(str(sent[0], "end_ns"), NULL, 10) >=
+	    strtoull(str(sent[0], "start_ns"), NULL, 10));
+	reset();
+}
+END_TEST
+
+START_TEST(resume_continues_remote_trace)
+{
+	plba_span *s;
+
+	reset();
+	s = plba_trace_resume(W, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+	    "process");
+	plba_span_end(s);
+	ck_assert_str_eq(str(sent[0], "trace_id"), "4bf92f3577b34da6a3ce929d0e0e4736");
+	ck_assert_str_eq(str(sent[0], "parent_span_id"), "00f067aa0ba902b7");
+	/* An invalid parent starts a new trace. */
+	s = plba_trace_resume(W, "garbage", "process");
+	plba_span_end(s);
+	ck_assert_ptr_null(str(sent[1], "parent_span_id"));
+	reset();
+}
+END_TEST
+
+START_TEST(unsampled_is_not_recorded_but_propagates)
+{
+	plba_span *s, *c;
+	char tp[64];
+
+	reset();
+	s = plba_trace_resume(W, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00",
+	    "quiet");
+	c = plba_span_start(W, "child");
+	ck_assert_int_eq(plba_span_traceparent(c, tp, sizeof(tp)), 0);
+	ck_assert_str_eq(tp + 52, "-00");
+	plba_span_end(c);
+	plba_span_end(s);
+	ck_assert_uint_eq(nsent, 0);
+	reset();
+}
+END_TEST
+
+START_TEST(tracing_off_is_inert)
+{
+	plba_span *s;
+	char tp[64];
+
+	reset();
+	tracing = false;
+	s = plba_trace_start(W, "nothing");
+	ck_assert_ptr_nonnull(s);
+	plba_span_set_str(s, "k", "v");
+	plba_span_error(s, "x");
+	ck_assert_int_eq(plba_span_traceparent(s, tp, sizeof(tp)), -1);
+	ck_assert_ptr_null(plba_span_current(W));
+	plba_span_end(s);
+	ck_assert_uint_eq(nsent, 0);
+	reset();
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite *s = suite_create("trace");
+	TCase *tp = tcase_create("traceparent");
+	TCase *sp = tcase_create("spans");
+
+	tcase_add_loop_test(tp, parse_traceparent, 0,
+	    (int)(sizeof(parents) / sizeof(parents[0])));
+	tcase_add_test(tp, ids_random_and_nonzero);
+	suite_add_tcase(s, tp);
+	tcase_add_test(sp, spans_nest_and_restore_current);
+	tcase_add_test(sp, span_record_has_attributes_events_status);
+	tcase_add_test(sp, resume_continues_remote_trace);
+	tcase_add_test(sp, unsampled_is_not_recorded_but_propagates);
+	tcase_add_test(sp, tracing_off_is_inert);
+	suite_add_tcase(s, sp);
+	return s;
+}
+
+int
+main(void)
+{
+	return unit_run(suite());
+}
