@@ -48,6 +48,41 @@ grep -q "queue emails: published $N, acked $((N - dead)), .* dead $dead," "$LOG"
 	fail "counts: $(grep 'queue emails' "$LOG")"
 log_has "killed by signal 9" || fail "the kill did not land"
 
+# 100 000 mails: every one handled exactly once, as the master counts it.
+N=100000
+PORT=$(free_port)
+cat >"$T/big.yml" <<YML
+platform:
+  modules: [$SO]
+  http: {enabled: true, listen: 127.0.0.1:$PORT}
+log: {level: error}
+queues:
+  emails: {capacity: 5000}
+workers:
+  mail-poller:
+    module: mail-poller
+    config: {poll_interval: 1ms, batch: 1000, limit: $N}
+  email-processor:
+    module: email-processor
+    concurrency: 3
+    consumes: emails
+    prefetch: 16
+mail_order_bot:
+  orders_file: $T/big.jsonl
+YML
+: >"$LOG"
+"$PLBA_MASTER" -c "$T/big.yml" >>"$LOG" 2>&1 &
+MASTER=$!
+dead=$((N / 7))
+wait_for 120 has_lines "$T/big.jsonl" $((N - dead))
+wait_for 20 curl_has "http://127.0.0.1:$PORT/queues/emails" "\"acked\":$((N - dead)),"
+jq_check "$(curl -sf "http://127.0.0.1:$PORT/queues/emails")" \
+	"d['published'] == $N and d['dead'] == $dead and d['redelivered'] == 0 and d['in_flight'] == 0"
+[ "$(cut -d'"' -f4 "$T/big.jsonl" | sort -u | wc -l)" -eq $((N - dead)) ] || fail "an order recorded twice"
+[ "$(wc -l <"$T/big.jsonl")" -eq $((N - dead)) ] || fail "more orders than mails"
+stop_master
+[ $STATUS -eq 0 ] || fail "stop exited $STATUS"
+
 # A worker name no module registers, and a module for another ABI.
 sed -i 's/module: mail-poller/module: no-such-worker/' "$T/plba.yml"
 st=0
