@@ -1,12 +1,15 @@
 #include "config.h"
 
+#include <linux/close_range.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -987,6 +990,24 @@ on_notify(struct loop *l, struct io *io, uint32_t events)
 	}
 }
 
+/* For kernels without CLOSE_RANGE_CLOEXEC (before 5.11). */
+static void
+mark_cloexec_from(int lowest)
+{
+	struct dirent *e;
+	DIR *d;
+	int fd;
+
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		fd = atoi(e->d_name);
+		if (fd >= lowest && fd != dirfd(d))
+			(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+	closedir(d);
+}
+
 static int
 setup_process(struct runtime *rt)
 {
@@ -999,11 +1020,20 @@ setup_process(struct runtime *rt)
 		;
 	if (fd > 2)
 		close(fd);
-	/* Three or four fds per instance: take what the hard limit allows. */
+	/*
+	 * Whatever the master inherited from whoever started it is not the
+	 * workers' business: a worker gets 0-2 and fd 3, nothing else.
+	 */
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == -1)
+		mark_cloexec_from(3);
+	/* Three fds per instance: take what the hard limit allows. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
+	rt->fd_limit = getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < INT_MAX ?
+	    (int)rl.rlim_cur : INT_MAX;
 	/* Orphans of our workers come to us, not to init, and get reaped. */
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
 	signal(SIGPIPE, SIG_IGN);

@@ -48,6 +48,7 @@ struct runtime {
 	int		  notify_fd;
 	struct io	  notify_io;
 	int		  devnull;
+	int		  fd_limit;		/* RLIMIT_NOFILE once raised */
 
 	enum rt_state	  state;
 	bool		  done;			/* leave the loop */

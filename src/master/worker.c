@@ -23,6 +23,9 @@
 #include "spawn.h"
 #include "worker.h"
 
+/* Descriptors kept free for the HTTP server's connections (8 threads,
+ * a queue of 20) and the master's own needs. */
+#define FD_RESERVE		40
 /* How often RSS is compared with max_memory. */
 #define MEMORY_CHECK_MS		2000
 /* Read at most this much of one pipe per wakeup, so one chatty child
@@ -344,6 +347,16 @@ do_spawn(struct instance *in)
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1 ||
 	    (env = build_env(in, def, envbuf, sizeof(envbuf))) == NULL)
 		goto fail;
+	/*
+	 * Descriptors are handed out lowest first, so the last one tells how
+	 * many are in use.  Spawning stops short of the limit: civetweb
+	 * spins on accept() when none is left (seen at EMFILE), and the
+	 * master needs a few of its own.
+	 */
+	if (sv[1] >= rt->fd_limit - FD_RESERVE) {
+		errno = EMFILE;
+		goto fail;
+	}
 
 	memset(&req, 0, sizeof(req));
 	req.path = w->path;

@@ -172,7 +172,9 @@ walk(const struct conf_node *n, int depth)
 	case CONF_MAP:
 		for (i = 0; i < n->n; i++) {
 			FUZZ_ASSERT(n->keys[i] != NULL, "a NULL key");
-			FUZZ_ASSERT(conf_map_get(n, n->keys[i]) == n->items[i],
+			/* Small maps only: the lookup is linear. */
+			FUZZ_ASSERT(n->n > 32 ||
+			    conf_map_get(n, n->keys[i]) == n->items[i],
 			    "key \"%s\" found twice or not at all", n->keys[i]);
 			count += walk(n->items[i], depth + 1);
 		}

@@ -22,6 +22,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -35,7 +36,11 @@
 
 #include "fuzz.h"
 
-/* The task rules of plba-protocol(7), written out independently. */
+/*
+ * The task rules of plba-protocol(7), written out independently.  A
+ * number too large for a double prints as null (cJSON), so "metadata":
+ * 1e999 is taken as null, the way the printed wrapper has it.
+ */
 static bool
 task_acceptable(const cJSON *task)
 {
@@ -45,7 +50,8 @@ task_acceptable(const cJSON *task)
 	    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(task, "name")))
 		return false;
 	meta = cJSON_GetObjectItemCaseSensitive(task, "metadata");
-	if (meta == NULL || cJSON_IsNull(meta))
+	if (meta == NULL || cJSON_IsNull(meta) ||
+	    (cJSON_IsNumber(meta) && !isfinite(meta->valuedouble)))
 		return true;
 	if (!cJSON_IsObject(meta))
 		return false;

@@ -122,8 +122,12 @@ for t in $targets; do
 		dict=-dict=$here/$t.dict
 	fi
 	log=$out/fuzz_$t.log
+	: > "$work/started"
+	# timeout(1) because libFuzzer's own timeout handler can deadlock
+	# (it allocates in a signal handler) and would hang the caller.
 	# shellcheck disable=SC2086
-	( cd "$work" && "$bin" -max_total_time="$secs" -timeout=5 \
+	( cd "$work" && timeout -k 10 $((secs + 120)) \
+	    "$bin" -max_total_time="$secs" -timeout=5 \
 	    -rss_limit_mb=2048 -max_len="$(max_len "$t")" -print_final_stats=1 \
 	    -error_exitcode=1 -timeout_exitcode=1 \
 	    -artifact_prefix="$out/artifacts/$t-" $dict "$work/corpus" ) \
@@ -139,11 +143,28 @@ for t in $targets; do
 	else
 		failed=1
 		repro=$(sed -n 's/.*Test unit written to \([^ ]*\).*/\1/p' "$log" | tail -n 1)
+		if [ -z "$repro" ]; then
+			repro=$(find "$out/artifacts" -name "$t-*" -newer "$work/started" \
+			    2>/dev/null | head -n 1)
+		fi
 		echo "fuzz_$t: FAILED (exit $rc) after ${execs:-?} executions; log $log"
-		grep -E '^(==[0-9]+==ERROR|SUMMARY|.*property failed|.*runtime error)' \
+		if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+			echo "fuzz_$t: libFuzzer did not finish and was killed;" \
+			    "a reproducer it began to write may be empty"
+		fi
+		grep -a -E '^(==[0-9]+==ERROR|SUMMARY|.*property failed|.*runtime error)' \
 		    "$log" | head -n 5
 		echo "fuzz_$t: reproducer: ${repro:-none written}" \
 		    "(replay: $bin ${repro:-FILE})"
+		# A loaded host can starve one input past the limit: say
+		# whether the hang is the input's.
+		if grep -q 'libFuzzer: timeout' "$log" && [ -n "$repro" ]; then
+			if "$bin" -timeout=5 -rss_limit_mb=2048 "$repro" >/dev/null 2>&1; then
+				echo "fuzz_$t: the timeout did not reproduce on replay (a loaded host?)"
+			else
+				echo "fuzz_$t: the timeout reproduces on replay"
+			fi
+		fi
 	fi
 	if [ "${FUZZ_KEEP:-0}" = 1 ]; then
 		echo "fuzz_$t: grown corpus kept in $work/corpus"

@@ -1,12 +1,13 @@
-# The master near RLIMIT_NOFILE: 40 instances under a limit of 64 open
-# files.  The spawns that find no descriptor (pipe, socketpair) fail with
-# EMFILE, are logged and retried with back-off, never spun on; /livez
-# still answers.  Then idle HTTP connections take the last descriptors:
-# accept fails with EMFILE, which must be logged and backed off from too,
-# not spun on, and HTTP serves again once they are gone.
+# The master near RLIMIT_NOFILE: 40 instances under a limit of 128 open
+# files.  Spawns stop short of the limit, keeping descriptors for the
+# HTTP server: the ones that do not fit fail with EMFILE, are logged and
+# retried with back-off, never spun on; /livez still answers.  Then idle
+# HTTP connections pile up: the reserve holds, so civetweb's accept()
+# never meets EMFILE (it spins on it: seen before the reserve), and HTTP
+# serves again once they are gone.
 . "$(dirname "$0")/lib.sh"
 
-LIMIT=64
+LIMIT=128
 N=40
 PORT=$(free_port)
 URL=http://127.0.0.1:$PORT
@@ -48,7 +49,7 @@ running() {
 
 # --- 1. spawns fail for want of descriptors ----------------------------------
 # Let the back-off reach restart_max_delay (100+200+400+800ms).
-wait_for 10 log_at_least "w.[0-9]*: cannot start: Too many open files" $((N / 4 * 5))
+wait_for 10 log_at_least "w.[0-9]*: cannot start: Too many open files" $((N * 5 / 4))
 sleep_until=$((SECONDS + 2))
 while [ $SECONDS -lt $sleep_until ]; do sleep 0.1; done
 up=$(running)
@@ -94,7 +95,7 @@ curl_has "$URL/livez" ok || problem "/livez does not say ok"
 curl_ok "$URL/status" || problem "/status does not answer while spawns fail"
 alive "$MASTER" || fail "master died"
 
-# --- 2. accept fails: idle connections take the last descriptors ------------
+# --- 2. idle connections pile up: the reserve holds -------------------------
 before=$(fd_count "$MASTER")
 python3 -c '
 import socket, sys, time
@@ -108,26 +109,27 @@ for i in range(60):
 open(sys.argv[2], "w").write("%d\n" % len(held))
 time.sleep(60)' "$PORT" "$T/held" &
 FLOOD=$!
+trap 'rc=$?; kill "$FLOOD" 2>/dev/null || true; (exit $rc); cleanup' EXIT
 wait_for 15 test -s "$T/held"
-# The connections the master could not accept wait in its backlog.
-full() { [ "$(fd_count "$MASTER")" -ge $((LIMIT - 1)) ]; }
-wait_for 5 full
+# civetweb takes as many as its threads and queue hold; the rest wait in
+# the kernel's backlog, costing the master nothing.
+busy() { [ "$(fd_count "$MASTER")" -ge $((before + 20)) ]; }
+wait_for 5 busy
+[ "$(fd_count "$MASTER")" -lt "$LIMIT" ] || problem "the descriptor table filled up"
 t0=$(cpu_ticks "$MASTER")
 window_end=$((SECONDS + 3))
 while [ $SECONDS -lt $window_end ]; do sleep 0.1; done
 t1=$(cpu_ticks "$MASTER")
-echo "CPU ticks in ~3s at EMFILE on accept: $((t1 - t0))"
-[ $((t1 - t0)) -le 15 ] || problem "master used $((t1 - t0)) CPU ticks in ~3s with accept failing"
+echo "CPU ticks in ~3s with 60 idle connections: $((t1 - t0))"
+[ $((t1 - t0)) -le 15 ] || problem "master used $((t1 - t0)) CPU ticks in ~3s with idle connections"
 if command -v strace >/dev/null; then
 	# Precise: how many accept() calls in 2 seconds.
 	timeout 2 strace -f -c -e trace=accept,accept4 -p "$MASTER" -o "$T/strace" 2>/dev/null || true
-	calls=$(awk '$NF ~ /^accept/ { n += $4 } END { print n + 0 }' "$T/strace")
-	echo "accept calls in 2s at EMFILE: $calls"
-	[ "$calls" -le 40 ] || problem "accept() spun on EMFILE: $calls calls in 2s"
+	calls=$(awk '$NF ~ /^accept/ { n += $4 } END { print n + 0 }' "$T/strace" 2>/dev/null || echo 0)
+	echo "accept calls in 2s with idle connections: $calls"
+	[ "$calls" -le 40 ] || problem "accept() spun: $calls calls in 2s"
 fi
-log_has "accept.*Too many open files" || log_has "accept.*EMFILE" ||
-	problem "accept failures (EMFILE) are not logged"
-alive "$MASTER" || fail "master died with accept failing"
+alive "$MASTER" || fail "master died with idle connections"
 
 # --- 3. the connections go: HTTP serves again -------------------------------
 kill "$FLOOD"

@@ -15,7 +15,10 @@ workers:
     environment: {TZ: Europe/Paris}
     working_directory: $T/work
 YML
+# An fd the master inherits (here 9) must not reach the workers.
+exec 9<"$T/plba.yml"
 start_master
+exec 9<&-
 wait_for 10 has_lines "$T/w.1" 1
 wait_for 10 grep -q '"instance":1' "$T/plba.log"
 # Every line is one JSON object with the documented members.
@@ -33,7 +36,7 @@ assert n >= 4, n
 PY
 line=$(grep '"instance":0' "$T/plba.log" | grep inherit: | head -n1)
 for want in "worker=w" "instance=0" "fd=3" "protocol=1" "blocked=0" \
-    "ignored=0" "fd3=open" "pgrp=own" "env_TZ=Europe/Paris" "cwd=$T/work"; do
+    "ignored=0" "fd3=open" "extra_fds=0" "pgrp=own" "env_TZ=Europe/Paris" "cwd=$T/work"; do
 	echo "$line" | grep -q -- "$want" || fail "child inherited wrong: want $want in $line"
 done
 

@@ -89,7 +89,7 @@ report_inheritance(void)
 {
 	struct sigaction sa;
 	sigset_t mask;
-	int sig, blocked = 0, ignored = 0;
+	int sig, blocked = 0, ignored = 0, fd, extra = 0;
 
 	sigprocmask(SIG_SETMASK, NULL, &mask);
 	for (sig = 1; sig < 32; sig++) {
@@ -98,11 +98,14 @@ report_inheritance(void)
 		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
 			ignored++;
 	}
+	for (fd = 4; fd < 1024; fd++)
+		extra += fcntl(fd, F_GETFD) != -1;
 	printf("inherit: worker=%s instance=%s fd=%s protocol=%s "
-	    "blocked=%d ignored=%d fd3=%s pgrp=%s env_TZ=%s uid=%ld cwd=%s\n",
+	    "blocked=%d ignored=%d fd3=%s extra_fds=%d pgrp=%s env_TZ=%s "
+	    "uid=%ld cwd=%s\n",
 	    getenv("PLBA_WORKER"), getenv("PLBA_INSTANCE"), getenv("PLBA_FD"),
 	    getenv("PLBA_PROTOCOL"), blocked, ignored,
-	    fcntl(3, F_GETFD) != -1 ? "open" : "closed",
+	    fcntl(3, F_GETFD) != -1 ? "open" : "closed", extra,
 	    getpgrp() == getpid() ? "own" : "shared",
 	    getenv("TZ") ? getenv("TZ") : "-", (long)getuid(), getcwd((char[4096]){0}, 4096));
 	fflush(stdout);

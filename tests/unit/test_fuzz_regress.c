@@ -1,0 +1,204 @@
+/*
+ * Inputs the fuzz targets (tests/fuzz/) found, replayed through the same
+ * functions with the same checks, so that a fix stays fixed.  Each test
+ * says which target found its input and which property it broke.
+ */
+#include "config.h"
+
+#include "unit.h"
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "frame.h"
+#include "proto.h"
+
+/*
+ * The property fuzz_frame checks on every publish: the task the master
+ * queues (channel.c's handle_publish: strndup of task_raw, else the tree
+ * printed) is the task msg_decode validated, and the task frame it is
+ * delivered in (proto_put_task) decodes on the consumer's side.  A frame
+ * that msg_decode refuses passes trivially.
+ */
+static void
+check_publish_frame(const char *frame, size_t len)
+{
+	struct frame_writer w;
+	struct msg m, t;
+	char err[256], *text;
+	cJSON *queued;
+	uint32_t be;
+
+	if (msg_decode(&m, frame, len, true, err, sizeof(err)) == -1)
+		return;
+	ck_assert_int_eq(m.type, MSG_PUBLISH);
+	if (m.task_raw != NULL)
+		text = strndup(m.task_raw, m.task_raw_len);
+	else
+		text = cJSON_PrintUnformatted(m.task);
+	ck_assert_ptr_nonnull(text);
+	queued = cJSON_Parse(text);
+	ck_assert_msg(queued != NULL && cJSON_Compare(queued, m.task, true),
+	    "queued task %s is not the task validated", text);
+	cJSON_Delete(queued);
+
+	frame_writer_init(&w);
+	ck_assert_int_eq(proto_put_task(&w, 1, m.queue, 1, text, strlen(text)), 0);
+	memcpy(&be, w.buf + w.start, sizeof(be));
+	ck_assert_uint_eq(ntohl(be), w.len - FRAME_HEADER);
+	ck_assert_msg(msg_decode(&t, w.buf + w.start + FRAME_HEADER,
+	    w.len - FRAME_HEADER, false, err, sizeof(err)) == 0,
+	    "the consumer cannot decode the task frame: %s", err);
+	ck_assert_int_eq(t.type, MSG_TASK);
+	ck_assert(cJSON_Compare(t.task, m.task, true));
+	msg_clear(&t);
+	frame_writer_free(&w);
+	free(text);
+	msg_clear(&m);
+}
+
+/*
+ * fuzz_frame, after about 1,500 executions: a raw NUL byte inside a
+ * string.  cJSON accepts it (and raw control characters, which RFC 8259
+ * forbids in strings), the tree's string stops at the NUL, and
+ * handle_publish's strndup(task_raw) cuts the task there: "{"name":"a"
+ * is queued, and the consumer's decode of the task frame fails.
+ */
+START_TEST(nul_in_string)
+{
+	static const char frame[] =
+	    "{\"type\":\"publish\",\"ref\":\"r\",\"queue\":\"q\","
+	    "\"task\":{\"name\":\"a\0\"}}";
+
+	check_publish_frame(frame, sizeof(frame) - 1);
+}
+END_TEST
+
+/* The NUL where the fuzzer put it, in a metadata key. */
+START_TEST(nul_in_metadata_key)
+{
+	static const char frame[] =
+	    "{\"type\":\"publish\",\"ref\":\"r\",\"queue\":\"q\","
+	    "\"task\":{\"name\":\"n\",\"metadata\":{\"tracepa\x01\0\0\x02\":\"x\"}}}";
+
+	check_publish_frame(frame, sizeof(frame) - 1);
+}
+END_TEST
+
+/*
+ * fuzz_frame, in the 5-minute run: an ESC byte (0x1b) before the task.
+ * cJSON skips every byte up to 0x20 as white space; json_member_text
+ * skips JSON's four, so task_raw is "\x1b{" and that is what is queued.
+ */
+START_TEST(control_byte_as_space)
+{
+	static const char frame[] =
+	    "{\"type\":\"publish\",\"ref\":\"r\",\"queue\":\"q\","
+	    "\"task\" :\x1b{ \"name\" : \"n\" } }";
+
+	check_publish_frame(frame, sizeof(frame) - 1);
+}
+END_TEST
+
+/*
+ * fuzz_frame's passthrough property, on an input written from reading
+ * json_member_text: the first member cJSON finds named "task" is spelled
+ * with an escape, so it is the one validated; json_member_text compares
+ * keys as written and returns the second, which is not even an object.
+ * The master queues "not an object" and the consumer's decode fails.
+ */
+START_TEST(escaped_duplicate_task)
+{
+	static const char frame[] =
+	    "{\"type\":\"publish\",\"ref\":\"r\",\"queue\":\"q\","
+	    "\"ta\\u0073k\":{\"name\":\"a\"},\"task\":\"not an object\"}";
+
+	check_publish_frame(frame, sizeof(frame) - 1);
+}
+END_TEST
+
+/* The same with an object that would fail check_task: no name. */
+START_TEST(escaped_duplicate_task_unchecked)
+{
+	static const char frame[] =
+	    "{\"type\":\"publish\",\"ref\":\"r\",\"queue\":\"q\","
+	    "\"\\u0074ask\":{\"name\":\"a\"},\"task\":{\"metadata\":{\"n\":1}}}";
+
+	check_publish_frame(frame, sizeof(frame) - 1);
+}
+END_TEST
+
+/*
+ * fuzz_http's property on POST /queues/Q/tasks: when the wrapper
+ * do_publish builds around a body fails msg_decode, the reason starts
+ * with "publish: ", which do_publish skips before answering.  A body
+ * nested as deep as cJSON_Parse allows (1000 levels) is one level too
+ * deep once wrapped, so the reason is "invalid JSON" and the client is
+ * told "SON".
+ */
+START_TEST(wrapped_too_deep)
+{
+	const int depth = 999;		/* arrays, inside the task object */
+	char *body, *p, *task, err[256];
+	cJSON *b, *wrap;
+	struct msg m;
+	int i;
+
+	body = malloc(64 + 2 * (size_t)depth);
+	ck_assert_ptr_nonnull(body);
+	p = body + sprintf(body, "{\"name\":\"n\",\"p\":");
+	for (i = 0; i < depth; i++)
+		*p++ = '[';
+	for (i = 0; i < depth; i++)
+		*p++ = ']';
+	strcpy(p, "}");
+	b = cJSON_Parse(body);
+	ck_assert_msg(b != NULL, "cJSON_Parse takes the body itself");
+	/* What do_publish builds. */
+	wrap = cJSON_CreateObject();
+	cJSON_AddStringToObject(wrap, "type", "publish");
+	cJSON_AddStringToObject(wrap, "ref", "http");
+	cJSON_AddStringToObject(wrap, "queue", "q");
+	cJSON_AddItemToObject(wrap, "task", b);
+	task = cJSON_PrintUnformatted(wrap);
+	cJSON_Delete(wrap);
+	ck_assert_ptr_nonnull(task);
+	if (msg_decode(&m, task, strlen(task), true, err, sizeof(err)) == 0)
+		msg_clear(&m);
+	else
+		ck_assert_msg(strncmp(err, "publish: ", 9) == 0,
+		    "reason \"%s\" is answered as \"%s\"", err,
+		    strlen(err) >= 9 ? err + 9 : "(past the end)");
+	free(task);
+	free(body);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite *s = suite_create("fuzz_regress");
+	TCase *frame = tcase_create("fuzz_frame");
+	TCase *http = tcase_create("fuzz_http");
+
+	tcase_add_test(frame, nul_in_string);
+	tcase_add_test(frame, nul_in_metadata_key);
+	tcase_add_test(frame, control_byte_as_space);
+	tcase_add_test(frame, escaped_duplicate_task);
+	tcase_add_test(frame, escaped_duplicate_task_unchecked);
+	suite_add_tcase(s, frame);
+	tcase_add_test(http, wrapped_too_deep);
+	suite_add_tcase(s, http);
+	return s;
+}
+
+int
+main(void)
+{
+	return unit_run(suite());
+}
