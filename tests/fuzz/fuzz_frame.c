@@ -359,7 +359,8 @@ check_member_text(const char *body, size_t len)
 	while (root != NULL && end < body + len &&
 	    (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
 		end++;
-	if (root == NULL || end != body + len || !cJSON_IsObject(root)) {
+	if (root == NULL || end != body + len || !cJSON_IsObject(root) ||
+	    (fuzz_skip_known() && has_control_byte(body, len))) {
 		cJSON_Delete(root);
 		return;
 	}

@@ -15,6 +15,8 @@ for d in /usr/lib/x86_64-linux-gnu/faketime /usr/lib/*/faketime /usr/lib/faketim
 	done
 done
 [ -n "$FAKELIB" ] || { echo "libfaketime not installed (Debian: faketime)"; exit 77; }
+# AddressSanitizer must be the first library loaded; a preload cannot be.
+[ -z "${PLBA_TEST_CFLAGS:-}" ] || { echo "not under sanitizers (LD_PRELOAD)"; exit 77; }
 [ -n "$PW" ] || { echo "no protocol worker"; exit 77; }
 
 OFF=$T/faketime

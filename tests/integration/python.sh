@@ -75,9 +75,8 @@ stop_master
 [ "$(cut -d' ' -f2 "$T/rec" | grep '^guest-' | sort -u | wc -l)" -eq $G ] ||
 	fail "greetings missing"
 [ "$(log_count '\] hello guest-')" -eq $G ] || fail "greetings not printed once each"
-for i in 0 1; do
-	grep -q " consumer\.$i\$" "$T/rec" || fail "consumer.$i got nothing"
-done
+# Which instance got what depends on when each was ready (a slow Python
+# start-up can leave one idle): fair dispatch is tested in test_queue.
 log_has "queue greetings: published $((total + 1)), acked $total, nacked 1, redelivered [0-9]*, dead 1, queued 0, in flight 0" ||
 	fail "master's counts wrong: $(grep 'queue greetings' "$LOG")"
 # The stop was graceful for every instance, and nobody broke the protocol
