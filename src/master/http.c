@@ -32,8 +32,9 @@
 #define BODY_MAX		(1u << 20)
 /* How long a request waits for the loop before it gives up. */
 #define ACTION_DEADLINE_MS	5000
-/* A snapshot is rebuilt at most this often while things change. */
-#define SNAPSHOT_MS		50
+/* How long a reader waits for a fresh snapshot before it takes the one
+ * there is. */
+#define FRESH_WAIT_MS		100
 #define DEAD_LIST_MAX		1000
 
 enum action_kind { ACT_START, ACT_STOP, ACT_RESTART, ACT_PUBLISH, ACT_DEAD,
@@ -63,8 +64,8 @@ struct http {
 	struct action	*head, *tail;	/* waiting for the loop */
 	int		 efd;
 	struct io	 io;
-	struct timer	 timer;		/* rebuilds the snapshot */
-	bool		 dirty;
+	int		 stale;		/* the runtime changed since the snapshot */
+	uint64_t	 generation;	/* of the snapshot, under mu */
 	char		*token;		/* NULL: no token required */
 	uint64_t	 requests[6];	/* by status class, 1xx..5xx */
 	int		 refresh;	/* a reader found the snapshot old */
@@ -79,27 +80,25 @@ rebuild(struct runtime *rt)
 	struct http *h = rt->http;
 	struct snapshot *s;
 
-	h->dirty = false;
+	__atomic_store_n(&h->stale, 0, __ATOMIC_RELEASE);
 	if ((s = snapshot_build(rt)) == NULL)
 		return;
 	s->metrics_text = metrics_build(rt, s);
 	http_publish(rt, s);
 }
 
-static void
-on_timer(struct loop *l, struct timer *t)
-{
-	rebuild(t->arg);
-}
-
+/*
+ * Snapshots are built when someone asks, not whenever something changes:
+ * with a thousand instances a build costs the loop a millisecond or two,
+ * which a busy runtime nobody is watching should not pay.
+ */
 void
 http_dirty(struct runtime *rt)
 {
 	struct http *h = rt->http;
 
-	if (h == NULL || timer_armed(&h->timer))
-		return;
-	timer_at(rt->loop, &h->timer, mono_ms() + SNAPSHOT_MS);
+	if (h != NULL)
+		__atomic_store_n(&h->stale, 1, __ATOMIC_RELEASE);
 }
 
 void
@@ -111,6 +110,8 @@ http_publish(struct runtime *rt, struct snapshot *s)
 	pthread_mutex_lock(&h->mu);
 	old = h->snap;
 	h->snap = s;
+	h->generation++;
+	pthread_cond_broadcast(&h->cv);
 	pthread_mutex_unlock(&h->mu);
 	snapshot_unref(old);
 }
@@ -423,22 +424,42 @@ reply_error(struct http *h, struct mg_connection *c, int code, const char *fmt, 
 }
 
 /*
- * The loop rebuilds the snapshot only when something changes, so on a
- * quiet runtime its uptime ages: a reader that finds it over a second old
- * asks for a fresh one, and is answered from this one meanwhile.
+ * The snapshot to answer from.  When the runtime changed since it was
+ * built, or it is over a second old (its uptime ages), the reader asks the
+ * loop for a fresh one and waits a moment for it; a loop too busy to
+ * answer in time gets the old one served.
  */
 static struct snapshot *
 current(struct http *h)
 {
 	struct snapshot *s;
-	uint64_t one = 1;
+	struct timespec ts;
+	uint64_t one = 1, gen;
+	bool old;
 
 	pthread_mutex_lock(&h->mu);
 	s = snapshot_ref(h->snap);
+	old = s == NULL || __atomic_load_n(&h->stale, __ATOMIC_ACQUIRE) ||
+	    mono_ms() - s->built_ms > 1000;
+	if (old) {
+		gen = h->generation;
+		if (!__atomic_exchange_n(&h->refresh, 1, __ATOMIC_ACQ_REL))
+			(void)!write(h->efd, &one, sizeof(one));
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += FRESH_WAIT_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		while (h->generation == gen &&
+		    pthread_cond_timedwait(&h->cv, &h->mu, &ts) != ETIMEDOUT)
+			;
+		if (h->generation != gen) {
+			snapshot_unref(s);
+			s = snapshot_ref(h->snap);
+		}
+	}
 	pthread_mutex_unlock(&h->mu);
-	if (s != NULL && mono_ms() - s->built_ms > 1000 &&
-	    !__atomic_exchange_n(&h->refresh, 1, __ATOMIC_ACQ_REL))
-		(void)!write(h->efd, &one, sizeof(one));
 	return s;
 }
 
@@ -829,6 +850,9 @@ http_start(struct runtime *rt)
 		"enable_directory_listing", "no",
 		"max_request_size", "16384",
 		"access_control_allow_origin", "",
+		/* Headers and body go out in two writes: without this each
+		 * answer waits ~40 ms for the client's delayed ACK. */
+		"tcp_nodelay", "1",
 		"decode_url", "yes",
 		NULL
 	};
@@ -852,7 +876,6 @@ http_start(struct runtime *rt)
 		pthread_cond_init(&h->cv, &ca);
 		pthread_condattr_destroy(&ca);
 	}
-	timer_init(&h->timer, on_timer, rt);
 	h->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (h->efd == -1 || io_add(rt->loop, &h->io, h->efd, EPOLLIN,
 	    on_actions, rt) == -1) {
@@ -900,7 +923,6 @@ http_stop(struct runtime *rt)
 		io_del(rt->loop, &h->io);
 	if (h->efd > 0)
 		close(h->efd);
-	timer_cancel(rt->loop, &h->timer);
 	while ((a = h->head) != NULL) {
 		h->head = a->next;
 		action_unref(a);
