@@ -281,8 +281,9 @@ msg_decode(struct msg *m, const char *data, size_t len, bool from_child,
 	if (decode_members(&c) == -1)
 		goto fail;
 	/* The task passes through the master as it came: no re-encoding. */
-	if (m->type == MSG_PUBLISH &&
-	    json_member_text(data, len, "task", &m->task_raw, &m->task_raw_len) == -1)
+	if ((m->type == MSG_PUBLISH || m->type == MSG_TRACE) &&
+	    json_member_text(data, len, m->type == MSG_PUBLISH ? "task" : "record",
+	    &m->task_raw, &m->task_raw_len) == -1)
 		m->task_raw = NULL;
 	return 0;
 fail:

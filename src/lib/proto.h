@@ -38,8 +38,8 @@ struct msg {
 	const char	*ref;		/* publish, published, rejected */
 	const char	*queue;		/* publish, task */
 	cJSON		*task;		/* publish, task: {name, payload, metadata} */
-	const char	*task_raw;	/* publish: the task's text in the frame, */
-	size_t		 task_raw_len;	/*   valid as long as the frame is */
+	const char	*task_raw;	/* publish: the task's text in the frame; */
+	size_t		 task_raw_len;	/*   trace: the record's; as long as the frame */
 	const char	*id;		/* ack, nack, published, task */
 	const char	*error;		/* nack, rejected; may be NULL */
 	bool		 retry;		/* nack, default true */

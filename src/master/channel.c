@@ -533,9 +533,12 @@ handle(struct instance *in, struct msg *m)
 	case MSG_TRACE:
 		/* With transport none nothing is built, not even this. */
 		if (traces_on(rt_of(in))) {
-			char *rec = cJSON_PrintUnformatted(m->record);
+			char *rec = NULL;
 
-			if (rec != NULL)
+			if (m->task_raw != NULL)
+				traces_record(rt_of(in), m->task_raw, m->task_raw_len,
+				    w->name, (int)in->index);
+			else if ((rec = cJSON_PrintUnformatted(m->record)) != NULL)
 				traces_record(rt_of(in), rec, strlen(rec), w->name,
 				    (int)in->index);
 			free(rec);

@@ -11,11 +11,14 @@
 #include "runtime.h"
 #include "trace_export.h"
 #include "traces.h"
+#include "proto.h"
 #include "tracectx.h"
 
 struct ring_entry {
 	char	 trace_id[33];
-	char	*json;		/* the record, with worker and instance */
+	char	*json;		/* the record as received */
+	char	 worker[72];
+	int	 instance;
 };
 
 struct traces {
@@ -106,33 +109,28 @@ traces_report(struct runtime *rt)
 	}
 }
 
+/* The record is kept as it came; it is parsed only if someone asks. */
 static void
 ring_put(struct traces *t, const char *json, size_t len, const char *worker,
     int instance)
 {
 	struct ring_entry *e = &t->ring[t->head];
-	cJSON *o, *id;
-	char *text;
+	const char *id;
+	size_t idlen;
+	char *copy;
 
-	if ((o = cJSON_ParseWithLength(json, len)) == NULL)
+	if (json_member_text(json, len, "trace_id", &id, &idlen) == -1 ||
+	    idlen != 34 || (copy = strndup(json, len)) == NULL)
 		return;
-	id = cJSON_GetObjectItemCaseSensitive(o, "trace_id");
-	if (!cJSON_IsString(id) || strlen(id->valuestring) != 32) {
-		cJSON_Delete(o);
-		return;
-	}
-	cJSON_AddStringToObject(o, "worker", worker);
-	cJSON_AddNumberToObject(o, "instance", instance);
-	text = cJSON_PrintUnformatted(o);
-	if (text != NULL) {
-		memcpy(e->trace_id, id->valuestring, 33);
-		free(e->json);
-		e->json = text;
-		t->head = (t->head + 1) % TRACE_RING_SPANS;
-		if (t->n < TRACE_RING_SPANS)
-			t->n++;
-	}
-	cJSON_Delete(o);
+	memcpy(e->trace_id, id + 1, 32);
+	e->trace_id[32] = '\0';
+	free(e->json);
+	e->json = copy;
+	snprintf(e->worker, sizeof(e->worker), "%s", worker);
+	e->instance = instance;
+	t->head = (t->head + 1) % TRACE_RING_SPANS;
+	if (t->n < TRACE_RING_SPANS)
+		t->n++;
 }
 
 void
@@ -147,21 +145,24 @@ traces_record(struct runtime *rt, const char *json, size_t len,
 	ring_put(t, json, len, worker, instance);
 }
 
-/* The traceparent in a task's metadata, when it has a valid one. */
+/*
+ * The traceparent in a task's metadata, when it has a valid one.  Found by
+ * scanning the text, not parsing it: this runs for every task.
+ */
 static int
 task_context(const char *body, struct tracectx *ctx)
 {
-	cJSON *task = cJSON_Parse(body), *tp;
-	int rc = -1;
+	const char *meta, *tp;
+	size_t mlen, tlen;
+	char buf[TRACEPARENT_LEN + 64];
 
-	if (task == NULL)
+	if (json_member_text(body, strlen(body), "metadata", &meta, &mlen) == -1 ||
+	    json_member_text(meta, mlen, "traceparent", &tp, &tlen) == -1 ||
+	    tlen < 2 || tlen - 2 >= sizeof(buf) || tp[0] != '"')
 		return -1;
-	tp = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
-	    task, "metadata"), "traceparent");
-	if (cJSON_IsString(tp))
-		rc = tracectx_parse(tp->valuestring, ctx);
-	cJSON_Delete(task);
-	return rc;
+	memcpy(buf, tp + 1, tlen - 2);
+	buf[tlen - 2] = '\0';
+	return tracectx_parse(buf, ctx);
 }
 
 void
@@ -229,8 +230,11 @@ traces_lookup(struct runtime *rt, const char *trace_id)
 		if (t->ring[k].json == NULL ||
 		    strcmp(t->ring[k].trace_id, trace_id) != 0)
 			continue;
-		if ((s = cJSON_Parse(t->ring[k].json)) != NULL)
+		if ((s = cJSON_Parse(t->ring[k].json)) != NULL) {
+			cJSON_AddStringToObject(s, "worker", t->ring[k].worker);
+			cJSON_AddNumberToObject(s, "instance", t->ring[k].instance);
 			cJSON_AddItemToArray(spans, s);
+		}
 	}
 	if (cJSON_GetArraySize(spans) == 0) {
 		cJSON_Delete(o);
