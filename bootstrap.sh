@@ -76,6 +76,13 @@ check)
 	echo "bootstrap: the suite again with sanitizers, in build-asan/"
 	configure_build "$top/build-asan" --enable-sanitizers
 	run_checks "$top/build-asan"
+	# Every fuzz target for 30 s, when clang is there (77: it is not).
+	rc=0
+	FUZZ_BUILDDIR=$build FUZZ_OUT=$build/fuzz sh tests/fuzz/run.sh 30 || rc=$?
+	case $rc in
+	0|77) ;;
+	*) echo "bootstrap: fuzzing found a problem" >&2; exit 1 ;;
+	esac
 	;;
 build)
 	install_missing

@@ -369,7 +369,27 @@ verror_mark(struct conf_errors *errs, const struct conf_mark *mark,
 	char	*msg, *line, **msgs;
 	int	 r;
 
-	if (errs == NULL || vasprintf(&msg, fmt, ap) == -1)
+	if (errs == NULL)
+		return;
+	/*
+	 * A mistake copied by aliases is reported once per copy: past this
+	 * many errors the rest only repeat it (and cost time: a fuzzed file
+	 * gave 78 111).  The last message says so.
+	 */
+	if (errs->n > CONF_MAX_ERRORS)
+		return;
+	if (errs->n == CONF_MAX_ERRORS) {
+		if ((msgs = reallocarray(errs->msgs, errs->n + 1,
+		    sizeof(*msgs))) == NULL)
+			return;
+		errs->msgs = msgs;
+		if (asprintf(&line, "too many errors; the first %d are shown",
+		    CONF_MAX_ERRORS) == -1)
+			return;
+		msgs[errs->n++] = line;
+		return;
+	}
+	if (vasprintf(&msg, fmt, ap) == -1)
 		return;
 	if (path != NULL && *path == '\0')
 		path = NULL;

@@ -17,6 +17,7 @@
 #define CONF_MAX_FILE_SIZE   (4u << 20)   /* bytes per file */
 #define CONF_MAX_DEPTH       64           /* nested maps and sequences */
 #define CONF_MAX_NODES       200000       /* nodes per document, aliases expanded */
+#define CONF_MAX_ERRORS      100          /* reported per load, then one line more */
 
 enum conf_type { CONF_SCALAR, CONF_MAP, CONF_SEQ };
 

@@ -182,8 +182,9 @@ do_publish(struct runtime *rt, struct action *a)
 	    sizeof(err)) == -1) {
 		free(task);
 		a->code = 400;
+		/* The client sent the task, not the wrapper: its own words. */
 		a->answer = error_json("%s", task == NULL ? "out of memory" :
-		    err + strlen("publish: "));
+		    strncmp(err, "publish: ", 9) == 0 ? err + 9 : err);
 		return;
 	}
 	free(task);

@@ -171,12 +171,12 @@ START_TEST(wrapped_too_deep)
 	task = cJSON_PrintUnformatted(wrap);
 	cJSON_Delete(wrap);
 	ck_assert_ptr_nonnull(task);
-	if (msg_decode(&m, task, strlen(task), true, err, sizeof(err)) == 0)
-		msg_clear(&m);
-	else
-		ck_assert_msg(strncmp(err, "publish: ", 9) == 0,
-		    "reason \"%s\" is answered as \"%s\"", err,
-		    strlen(err) >= 9 ? err + 9 : "(past the end)");
+	/* One level too deep once wrapped: refused as JSON, not as a
+	 * publish, so do_publish must not cut a "publish: " prefix off it
+	 * (http.sh checks the answer the client gets). */
+	ck_assert_int_eq(msg_decode(&m, task, strlen(task), true, err,
+	    sizeof(err)), -1);
+	ck_assert_str_eq(err, "invalid JSON");
 	free(task);
 	free(body);
 }
@@ -204,7 +204,8 @@ START_TEST(aliased_error_multiplied)
 	s = settings_load_string(yaml, sizeof(yaml) - 1, "alias.yml", &errs);
 	ck_assert_ptr_null(s);
 	ck_assert_uint_ge(errs.n, 1);
-	ck_assert_msg(errs.n <= 100, "one bad scalar gave %zu errors, the "
+	/* At most CONF_MAX_ERRORS, then one line saying there are more. */
+	ck_assert_msg(errs.n <= CONF_MAX_ERRORS + 1, "one bad scalar gave %zu errors, the "
 	    "first \"%s\"", errs.n, errs.msgs[0]);
 	conf_errors_clear(&errs);
 }
