@@ -2,6 +2,7 @@
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -814,6 +815,20 @@ on_log(const struct mg_connection *c, const char *msg)
 	return 1;
 }
 
+/*
+ * civetweb's threads run at a lower priority than the event loop: under a
+ * flood of requests they compete with supervision for this box's CPUs,
+ * and a restart must not wait behind a dashboard.
+ */
+static void *
+on_thread(const struct mg_context *ctx, int thread_type)
+{
+	(void)ctx;
+	(void)thread_type;
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
+	return NULL;
+}
+
 static char *
 read_token(const char *path)
 {
@@ -897,6 +912,7 @@ http_start(struct runtime *rt)
 	rebuild(rt);
 	memset(&cb, 0, sizeof(cb));
 	cb.log_message = on_log;
+	cb.init_thread = on_thread;
 	mg_init_library(0);
 	if ((h->ctx = mg_start(&cb, h, opts)) == NULL) {
 		log_error("platform.http.listen: cannot listen on %s (in use, "
