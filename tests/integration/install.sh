@@ -12,7 +12,8 @@ for f in sbin/plba-master bin/plbactl libexec/plba/plba-worker \
     share/man/man8/plba-master.8 share/man/man5/plba.yml.5 \
     share/man/man7/plba-protocol.7 share/man/man7/plba-http.7 \
     share/man/man1/plbactl.1 share/man/man3/libplba.3 \
-    share/man/man3/plba_publish.3 etc/plba/plba.yml; do
+    share/man/man3/plba_publish.3 etc/plba/plba.yml \
+    lib/systemd/system/plba-master.service etc/logrotate.d/plba.logrotate; do
 	[ -e "$root/usr/local/$f" ] || fail "not installed: $f"
 done
 ls "$root"/usr/local/lib/libplba.so.* >/dev/null || fail "no shared library"
@@ -36,4 +37,19 @@ cc -Wall -Werror ${PLBA_TEST_CFLAGS:-} -o "$T/w" "$T/w.c" $(pkg-config --cflags 
 	fail "a worker does not build against the installed headers"
 LD_LIBRARY_PATH=$root/usr/local/lib "$T/w" | grep -qx "0.1.0" || fail "installed library not usable"
 man -l "$root/usr/local/share/man/man8/plba-master.8" >/dev/null 2>&1 || fail "man page unreadable"
+# The unit names the installed paths and is a notify service.
+unit=$root/usr/local/lib/systemd/system/plba-master.service
+grep -qx "ExecStart=/usr/local/sbin/plba-master -c /usr/local/etc/plba/plba.yml" "$unit" ||
+	fail "unit does not name the installed paths: $(grep ExecStart= "$unit")"
+grep -qx "Type=notify" "$unit" || fail "unit is not Type=notify"
+grep -q "@" "$unit" && fail "unsubstituted @...@ in the unit"
+if command -v systemd-analyze >/dev/null 2>&1; then
+	# Outside the root, the binary and the man pages are elsewhere: only
+	# complaints about the unit itself count.
+	systemd-analyze verify "$unit" >"$T/verify" 2>&1 || true
+	if grep -v -e "is not executable" -e "Command 'man " "$T/verify" | grep -q .; then
+		cat "$T/verify"
+		fail "systemd-analyze verify complains about the unit"
+	fi
+fi
 echo "ok"
