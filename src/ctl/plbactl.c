@@ -602,23 +602,37 @@ cmd_health(struct ctl *c, const struct args *a)
 	return rc;
 }
 
-static int
-cmd_workers(struct ctl *c, const struct args *a)
+static void
+show_queues_wide(const cJSON *queues)
 {
-	char *path = a->npos > 0 ? path_of("/workers/", a->pos[0], "") :
-	    xstrdup("/workers");
+	show_queues(queues, true);
+}
+
+/*
+ * GET /SECTION, or /SECTION/NAME when a name is given.  One item comes
+ * without its name, so it is wrapped to look like the whole list and the
+ * same table shows both.
+ */
+static int
+show_section(struct ctl *c, const struct args *a, const char *section,
+    void (*show)(const cJSON *))
+{
+	char prefix[32], *path;
 	cJSON *o, *one;
 	int rc;
 
+	snprintf(prefix, sizeof(prefix), "/%s/", section);
+	path = a->npos > 0 ? path_of(prefix, a->pos[0], "") : xstrdup(prefix);
+	if (a->npos == 0)
+		path[strlen(path) - 1] = '\0';		/* "/workers" */
 	if ((o = fetch(c, "GET", path, NULL, 0, &rc)) != NULL) {
 		if (a->npos > 0) {
-			/* One worker comes without its name: wrap it. */
 			one = cJSON_CreateObject();
 			cJSON_AddItemReferenceToObject(one, a->pos[0], o);
-			show_workers(one);
+			show(one);
 			cJSON_Delete(one);
 		} else
-			show_workers(o);
+			show(o);
 	}
 	cJSON_Delete(o);
 	free(path);
@@ -626,25 +640,15 @@ cmd_workers(struct ctl *c, const struct args *a)
 }
 
 static int
+cmd_workers(struct ctl *c, const struct args *a)
+{
+	return show_section(c, a, "workers", show_workers);
+}
+
+static int
 cmd_queues(struct ctl *c, const struct args *a)
 {
-	char *path = a->npos > 0 ? path_of("/queues/", a->pos[0], "") :
-	    xstrdup("/queues");
-	cJSON *o, *one;
-	int rc;
-
-	if ((o = fetch(c, "GET", path, NULL, 0, &rc)) != NULL) {
-		if (a->npos > 0) {
-			one = cJSON_CreateObject();
-			cJSON_AddItemReferenceToObject(one, a->pos[0], o);
-			show_queues(one, true);
-			cJSON_Delete(one);
-		} else
-			show_queues(o, true);
-	}
-	cJSON_Delete(o);
-	free(path);
-	return rc;
+	return show_section(c, a, "queues", show_queues_wide);
 }
 
 static int
