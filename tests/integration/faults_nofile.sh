@@ -136,8 +136,7 @@ kill "$FLOOD"
 wait "$FLOOD" 2>/dev/null || true
 wait_for 15 curl_ok "$URL/livez"
 curl_has "$URL/livez" ok || problem "/livez does not say ok after the flood"
-fds_back() { [ "$(fd_count "$MASTER")" -le "$before" ]; }
-wait_for 15 fds_back
+wait_for 15 fds_at_most "$MASTER" "$before"
 # Spawns are still being retried afterwards.
 c0=$(log_count "cannot start: Too many open files")
 wait_for 5 log_at_least "cannot start: Too many open files" $((c0 + 1))

@@ -82,6 +82,9 @@ zombies_of() {
 	echo $n
 }
 fd_count() { ls "/proc/$1/fd" | wc -l; }
+# civetweb closes a connection a moment after the client has its answer,
+# so a count taken at once may include it: wait for it to settle.
+fds_at_most() { [ "$(fd_count "$1")" -le "$2" ]; }
 
 # A TCP port nobody listens on now, on loopback.
 free_port() {
