@@ -81,6 +81,35 @@ int		 plba_publish_async(plba_worker *, const char *queue,
 		    const char *name, const char *payload_json);
 int		 plba_publish_flush(plba_worker *);
 
+/*
+ * What became of a tracked task: acked by its consumer, or moved to the
+ * dead-letter list with the last error.  A publisher that must act only
+ * once a task is done (an IMAP poller marks a mail seen) tracks it.
+ */
+struct plba_done {
+	char		 id[32];	/* as plba_publish_tracked() returned it */
+	char		 queue[128];
+	bool		 acked;		/* false: dead-lettered */
+	char		 error[256];	/* why, when dead-lettered */
+};
+
+/*
+ * plba_publish() that also asks the master for a done notice once the task
+ * is acked or dead-lettered.  Notices go to this very instance; one that
+ * restarts in between gets none for what it published before, so it must
+ * be able to find unfinished work again (at-least-once, as always).
+ */
+int		 plba_publish_tracked(plba_worker *, const char *queue,
+		    const char *name, const char *payload_json, char *id,
+		    size_t idlen);
+/*
+ * Takes the next done notice, waiting up to ms milliseconds for one.
+ * Returns 1 with *out filled, 0 when none came in time or a stop was
+ * asked, PLBA_ECLOSED when the master is gone.  Thread safe.
+ */
+int		 plba_worker_next_done(plba_worker *, uint64_t ms,
+		    struct plba_done *out);
+
 /* The last error's text for this worker, for logs.  Never NULL. */
 const char	*plba_worker_error(const plba_worker *);
 

@@ -46,6 +46,11 @@ struct waiter {
 	char		 id[32];
 };
 
+struct done_notice {
+	struct done_notice	*next;
+	struct plba_done	 d;
+};
+
 struct plba_worker {
 	const struct reg_worker	  *reg;
 	const struct plba_registry *module;
@@ -67,6 +72,7 @@ struct plba_worker {
 	bool			   health_dirty;
 	struct plba_task	  *thead, *ttail;
 	struct waiter		  *waiters;
+	struct done_notice	  *dhead, *dtail;	/* tracked tasks finished */
 	uint64_t		   next_ref;
 	uint64_t		   async_out;	/* sent, not yet confirmed */
 	int			   async_rc;	/* first async failure */
@@ -241,6 +247,28 @@ take_task(plba_worker *w, struct msg *m)
 	pthread_mutex_unlock(&w->mu);
 }
 
+static void
+take_done(plba_worker *w, const struct msg *m)
+{
+	struct done_notice *n;
+
+	if ((n = calloc(1, sizeof(*n))) == NULL)
+		return;		/* the publisher finds the work again later */
+	snprintf(n->d.id, sizeof(n->d.id), "%s", m->id);
+	snprintf(n->d.queue, sizeof(n->d.queue), "%s", m->queue);
+	n->d.acked = m->acked;
+	snprintf(n->d.error, sizeof(n->d.error), "%s",
+	    m->error != NULL ? m->error : "");
+	pthread_mutex_lock(&w->mu);
+	if (w->dtail != NULL)
+		w->dtail->next = n;
+	else
+		w->dhead = n;
+	w->dtail = n;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
 static int
 handle(plba_worker *w, struct msg *m)
 {
@@ -272,6 +300,9 @@ handle(plba_worker *w, struct msg *m)
 		return 0;
 	case MSG_STOP:
 		request_stop(w, m->force);
+		return 0;
+	case MSG_DONE:
+		take_done(w, m);
 		return 0;
 	default:
 		return -1;
@@ -412,19 +443,26 @@ plba_worker_stopping(const plba_worker *w)
 	return s;
 }
 
+/* The condition variable runs on CLOCK_MONOTONIC. */
+static void
+deadline_in(uint64_t ms, struct timespec *ts)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += (time_t)(ms / 1000);
+	ts->tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts->tv_nsec >= 1000000000) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000;
+	}
+}
+
 bool
 plba_worker_sleep(plba_worker *w, uint64_t ms)
 {
 	struct timespec ts;
 	bool s;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += (time_t)(ms / 1000);
-	ts.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
+	deadline_in(ms, &ts);
 	pthread_mutex_lock(&w->mu);
 	while (!w->stopping &&
 	    pthread_cond_timedwait(&w->cv, &w->mu, &ts) != ETIMEDOUT)
@@ -504,7 +542,7 @@ task_json(plba_worker *w, const char *name, const char *payload)
 
 static int
 publish(plba_worker *w, const char *queue, const char *name,
-    const char *payload, struct waiter *wt)
+    const char *payload, struct waiter *wt, bool track)
 {
 	struct frame_writer fw;
 	char ref[24], *task;
@@ -534,7 +572,7 @@ publish(plba_worker *w, const char *queue, const char *name,
 	}
 	pthread_mutex_unlock(&w->mu);
 	frame_writer_init(&fw);
-	rc = proto_put_publish(&fw, ref, queue, task, strlen(task)) == 0 ?
+	rc = proto_put_publish(&fw, ref, queue, task, strlen(task), track) == 0 ?
 	    send_frames(w, &fw) : PLBA_ENOMEM;
 	if (rc != PLBA_OK)
 		frame_writer_free(&fw);
@@ -542,15 +580,15 @@ publish(plba_worker *w, const char *queue, const char *name,
 	return rc;
 }
 
-int
-plba_publish(plba_worker *w, const char *queue, const char *name,
-    const char *payload_json, char *id, size_t idlen)
+static int
+publish_wait(plba_worker *w, const char *queue, const char *name,
+    const char *payload_json, char *id, size_t idlen, bool track)
 {
 	struct waiter wt, **pp;
 	int rc;
 
 	memset(&wt, 0, sizeof(wt));
-	if ((rc = publish(w, queue, name, payload_json, &wt)) != PLBA_OK &&
+	if ((rc = publish(w, queue, name, payload_json, &wt, track)) != PLBA_OK &&
 	    wt.ref[0] == '\0')
 		return rc;
 	pthread_mutex_lock(&w->mu);
@@ -570,10 +608,50 @@ plba_publish(plba_worker *w, const char *queue, const char *name,
 }
 
 int
+plba_publish(plba_worker *w, const char *queue, const char *name,
+    const char *payload_json, char *id, size_t idlen)
+{
+	return publish_wait(w, queue, name, payload_json, id, idlen, false);
+}
+
+int
+plba_publish_tracked(plba_worker *w, const char *queue, const char *name,
+    const char *payload_json, char *id, size_t idlen)
+{
+	return publish_wait(w, queue, name, payload_json, id, idlen, true);
+}
+
+int
 plba_publish_async(plba_worker *w, const char *queue, const char *name,
     const char *payload_json)
 {
-	return publish(w, queue, name, payload_json, NULL);
+	return publish(w, queue, name, payload_json, NULL, false);
+}
+
+int
+plba_worker_next_done(plba_worker *w, uint64_t ms, struct plba_done *out)
+{
+	struct done_notice *n;
+	struct timespec ts;
+	int rc;
+
+	if (out == NULL)
+		return PLBA_EINVAL;
+	deadline_in(ms, &ts);
+	pthread_mutex_lock(&w->mu);
+	while (w->dhead == NULL && !w->stopping &&
+	    pthread_cond_timedwait(&w->cv, &w->mu, &ts) != ETIMEDOUT)
+		;
+	if ((n = w->dhead) != NULL) {
+		if ((w->dhead = n->next) == NULL)
+			w->dtail = NULL;
+		*out = n->d;
+		rc = 1;
+	} else
+		rc = w->closed ? PLBA_ECLOSED : 0;
+	pthread_mutex_unlock(&w->mu);
+	free(n);
+	return rc;
 }
 
 int

@@ -27,6 +27,7 @@ static const struct {
 	{ "rejected",	MSG_REJECTED,	false },
 	{ "task",	MSG_TASK,	false },
 	{ "stop",	MSG_STOP,	false },
+	{ "done",	MSG_DONE,	false },
 };
 
 const char *
@@ -190,7 +191,8 @@ decode_members(struct ctx *c)
 	case MSG_PUBLISH:
 		if (get_string(c, "ref", true, &m->ref) == -1 ||
 		    get_string(c, "queue", true, &m->queue) == -1 ||
-		    get_object(c, "task", true, &m->task) == -1)
+		    get_object(c, "task", true, &m->task) == -1 ||
+		    get_bool(c, "track", false, &m->track) == -1)
 			return -1;
 		return check_task(c, m->task);
 	case MSG_ACK:
@@ -233,6 +235,19 @@ decode_members(struct ctx *c)
 		return check_task(c, m->task);
 	case MSG_STOP:
 		return get_bool(c, "force", false, &m->force);
+	case MSG_DONE: {
+		const char *outcome;
+
+		if (get_string(c, "id", true, &m->id) == -1 ||
+		    get_string(c, "queue", true, &m->queue) == -1 ||
+		    get_string(c, "outcome", true, &outcome) == -1 ||
+		    get_string(c, "error", false, &m->error) == -1)
+			return -1;
+		m->acked = strcmp(outcome, "acked") == 0;
+		if (!m->acked && strcmp(outcome, "dead") != 0)
+			return bad(c, "outcome", "must be acked or dead");
+		return 0;
+	}
 	case MSG_INVALID:
 		break;
 	}
@@ -547,7 +562,7 @@ proto_put_health(struct frame_writer *w, const char *health, const char *detail)
 
 int
 proto_put_publish(struct frame_writer *w, const char *ref, const char *queue,
-    const char *task_json, size_t task_len)
+    const char *task_json, size_t task_len, bool track)
 {
 	struct parts ps = { .n = 0 };
 
@@ -555,6 +570,8 @@ proto_put_publish(struct frame_writer *w, const char *ref, const char *queue,
 	str(&ps, ref);
 	lit(&ps, ",\"queue\":");
 	str(&ps, queue);
+	if (track)
+		lit(&ps, ",\"track\":true");
 	lit(&ps, ",\"task\":");
 	raw(&ps, task_json, task_len);
 	lit(&ps, "}");
@@ -665,4 +682,24 @@ proto_put_stop(struct frame_writer *w, bool force)
 	    "{\"type\":\"stop\",\"force\":false}";
 
 	return frame_put(w, s, strlen(s));
+}
+
+int
+proto_put_done(struct frame_writer *w, uint64_t id, const char *queue,
+    bool acked, const char *error)
+{
+	struct parts ps = { .n = 0 };
+	char num[48];
+
+	snprintf(num, sizeof(num), "{\"type\":\"done\",\"id\":\"%" PRIu64
+	    "\",\"queue\":", id);
+	lit(&ps, num);
+	str(&ps, queue);
+	lit(&ps, acked ? ",\"outcome\":\"acked\"" : ",\"outcome\":\"dead\"");
+	if (error != NULL) {
+		lit(&ps, ",\"error\":");
+		str(&ps, error);
+	}
+	lit(&ps, "}");
+	return finish(w, &ps);
 }

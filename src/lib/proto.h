@@ -23,7 +23,7 @@ enum msg_type {
 	MSG_HELLO, MSG_READY, MSG_STATUS, MSG_HEALTH, MSG_HEARTBEAT,
 	MSG_PUBLISH, MSG_ACK, MSG_NACK, MSG_TRACE,
 	/* master to child */
-	MSG_WELCOME, MSG_PUBLISHED, MSG_REJECTED, MSG_TASK, MSG_STOP
+	MSG_WELCOME, MSG_PUBLISHED, MSG_REJECTED, MSG_TASK, MSG_STOP, MSG_DONE
 };
 
 /* A decoded message; string members point into root and live as long. */
@@ -36,12 +36,14 @@ struct msg {
 	const char	*health;	/* health */
 	const char	*detail;	/* health, may be NULL */
 	const char	*ref;		/* publish, published, rejected */
-	const char	*queue;		/* publish, task */
+	const char	*queue;		/* publish, task, done */
 	cJSON		*task;		/* publish, task: {name, payload, metadata} */
 	const char	*task_raw;	/* publish: the task's text in the frame; */
 	size_t		 task_raw_len;	/*   trace: the record's; as long as the frame */
-	const char	*id;		/* ack, nack, published, task */
-	const char	*error;		/* nack, rejected; may be NULL */
+	const char	*id;		/* ack, nack, published, task, done */
+	const char	*error;		/* nack, rejected, done; may be NULL */
+	bool		 track;		/* publish: send a done notice, default false */
+	bool		 acked;		/* done: outcome "acked", else "dead" */
 	bool		 retry;		/* nack, default true */
 	cJSON		*record;	/* trace */
 	const char	*worker;	/* welcome */
@@ -72,7 +74,7 @@ int	proto_put_status(struct frame_writer *, const char *status);
 int	proto_put_health(struct frame_writer *, const char *health, const char *detail);
 /* task_json is the task object's JSON text. */
 int	proto_put_publish(struct frame_writer *, const char *ref, const char *queue,
-	    const char *task_json, size_t task_len);
+	    const char *task_json, size_t task_len, bool track);
 int	proto_put_ack(struct frame_writer *, const char *id);
 int	proto_put_nack(struct frame_writer *, const char *id, const char *error, bool retry);
 int	proto_put_trace(struct frame_writer *, const char *record_json, size_t len);
@@ -83,6 +85,9 @@ int	proto_put_rejected(struct frame_writer *, const char *ref, const char *error
 int	proto_put_task(struct frame_writer *, uint64_t id, const char *queue,
 	    unsigned attempt, const char *task_json, size_t task_len);
 int	proto_put_stop(struct frame_writer *, bool force);
+/* What became of a tracked task: acked, or dead-lettered with error. */
+int	proto_put_done(struct frame_writer *, uint64_t id, const char *queue,
+	    bool acked, const char *error);
 
 /*
  * Finds the text of a top-level member's value in an object already known

@@ -29,6 +29,7 @@
 
 struct parked {
 	struct instance	*in;
+	bool		 track;
 	char		*ref;
 	char		*task;
 	size_t		 len;
@@ -315,7 +316,8 @@ channel_pump(struct runtime *rt, struct queue *q)
 			rq->tail = NULL;
 		rq->nparked--;
 		in = p->in;
-		if ((id = queue_publish(q, p->task, p->len, now)) != 0) {
+		if ((id = queue_publish_from(q, p->task, p->len, now,
+		    p->track ? (uint64_t)in->pid : 0)) != 0) {
 			confirm(in, p->ref, id);
 			if (traces_on(rt))
 				traces_task_span(rt, p->task, "plba.enqueue",
@@ -355,6 +357,24 @@ channel_pump(struct runtime *rt, struct queue *q)
 		runtime_touch(rt);
 }
 
+/*
+ * The publisher is found by pid: an instance restarted since has another
+ * one and gets nothing, which is right, since it knows nothing of the
+ * task.  Its successor finds the unfinished work again by itself.
+ */
+void
+channel_task_done(void *arg, struct queue *q, const struct qtask *t,
+    bool acked)
+{
+	struct instance *in = runtime_find_pid(arg, (pid_t)t->origin);
+
+	if (in == NULL || in->ch.io.fd == -1)
+		return;
+	if (proto_put_done(&in->ch.wr, t->id, queue_name(q), acked,
+	    acked ? NULL : t->last_error != NULL ? t->last_error : "") == 0)
+		want_flush(in);
+}
+
 static void
 handle_publish(struct instance *in, struct msg *m)
 {
@@ -376,7 +396,8 @@ handle_publish(struct instance *in, struct msg *m)
 	if (task == NULL)
 		goto nomem;
 	if (!queue_full(rq->q) && rq->head == NULL) {
-		id = queue_publish(rq->q, task, strlen(task), mono_ms());
+		id = queue_publish_from(rq->q, task, strlen(task), mono_ms(),
+		    m->track ? (uint64_t)in->pid : 0);
 		if (id != 0 && traces_on(rt))
 			traces_task_span(rt, task, "plba.enqueue", m->queue, id, 1,
 			    NULL, false);
@@ -395,6 +416,7 @@ handle_publish(struct instance *in, struct msg *m)
 		goto nomem;
 	}
 	p->in = in;
+	p->track = m->track;
 	p->task = task;
 	p->len = strlen(task);
 	if (rq->tail != NULL)

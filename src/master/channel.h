@@ -16,6 +16,7 @@
 
 struct instance;
 struct queue;
+struct qtask;
 struct qconsumer;
 struct runtime;
 
@@ -52,5 +53,8 @@ void	channel_scan(struct runtime *, uint64_t now);
 /* Hands ready tasks of a queue to consumers with room, and lets parked
  * publishers in when there is room again. */
 void	channel_pump(struct runtime *, struct queue *);
+/* queue_done_fn: tells a tracked task's publisher what became of it. */
+void	channel_task_done(void *rt, struct queue *, const struct qtask *,
+	    bool acked);
 
 #endif

@@ -49,6 +49,8 @@ struct queue {
 	uint64_t	  redelivered;
 	struct qconsumer *consumers;
 	struct qconsumer *rhead, *rtail;
+	queue_done_fn	 *done;
+	void		 *done_arg;
 };
 
 static void
@@ -175,12 +177,20 @@ held_take(struct queue *q, struct qconsumer *c, uint64_t id)
  * ready FIFO, or into the dead-letter list once it has been delivered
  * max_attempts times.  Returns 0 when requeued, 1 when dead-lettered.
  */
+static void
+bury(struct queue *q, struct qtask *t)
+{
+	list_append(&q->dead, t);
+	if (t->origin != 0 && q->done != NULL)
+		q->done(q->done_arg, q, t, false);
+}
+
 static int
 retry_or_bury(struct queue *q, struct qtask *t, const char *error)
 {
 	set_error(t, error);
 	if (t->attempt >= q->max_attempts) {
-		list_append(&q->dead, t);
+		bury(q, t);
 		return 1;
 	}
 	t->attempt++;
@@ -226,6 +236,13 @@ queue_free(struct queue *q)
 	free(q);
 }
 
+void
+queue_on_done(struct queue *q, queue_done_fn *fn, void *arg)
+{
+	q->done = fn;
+	q->done_arg = arg;
+}
+
 /* The returned name lives as long as the queue. */
 const char *
 queue_name(const struct queue *q)
@@ -253,6 +270,13 @@ queue_full(const struct queue *q)
 uint64_t
 queue_publish(struct queue *q, const char *body, size_t len, uint64_t now)
 {
+	return queue_publish_from(q, body, len, now, 0);
+}
+
+uint64_t
+queue_publish_from(struct queue *q, const char *body, size_t len, uint64_t now,
+    uint64_t origin)
+{
 	struct qtask *t;
 
 	if (len > SIZE_MAX - sizeof(*t) - 1)
@@ -268,6 +292,7 @@ queue_publish(struct queue *q, const char *body, size_t len, uint64_t now)
 	t->id = q->next_id++;
 	t->attempt = 1;
 	t->published_at = now;
+	t->origin = origin;
 	list_append(&q->ready, t);
 	q->published++;
 	return t->id;
@@ -381,6 +406,8 @@ queue_ack(struct queue *q, struct qconsumer *c, uint64_t id, uint64_t now,
 	if (held_ms != NULL)
 		*held_ms = now > t->dispatched_at ? now - t->dispatched_at : 0;
 	q->acked++;
+	if (t->origin != 0 && q->done != NULL)
+		q->done(q->done_arg, q, t, true);
 	task_free(t);
 	return 0;
 }
@@ -397,7 +424,7 @@ queue_nack(struct queue *q, struct qconsumer *c, uint64_t id, bool retry,
 	if (retry)
 		return retry_or_bury(q, t, error);
 	set_error(t, error);
-	list_append(&q->dead, t);
+	bury(q, t);
 	return 1;
 }
 

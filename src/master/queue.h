@@ -27,6 +27,7 @@ struct qtask {
 	char		 *last_error;	/* from the last nack or loss, or NULL */
 	uint64_t	  published_at;	/* ms, caller's clock */
 	uint64_t	  dispatched_at;/* ms, when handed to its holder */
+	uint64_t	  origin;	/* who wants a done notice, or 0 */
 	struct qconsumer *holder;	/* while in flight */
 	struct qtask	 *next;		/* ready, dead or held list link */
 };
@@ -57,6 +58,17 @@ bool		 queue_full(const struct queue *);
  * id, or 0 when out of memory.
  */
 uint64_t	 queue_publish(struct queue *, const char *body, size_t len, uint64_t now);
+/* The same, for a publisher (origin, not 0) that wants a done notice. */
+uint64_t	 queue_publish_from(struct queue *, const char *body, size_t len,
+		    uint64_t now, uint64_t origin);
+/*
+ * Called when a task with an origin is finished: acked, or moved to the
+ * dead-letter list (its last_error says why).  The task is still valid
+ * during the call; the callback must not touch the queue.
+ */
+typedef void	 queue_done_fn(void *arg, struct queue *, const struct qtask *,
+		    bool acked);
+void		 queue_on_done(struct queue *, queue_done_fn *, void *arg);
 
 /* A consumer instance holding at most prefetch unacked tasks. */
 struct qconsumer *queue_attach(struct queue *, void *owner, unsigned prefetch);

@@ -73,6 +73,37 @@ apply_log(const struct settings *s)
 	return log_configure(s->log.level, s->log.json, s->log.output);
 }
 
+/*
+ * A file of ours beside our own binary (a build tree, where libtool keeps
+ * the real binaries in .libs), else where it is installed; the variable
+ * env overrides both.
+ */
+static char *
+find_beside(const char *env, const char *rel, const char *installed)
+{
+	char self[4096], *slash, path[4200];
+	ssize_t n;
+
+	if (getenv(env) != NULL)
+		return strdup(getenv(env));
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0)
+		return strdup(installed);
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')) != NULL)
+		*slash = '\0';
+	snprintf(path, sizeof(path), "%s/%s", self, rel);
+	if (access(path, F_OK) == 0)
+		return strdup(path);
+	if ((slash = strrchr(self, '/')) != NULL &&
+	    strcmp(slash, "/.libs") == 0) {
+		*slash = '\0';
+		snprintf(path, sizeof(path), "%s/%s", self, rel);
+		if (access(path, F_OK) == 0)
+			return strdup(path);
+	}
+	return strdup(installed);
+}
+
 static int
 load_modules(struct runtime *rt, const struct settings *s,
     const struct plba_module *builtin, struct conf_errors *errs)
@@ -134,13 +165,78 @@ module_queue(struct plba_registry **ms, size_t n, const char *queue)
 	return false;
 }
 
+static bool
+builtin_name_ok(const char *type)
+{
+	size_t n = strspn(type, "abcdefghijklmnopqrstuvwxyz0123456789-_");
+
+	return n > 0 && n < 64 && type[n] == '\0';
+}
+
+struct plba_registry *
+runtime_builtin(struct runtime *rt, const char *type, char *err, size_t errlen)
+{
+	struct plba_registry *r, **rs;
+	char path[4200], why[512];
+	size_t i;
+
+	for (i = 0; i < rt->nbuiltins; i++)
+		if (registry_worker(rt->builtins[i], type) != NULL)
+			return rt->builtins[i];
+	/* The name becomes a file name: nothing that could leave the dir. */
+	if (!builtin_name_ok(type)) {
+		snprintf(err, errlen, "\"%s\" is not a built-in worker name", type);
+		return NULL;
+	}
+	if (rt->workers_dir == NULL && (rt->workers_dir = find_beside(
+	    "PLBA_WORKERS_DIR", "workers/.libs", PLBA_WORKERSDIR)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "%s/%s.so", rt->workers_dir, type);
+	if (access(path, R_OK) == -1) {
+		snprintf(err, errlen, "no built-in worker \"%s\" (%s: %s)", type,
+		    path, strerror(errno));
+		return NULL;
+	}
+	if ((r = registry_load(path, why, sizeof(why))) == NULL) {
+		snprintf(err, errlen, "built-in worker \"%s\": %s", type, why);
+		return NULL;
+	}
+	if (registry_worker(r, type) == NULL) {
+		snprintf(err, errlen, "%s registers no worker named \"%s\"",
+		    path, type);
+		registry_free(r);
+		return NULL;
+	}
+	if ((rs = realloc(rt->builtins, (rt->nbuiltins + 1) *
+	    sizeof(*rs))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		registry_free(r);
+		return NULL;
+	}
+	rt->builtins = rs;
+	rt->builtins[rt->nbuiltins++] = r;
+	return r;
+}
+
+static void
+free_registries(struct plba_registry **rs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		registry_free(rs[i]);
+	free(rs);
+}
+
 int
 runtime_check_modules(const struct settings *s, struct runtime *rt,
     struct conf_errors *errs)
 {
 	struct runtime tmp = { .nmodules = 0 };
 	size_t i, before = errs->n;
-	char path[160];
+	char path[160], err[4600];
 
 	if (rt == NULL) {
 		rt = &tmp;
@@ -178,10 +274,11 @@ runtime_check_modules(const struct settings *s, struct runtime *rt,
 			    "no module in platform.modules registers a worker "
 			    "named \"%s\"", w->module);
 		}
-		if (w->kind == WORKER_BUILTIN) {
+		if (w->kind == WORKER_BUILTIN &&
+		    runtime_builtin(rt, w->type, err, sizeof(err)) == NULL) {
 			snprintf(path, sizeof(path), "workers.%s.type", w->name);
 			conf_error(errs, conf_map_get(w->section, "type"), path,
-			    "no built-in worker \"%s\" in this build", w->type);
+			    "%s", err);
 		}
 		if (w->consumes != NULL && settings_queue(s, w->consumes) == NULL &&
 		    !module_queue(rt->modules, rt->nmodules, w->consumes)) {
@@ -193,9 +290,9 @@ runtime_check_modules(const struct settings *s, struct runtime *rt,
 	}
 out:
 	if (rt == &tmp) {
-		for (i = 0; i < tmp.nmodules; i++)
-			registry_free(tmp.modules[i]);
-		free(tmp.modules);
+		free_registries(tmp.modules, tmp.nmodules);
+		free_registries(tmp.builtins, tmp.nbuiltins);
+		free(tmp.workers_dir);
 	}
 	return errs->n > before ? -1 : 0;
 }
@@ -220,35 +317,6 @@ config_env(char *const *paths, size_t n)
 	return s;
 }
 
-/* plba-worker beside our own binary (a build tree), else where it is
- * installed; PLBA_WORKER_HOST overrides both. */
-static char *
-find_host(void)
-{
-	char self[4096], *slash, path[4200];
-	ssize_t n;
-
-	if (getenv("PLBA_WORKER_HOST") != NULL)
-		return strdup(getenv("PLBA_WORKER_HOST"));
-	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0)
-		return strdup(PLBA_LIBEXECDIR "/plba-worker");
-	self[n] = '\0';
-	if ((slash = strrchr(self, '/')) != NULL)
-		*slash = '\0';
-	snprintf(path, sizeof(path), "%s/plba-worker", self);
-	if (access(path, X_OK) == 0)
-		return strdup(path);
-	/* libtool keeps the real binaries of a build tree in .libs. */
-	if ((slash = strrchr(self, '/')) != NULL &&
-	    strcmp(slash, "/.libs") == 0) {
-		*slash = '\0';
-		snprintf(path, sizeof(path), "%s/plba-worker", self);
-		if (access(path, X_OK) == 0)
-			return strdup(path);
-	}
-	return strdup(PLBA_LIBEXECDIR "/plba-worker");
-}
-
 struct runtime *
 runtime_new(const char *const *paths, size_t npaths,
     const struct plba_module *module, struct conf_errors *errs)
@@ -271,7 +339,8 @@ runtime_new(const char *const *paths, size_t npaths,
 	    runtime_check_modules(rt->settings, rt, errs) == -1)
 		goto fail;
 	if ((rt->config_env = config_env(rt->paths, rt->npaths)) == NULL ||
-	    (rt->host_path = find_host()) == NULL)
+	    (rt->host_path = find_beside("PLBA_WORKER_HOST", "plba-worker",
+	    PLBA_LIBEXECDIR "/plba-worker")) == NULL)
 		goto nomem;
 	if (module != NULL && (rt->self_path = realpath("/proc/self/exe",
 	    NULL)) == NULL)
@@ -329,9 +398,9 @@ runtime_free(struct runtime *rt)
 			free(rt->base_env[i]);
 		free(rt->base_env);
 	}
-	for (i = 0; i < rt->nmodules; i++)
-		registry_free(rt->modules[i]);
-	free(rt->modules);
+	free_registries(rt->modules, rt->nmodules);
+	free_registries(rt->builtins, rt->nbuiltins);
+	free(rt->workers_dir);
 	free(rt->config_env);
 	free(rt->host_path);
 	free(rt->self_path);
@@ -385,6 +454,7 @@ sync_queues(struct runtime *rt, const struct settings *s)
 		memset(rq, 0, sizeof(*rq));
 		if ((rq->q = queue_new(d->name, d->capacity, d->max_attempts)) == NULL)
 			return -1;
+		queue_on_done(rq->q, channel_task_done, rt);
 		rt->nqueues++;
 	}
 	/* Queues only a module declares, with the module's limits. */
@@ -405,6 +475,7 @@ sync_queues(struct runtime *rt, const struct settings *s)
 			if ((rq->q = queue_new(d->name, d->capacity,
 			    d->max_attempts)) == NULL)
 				return -1;
+			queue_on_done(rq->q, channel_task_done, rt);
 			rt->nqueues++;
 		}
 	}

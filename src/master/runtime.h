@@ -70,6 +70,9 @@ struct runtime {
 
 	struct plba_registry **modules;		/* loaded once, at start */
 	size_t		  nmodules;
+	struct plba_registry **builtins;	/* type: workers, loaded when named */
+	size_t		  nbuiltins;
+	char		 *workers_dir;		/* where built-in workers are */
 	char		 *config_env;		/* PLBA_CONFIG=paths, for children */
 	char		 *host_path;		/* plba-worker, for .so module workers */
 	char		 *self_path;		/* our binary, for built-in module workers */
@@ -110,6 +113,12 @@ void		 runtime_stop_for(struct runtime *, bool force, uint64_t timeout_ms);
 /* Settles starts and stops now rather than before the next sleep. */
 void		 reconcile_now(struct runtime *);
 struct instance	*runtime_find_pid(struct runtime *, pid_t);
+/*
+ * The module of the built-in worker `type`, loaded from the workers
+ * directory the first time it is named; NULL with a reason in err.
+ */
+struct plba_registry *runtime_builtin(struct runtime *, const char *type,
+		    char *err, size_t errlen);
 struct worker	*runtime_find_worker(struct runtime *, const char *name);
 struct rqueue	*runtime_find_queue(struct runtime *, const char *name);
 

@@ -78,11 +78,17 @@ worker_new(struct runtime *rt, const struct worker_def *def)
 		worker_free(w);
 		return NULL;
 	}
-	if (def->kind == WORKER_MODULE) {
-		struct plba_registry *reg = runtime_module_for(rt, def->module);
+	if (def->kind == WORKER_MODULE || def->kind == WORKER_BUILTIN) {
+		bool builtin = def->kind == WORKER_BUILTIN;
+		const char *name = builtin ? def->type : def->module;
+		struct plba_registry *reg;
+		char err[512];
 
+		/* Checked when the configuration was, so it is there. */
+		reg = builtin ? runtime_builtin(rt, name, err, sizeof(err)) :
+		    runtime_module_for(rt, name);
 		if (asprintf(&w->module_env[0], "PLBA_MODULE_WORKER=%s",
-		    def->module) == -1) {
+		    name) == -1) {
 			w->module_env[0] = NULL;
 			worker_free(w);
 			return NULL;
@@ -329,12 +335,7 @@ do_spawn(struct instance *in)
 
 	if (def == NULL)
 		return -1;
-	if (def->kind == WORKER_BUILTIN) {
-		log_error("workers.%s.type: built-in workers are not part of "
-		    "this build", w->name);
-		return -1;
-	}
-	if (def->kind == WORKER_MODULE && w->path == NULL &&
+	if (def->kind != WORKER_EXEC && w->path == NULL &&
 	    (w->path = strdup(w->host_argv[0])) == NULL)
 		return -1;
 	if (w->path == NULL &&
@@ -360,7 +361,7 @@ do_spawn(struct instance *in)
 
 	memset(&req, 0, sizeof(req));
 	req.path = w->path;
-	req.argv = def->kind == WORKER_MODULE ? w->host_argv : def->argv;
+	req.argv = def->kind != WORKER_EXEC ? w->host_argv : def->argv;
 	req.envp = env;
 	req.cwd = def->working_directory;
 	req.set_user = def->user != NULL && geteuid() == 0;
@@ -388,7 +389,7 @@ do_spawn(struct instance *in)
 	if (failed.stage != 0)
 		/* It exits 127 and is reaped like any crash. */
 		log_error("workers.%s.command: %s: %s: %s", w->name,
-		    def->kind == WORKER_MODULE ? w->path : def->argv[0],
+		    def->kind != WORKER_EXEC ? w->path : def->argv[0],
 		    spawn_stage_name(failed.stage), strerror(failed.err));
 	else
 		log_info("%s.%u: started, pid %ld", w->name, in->index, (long)pid);

@@ -226,7 +226,8 @@ check_roundtrip(const struct msg *m, bool from_child)
 		break;
 	case MSG_PUBLISH:
 		if ((text = cJSON_PrintUnformatted(m->task)) != NULL)
-			rc = proto_put_publish(&w, m->ref, m->queue, text, strlen(text));
+			rc = proto_put_publish(&w, m->ref, m->queue, text, strlen(text),
+			    m->track);
 		break;
 	case MSG_ACK:
 		rc = proto_put_ack(&w, m->id);
@@ -263,6 +264,10 @@ check_roundtrip(const struct msg *m, bool from_child)
 	case MSG_STOP:
 		rc = proto_put_stop(&w, m->force);
 		break;
+	case MSG_DONE:
+		if (canonical_u64(m->id, &u))
+			rc = proto_put_done(&w, u, m->queue, m->acked, m->error);
+		break;
 	case MSG_INVALID:
 		FUZZ_ASSERT(0, "decoded as MSG_INVALID");
 	}
@@ -287,7 +292,10 @@ check_roundtrip(const struct msg *m, bool from_child)
 	if (m->type == MSG_NACK || m->type == MSG_REJECTED)
 		FUZZ_ASSERT(same_str(b.error, m->error != NULL ? m->error : ""),
 		    "error");
-	FUZZ_ASSERT(b.retry == m->retry && b.force == m->force, "booleans");
+	FUZZ_ASSERT(b.retry == m->retry && b.force == m->force &&
+	    b.track == m->track && b.acked == m->acked, "booleans");
+	if (m->type == MSG_DONE)
+		FUZZ_ASSERT(same_str(b.error, m->error), "error");
 	FUZZ_ASSERT(same_json(b.record, m->record), "record");
 	FUZZ_ASSERT(same_str(b.worker, m->worker), "worker");
 	FUZZ_ASSERT(b.instance == m->instance, "instance");
@@ -337,6 +345,9 @@ check_members(const struct msg *m)
 	case MSG_TASK:
 		FUZZ_ASSERT(m->id != NULL && m->queue != NULL && m->attempt >= 1 &&
 		    cJSON_IsObject(m->task), "task members");
+		break;
+	case MSG_DONE:
+		FUZZ_ASSERT(m->id != NULL && m->queue != NULL, "done members");
 		break;
 	default:
 		break;

@@ -392,6 +392,18 @@ static const struct reject {
 	    "publish: \"queue\" must be a string" },
 	{ "{\"type\":\"publish\",\"ref\":\"r\",\"queue\":\"q\",\"task\":\"n\"}", true,
 	    "publish: \"task\" must be an object" },
+	{ "{\"type\":\"publish\",\"ref\":\"r\",\"queue\":\"q\",\"track\":1,"
+	    "\"task\":{\"name\":\"n\"}}", true,
+	    "publish: \"track\" must be true or false" },
+	/* done */
+	{ "{\"type\":\"done\",\"id\":\"1\",\"queue\":\"q\",\"outcome\":\"acked\"}",
+	    true, "unknown message type \"done\"" },
+	{ "{\"type\":\"done\",\"id\":\"1\",\"queue\":\"q\"}", false,
+	    "done: \"outcome\" is missing" },
+	{ "{\"type\":\"done\",\"id\":\"1\",\"queue\":\"q\",\"outcome\":\"ok\"}",
+	    false, "done: \"outcome\" must be acked or dead" },
+	{ "{\"type\":\"done\",\"queue\":\"q\",\"outcome\":\"dead\"}", false,
+	    "done: \"id\" is missing" },
 	{ "{\"type\":\"publish\",\"ref\":\"r\",\"queue\":\"q\",\"task\":{}}", true,
 	    "publish: \"task\" needs a string \"name\"" },
 	{ "{\"type\":\"publish\",\"ref\":\"r\",\"queue\":\"q\","
@@ -676,12 +688,18 @@ START_TEST(roundtrip_child_messages)
 	msg_clear(&m);
 
 	ck_assert_int_eq(proto_put_publish(&w, NASTY, "mail \"out\"", TASK_JSON,
-	    strlen(TASK_JSON)), 0);
+	    strlen(TASK_JSON), false), 0);
 	take(&w, true, &m);
 	ck_assert_int_eq(m.type, MSG_PUBLISH);
 	ck_assert_str_eq(m.ref, NASTY);
 	ck_assert_str_eq(m.queue, "mail \"out\"");
+	ck_assert(!m.track);
 	check_task_json(m.task);
+	msg_clear(&m);
+	ck_assert_int_eq(proto_put_publish(&w, "r", "q", TASK_JSON,
+	    strlen(TASK_JSON), true), 0);
+	take(&w, true, &m);
+	ck_assert(m.track);
 	msg_clear(&m);
 
 	ck_assert_int_eq(proto_put_ack(&w, NASTY), 0);
@@ -792,6 +810,20 @@ START_TEST(roundtrip_master_messages)
 	take(&w, false, &m);
 	ck_assert(!m.force);
 	msg_clear(&m);
+
+	ck_assert_int_eq(proto_put_done(&w, 77, NASTY, false, NASTY), 0);
+	take(&w, false, &m);
+	ck_assert_int_eq(m.type, MSG_DONE);
+	ck_assert_str_eq(m.id, "77");
+	ck_assert_str_eq(m.queue, NASTY);
+	ck_assert(!m.acked);
+	ck_assert_str_eq(m.error, NASTY);
+	msg_clear(&m);
+	ck_assert_int_eq(proto_put_done(&w, 78, "q", true, NULL), 0);
+	take(&w, false, &m);
+	ck_assert(m.acked);
+	ck_assert_ptr_null(m.error);
+	msg_clear(&m);
 	frame_writer_free(&w);
 }
 END_TEST
@@ -839,7 +871,7 @@ START_TEST(roundtrip_sequence)
 	ck_assert_int_eq(proto_put_hello(&w, 1), 0);
 	ck_assert_int_eq(proto_put_status(&w, "busy"), 0);
 	ck_assert_int_eq(proto_put_publish(&w, "r", "q", TASK_JSON,
-	    strlen(TASK_JSON)), 0);
+	    strlen(TASK_JSON), false), 0);
 	ck_assert_int_eq(proto_put_simple(&w, "heartbeat"), 0);
 	ck_assert_int_eq(proto_put_ack(&w, "1"), 0);
 	ck_assert_int_eq(proto_put_simple(&w, "ready"), 0);

@@ -1226,6 +1226,74 @@ model_run(uint64_t seed, int steps)
 	free(m);
 }
 
+/* Done notices: one per finished tracked task, none for untracked ones,
+ * none for a retry, the dead letter's error with it. */
+struct done_log {
+	int		 n;
+	uint64_t	 id[8], origin[8];
+	bool		 acked[8];
+	char		 error[8][32];
+};
+
+static void
+on_done(void *arg, struct queue *q, const struct qtask *t, bool acked)
+{
+	struct done_log *d = arg;
+
+	ck_assert_str_eq(queue_name(q), "q");
+	ck_assert_int_lt(d->n, 8);
+	d->id[d->n] = t->id;
+	d->origin[d->n] = t->origin;
+	d->acked[d->n] = acked;
+	snprintf(d->error[d->n], sizeof(d->error[0]), "%s",
+	    t->last_error != NULL ? t->last_error : "");
+	d->n++;
+}
+
+START_TEST(done_notices)
+{
+	struct queue *q = queue_new("q", 100, 2);
+	struct qconsumer *c = queue_attach(q, NULL, 10), *to;
+	struct done_log d = { .n = 0 };
+	uint64_t plain, acked, nacked, lost;
+
+	queue_on_done(q, on_done, &d);
+	plain = pub(q, "p", 0);
+	acked = queue_publish_from(q, "a", 1, 0, 41);
+	nacked = queue_publish_from(q, "n", 1, 0, 42);
+	lost = queue_publish_from(q, "l", 1, 0, 43);
+	while (queue_dispatch(q, &to, 0) != NULL)
+		;
+	ck_assert_int_eq(queue_ack(q, c, plain, 0, NULL), 0);
+	ck_assert_int_eq(queue_ack(q, c, acked, 0, NULL), 0);
+	ck_assert_int_eq(queue_nack(q, c, nacked, true, "try again"), 0);
+	ck_assert_int_eq(d.n, 1);
+	ck_assert_uint_eq(d.id[0], acked);
+	ck_assert_uint_eq(d.origin[0], 41);
+	ck_assert(d.acked[0]);
+
+	/* The retried task's second attempt is its last. */
+	ck_assert_ptr_nonnull(queue_dispatch(q, &to, 0));
+	ck_assert_int_eq(queue_nack(q, c, nacked, true, "bad input"), 1);
+	ck_assert_int_eq(d.n, 2);
+	ck_assert_uint_eq(d.id[1], nacked);
+	ck_assert(!d.acked[1]);
+	ck_assert_str_eq(d.error[1], "bad input");
+
+	/* A lost consumer: the task goes back, then is buried on its
+	 * second loss. */
+	ck_assert_uint_eq(queue_detach(q, c, "killed"), 1);
+	ck_assert_int_eq(d.n, 2);
+	c = queue_attach(q, NULL, 1);
+	ck_assert_uint_eq(queue_dispatch(q, &to, 0)->id, lost);
+	ck_assert_uint_eq(queue_detach(q, c, "killed again"), 1);
+	ck_assert_int_eq(d.n, 3);
+	ck_assert_uint_eq(d.origin[2], 43);
+	ck_assert_str_eq(d.error[2], "killed again");
+	queue_free(q);
+}
+END_TEST
+
 START_TEST(model_check)
 {
 	static const uint64_t seeds[] = {
@@ -1275,6 +1343,7 @@ suite(void)
 	tcase_add_test(fail, detach_dead_letters_exhausted);
 	tcase_add_test(fail, set_limits_max_attempts);
 	tcase_add_test(fail, dead_next_iterates_in_order);
+	tcase_add_test(fail, done_notices);
 	suite_add_tcase(s, fail);
 
 	tcase_add_loop_test(model, model_check, 0, 4);

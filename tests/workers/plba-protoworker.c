@@ -37,7 +37,35 @@ struct produce {
 	const char	*queue;
 	long		 count;
 	bool		 async;
+	bool		 tracked;
 };
+
+/* Prints every done notice until one came for each task. */
+static int
+await_done(plba_worker *w, long count)
+{
+	struct plba_done d;
+	long acked = 0, dead = 0;
+	int rc;
+
+	while (acked + dead < count) {
+		if ((rc = plba_worker_next_done(w, 60000, &d)) < 0)
+			return 1;
+		if (rc == 0) {
+			if (plba_worker_stopping(w))
+				return 0;
+			continue;
+		}
+		if (d.acked)
+			acked++;
+		else
+			dead++;
+		printf("done %s %s %s%s%s\n", d.queue, d.id,
+		    d.acked ? "acked" : "dead", d.acked ? "" : ": ", d.error);
+	}
+	printf("all done: %ld acked, %ld dead\n", acked, dead);
+	return 0;
+}
 
 static int
 produce(plba_worker *w, void *arg)
@@ -49,8 +77,14 @@ produce(plba_worker *w, void *arg)
 
 	for (i = 0; i < p->count && !plba_worker_stopping(w); i++) {
 		snprintf(payload, sizeof(payload), "{\"n\":%ld}", i);
-		rc = p->async ? plba_publish_async(w, p->queue, "item", payload) :
-		    plba_publish(w, p->queue, "item", payload, id, sizeof(id));
+		if (p->async)
+			rc = plba_publish_async(w, p->queue, "item", payload);
+		else if (p->tracked)
+			rc = plba_publish_tracked(w, p->queue, "item", payload, id,
+			    sizeof(id));
+		else
+			rc = plba_publish(w, p->queue, "item", payload, id,
+			    sizeof(id));
 		if (rc != PLBA_OK) {
 			fprintf(stderr, "publish %ld: %s\n", i, plba_strerror(rc));
 			return 1;
@@ -60,6 +94,8 @@ produce(plba_worker *w, void *arg)
 		return 1;
 	printf("produced %ld\n", i);
 	fflush(stdout);
+	if (p->tracked && await_done(w, p->count) != 0)
+		return 1;
 	while (!plba_worker_sleep(w, 60000))
 		;
 	return 0;
@@ -182,7 +218,7 @@ main(int argc, char *argv[])
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 2) {
-		fprintf(stderr, "usage: plba-protoworker produce QUEUE N [async] | "
+		fprintf(stderr, "usage: plba-protoworker produce QUEUE N [async|tracked] | "
 		    "consume [record FILE] [fail-every N] [dead-every N] "
 		    "[sleep MS] [hang] | idle | hostile MODE\n");
 		return 2;
@@ -191,6 +227,7 @@ main(int argc, char *argv[])
 		p.queue = argv[2];
 		p.count = atol(argv[3]);
 		p.async = argc > 4 && strcmp(argv[4], "async") == 0;
+		p.tracked = argc > 4 && strcmp(argv[4], "tracked") == 0;
 		return plba_worker_main(&producer, &p);
 	}
 	if (strcmp(argv[1], "consume") == 0) {
