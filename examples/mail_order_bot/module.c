@@ -1,14 +1,18 @@
 /*
  * mail_order_bot on PLBA: the seed's example application as a module.
  *
- *   mail-poller      (MailPollingWorker, concurrency 1) finds new mails
- *                    and publishes one task per mail to the "emails" queue;
+ * The seed's MailPollingWorker is PLBA's built-in imap-poller (see
+ * plba.yml here): it publishes one task per new mail to the "emails"
+ * queue.  This module brings the rest:
+ *
  *   email-processor  (EmailProcessingWorker, concurrency 3) turns each
- *                    mail into an order.
+ *                    mail into an order;
+ *   mail-faker       makes up mails on a timer instead of reading a
+ *                    mailbox, for the demo and for tests without an IMAP
+ *                    server.
  *
  * The workers only orchestrate: reading mail bodies is mail.c's job and
- * recording orders is orders.c's.  Until the IMAP poller exists the
- * poller makes up mails on a timer.
+ * recording orders is orders.c's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +52,7 @@ read_config(plba_worker *w, struct app_config *c)
 	return 0;
 }
 
-/* --- MailPollingWorker ---------------------------------------------------- */
+/* --- mail-faker: mails without a mailbox ---------------------------------------------------- */
 
 static char *
 mail_task(const char *id, const char *body)
@@ -66,7 +70,7 @@ mail_task(const char *id, const char *body)
 }
 
 static int
-poller_start(plba_worker *w, void *arg)
+faker_start(plba_worker *w, void *arg)
 {
 	struct app_config c;
 	char id[128], body[512], *task;
@@ -109,7 +113,7 @@ poller_start(plba_worker *w, void *arg)
 	return 0;
 }
 
-static const struct plba_worker_ops poller = { .start = poller_start };
+static const struct plba_worker_ops faker = { .start = faker_start };
 
 /* --- EmailProcessingWorker ------------------------------------------------ */
 
@@ -189,7 +193,7 @@ init(plba_registry *reg)
 	int rc;
 
 	if ((rc = plba_register_queue(reg, "emails", 10000, 5)) != PLBA_OK ||
-	    (rc = plba_register_worker(reg, "mail-poller", &poller, NULL)) != PLBA_OK ||
+	    (rc = plba_register_worker(reg, "mail-faker", &faker, NULL)) != PLBA_OK ||
 	    (rc = plba_register_queue_worker(reg, "email-processor",
 	    process_mail, NULL)) != PLBA_OK ||
 	    (rc = plba_register_health(reg, "order-store", order_store_health,

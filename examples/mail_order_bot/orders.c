@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "orders.h"
 
 /*
@@ -80,22 +82,44 @@ set_has(const struct orders *o, const char *id)
 	return 0;
 }
 
-/* Lines look like {"message_id":"...",...}: the id is the first string. */
+/* A line someone else wrote: one JSON object with a "message_id". */
 static void
 learn_line(struct orders *o, const char *line)
 {
-	const char *p = strstr(line, "\"message_id\":\""), *end;
-	char id[128];
-	size_t n;
+	cJSON *j = cJSON_Parse(line), *id;
 
-	if (p == NULL)
-		return;
-	p += 14;
-	if ((end = strchr(p, '"')) == NULL || (n = (size_t)(end - p)) >= sizeof(id))
-		return;
-	memcpy(id, p, n);
-	id[n] = '\0';
-	set_add(o, id);
+	id = cJSON_GetObjectItemCaseSensitive(j, "message_id");
+	if (cJSON_IsString(id))
+		set_add(o, id->valuestring);
+	cJSON_Delete(j);
+}
+
+/* The order as one line of JSON: names and ids may hold any character. */
+static char *
+order_line(const struct order *ord)
+{
+	cJSON *j = cJSON_CreateObject(), *lines, *l;
+	char *text = NULL;
+	size_t i;
+
+	if (j == NULL ||
+	    cJSON_AddStringToObject(j, "message_id", ord->message_id) == NULL ||
+	    cJSON_AddStringToObject(j, "customer", ord->customer) == NULL ||
+	    (lines = cJSON_AddArrayToObject(j, "lines")) == NULL)
+		goto out;
+	for (i = 0; i < ord->nlines; i++) {
+		if ((l = cJSON_CreateObject()) == NULL)
+			goto out;
+		cJSON_AddItemToArray(lines, l);
+		if (cJSON_AddStringToObject(l, "sku", ord->lines[i].sku) == NULL ||
+		    cJSON_AddNumberToObject(l, "quantity",
+		    ord->lines[i].quantity) == NULL)
+			goto out;
+	}
+	text = cJSON_PrintUnformatted(j);
+out:
+	cJSON_Delete(j);
+	return text;
 }
 
 static int
@@ -154,9 +178,9 @@ orders_close(struct orders *o)
 int
 orders_record(struct orders *o, const struct order *ord)
 {
-	char line[4096];
-	size_t i;
-	int n, rc = -1;
+	char *line = NULL;
+	size_t n;
+	int rc = -1;
 
 	if (flock(o->fd, LOCK_EX) == -1)
 		return -1;
@@ -166,19 +190,18 @@ orders_record(struct orders *o, const struct order *ord)
 		rc = 0;
 		goto out;
 	}
-	n = snprintf(line, sizeof(line), "{\"message_id\":\"%s\",\"customer\":\"%s\","
-	    "\"lines\":[", ord->message_id, ord->customer);
-	for (i = 0; i < ord->nlines && n < (int)sizeof(line) - 64; i++)
-		n += snprintf(line + n, sizeof(line) - (size_t)n,
-		    "%s{\"sku\":\"%s\",\"quantity\":%u}", i ? "," : "",
-		    ord->lines[i].sku, ord->lines[i].quantity);
-	n += snprintf(line + n, sizeof(line) - (size_t)n, "]}\n");
-	if (write(o->fd, line, (size_t)n) != n)
+	if ((line = order_line(ord)) == NULL)
 		goto out;
-	o->seen_to += n;
+	/* One write, so a line is never interleaved with another. */
+	n = strlen(line);
+	line[n++] = '\n';	/* over the NUL: the length is known */
+	if (write(o->fd, line, n) != (ssize_t)n)
+		goto out;
+	o->seen_to += (off_t)n;
 	set_add(o, ord->message_id);
 	rc = 1;
 out:
 	flock(o->fd, LOCK_UN);
+	free(line);
 	return rc;
 }

@@ -10,7 +10,7 @@ FULL=$T/full
 mkdir "$FULL"
 mount -t tmpfs -o size=64k,mode=0755 plba-test "$FULL" ||
 	{ echo "cannot mount a tmpfs here"; exit 77; }
-trap 'rc=$?; umount -l "$FULL" 2>/dev/null || true; (exit $rc); cleanup' EXIT
+trap 'rc=$?; umount -l "$FULL" 2>/dev/null || true; cleanup $rc' EXIT
 
 # Clock ticks of CPU the process used so far (utime + stime).
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }

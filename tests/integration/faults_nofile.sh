@@ -109,7 +109,7 @@ for i in range(60):
 open(sys.argv[2], "w").write("%d\n" % len(held))
 time.sleep(60)' "$PORT" "$T/held" &
 FLOOD=$!
-trap 'rc=$?; kill "$FLOOD" 2>/dev/null || true; (exit $rc); cleanup' EXIT
+trap 'rc=$?; kill "$FLOOD" 2>/dev/null || true; cleanup $rc' EXIT
 wait_for 15 test -s "$T/held"
 # civetweb takes as many as its threads and queue hold; the rest wait in
 # the kernel's backlog, costing the master nothing.

@@ -12,7 +12,7 @@ MASTER=
 LOG=$T/master.log
 
 cleanup() {
-	local rc=$?
+	local rc=${1:-$?}
 	if [ -n "$MASTER" ] && kill -0 "$MASTER" 2>/dev/null; then
 		kill -KILL "$MASTER" 2>/dev/null || true
 		wait "$MASTER" 2>/dev/null || true

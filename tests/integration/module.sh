@@ -14,7 +14,7 @@ queues:
   emails: {capacity: 50}
 workers:
   mail-poller:
-    module: mail-poller
+    module: mail-faker
     config: {poll_interval: 50ms, batch: 20, limit: $N}
   email-processor:
     module: email-processor
@@ -60,7 +60,7 @@ queues:
   emails: {capacity: 5000}
 workers:
   mail-poller:
-    module: mail-poller
+    module: mail-faker
     config: {poll_interval: 1ms, batch: 1000, limit: $N}
   email-processor:
     module: email-processor
@@ -84,7 +84,7 @@ stop_master
 [ $STATUS -eq 0 ] || fail "stop exited $STATUS"
 
 # A worker name no module registers, and a module for another ABI.
-sed -i 's/module: mail-poller/module: no-such-worker/' "$T/plba.yml"
+sed -i 's/module: mail-faker/module: no-such-worker/' "$T/plba.yml"
 st=0
 out=$("$PLBA_MASTER" -t -c "$T/plba.yml" 2>&1) || st=$?
 [ $st -eq 2 ] || fail "unknown module worker exited $st"

@@ -19,7 +19,7 @@ platform:
   trace: {$1}
 workers:
   mail-poller:
-    module: mail-poller
+    module: mail-faker
     config: {poll_interval: 50ms, batch: 10, limit: $N}
   email-processor:
     module: email-processor

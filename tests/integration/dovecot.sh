@@ -1,0 +1,80 @@
+# A throwaway Dovecot IMAP server on loopback, for imap.sh and bench/imap:
+# one plain-text user "bot" (password "secret") with a maildir.
+#   dovecot_start DIR PORT   start it; DIR holds everything it writes
+#   dovecot_stop DIR
+#   deliver DIR SPEC...      write mails into bot's maildir (mails.py)
+# It needs root (Dovecot drops to its own users) and dovecot-imapd.
+
+dovecot_usable() {
+	[ "$(id -u)" -eq 0 ] && [ -x /usr/sbin/dovecot ] &&
+		id dovecot >/dev/null 2>&1 && id dovenull >/dev/null 2>&1
+}
+
+dovecot_start() { # DIR PORT
+	local d=$1 port=$2
+	mkdir -p "$d/run" "$d/state" "$d/mail/bot/new" "$d/mail/bot/cur" \
+		"$d/mail/bot/tmp" "$d/home"
+	echo "bot:{PLAIN}secret" >"$d/passwd"
+	cat >"$d/dovecot.conf" <<CONF
+base_dir = $d/run
+state_dir = $d/state
+log_path = $d/dovecot.log
+listen = 127.0.0.1
+protocols = imap
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+# Mail is owned by nobody: Dovecot refuses to give a user uid 0.
+first_valid_uid = 1
+mail_location = maildir:$d/mail/%u
+mail_fsync = never
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $d/passwd
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=$d/home/%u
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $port
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+CONF
+	chown -R nobody:nogroup "$d/mail" "$d/home"
+	# Dovecot's own users read the password file and the mail.
+	chmod 755 "$d" "$(dirname "$d")"
+	/usr/sbin/dovecot -c "$d/dovecot.conf" || return 1
+	local i
+	for i in $(seq 100); do
+		python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$port" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "dovecot did not listen on $port" >&2
+	cat "$d/dovecot.log" >&2
+	return 1
+}
+
+dovecot_stop() { # DIR
+	local pid
+	pid=$(cat "$1/run/master.pid" 2>/dev/null) || return 0
+	kill "$pid" 2>/dev/null || return 0
+	local i
+	for i in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.05
+	done
+	kill -9 "$pid" 2>/dev/null || true
+}
+
+deliver() { # DIR ARGS... (see mails.py)
+	local d=$1
+	shift
+	python3 "$(dirname "${BASH_SOURCE[0]}")/mails.py" "$d/mail/bot" "$@" &&
+		chown -R nobody:nogroup "$d/mail/bot"
+}

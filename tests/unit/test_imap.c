@@ -1,0 +1,301 @@
+/* The imap-poller's pure parts: the IMAP response reader, quoting, the
+ * mail-to-payload conversion and the configuration errors. */
+#include "config.h"
+
+#include "unit.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <plba/plba.h>
+
+#include "imap.h"
+#include "imap-settings.h"
+#include "mailmsg.h"
+
+static long
+next(const char *s, size_t max, struct imap_response *r)
+{
+	return imap_response_next(s, strlen(s), max, r);
+}
+
+START_TEST(response_simple_and_incomplete)
+{
+	struct imap_response r;
+	const char *s = "* SEARCH 1 2 3\r\nP1 OK done\r\n";
+
+	ck_assert_int_eq(next(s, 100, &r), 16);
+	ck_assert_uint_eq(r.nlit, 0);
+	ck_assert_uint_eq(r.textlen[0], 14);
+	ck_assert(memcmp(r.text[0], "* SEARCH 1 2 3", 14) == 0);
+	ck_assert_int_eq(next("* SEARCH 1 2", 100, &r), 0);
+	ck_assert_int_eq(next("* SEARCH 1 2\r", 100, &r), 0);
+	ck_assert_int_eq(next("", 100, &r), 0);
+}
+END_TEST
+
+START_TEST(response_literals)
+{
+	struct imap_response r;
+	const char *s = "* 3 FETCH (UID 7 BODY[HEADER] {5}\r\nab\r\nc"
+	    " BODY[TEXT]<0> {3+}\r\nxyz)\r\nP2 OK\r\n";
+	long n = next(s, 100, &r);
+
+	ck_assert_int_eq(n, (long)(strstr(s, "P2") - s));
+	ck_assert_uint_eq(r.nlit, 2);
+	ck_assert_uint_eq(r.litlen[0], 5);
+	ck_assert(memcmp(r.lit[0], "ab\r\nc", 5) == 0);
+	ck_assert_uint_eq(r.litlen[1], 3);
+	ck_assert(memcmp(r.lit[1], "xyz", 3) == 0);
+	ck_assert(memcmp(r.text[2], ")", 1) == 0 && r.textlen[2] == 1);
+	/* A literal holding what looks like a line end and a marker. */
+	ck_assert_int_eq(next("* 1 FETCH (BODY[] {5}\r\n{2}\r\n)\r\n", 100, &r),
+	    31);
+	ck_assert_uint_eq(r.nlit, 1);
+	/* Cut anywhere inside: more input is needed. */
+	for (size_t cut = 0; cut < (size_t)n; cut++)
+		ck_assert_int_eq(imap_response_next(s, cut, 100, &r), 0);
+}
+END_TEST
+
+START_TEST(response_refused)
+{
+	struct imap_response r;
+	char *big;
+
+	/* Over the literal limit. */
+	ck_assert_int_eq(next("* 1 FETCH (BODY[] {101}\r\n", 100, &r), -1);
+	ck_assert_int_eq(next("* 1 FETCH (BODY[] {99999999999999999999}\r\n",
+	    1000, &r), -1);
+	/* Not a literal: braces without digits are text. */
+	ck_assert_int_gt(next("* OK {x}\r\n", 100, &r), 0);
+	ck_assert_int_gt(next("* OK {}\r\n", 100, &r), 0);
+	/* Too many literals in one response. */
+	ck_assert_int_eq(next("* 1 FETCH ({0}\r\n{0}\r\n{0}\r\n{0}\r\n{0}\r\n"
+	    "{0}\r\n{0}\r\n{0}\r\n{0}\r\n)\r\n", 100, &r), -1);
+	/* A line with no end, past any sane length. */
+	big = malloc(70 * 1024);
+	memset(big, 'a', 70 * 1024 - 1);
+	big[70 * 1024 - 1] = '\0';
+	ck_assert_int_eq(next(big, 100, &r), -1);
+	free(big);
+}
+END_TEST
+
+START_TEST(quote)
+{
+	char out[32];
+
+	ck_assert_int_eq(imap_quote(out, sizeof(out), "INBOX"), 0);
+	ck_assert_str_eq(out, "\"INBOX\"");
+	ck_assert_int_eq(imap_quote(out, sizeof(out), "a\"b\\c"), 0);
+	ck_assert_str_eq(out, "\"a\\\"b\\\\c\"");
+	ck_assert_int_eq(imap_quote(out, sizeof(out), "a\r\nb"), -1);
+	ck_assert_int_eq(imap_quote(out, 6, "INBOX"), -1);
+}
+END_TEST
+
+START_TEST(utf8)
+{
+	char *s;
+
+	s = utf8_clean("caf\xc3\xa9", 5);
+	ck_assert_str_eq(s, "caf\xc3\xa9");
+	free(s);
+	/* Latin-1, a NUL, an overlong slash, a surrogate, a cut sequence. */
+	s = utf8_clean("a\xe9" "b\0c\xc0\xaf\xed\xa0\x80\xe2\x82", 12);
+	ck_assert_str_eq(s, "a\xef\xbf\xbd" "b\xef\xbf\xbd" "c"
+	    "\xef\xbf\xbd\xef\xbf\xbd" "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+	    "\xef\xbf\xbd\xef\xbf\xbd");
+	free(s);
+}
+END_TEST
+
+START_TEST(payload)
+{
+	const char *hdr = "From: Ada <ada@example.org>\r\n"
+	    "Subject: an\r\n order\r\n"
+	    "Message-ID: <1@x>\r\n"
+	    "X-Broken line without colon\r\n"
+	    "subject: second\r\n"
+	    "X-Latin: caf\xe9\r\n\r\n";
+	struct mailmsg m = {
+		.mailbox = "INBOX", .uidvalidity = 42, .uid = 7, .size = 500,
+		.header = hdr, .header_len = strlen(hdr),
+		.body = "order: TEA-01 x 2\r\n", .body_len = 19, .truncated = true,
+	};
+	char *text = mailmsg_payload(&m), v[64];
+	cJSON *p = cJSON_Parse(text), *h;
+
+	ck_assert_ptr_nonnull(p);
+	ck_assert_str_eq(cJSON_GetObjectItem(p, "mailbox")->valuestring, "INBOX");
+	ck_assert_int_eq(cJSON_GetObjectItem(p, "uid")->valueint, 7);
+	ck_assert_int_eq(cJSON_GetObjectItem(p, "uidvalidity")->valueint, 42);
+	ck_assert_int_eq(cJSON_GetObjectItem(p, "size")->valueint, 500);
+	ck_assert_str_eq(cJSON_GetObjectItem(p, "message_id")->valuestring, "<1@x>");
+	ck_assert_str_eq(cJSON_GetObjectItem(p, "from")->valuestring,
+	    "Ada <ada@example.org>");
+	/* Unfolded, and the first Subject wins. */
+	ck_assert_str_eq(cJSON_GetObjectItem(p, "subject")->valuestring,
+	    "an order");
+	ck_assert_ptr_null(cJSON_GetObjectItem(p, "to"));
+	ck_assert_str_eq(cJSON_GetObjectItem(p, "body")->valuestring,
+	    "order: TEA-01 x 2\r\n");
+	ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(p, "truncated")));
+	h = cJSON_GetObjectItem(p, "headers");
+	ck_assert_int_eq(cJSON_GetArraySize(h), 4);
+	ck_assert_str_eq(cJSON_GetObjectItem(h, "X-Latin")->valuestring,
+	    "caf\xef\xbf\xbd");
+	ck_assert(mailmsg_header(hdr, strlen(hdr), "message-id", v, sizeof(v)));
+	ck_assert_str_eq(v, "<1@x>");
+	ck_assert(!mailmsg_header(hdr, strlen(hdr), "To", v, sizeof(v)));
+	cJSON_Delete(p);
+	free(text);
+
+	/* No header block at all still makes a payload. */
+	m.header = "";
+	m.header_len = 0;
+	text = mailmsg_payload(&m);
+	ck_assert_ptr_nonnull(p = cJSON_Parse(text));
+	ck_assert_ptr_null(cJSON_GetObjectItem(p, "message_id"));
+	cJSON_Delete(p);
+	free(text);
+}
+END_TEST
+
+/* --- configuration ----------------------------------------------------- */
+
+static const char *
+settings_error(const char *yaml, struct imap_settings *out)
+{
+	static char err[512];
+	char path[] = "/tmp/plba-imap-XXXXXX";
+	const char *paths[1] = { path };
+	plba_config *cfg;
+	struct imap_settings s;
+	int fd = mkstemp(path), rc;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, yaml, strlen(yaml)), (ssize_t)strlen(yaml));
+	close(fd);
+	ck_assert_msg(plba_config_load(paths, 1, &cfg, err, sizeof(err)) ==
+	    PLBA_OK, "%s: %s", yaml, err);
+	unlink(path);
+	err[0] = '\0';
+	rc = imap_settings_read(plba_node_get(plba_config_root(cfg), "c"), &s,
+	    err, sizeof(err));
+	if (rc == 0 && out != NULL)
+		*out = s;
+	else if (rc == 0)
+		imap_settings_free(&s);
+	plba_config_free(cfg);
+	return rc == 0 ? NULL : err;
+}
+
+#define BASE "c: {url: \"imap://h/INBOX\", user: u, password: p, queue: q"
+
+START_TEST(settings_good)
+{
+	struct imap_settings s;
+
+	ck_assert_ptr_null(settings_error(BASE "}\n", &s));
+	ck_assert_str_eq(s.mailbox, "INBOX");
+	ck_assert_str_eq(s.password, "p");
+	ck_assert_str_eq(s.task, "mail");
+	ck_assert_uint_eq(s.interval_ms, 30000);
+	ck_assert_uint_eq(s.max_body, 65536);
+	ck_assert_int_eq(s.batch, 100);
+	imap_settings_free(&s);
+	ck_assert_ptr_null(settings_error("c: {url: \"imaps://h:993/Orders%20In\", "
+	    "user: u, password_env: HOME, queue: q, interval: 2s, "
+	    "max_body: 1KiB}\n", &s));
+	ck_assert_str_eq(s.mailbox, "Orders In");
+	ck_assert_uint_eq(s.interval_ms, 2000);
+	ck_assert_uint_eq(s.max_body, 1024);
+	imap_settings_free(&s);
+	ck_assert_ptr_null(settings_error("c: {url: \"imap://h\", user: u, "
+	    "password: p, queue: q}\n", &s));
+	ck_assert_str_eq(s.mailbox, "INBOX");
+	imap_settings_free(&s);
+}
+END_TEST
+
+START_TEST(settings_errors)
+{
+	static const struct { const char *yaml, *error; } cases[] = {
+		{ "c: {user: u, password: p, queue: q}\n",
+		  "config.url: is required (imap://host/MAILBOX)" },
+		{ "c: {url: \"http://h/\", user: u, password: p, queue: q}\n",
+		  "config.url: must be imap:// or imaps://" },
+		{ "c: {url: \"imap://h/\", password: p, queue: q}\n",
+		  "config.user: is required" },
+		{ "c: {url: \"imap://h/\", user: u, password: p}\n",
+		  "config.queue: is required" },
+		{ "c: {url: \"imap://h/\", user: u, queue: q}\n",
+		  "config.password: give exactly one of password, password_file "
+		  "and password_env" },
+		{ BASE ", password_file: /x}\n",
+		  "config.password: give exactly one of password, password_file "
+		  "and password_env" },
+		{ "c: {url: \"imap://h/\", user: u, queue: q, "
+		  "password_file: /nonexistent/pw}\n",
+		  "config.password_file: cannot be read" },
+		{ "c: {url: \"imap://h/\", user: u, queue: q, "
+		  "password_env: PLBA_NO_SUCH_VARIABLE}\n",
+		  "config.password_env: names a variable that is not set" },
+		{ "c: {url: \"imaps://h/\", user: u, password: p, queue: q, "
+		  "starttls: true}\n",
+		  "config.starttls: is for imap:// URLs; imaps:// is TLS already" },
+		{ BASE ", interval: soon}\n",
+		  "config.interval: must be a positive duration" },
+		{ BASE ", interval: 0s}\n",
+		  "config.interval: must be a positive duration" },
+		{ BASE ", batch: 0}\n",
+		  "config.batch: must be an integer from 1 to 10000" },
+		{ BASE ", max_body: 1GiB}\n",
+		  "config.max_body: must be a size up to 64MiB" },
+		{ BASE ", insecure: maybe}\n",
+		  "config.insecure: must be true or false" },
+		{ "c: {url: \"imap://h/\", user: u, password: p, queue: [q]}\n",
+		  "config.queue: must be a string" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *got = settings_error(cases[i].yaml, NULL);
+
+		ck_assert_msg(got != NULL, "%s: accepted", cases[i].yaml);
+		ck_assert_msg(strcmp(got, cases[i].error) == 0, "%s: got '%s'",
+		    cases[i].yaml, got);
+	}
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite *s = suite_create("imap");
+	TCase *rd = tcase_create("reader"), *msg = tcase_create("message"),
+	    *cfg = tcase_create("settings");
+
+	tcase_add_test(rd, response_simple_and_incomplete);
+	tcase_add_test(rd, response_literals);
+	tcase_add_test(rd, response_refused);
+	tcase_add_test(rd, quote);
+	suite_add_tcase(s, rd);
+	tcase_add_test(msg, utf8);
+	tcase_add_test(msg, payload);
+	suite_add_tcase(s, msg);
+	tcase_add_test(cfg, settings_good);
+	tcase_add_test(cfg, settings_errors);
+	suite_add_tcase(s, cfg);
+	return s;
+}
+
+int
+main(void)
+{
+	return unit_run(suite());
+}

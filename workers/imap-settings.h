@@ -1,0 +1,43 @@
+/*
+ * The imap-poller's configuration (its `config:` section), read and
+ * checked apart from the worker so the errors can be unit-tested.
+ */
+#ifndef PLBA_WORKERS_IMAP_SETTINGS_H
+#define PLBA_WORKERS_IMAP_SETTINGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <plba/config.h>
+
+struct imap_settings {
+	const char	*url;
+	const char	*user;
+	char		*password;	/* owned */
+	char		 mailbox[256];
+	bool		 starttls;
+	bool		 insecure;
+	const char	*ca_file;
+	const char	*queue;
+	const char	*task;
+	const char	*move_to;
+	const char	*dead_move_to;
+	uint64_t	 interval_ms;
+	uint64_t	 rescan_ms;
+	uint64_t	 timeout_ms;
+	uint64_t	 max_body;
+	long long	 batch;
+	long long	 max_in_flight;
+	bool		 verbose;
+};
+
+/*
+ * Reads and checks the section; -1 with "config.KEY: reason" in err.
+ * A NULL section is an empty one.
+ */
+int	imap_settings_read(const plba_node *, struct imap_settings *,
+	    char *err, size_t errlen);
+void	imap_settings_free(struct imap_settings *);
+
+#endif
