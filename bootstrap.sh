@@ -13,8 +13,9 @@ packages=(build-essential autoconf automake libtool pkg-config
 	libyaml-dev libcjson-dev libcivetweb-dev libcurl4-openssl-dev check
 	libsqlite3-dev python3 curl)
 # What only the test suite uses: a browser for the dashboard test,
-# promtool for /metrics, mandoc to lint the manual pages.
-check_packages=(chromium prometheus mandoc procps)
+# promtool for /metrics, mandoc for the manual pages, an IMAP server
+# for the imap-poller.
+check_packages=(chromium prometheus mandoc procps dovecot-imapd)
 
 install_missing() {
 	local missing=() p
