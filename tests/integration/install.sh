@@ -37,6 +37,49 @@ cc -Wall -Werror ${PLBA_TEST_CFLAGS:-} -o "$T/w" "$T/w.c" $(pkg-config --cflags 
 	fail "a worker does not build against the installed headers"
 LD_LIBRARY_PATH=$root/usr/local/lib "$T/w" | grep -qx "0.1.0" || fail "installed library not usable"
 man -l "$root/usr/local/share/man/man8/plba-master.8" >/dev/null 2>&1 || fail "man page unreadable"
+
+# The example application, built out of tree against the install with
+# its own Makefile, run by the installed plba-master with the installed
+# built-in workers.  Outside a real root the installed binaries look in
+# /usr/local: the variables point them into the DESTDIR tree instead.
+[ -e "$root/usr/local/lib/plba/workers/imap-poller.so" ] ||
+	fail "not installed: lib/plba/workers/imap-poller.so"
+mkdir "$T/mob"
+make -s -C "$T/mob" -f "$PLBA_SRCDIR/examples/mail_order_bot/Makefile" \
+    CFLAGS="-O2 -Werror ${PLBA_TEST_CFLAGS:-}" LDFLAGS="${PLBA_TEST_CFLAGS:-}" \
+    >"$T/mob/build.log" 2>&1 ||
+	{ cat "$T/mob/build.log"; fail "mail_order_bot does not build out of tree"; }
+export LD_LIBRARY_PATH=$root/usr/local/lib
+export PLBA_WORKER_HOST=$root/usr/local/libexec/plba/plba-worker
+export PLBA_WORKERS_DIR=$root/usr/local/lib/plba/workers
+cat >"$T/plba.yml" <<YML
+platform:
+  modules: ["$T/mob/mail_order_bot.so"]
+queues:
+  emails: {capacity: 100}
+workers:
+  mail-poller:
+    module: mail-faker
+    config: {poll_interval: 100ms, batch: 7, limit: 21}
+  email-processor:
+    module: email-processor
+    concurrency: 2
+    consumes: emails
+  imap:
+    type: imap-poller
+    config: {url: "imap://127.0.0.1:1/INBOX", user: u, password: p, queue: emails}
+mail_order_bot:
+  orders_file: $T/orders.jsonl
+YML
+"$root/usr/local/sbin/plba-master" --check -c "$T/plba.yml" >"$T/check.out" 2>&1 ||
+	{ cat "$T/check.out"; fail "the installed master rejects the example"; }
+sed -i '/^  imap:/,/^    config: {url/d' "$T/plba.yml"
+PLBA_MASTER=$root/usr/local/sbin/plba-master
+start_master
+# 21 made-up mails, every 7th malformed: 18 orders.
+wait_for 30 has_lines "$T/orders.jsonl" 18
+stop_master
+[ $STATUS -eq 0 ] || fail "stop exited $STATUS"
 # The unit names the installed paths and is a notify service.
 unit=$root/usr/local/lib/systemd/system/plba-master.service
 grep -qx "ExecStart=/usr/local/sbin/plba-master -c /usr/local/etc/plba/plba.yml" "$unit" ||
