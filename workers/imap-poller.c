@@ -273,26 +273,37 @@ section(const struct imap_response *r, const char *name, const char **data,
 	return false;
 }
 
+/* A mail fetched, waiting to be published. */
 struct fetched {
-	struct poller	*p;
 	uint32_t	 uid;
-	char		*payload;	/* built while the response is there */
+	char		*payload;	/* built while the response was there */
 	char		 message_id[256];
+};
+
+struct fetch_batch {
+	struct poller	*p;
+	struct fetched	*mails;		/* one slot per UID asked for */
+	size_t		 n;
 };
 
 static void
 on_fetch(const struct imap_response *r, void *arg)
 {
-	struct fetched *f = arg;
+	struct fetch_batch *b = arg;
+	struct fetched *f = NULL;
 	struct mailmsg m = { 0 };
 	uint64_t uid = 0;
+	size_t i;
 
-	if (f->payload != NULL ||
-	    !fetch_number(r->text[0], r->textlen[0], "UID ", &uid) ||
-	    uid != f->uid)
+	if (!fetch_number(r->text[0], r->textlen[0], "UID ", &uid))
+		return;
+	for (i = 0; i < b->n && f == NULL; i++)
+		if (b->mails[i].uid == uid && b->mails[i].payload == NULL)
+			f = &b->mails[i];
+	if (f == NULL)
 		return;		/* an unsolicited FLAGS update, say */
-	m.mailbox = f->p->s.mailbox;
-	m.uidvalidity = f->p->uidvalidity;
+	m.mailbox = b->p->s.mailbox;
+	m.uidvalidity = b->p->uidvalidity;
 	m.uid = f->uid;
 	fetch_number(r->text[0], r->textlen[0], "RFC822.SIZE ", &m.size);
 	if (!section(r, "BODY[HEADER]", &m.header, &m.header_len))
@@ -307,52 +318,81 @@ on_fetch(const struct imap_response *r, void *arg)
 }
 
 /*
- * Fetches one mail without marking it (BODY.PEEK) and publishes it as a
- * tracked task, inside a "mail discovered" span so its trace starts here.
- * Returns 0, or -1 with p->err set; a connection error also drops the
- * connection.
+ * Publishes one fetched mail as a tracked task, inside a "mail
+ * discovered" span so its trace starts here.  0, or -1 with p->err.
  */
 static int
-publish_mail(struct poller *p, uint32_t uid)
+publish_mail(struct poller *p, const struct fetched *f)
 {
-	struct fetched f = { .p = p, .uid = uid };
 	plba_span *span;
-	char err[300], id[32];
+	char id[32];
 	int rc;
 
-	rc = imap_command(p->imap, on_fetch, &f, err, sizeof(err),
-	    "UID FETCH %" PRIu32 " (UID RFC822.SIZE BODY.PEEK[HEADER] "
-	    "BODY.PEEK[TEXT]<0.%" PRIu64 ">)", uid, p->s.max_body);
-	if (rc != 0) {
-		snprintf(p->err, sizeof(p->err), "FETCH %" PRIu32 ": %s", uid, err);
-		if (rc == -2)
-			drop_connection(p);
-		free(f.payload);
-		return -1;
-	}
-	if (f.payload == NULL)
-		return 0;	/* expunged meanwhile: nothing to do */
 	span = plba_trace_start(p->w, "mail discovered");
 	plba_span_set_str(span, "mail.mailbox", p->s.mailbox);
-	plba_span_set_int(span, "mail.uid", uid);
-	plba_span_set_str(span, "mail.message_id", f.message_id);
+	plba_span_set_int(span, "mail.uid", f->uid);
+	plba_span_set_str(span, "mail.message_id", f->message_id);
 	/* Waits while the queue is full: back-pressure reaches the mailbox. */
-	rc = plba_publish_tracked(p->w, p->s.queue, p->s.task, f.payload, id,
+	rc = plba_publish_tracked(p->w, p->s.queue, p->s.task, f->payload, id,
 	    sizeof(id));
 	if (rc != PLBA_OK)
 		plba_span_error(span, "publish: %s", plba_strerror(rc));
 	plba_span_end(span);
-	free(f.payload);
 	if (rc != PLBA_OK) {
 		snprintf(p->err, sizeof(p->err), "publish to %s: %s", p->s.queue,
 		    plba_strerror(rc));
 		return -1;
 	}
-	if (add_pending(p, strtoull(id, NULL, 10), uid) == -1) {
+	if (add_pending(p, strtoull(id, NULL, 10), f->uid) == -1) {
 		snprintf(p->err, sizeof(p->err), "out of memory");
 		return -1;
 	}
 	return 0;
+}
+
+/* UIDs fetched by one command: one round trip for many mails. */
+#define FETCH_CHUNK	64
+
+/*
+ * Fetches the mails without marking them (BODY.PEEK) and publishes them
+ * in UID order.  Returns how many were published, or -1 with p->err set
+ * (a connection error also drops the connection).
+ */
+static int
+fetch_and_publish(struct poller *p, const uint32_t *uids, size_t n)
+{
+	struct fetched mails[FETCH_CHUNK];
+	struct fetch_batch b = { .p = p, .mails = mails, .n = n };
+	char set[FETCH_CHUNK * 11 + 1], err[300];
+	size_t i, o = 0;
+	int rc, published = 0;
+
+	memset(mails, 0, sizeof(mails));
+	for (i = 0; i < n; i++) {
+		mails[i].uid = uids[i];
+		o += (size_t)snprintf(set + o, sizeof(set) - o, "%s%" PRIu32,
+		    i > 0 ? "," : "", uids[i]);
+	}
+	rc = imap_command(p->imap, on_fetch, &b, err, sizeof(err),
+	    "UID FETCH %s (UID RFC822.SIZE BODY.PEEK[HEADER] "
+	    "BODY.PEEK[TEXT]<0.%" PRIu64 ">)", set, p->s.max_body);
+	if (rc != 0) {
+		snprintf(p->err, sizeof(p->err), "FETCH: %s", err);
+		if (rc == -2)
+			drop_connection(p);
+		published = -1;
+	}
+	/* A mail expunged meanwhile has no payload: nothing to do. */
+	for (i = 0; i < n && published != -1; i++)
+		if (mails[i].payload != NULL) {
+			if (publish_mail(p, &mails[i]) == -1)
+				published = -1;
+			else
+				published++;
+		}
+	for (i = 0; i < n; i++)
+		free(mails[i].payload);
+	return published;
 }
 
 /*
@@ -363,17 +403,26 @@ publish_mail(struct poller *p, uint32_t uid)
 static int
 poll_once(struct poller *p, int *published)
 {
+	uint32_t chunk[FETCH_CHUNK], highest;
 	char err[300];
 	long long now = now_ms();
 	bool full = p->rescan_at == 0 || now >= p->rescan_at;
-	uint32_t highest;
-	size_t i;
+	size_t i, nchunk = 0, room;
 	int rc;
 
 	*published = 0;
 	if (p->imap == NULL && connect_mailbox(p) == -1)
 		return -1;
 	p->nfound = 0;
+	/* A selected mailbox's view moves on at NOOP: without it Dovecot
+	 * showed new maildir mail only seconds later. */
+	if ((rc = imap_command(p->imap, NULL, NULL, err, sizeof(err),
+	    "NOOP")) != 0) {
+		snprintf(p->err, sizeof(p->err), "NOOP: %s", err);
+		if (rc == -2)
+			drop_connection(p);
+		return -1;
+	}
 	if (full)
 		rc = imap_command(p->imap, on_search, p, err, sizeof(err),
 		    "UID SEARCH UNSEEN UNDELETED");
@@ -391,24 +440,34 @@ poll_once(struct poller *p, int *published)
 		p->rescan_at = now + (long long)p->s.rescan_ms;
 	qsort(p->found, p->nfound, sizeof(*p->found), cmp_uid);
 	highest = p->last_uid;
-	for (i = 0; i < p->nfound && !plba_worker_stopping(p->w); i++) {
+	room = (size_t)(p->s.max_in_flight > (long long)p->live ?
+	    p->s.max_in_flight - (long long)p->live : 0);
+	if ((long long)room > p->s.batch)
+		room = (size_t)p->s.batch;
+	for (i = 0; i < p->nfound; i++) {
 		uint32_t uid = p->found[i];
 
 		/* "n:*" also matches the last mail when n is past it. */
-		if (!full && uid <= p->last_uid)
+		if ((!full && uid <= p->last_uid) || is_pending(p, uid))
 			continue;
-		if (is_pending(p, uid))
-			continue;
-		if (*published >= p->s.batch ||
-		    (long long)p->live >= p->s.max_in_flight)
+		if (room == 0)
 			break;
-		if (publish_mail(p, uid) == -1)
-			return -1;
-		(*published)++;
+		chunk[nchunk++] = uid;
+		room--;
 		highest = uid > highest ? uid : highest;
+		if (nchunk == FETCH_CHUNK) {
+			if ((rc = fetch_and_publish(p, chunk, nchunk)) == -1)
+				return -1;
+			*published += rc;
+			nchunk = 0;
+		}
 	}
-	/* Mails left for the next batch stay below the mark only if none
-	 * was skipped: otherwise look again from the first one skipped. */
+	if (nchunk > 0) {
+		if ((rc = fetch_and_publish(p, chunk, nchunk)) == -1)
+			return -1;
+		*published += rc;
+	}
+	/* Mails left for a later batch: look from the start again. */
 	if (i == p->nfound)
 		p->last_uid = highest;
 	else
