@@ -1,6 +1,10 @@
 # A throwaway Dovecot IMAP server on loopback, for imap.sh and bench/imap:
 # one plain-text user "bot" (password "secret") with a maildir.
-#   dovecot_start DIR PORT   start it; DIR holds everything it writes
+#   dovecot_start DIR PORT [TLSPORT]
+#                            start it; DIR holds everything it writes;
+#                            with TLSPORT, imaps there and STARTTLS on
+#                            PORT, with a certificate for 127.0.0.1 made
+#                            on the spot (DIR/cert.pem)
 #   dovecot_stop DIR
 #   deliver DIR SPEC...      write mails into bot's maildir (mails.py)
 # It needs root (Dovecot drops to its own users) and dovecot-imapd.
@@ -10,18 +14,25 @@ dovecot_usable() {
 		id dovecot >/dev/null 2>&1 && id dovenull >/dev/null 2>&1
 }
 
-dovecot_start() { # DIR PORT
-	local d=$1 port=$2
+dovecot_start() { # DIR PORT [TLSPORT]
+	local d=$1 port=$2 tlsport=${3:-0} ssl=no
 	mkdir -p "$d/run" "$d/state" "$d/mail/bot/new" "$d/mail/bot/cur" \
 		"$d/mail/bot/tmp" "$d/home"
 	echo "bot:{PLAIN}secret" >"$d/passwd"
+	if [ "$tlsport" -ne 0 ]; then
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+		    -addext subjectAltName=IP:127.0.0.1 -keyout "$d/key.pem" \
+		    -out "$d/cert.pem" >/dev/null 2>&1 || return 1
+		ssl=yes
+	fi
 	cat >"$d/dovecot.conf" <<CONF
 base_dir = $d/run
 state_dir = $d/state
 log_path = $d/dovecot.log
 listen = 127.0.0.1
 protocols = imap
-ssl = no
+ssl = $ssl
+$( [ "$ssl" = yes ] && printf 'ssl_cert = <%s\nssl_key = <%s\n' "$d/cert.pem" "$d/key.pem")
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 # Mail is owned by nobody: Dovecot refuses to give a user uid 0.
@@ -42,7 +53,8 @@ service imap-login {
     port = $port
   }
   inet_listener imaps {
-    port = 0
+    address = 127.0.0.1
+    port = $tlsport
   }
 }
 CONF

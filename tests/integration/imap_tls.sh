@@ -1,0 +1,77 @@
+# The imap-poller over TLS: imaps://, and STARTTLS on imap:// with
+# starttls: true, both checking Dovecot's certificate against ca_file; and
+# the same server refused without ca_file (unknown issuer) and with the
+# wrong password, as health with a reason.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/dovecot.sh"
+
+dovecot_usable || { echo "SKIP: needs root and dovecot-imapd"; exit 77; }
+command -v openssl >/dev/null || { echo "SKIP: needs openssl"; exit 77; }
+SO=$PLBA_BUILDDIR/examples/mail_order_bot/.libs/mail_order_bot.so
+IMAP_PORT=$(free_port)
+IMAPS_PORT=$(free_port)
+PORT=$(free_port)
+URL=http://127.0.0.1:$PORT
+D=$T/dovecot
+dovecot_start "$D" "$IMAP_PORT" "$IMAPS_PORT" || fail "dovecot did not start"
+trap 'rc=$?; dovecot_stop "$D"; cleanup $rc' EXIT
+deliver "$D" 10 --expect "$T/expect" || fail "delivery failed"
+echo secret >"$T/good.pw"
+echo wrong >"$T/bad.pw"
+
+poller() { # NAME URL PASSWORD-FILE EXTRA
+	cat <<YML
+  $1:
+    type: imap-poller
+    critical: false
+    config: {url: "$2", user: bot, password_file: $3, queue: emails,
+             interval: 200ms$4}
+YML
+}
+config() { # POLLERS (poller lines)
+	cat <<YML
+platform:
+  modules: ["$SO"]
+  http: {enabled: true, listen: 127.0.0.1:$PORT}
+queues:
+  emails: {capacity: 100}
+workers:
+$1
+  email-processor:
+    module: email-processor
+    consumes: emails
+mail_order_bot:
+  orders_file: $T/orders.jsonl
+YML
+}
+health_has() { curl -sf "$URL/workers/$1" | grep -q "$2"; }
+S=imaps://127.0.0.1:$IMAPS_PORT/INBOX
+P=imap://127.0.0.1:$IMAP_PORT/INBOX
+CA=", ca_file: $D/cert.pem"
+
+config "$(poller imaps "$S" "$T/good.pw" "$CA"; poller untrusted "$S" "$T/good.pw" "";
+    poller badpw "$S" "$T/bad.pw" "$CA")" >"$T/plba.yml"
+start_master
+wait_for 30 has_lines "$T/orders.jsonl" 10
+wait_for 20 health_has untrusted '"health":"unhealthy"'
+health_has untrusted 'certificate' ||
+	fail "untrusted: no word of the certificate: $(curl -sf "$URL/workers/untrusted")"
+wait_for 30 health_has badpw '"health":"unhealthy"'
+health_has badpw 'Login denied' ||
+	fail "badpw: no word of the login: $(curl -sf "$URL/workers/badpw")"
+health_has imaps '"health":"ok"' || fail "imaps: not healthy"
+stop_master
+
+# STARTTLS on the plain port, with starttls: true.  Dovecot takes a plain
+# login from loopback, so its log tells: every login of this run has TLS.
+deliver "$D" 5 --first 100 || fail "delivery failed"
+from=$(wc -l <"$D/dovecot.log")
+config "$(poller starttls "$P" "$T/good.pw" "$CA, starttls: true")" >"$T/plba.yml"
+start_master
+wait_for 30 has_lines "$T/orders.jsonl" 15
+health_has starttls '"health":"ok"' || fail "starttls: not healthy"
+logins=$(tail -n +"$from" "$D/dovecot.log" | grep "Login: user=<bot>") || fail "no login logged"
+echo "$logins" | grep -v ", TLS," && fail "a login without TLS"
+stop_master
+[ $STATUS -eq 0 ] || fail "stop exited $STATUS"
+echo "ok"
