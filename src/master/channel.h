@@ -38,6 +38,13 @@ struct channel {
 	const char	 *kill_reason;	/* why the master killed it */
 };
 
+/* A publish to a durable queue, confirmed once its transaction commits. */
+struct held_confirm {
+	struct instance	*in;		/* NULL once its channel closed */
+	char		*ref;
+	uint64_t	 id;
+};
+
 /* Sets up the channel on the master's end of a fresh socketpair. */
 void	channel_open(struct instance *, int fd);
 /* After the process is gone: requeues its tasks, drops its parked
@@ -52,5 +59,11 @@ void	channel_scan(struct runtime *, uint64_t now);
 /* Hands ready tasks of a queue to consumers with room, and lets parked
  * publishers in when there is room again. */
 void	channel_pump(struct runtime *, struct queue *);
+/*
+ * Commits the durable queues' open transaction, then confirms the
+ * publishes it stored (or rejects them when it failed).  Once per loop
+ * iteration, before the flush; returns store_commit()'s answer.
+ */
+int	channel_commit(struct runtime *);
 
 #endif
