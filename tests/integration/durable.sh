@@ -144,7 +144,10 @@ status=0
 grep -q "queues.lock: in use by another plba-master" "$T/second.log" ||
 	fail "no clear error: $(cat "$T/second.log")"
 MASTER=$first
+# A graceful stop that has to kill the hung consumer keeps its task,
+# put back as after any lost consumer.
 stop_master
+rows_are ready 1 || fail "backlog lost at a graceful stop: $(rows ready) ready, $(rows held) held"
 
 # 6. A state_dir that cannot be created: a clear error, exit 2.
 : >"$T/file"
