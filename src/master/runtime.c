@@ -373,6 +373,8 @@ make_durable(struct runtime *rt, const struct settings *s, struct rqueue *rq)
 	if (rt->store == NULL &&
 	    (rt->store = store_open(s->state_dir, err, sizeof(err))) == NULL)
 		goto fail;
+	/* A reload: what this iteration wrote is confirmed first. */
+	(void)channel_commit(rt);
 	if (store_attach(rt->store, rq->q, mono_ms(), err, sizeof(err)) == -1)
 		goto fail;
 	rq->durable = true;

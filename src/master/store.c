@@ -466,6 +466,11 @@ store_attach(struct store *st, struct queue *q, uint64_t now, char *err,
 		return -1;
 	}
 	st->queues = a;
+	/* Its own transaction: a failure must not undo other queues' writes. */
+	if (st->txn && store_commit(st) == -1) {
+		set_err(err, errlen, "%s: cannot commit", st->path);
+		return -1;
+	}
 	begin(st);
 	if (st->failed || requeue_held(st, q, &back, &buried) == -1 ||
 	    load_tasks(st, q, now, &nready, &ndead) == -1 ||
@@ -476,15 +481,15 @@ store_attach(struct store *st, struct queue *q, uint64_t now, char *err,
 		st->txn = false;
 		return -1;
 	}
-	a = &st->queues[st->nqueues++];
-	a->q = q;
-	a->saved_next = saved;
-	queue_set_journal(q, &st->jn);
 	if (store_commit(st) == -1) {
 		set_err(err, errlen, "%s: queue %s: cannot commit", st->path,
 		    queue_name(q));
 		return -1;
 	}
+	a = &st->queues[st->nqueues++];
+	a->q = q;
+	a->saved_next = saved;
+	queue_set_journal(q, &st->jn);
 	if (nready + ndead > 0)
 		log_info("queue %s: %" PRIu64 " tasks back from %s (%d of them "
 		    "in flight when the master stopped), %" PRIu64 " dead letters"
