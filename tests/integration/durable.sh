@@ -7,16 +7,17 @@
 DB=$T/state/queues.db
 PORT=$(free_port)
 
-# rows [STATE]: tasks of queue jobs in the database, in that state.
+# rows [STATE [QUEUE]]: tasks of queue QUEUE (jobs) in the database, in
+# that state (any).
 rows() {
-	python3 - "$DB" "${1:-}" <<'PY'
+	python3 - "$DB" "${1:-}" "${2:-jobs}" <<'PY'
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1], timeout=5)
-q = "select count(*) from tasks where queue = 'jobs'"
-a = ()
+q = "select count(*) from tasks where queue = ?"
+a = (sys.argv[3],)
 if sys.argv[2]:
     q += " and state = ?"
-    a = (sys.argv[2],)
+    a += (sys.argv[2],)
 print(c.execute(q, a).fetchone()[0])
 PY
 }
@@ -149,7 +150,24 @@ MASTER=$first
 stop_master
 rows_are ready 1 || fail "backlog lost at a graceful stop: $(rows ready) ready, $(rows held) held"
 
-# 6. A state_dir that cannot be created: a clear error, exit 2.
+# 6. A durable queue that a reload declares is stored from then on.
+rm -rf "$T/state"
+config 0 hang
+start_master
+wait_for 30 log_has "consumer.0: ready"
+wait_for 10 curl_ok "http://127.0.0.1:$PORT/livez"
+sed -i 's/^  jobs: \(.*\)$/  jobs: \1\n  more: {durable: true}/' "$T/plba.yml"
+kill -HUP "$MASTER"
+# 404 until the reload has created the queue.
+publish_more() {
+	[ "$(curl -s -o /dev/null -w '%{http_code}' -X POST -d '{"name":"x"}' \
+		"http://127.0.0.1:$PORT/queues/more/tasks")" = 202 ]
+}
+wait_for 30 publish_more
+[ "$(rows ready more)" -eq 1 ] || fail "the reloaded durable queue is not stored"
+stop_master
+
+# 7. A state_dir that cannot be created: a clear error, exit 2.
 : >"$T/file"
 sed -i "s|state_dir: .*|state_dir: $T/file/state|" "$T/plba.yml"
 status=0
