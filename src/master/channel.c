@@ -17,6 +17,7 @@
 #include "proto.h"
 #include "queue.h"
 #include "runtime.h"
+#include "store.h"
 #include "traces.h"
 #include "worker.h"
 
@@ -123,6 +124,17 @@ protocol_error(struct instance *in, const char *fmt, ...)
 	set_events(in);
 }
 
+/* Nobody is left to confirm to; the tasks are stored all the same. */
+static void
+forget_held(struct runtime *rt, struct instance *in)
+{
+	size_t i;
+
+	for (i = 0; i < rt->nheld; i++)
+		if (rt->held[i].in == in)
+			rt->held[i].in = NULL;
+}
+
 static void
 drop_parked(struct runtime *rt, struct instance *in)
 {
@@ -204,6 +216,8 @@ channel_close(struct instance *in, const char *how)
 	}
 	if (ch->parked > 0)
 		drop_parked(rt, in);
+	if (rt->nheld > 0)
+		forget_held(rt, in);
 	if (ch->queued) {
 		size_t i;
 
@@ -291,12 +305,76 @@ rqueue_of(struct runtime *rt, struct queue *q)
 }
 
 static void
-confirm(struct instance *in, const char *ref, uint64_t id)
+confirm_now(struct instance *in, const char *ref, uint64_t id)
 {
 	if (in->ch.io.fd == -1)
 		return;
 	if (proto_put_published(&in->ch.wr, ref, id) == 0)
 		want_flush(in);
+}
+
+static void
+reject(struct instance *in, const char *ref, const char *why)
+{
+	if (in->ch.io.fd == -1)
+		return;
+	if (proto_put_rejected(&in->ch.wr, ref, why) == 0)
+		want_flush(in);
+}
+
+/* A durable queue's publish is confirmed by channel_commit(), after the
+ * transaction that stores it. */
+static void
+confirm(struct instance *in, struct queue *q, const char *ref, uint64_t id)
+{
+	struct runtime *rt = rt_of(in);
+	struct held_confirm *h;
+	size_t cap;
+
+	if (!queue_journaled(q)) {
+		confirm_now(in, ref, id);
+		return;
+	}
+	if (rt->nheld == rt->capheld) {
+		cap = rt->capheld ? rt->capheld * 2 : 64;
+		if ((h = realloc(rt->held, cap * sizeof(*h))) == NULL)
+			goto nomem;
+		rt->held = h;
+		rt->capheld = cap;
+	}
+	h = &rt->held[rt->nheld];
+	if ((h->ref = strdup(ref)) == NULL)
+		goto nomem;
+	h->in = in;
+	h->id = id;
+	rt->nheld++;
+	return;
+nomem:
+	/* Stored, maybe, but not confirmed: at least once still holds. */
+	reject(in, ref, "out of memory");
+}
+
+int
+channel_commit(struct runtime *rt)
+{
+	struct held_confirm *h;
+	int rc;
+	size_t i;
+
+	if (!store_pending(rt->store))
+		return 0;
+	rc = store_commit(rt->store);
+	for (i = 0; i < rt->nheld; i++) {
+		h = &rt->held[i];
+		if (h->in != NULL && rc == 0)
+			confirm_now(h->in, h->ref, h->id);
+		else if (h->in != NULL)
+			reject(h->in, h->ref, "not stored: the durable queue's "
+			    "database write failed");
+		free(h->ref);
+	}
+	rt->nheld = 0;
+	return rc;
 }
 
 void
@@ -318,7 +396,7 @@ channel_pump(struct runtime *rt, struct queue *q)
 		in = p->in;
 		if ((id = queue_publish_from(q, p->task, p->len, now,
 		    p->track ? (uint64_t)in->pid : 0)) != 0) {
-			confirm(in, p->ref, id);
+			confirm(in, q, p->ref, id);
 			if (traces_on(rt))
 				traces_task_span(rt, p->task, "plba.enqueue",
 				    queue_name(q), id, 1, "after waiting for room",
@@ -404,7 +482,7 @@ handle_publish(struct instance *in, struct msg *m)
 		free(task);
 		if (id == 0)
 			goto nomem;
-		confirm(in, m->ref, id);
+		confirm(in, rq->q, m->ref, id);
 		channel_pump(rt, rq->q);
 		return;
 	}

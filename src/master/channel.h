@@ -39,6 +39,13 @@ struct channel {
 	const char	 *kill_reason;	/* why the master killed it */
 };
 
+/* A publish to a durable queue, confirmed once its transaction commits. */
+struct held_confirm {
+	struct instance	*in;		/* NULL once its channel closed */
+	char		*ref;
+	uint64_t	 id;
+};
+
 /* Sets up the channel on the master's end of a fresh socketpair. */
 void	channel_open(struct instance *, int fd);
 /* After the process is gone: requeues its tasks, drops its parked
@@ -56,5 +63,11 @@ void	channel_pump(struct runtime *, struct queue *);
 /* queue_done_fn: tells a tracked task's publisher what became of it. */
 void	channel_task_done(void *rt, struct queue *, const struct qtask *,
 	    bool acked);
+/*
+ * Commits the durable queues' open transaction, then confirms the
+ * publishes it stored (or rejects them when it failed).  Once per loop
+ * iteration, before the flush; returns store_commit()'s answer.
+ */
+int	channel_commit(struct runtime *);
 
 #endif

@@ -321,6 +321,24 @@ run_action(struct runtime *rt, struct action *a)
 	}
 }
 
+/* The commit failed: the durable publishes of this batch are not stored. */
+static void
+unconfirm_durable(struct runtime *rt, struct action *list)
+{
+	struct action *a;
+	struct rqueue *rq;
+
+	for (a = list; a != NULL; a = a->next) {
+		if (a->kind != ACT_PUBLISH || a->code != 202 ||
+		    (rq = runtime_find_queue(rt, a->name)) == NULL || !rq->durable)
+			continue;
+		free(a->answer);
+		a->code = 503;
+		a->answer = error_json("not stored: the durable queue's "
+		    "database write failed");
+	}
+}
+
 static void
 action_unref(struct action *a)
 {
@@ -352,6 +370,9 @@ on_actions(struct loop *l, struct io *io, uint32_t events)
 	}
 	for (a = list; a != NULL; a = a->next)
 		run_action(rt, a);
+	/* A 202 for a durable queue means stored: commit before answering. */
+	if (channel_commit(rt) == -1)
+		unconfirm_durable(rt, list);
 	/* The effect of an action is in the very next answer. */
 	reconcile_now(rt);
 	rebuild(rt);

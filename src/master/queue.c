@@ -49,9 +49,16 @@ struct queue {
 	uint64_t	  redelivered;
 	struct qconsumer *consumers;
 	struct qconsumer *rhead, *rtail;
+	const struct queue_journal *jn;	/* NULL: in memory only */
 	queue_done_fn	 *done;
 	void		 *done_arg;
 };
+
+/* Tells a durable queue's journal what just changed. */
+#define JOURNAL(q, hook, t) do {					\
+	if ((q)->jn != NULL)						\
+		(q)->jn->hook((q)->jn->arg, (q), (t));			\
+} while (0)
 
 static void
 list_append(struct tasklist *l, struct qtask *t)
@@ -77,6 +84,26 @@ list_shift(struct tasklist *l)
 		l->tail = NULL;
 	l->len--;
 	t->next = NULL;
+	return t;
+}
+
+/* The body is copied into the task's own allocation, so a task costs one
+ * malloc on the hot path. */
+static struct qtask *
+task_new(const char *body, size_t len)
+{
+	struct qtask *t;
+
+	if (len > SIZE_MAX - sizeof(*t) - 1)
+		return NULL;
+	if ((t = malloc(sizeof(*t) + len + 1)) == NULL)
+		return NULL;
+	memset(t, 0, sizeof(*t));
+	t->body = (char *)(t + 1);
+	if (len > 0)
+		memcpy(t->body, body, len);
+	t->body[len] = '\0';
+	t->len = len;
 	return t;
 }
 
@@ -181,6 +208,7 @@ static void
 bury(struct queue *q, struct qtask *t)
 {
 	list_append(&q->dead, t);
+	JOURNAL(q, bury, t);
 	if (t->origin != 0 && q->done != NULL)
 		q->done(q->done_arg, q, t, false);
 }
@@ -196,6 +224,7 @@ retry_or_bury(struct queue *q, struct qtask *t, const char *error)
 	t->attempt++;
 	list_append(&q->ready, t);
 	q->redelivered++;
+	JOURNAL(q, requeue, t);
 	return 0;
 }
 
@@ -265,8 +294,6 @@ queue_full(const struct queue *q)
 	return q->ready.len >= q->capacity;
 }
 
-/* The body is copied into the task's own allocation, so a task costs one
- * malloc on the hot path. */
 uint64_t
 queue_publish(struct queue *q, const char *body, size_t len, uint64_t now)
 {
@@ -279,23 +306,68 @@ queue_publish_from(struct queue *q, const char *body, size_t len, uint64_t now,
 {
 	struct qtask *t;
 
-	if (len > SIZE_MAX - sizeof(*t) - 1)
+	if ((t = task_new(body, len)) == NULL)
 		return 0;
-	if ((t = malloc(sizeof(*t) + len + 1)) == NULL)
-		return 0;
-	memset(t, 0, sizeof(*t));
-	t->body = (char *)(t + 1);
-	if (len > 0)
-		memcpy(t->body, body, len);
-	t->body[len] = '\0';
-	t->len = len;
 	t->id = q->next_id++;
 	t->attempt = 1;
 	t->published_at = now;
 	t->origin = origin;
 	list_append(&q->ready, t);
 	q->published++;
+	JOURNAL(q, publish, t);
 	return t->id;
+}
+
+void
+queue_set_journal(struct queue *q, const struct queue_journal *jn)
+{
+	q->jn = jn;
+}
+
+bool
+queue_journaled(const struct queue *q)
+{
+	return q->jn != NULL;
+}
+
+/* Not counted as published: the counters are since this start. */
+int
+queue_restore(struct queue *q, uint64_t id, const char *body, size_t len,
+    unsigned attempt, const char *error, bool dead, uint64_t now)
+{
+	struct qtask *t;
+
+	if ((t = task_new(body, len)) == NULL)
+		return -1;
+	t->id = id;
+	t->attempt = attempt > 0 ? attempt : 1;
+	t->published_at = now;
+	if (error != NULL && (t->last_error = strdup(error)) == NULL) {
+		task_free(t);
+		return -1;
+	}
+	list_append(dead ? &q->dead : &q->ready, t);
+	queue_reserve_ids(q, id + 1);
+	return 0;
+}
+
+unsigned
+queue_max_attempts(const struct queue *q)
+{
+	return q->max_attempts;
+}
+
+uint64_t
+queue_next_id(const struct queue *q)
+{
+	return q->next_id;
+}
+
+void
+queue_reserve_ids(struct queue *q, uint64_t next)
+{
+	if (next > q->next_id)
+		q->next_id = next;
 }
 
 /* Owned by the queue until queue_detach() or queue_free(); NULL when out
@@ -390,6 +462,7 @@ queue_dispatch(struct queue *q, struct qconsumer **to, uint64_t now)
 	c->inflight++;
 	q->in_flight++;
 	ready_offer(q, c);
+	JOURNAL(q, dispatch, t);
 	if (to != NULL)
 		*to = c;
 	return t;
@@ -406,6 +479,7 @@ queue_ack(struct queue *q, struct qconsumer *c, uint64_t id, uint64_t now,
 	if (held_ms != NULL)
 		*held_ms = now > t->dispatched_at ? now - t->dispatched_at : 0;
 	q->acked++;
+	JOURNAL(q, ack, t);
 	if (t->origin != 0 && q->done != NULL)
 		q->done(q->done_arg, q, t, true);
 	task_free(t);

@@ -18,6 +18,25 @@
 
 struct queue;
 struct qconsumer;
+struct qtask;
+
+/*
+ * What a durable queue writes down: each hook is called after the change
+ * it reports, with the task as it now is.  An in-memory queue has none,
+ * and pays one test of a NULL pointer per change.
+ */
+struct queue_journal {
+	void	*arg;
+	void	(*publish)(void *arg, const struct queue *, const struct qtask *);
+	/* Handed to a consumer: in flight. */
+	void	(*dispatch)(void *arg, const struct queue *, const struct qtask *);
+	/* Back on the ready list, with its new attempt and last error. */
+	void	(*requeue)(void *arg, const struct queue *, const struct qtask *);
+	/* Moved to the dead-letter list, with its last error. */
+	void	(*bury)(void *arg, const struct queue *, const struct qtask *);
+	/* Acked: gone.  The task is freed right after the call. */
+	void	(*ack)(void *arg, const struct queue *, const struct qtask *);
+};
 
 struct qtask {
 	uint64_t	  id;		/* unique within the queue, from 1 */
@@ -48,6 +67,25 @@ struct queue	*queue_new(const char *name, uint64_t capacity, unsigned max_attemp
 void		 queue_free(struct queue *);
 const char	*queue_name(const struct queue *);
 void		 queue_set_limits(struct queue *, uint64_t capacity, unsigned max_attempts);
+
+/* Sets (or, with NULL, removes) the journal; the struct must outlive
+ * the queue or the next call. */
+void		 queue_set_journal(struct queue *, const struct queue_journal *);
+bool		 queue_journaled(const struct queue *);
+/*
+ * Puts back a task read from a journal, with the id, attempt and last
+ * error it had, on the ready list or the dead-letter list, and moves the
+ * id counter past it.  Not reported to the journal.  Returns 0, or -1
+ * when out of memory.
+ */
+int		 queue_restore(struct queue *, uint64_t id, const char *body,
+		    size_t len, unsigned attempt, const char *error, bool dead,
+		    uint64_t now);
+unsigned	 queue_max_attempts(const struct queue *);
+/* The id the next publish gets. */
+uint64_t	 queue_next_id(const struct queue *);
+/* Moves the id counter to at least next, so ids are never reused. */
+void		 queue_reserve_ids(struct queue *, uint64_t next);
 
 /* True when depth >= capacity: publishers must wait. */
 bool		 queue_full(const struct queue *);

@@ -25,6 +25,7 @@
 #include "queue.h"
 #include "registry.h"
 #include "runtime.h"
+#include "store.h"
 #include "worker.h"
 
 extern char **environ;
@@ -256,14 +257,6 @@ runtime_check_modules(const struct settings *s, struct runtime *rt,
 			    "platform.http.listen"), "platform.http.listen",
 			    "%s: IPv6 is not available in this build's HTTP "
 			    "server", s->http.listen[i]);
-	for (i = 0; i < s->nqueues; i++)
-		if (s->queues[i].durable) {
-			snprintf(path, sizeof(path), "queues.%s.durable",
-			    s->queues[i].name);
-			conf_error(errs, conf_path(conf_doc_root(s->doc), path), path,
-			    "durable queues are not available yet; the queue "
-			    "would be in memory only");
-		}
 	for (i = 0; i < s->nworkers; i++) {
 		const struct worker_def *w = &s->workers[i];
 
@@ -371,6 +364,11 @@ runtime_free(struct runtime *rt)
 		worker_free(rt->workers[i]);
 	traces_close(rt);
 	free(rt->workers);
+	/* Its last transaction (losses at the very end) goes in first. */
+	store_close(rt->store);
+	for (i = 0; i < rt->nheld; i++)
+		free(rt->held[i].ref);
+	free(rt->held);
 	for (i = 0; i < rt->nqueues; i++)
 		queue_free(rt->queues[i].q);
 	free(rt->queues);
@@ -431,19 +429,54 @@ runtime_find_queue(struct runtime *rt, const char *name)
 	return NULL;
 }
 
-/* Creates the queues a configuration declares; existing ones keep their
- * tasks and take the new limits. */
+/*
+ * Gives a new durable queue its journal and the tasks it held when the
+ * master last stopped.  The database opens with the first durable queue,
+ * under the state_dir of the configuration that declares it.
+ */
+static int
+make_durable(struct runtime *rt, const struct settings *s, struct rqueue *rq)
+{
+	char err[512];
+
+	if (rt->store == NULL &&
+	    (rt->store = store_open(s->state_dir, err, sizeof(err))) == NULL)
+		goto fail;
+	/* A reload: what this iteration wrote is confirmed first. */
+	(void)channel_commit(rt);
+	if (store_attach(rt->store, rq->q, mono_ms(), err, sizeof(err)) == -1)
+		goto fail;
+	rq->durable = true;
+	return 0;
+fail:
+	log_error("queues.%s.durable: %s", queue_name(rq->q), err);
+	return -1;
+}
+
+/*
+ * Creates the queues a configuration declares; existing ones keep their
+ * tasks and take the new limits.  Returns -1 when out of memory, -2 when
+ * a durable queue cannot be stored (logged; that queue is not created,
+ * for a queue in memory only would break its promise).
+ */
 static int
 sync_queues(struct runtime *rt, const struct settings *s)
 {
 	struct rqueue *rq, *qs;
 	size_t i;
+	int rc = 0;
 
+	if (rt->store != NULL && strcmp(s->state_dir, rt->settings->state_dir) != 0)
+		log_warn("platform.state_dir: changes take effect at the next "
+		    "start of plba-master");
 	for (i = 0; i < s->nqueues; i++) {
 		const struct queue_def *d = &s->queues[i];
 
 		if ((rq = runtime_find_queue(rt, d->name)) != NULL) {
 			queue_set_limits(rq->q, d->capacity, d->max_attempts);
+			if (rq->durable != d->durable)
+				log_warn("queues.%s.durable: changes take effect "
+				    "at the next start of plba-master", d->name);
 			continue;
 		}
 		qs = realloc(rt->queues, (rt->nqueues + 1) * sizeof(*qs));
@@ -455,6 +488,11 @@ sync_queues(struct runtime *rt, const struct settings *s)
 		if ((rq->q = queue_new(d->name, d->capacity, d->max_attempts)) == NULL)
 			return -1;
 		queue_on_done(rq->q, channel_task_done, rt);
+		if (d->durable && make_durable(rt, s, rq) == -1) {
+			queue_free(rq->q);
+			rc = -2;
+			continue;
+		}
 		rt->nqueues++;
 	}
 	/* Queues only a module declares, with the module's limits. */
@@ -479,7 +517,7 @@ sync_queues(struct runtime *rt, const struct settings *s)
 			rt->nqueues++;
 		}
 	}
-	return 0;
+	return rc;
 }
 
 static void
@@ -930,8 +968,15 @@ runtime_reload(struct runtime *rt)
 		log_warn("platform.http, platform.ipc and platform.trace changes "
 		    "take effect at the next start of plba-master");
 
-	if (sync_queues(rt, next) == -1)
+	switch (sync_queues(rt, next)) {
+	case -1:
 		log_error("queues: out of memory");
+		break;
+	case -2:
+		log_error("queues: a durable queue that cannot be stored is "
+		    "not created");
+		break;
+	}
 	n = rt->nworkers;
 	for (i = 0; i < n; i++) {
 		struct worker *w = rt->workers[i], *nw;
@@ -1161,9 +1206,12 @@ runtime_run(struct runtime *rt)
 	timer_init(&rt->stop_timer, stop_deadline, rt);
 	timer_init(&rt->scan_timer, scan, rt);
 	rt->started_ms = mono_ms();
-	if (sync_queues(rt, rt->settings) == -1) {
+	switch (sync_queues(rt, rt->settings)) {
+	case -1:
 		log_error("out of memory");
 		return 1;
+	case -2:
+		return 2;
 	}
 	timer_at(rt->loop, &rt->scan_timer,
 	    rt->started_ms + rt->settings->ipc.heartbeat_interval_ms);
@@ -1189,6 +1237,8 @@ runtime_run(struct runtime *rt)
 	}
 	while (!rt->done) {
 		reconcile(rt);
+		/* Durable publishes are confirmed by what this flush sends. */
+		(void)channel_commit(rt);
 		channel_flush_all(rt);
 		if (rt->snap_dirty) {
 			rt->snap_dirty = false;
@@ -1202,6 +1252,7 @@ runtime_run(struct runtime *rt)
 			return 1;
 		}
 	}
+	(void)channel_commit(rt);
 	log_queue_totals(rt);
 	log_info("exiting");
 	if (rt->failed_exit || rt->forced)

@@ -23,6 +23,8 @@ struct plba_module;
 struct plba_registry;
 struct http;
 struct traces;
+struct store;
+struct held_confirm;
 
 /* A queue and the publishes waiting for room in it. */
 struct rqueue {
@@ -31,6 +33,7 @@ struct rqueue {
 	struct parked	*tail;
 	size_t		 nparked;
 	struct histogram hist;		/* dispatch to ack */
+	bool		 durable;	/* journaled in rt->store */
 };
 
 enum rt_state { RT_IDLE, RT_STARTING, RT_RUNNING, RT_STOPPING, RT_STOPPED };
@@ -67,6 +70,10 @@ struct runtime {
 	size_t		  nflush;
 	size_t		  capflush;
 	struct timer	  scan_timer;		/* heartbeats, hello, task_timeout */
+	struct store	 *store;		/* durable queues; NULL if none */
+	struct held_confirm *held;		/* publishes awaiting the commit */
+	size_t		  nheld;
+	size_t		  capheld;
 
 	struct plba_registry **modules;		/* loaded once, at start */
 	size_t		  nmodules;

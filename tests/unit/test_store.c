@@ -1,0 +1,266 @@
+/* Durable queues' store: what a queue did comes back after a reopen, or
+ * after the process died without closing it. */
+#include "config.h"
+
+#include "unit.h"
+#include <sys/wait.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "queue.h"
+#include "store.h"
+
+static char dir[] = "/tmp/plba-store.XXXXXX";
+
+static void
+setup(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void
+teardown(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	(void)!system(cmd);
+	strcpy(dir, "/tmp/plba-store.XXXXXX");
+}
+
+static struct store *
+open_ok(void)
+{
+	char err[512] = "";
+	struct store *st = store_open(dir, err, sizeof(err));
+
+	ck_assert_msg(st != NULL, "store_open: %s", err);
+	return st;
+}
+
+/* A fresh queue named jobs, attached to st with what it stored. */
+static struct queue *
+attach_ok(struct store *st, unsigned max_attempts)
+{
+	struct queue *q = queue_new("jobs", 100, max_attempts);
+	char err[512] = "";
+
+	ck_assert_ptr_nonnull(q);
+	ck_assert_msg(store_attach(st, q, 0, err, sizeof(err)) == 0,
+	    "store_attach: %s", err);
+	return q;
+}
+
+static uint64_t
+pub(struct queue *q, const char *body)
+{
+	uint64_t id = queue_publish(q, body, strlen(body), 0);
+
+	ck_assert_uint_ne(id, 0);
+	return id;
+}
+
+static struct queue_stats
+stats(const struct queue *q)
+{
+	struct queue_stats s;
+
+	queue_stats(q, &s);
+	return s;
+}
+
+START_TEST(round_trip)
+{
+	struct store *st = open_ok();
+	struct queue *q = attach_ok(st, 3);
+	struct qconsumer *c = queue_attach(q, NULL, 2);
+	struct qtask *t1, *t2, *t;
+	const struct qtask *d;
+
+	pub(q, "{\"n\":1}");
+	pub(q, "{\"n\":2}");
+	pub(q, "{\"n\":3}");
+	t1 = queue_dispatch(q, NULL, 0);
+	t2 = queue_dispatch(q, NULL, 0);
+	ck_assert_int_eq(queue_ack(q, c, t1->id, 0, NULL), 0);
+	ck_assert_int_eq(queue_nack(q, c, t2->id, false, "bad"), 1);
+	ck_assert(store_pending(st));
+	ck_assert_int_eq(store_commit(st), 0);
+	ck_assert(!store_pending(st));
+	store_close(st);
+	queue_free(q);
+
+	st = open_ok();
+	q = attach_ok(st, 3);
+	/* The load itself left nothing to write. */
+	ck_assert(!store_pending(st));
+	ck_assert_uint_eq(stats(q).depth, 1);
+	ck_assert_uint_eq(stats(q).dead, 1);
+	ck_assert_uint_eq(queue_next_id(q), 4);
+	c = queue_attach(q, NULL, 1);
+	t = queue_dispatch(q, NULL, 0);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_uint_eq(t->id, 3);
+	ck_assert_uint_eq(t->attempt, 1);
+	ck_assert_str_eq(t->body, "{\"n\":3}");
+	d = queue_dead_next(q, NULL);
+	ck_assert_uint_eq(d->id, 2);
+	ck_assert_str_eq(d->last_error, "bad");
+	ck_assert_str_eq(d->body, "{\"n\":2}");
+	store_close(st);
+	queue_free(q);
+}
+END_TEST
+
+/* Delivered and never acked: like a lost consumer, attempt + 1 or dead. */
+START_TEST(in_flight_counts_as_delivered)
+{
+	struct store *st = open_ok();
+	struct queue *q = attach_ok(st, 2);
+	struct qconsumer *c = queue_attach(q, NULL, 8);
+	struct qtask *t;
+
+	pub(q, "{\"n\":1}");
+	pub(q, "{\"n\":2}");
+	t = queue_dispatch(q, NULL, 0);
+	ck_assert_int_eq(queue_nack(q, c, t->id, true, "later"), 0);
+	/* n=2 first delivery, n=1 second: both in flight at the "crash". */
+	ck_assert_ptr_nonnull(queue_dispatch(q, NULL, 0));
+	ck_assert_ptr_nonnull(queue_dispatch(q, NULL, 0));
+	store_close(st);
+	queue_free(q);
+
+	st = open_ok();
+	q = attach_ok(st, 2);
+	ck_assert_uint_eq(stats(q).depth, 1);
+	ck_assert_uint_eq(stats(q).dead, 1);
+	queue_attach(q, NULL, 1);
+	t = queue_dispatch(q, NULL, 0);
+	ck_assert_str_eq(t->body, "{\"n\":2}");
+	ck_assert_uint_eq(t->attempt, 2);
+	ck_assert_ptr_nonnull(strstr(t->last_error, "in flight"));
+	ck_assert_str_eq(queue_dead_next(q, NULL)->body, "{\"n\":1}");
+	store_close(st);
+	queue_free(q);
+}
+END_TEST
+
+/* A process that dies holds nothing: what it committed is there, what
+ * it had not is not, and the next opener gets the lock. */
+START_TEST(death_without_close)
+{
+	struct store *st;
+	struct queue *q;
+	pid_t pid;
+	int status;
+
+	if ((pid = fork()) == 0) {
+		st = open_ok();
+		q = attach_ok(st, 3);
+		pub(q, "{\"n\":1}");
+		pub(q, "{\"n\":2}");
+		if (store_commit(st) != 0)
+			_exit(1);
+		pub(q, "{\"n\":3}");
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	st = open_ok();
+	q = attach_ok(st, 3);
+	ck_assert_uint_eq(stats(q).depth, 2);
+	/* The id counter was committed with the publishes. */
+	ck_assert_uint_eq(queue_next_id(q), 3);
+	store_close(st);
+	queue_free(q);
+}
+END_TEST
+
+START_TEST(ids_never_reused)
+{
+	struct store *st = open_ok();
+	struct queue *q = attach_ok(st, 3);
+	struct qconsumer *c = queue_attach(q, NULL, 8);
+	struct qtask *t;
+
+	pub(q, "{}");
+	pub(q, "{}");
+	while ((t = queue_dispatch(q, NULL, 0)) != NULL)
+		ck_assert_int_eq(queue_ack(q, c, t->id, 0, NULL), 0);
+	store_close(st);
+	queue_free(q);
+
+	st = open_ok();
+	q = attach_ok(st, 3);
+	ck_assert_uint_eq(stats(q).depth, 0);
+	ck_assert_uint_eq(pub(q, "{}"), 3);
+	store_close(st);
+	queue_free(q);
+}
+END_TEST
+
+START_TEST(second_opener_refused)
+{
+	struct store *st = open_ok();
+	char err[512] = "";
+
+	ck_assert_ptr_null(store_open(dir, err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "in use by another plba-master"));
+	store_close(st);
+	st = open_ok();
+	store_close(st);
+}
+END_TEST
+
+START_TEST(unusable_dir)
+{
+	char path[256], err[512] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/file", dir);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/file/state", dir);
+	ck_assert_ptr_null(store_open(path, err, sizeof(err)));
+	ck_assert_msg(strstr(err, "Not a directory") != NULL, "%s", err);
+}
+END_TEST
+
+/* A queue with no journal never calls one: the in-memory path. */
+START_TEST(in_memory_untouched)
+{
+	struct queue *q = queue_new("mem", 10, 1);
+
+	ck_assert(!queue_journaled(q));
+	pub(q, "{}");
+	queue_free(q);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite *s = suite_create("store");
+	TCase *tc = tcase_create("store");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, round_trip);
+	tcase_add_test(tc, in_flight_counts_as_delivered);
+	tcase_add_test(tc, death_without_close);
+	tcase_add_test(tc, ids_never_reused);
+	tcase_add_test(tc, second_opener_refused);
+	tcase_add_test(tc, unusable_dir);
+	tcase_add_test(tc, in_memory_untouched);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return unit_run(suite());
+}
