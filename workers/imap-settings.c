@@ -140,7 +140,11 @@ imap_settings_read(const plba_node *c, struct imap_settings *s, char *err,
 	}
 	if (pw != NULL && (s->password = strdup(pw)) == NULL)
 		return bad(e, "password", "out of memory");
-	return mailbox_from_url(s, e);
+	if (mailbox_from_url(s, e) == -1) {
+		imap_settings_free(s);
+		return -1;
+	}
+	return 0;
 }
 
 void
