@@ -35,10 +35,13 @@
 #include <curl/curl.h>
 
 #include "settings.h"
+#include "span_text.h"
 #include "trace_export.h"
 
 #define NS_PER_MS	UINT64_C(1000000)
 #define RESPONSE_MAX	(64u << 10)	/* of a collector's answer, kept for errors */
+#define SUFFIXES	16		/* resource suffixes kept (file transport) */
+#define LINE_KEEP	(1u << 20)	/* the line buffer kept between batches */
 
 struct rec {
 	struct rec	*next;
@@ -48,6 +51,14 @@ struct rec {
 	int		 instance;
 	char		*worker;	/* into data, after the record */
 	char		 data[];	/* record text, NUL, worker, NUL */
+};
+
+/* The end of a line in the trace file for one (worker, instance). */
+struct suffix {
+	char		*worker;
+	int		 instance;
+	char		*text;
+	size_t		 len;
 };
 
 struct trace_exporter {
@@ -60,6 +71,12 @@ struct trace_exporter {
 	struct curl_slist *headers;
 	char		*response;	/* the collector's last answer (capped) */
 	size_t		 response_len;
+	/* TRACE_FILE, the thread's: lines being built, resource suffixes. */
+	char		*line;
+	size_t		 line_len;
+	size_t		 line_cap;
+	struct suffix	 suffixes[SUFFIXES];
+	size_t		 next_suffix;
 
 	pthread_t	 thread;
 	pthread_mutex_t	 mu;
@@ -662,57 +679,179 @@ write_all(int fd, const char *s, size_t len)
 	return true;
 }
 
-/* Appends a batch to the trace file with one write (short of a big batch). */
+/*
+ * The text that ends a line: ,"resource":{...}} for one worker and instance.
+ * Printed by cJSON, as the slow way prints it, and kept: a master has few
+ * workers, and their records come in runs.
+ */
+static const char *
+resource_suffix(struct trace_exporter *ex, const char *worker, int instance,
+    size_t *len)
+{
+	struct suffix *sf;
+	cJSON *res;
+	char *text;
+	size_t i, tl;
+
+	for (i = 0; i < SUFFIXES; i++) {
+		sf = &ex->suffixes[i];
+		if (sf->text != NULL && sf->instance == instance &&
+		    strcmp(sf->worker, worker) == 0) {
+			*len = sf->len;
+			return sf->text;
+		}
+	}
+	text = NULL;
+	if ((res = cJSON_CreateObject()) == NULL ||
+	    !add_string(res, "service.name", ex->service) ||
+	    !add_string(res, "worker", worker) ||
+	    !cJSON_AddNumberToObject(res, "instance", instance) ||
+	    (text = cJSON_PrintUnformatted(res)) == NULL) {
+		cJSON_Delete(res);
+		return NULL;
+	}
+	cJSON_Delete(res);
+	sf = &ex->suffixes[ex->next_suffix];
+	ex->next_suffix = (ex->next_suffix + 1) % SUFFIXES;
+	free(sf->text);
+	free(sf->worker);
+	tl = strlen(text);
+	sf->worker = strdup(worker);
+	sf->text = malloc(tl + sizeof(",\"resource\":}"));
+	if (sf->worker == NULL || sf->text == NULL) {
+		free(sf->worker);
+		free(sf->text);
+		sf->worker = sf->text = NULL;
+		free(text);
+		return NULL;
+	}
+	sf->len = (size_t)sprintf(sf->text, ",\"resource\":%s}", text);
+	sf->instance = instance;
+	free(text);
+	*len = sf->len;
+	return sf->text;
+}
+
+/* Room for len more bytes in the thread's line buffer. */
+static bool
+line_room(struct trace_exporter *ex, size_t len)
+{
+	size_t cap;
+	char *p;
+
+	if (ex->line_len + len <= ex->line_cap)
+		return true;
+	cap = (ex->line_len + len) * 2;
+	if ((p = realloc(ex->line, cap)) == NULL)
+		return false;
+	ex->line = p;
+	ex->line_cap = cap;
+	return true;
+}
+
+/*
+ * A record's line the slow way: parsed, checked as an OTLP span would be,
+ * its resource replaced, printed again.  Returns -1 when it is invalid, 0
+ * when added, 1 when memory ran out.
+ */
+static int
+slow_line(struct trace_exporter *ex, const struct rec *r)
+{
+	cJSON *o, *span, *res;
+	char *text;
+	size_t tl;
+
+	if ((o = parse_record(r->data, r->len)) == NULL ||
+	    (span = otlp_span(o)) == NULL) {
+		cJSON_Delete(o);
+		return -1;
+	}
+	cJSON_Delete(span);
+	/* Every one: a child may send the member twice. */
+	while (cJSON_GetObjectItemCaseSensitive(o, "resource") != NULL)
+		cJSON_DeleteItemFromObjectCaseSensitive(o, "resource");
+	text = NULL;
+	if ((res = cJSON_AddObjectToObject(o, "resource")) == NULL ||
+	    !add_string(res, "service.name", ex->service) ||
+	    !add_string(res, "worker", r->worker) ||
+	    !cJSON_AddNumberToObject(res, "instance", r->instance) ||
+	    (text = cJSON_PrintUnformatted(o)) == NULL) {
+		cJSON_Delete(o);
+		return 1;
+	}
+	cJSON_Delete(o);
+	tl = strlen(text);
+	if (!line_room(ex, tl + 1)) {
+		free(text);
+		return 1;
+	}
+	memcpy(ex->line + ex->line_len, text, tl);
+	ex->line[ex->line_len + tl] = '\n';
+	ex->line_len += tl + 1;
+	free(text);
+	return 0;
+}
+
+/* A canonical record's line: its text, the resource spliced in. */
+static int
+fast_line(struct trace_exporter *ex, const struct rec *r)
+{
+	const char *suffix;
+	size_t slen;
+
+	if ((suffix = resource_suffix(ex, r->worker, r->instance, &slen)) ==
+	    NULL || !line_room(ex, r->len - 1 + slen + 1))
+		return 1;
+	memcpy(ex->line + ex->line_len, r->data, r->len - 1);
+	memcpy(ex->line + ex->line_len + r->len - 1, suffix, slen);
+	ex->line_len += r->len - 1 + slen;
+	ex->line[ex->line_len++] = '\n';
+	return 0;
+}
+
+/*
+ * Appends a batch to the trace file with one write.  Records in the form
+ * libplba sends go through as text (span_text.c); others are parsed.
+ */
 static void
 send_file(struct trace_exporter *ex, struct rec *batch, size_t n)
 {
-	size_t valid = 0, invalid = 0, len = 0, cap = 0, tl;
+	size_t valid = 0, invalid = 0;
 	struct rec *r;
-	cJSON *o, *span, *res;
-	char *buf = NULL, *text, *p;
 	bool failed = false;
+	int rc;
 
+	ex->line_len = 0;
 	for (r = batch; r != NULL; r = r->next) {
-		if ((o = parse_record(r->data, r->len)) == NULL ||
-		    (span = otlp_span(o)) == NULL) {
-			cJSON_Delete(o);
+		switch (span_text_check(r->data, r->len)) {
+		case SPAN_TEXT_VALID:
+			rc = fast_line(ex, r);
+			break;
+		case SPAN_TEXT_INVALID:
+			rc = -1;
+			break;
+		default:
+			rc = slow_line(ex, r);
+			break;
+		}
+		if (rc == -1)
 			invalid++;
-			continue;
-		}
-		cJSON_Delete(span);
-		cJSON_DeleteItemFromObjectCaseSensitive(o, "resource");
-		text = NULL;
-		if ((res = cJSON_AddObjectToObject(o, "resource")) == NULL ||
-		    !add_string(res, "service.name", ex->service) ||
-		    !add_string(res, "worker", r->worker) ||
-		    !cJSON_AddNumberToObject(res, "instance", r->instance) ||
-		    (text = cJSON_PrintUnformatted(o)) == NULL) {
-			cJSON_Delete(o);
-			continue;	/* out of memory: dropped */
-		}
-		cJSON_Delete(o);
-		tl = strlen(text);
-		if (len + tl + 1 > cap) {
-			cap = (len + tl + 1) * 2;
-			if ((p = realloc(buf, cap)) == NULL) {
-				free(text);
-				break;
-			}
-			buf = p;
-		}
-		memcpy(buf + len, text, tl);
-		buf[len + tl] = '\n';
-		len += tl + 1;
-		free(text);
-		valid++;
+		else if (rc == 0)
+			valid++;
+		/* else out of memory: dropped */
 	}
-	if (len > 0 && !write_all(ex->fd, buf, len)) {
+	if (ex->line_len > 0 && !write_all(ex->fd, ex->line, ex->line_len)) {
 		set_error(ex, "platform.trace.file: %s: %s", ex->path,
 		    strerror(errno));
 		failed = true;
 		valid = 0;
 	}
-	free(buf);
+	/* A burst's buffer is not kept for ever. */
+	if (ex->line_cap > LINE_KEEP) {
+		free(ex->line);
+		ex->line = NULL;
+		ex->line_cap = 0;
+	}
 	finish_batch(ex, batch, n, valid, invalid, failed);
 }
 
@@ -1073,6 +1212,7 @@ static void
 release(struct trace_exporter *ex)
 {
 	struct rec *r;
+	size_t i;
 
 	while ((r = ex->head) != NULL) {
 		ex->head = r->next;
@@ -1084,6 +1224,11 @@ release(struct trace_exporter *ex)
 	if (ex->fd != -1)
 		close(ex->fd);
 	free(ex->response);
+	free(ex->line);
+	for (i = 0; i < SUFFIXES; i++) {
+		free(ex->suffixes[i].worker);
+		free(ex->suffixes[i].text);
+	}
 	free(ex->service);
 	free(ex->path);
 	free(ex->endpoint);

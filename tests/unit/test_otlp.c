@@ -618,6 +618,72 @@ START_TEST(file_lines)
 }
 END_TEST
 
+/*
+ * Records in the form libplba prints go to the file as their own text with
+ * the resource spliced in; any other form is parsed and printed again; and
+ * whatever a child sends, every line is one valid JSON object or the record
+ * is dropped and counted.
+ */
+START_TEST(file_any_record_gives_json_lines)
+{
+	static const char *const valid[] = {
+		REC(""),
+		" " REC("\"resource\":{\"x\":1},\"resource\":2,\"a\":1.50,") "\n",
+		REC("\"a\":\"tab\tnew\nline\\/\\u00e9\","),
+		REC("\"attributes\":{\"deep\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[{}]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]},"),
+	};
+	static const char *const invalid[] = {
+		"", "{", "[]", "{\"trace_id\":", REC("") "}", "{\"a\":\"\\ud800\"}",
+		"{\"trace_id\":\"" TID "\",\"span_id\":\"" SID "\",\"name\":\"\","
+		    TIMES "}",
+	};
+	struct settings s;
+	struct trace_exporter *ex;
+	struct trace_export_stats st;
+	char path[256], err[256], *text, *line, *save = NULL, want[1024];
+	size_t i, nv = sizeof(valid) / sizeof(valid[0]);
+	size_t ni = sizeof(invalid) / sizeof(invalid[0]);
+	cJSON *o, *res;
+	int lines = 0;
+
+	tmpname(path, sizeof(path), "hostile");
+	settings_for(&s, TRACE_FILE, path, NULL);
+	ex = trace_exporter_new(&s, err, sizeof(err));
+	ck_assert_msg(ex != NULL, "%s", err);
+	for (i = 0; i < nv; i++)
+		trace_exporter_submit(ex, valid[i], strlen(valid[i]),
+		    "w\"\xff", (int)i);
+	for (i = 0; i < ni; i++)
+		trace_exporter_submit(ex, invalid[i], strlen(invalid[i]), "w", 0);
+	WAIT_STATS(ex, st, st.exported + st.dropped == nv + ni, 5000);
+	ck_assert_uint_eq(st.exported, nv);
+	ck_assert_uint_eq(st.invalid, ni);
+	trace_exporter_free(ex, 1000);
+
+	text = slurp(path);
+	/* The first, printed as libplba prints, went through as text. */
+	snprintf(want, sizeof(want), "%.*s,\"resource\":{\"service.name\":"
+	    "\"svc\",\"worker\":\"w\\\"\xef\xbf\xbd\",\"instance\":0}}\n",
+	    (int)strlen(REC("")) - 1, REC(""));
+	ck_assert_int_eq(strncmp(text, want, strlen(want)), 0);
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save), lines++) {
+		ck_assert_msg((o = cJSON_Parse(line)) != NULL, "%s", line);
+		ck_assert_str_eq(str(o, "trace_id"), TID);
+		res = get(o, "resource");
+		ck_assert_str_eq(str(res, "worker"), "w\"\xef\xbf\xbd");
+		ck_assert_int_eq(num(res, "instance"), lines);
+		/* One resource, ours, last. */
+		ck_assert_ptr_eq(res, o->child->prev);
+		ck_assert_ptr_null(strstr(line, "\"resource\":{\"x\""));
+		cJSON_Delete(o);
+	}
+	ck_assert_int_eq(lines, (int)nv);
+	free(text);
+	unlink(path);
+}
+END_TEST
+
 START_TEST(file_reopen)
 {
 	const char *rec = REC("");
@@ -1129,6 +1195,7 @@ otlp_suite(void)
 	tcase_add_test(ex, file_open_error);
 	tcase_add_test(ex, bad_endpoint);
 	tcase_add_test(ex, file_lines);
+	tcase_add_test(ex, file_any_record_gives_json_lines);
 	tcase_add_test(ex, file_reopen);
 	tcase_add_test(ex, otlp_exports);
 	tcase_add_test(ex, otlp_batches_by_time);
