@@ -17,6 +17,7 @@
 struct ring_entry {
 	char	 trace_id[33];
 	char	*json;		/* the record as received */
+	size_t	 cap;		/* of json: reused while records fit */
 	char	 worker[72];
 	int	 instance;
 };
@@ -109,23 +110,33 @@ traces_report(struct runtime *rt)
 	}
 }
 
-/* The record is kept as it came; it is parsed only if someone asks. */
+/*
+ * The record is kept as it came; it is parsed only if someone asks.  A
+ * slot's buffer is reused while records fit: no allocation per record.
+ */
 static void
 ring_put(struct traces *t, const char *json, size_t len, const char *worker,
     int instance)
 {
 	struct ring_entry *e = &t->ring[t->head];
 	const char *id;
-	size_t idlen;
-	char *copy;
+	size_t idlen, cap;
+	char *p;
 
 	if (json_member_text(json, len, "trace_id", &id, &idlen) == -1 ||
-	    idlen != 34 || (copy = strndup(json, len)) == NULL)
+	    idlen != 34)
 		return;
+	if (len + 1 > e->cap) {
+		cap = len + 1 < 512 ? 512 : len + 1;
+		if ((p = realloc(e->json, cap)) == NULL)
+			return;
+		e->json = p;
+		e->cap = cap;
+	}
+	memcpy(e->json, json, len);
+	e->json[len] = '\0';
 	memcpy(e->trace_id, id + 1, 32);
 	e->trace_id[32] = '\0';
-	free(e->json);
-	e->json = copy;
 	snprintf(e->worker, sizeof(e->worker), "%s", worker);
 	e->instance = instance;
 	t->head = (t->head + 1) % TRACE_RING_SPANS;
@@ -165,50 +176,61 @@ task_context(const char *body, struct tracectx *ctx)
 	return tracectx_parse(buf, ctx);
 }
 
+/*
+ * Printed by hand in the form cJSON would print it (tracectx.h), which the
+ * file transport writes as it stands: this runs twice for every task.
+ */
 void
 traces_task_span(struct runtime *rt, const char *task_body, const char *name,
     const char *queue, uint64_t task_id, unsigned attempt, const char *detail,
     bool error)
 {
 	struct tracectx parent;
+	struct rec_text t;
 	uint8_t span_id[8];
-	char hex[33], ns[24], num[24], *text;
-	cJSON *o, *a, *st;
+	char buf[1024], tid[33], sid[17], pid[17], num[192];
+	const char *text;
 	uint64_t now;
 
 	if (rt->traces == NULL || task_body == NULL ||
 	    task_context(task_body, &parent) == -1 || !parent.sampled)
 		return;
 	now = trace_now_ns();
-	o = cJSON_CreateObject();
-	trace_hex(parent.trace_id, 16, hex);
-	cJSON_AddStringToObject(o, "trace_id", hex);
 	trace_random(span_id, 8);
-	trace_hex(span_id, 8, hex);
-	cJSON_AddStringToObject(o, "span_id", hex);
-	trace_hex(parent.span_id, 8, hex);
-	cJSON_AddStringToObject(o, "parent_span_id", hex);
-	cJSON_AddStringToObject(o, "name", name);
-	cJSON_AddStringToObject(o, "kind", "internal");
-	snprintf(ns, sizeof(ns), "%" PRIu64, now);
-	cJSON_AddStringToObject(o, "start_ns", ns);
-	cJSON_AddStringToObject(o, "end_ns", ns);
-	a = cJSON_AddObjectToObject(o, "attributes");
-	cJSON_AddStringToObject(a, "plba.queue", queue);
-	snprintf(num, sizeof(num), "%" PRIu64, task_id);
-	cJSON_AddStringToObject(a, "plba.task.id", num);
-	cJSON_AddNumberToObject(a, "plba.task.attempt", attempt);
-	if (detail != NULL)
-		cJSON_AddStringToObject(a, "plba.detail", detail);
-	st = cJSON_AddObjectToObject(o, "status");
-	cJSON_AddStringToObject(st, "code", error ? "error" : "ok");
-	if (error && detail != NULL)
-		cJSON_AddStringToObject(st, "message", detail);
-	if ((text = cJSON_PrintUnformatted(o)) != NULL) {
-		traces_record(rt, text, strlen(text), "plba-master", -1);
-		free(text);
+	trace_hex(parent.trace_id, 16, tid);
+	trace_hex(span_id, 8, sid);
+	trace_hex(parent.span_id, 8, pid);
+	rec_text_init(&t, buf, sizeof(buf));
+	rec_text_lit(&t, "{\"trace_id\":\"");
+	rec_text_put(&t, tid, 32);
+	rec_text_lit(&t, "\",\"span_id\":\"");
+	rec_text_put(&t, sid, 16);
+	rec_text_lit(&t, "\",\"parent_span_id\":\"");
+	rec_text_put(&t, pid, 16);
+	rec_text_lit(&t, "\",\"name\":");
+	rec_text_quote(&t, name);
+	snprintf(num, sizeof(num), ",\"kind\":\"internal\",\"start_ns\":\"%"
+	    PRIu64 "\",\"end_ns\":\"%" PRIu64 "\",\"attributes\":{"
+	    "\"plba.queue\":", now, now);
+	rec_text_lit(&t, num);
+	rec_text_quote(&t, queue);
+	snprintf(num, sizeof(num), ",\"plba.task.id\":\"%" PRIu64 "\","
+	    "\"plba.task.attempt\":%u", task_id, attempt);
+	rec_text_lit(&t, num);
+	if (detail != NULL) {
+		rec_text_lit(&t, ",\"plba.detail\":");
+		rec_text_quote(&t, detail);
 	}
-	cJSON_Delete(o);
+	rec_text_lit(&t, error ? "},\"status\":{\"code\":\"error\"" :
+	    "},\"status\":{\"code\":\"ok\"");
+	if (error && detail != NULL) {
+		rec_text_lit(&t, ",\"message\":");
+		rec_text_quote(&t, detail);
+	}
+	rec_text_lit(&t, "}}");
+	if ((text = rec_text_end(&t)) != NULL)
+		traces_record(rt, text, t.len, TRACE_EXPORT_MASTER, -1);
+	rec_text_free(&t);
 }
 
 char *

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "span_text.h"
+#include "tracectx.h"
 
 #define TID	"0af7651916cd43dd8448eb211c80319c"
 #define SID	"b7ad6b7169203331"
@@ -285,6 +286,41 @@ START_TEST(mutants_agree)
 }
 END_TEST
 
+/* Records printed by hand quote strings exactly as cJSON does. */
+START_TEST(quote_as_cjson)
+{
+	struct rec_text t;
+	char small[4], s[64], *want;
+	const char *got;
+	unsigned seed = 7;
+	cJSON *v;
+	size_t i, k, n;
+
+	for (i = 0; i < 3000; i++) {
+		n = i < 255 ? 1 : (i % 40) + 1;
+		for (k = 0; k < n; k++) {
+			seed = seed * 1103515245u + 12345u;
+			s[k] = i < 255 ? (char)(i + 1) :
+			    (char)((seed >> 16) % 255 + 1);
+		}
+		s[n] = '\0';
+		/* A tiny first buffer: growth is part of what is tested. */
+		rec_text_init(&t, small, sizeof(small));
+		rec_text_lit(&t, "x");
+		rec_text_quote(&t, s);
+		ck_assert_ptr_nonnull(got = rec_text_end(&t));
+		v = cJSON_CreateString(s);
+		want = cJSON_PrintUnformatted(v);
+		ck_assert_msg(got[0] == 'x' && strcmp(got + 1, want) == 0,
+		    "%s != %s", got + 1, want);
+		ck_assert_uint_eq(t.len, strlen(want) + 1);
+		free(want);
+		cJSON_Delete(v);
+		rec_text_free(&t);
+	}
+}
+END_TEST
+
 static Suite *
 span_text_suite(void)
 {
@@ -296,6 +332,7 @@ span_text_suite(void)
 	tcase_add_test(tc, invalid_spans_known_without_parsing);
 	tcase_add_test(tc, other_forms_are_parsed);
 	tcase_add_test(tc, mutants_agree);
+	tcase_add_test(tc, quote_as_cjson);
 	suite_add_tcase(s, tc);
 	return s;
 }
