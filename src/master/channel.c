@@ -274,6 +274,7 @@ channel_flush_all(struct runtime *rt)
 		flush_one(in);
 	}
 	rt->nflush = 0;
+	traces_flush(rt);	/* once an iteration, like the channels */
 }
 
 /* --- queues --------------------------------------------------------------- */

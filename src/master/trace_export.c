@@ -42,6 +42,14 @@
 #define RESPONSE_MAX	(64u << 10)	/* of a collector's answer, kept for errors */
 #define SUFFIXES	16		/* resource suffixes kept (file transport) */
 #define LINE_KEEP	(1u << 20)	/* the line buffer kept between batches */
+/*
+ * Records are copied into blocks of REC_SLOT bytes (bigger ones get their
+ * own) that the exporter thread hands back for reuse instead of freeing:
+ * blocks malloc'ed by the loop and freed by the thread made the two fight
+ * over the allocator's lock.  At most POOL_KEEP blocks wait for reuse.
+ */
+#define REC_SLOT	1024
+#define POOL_KEEP	4096
 
 struct rec {
 	struct rec	*next;
@@ -49,6 +57,7 @@ struct rec {
 	size_t		 size;		/* what it counts against the byte bound */
 	size_t		 len;		/* of the record text */
 	int		 instance;
+	bool		 slot;		/* a REC_SLOT-byte block, reused */
 	char		*worker;	/* into data, after the record */
 	char		 data[];	/* record text, NUL, worker, NUL */
 };
@@ -94,8 +103,26 @@ struct trace_exporter {
 	uint64_t	 deadline;	/* monotonic ns, once stopping */
 	struct trace_export_stats st;
 
+	struct rec	*spare;		/* blocks back from the thread */
+	size_t		 nspare;
+
 	/* The stop deadline again, for curl's progress callback; 0: none. */
 	_Atomic uint64_t abort_at;
+
+	/*
+	 * The loop thread's alone: records staged since the last flush,
+	 * blocks to reuse, and the buffer's fill as of the last flush (it
+	 * only shrinks meanwhile, so bounds checked against it hold).
+	 */
+	struct rec	*stage;
+	struct rec     **stage_tail;
+	size_t		 nstage;
+	size_t		 stage_bytes;
+	uint64_t	 stage_submitted;
+	uint64_t	 stage_dropped;
+	struct rec	*pool;
+	size_t		 seen_held;
+	size_t		 seen_bytes;
 };
 
 static uint64_t
@@ -645,8 +672,19 @@ finish_batch(struct trace_exporter *ex, struct rec *batch, size_t n,
 	struct rec *r, *next;
 	size_t bytes = 0;
 
-	for (r = batch; r != NULL; r = r->next)
+	struct rec *keep = NULL, *lose = NULL;
+
+	for (r = batch; r != NULL; r = next) {
+		next = r->next;
 		bytes += r->size;
+		if (r->slot) {
+			r->next = keep;
+			keep = r;
+		} else {
+			r->next = lose;
+			lose = r;
+		}
+	}
 	pthread_mutex_lock(&ex->mu);
 	ex->held -= n;
 	ex->bytes -= bytes;
@@ -655,8 +693,18 @@ finish_batch(struct trace_exporter *ex, struct rec *batch, size_t n,
 	ex->st.dropped += n - exported;
 	if (failed)
 		ex->st.failed_batches++;
+	for (r = keep; r != NULL && ex->nspare < POOL_KEEP; r = keep) {
+		keep = r->next;
+		r->next = ex->spare;
+		ex->spare = r;
+		ex->nspare++;
+	}
 	pthread_mutex_unlock(&ex->mu);
-	for (r = batch; r != NULL; r = next) {
+	for (r = keep; r != NULL; r = next) {
+		next = r->next;
+		free(r);
+	}
+	for (r = lose; r != NULL; r = next) {
 		next = r->next;
 		free(r);
 	}
@@ -1218,6 +1266,18 @@ release(struct trace_exporter *ex)
 		ex->head = r->next;
 		free(r);
 	}
+	while ((r = ex->stage) != NULL) {
+		ex->stage = r->next;
+		free(r);
+	}
+	while ((r = ex->pool) != NULL) {
+		ex->pool = r->next;
+		free(r);
+	}
+	while ((r = ex->spare) != NULL) {
+		ex->spare = r->next;
+		free(r);
+	}
 	if (ex->curl != NULL)
 		curl_easy_cleanup(ex->curl);
 	curl_slist_free_all(ex->headers);
@@ -1254,6 +1314,7 @@ trace_exporter_new(const struct settings *s, char *err, size_t errlen)
 	ex->transport = s->trace.transport;
 	ex->fd = -1;
 	ex->tail = &ex->head;
+	ex->stage_tail = &ex->stage;
 	if ((ex->service = strdup(s->name != NULL ? s->name : "plba")) == NULL)
 		goto nomem;
 	if (ex->transport == TRACE_FILE) {
@@ -1311,13 +1372,50 @@ fail:
 	return NULL;
 }
 
+/* A block for a record of size bytes in all: a reused one if it fits. */
+static struct rec *
+rec_alloc(struct trace_exporter *ex, size_t size)
+{
+	struct rec *r;
+
+	if (size > REC_SLOT) {
+		if ((r = malloc(size)) != NULL)
+			r->slot = false;
+		return r;
+	}
+	if ((r = ex->pool) != NULL)
+		ex->pool = r->next;
+	else if ((r = malloc(REC_SLOT)) != NULL)
+		r->slot = true;
+	return r;
+}
+
+/*
+ * Room for one more staged record of size bytes.  The fill seen at the
+ * last flush is at least the fill now (only the thread changes it since,
+ * and only down), so checking against it keeps the buffer within bounds;
+ * when that says no, the fill now is asked for, which may say yes.
+ */
+static bool
+room(struct trace_exporter *ex, size_t size)
+{
+	if (ex->seen_held + ex->nstage < TRACE_EXPORT_MAX_RECORDS &&
+	    ex->seen_bytes + ex->stage_bytes + size <= TRACE_EXPORT_MAX_BYTES)
+		return true;
+	pthread_mutex_lock(&ex->mu);
+	ex->seen_held = ex->held;
+	ex->seen_bytes = ex->bytes;
+	pthread_mutex_unlock(&ex->mu);
+	return ex->seen_held + ex->nstage < TRACE_EXPORT_MAX_RECORDS &&
+	    ex->seen_bytes + ex->stage_bytes + size <= TRACE_EXPORT_MAX_BYTES;
+}
+
 void
-trace_exporter_submit(struct trace_exporter *ex, const char *json, size_t len,
+trace_exporter_stage(struct trace_exporter *ex, const char *json, size_t len,
     const char *worker, int instance)
 {
 	struct rec *r = NULL;
 	size_t wlen, size;
-	bool wake;
 
 	if (ex == NULL)
 		return;
@@ -1325,48 +1423,95 @@ trace_exporter_submit(struct trace_exporter *ex, const char *json, size_t len,
 		worker = TRACE_EXPORT_MASTER;
 	wlen = strlen(worker);
 	size = sizeof(*r) + len + 1 + wlen + 1;
-	if (json != NULL && len < TRACE_EXPORT_MAX_BYTES &&
-	    (r = malloc(size)) != NULL) {
-		memcpy(r->data, json, len);
-		r->data[len] = '\0';
-		r->worker = r->data + len + 1;
-		memcpy(r->worker, worker, wlen + 1);
-		r->next = NULL;
-		r->len = len;
-		r->size = size;
-		r->instance = instance;
-		r->at = mono_ns();
-	}
-
-	pthread_mutex_lock(&ex->mu);
-	ex->st.submitted++;
-	if (r == NULL || ex->stopping || ex->held >= TRACE_EXPORT_MAX_RECORDS ||
-	    ex->bytes + size > TRACE_EXPORT_MAX_BYTES) {
-		ex->st.dropped++;
-		if (!ex->full && !ex->stopping) {
-			ex->full = true;
-			snprintf(ex->st.last_error, sizeof(ex->st.last_error),
-			    "platform.trace: the span buffer is full "
-			    "(%zu spans, %zu bytes): dropping spans",
-			    ex->held, ex->bytes);
-			ex->st.errors++;
-		}
-		pthread_mutex_unlock(&ex->mu);
-		free(r);
+	ex->stage_submitted++;
+	if (json == NULL || len >= TRACE_EXPORT_MAX_BYTES ||
+	    !room(ex, size) || (r = rec_alloc(ex, size)) == NULL) {
+		ex->stage_dropped++;
 		return;
 	}
-	ex->full = false;
-	*ex->tail = r;
-	ex->tail = &r->next;
-	ex->nlist++;
-	ex->held++;
-	ex->bytes += size;
-	/* The thread sets its batch timer from the first record; a full batch
-	 * goes without waiting for it. */
-	wake = ex->nlist == 1 || ex->nlist == TRACE_EXPORT_BATCH;
-	if (wake)
-		pthread_cond_signal(&ex->cv);
+	memcpy(r->data, json, len);
+	r->data[len] = '\0';
+	r->worker = r->data + len + 1;
+	memcpy(r->worker, worker, wlen + 1);
+	r->next = NULL;
+	r->len = len;
+	r->size = size;
+	r->instance = instance;
+	r->at = mono_ns();
+	*ex->stage_tail = r;
+	ex->stage_tail = &r->next;
+	ex->nstage++;
+	ex->stage_bytes += size;
+}
+
+void
+trace_exporter_flush(struct trace_exporter *ex)
+{
+	struct rec *r, *next;
+	size_t before;
+
+	if (ex == NULL || ex->stage_submitted == 0)
+		return;
+	pthread_mutex_lock(&ex->mu);
+	ex->st.submitted += ex->stage_submitted;
+	ex->st.dropped += ex->stage_dropped;
+	if (ex->stopping)
+		;	/* no news: the exporter is going */
+	else if (ex->stage_dropped > 0 && !ex->full) {
+		ex->full = true;
+		snprintf(ex->st.last_error, sizeof(ex->st.last_error),
+		    "platform.trace: the span buffer is full "
+		    "(%zu spans, %zu bytes): dropping spans",
+		    ex->held + ex->nstage, ex->bytes + ex->stage_bytes);
+		ex->st.errors++;
+	} else if (ex->stage_dropped == 0 && ex->nstage > 0)
+		ex->full = false;
+	if (ex->stopping) {
+		/* Too late: what was staged is dropped. */
+		ex->st.dropped += ex->nstage;
+		next = ex->stage;
+	} else {
+		next = NULL;
+		if (ex->nstage > 0) {
+			before = ex->nlist;
+			*ex->tail = ex->stage;
+			ex->tail = ex->stage_tail;
+			ex->nlist += ex->nstage;
+			ex->held += ex->nstage;
+			ex->bytes += ex->stage_bytes;
+			/* The thread sets its batch timer from the first
+			 * record; a full batch goes without waiting for it. */
+			if (before == 0 || (before < TRACE_EXPORT_BATCH &&
+			    ex->nlist >= TRACE_EXPORT_BATCH))
+				pthread_cond_signal(&ex->cv);
+		}
+	}
+	if (ex->pool == NULL) {
+		ex->pool = ex->spare;
+		ex->spare = NULL;
+		ex->nspare = 0;
+	}
+	ex->seen_held = ex->held;
+	ex->seen_bytes = ex->bytes;
 	pthread_mutex_unlock(&ex->mu);
+	for (r = next; r != NULL; r = next) {
+		next = r->next;
+		free(r);
+	}
+	ex->stage = NULL;
+	ex->stage_tail = &ex->stage;
+	ex->nstage = 0;
+	ex->stage_bytes = 0;
+	ex->stage_submitted = 0;
+	ex->stage_dropped = 0;
+}
+
+void
+trace_exporter_submit(struct trace_exporter *ex, const char *json, size_t len,
+    const char *worker, int instance)
+{
+	trace_exporter_stage(ex, json, len, worker, instance);
+	trace_exporter_flush(ex);
 }
 
 void
@@ -1398,6 +1543,7 @@ trace_exporter_free(struct trace_exporter *ex, unsigned deadline_ms)
 {
 	if (ex == NULL)
 		return;
+	trace_exporter_flush(ex);
 	pthread_mutex_lock(&ex->mu);
 	ex->stopping = true;
 	ex->deadline = mono_ns() + (uint64_t)deadline_ms * NS_PER_MS;

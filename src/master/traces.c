@@ -152,8 +152,15 @@ traces_record(struct runtime *rt, const char *json, size_t len,
 
 	if (t == NULL)
 		return;
-	trace_exporter_submit(t->exporter, json, len, worker, instance);
+	trace_exporter_stage(t->exporter, json, len, worker, instance);
 	ring_put(t, json, len, worker, instance);
+}
+
+void
+traces_flush(struct runtime *rt)
+{
+	if (rt->traces != NULL)
+		trace_exporter_flush(rt->traces->exporter);
 }
 
 /*

@@ -684,6 +684,84 @@ START_TEST(file_any_record_gives_json_lines)
 }
 END_TEST
 
+/*
+ * The loop stages records and flushes once an iteration: nothing staged
+ * is seen or counted before the flush, the bounds hold for what is staged,
+ * and blocks reused for later records never mix them up.
+ */
+START_TEST(file_staged_until_flush)
+{
+	struct settings s;
+	struct trace_exporter *ex;
+	struct trace_export_stats st;
+	char path[256], err[256], big[3000], *text, *line, *save = NULL;
+	size_t i, n = TRACE_EXPORT_MAX_RECORDS + 5;
+	cJSON *o;
+	int lines = 0, bigs = 0;
+
+	tmpname(path, sizeof(path), "staged");
+	settings_for(&s, TRACE_FILE, path, NULL);
+	ex = trace_exporter_new(&s, err, sizeof(err));
+	ck_assert_msg(ex != NULL, "%s", err);
+	for (i = 0; i < n; i++)
+		trace_exporter_stage(ex, REC(""), strlen(REC("")), "w", (int)i);
+	trace_exporter_stats(ex, &st);
+	ck_assert_uint_eq(st.submitted, 0);
+	ck_assert_uint_eq(st.queued, 0);
+	trace_exporter_flush(ex);
+	trace_exporter_stats(ex, &st);
+	ck_assert_uint_eq(st.submitted, n);
+	ck_assert_uint_eq(st.dropped, 5);
+	ck_assert_uint_le(st.queued, TRACE_EXPORT_MAX_RECORDS);
+	WAIT_STATS(ex, st, st.exported == TRACE_EXPORT_MAX_RECORDS, 20000);
+	ck_assert_msg(strncmp(st.last_error, "platform.trace: the span buffer "
+	    "is full (10000 spans, ", 54) == 0, "%s", st.last_error);
+
+	/* Again, through blocks the first round left for reuse, mixed with
+	 * records too big for one. */
+	snprintf(big, sizeof(big), REC("\"attributes\":{\"pad\":\"%2500d\"},"), 7);
+	for (i = 0; i < 300; i++) {
+		if (i % 3 == 0)
+			trace_exporter_stage(ex, big, strlen(big), "w", -2);
+		else
+			trace_exporter_stage(ex, REC(""), strlen(REC("")), "x",
+			    (int)i);
+		if (i % 7 == 0)
+			trace_exporter_flush(ex);
+	}
+	trace_exporter_flush(ex);
+	WAIT_STATS(ex, st, st.exported == TRACE_EXPORT_MAX_RECORDS + 300, 5000);
+	ck_assert_uint_eq(st.exported, TRACE_EXPORT_MAX_RECORDS + 300);
+	ck_assert_uint_eq(st.dropped, 5);
+	trace_exporter_free(ex, 1000);
+
+	text = slurp(path);
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save), lines++) {
+		ck_assert_msg((o = cJSON_Parse(line)) != NULL, "%s", line);
+		if (lines >= TRACE_EXPORT_MAX_RECORDS) {
+			i = (size_t)(lines - TRACE_EXPORT_MAX_RECORDS);
+			if (i % 3 == 0) {
+				ck_assert_int_eq(num(get(o, "resource"),
+				    "instance"), -2);
+				ck_assert_uint_eq(strlen(str(get(o, "attributes"),
+				    "pad")), 2500);
+				bigs++;
+			} else
+				ck_assert_int_eq(num(get(o, "resource"),
+				    "instance"), (int)i);
+		} else
+			ck_assert_int_eq(num(get(o, "resource"), "instance"),
+			    lines);
+		cJSON_Delete(o);
+	}
+	ck_assert_int_eq(lines, TRACE_EXPORT_MAX_RECORDS + 300);
+	ck_assert_int_eq(bigs, 100);
+	free(text);
+	unlink(path);
+}
+END_TEST
+
 START_TEST(file_reopen)
 {
 	const char *rec = REC("");
@@ -1196,6 +1274,7 @@ otlp_suite(void)
 	tcase_add_test(ex, bad_endpoint);
 	tcase_add_test(ex, file_lines);
 	tcase_add_test(ex, file_any_record_gives_json_lines);
+	tcase_add_test(ex, file_staged_until_flush);
 	tcase_add_test(ex, file_reopen);
 	tcase_add_test(ex, otlp_exports);
 	tcase_add_test(ex, otlp_batches_by_time);
