@@ -1,15 +1,21 @@
 #include "config.h"
 
+#include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "plba/trace.h"
 #include "child.h"
 #include "tracectx.h"
+
+/* An attribute, its value already printed as JSON. */
+struct attr {
+	char	*key;
+	char	*value;
+};
 
 struct plba_span {
 	plba_worker	*w;
@@ -21,8 +27,9 @@ struct plba_span {
 	const char	*kind;
 	char		*name;
 	uint64_t	 start_ns;
-	cJSON		*attrs;
-	cJSON		*events;
+	struct attr	*attrs;		/* in the order last set */
+	size_t		 nattrs;
+	struct rec_text	 events;	/* printed: {...},{...} */
 	const char	*status;	/* "unset", "ok", "error" */
 	char		*message;
 };
@@ -103,65 +110,118 @@ plba_span_current(plba_worker *w)
 	return current != NULL && current->w == w ? current : NULL;
 }
 
+/*
+ * Sets key to a printed value, taking it; setting a key again replaces
+ * its value and moves it last, as cJSON's delete-and-add did.
+ */
 static void
-set(plba_span *s, const char *key, cJSON *v)
+set(plba_span *s, const char *key, char *value)
 {
-	if (s == NULL || s->inert || key == NULL || v == NULL) {
-		cJSON_Delete(v);
+	struct attr *a;
+	size_t i;
+
+	if (s == NULL || s->inert || key == NULL || value == NULL) {
+		free(value);
 		return;
 	}
-	if (s->attrs == NULL && (s->attrs = cJSON_CreateObject()) == NULL) {
-		cJSON_Delete(v);
+	for (i = 0; i < s->nattrs; i++)
+		if (strcmp(s->attrs[i].key, key) == 0) {
+			free(s->attrs[i].key);
+			free(s->attrs[i].value);
+			memmove(&s->attrs[i], &s->attrs[i + 1],
+			    (s->nattrs - i - 1) * sizeof(*s->attrs));
+			s->nattrs--;
+			break;
+		}
+	if ((a = realloc(s->attrs, (s->nattrs + 1) * sizeof(*a))) == NULL) {
+		free(value);
 		return;
 	}
-	cJSON_DeleteItemFromObjectCaseSensitive(s->attrs, key);
-	cJSON_AddItemToObject(s->attrs, key, v);
+	s->attrs = a;
+	if ((a[s->nattrs].key = strdup(key)) == NULL) {
+		free(value);
+		return;
+	}
+	a[s->nattrs].value = value;
+	s->nattrs++;
+}
+
+/* A number as cJSON prints one (whole ones in int range as such). */
+static char *
+number_text(double d)
+{
+	char buf[32];
+	double back;
+
+	if (isnan(d) || isinf(d))
+		snprintf(buf, sizeof(buf), "null");
+	else if (d >= INT_MIN && d <= INT_MAX && d == (double)(int)d)
+		snprintf(buf, sizeof(buf), "%d", (int)d);
+	else {
+		snprintf(buf, sizeof(buf), "%1.15g", d);
+		if (sscanf(buf, "%lg", &back) != 1 || back != d)
+			snprintf(buf, sizeof(buf), "%1.17g", d);
+	}
+	return strdup(buf);
 }
 
 void
 plba_span_set_str(plba_span *s, const char *key, const char *value)
 {
-	if (s != NULL && !s->inert)
-		set(s, key, cJSON_CreateString(value != NULL ? value : ""));
+	struct rec_text t;
+	char *v;
+
+	if (s == NULL || s->inert)
+		return;
+	rec_text_init(&t, NULL, 0);
+	rec_text_quote(&t, value != NULL ? value : "");
+	v = rec_text_end(&t) != NULL ? t.s : NULL;
+	if (v == NULL)
+		rec_text_free(&t);
+	set(s, key, v);
 }
 
 void
 plba_span_set_int(plba_span *s, const char *key, long long value)
 {
-	if (s != NULL && !s->inert)
-		set(s, key, cJSON_CreateNumber((double)value));
+	char buf[32];
+
+	if (s == NULL || s->inert)
+		return;
+	if (value >= INT_MIN && value <= INT_MAX) {
+		snprintf(buf, sizeof(buf), "%lld", value);
+		set(s, key, strdup(buf));
+	} else
+		set(s, key, number_text((double)value));
 }
 
 void
 plba_span_set_double(plba_span *s, const char *key, double value)
 {
 	if (s != NULL && !s->inert)
-		set(s, key, cJSON_CreateNumber(value));
+		set(s, key, number_text(value));
 }
 
 void
 plba_span_set_bool(plba_span *s, const char *key, bool value)
 {
 	if (s != NULL && !s->inert)
-		set(s, key, cJSON_CreateBool(value));
+		set(s, key, strdup(value ? "true" : "false"));
 }
 
 void
 plba_span_event(plba_span *s, const char *name)
 {
-	cJSON *e;
-	char ns[24];
+	char ns[48];
 
 	if (s == NULL || s->inert || name == NULL)
 		return;
-	if (s->events == NULL && (s->events = cJSON_CreateArray()) == NULL)
-		return;
-	if ((e = cJSON_CreateObject()) == NULL)
-		return;
-	snprintf(ns, sizeof(ns), "%llu", (unsigned long long)trace_now_ns());
-	cJSON_AddStringToObject(e, "name", name);
-	cJSON_AddStringToObject(e, "time_ns", ns);
-	cJSON_AddItemToArray(s->events, e);
+	rec_text_lit(&s->events, s->events.len > 0 ? ",{\"name\":" :
+	    "{\"name\":");
+	rec_text_quote(&s->events, name);
+	snprintf(ns, sizeof(ns), ",\"time_ns\":\"%llu\"}",
+	    (unsigned long long)trace_now_ns());
+	rec_text_lit(&s->events, ns);
 }
 
 void
@@ -211,47 +271,65 @@ plba_trace_message(plba_worker *w, const char *fmt, ...)
 	plba_span_event(current, msg);
 }
 
-static char *
-record(const plba_span *s, uint64_t end_ns)
+/*
+ * The record, printed as cJSON would print it (tracectx.h) so that the
+ * master writes it to a trace file as it stands.  Into buf when it fits.
+ */
+static const char *
+record(const plba_span *s, uint64_t end_ns, struct rec_text *t)
 {
-	char hex[33], ns[24];
-	cJSON *o = cJSON_CreateObject(), *st;
-	char *text;
+	char hex[33], num[96];
+	size_t i;
 
-	if (o == NULL)
-		return NULL;
+	rec_text_lit(t, "{\"trace_id\":\"");
 	trace_hex(s->ctx.trace_id, 16, hex);
-	cJSON_AddStringToObject(o, "trace_id", hex);
+	rec_text_put(t, hex, 32);
+	rec_text_lit(t, "\",\"span_id\":\"");
 	trace_hex(s->ctx.span_id, 8, hex);
-	cJSON_AddStringToObject(o, "span_id", hex);
+	rec_text_put(t, hex, 16);
 	if (s->has_parent) {
+		rec_text_lit(t, "\",\"parent_span_id\":\"");
 		trace_hex(s->parent_id, 8, hex);
-		cJSON_AddStringToObject(o, "parent_span_id", hex);
+		rec_text_put(t, hex, 16);
 	}
-	cJSON_AddStringToObject(o, "name", s->name);
-	cJSON_AddStringToObject(o, "kind", s->kind);
-	snprintf(ns, sizeof(ns), "%llu", (unsigned long long)s->start_ns);
-	cJSON_AddStringToObject(o, "start_ns", ns);
-	snprintf(ns, sizeof(ns), "%llu", (unsigned long long)end_ns);
-	cJSON_AddStringToObject(o, "end_ns", ns);
-	if (s->attrs != NULL)
-		cJSON_AddItemReferenceToObject(o, "attributes", s->attrs);
-	if (s->events != NULL)
-		cJSON_AddItemReferenceToObject(o, "events", s->events);
-	st = cJSON_AddObjectToObject(o, "status");
-	cJSON_AddStringToObject(st, "code", s->status);
-	if (s->message != NULL)
-		cJSON_AddStringToObject(st, "message", s->message);
-	text = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	return text;
+	rec_text_lit(t, "\",\"name\":");
+	rec_text_quote(t, s->name);
+	rec_text_lit(t, ",\"kind\":");
+	rec_text_quote(t, s->kind);
+	snprintf(num, sizeof(num), ",\"start_ns\":\"%llu\",\"end_ns\":\"%llu\"",
+	    (unsigned long long)s->start_ns, (unsigned long long)end_ns);
+	rec_text_lit(t, num);
+	for (i = 0; i < s->nattrs; i++) {
+		rec_text_lit(t, i == 0 ? ",\"attributes\":{" : ",");
+		rec_text_quote(t, s->attrs[i].key);
+		rec_text_put(t, ":", 1);
+		rec_text_lit(t, s->attrs[i].value);
+	}
+	if (s->nattrs > 0)
+		rec_text_put(t, "}", 1);
+	if (s->events.len > 0) {
+		rec_text_lit(t, ",\"events\":[");
+		rec_text_put(t, s->events.s, s->events.len);
+		rec_text_put(t, "]", 1);
+	}
+	rec_text_lit(t, ",\"status\":{\"code\":");
+	rec_text_quote(t, s->status);
+	if (s->message != NULL) {
+		rec_text_lit(t, ",\"message\":");
+		rec_text_quote(t, s->message);
+	}
+	rec_text_lit(t, "}}");
+	return rec_text_end(t);
 }
 
 void
 plba_span_end(plba_span *s)
 {
 	struct plba_span *p;
-	char *text;
+	struct rec_text t;
+	const char *text;
+	char buf[1024];
+	size_t i;
 
 	if (s == NULL || s->inert)
 		return;
@@ -264,12 +342,18 @@ plba_span_end(plba_span *s)
 				p->prev = s->prev;
 				break;
 			}
-	if (s->ctx.sampled && (text = record(s, trace_now_ns())) != NULL) {
-		child_send_trace(s->w, text, strlen(text));
-		free(text);
+	if (s->ctx.sampled) {
+		rec_text_init(&t, buf, sizeof(buf));
+		if ((text = record(s, trace_now_ns(), &t)) != NULL)
+			child_send_trace(s->w, text, t.len);
+		rec_text_free(&t);
 	}
-	cJSON_Delete(s->attrs);
-	cJSON_Delete(s->events);
+	for (i = 0; i < s->nattrs; i++) {
+		free(s->attrs[i].key);
+		free(s->attrs[i].value);
+	}
+	free(s->attrs);
+	rec_text_free(&s->events);
 	free(s->message);
 	free(s->name);
 	free(s);
