@@ -16,4 +16,8 @@ enum span_text {
 /* len bytes of text, not necessarily NUL-terminated. */
 enum span_text	span_text_check(const char *text, size_t len);
 
+/* Length of the valid UTF-8 sequence at s (at most len bytes), or 0 if
+ * there is none (also for NUL). */
+size_t		span_text_utf8(const unsigned char *s, size_t len);
+
 #endif

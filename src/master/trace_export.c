@@ -58,6 +58,7 @@ struct rec {
 	size_t		 len;		/* of the record text */
 	int		 instance;
 	bool		 slot;		/* a REC_SLOT-byte block, reused */
+	bool		 valid;		/* span_text_check() said VALID */
 	char		*worker;	/* into data, after the record */
 	char		 data[];	/* record text, NUL, worker, NUL */
 };
@@ -155,63 +156,34 @@ set_error(struct trace_exporter *ex, const char *fmt, ...)
 /* ---- OTLP JSON encoding -------------------------------------------------- */
 
 /*
- * Length of the valid UTF-8 sequence at s, or 0 if there is none.  cJSON
- * copies bytes through unchecked, and a collector decoding strictly would
- * reject the whole batch for one worker's bad string.
+ * A copy of s with each byte that does not start a valid UTF-8 sequence
+ * (span_text_utf8()) replaced by U+FFFD; NULL when s is valid as it is,
+ * or when memory runs out (*nomem then says which).  cJSON copies bytes
+ * through unchecked, and a collector decoding strictly would reject the
+ * whole batch for one worker's bad string; JSON lines must be UTF-8 too.
  */
-static size_t
-utf8_seq(const unsigned char *s)
+static char *
+utf8_clean(const char *s, bool *nomem)
 {
-	unsigned char c = s[0];
-	size_t n, i;
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-	} else
-		return 0;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
-}
-
-/* Adds a string member, invalid UTF-8 replaced by U+FFFD. */
-static bool
-add_string(cJSON *o, const char *key, const char *s)
-{
-	const unsigned char *p;
-	size_t n, bad = 0;
+	const unsigned char *p, *end;
+	size_t n, bad = 0, len = strlen(s);
 	char *clean, *q;
-	bool ok;
 
-	for (p = (const unsigned char *)s; *p != '\0'; p += n)
-		if ((n = utf8_seq(p)) == 0) {
+	*nomem = false;
+	end = (const unsigned char *)s + len;
+	for (p = (const unsigned char *)s; p < end; p += n)
+		if ((n = span_text_utf8(p, (size_t)(end - p))) == 0) {
 			n = 1;
 			bad++;
 		}
 	if (bad == 0)
-		return cJSON_AddStringToObject(o, key, s) != NULL;
-	if ((clean = malloc(strlen(s) + bad * 2 + 1)) == NULL)
-		return false;
-	for (p = (const unsigned char *)s, q = clean; *p != '\0'; p += n) {
-		if ((n = utf8_seq(p)) == 0) {
+		return NULL;
+	if ((clean = malloc(len + bad * 2 + 1)) == NULL) {
+		*nomem = true;
+		return NULL;
+	}
+	for (p = (const unsigned char *)s, q = clean; p < end; p += n) {
+		if ((n = span_text_utf8(p, (size_t)(end - p))) == 0) {
 			memcpy(q, "\xef\xbf\xbd", 3);
 			q += 3;
 			n = 1;
@@ -221,9 +193,50 @@ add_string(cJSON *o, const char *key, const char *s)
 		}
 	}
 	*q = '\0';
+	return clean;
+}
+
+/* Adds a string member, invalid UTF-8 replaced by U+FFFD. */
+static bool
+add_string(cJSON *o, const char *key, const char *s)
+{
+	char *clean;
+	bool ok, nomem;
+
+	if ((clean = utf8_clean(s, &nomem)) == NULL)
+		return !nomem && cJSON_AddStringToObject(o, key, s) != NULL;
 	ok = cJSON_AddStringToObject(o, key, clean) != NULL;
 	free(clean);
 	return ok;
+}
+
+/* Every key and string in a parsed tree made valid UTF-8.  False when
+ * memory ran out. */
+static bool
+clean_tree(cJSON *v)
+{
+	char *clean;
+	bool nomem;
+
+	for (; v != NULL; v = v->next) {
+		if (v->string != NULL && !(v->type & cJSON_StringIsConst)) {
+			if ((clean = utf8_clean(v->string, &nomem)) != NULL) {
+				free(v->string);
+				v->string = clean;
+			} else if (nomem)
+				return false;
+		}
+		if (cJSON_IsString(v) && v->valuestring != NULL) {
+			if ((clean = utf8_clean(v->valuestring, &nomem)) != NULL) {
+				free(v->valuestring);
+				v->valuestring = clean;
+			} else if (nomem)
+				return false;
+		}
+		if (v->child != NULL && !clean_tree(v->child))
+			return false;
+	}
+	return true;
 }
 
 /* A hex id of n digits, not all zero; copied lowercase into out[n + 1]. */
@@ -819,7 +832,8 @@ slow_line(struct trace_exporter *ex, const struct rec *r)
 	while (cJSON_GetObjectItemCaseSensitive(o, "resource") != NULL)
 		cJSON_DeleteItemFromObjectCaseSensitive(o, "resource");
 	text = NULL;
-	if ((res = cJSON_AddObjectToObject(o, "resource")) == NULL ||
+	if (!clean_tree(o->child) ||
+	    (res = cJSON_AddObjectToObject(o, "resource")) == NULL ||
 	    !add_string(res, "service.name", ex->service) ||
 	    !add_string(res, "worker", r->worker) ||
 	    !cJSON_AddNumberToObject(res, "instance", r->instance) ||
@@ -871,7 +885,8 @@ send_file(struct trace_exporter *ex, struct rec *batch, size_t n)
 
 	ex->line_len = 0;
 	for (r = batch; r != NULL; r = r->next) {
-		switch (span_text_check(r->data, r->len)) {
+		switch (r->valid ? SPAN_TEXT_VALID :
+		    span_text_check(r->data, r->len)) {
 		case SPAN_TEXT_VALID:
 			rc = fast_line(ex, r);
 			break;
@@ -1410,9 +1425,9 @@ room(struct trace_exporter *ex, size_t size)
 	    ex->seen_bytes + ex->stage_bytes + size <= TRACE_EXPORT_MAX_BYTES;
 }
 
-void
-trace_exporter_stage(struct trace_exporter *ex, const char *json, size_t len,
-    const char *worker, int instance)
+static void
+stage(struct trace_exporter *ex, const char *json, size_t len,
+    const char *worker, int instance, bool valid)
 {
 	struct rec *r = NULL;
 	size_t wlen, size;
@@ -1437,11 +1452,26 @@ trace_exporter_stage(struct trace_exporter *ex, const char *json, size_t len,
 	r->len = len;
 	r->size = size;
 	r->instance = instance;
+	r->valid = valid;
 	r->at = mono_ns();
 	*ex->stage_tail = r;
 	ex->stage_tail = &r->next;
 	ex->nstage++;
 	ex->stage_bytes += size;
+}
+
+void
+trace_exporter_stage(struct trace_exporter *ex, const char *json, size_t len,
+    const char *worker, int instance)
+{
+	stage(ex, json, len, worker, instance, false);
+}
+
+void
+trace_exporter_stage_valid(struct trace_exporter *ex, const char *json,
+    size_t len, const char *worker, int instance)
+{
+	stage(ex, json, len, worker, instance, true);
 }
 
 void

@@ -104,6 +104,10 @@ void	trace_exporter_submit(struct trace_exporter *, const char *record_json,
 void	trace_exporter_stage(struct trace_exporter *, const char *record_json,
 	    size_t len, const char *worker, int instance);
 void	trace_exporter_flush(struct trace_exporter *);
+/* A record span_text_check() found SPAN_TEXT_VALID: not checked again. */
+void	trace_exporter_stage_valid(struct trace_exporter *,
+	    const char *record_json, size_t len, const char *worker,
+	    int instance);
 
 /* On SIGUSR1: asks the thread to reopen the trace file (file transport
  * only; otherwise nothing).  Failure keeps the old file and sets last_error. */

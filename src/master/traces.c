@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "runtime.h"
+#include "span_text.h"
 #include "trace_export.h"
 #include "traces.h"
 #include "proto.h"
@@ -154,6 +155,43 @@ traces_record(struct runtime *rt, const char *json, size_t len,
 		return;
 	trace_exporter_stage(t->exporter, json, len, worker, instance);
 	ring_put(t, json, len, worker, instance);
+}
+
+/*
+ * A trace frame as libplba writes it, {"type":"trace","record":R} with R
+ * in the form cJSON prints, is the bulk of a child's traffic with tracing
+ * on.  Its record is taken from the text, and the scan that shows it is
+ * one JSON object (span_text.c) stands in for the parse msg_decode() would
+ * do; any other frame is left to msg_decode().
+ */
+bool
+traces_frame(struct runtime *rt, const char *frame, size_t len,
+    const char *worker, int instance)
+{
+	static const char head[] = "{\"type\":\"trace\",\"record\":";
+	const size_t hlen = sizeof(head) - 1;
+	struct traces *t = rt->traces;
+	const char *rec;
+	size_t rlen;
+
+	if (t == NULL || len < hlen + 3 || memcmp(frame, head, hlen) != 0 ||
+	    frame[len - 1] != '}')
+		return false;
+	rec = frame + hlen;
+	rlen = len - hlen - 1;
+	switch (span_text_check(rec, rlen)) {
+	case SPAN_TEXT_VALID:
+		trace_exporter_stage_valid(t->exporter, rec, rlen, worker,
+		    instance);
+		break;
+	case SPAN_TEXT_INVALID:
+		trace_exporter_stage(t->exporter, rec, rlen, worker, instance);
+		break;
+	default:
+		return false;
+	}
+	ring_put(t, rec, rlen, worker, instance);
+	return true;
 }
 
 void

@@ -25,6 +25,12 @@ bool	 traces_on(const struct runtime *);
  * sees it at the next traces_flush(). */
 void	 traces_record(struct runtime *, const char *json, size_t len,
 	    const char *worker, int instance);
+/*
+ * A frame from a child that is a trace record in libplba's form: taken
+ * (true) without msg_decode().  False: decode it as any other frame.
+ */
+bool	 traces_frame(struct runtime *, const char *frame, size_t len,
+	    const char *worker, int instance);
 /* Hands what was recorded to the exporter: once per loop iteration. */
 void	 traces_flush(struct runtime *);
 /* A span of the master's own on the trace a task carries, if any. */

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "settings.h"
+#include "span_text.h"
 #include "trace_export.h"
 
 #define TID	"0af7651916cd43dd8448eb211c80319c"
@@ -631,6 +632,7 @@ START_TEST(file_any_record_gives_json_lines)
 		" " REC("\"resource\":{\"x\":1},\"resource\":2,\"a\":1.50,") "\n",
 		REC("\"a\":\"tab\tnew\nline\\/\\u00e9\","),
 		REC("\"attributes\":{\"deep\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[{}]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]},"),
+		REC("\"attributes\":{\"k\xff\":\"v\xc3\",\"ok\":\"\xc3\xa9\"},"),
 	};
 	static const char *const invalid[] = {
 		"", "{", "[]", "{\"trace_id\":", REC("") "}", "{\"a\":\"\\ud800\"}",
@@ -641,7 +643,7 @@ START_TEST(file_any_record_gives_json_lines)
 	struct trace_exporter *ex;
 	struct trace_export_stats st;
 	char path[256], err[256], *text, *line, *save = NULL, want[1024];
-	size_t i, nv = sizeof(valid) / sizeof(valid[0]);
+	size_t i, n, k, nv = sizeof(valid) / sizeof(valid[0]);
 	size_t ni = sizeof(invalid) / sizeof(invalid[0]);
 	cJSON *o, *res;
 	int lines = 0;
@@ -666,6 +668,12 @@ START_TEST(file_any_record_gives_json_lines)
 	    "\"svc\",\"worker\":\"w\\\"\xef\xbf\xbd\",\"instance\":0}}\n",
 	    (int)strlen(REC("")) - 1, REC(""));
 	ck_assert_int_eq(strncmp(text, want, strlen(want)), 0);
+	/* JSON is UTF-8: bad bytes were replaced, good ones kept. */
+	for (i = 0, n = strlen(text); i < n; i += k)
+		ck_assert_msg((k = span_text_utf8((unsigned char *)text + i,
+		    n - i)) > 0, "not UTF-8 at %zu: %s", i, text + i);
+	ck_assert_ptr_nonnull(strstr(text, "\"k\xef\xbf\xbd\":\"v\xef\xbf\xbd\","
+	    "\"ok\":\"\xc3\xa9\""));
 	for (line = strtok_r(text, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save), lines++) {
 		ck_assert_msg((o = cJSON_Parse(line)) != NULL, "%s", line);
