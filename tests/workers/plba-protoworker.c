@@ -162,6 +162,48 @@ hostile(const char *how)
 		/* Says hello, then never a heartbeat: hung. */
 		put_frame("{\"type\":\"hello\",\"protocol\":1,\"pid\":1}", false);
 		put_frame("{\"type\":\"ready\"}", false);
+	} else if (strcmp(how, "traces") == 0) {
+		/* Trace frames of every form, good and bad, each sent
+		 * twice a second: the master must write valid lines or
+		 * drop and count, never die or kill this child.  A
+		 * record comes with its outcome (L: a line, D: dropped). */
+#define TID "\"trace_id\":\"0af7651916cd43dd8448eb211c80319c\""
+#define SID "\"span_id\":\"b7ad6b7169203331\""
+#define NS "\"start_ns\":\"1\",\"end_ns\":\"2\""
+		static const char *const frames[] = {
+			/* L: as libplba writes it */
+			"{\"type\":\"trace\",\"record\":{" TID "," SID
+			    ",\"name\":\"plain\"," NS "}}",
+			/* D: all-zero span id */
+			"{\"type\":\"trace\",\"record\":{" TID ",\"span_id\":"
+			    "\"0000000000000000\",\"name\":\"zero\"," NS "}}",
+			/* D: empty name */
+			"{\"type\":\"trace\",\"record\":{" TID "," SID
+			    ",\"name\":\"\"," NS "}}",
+			/* L: white space, a resource of its own, twice */
+			"{ \"type\" : \"trace\", \"record\" : { " TID " , " SID
+			    ", \"name\":\"spaced\", \"resource\":1, " NS
+			    ", \"resource\":{\"worker\":\"forged\"} } }",
+			/* L: bad UTF-8, odd escapes, a fraction */
+			"{\"type\":\"trace\",\"record\":{" TID "," SID
+			    ",\"name\":\"bad\xff\\/\\u0041\",\"attributes\":"
+			    "{\"x\\u00e9\\ud83d\\ude00\":1.5}," NS "}}",
+			/* L: a brace in a string where the frame ends */
+			"{\"type\":\"trace\",\"record\":{" TID "," SID
+			    ",\"name\":\"}}\"," NS "}}",
+			/* D: not an object the exporter wants */
+			"{\"type\":\"trace\",\"record\":{\"a\":[1,{\"b\":null}]}}",
+		};
+		size_t i;
+
+		put_frame("{\"type\":\"hello\",\"protocol\":1,\"pid\":1}", false);
+		put_frame("{\"type\":\"ready\"}", false);
+		for (;;) {
+			for (i = 0; i < sizeof(frames) / sizeof(frames[0]); i++)
+				put_frame(frames[i], false);
+			put_frame("{\"type\":\"heartbeat\"}", false);
+			msleep(500);
+		}
 	} else if (strcmp(how, "nohello") == 0) {
 		/* nothing */
 	} else {
