@@ -119,6 +119,39 @@ idle(plba_worker *w, void *arg)
 	return 0;
 }
 
+/* --- spans alone ---------------------------------------------------------- */
+
+struct spans {
+	long	count;
+	long	gap_ms;
+	bool	exit;
+};
+
+/*
+ * Spans with nothing sent after them: libplba holds trace frames for the
+ * next frame, so these test that they go out anyway, after a quiet spell
+ * (gap over a second) or when the process ends right after them.
+ */
+static int
+spans(plba_worker *w, void *arg)
+{
+	const struct spans *sp = arg;
+	plba_span *s;
+	char name[32];
+	long i;
+
+	for (i = 0; i < sp->count; i++) {
+		if (sp->gap_ms > 0 && plba_worker_sleep(w, (uint64_t)sp->gap_ms))
+			return 0;
+		snprintf(name, sizeof(name), "lone %ld", i);
+		s = plba_trace_start(w, name);
+		plba_span_end(s);
+	}
+	while (!sp->exit && !plba_worker_sleep(w, 60000))
+		;
+	return 0;
+}
+
 /* --- hostile children -------------------------------------------------- */
 
 static void
@@ -219,6 +252,8 @@ main(int argc, char *argv[])
 {
 	static struct plba_worker_ops producer = { .start = produce };
 	static struct plba_worker_ops idler = { .start = idle };
+	static struct plba_worker_ops spanner = { .start = spans };
+	struct spans sp = { 0 };
 	struct produce p = { 0 };
 	int i;
 
@@ -226,7 +261,8 @@ main(int argc, char *argv[])
 	if (argc < 2) {
 		fprintf(stderr, "usage: plba-protoworker produce QUEUE N [async] | "
 		    "consume [record FILE] [fail-every N] [dead-every N] "
-		    "[sleep MS] [hang] | idle | hostile MODE\n");
+		    "[sleep MS] [hang] | idle | spans N GAP_MS [exit] | "
+		    "hostile MODE\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "produce") == 0 && argc >= 4) {
@@ -252,6 +288,12 @@ main(int argc, char *argv[])
 	}
 	if (strcmp(argv[1], "idle") == 0)
 		return plba_worker_main(&idler, NULL);
+	if (strcmp(argv[1], "spans") == 0 && argc >= 4) {
+		sp.count = atol(argv[2]);
+		sp.gap_ms = atol(argv[3]);
+		sp.exit = argc > 4 && strcmp(argv[4], "exit") == 0;
+		return plba_worker_main(&spanner, &sp);
+	}
 	if (strcmp(argv[1], "hostile") == 0 && argc >= 3)
 		return hostile(argv[2]);
 	fprintf(stderr, "plba-protoworker: bad arguments\n");
