@@ -278,7 +278,7 @@ plba_trace_message(plba_worker *w, const char *fmt, ...)
 static const char *
 record(const plba_span *s, uint64_t end_ns, struct rec_text *t)
 {
-	char hex[33], num[96];
+	char hex[33];
 	size_t i;
 
 	rec_text_lit(t, "{\"trace_id\":\"");
@@ -296,9 +296,11 @@ record(const plba_span *s, uint64_t end_ns, struct rec_text *t)
 	rec_text_quote(t, s->name);
 	rec_text_lit(t, ",\"kind\":");
 	rec_text_quote(t, s->kind);
-	snprintf(num, sizeof(num), ",\"start_ns\":\"%llu\",\"end_ns\":\"%llu\"",
-	    (unsigned long long)s->start_ns, (unsigned long long)end_ns);
-	rec_text_lit(t, num);
+	rec_text_lit(t, ",\"start_ns\":\"");
+	rec_text_u64(t, s->start_ns);
+	rec_text_lit(t, "\",\"end_ns\":\"");
+	rec_text_u64(t, end_ns);
+	rec_text_put(t, "\"", 1);
 	for (i = 0; i < s->nattrs; i++) {
 		rec_text_lit(t, i == 0 ? ",\"attributes\":{" : ",");
 		rec_text_quote(t, s->attrs[i].key);

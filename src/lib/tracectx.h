@@ -51,6 +51,7 @@ struct rec_text {
 void	 rec_text_init(struct rec_text *, char *buf, size_t cap);
 void	 rec_text_put(struct rec_text *, const char *s, size_t len);
 void	 rec_text_lit(struct rec_text *, const char *s);	/* as it is */
+void	 rec_text_u64(struct rec_text *, uint64_t);	/* in decimal */
 /* s quoted as cJSON prints a string: \" \\ \b \f \n \r \t, other
  * control characters as \u00xx, every other byte as it is. */
 void	 rec_text_quote(struct rec_text *, const char *s);

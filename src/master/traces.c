@@ -121,7 +121,7 @@ ring_put(struct traces *t, const char *json, size_t len, const char *worker,
 {
 	struct ring_entry *e = &t->ring[t->head];
 	const char *id;
-	size_t idlen, cap;
+	size_t idlen, cap, wlen;
 	char *p;
 
 	if (json_member_text(json, len, "trace_id", &id, &idlen) == -1 ||
@@ -138,7 +138,9 @@ ring_put(struct traces *t, const char *json, size_t len, const char *worker,
 	e->json[len] = '\0';
 	memcpy(e->trace_id, id + 1, 32);
 	e->trace_id[32] = '\0';
-	snprintf(e->worker, sizeof(e->worker), "%s", worker);
+	wlen = strnlen(worker, sizeof(e->worker) - 1);
+	memcpy(e->worker, worker, wlen);
+	e->worker[wlen] = '\0';
 	e->instance = instance;
 	t->head = (t->head + 1) % TRACE_RING_SPANS;
 	if (t->n < TRACE_RING_SPANS)
@@ -233,7 +235,7 @@ traces_task_span(struct runtime *rt, const char *task_body, const char *name,
 	struct tracectx parent;
 	struct rec_text t;
 	uint8_t span_id[8];
-	char buf[1024], tid[33], sid[17], pid[17], num[192];
+	char buf[1024], tid[33], sid[17], pid[17];
 	const char *text;
 	uint64_t now;
 
@@ -254,14 +256,16 @@ traces_task_span(struct runtime *rt, const char *task_body, const char *name,
 	rec_text_put(&t, pid, 16);
 	rec_text_lit(&t, "\",\"name\":");
 	rec_text_quote(&t, name);
-	snprintf(num, sizeof(num), ",\"kind\":\"internal\",\"start_ns\":\"%"
-	    PRIu64 "\",\"end_ns\":\"%" PRIu64 "\",\"attributes\":{"
-	    "\"plba.queue\":", now, now);
-	rec_text_lit(&t, num);
+	rec_text_lit(&t, ",\"kind\":\"internal\",\"start_ns\":\"");
+	rec_text_u64(&t, now);
+	rec_text_lit(&t, "\",\"end_ns\":\"");
+	rec_text_u64(&t, now);
+	rec_text_lit(&t, "\",\"attributes\":{\"plba.queue\":");
 	rec_text_quote(&t, queue);
-	snprintf(num, sizeof(num), ",\"plba.task.id\":\"%" PRIu64 "\","
-	    "\"plba.task.attempt\":%u", task_id, attempt);
-	rec_text_lit(&t, num);
+	rec_text_lit(&t, ",\"plba.task.id\":\"");
+	rec_text_u64(&t, task_id);
+	rec_text_lit(&t, "\",\"plba.task.attempt\":");
+	rec_text_u64(&t, attempt);
 	if (detail != NULL) {
 		rec_text_lit(&t, ",\"plba.detail\":");
 		rec_text_quote(&t, detail);

@@ -325,6 +325,25 @@ START_TEST(quote_as_cjson)
 }
 END_TEST
 
+/* Decimal numbers without snprintf. */
+START_TEST(u64_as_printf)
+{
+	static const uint64_t v[] = { 0, 1, 9, 10, 99, 100, 1234567890123ULL,
+		UINT64_MAX - 1, UINT64_MAX };
+	struct rec_text t;
+	char buf[8], want[32];
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		rec_text_init(&t, buf, sizeof(buf));
+		rec_text_u64(&t, v[i]);
+		snprintf(want, sizeof(want), "%llu", (unsigned long long)v[i]);
+		ck_assert_str_eq(rec_text_end(&t), want);
+		rec_text_free(&t);
+	}
+}
+END_TEST
+
 static Suite *
 span_text_suite(void)
 {
@@ -337,6 +356,7 @@ span_text_suite(void)
 	tcase_add_test(tc, other_forms_are_parsed);
 	tcase_add_test(tc, mutants_agree);
 	tcase_add_test(tc, quote_as_cjson);
+	tcase_add_test(tc, u64_as_printf);
 	suite_add_tcase(s, tc);
 	return s;
 }
