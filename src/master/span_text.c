@@ -47,6 +47,7 @@ struct members {
 static const char *const wanted[6] = {
 	"trace_id", "span_id", "parent_span_id", "name", "start_ns", "end_ns"
 };
+static const size_t wanted_len[6] = { 8, 7, 14, 4, 8, 6 };
 
 static bool
 is_hex(char c)
@@ -88,6 +89,30 @@ span_text_utf8(const unsigned char *s, size_t len)
 	return n;
 }
 
+/*
+ * Bytes a string's scan must stop at: the quote, the backslash, control
+ * characters and non-ASCII (to check its UTF-8).  The rest, most of any
+ * record, is skipped a byte at a time with one test.
+ */
+static const unsigned char stop[256] = {
+	1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,	/* 00 */
+	1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,	/* 10 */
+	0,0,1,0,0,0,0,0,0,0,0,0,0,0,0,0,	/* 20 */
+	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,	/* 30 */
+	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,	/* 40 */
+	0,0,0,0,0,0,0,0,0,0,0,0,1,0,0,0,	/* 50 */
+	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,	/* 60 */
+	0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,	/* 70 */
+	1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,	/* 80 */
+	1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,	/* 90 */
+	1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,	/* a0 */
+	1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,	/* b0 */
+	1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,	/* c0 */
+	1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,	/* d0 */
+	1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,	/* e0 */
+	1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,	/* f0 */
+};
+
 /* One canonical string; s->p is at its opening quote. */
 static bool
 string(struct scan *s)
@@ -97,6 +122,10 @@ string(struct scan *s)
 	size_t n;
 
 	for (; p < s->end; p++) {
+		while (!stop[(unsigned char)*p] && ++p < s->end)
+			;
+		if (p >= s->end)
+			break;
 		if (*p == '"') {
 			s->p = p + 1;
 			return true;
@@ -210,7 +239,7 @@ container(struct scan *s, int depth, struct members *m)
 					m->resource = true;
 				for (i = 0; i < 6; i++)
 					if (m->v[i] == NULL &&
-					    strlen(wanted[i]) == klen &&
+					    wanted_len[i] == klen &&
 					    memcmp(k, wanted[i], klen) == 0) {
 						m->v[i] = v;
 						m->l[i] = (size_t)(s->p - v);
