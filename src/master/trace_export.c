@@ -48,6 +48,8 @@
  * blocks malloc'ed by the loop and freed by the thread made the two fight
  * over the allocator's lock.  At most POOL_KEEP blocks wait for reuse.
  */
+#define FILE_BATCH	256		/* the file transport's batching */
+#define FILE_DELAY_MS	10
 #define REC_SLOT	1024
 #define POOL_KEEP	4096
 
@@ -73,6 +75,8 @@ struct suffix {
 
 struct trace_exporter {
 	enum trace_transport transport;
+	size_t		 wake_n;	/* records that make a batch go */
+	uint64_t	 delay_ns;	/* or the age of its first that does */
 	char		*service;
 	char		*path;		/* TRACE_FILE */
 	int		 fd;		/* TRACE_FILE: the thread's once started */
@@ -1139,9 +1143,11 @@ reopen_file(struct trace_exporter *ex)
 }
 
 /*
- * The exporter thread.  The file transport writes whatever has arrived as
- * soon as it wakes (batches form while it writes); OTLP waits for a full
- * batch or for the oldest record to be TRACE_EXPORT_DELAY_MS old.  Once
+ * The exporter thread.  A batch goes when it is full (ex->wake_n records)
+ * or its oldest record is ex->delay_ns old: for OTLP TRACE_EXPORT_BATCH
+ * and TRACE_EXPORT_DELAY_MS; for the file FILE_BATCH and FILE_DELAY_MS, so
+ * that a busy master writes the file in few large writes and wakes this
+ * thread a few hundred times a second, not for every loop iteration.  Once
  * stopping, everything goes out at once until the list is empty or the
  * deadline has passed; what is left then is dropped.
  */
@@ -1167,9 +1173,9 @@ exporter_main(void *arg)
 			break;
 		due = 0;
 		if (ex->head != NULL) {
-			due = ex->head->at + TRACE_EXPORT_DELAY_MS * NS_PER_MS;
-			if (ex->stopping || ex->transport == TRACE_FILE ||
-			    ex->nlist >= TRACE_EXPORT_BATCH || now >= due) {
+			due = ex->head->at + ex->delay_ns;
+			if (ex->stopping || ex->nlist >= ex->wake_n ||
+			    now >= due) {
 				batch = take_batch(ex, &n);
 				pthread_mutex_unlock(&ex->mu);
 				if (ex->transport == TRACE_FILE)
@@ -1327,6 +1333,13 @@ trace_exporter_new(const struct settings *s, char *err, size_t errlen)
 		return NULL;
 	}
 	ex->transport = s->trace.transport;
+	if (ex->transport == TRACE_FILE) {
+		ex->wake_n = FILE_BATCH;
+		ex->delay_ns = FILE_DELAY_MS * NS_PER_MS;
+	} else {
+		ex->wake_n = TRACE_EXPORT_BATCH;
+		ex->delay_ns = TRACE_EXPORT_DELAY_MS * NS_PER_MS;
+	}
 	ex->fd = -1;
 	ex->tail = &ex->head;
 	ex->stage_tail = &ex->stage;
@@ -1511,8 +1524,8 @@ trace_exporter_flush(struct trace_exporter *ex)
 			ex->bytes += ex->stage_bytes;
 			/* The thread sets its batch timer from the first
 			 * record; a full batch goes without waiting for it. */
-			if (before == 0 || (before < TRACE_EXPORT_BATCH &&
-			    ex->nlist >= TRACE_EXPORT_BATCH))
+			if (before == 0 || (before < ex->wake_n &&
+			    ex->nlist >= ex->wake_n))
 				pthread_cond_signal(&ex->cv);
 		}
 	}
