@@ -11,10 +11,10 @@
 #include "child.h"
 #include "tracectx.h"
 
-/* An attribute, its value already printed as JSON. */
+/* An attribute: key and printed value in one block (key is the block). */
 struct attr {
 	char	*key;
-	char	*value;
+	char	*value;		/* JSON, after the key's NUL */
 };
 
 struct plba_span {
@@ -29,6 +29,7 @@ struct plba_span {
 	uint64_t	 start_ns;
 	struct attr	*attrs;		/* in the order last set */
 	size_t		 nattrs;
+	size_t		 attrs_cap;
 	struct rec_text	 events;	/* printed: {...},{...} */
 	const char	*status;	/* "unset", "ok", "error" */
 	char		*message;
@@ -111,44 +112,48 @@ plba_span_current(plba_worker *w)
 }
 
 /*
- * Sets key to a printed value, taking it; setting a key again replaces
- * its value and moves it last, as cJSON's delete-and-add did.
+ * Sets key to a printed value (vlen bytes); setting a key again replaces
+ * its value and moves it last, as cJSON's delete-and-add did.  One
+ * allocation an attribute: a consumer's span has five.
  */
 static void
-set(plba_span *s, const char *key, char *value)
+set(plba_span *s, const char *key, const char *value, size_t vlen)
 {
 	struct attr *a;
-	size_t i;
+	size_t i, klen, cap;
+	char *block;
 
-	if (s == NULL || s->inert || key == NULL || value == NULL) {
-		free(value);
+	if (s == NULL || s->inert || key == NULL || value == NULL)
 		return;
-	}
 	for (i = 0; i < s->nattrs; i++)
 		if (strcmp(s->attrs[i].key, key) == 0) {
 			free(s->attrs[i].key);
-			free(s->attrs[i].value);
 			memmove(&s->attrs[i], &s->attrs[i + 1],
 			    (s->nattrs - i - 1) * sizeof(*s->attrs));
 			s->nattrs--;
 			break;
 		}
-	if ((a = realloc(s->attrs, (s->nattrs + 1) * sizeof(*a))) == NULL) {
-		free(value);
-		return;
+	if (s->nattrs == s->attrs_cap) {
+		cap = s->attrs_cap == 0 ? 8 : s->attrs_cap * 2;
+		if ((a = realloc(s->attrs, cap * sizeof(*a))) == NULL)
+			return;
+		s->attrs = a;
+		s->attrs_cap = cap;
 	}
-	s->attrs = a;
-	if ((a[s->nattrs].key = strdup(key)) == NULL) {
-		free(value);
+	klen = strlen(key);
+	if ((block = malloc(klen + 1 + vlen + 1)) == NULL)
 		return;
-	}
-	a[s->nattrs].value = value;
+	memcpy(block, key, klen + 1);
+	memcpy(block + klen + 1, value, vlen);
+	block[klen + 1 + vlen] = '\0';
+	s->attrs[s->nattrs].key = block;
+	s->attrs[s->nattrs].value = block + klen + 1;
 	s->nattrs++;
 }
 
 /* A number as cJSON prints one (whole ones in int range as such). */
-static char *
-number_text(double d)
+static void
+set_number(plba_span *s, const char *key, double d)
 {
 	char buf[32];
 	double back;
@@ -162,51 +167,57 @@ number_text(double d)
 		if (sscanf(buf, "%lg", &back) != 1 || back != d)
 			snprintf(buf, sizeof(buf), "%1.17g", d);
 	}
-	return strdup(buf);
+	set(s, key, buf, strlen(buf));
 }
 
 void
 plba_span_set_str(plba_span *s, const char *key, const char *value)
 {
 	struct rec_text t;
-	char *v;
+	char buf[256];
 
 	if (s == NULL || s->inert)
 		return;
-	rec_text_init(&t, NULL, 0);
+	rec_text_init(&t, buf, sizeof(buf));
 	rec_text_quote(&t, value != NULL ? value : "");
-	v = rec_text_end(&t) != NULL ? t.s : NULL;
-	if (v == NULL)
-		rec_text_free(&t);
-	set(s, key, v);
+	if (rec_text_end(&t) != NULL)
+		set(s, key, t.s, t.len);
+	rec_text_free(&t);
 }
 
 void
 plba_span_set_int(plba_span *s, const char *key, long long value)
 {
+	struct rec_text t;
 	char buf[32];
 
 	if (s == NULL || s->inert)
 		return;
-	if (value >= INT_MIN && value <= INT_MAX) {
-		snprintf(buf, sizeof(buf), "%lld", value);
-		set(s, key, strdup(buf));
+	if (value < INT_MIN || value > INT_MAX) {
+		set_number(s, key, (double)value);
+		return;
+	}
+	rec_text_init(&t, buf, sizeof(buf));
+	if (value < 0) {
+		rec_text_put(&t, "-", 1);
+		rec_text_u64(&t, (uint64_t)-value);
 	} else
-		set(s, key, number_text((double)value));
+		rec_text_u64(&t, (uint64_t)value);
+	set(s, key, t.s, t.len);
 }
 
 void
 plba_span_set_double(plba_span *s, const char *key, double value)
 {
 	if (s != NULL && !s->inert)
-		set(s, key, number_text(value));
+		set_number(s, key, value);
 }
 
 void
 plba_span_set_bool(plba_span *s, const char *key, bool value)
 {
 	if (s != NULL && !s->inert)
-		set(s, key, strdup(value ? "true" : "false"));
+		set(s, key, value ? "true" : "false", value ? 4 : 5);
 }
 
 void
@@ -350,10 +361,8 @@ plba_span_end(plba_span *s)
 			child_send_trace(s->w, text, t.len);
 		rec_text_free(&t);
 	}
-	for (i = 0; i < s->nattrs; i++) {
+	for (i = 0; i < s->nattrs; i++)
 		free(s->attrs[i].key);
-		free(s->attrs[i].value);
-	}
 	free(s->attrs);
 	rec_text_free(&s->events);
 	free(s->message);

@@ -223,6 +223,18 @@ task_context(const char *body, struct tracectx *ctx)
 	return tracectx_parse(buf, ctx);
 }
 
+/* Printable ASCII and not empty: quoted, the canonical form of itself. */
+static bool
+plain(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			return false;
+	return true;
+}
+
 /*
  * Printed by hand in the form cJSON would print it (tracectx.h), which the
  * file transport writes as it stands: this runs twice for every task.
@@ -277,8 +289,18 @@ traces_task_span(struct runtime *rt, const char *task_body, const char *name,
 		rec_text_quote(&t, detail);
 	}
 	rec_text_lit(&t, "}}");
-	if ((text = rec_text_end(&t)) != NULL)
-		traces_record(rt, text, t.len, TRACE_EXPORT_MASTER, -1);
+	if ((text = rec_text_end(&t)) != NULL) {
+		/* Valid as printed when its strings are plain ASCII: the
+		 * exporter need not scan it again. */
+		if (plain(name) && plain(queue) && (detail == NULL ||
+		    plain(detail))) {
+			trace_exporter_stage_valid(rt->traces->exporter, text,
+			    t.len, TRACE_EXPORT_MASTER, -1);
+			ring_put(rt->traces, text, t.len, TRACE_EXPORT_MASTER,
+			    -1);
+		} else
+			traces_record(rt, text, t.len, TRACE_EXPORT_MASTER, -1);
+	}
 	rec_text_free(&t);
 }
 
