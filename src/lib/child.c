@@ -401,7 +401,9 @@ channel_thread(void *arg)
 				break;
 			next_beat = now + w->heartbeat_ms;
 		}
-		timeout = traces_timeout(w, now, (int)(next_beat - now));
+		/* w->tracing is this thread's to write: no lock to read it. */
+		timeout = w->tracing ? traces_timeout(w, now,
+		    (int)(next_beat - now)) : (int)(next_beat - now);
 		if (poll(pfd, 3, timeout) == -1 && errno != EINTR)
 			break;
 		if (pfd[2].revents & POLLIN) {
