@@ -197,3 +197,17 @@ frame_flush(struct frame_writer *w, int fd)
 	}
 	return 0;
 }
+
+int
+frame_writer_move(struct frame_writer *dst, struct frame_writer *src)
+{
+	if (src->len == 0)
+		return 0;
+	if (reserve(&dst->buf, &dst->start, dst->len, &dst->cap, src->len) == -1)
+		return -1;
+	memcpy(dst->buf + dst->start + dst->len, src->buf + src->start, src->len);
+	dst->len += src->len;
+	src->start = 0;
+	src->len = 0;
+	return 0;
+}

@@ -63,6 +63,9 @@ int	frame_putv(struct frame_writer *, const char *const *parts,
  * on error with errno set.
  */
 int	frame_flush(struct frame_writer *, int fd);
+/* Moves src's queued bytes to the end of dst.  -1 when out of memory
+ * (both left as they were). */
+int	frame_writer_move(struct frame_writer *dst, struct frame_writer *src);
 static inline size_t frame_queued(const struct frame_writer *w) { return w->len; }
 
 #endif

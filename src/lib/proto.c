@@ -332,15 +332,24 @@ skip_ws(const char *p, const char *end)
 	return p;
 }
 
-/* p is at an opening quote; returns the position after the closing one. */
+/*
+ * p is at an opening quote; returns the position after the closing one.
+ * memchr finds each quote (a quote is the closing one when an even number
+ * of backslashes precede it): the master scans every task this way, twice
+ * with tracing on, and a byte-at-a-time loop showed in its profile.
+ */
 static const char *
 skip_string(const char *p, const char *end)
 {
-	for (p++; p < end; p++) {
-		if (*p == '\\')
-			p++;
-		else if (*p == '"')
-			return p + 1;
+	const char *start = p + 1, *q, *b;
+
+	for (p = start; p < end; p = q + 1) {
+		if ((q = memchr(p, '"', (size_t)(end - p))) == NULL)
+			return NULL;
+		for (b = q; b > start && b[-1] == '\\'; b--)
+			;
+		if ((q - b) % 2 == 0)
+			return q + 1;
 	}
 	return NULL;
 }

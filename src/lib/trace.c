@@ -1,15 +1,21 @@
 #include "config.h"
 
+#include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "plba/trace.h"
 #include "child.h"
 #include "tracectx.h"
+
+/* An attribute: key and printed value in one block (key is the block). */
+struct attr {
+	char	*key;
+	char	*value;		/* JSON, after the key's NUL */
+};
 
 struct plba_span {
 	plba_worker	*w;
@@ -21,8 +27,10 @@ struct plba_span {
 	const char	*kind;
 	char		*name;
 	uint64_t	 start_ns;
-	cJSON		*attrs;
-	cJSON		*events;
+	struct attr	*attrs;		/* in the order last set */
+	size_t		 nattrs;
+	size_t		 attrs_cap;
+	struct rec_text	 events;	/* printed: {...},{...} */
 	const char	*status;	/* "unset", "ok", "error" */
 	char		*message;
 };
@@ -103,65 +111,128 @@ plba_span_current(plba_worker *w)
 	return current != NULL && current->w == w ? current : NULL;
 }
 
+/*
+ * Sets key to a printed value (vlen bytes); setting a key again replaces
+ * its value and moves it last, as cJSON's delete-and-add did.  One
+ * allocation an attribute: a consumer's span has five.
+ */
 static void
-set(plba_span *s, const char *key, cJSON *v)
+set(plba_span *s, const char *key, const char *value, size_t vlen)
 {
-	if (s == NULL || s->inert || key == NULL || v == NULL) {
-		cJSON_Delete(v);
+	struct attr *a;
+	size_t i, klen, cap;
+	char *block;
+
+	if (s == NULL || s->inert || key == NULL || value == NULL)
 		return;
+	for (i = 0; i < s->nattrs; i++)
+		if (strcmp(s->attrs[i].key, key) == 0) {
+			free(s->attrs[i].key);
+			memmove(&s->attrs[i], &s->attrs[i + 1],
+			    (s->nattrs - i - 1) * sizeof(*s->attrs));
+			s->nattrs--;
+			break;
+		}
+	if (s->nattrs == s->attrs_cap) {
+		cap = s->attrs_cap == 0 ? 8 : s->attrs_cap * 2;
+		if ((a = realloc(s->attrs, cap * sizeof(*a))) == NULL)
+			return;
+		s->attrs = a;
+		s->attrs_cap = cap;
 	}
-	if (s->attrs == NULL && (s->attrs = cJSON_CreateObject()) == NULL) {
-		cJSON_Delete(v);
+	klen = strlen(key);
+	if ((block = malloc(klen + 1 + vlen + 1)) == NULL)
 		return;
+	memcpy(block, key, klen + 1);
+	memcpy(block + klen + 1, value, vlen);
+	block[klen + 1 + vlen] = '\0';
+	s->attrs[s->nattrs].key = block;
+	s->attrs[s->nattrs].value = block + klen + 1;
+	s->nattrs++;
+}
+
+/* A number as cJSON prints one (whole ones in int range as such). */
+static void
+set_number(plba_span *s, const char *key, double d)
+{
+	char buf[32];
+	double back;
+
+	if (isnan(d) || isinf(d))
+		snprintf(buf, sizeof(buf), "null");
+	else if (d >= INT_MIN && d <= INT_MAX && d == (double)(int)d)
+		snprintf(buf, sizeof(buf), "%d", (int)d);
+	else {
+		snprintf(buf, sizeof(buf), "%1.15g", d);
+		if (sscanf(buf, "%lg", &back) != 1 || back != d)
+			snprintf(buf, sizeof(buf), "%1.17g", d);
 	}
-	cJSON_DeleteItemFromObjectCaseSensitive(s->attrs, key);
-	cJSON_AddItemToObject(s->attrs, key, v);
+	set(s, key, buf, strlen(buf));
 }
 
 void
 plba_span_set_str(plba_span *s, const char *key, const char *value)
 {
-	if (s != NULL && !s->inert)
-		set(s, key, cJSON_CreateString(value != NULL ? value : ""));
+	struct rec_text t;
+	char buf[256];
+
+	if (s == NULL || s->inert)
+		return;
+	rec_text_init(&t, buf, sizeof(buf));
+	rec_text_quote(&t, value != NULL ? value : "");
+	if (rec_text_end(&t) != NULL)
+		set(s, key, t.s, t.len);
+	rec_text_free(&t);
 }
 
 void
 plba_span_set_int(plba_span *s, const char *key, long long value)
 {
-	if (s != NULL && !s->inert)
-		set(s, key, cJSON_CreateNumber((double)value));
+	struct rec_text t;
+	char buf[32];
+
+	if (s == NULL || s->inert)
+		return;
+	if (value < INT_MIN || value > INT_MAX) {
+		set_number(s, key, (double)value);
+		return;
+	}
+	rec_text_init(&t, buf, sizeof(buf));
+	if (value < 0) {
+		rec_text_put(&t, "-", 1);
+		rec_text_u64(&t, (uint64_t)-value);
+	} else
+		rec_text_u64(&t, (uint64_t)value);
+	set(s, key, t.s, t.len);
 }
 
 void
 plba_span_set_double(plba_span *s, const char *key, double value)
 {
 	if (s != NULL && !s->inert)
-		set(s, key, cJSON_CreateNumber(value));
+		set_number(s, key, value);
 }
 
 void
 plba_span_set_bool(plba_span *s, const char *key, bool value)
 {
 	if (s != NULL && !s->inert)
-		set(s, key, cJSON_CreateBool(value));
+		set(s, key, value ? "true" : "false", value ? 4 : 5);
 }
 
 void
 plba_span_event(plba_span *s, const char *name)
 {
-	cJSON *e;
-	char ns[24];
+	char ns[48];
 
 	if (s == NULL || s->inert || name == NULL)
 		return;
-	if (s->events == NULL && (s->events = cJSON_CreateArray()) == NULL)
-		return;
-	if ((e = cJSON_CreateObject()) == NULL)
-		return;
-	snprintf(ns, sizeof(ns), "%llu", (unsigned long long)trace_now_ns());
-	cJSON_AddStringToObject(e, "name", name);
-	cJSON_AddStringToObject(e, "time_ns", ns);
-	cJSON_AddItemToArray(s->events, e);
+	rec_text_lit(&s->events, s->events.len > 0 ? ",{\"name\":" :
+	    "{\"name\":");
+	rec_text_quote(&s->events, name);
+	snprintf(ns, sizeof(ns), ",\"time_ns\":\"%llu\"}",
+	    (unsigned long long)trace_now_ns());
+	rec_text_lit(&s->events, ns);
 }
 
 void
@@ -211,47 +282,67 @@ plba_trace_message(plba_worker *w, const char *fmt, ...)
 	plba_span_event(current, msg);
 }
 
-static char *
-record(const plba_span *s, uint64_t end_ns)
+/*
+ * The record, printed as cJSON would print it (tracectx.h) so that the
+ * master writes it to a trace file as it stands.  Into buf when it fits.
+ */
+static const char *
+record(const plba_span *s, uint64_t end_ns, struct rec_text *t)
 {
-	char hex[33], ns[24];
-	cJSON *o = cJSON_CreateObject(), *st;
-	char *text;
+	char hex[33];
+	size_t i;
 
-	if (o == NULL)
-		return NULL;
+	rec_text_lit(t, "{\"trace_id\":\"");
 	trace_hex(s->ctx.trace_id, 16, hex);
-	cJSON_AddStringToObject(o, "trace_id", hex);
+	rec_text_put(t, hex, 32);
+	rec_text_lit(t, "\",\"span_id\":\"");
 	trace_hex(s->ctx.span_id, 8, hex);
-	cJSON_AddStringToObject(o, "span_id", hex);
+	rec_text_put(t, hex, 16);
 	if (s->has_parent) {
+		rec_text_lit(t, "\",\"parent_span_id\":\"");
 		trace_hex(s->parent_id, 8, hex);
-		cJSON_AddStringToObject(o, "parent_span_id", hex);
+		rec_text_put(t, hex, 16);
 	}
-	cJSON_AddStringToObject(o, "name", s->name);
-	cJSON_AddStringToObject(o, "kind", s->kind);
-	snprintf(ns, sizeof(ns), "%llu", (unsigned long long)s->start_ns);
-	cJSON_AddStringToObject(o, "start_ns", ns);
-	snprintf(ns, sizeof(ns), "%llu", (unsigned long long)end_ns);
-	cJSON_AddStringToObject(o, "end_ns", ns);
-	if (s->attrs != NULL)
-		cJSON_AddItemReferenceToObject(o, "attributes", s->attrs);
-	if (s->events != NULL)
-		cJSON_AddItemReferenceToObject(o, "events", s->events);
-	st = cJSON_AddObjectToObject(o, "status");
-	cJSON_AddStringToObject(st, "code", s->status);
-	if (s->message != NULL)
-		cJSON_AddStringToObject(st, "message", s->message);
-	text = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	return text;
+	rec_text_lit(t, "\",\"name\":");
+	rec_text_quote(t, s->name);
+	rec_text_lit(t, ",\"kind\":");
+	rec_text_quote(t, s->kind);
+	rec_text_lit(t, ",\"start_ns\":\"");
+	rec_text_u64(t, s->start_ns);
+	rec_text_lit(t, "\",\"end_ns\":\"");
+	rec_text_u64(t, end_ns);
+	rec_text_put(t, "\"", 1);
+	for (i = 0; i < s->nattrs; i++) {
+		rec_text_lit(t, i == 0 ? ",\"attributes\":{" : ",");
+		rec_text_quote(t, s->attrs[i].key);
+		rec_text_put(t, ":", 1);
+		rec_text_lit(t, s->attrs[i].value);
+	}
+	if (s->nattrs > 0)
+		rec_text_put(t, "}", 1);
+	if (s->events.len > 0) {
+		rec_text_lit(t, ",\"events\":[");
+		rec_text_put(t, s->events.s, s->events.len);
+		rec_text_put(t, "]", 1);
+	}
+	rec_text_lit(t, ",\"status\":{\"code\":");
+	rec_text_quote(t, s->status);
+	if (s->message != NULL) {
+		rec_text_lit(t, ",\"message\":");
+		rec_text_quote(t, s->message);
+	}
+	rec_text_lit(t, "}}");
+	return rec_text_end(t);
 }
 
 void
 plba_span_end(plba_span *s)
 {
 	struct plba_span *p;
-	char *text;
+	struct rec_text t;
+	const char *text;
+	char buf[1024];
+	size_t i;
 
 	if (s == NULL || s->inert)
 		return;
@@ -264,12 +355,16 @@ plba_span_end(plba_span *s)
 				p->prev = s->prev;
 				break;
 			}
-	if (s->ctx.sampled && (text = record(s, trace_now_ns())) != NULL) {
-		child_send_trace(s->w, text, strlen(text));
-		free(text);
+	if (s->ctx.sampled) {
+		rec_text_init(&t, buf, sizeof(buf));
+		if ((text = record(s, trace_now_ns(), &t)) != NULL)
+			child_send_trace(s->w, text, t.len);
+		rec_text_free(&t);
 	}
-	cJSON_Delete(s->attrs);
-	cJSON_Delete(s->events);
+	for (i = 0; i < s->nattrs; i++)
+		free(s->attrs[i].key);
+	free(s->attrs);
+	rec_text_free(&s->events);
 	free(s->message);
 	free(s->name);
 	free(s);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -138,4 +139,130 @@ trace_now_ns(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* --- records printed by hand ------------------------------------------- */
+
+void
+rec_text_init(struct rec_text *t, char *buf, size_t cap)
+{
+	t->s = buf;
+	t->len = 0;
+	t->cap = cap;
+	t->own = false;
+	t->failed = false;
+}
+
+/* Room for n more bytes and a NUL. */
+static bool
+rec_text_room(struct rec_text *t, size_t n)
+{
+	size_t cap;
+	char *p;
+
+	if (t->failed)
+		return false;
+	if (t->len + n + 1 <= t->cap)
+		return true;
+	cap = (t->len + n + 1) * 2;
+	if (t->own)
+		p = realloc(t->s, cap);
+	else if ((p = malloc(cap)) != NULL && t->len > 0)
+		memcpy(p, t->s, t->len);
+	if (p == NULL) {
+		t->failed = true;
+		return false;
+	}
+	t->s = p;
+	t->cap = cap;
+	t->own = true;
+	return true;
+}
+
+void
+rec_text_put(struct rec_text *t, const char *s, size_t len)
+{
+	if (!rec_text_room(t, len))
+		return;
+	memcpy(t->s + t->len, s, len);
+	t->len += len;
+}
+
+void
+rec_text_lit(struct rec_text *t, const char *s)
+{
+	rec_text_put(t, s, strlen(s));
+}
+
+/* Without snprintf, which showed in the master's profile. */
+void
+rec_text_u64(struct rec_text *t, uint64_t v)
+{
+	char buf[20], *p = buf + sizeof(buf);
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	rec_text_put(t, p, (size_t)(buf + sizeof(buf) - p));
+}
+
+void
+rec_text_quote(struct rec_text *t, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *run;
+	char esc[6];
+	size_t n;
+
+	rec_text_put(t, "\"", 1);
+	while (*s != '\0') {
+		/* The bytes that need nothing go in one piece. */
+		for (run = s; (unsigned char)*s >= 0x20 && *s != '"' &&
+		    *s != '\\'; s++)
+			;
+		if (s > run)
+			rec_text_put(t, run, (size_t)(s - run));
+		if (*s == '\0')
+			break;
+		esc[0] = '\\';
+		n = 2;
+		switch (*s) {
+		case '"':  esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		default:
+			esc[1] = 'u';
+			esc[2] = '0';
+			esc[3] = '0';
+			esc[4] = hex[(unsigned char)*s >> 4];
+			esc[5] = hex[*s & 15];
+			n = 6;
+			break;
+		}
+		rec_text_put(t, esc, n);
+		s++;
+	}
+	rec_text_put(t, "\"", 1);
+}
+
+const char *
+rec_text_end(struct rec_text *t)
+{
+	if (!rec_text_room(t, 0))
+		return NULL;
+	t->s[t->len] = '\0';
+	return t->s;
+}
+
+void
+rec_text_free(struct rec_text *t)
+{
+	if (t->own)
+		free(t->s);
+	rec_text_init(t, NULL, 0);
 }

@@ -33,4 +33,31 @@ void	trace_hex(const uint8_t *in, size_t n, char *out);	/* 2n chars + NUL */
 /* Wall clock in nanoseconds since the epoch, for span times. */
 uint64_t trace_now_ns(void);
 
+/*
+ * Span records printed by hand, in the very form cJSON_PrintUnformatted
+ * gives: the master writes records in that form to the trace file as they
+ * stand (src/master/span_text.c), so libplba and the master print theirs
+ * so, without building a cJSON tree.  A text grows as needed; once memory
+ * runs out it stays failed and rec_text_end() says so.
+ */
+struct rec_text {
+	char	*s;
+	size_t	 len;
+	size_t	 cap;
+	bool	 own;		/* s was allocated here, not the caller's */
+	bool	 failed;
+};
+
+void	 rec_text_init(struct rec_text *, char *buf, size_t cap);
+void	 rec_text_put(struct rec_text *, const char *s, size_t len);
+void	 rec_text_lit(struct rec_text *, const char *s);	/* as it is */
+void	 rec_text_u64(struct rec_text *, uint64_t);	/* in decimal */
+/* s quoted as cJSON prints a string: \" \\ \b \f \n \r \t, other
+ * control characters as \u00xx, every other byte as it is. */
+void	 rec_text_quote(struct rec_text *, const char *s);
+/* NUL-terminates; the text, or NULL if memory ran out. */
+const char *rec_text_end(struct rec_text *);
+/* Frees the text if it outgrew the caller's buffer. */
+void	 rec_text_free(struct rec_text *);
+
 #endif

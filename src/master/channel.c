@@ -289,6 +289,7 @@ channel_flush_all(struct runtime *rt)
 		flush_one(in);
 	}
 	rt->nflush = 0;
+	traces_flush(rt);	/* once an iteration, like the channels */
 }
 
 /* --- queues --------------------------------------------------------------- */
@@ -698,6 +699,11 @@ on_channel(struct loop *l, struct io *io, uint32_t events)
 			    "(%zu bytes) or zero", (size_t)ch->rd.max_frame);
 			return;
 		}
+		/* Spans, most of the traffic with tracing on, skip the
+		 * parser when their text allows. */
+		if (ch->hello && traces_frame(rt_of(in), data, len,
+		    in->worker->name, (int)in->index))
+			continue;
 		if (msg_decode(&m, data, len, true, err, sizeof(err)) == -1) {
 			protocol_error(in, "%s", err);
 			return;

@@ -35,10 +35,23 @@
 #include <curl/curl.h>
 
 #include "settings.h"
+#include "span_text.h"
 #include "trace_export.h"
 
 #define NS_PER_MS	UINT64_C(1000000)
 #define RESPONSE_MAX	(64u << 10)	/* of a collector's answer, kept for errors */
+#define SUFFIXES	16		/* resource suffixes kept (file transport) */
+#define LINE_KEEP	(1u << 20)	/* the line buffer kept between batches */
+/*
+ * Records are copied into blocks of REC_SLOT bytes (bigger ones get their
+ * own) that the exporter thread hands back for reuse instead of freeing:
+ * blocks malloc'ed by the loop and freed by the thread made the two fight
+ * over the allocator's lock.  At most POOL_KEEP blocks wait for reuse.
+ */
+#define FILE_BATCH	256		/* the file transport's batching */
+#define FILE_DELAY_MS	10
+#define REC_SLOT	1024
+#define POOL_KEEP	4096
 
 struct rec {
 	struct rec	*next;
@@ -46,12 +59,24 @@ struct rec {
 	size_t		 size;		/* what it counts against the byte bound */
 	size_t		 len;		/* of the record text */
 	int		 instance;
+	bool		 slot;		/* a REC_SLOT-byte block, reused */
+	bool		 valid;		/* span_text_check() said VALID */
 	char		*worker;	/* into data, after the record */
 	char		 data[];	/* record text, NUL, worker, NUL */
 };
 
+/* The end of a line in the trace file for one (worker, instance). */
+struct suffix {
+	char		*worker;
+	int		 instance;
+	char		*text;
+	size_t		 len;
+};
+
 struct trace_exporter {
 	enum trace_transport transport;
+	size_t		 wake_n;	/* records that make a batch go */
+	uint64_t	 delay_ns;	/* or the age of its first that does */
 	char		*service;
 	char		*path;		/* TRACE_FILE */
 	int		 fd;		/* TRACE_FILE: the thread's once started */
@@ -60,6 +85,12 @@ struct trace_exporter {
 	struct curl_slist *headers;
 	char		*response;	/* the collector's last answer (capped) */
 	size_t		 response_len;
+	/* TRACE_FILE, the thread's: lines being built, resource suffixes. */
+	char		*line;
+	size_t		 line_len;
+	size_t		 line_cap;
+	struct suffix	 suffixes[SUFFIXES];
+	size_t		 next_suffix;
 
 	pthread_t	 thread;
 	pthread_mutex_t	 mu;
@@ -77,8 +108,26 @@ struct trace_exporter {
 	uint64_t	 deadline;	/* monotonic ns, once stopping */
 	struct trace_export_stats st;
 
+	struct rec	*spare;		/* blocks back from the thread */
+	size_t		 nspare;
+
 	/* The stop deadline again, for curl's progress callback; 0: none. */
 	_Atomic uint64_t abort_at;
+
+	/*
+	 * The loop thread's alone: records staged since the last flush,
+	 * blocks to reuse, and the buffer's fill as of the last flush (it
+	 * only shrinks meanwhile, so bounds checked against it hold).
+	 */
+	struct rec	*stage;
+	struct rec     **stage_tail;
+	size_t		 nstage;
+	size_t		 stage_bytes;
+	uint64_t	 stage_submitted;
+	uint64_t	 stage_dropped;
+	struct rec	*pool;
+	size_t		 seen_held;
+	size_t		 seen_bytes;
 };
 
 static uint64_t
@@ -111,63 +160,34 @@ set_error(struct trace_exporter *ex, const char *fmt, ...)
 /* ---- OTLP JSON encoding -------------------------------------------------- */
 
 /*
- * Length of the valid UTF-8 sequence at s, or 0 if there is none.  cJSON
- * copies bytes through unchecked, and a collector decoding strictly would
- * reject the whole batch for one worker's bad string.
+ * A copy of s with each byte that does not start a valid UTF-8 sequence
+ * (span_text_utf8()) replaced by U+FFFD; NULL when s is valid as it is,
+ * or when memory runs out (*nomem then says which).  cJSON copies bytes
+ * through unchecked, and a collector decoding strictly would reject the
+ * whole batch for one worker's bad string; JSON lines must be UTF-8 too.
  */
-static size_t
-utf8_seq(const unsigned char *s)
+static char *
+utf8_clean(const char *s, bool *nomem)
 {
-	unsigned char c = s[0];
-	size_t n, i;
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-	} else
-		return 0;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
-}
-
-/* Adds a string member, invalid UTF-8 replaced by U+FFFD. */
-static bool
-add_string(cJSON *o, const char *key, const char *s)
-{
-	const unsigned char *p;
-	size_t n, bad = 0;
+	const unsigned char *p, *end;
+	size_t n, bad = 0, len = strlen(s);
 	char *clean, *q;
-	bool ok;
 
-	for (p = (const unsigned char *)s; *p != '\0'; p += n)
-		if ((n = utf8_seq(p)) == 0) {
+	*nomem = false;
+	end = (const unsigned char *)s + len;
+	for (p = (const unsigned char *)s; p < end; p += n)
+		if ((n = span_text_utf8(p, (size_t)(end - p))) == 0) {
 			n = 1;
 			bad++;
 		}
 	if (bad == 0)
-		return cJSON_AddStringToObject(o, key, s) != NULL;
-	if ((clean = malloc(strlen(s) + bad * 2 + 1)) == NULL)
-		return false;
-	for (p = (const unsigned char *)s, q = clean; *p != '\0'; p += n) {
-		if ((n = utf8_seq(p)) == 0) {
+		return NULL;
+	if ((clean = malloc(len + bad * 2 + 1)) == NULL) {
+		*nomem = true;
+		return NULL;
+	}
+	for (p = (const unsigned char *)s, q = clean; p < end; p += n) {
+		if ((n = span_text_utf8(p, (size_t)(end - p))) == 0) {
 			memcpy(q, "\xef\xbf\xbd", 3);
 			q += 3;
 			n = 1;
@@ -177,9 +197,50 @@ add_string(cJSON *o, const char *key, const char *s)
 		}
 	}
 	*q = '\0';
+	return clean;
+}
+
+/* Adds a string member, invalid UTF-8 replaced by U+FFFD. */
+static bool
+add_string(cJSON *o, const char *key, const char *s)
+{
+	char *clean;
+	bool ok, nomem;
+
+	if ((clean = utf8_clean(s, &nomem)) == NULL)
+		return !nomem && cJSON_AddStringToObject(o, key, s) != NULL;
 	ok = cJSON_AddStringToObject(o, key, clean) != NULL;
 	free(clean);
 	return ok;
+}
+
+/* Every key and string in a parsed tree made valid UTF-8.  False when
+ * memory ran out. */
+static bool
+clean_tree(cJSON *v)
+{
+	char *clean;
+	bool nomem;
+
+	for (; v != NULL; v = v->next) {
+		if (v->string != NULL && !(v->type & cJSON_StringIsConst)) {
+			if ((clean = utf8_clean(v->string, &nomem)) != NULL) {
+				free(v->string);
+				v->string = clean;
+			} else if (nomem)
+				return false;
+		}
+		if (cJSON_IsString(v) && v->valuestring != NULL) {
+			if ((clean = utf8_clean(v->valuestring, &nomem)) != NULL) {
+				free(v->valuestring);
+				v->valuestring = clean;
+			} else if (nomem)
+				return false;
+		}
+		if (v->child != NULL && !clean_tree(v->child))
+			return false;
+	}
+	return true;
 }
 
 /* A hex id of n digits, not all zero; copied lowercase into out[n + 1]. */
@@ -628,8 +689,19 @@ finish_batch(struct trace_exporter *ex, struct rec *batch, size_t n,
 	struct rec *r, *next;
 	size_t bytes = 0;
 
-	for (r = batch; r != NULL; r = r->next)
+	struct rec *keep = NULL, *lose = NULL;
+
+	for (r = batch; r != NULL; r = next) {
+		next = r->next;
 		bytes += r->size;
+		if (r->slot) {
+			r->next = keep;
+			keep = r;
+		} else {
+			r->next = lose;
+			lose = r;
+		}
+	}
 	pthread_mutex_lock(&ex->mu);
 	ex->held -= n;
 	ex->bytes -= bytes;
@@ -638,8 +710,18 @@ finish_batch(struct trace_exporter *ex, struct rec *batch, size_t n,
 	ex->st.dropped += n - exported;
 	if (failed)
 		ex->st.failed_batches++;
+	for (r = keep; r != NULL && ex->nspare < POOL_KEEP; r = keep) {
+		keep = r->next;
+		r->next = ex->spare;
+		ex->spare = r;
+		ex->nspare++;
+	}
 	pthread_mutex_unlock(&ex->mu);
-	for (r = batch; r != NULL; r = next) {
+	for (r = keep; r != NULL; r = next) {
+		next = r->next;
+		free(r);
+	}
+	for (r = lose; r != NULL; r = next) {
 		next = r->next;
 		free(r);
 	}
@@ -662,57 +744,181 @@ write_all(int fd, const char *s, size_t len)
 	return true;
 }
 
-/* Appends a batch to the trace file with one write (short of a big batch). */
+/*
+ * The text that ends a line: ,"resource":{...}} for one worker and instance.
+ * Printed by cJSON, as the slow way prints it, and kept: a master has few
+ * workers, and their records come in runs.
+ */
+static const char *
+resource_suffix(struct trace_exporter *ex, const char *worker, int instance,
+    size_t *len)
+{
+	struct suffix *sf;
+	cJSON *res;
+	char *text;
+	size_t i, tl;
+
+	for (i = 0; i < SUFFIXES; i++) {
+		sf = &ex->suffixes[i];
+		if (sf->text != NULL && sf->instance == instance &&
+		    strcmp(sf->worker, worker) == 0) {
+			*len = sf->len;
+			return sf->text;
+		}
+	}
+	text = NULL;
+	if ((res = cJSON_CreateObject()) == NULL ||
+	    !add_string(res, "service.name", ex->service) ||
+	    !add_string(res, "worker", worker) ||
+	    !cJSON_AddNumberToObject(res, "instance", instance) ||
+	    (text = cJSON_PrintUnformatted(res)) == NULL) {
+		cJSON_Delete(res);
+		return NULL;
+	}
+	cJSON_Delete(res);
+	sf = &ex->suffixes[ex->next_suffix];
+	ex->next_suffix = (ex->next_suffix + 1) % SUFFIXES;
+	free(sf->text);
+	free(sf->worker);
+	tl = strlen(text);
+	sf->worker = strdup(worker);
+	sf->text = malloc(tl + sizeof(",\"resource\":}"));
+	if (sf->worker == NULL || sf->text == NULL) {
+		free(sf->worker);
+		free(sf->text);
+		sf->worker = sf->text = NULL;
+		free(text);
+		return NULL;
+	}
+	sf->len = (size_t)sprintf(sf->text, ",\"resource\":%s}", text);
+	sf->instance = instance;
+	free(text);
+	*len = sf->len;
+	return sf->text;
+}
+
+/* Room for len more bytes in the thread's line buffer. */
+static bool
+line_room(struct trace_exporter *ex, size_t len)
+{
+	size_t cap;
+	char *p;
+
+	if (ex->line_len + len <= ex->line_cap)
+		return true;
+	cap = (ex->line_len + len) * 2;
+	if ((p = realloc(ex->line, cap)) == NULL)
+		return false;
+	ex->line = p;
+	ex->line_cap = cap;
+	return true;
+}
+
+/*
+ * A record's line the slow way: parsed, checked as an OTLP span would be,
+ * its resource replaced, printed again.  Returns -1 when it is invalid, 0
+ * when added, 1 when memory ran out.
+ */
+static int
+slow_line(struct trace_exporter *ex, const struct rec *r)
+{
+	cJSON *o, *span, *res;
+	char *text;
+	size_t tl;
+
+	if ((o = parse_record(r->data, r->len)) == NULL ||
+	    (span = otlp_span(o)) == NULL) {
+		cJSON_Delete(o);
+		return -1;
+	}
+	cJSON_Delete(span);
+	/* Every one: a child may send the member twice. */
+	while (cJSON_GetObjectItemCaseSensitive(o, "resource") != NULL)
+		cJSON_DeleteItemFromObjectCaseSensitive(o, "resource");
+	text = NULL;
+	if (!clean_tree(o->child) ||
+	    (res = cJSON_AddObjectToObject(o, "resource")) == NULL ||
+	    !add_string(res, "service.name", ex->service) ||
+	    !add_string(res, "worker", r->worker) ||
+	    !cJSON_AddNumberToObject(res, "instance", r->instance) ||
+	    (text = cJSON_PrintUnformatted(o)) == NULL) {
+		cJSON_Delete(o);
+		return 1;
+	}
+	cJSON_Delete(o);
+	tl = strlen(text);
+	if (!line_room(ex, tl + 1)) {
+		free(text);
+		return 1;
+	}
+	memcpy(ex->line + ex->line_len, text, tl);
+	ex->line[ex->line_len + tl] = '\n';
+	ex->line_len += tl + 1;
+	free(text);
+	return 0;
+}
+
+/* A canonical record's line: its text, the resource spliced in. */
+static int
+fast_line(struct trace_exporter *ex, const struct rec *r)
+{
+	const char *suffix;
+	size_t slen;
+
+	if ((suffix = resource_suffix(ex, r->worker, r->instance, &slen)) ==
+	    NULL || !line_room(ex, r->len - 1 + slen + 1))
+		return 1;
+	memcpy(ex->line + ex->line_len, r->data, r->len - 1);
+	memcpy(ex->line + ex->line_len + r->len - 1, suffix, slen);
+	ex->line_len += r->len - 1 + slen;
+	ex->line[ex->line_len++] = '\n';
+	return 0;
+}
+
+/*
+ * Appends a batch to the trace file with one write.  Records in the form
+ * libplba sends go through as text (span_text.c); others are parsed.
+ */
 static void
 send_file(struct trace_exporter *ex, struct rec *batch, size_t n)
 {
-	size_t valid = 0, invalid = 0, len = 0, cap = 0, tl;
+	size_t valid = 0, invalid = 0;
 	struct rec *r;
-	cJSON *o, *span, *res;
-	char *buf = NULL, *text, *p;
 	bool failed = false;
+	int rc;
 
+	ex->line_len = 0;
 	for (r = batch; r != NULL; r = r->next) {
-		if ((o = parse_record(r->data, r->len)) == NULL ||
-		    (span = otlp_span(o)) == NULL) {
-			cJSON_Delete(o);
+		switch (r->valid ? SPAN_TEXT_VALID :
+		    span_text_check(r->data, r->len)) {
+		case SPAN_TEXT_VALID:
+			rc = fast_line(ex, r);
+			break;
+		case SPAN_TEXT_INVALID:
+			rc = -1;
+			break;
+		default:
+			rc = slow_line(ex, r);
+			break;
+		}
+		if (rc == -1)
 			invalid++;
-			continue;
-		}
-		cJSON_Delete(span);
-		cJSON_DeleteItemFromObjectCaseSensitive(o, "resource");
-		text = NULL;
-		if ((res = cJSON_AddObjectToObject(o, "resource")) == NULL ||
-		    !add_string(res, "service.name", ex->service) ||
-		    !add_string(res, "worker", r->worker) ||
-		    !cJSON_AddNumberToObject(res, "instance", r->instance) ||
-		    (text = cJSON_PrintUnformatted(o)) == NULL) {
-			cJSON_Delete(o);
-			continue;	/* out of memory: dropped */
-		}
-		cJSON_Delete(o);
-		tl = strlen(text);
-		if (len + tl + 1 > cap) {
-			cap = (len + tl + 1) * 2;
-			if ((p = realloc(buf, cap)) == NULL) {
-				free(text);
-				break;
-			}
-			buf = p;
-		}
-		memcpy(buf + len, text, tl);
-		buf[len + tl] = '\n';
-		len += tl + 1;
-		free(text);
-		valid++;
+		else if (rc == 0)
+			valid++;
+		/* else out of memory: dropped */
 	}
-	if (len > 0 && !write_all(ex->fd, buf, len)) {
+	if (ex->line_len > 0 && !write_all(ex->fd, ex->line, ex->line_len)) {
 		set_error(ex, "platform.trace.file: %s: %s", ex->path,
 		    strerror(errno));
 		failed = true;
 		valid = 0;
 	}
-	free(buf);
+	/* A burst's buffer is not kept for ever. */
+	if (ex->line_cap > LINE_KEEP) {
+		free(ex->line);
+		ex->line = NULL;
+		ex->line_cap = 0;
+	}
 	finish_batch(ex, batch, n, valid, invalid, failed);
 }
 
@@ -937,9 +1143,11 @@ reopen_file(struct trace_exporter *ex)
 }
 
 /*
- * The exporter thread.  The file transport writes whatever has arrived as
- * soon as it wakes (batches form while it writes); OTLP waits for a full
- * batch or for the oldest record to be TRACE_EXPORT_DELAY_MS old.  Once
+ * The exporter thread.  A batch goes when it is full (ex->wake_n records)
+ * or its oldest record is ex->delay_ns old: for OTLP TRACE_EXPORT_BATCH
+ * and TRACE_EXPORT_DELAY_MS; for the file FILE_BATCH and FILE_DELAY_MS, so
+ * that a busy master writes the file in few large writes and wakes this
+ * thread a few hundred times a second, not for every loop iteration.  Once
  * stopping, everything goes out at once until the list is empty or the
  * deadline has passed; what is left then is dropped.
  */
@@ -965,9 +1173,9 @@ exporter_main(void *arg)
 			break;
 		due = 0;
 		if (ex->head != NULL) {
-			due = ex->head->at + TRACE_EXPORT_DELAY_MS * NS_PER_MS;
-			if (ex->stopping || ex->transport == TRACE_FILE ||
-			    ex->nlist >= TRACE_EXPORT_BATCH || now >= due) {
+			due = ex->head->at + ex->delay_ns;
+			if (ex->stopping || ex->nlist >= ex->wake_n ||
+			    now >= due) {
 				batch = take_batch(ex, &n);
 				pthread_mutex_unlock(&ex->mu);
 				if (ex->transport == TRACE_FILE)
@@ -1073,9 +1281,22 @@ static void
 release(struct trace_exporter *ex)
 {
 	struct rec *r;
+	size_t i;
 
 	while ((r = ex->head) != NULL) {
 		ex->head = r->next;
+		free(r);
+	}
+	while ((r = ex->stage) != NULL) {
+		ex->stage = r->next;
+		free(r);
+	}
+	while ((r = ex->pool) != NULL) {
+		ex->pool = r->next;
+		free(r);
+	}
+	while ((r = ex->spare) != NULL) {
+		ex->spare = r->next;
 		free(r);
 	}
 	if (ex->curl != NULL)
@@ -1084,6 +1305,11 @@ release(struct trace_exporter *ex)
 	if (ex->fd != -1)
 		close(ex->fd);
 	free(ex->response);
+	free(ex->line);
+	for (i = 0; i < SUFFIXES; i++) {
+		free(ex->suffixes[i].worker);
+		free(ex->suffixes[i].text);
+	}
 	free(ex->service);
 	free(ex->path);
 	free(ex->endpoint);
@@ -1107,8 +1333,16 @@ trace_exporter_new(const struct settings *s, char *err, size_t errlen)
 		return NULL;
 	}
 	ex->transport = s->trace.transport;
+	if (ex->transport == TRACE_FILE) {
+		ex->wake_n = FILE_BATCH;
+		ex->delay_ns = FILE_DELAY_MS * NS_PER_MS;
+	} else {
+		ex->wake_n = TRACE_EXPORT_BATCH;
+		ex->delay_ns = TRACE_EXPORT_DELAY_MS * NS_PER_MS;
+	}
 	ex->fd = -1;
 	ex->tail = &ex->head;
+	ex->stage_tail = &ex->stage;
 	if ((ex->service = strdup(s->name != NULL ? s->name : "plba")) == NULL)
 		goto nomem;
 	if (ex->transport == TRACE_FILE) {
@@ -1166,13 +1400,50 @@ fail:
 	return NULL;
 }
 
-void
-trace_exporter_submit(struct trace_exporter *ex, const char *json, size_t len,
-    const char *worker, int instance)
+/* A block for a record of size bytes in all: a reused one if it fits. */
+static struct rec *
+rec_alloc(struct trace_exporter *ex, size_t size)
+{
+	struct rec *r;
+
+	if (size > REC_SLOT) {
+		if ((r = malloc(size)) != NULL)
+			r->slot = false;
+		return r;
+	}
+	if ((r = ex->pool) != NULL)
+		ex->pool = r->next;
+	else if ((r = malloc(REC_SLOT)) != NULL)
+		r->slot = true;
+	return r;
+}
+
+/*
+ * Room for one more staged record of size bytes.  The fill seen at the
+ * last flush is at least the fill now (only the thread changes it since,
+ * and only down), so checking against it keeps the buffer within bounds;
+ * when that says no, the fill now is asked for, which may say yes.
+ */
+static bool
+room(struct trace_exporter *ex, size_t size)
+{
+	if (ex->seen_held + ex->nstage < TRACE_EXPORT_MAX_RECORDS &&
+	    ex->seen_bytes + ex->stage_bytes + size <= TRACE_EXPORT_MAX_BYTES)
+		return true;
+	pthread_mutex_lock(&ex->mu);
+	ex->seen_held = ex->held;
+	ex->seen_bytes = ex->bytes;
+	pthread_mutex_unlock(&ex->mu);
+	return ex->seen_held + ex->nstage < TRACE_EXPORT_MAX_RECORDS &&
+	    ex->seen_bytes + ex->stage_bytes + size <= TRACE_EXPORT_MAX_BYTES;
+}
+
+static void
+stage(struct trace_exporter *ex, const char *json, size_t len,
+    const char *worker, int instance, bool valid)
 {
 	struct rec *r = NULL;
 	size_t wlen, size;
-	bool wake;
 
 	if (ex == NULL)
 		return;
@@ -1180,48 +1451,110 @@ trace_exporter_submit(struct trace_exporter *ex, const char *json, size_t len,
 		worker = TRACE_EXPORT_MASTER;
 	wlen = strlen(worker);
 	size = sizeof(*r) + len + 1 + wlen + 1;
-	if (json != NULL && len < TRACE_EXPORT_MAX_BYTES &&
-	    (r = malloc(size)) != NULL) {
-		memcpy(r->data, json, len);
-		r->data[len] = '\0';
-		r->worker = r->data + len + 1;
-		memcpy(r->worker, worker, wlen + 1);
-		r->next = NULL;
-		r->len = len;
-		r->size = size;
-		r->instance = instance;
-		r->at = mono_ns();
-	}
-
-	pthread_mutex_lock(&ex->mu);
-	ex->st.submitted++;
-	if (r == NULL || ex->stopping || ex->held >= TRACE_EXPORT_MAX_RECORDS ||
-	    ex->bytes + size > TRACE_EXPORT_MAX_BYTES) {
-		ex->st.dropped++;
-		if (!ex->full && !ex->stopping) {
-			ex->full = true;
-			snprintf(ex->st.last_error, sizeof(ex->st.last_error),
-			    "platform.trace: the span buffer is full "
-			    "(%zu spans, %zu bytes): dropping spans",
-			    ex->held, ex->bytes);
-			ex->st.errors++;
-		}
-		pthread_mutex_unlock(&ex->mu);
-		free(r);
+	ex->stage_submitted++;
+	if (json == NULL || len >= TRACE_EXPORT_MAX_BYTES ||
+	    !room(ex, size) || (r = rec_alloc(ex, size)) == NULL) {
+		ex->stage_dropped++;
 		return;
 	}
-	ex->full = false;
-	*ex->tail = r;
-	ex->tail = &r->next;
-	ex->nlist++;
-	ex->held++;
-	ex->bytes += size;
-	/* The thread sets its batch timer from the first record; a full batch
-	 * goes without waiting for it. */
-	wake = ex->nlist == 1 || ex->nlist == TRACE_EXPORT_BATCH;
-	if (wake)
-		pthread_cond_signal(&ex->cv);
+	memcpy(r->data, json, len);
+	r->data[len] = '\0';
+	r->worker = r->data + len + 1;
+	memcpy(r->worker, worker, wlen + 1);
+	r->next = NULL;
+	r->len = len;
+	r->size = size;
+	r->instance = instance;
+	r->valid = valid;
+	r->at = mono_ns();
+	*ex->stage_tail = r;
+	ex->stage_tail = &r->next;
+	ex->nstage++;
+	ex->stage_bytes += size;
+}
+
+void
+trace_exporter_stage(struct trace_exporter *ex, const char *json, size_t len,
+    const char *worker, int instance)
+{
+	stage(ex, json, len, worker, instance, false);
+}
+
+void
+trace_exporter_stage_valid(struct trace_exporter *ex, const char *json,
+    size_t len, const char *worker, int instance)
+{
+	stage(ex, json, len, worker, instance, true);
+}
+
+void
+trace_exporter_flush(struct trace_exporter *ex)
+{
+	struct rec *r, *next;
+	size_t before;
+
+	if (ex == NULL || ex->stage_submitted == 0)
+		return;
+	pthread_mutex_lock(&ex->mu);
+	ex->st.submitted += ex->stage_submitted;
+	ex->st.dropped += ex->stage_dropped;
+	if (ex->stopping)
+		;	/* no news: the exporter is going */
+	else if (ex->stage_dropped > 0 && !ex->full) {
+		ex->full = true;
+		snprintf(ex->st.last_error, sizeof(ex->st.last_error),
+		    "platform.trace: the span buffer is full "
+		    "(%zu spans, %zu bytes): dropping spans",
+		    ex->held + ex->nstage, ex->bytes + ex->stage_bytes);
+		ex->st.errors++;
+	} else if (ex->stage_dropped == 0 && ex->nstage > 0)
+		ex->full = false;
+	if (ex->stopping) {
+		/* Too late: what was staged is dropped. */
+		ex->st.dropped += ex->nstage;
+		next = ex->stage;
+	} else {
+		next = NULL;
+		if (ex->nstage > 0) {
+			before = ex->nlist;
+			*ex->tail = ex->stage;
+			ex->tail = ex->stage_tail;
+			ex->nlist += ex->nstage;
+			ex->held += ex->nstage;
+			ex->bytes += ex->stage_bytes;
+			/* The thread sets its batch timer from the first
+			 * record; a full batch goes without waiting for it. */
+			if (before == 0 || (before < ex->wake_n &&
+			    ex->nlist >= ex->wake_n))
+				pthread_cond_signal(&ex->cv);
+		}
+	}
+	if (ex->pool == NULL) {
+		ex->pool = ex->spare;
+		ex->spare = NULL;
+		ex->nspare = 0;
+	}
+	ex->seen_held = ex->held;
+	ex->seen_bytes = ex->bytes;
 	pthread_mutex_unlock(&ex->mu);
+	for (r = next; r != NULL; r = next) {
+		next = r->next;
+		free(r);
+	}
+	ex->stage = NULL;
+	ex->stage_tail = &ex->stage;
+	ex->nstage = 0;
+	ex->stage_bytes = 0;
+	ex->stage_submitted = 0;
+	ex->stage_dropped = 0;
+}
+
+void
+trace_exporter_submit(struct trace_exporter *ex, const char *json, size_t len,
+    const char *worker, int instance)
+{
+	trace_exporter_stage(ex, json, len, worker, instance);
+	trace_exporter_flush(ex);
 }
 
 void
@@ -1253,6 +1586,7 @@ trace_exporter_free(struct trace_exporter *ex, unsigned deadline_ms)
 {
 	if (ex == NULL)
 		return;
+	trace_exporter_flush(ex);
 	pthread_mutex_lock(&ex->mu);
 	ex->stopping = true;
 	ex->deadline = mono_ns() + (uint64_t)deadline_ms * NS_PER_MS;

@@ -93,6 +93,22 @@ struct trace_exporter *trace_exporter_new(const struct settings *,
 void	trace_exporter_submit(struct trace_exporter *, const char *record_json,
 	    size_t len, const char *worker, int instance);
 
+/*
+ * The same in two steps, for the loop: _stage copies the record without
+ * taking the mutex (into a block reused from earlier records); the thread
+ * sees what was staged, and the counters count it, at the next _flush,
+ * which takes the mutex and wakes the thread once for all of it.  The loop
+ * flushes once per iteration.  Staged records count against the bounds
+ * as they stood at the last flush.  _free flushes first.  Loop thread only.
+ */
+void	trace_exporter_stage(struct trace_exporter *, const char *record_json,
+	    size_t len, const char *worker, int instance);
+void	trace_exporter_flush(struct trace_exporter *);
+/* A record span_text_check() found SPAN_TEXT_VALID: not checked again. */
+void	trace_exporter_stage_valid(struct trace_exporter *,
+	    const char *record_json, size_t len, const char *worker,
+	    int instance);
+
 /* On SIGUSR1: asks the thread to reopen the trace file (file transport
  * only; otherwise nothing).  Failure keeps the old file and sets last_error. */
 void	trace_exporter_reopen(struct trace_exporter *);

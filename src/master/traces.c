@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "runtime.h"
+#include "span_text.h"
 #include "trace_export.h"
 #include "traces.h"
 #include "proto.h"
@@ -17,6 +18,7 @@
 struct ring_entry {
 	char	 trace_id[33];
 	char	*json;		/* the record as received */
+	size_t	 cap;		/* of json: reused while records fit */
 	char	 worker[72];
 	int	 instance;
 };
@@ -109,24 +111,36 @@ traces_report(struct runtime *rt)
 	}
 }
 
-/* The record is kept as it came; it is parsed only if someone asks. */
+/*
+ * The record is kept as it came; it is parsed only if someone asks.  A
+ * slot's buffer is reused while records fit: no allocation per record.
+ */
 static void
 ring_put(struct traces *t, const char *json, size_t len, const char *worker,
     int instance)
 {
 	struct ring_entry *e = &t->ring[t->head];
 	const char *id;
-	size_t idlen;
-	char *copy;
+	size_t idlen, cap, wlen;
+	char *p;
 
 	if (json_member_text(json, len, "trace_id", &id, &idlen) == -1 ||
-	    idlen != 34 || (copy = strndup(json, len)) == NULL)
+	    idlen != 34)
 		return;
+	if (len + 1 > e->cap) {
+		cap = len + 1 < 512 ? 512 : len + 1;
+		if ((p = realloc(e->json, cap)) == NULL)
+			return;
+		e->json = p;
+		e->cap = cap;
+	}
+	memcpy(e->json, json, len);
+	e->json[len] = '\0';
 	memcpy(e->trace_id, id + 1, 32);
 	e->trace_id[32] = '\0';
-	free(e->json);
-	e->json = copy;
-	snprintf(e->worker, sizeof(e->worker), "%s", worker);
+	wlen = strnlen(worker, sizeof(e->worker) - 1);
+	memcpy(e->worker, worker, wlen);
+	e->worker[wlen] = '\0';
 	e->instance = instance;
 	t->head = (t->head + 1) % TRACE_RING_SPANS;
 	if (t->n < TRACE_RING_SPANS)
@@ -141,8 +155,52 @@ traces_record(struct runtime *rt, const char *json, size_t len,
 
 	if (t == NULL)
 		return;
-	trace_exporter_submit(t->exporter, json, len, worker, instance);
+	trace_exporter_stage(t->exporter, json, len, worker, instance);
 	ring_put(t, json, len, worker, instance);
+}
+
+/*
+ * A trace frame as libplba writes it, {"type":"trace","record":R} with R
+ * in the form cJSON prints, is the bulk of a child's traffic with tracing
+ * on.  Its record is taken from the text, and the scan that shows it is
+ * one JSON object (span_text.c) stands in for the parse msg_decode() would
+ * do; any other frame is left to msg_decode().
+ */
+bool
+traces_frame(struct runtime *rt, const char *frame, size_t len,
+    const char *worker, int instance)
+{
+	static const char head[] = "{\"type\":\"trace\",\"record\":";
+	const size_t hlen = sizeof(head) - 1;
+	struct traces *t = rt->traces;
+	const char *rec;
+	size_t rlen;
+
+	if (t == NULL || len < hlen + 3 || memcmp(frame, head, hlen) != 0 ||
+	    frame[len - 1] != '}')
+		return false;
+	rec = frame + hlen;
+	rlen = len - hlen - 1;
+	switch (span_text_check(rec, rlen)) {
+	case SPAN_TEXT_VALID:
+		trace_exporter_stage_valid(t->exporter, rec, rlen, worker,
+		    instance);
+		break;
+	case SPAN_TEXT_INVALID:
+		trace_exporter_stage(t->exporter, rec, rlen, worker, instance);
+		break;
+	default:
+		return false;
+	}
+	ring_put(t, rec, rlen, worker, instance);
+	return true;
+}
+
+void
+traces_flush(struct runtime *rt)
+{
+	if (rt->traces != NULL)
+		trace_exporter_flush(rt->traces->exporter);
 }
 
 /*
@@ -165,50 +223,85 @@ task_context(const char *body, struct tracectx *ctx)
 	return tracectx_parse(buf, ctx);
 }
 
+/* Printable ASCII and not empty: quoted, the canonical form of itself. */
+static bool
+plain(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			return false;
+	return true;
+}
+
+/*
+ * Printed by hand in the form cJSON would print it (tracectx.h), which the
+ * file transport writes as it stands: this runs twice for every task.
+ */
 void
 traces_task_span(struct runtime *rt, const char *task_body, const char *name,
     const char *queue, uint64_t task_id, unsigned attempt, const char *detail,
     bool error)
 {
 	struct tracectx parent;
+	struct rec_text t;
 	uint8_t span_id[8];
-	char hex[33], ns[24], num[24], *text;
-	cJSON *o, *a, *st;
+	char buf[1024], tid[33], sid[17], pid[17];
+	const char *text;
 	uint64_t now;
 
 	if (rt->traces == NULL || task_body == NULL ||
 	    task_context(task_body, &parent) == -1 || !parent.sampled)
 		return;
 	now = trace_now_ns();
-	o = cJSON_CreateObject();
-	trace_hex(parent.trace_id, 16, hex);
-	cJSON_AddStringToObject(o, "trace_id", hex);
 	trace_random(span_id, 8);
-	trace_hex(span_id, 8, hex);
-	cJSON_AddStringToObject(o, "span_id", hex);
-	trace_hex(parent.span_id, 8, hex);
-	cJSON_AddStringToObject(o, "parent_span_id", hex);
-	cJSON_AddStringToObject(o, "name", name);
-	cJSON_AddStringToObject(o, "kind", "internal");
-	snprintf(ns, sizeof(ns), "%" PRIu64, now);
-	cJSON_AddStringToObject(o, "start_ns", ns);
-	cJSON_AddStringToObject(o, "end_ns", ns);
-	a = cJSON_AddObjectToObject(o, "attributes");
-	cJSON_AddStringToObject(a, "plba.queue", queue);
-	snprintf(num, sizeof(num), "%" PRIu64, task_id);
-	cJSON_AddStringToObject(a, "plba.task.id", num);
-	cJSON_AddNumberToObject(a, "plba.task.attempt", attempt);
-	if (detail != NULL)
-		cJSON_AddStringToObject(a, "plba.detail", detail);
-	st = cJSON_AddObjectToObject(o, "status");
-	cJSON_AddStringToObject(st, "code", error ? "error" : "ok");
-	if (error && detail != NULL)
-		cJSON_AddStringToObject(st, "message", detail);
-	if ((text = cJSON_PrintUnformatted(o)) != NULL) {
-		traces_record(rt, text, strlen(text), "plba-master", -1);
-		free(text);
+	trace_hex(parent.trace_id, 16, tid);
+	trace_hex(span_id, 8, sid);
+	trace_hex(parent.span_id, 8, pid);
+	rec_text_init(&t, buf, sizeof(buf));
+	rec_text_lit(&t, "{\"trace_id\":\"");
+	rec_text_put(&t, tid, 32);
+	rec_text_lit(&t, "\",\"span_id\":\"");
+	rec_text_put(&t, sid, 16);
+	rec_text_lit(&t, "\",\"parent_span_id\":\"");
+	rec_text_put(&t, pid, 16);
+	rec_text_lit(&t, "\",\"name\":");
+	rec_text_quote(&t, name);
+	rec_text_lit(&t, ",\"kind\":\"internal\",\"start_ns\":\"");
+	rec_text_u64(&t, now);
+	rec_text_lit(&t, "\",\"end_ns\":\"");
+	rec_text_u64(&t, now);
+	rec_text_lit(&t, "\",\"attributes\":{\"plba.queue\":");
+	rec_text_quote(&t, queue);
+	rec_text_lit(&t, ",\"plba.task.id\":\"");
+	rec_text_u64(&t, task_id);
+	rec_text_lit(&t, "\",\"plba.task.attempt\":");
+	rec_text_u64(&t, attempt);
+	if (detail != NULL) {
+		rec_text_lit(&t, ",\"plba.detail\":");
+		rec_text_quote(&t, detail);
 	}
-	cJSON_Delete(o);
+	rec_text_lit(&t, error ? "},\"status\":{\"code\":\"error\"" :
+	    "},\"status\":{\"code\":\"ok\"");
+	if (error && detail != NULL) {
+		rec_text_lit(&t, ",\"message\":");
+		rec_text_quote(&t, detail);
+	}
+	rec_text_lit(&t, "}}");
+	if ((text = rec_text_end(&t)) != NULL) {
+		/* Valid as printed when its strings are plain ASCII: the
+		 * exporter need not scan it again. */
+		if (plain(name) && plain(queue) && (detail == NULL ||
+		    plain(detail))) {
+			trace_exporter_stage_valid(rt->traces->exporter, text,
+			    t.len, TRACE_EXPORT_MASTER, -1);
+			ring_put(rt->traces, text, t.len, TRACE_EXPORT_MASTER,
+			    -1);
+		} else
+			traces_record(rt, text, t.len, TRACE_EXPORT_MASTER, -1);
+	}
+	rec_text_free(&t);
 }
 
 char *

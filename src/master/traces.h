@@ -21,9 +21,18 @@ struct runtime;
 int	 traces_open(struct runtime *);
 void	 traces_close(struct runtime *);
 bool	 traces_on(const struct runtime *);
-/* A record from a child (or the master), as JSON text. */
+/* A record from a child (or the master), as JSON text.  The exporter
+ * sees it at the next traces_flush(). */
 void	 traces_record(struct runtime *, const char *json, size_t len,
 	    const char *worker, int instance);
+/*
+ * A frame from a child that is a trace record in libplba's form: taken
+ * (true) without msg_decode().  False: decode it as any other frame.
+ */
+bool	 traces_frame(struct runtime *, const char *frame, size_t len,
+	    const char *worker, int instance);
+/* Hands what was recorded to the exporter: once per loop iteration. */
+void	 traces_flush(struct runtime *);
 /* A span of the master's own on the trace a task carries, if any. */
 void	 traces_task_span(struct runtime *, const char *task_body,
 	    const char *name, const char *queue, uint64_t task_id,

@@ -505,6 +505,43 @@ START_TEST(putv_concatenates)
 }
 END_TEST
 
+START_TEST(move_appends_and_empties)
+{
+	struct frame_writer a, b;
+	struct frame_reader r;
+	const char *data;
+	size_t len;
+	int i;
+
+	frame_writer_init(&a);
+	frame_writer_init(&b);
+	/* Moving nothing, and into nothing. */
+	ck_assert_int_eq(frame_writer_move(&a, &b), 0);
+	ck_assert_uint_eq(frame_queued(&a), 0);
+	ck_assert_int_eq(frame_put(&a, "{\"t\":1}", 7), 0);
+	for (i = 0; i < 2000; i++)	/* past the first buffer of a */
+		ck_assert_int_eq(frame_put(&b, "{\"x\":2}", 7), 0);
+	ck_assert_int_eq(frame_writer_move(&a, &b), 0);
+	ck_assert_uint_eq(frame_queued(&b), 0);
+	ck_assert_uint_eq(frame_queued(&a), 11 * 2001);
+	frame_reader_init(&r, 64);
+	ck_assert_int_eq(frame_feed(&r, a.buf + a.start, a.len), 0);
+	ck_assert_int_eq(frame_next(&r, &data, &len), 1);
+	ck_assert_mem_eq(data, "{\"t\":1}", 7);
+	for (i = 0; i < 2000; i++) {
+		ck_assert_int_eq(frame_next(&r, &data, &len), 1);
+		ck_assert_mem_eq(data, "{\"x\":2}", 7);
+	}
+	ck_assert_int_eq(frame_next(&r, &data, &len), 0);
+	/* b is reusable. */
+	ck_assert_int_eq(frame_put(&b, "{}", 2), 0);
+	ck_assert_uint_eq(frame_queued(&b), 6);
+	frame_reader_free(&r);
+	frame_writer_free(&a);
+	frame_writer_free(&b);
+}
+END_TEST
+
 START_TEST(flush_empty)
 {
 	struct frame_writer w;
@@ -648,6 +685,7 @@ suite(void)
 
 	tcase_add_test(wr, put_header_and_body);
 	tcase_add_test(wr, putv_concatenates);
+	tcase_add_test(wr, move_appends_and_empties);
 	tcase_add_test(wr, flush_empty);
 	tcase_add_test(wr, flush_backpressure);
 	tcase_add_test(wr, flush_to_closed_peer);

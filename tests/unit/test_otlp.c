@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "settings.h"
+#include "span_text.h"
 #include "trace_export.h"
 
 #define TID	"0af7651916cd43dd8448eb211c80319c"
@@ -618,6 +619,157 @@ START_TEST(file_lines)
 }
 END_TEST
 
+/*
+ * Records in the form libplba prints go to the file as their own text with
+ * the resource spliced in; any other form is parsed and printed again; and
+ * whatever a child sends, every line is one valid JSON object or the record
+ * is dropped and counted.
+ */
+START_TEST(file_any_record_gives_json_lines)
+{
+	static const char *const valid[] = {
+		REC(""),
+		" " REC("\"resource\":{\"x\":1},\"resource\":2,\"a\":1.50,") "\n",
+		REC("\"a\":\"tab\tnew\nline\\/\\u00e9\","),
+		REC("\"attributes\":{\"deep\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[{}]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]},"),
+		REC("\"attributes\":{\"k\xff\":\"v\xc3\",\"ok\":\"\xc3\xa9\"},"),
+	};
+	static const char *const invalid[] = {
+		"", "{", "[]", "{\"trace_id\":", REC("") "}", "{\"a\":\"\\ud800\"}",
+		"{\"trace_id\":\"" TID "\",\"span_id\":\"" SID "\",\"name\":\"\","
+		    TIMES "}",
+	};
+	struct settings s;
+	struct trace_exporter *ex;
+	struct trace_export_stats st;
+	char path[256], err[256], *text, *line, *save = NULL, want[1024];
+	size_t i, n, k, nv = sizeof(valid) / sizeof(valid[0]);
+	size_t ni = sizeof(invalid) / sizeof(invalid[0]);
+	cJSON *o, *res;
+	int lines = 0;
+
+	tmpname(path, sizeof(path), "hostile");
+	settings_for(&s, TRACE_FILE, path, NULL);
+	ex = trace_exporter_new(&s, err, sizeof(err));
+	ck_assert_msg(ex != NULL, "%s", err);
+	for (i = 0; i < nv; i++)
+		trace_exporter_submit(ex, valid[i], strlen(valid[i]),
+		    "w\"\xff", (int)i);
+	for (i = 0; i < ni; i++)
+		trace_exporter_submit(ex, invalid[i], strlen(invalid[i]), "w", 0);
+	WAIT_STATS(ex, st, st.exported + st.dropped == nv + ni, 5000);
+	ck_assert_uint_eq(st.exported, nv);
+	ck_assert_uint_eq(st.invalid, ni);
+	trace_exporter_free(ex, 1000);
+
+	text = slurp(path);
+	/* The first, printed as libplba prints, went through as text. */
+	snprintf(want, sizeof(want), "%.*s,\"resource\":{\"service.name\":"
+	    "\"svc\",\"worker\":\"w\\\"\xef\xbf\xbd\",\"instance\":0}}\n",
+	    (int)strlen(REC("")) - 1, REC(""));
+	ck_assert_int_eq(strncmp(text, want, strlen(want)), 0);
+	/* JSON is UTF-8: bad bytes were replaced, good ones kept. */
+	for (i = 0, n = strlen(text); i < n; i += k)
+		ck_assert_msg((k = span_text_utf8((unsigned char *)text + i,
+		    n - i)) > 0, "not UTF-8 at %zu: %s", i, text + i);
+	ck_assert_ptr_nonnull(strstr(text, "\"k\xef\xbf\xbd\":\"v\xef\xbf\xbd\","
+	    "\"ok\":\"\xc3\xa9\""));
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save), lines++) {
+		ck_assert_msg((o = cJSON_Parse(line)) != NULL, "%s", line);
+		ck_assert_str_eq(str(o, "trace_id"), TID);
+		res = get(o, "resource");
+		ck_assert_str_eq(str(res, "worker"), "w\"\xef\xbf\xbd");
+		ck_assert_int_eq(num(res, "instance"), lines);
+		/* One resource, ours, last. */
+		ck_assert_ptr_eq(res, o->child->prev);
+		ck_assert_ptr_null(strstr(line, "\"resource\":{\"x\""));
+		cJSON_Delete(o);
+	}
+	ck_assert_int_eq(lines, (int)nv);
+	free(text);
+	unlink(path);
+}
+END_TEST
+
+/*
+ * The loop stages records and flushes once an iteration: nothing staged
+ * is seen or counted before the flush, the bounds hold for what is staged,
+ * and blocks reused for later records never mix them up.
+ */
+START_TEST(file_staged_until_flush)
+{
+	struct settings s;
+	struct trace_exporter *ex;
+	struct trace_export_stats st;
+	char path[256], err[256], big[3000], *text, *line, *save = NULL;
+	size_t i, n = TRACE_EXPORT_MAX_RECORDS + 5;
+	cJSON *o;
+	int lines = 0, bigs = 0;
+
+	tmpname(path, sizeof(path), "staged");
+	settings_for(&s, TRACE_FILE, path, NULL);
+	ex = trace_exporter_new(&s, err, sizeof(err));
+	ck_assert_msg(ex != NULL, "%s", err);
+	for (i = 0; i < n; i++)
+		trace_exporter_stage(ex, REC(""), strlen(REC("")), "w", (int)i);
+	trace_exporter_stats(ex, &st);
+	ck_assert_uint_eq(st.submitted, 0);
+	ck_assert_uint_eq(st.queued, 0);
+	trace_exporter_flush(ex);
+	trace_exporter_stats(ex, &st);
+	ck_assert_uint_eq(st.submitted, n);
+	ck_assert_uint_eq(st.dropped, 5);
+	ck_assert_uint_le(st.queued, TRACE_EXPORT_MAX_RECORDS);
+	WAIT_STATS(ex, st, st.exported == TRACE_EXPORT_MAX_RECORDS, 20000);
+	ck_assert_msg(strncmp(st.last_error, "platform.trace: the span buffer "
+	    "is full (10000 spans, ", 54) == 0, "%s", st.last_error);
+
+	/* Again, through blocks the first round left for reuse, mixed with
+	 * records too big for one. */
+	snprintf(big, sizeof(big), REC("\"attributes\":{\"pad\":\"%2500d\"},"), 7);
+	for (i = 0; i < 300; i++) {
+		if (i % 3 == 0)
+			trace_exporter_stage(ex, big, strlen(big), "w", -2);
+		else
+			trace_exporter_stage(ex, REC(""), strlen(REC("")), "x",
+			    (int)i);
+		if (i % 7 == 0)
+			trace_exporter_flush(ex);
+	}
+	trace_exporter_flush(ex);
+	WAIT_STATS(ex, st, st.exported == TRACE_EXPORT_MAX_RECORDS + 300, 5000);
+	ck_assert_uint_eq(st.exported, TRACE_EXPORT_MAX_RECORDS + 300);
+	ck_assert_uint_eq(st.dropped, 5);
+	trace_exporter_free(ex, 1000);
+
+	text = slurp(path);
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save), lines++) {
+		ck_assert_msg((o = cJSON_Parse(line)) != NULL, "%s", line);
+		if (lines >= TRACE_EXPORT_MAX_RECORDS) {
+			i = (size_t)(lines - TRACE_EXPORT_MAX_RECORDS);
+			if (i % 3 == 0) {
+				ck_assert_int_eq(num(get(o, "resource"),
+				    "instance"), -2);
+				ck_assert_uint_eq(strlen(str(get(o, "attributes"),
+				    "pad")), 2500);
+				bigs++;
+			} else
+				ck_assert_int_eq(num(get(o, "resource"),
+				    "instance"), (int)i);
+		} else
+			ck_assert_int_eq(num(get(o, "resource"), "instance"),
+			    lines);
+		cJSON_Delete(o);
+	}
+	ck_assert_int_eq(lines, TRACE_EXPORT_MAX_RECORDS + 300);
+	ck_assert_int_eq(bigs, 100);
+	free(text);
+	unlink(path);
+}
+END_TEST
+
 START_TEST(file_reopen)
 {
 	const char *rec = REC("");
@@ -1129,6 +1281,8 @@ otlp_suite(void)
 	tcase_add_test(ex, file_open_error);
 	tcase_add_test(ex, bad_endpoint);
 	tcase_add_test(ex, file_lines);
+	tcase_add_test(ex, file_any_record_gives_json_lines);
+	tcase_add_test(ex, file_staged_until_flush);
 	tcase_add_test(ex, file_reopen);
 	tcase_add_test(ex, otlp_exports);
 	tcase_add_test(ex, otlp_batches_by_time);

@@ -997,6 +997,10 @@ static const struct {
 	    "[1, {\"b\":\"}]\"}]" },
 	{ "{\"s\":\"task\\\":\",\"task\":\"v\\\"w\"}", "task", "\"v\\\"w\"" },
 	{ "{\"x\":{\"task\":1},\"task\":true}", "task", "true" },
+	/* Runs of backslashes before a quote: even, it closes; odd, not. */
+	{ "{\"s\":\"a\\\\\",\"task\":1}", "task", "1" },
+	{ "{\"s\":\"\\\\\\\"\",\"task\":2,\"x\":\"\\\\\\\\\"}", "task", "2" },
+	{ "{\"s\":\"\\\",\"task\":3}", "task", NULL },
 	{ "{\"task\":-1.5e3}", "task", "-1.5e3" },
 	{ "{\"task\":null }", "task", "null" },
 	{ "{\"other\":1}", "task", NULL },

@@ -19,6 +19,7 @@
 
 static bool tracing = true;
 static cJSON *sent[64];
+static char *sent_text[64];
 static size_t nsent;
 
 bool
@@ -35,6 +36,7 @@ child_send_trace(struct plba_worker *w, const char *json, size_t len)
 	ck_assert_uint_lt(nsent, 64);
 	sent[nsent] = cJSON_ParseWithLength(json, len);
 	ck_assert_ptr_nonnull(sent[nsent]);
+	sent_text[nsent] = strndup(json, len);
 	nsent++;
 	return 0;
 }
@@ -50,8 +52,10 @@ str(const cJSON *o, const char *key)
 static void
 reset(void)
 {
-	while (nsent > 0)
+	while (nsent > 0) {
 		cJSON_Delete(sent[--nsent]);
+		free(sent_text[nsent]);
+	}
 	tracing = true;
 }
 
@@ -187,6 +191,60 @@ START_TEST(span_record_has_attributes_events_status)
 }
 END_TEST
 
+/*
+ * A record is printed exactly as cJSON would print it: the master writes
+ * such records to a trace file as they stand.  Setting a key again
+ * replaces its value and moves it last.
+ */
+START_TEST(records_print_as_cjson_would)
+{
+	plba_span *s;
+	char *again, big[2000];
+	const cJSON *a;
+
+	reset();
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	s = plba_trace_start(W, "q\"\\\n\t\x01 caf\xc3\xa9");
+	plba_span_set_str(s, "k\n", "v\x1f\b\f\r/");
+	plba_span_set_int(s, "small", -2147483648LL);
+	plba_span_set_int(s, "large", 4294967296LL);
+	plba_span_set_double(s, "half", 0.5);
+	plba_span_set_double(s, "whole", 3.0);
+	plba_span_set_double(s, "third", 1.0 / 3);
+	plba_span_set_double(s, "huge", 1e300);
+	plba_span_set_double(s, "nan", 0.0 / 0.0);
+	plba_span_set_bool(s, "t", true);
+	plba_span_set_bool(s, "f", false);
+	plba_span_set_str(s, "big", big);
+	plba_span_set_str(s, "small", "replaced");
+	plba_span_event(s, "e\"1");
+	plba_span_event(s, "e2");
+	plba_span_error(s, "bad \"%s\"", "x");
+	plba_span_end(s);
+	ck_assert_uint_eq(nsent, 1);
+	ck_assert_ptr_nonnull(again = cJSON_PrintUnformatted(sent[0]));
+	ck_assert_str_eq(sent_text[0], again);
+	free(again);
+	a = cJSON_GetObjectItemCaseSensitive(sent[0], "attributes");
+	ck_assert_str_eq(a->child->prev->string, "small");
+	ck_assert_str_eq(str(a, "small"), "replaced");
+	ck_assert_str_eq(str(a, "big"), big);
+
+	/* No attributes or events: neither member. */
+	s = plba_trace_start(W, "bare");
+	plba_span_end(s);
+	ck_assert_uint_eq(nsent, 2);
+	ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(sent[1],
+	    "attributes"));
+	ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(sent[1], "events"));
+	ck_assert_ptr_nonnull(again = cJSON_PrintUnformatted(sent[1]));
+	ck_assert_str_eq(sent_text[1], again);
+	free(again);
+	reset();
+}
+END_TEST
+
 START_TEST(resume_continues_remote_trace)
 {
 	plba_span *s;
@@ -255,6 +313,7 @@ suite(void)
 	suite_add_tcase(s, tp);
 	tcase_add_test(sp, spans_nest_and_restore_current);
 	tcase_add_test(sp, span_record_has_attributes_events_status);
+	tcase_add_test(sp, records_print_as_cjson_would);
 	tcase_add_test(sp, resume_continues_remote_trace);
 	tcase_add_test(sp, unsampled_is_not_recorded_but_propagates);
 	tcase_add_test(sp, tracing_off_is_inert);

@@ -155,6 +155,39 @@ idle(plba_worker *w, void *arg)
 	return 0;
 }
 
+/* --- spans alone ---------------------------------------------------------- */
+
+struct spans {
+	long	count;
+	long	gap_ms;
+	bool	exit;
+};
+
+/*
+ * Spans with nothing sent after them: libplba holds trace frames for the
+ * next frame, so these test that they go out anyway, after a quiet spell
+ * (gap over a second) or when the process ends right after them.
+ */
+static int
+spans(plba_worker *w, void *arg)
+{
+	const struct spans *sp = arg;
+	plba_span *s;
+	char name[32];
+	long i;
+
+	for (i = 0; i < sp->count; i++) {
+		if (sp->gap_ms > 0 && plba_worker_sleep(w, (uint64_t)sp->gap_ms))
+			return 0;
+		snprintf(name, sizeof(name), "lone %ld", i);
+		s = plba_trace_start(w, name);
+		plba_span_end(s);
+	}
+	while (!sp->exit && !plba_worker_sleep(w, 60000))
+		;
+	return 0;
+}
+
 /* --- hostile children -------------------------------------------------- */
 
 static void
@@ -198,6 +231,48 @@ hostile(const char *how)
 		/* Says hello, then never a heartbeat: hung. */
 		put_frame("{\"type\":\"hello\",\"protocol\":1,\"pid\":1}", false);
 		put_frame("{\"type\":\"ready\"}", false);
+	} else if (strcmp(how, "traces") == 0) {
+		/* Trace frames of every form, good and bad, each sent
+		 * twice a second: the master must write valid lines or
+		 * drop and count, never die or kill this child.  A
+		 * record comes with its outcome (L: a line, D: dropped). */
+#define TID "\"trace_id\":\"0af7651916cd43dd8448eb211c80319c\""
+#define SID "\"span_id\":\"b7ad6b7169203331\""
+#define NS "\"start_ns\":\"1\",\"end_ns\":\"2\""
+		static const char *const frames[] = {
+			/* L: as libplba writes it */
+			"{\"type\":\"trace\",\"record\":{" TID "," SID
+			    ",\"name\":\"plain\"," NS "}}",
+			/* D: all-zero span id */
+			"{\"type\":\"trace\",\"record\":{" TID ",\"span_id\":"
+			    "\"0000000000000000\",\"name\":\"zero\"," NS "}}",
+			/* D: empty name */
+			"{\"type\":\"trace\",\"record\":{" TID "," SID
+			    ",\"name\":\"\"," NS "}}",
+			/* L: white space, a resource of its own, twice */
+			"{ \"type\" : \"trace\", \"record\" : { " TID " , " SID
+			    ", \"name\":\"spaced\", \"resource\":1, " NS
+			    ", \"resource\":{\"worker\":\"forged\"} } }",
+			/* L: bad UTF-8, odd escapes, a fraction */
+			"{\"type\":\"trace\",\"record\":{" TID "," SID
+			    ",\"name\":\"bad\xff\\/\\u0041\",\"attributes\":"
+			    "{\"x\\u00e9\\ud83d\\ude00\":1.5}," NS "}}",
+			/* L: a brace in a string where the frame ends */
+			"{\"type\":\"trace\",\"record\":{" TID "," SID
+			    ",\"name\":\"}}\"," NS "}}",
+			/* D: not an object the exporter wants */
+			"{\"type\":\"trace\",\"record\":{\"a\":[1,{\"b\":null}]}}",
+		};
+		size_t i;
+
+		put_frame("{\"type\":\"hello\",\"protocol\":1,\"pid\":1}", false);
+		put_frame("{\"type\":\"ready\"}", false);
+		for (;;) {
+			for (i = 0; i < sizeof(frames) / sizeof(frames[0]); i++)
+				put_frame(frames[i], false);
+			put_frame("{\"type\":\"heartbeat\"}", false);
+			msleep(500);
+		}
 	} else if (strcmp(how, "nohello") == 0) {
 		/* nothing */
 	} else {
@@ -213,6 +288,8 @@ main(int argc, char *argv[])
 {
 	static struct plba_worker_ops producer = { .start = produce };
 	static struct plba_worker_ops idler = { .start = idle };
+	static struct plba_worker_ops spanner = { .start = spans };
+	struct spans sp = { 0 };
 	struct produce p = { 0 };
 	int i;
 
@@ -220,7 +297,8 @@ main(int argc, char *argv[])
 	if (argc < 2) {
 		fprintf(stderr, "usage: plba-protoworker produce QUEUE N [async|tracked] | "
 		    "consume [record FILE] [fail-every N] [dead-every N] "
-		    "[sleep MS] [hang] | idle | hostile MODE\n");
+		    "[sleep MS] [hang] | idle | spans N GAP_MS [exit] | "
+		    "hostile MODE\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "produce") == 0 && argc >= 4) {
@@ -247,6 +325,12 @@ main(int argc, char *argv[])
 	}
 	if (strcmp(argv[1], "idle") == 0)
 		return plba_worker_main(&idler, NULL);
+	if (strcmp(argv[1], "spans") == 0 && argc >= 4) {
+		sp.count = atol(argv[2]);
+		sp.gap_ms = atol(argv[3]);
+		sp.exit = argc > 4 && strcmp(argv[4], "exit") == 0;
+		return plba_worker_main(&spanner, &sp);
+	}
 	if (strcmp(argv[1], "hostile") == 0 && argc >= 3)
 		return hostile(argv[2]);
 	fprintf(stderr, "plba-protoworker: bad arguments\n");

@@ -1,0 +1,23 @@
+/*
+ * Whether a span record's text can be written as it stands (see
+ * span_text.c): the file transport's fast way.
+ */
+#ifndef PLBA_MASTER_SPAN_TEXT_H
+#define PLBA_MASTER_SPAN_TEXT_H
+
+#include <stddef.h>
+
+enum span_text {
+	SPAN_TEXT_VALID,	/* canonical, no "resource", a valid span */
+	SPAN_TEXT_INVALID,	/* canonical, but not a valid span: drop it */
+	SPAN_TEXT_OTHER		/* anything else: parse it to know */
+};
+
+/* len bytes of text, not necessarily NUL-terminated. */
+enum span_text	span_text_check(const char *text, size_t len);
+
+/* Length of the valid UTF-8 sequence at s (at most len bytes), or 0 if
+ * there is none (also for NUL). */
+size_t		span_text_utf8(const unsigned char *s, size_t len);
+
+#endif
