@@ -291,6 +291,7 @@ static void
 check_once(struct probe *p, struct probe_result *r)
 {
 	curl_off_t us = 0;
+	long os_errno = 0;
 	CURLcode rc;
 
 	memset(r, 0, sizeof(*r));
@@ -305,8 +306,14 @@ check_once(struct probe *p, struct probe_result *r)
 		r->answered = r->code != 0;
 	}
 	if (!r->answered) {
-		snprintf(r->error, sizeof(r->error), "%s",
-		    p->errbuf[0] != '\0' ? p->errbuf : curl_easy_strerror(rc));
+		/* libcurl's words, and the system's when it has them
+		 * ("Connection refused" says more than "Couldn't connect"). */
+		curl_easy_getinfo(p->h, CURLINFO_OS_ERRNO, &os_errno);
+		snprintf(r->error, sizeof(r->error), "%s%s%s%s",
+		    p->errbuf[0] != '\0' ? p->errbuf : curl_easy_strerror(rc),
+		    os_errno != 0 ? " (" : "",
+		    os_errno != 0 ? strerror((int)os_errno) : "",
+		    os_errno != 0 ? ")" : "");
 		return;
 	}
 	r->expected = code_expected(p->c, r->code);
