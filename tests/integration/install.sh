@@ -13,7 +13,9 @@ for f in sbin/plba-master bin/plbactl libexec/plba/plba-worker \
     share/man/man7/plba-protocol.7 share/man/man7/plba-http.7 \
     share/man/man1/plbactl.1 share/man/man3/libplba.3 \
     share/man/man3/plba_publish.3 etc/plba/plba.yml \
-    lib/systemd/system/plba-master.service etc/logrotate.d/plba.logrotate; do
+    lib/systemd/system/plba-master.service etc/logrotate.d/plba.logrotate \
+    lib/plba/workers/timer.so lib/plba/workers/http-probe.so \
+    share/man/man7/plba-workers.7; do
 	[ -e "$root/usr/local/$f" ] || fail "not installed: $f"
 done
 ls "$root"/usr/local/lib/libplba.so.* >/dev/null || fail "no shared library"
@@ -22,6 +24,21 @@ if nm -D --defined-only "$root"/usr/local/lib/libplba.so.0 | awk '$2 == "T" {pri
     grep -v '^plba_' | grep -q .; then
 	fail "symbols without the plba_ prefix exported"
 fi
+# The built-in workers export their module and nothing else, and the
+# installed master finds them in the installed directory.
+for so in timer http-probe; do
+	syms=$(nm -D --defined-only "$root/usr/local/lib/plba/workers/$so.so" |
+	    awk '$2 ~ /^[TDRB]$/ {print $3}' | sort -u | tr '\n' ' ')
+	[ "$syms" = "plba_module " ] || fail "$so.so exports: $syms"
+done
+cat >"$T/builtin.yml" <<YML
+workers:
+  t: {type: timer, config: {queue: q, interval: 1s}}
+  p: {type: http-probe, config: {url: "http://127.0.0.1:1/"}}
+YML
+LD_LIBRARY_PATH=$root/usr/local/lib PLBA_WORKERS_DIR=$root/usr/local/lib/plba/workers \
+    "$root/usr/local/sbin/plba-master" -t -c "$T/builtin.yml" >/dev/null ||
+	fail "the installed master does not find the installed built-in workers"
 # A third party's worker, built with pkg-config against the install.
 cat >"$T/w.c" <<'C'
 #include <plba/plba.h>
