@@ -106,7 +106,8 @@ read_expect(plba_worker *w, const plba_node *cfg, struct probe_conf *c)
 	n = seq ? plba_node_count(e) : 1;
 	if (plba_node_kind(e) == PLBA_NODE_MAP || n == 0 || n > MAX_RANGES) {
 		wconf_error(w, "expect", "expected a status code, a range such "
-		    "as \"200-399\", or a list of up to %d of them", MAX_RANGES);
+		    "as \"200-399\", or a list of up to %d of them",
+		    MAX_RANGES);
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
@@ -215,12 +216,16 @@ read_config(plba_worker *w, struct probe_conf *c)
 		    "failed checks, 1 or more");
 		bad++;
 	}
-	if (plba_node_bool(cfg, "insecure", false, &c->insecure) != PLBA_OK)
-		bad += wconf_type_error(w, "insecure", "true or false") != 0;
+	if (plba_node_bool(cfg, "insecure", false, &c->insecure) != PLBA_OK) {
+		wconf_type_error(w, "insecure", "true or false");
+		bad++;
+	}
 	if (plba_node_bool(cfg, "follow_redirects", false, &c->follow) !=
-	    PLBA_OK)
-		bad += wconf_type_error(w, "follow_redirects",
-		    "true or false") != 0;
+	    PLBA_OK) {
+		wconf_type_error(w, "follow_redirects",
+		    "true or false");
+		bad++;
+	}
 	if (read_expect(w, cfg, c) == -1)
 		bad++;
 	if (read_headers(w, cfg, c) == -1)
@@ -406,7 +411,7 @@ probe_loop(plba_worker *w, struct probe *p)
 static int
 probe_start(plba_worker *w, void *arg)
 {
-	static struct probe p;
+	struct probe p = { 0 };
 	struct probe_conf c;
 	int rc;
 

@@ -107,11 +107,12 @@ read_payload(plba_worker *w, const plba_node *cfg, struct timer_conf *c)
 static int
 read_at(plba_worker *w, const plba_node *at, struct timer_conf *c)
 {
+	bool seq = plba_node_kind(at) == PLBA_NODE_SEQ;
 	const plba_node *item;
 	const char *s;
 	size_t i, n;
 
-	n = plba_node_kind(at) == PLBA_NODE_SEQ ? plba_node_count(at) : 1;
+	n = seq ? plba_node_count(at) : 1;
 	if (plba_node_kind(at) == PLBA_NODE_MAP || n == 0) {
 		wconf_error(w, "at", "expected a time of day \"HH:MM\" or a "
 		    "list of them");
@@ -122,7 +123,7 @@ read_at(plba_worker *w, const plba_node *at, struct timer_conf *c)
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		item = plba_node_kind(at) == PLBA_NODE_SEQ ? plba_node_at(at, i) : at;
+		item = seq ? plba_node_at(at, i) : at;
 		if (plba_node_string(item, NULL, NULL, &s) != PLBA_OK ||
 		    s == NULL || sched_parse_tod(s, &c->tods[i]) == -1) {
 			wconf_error(w, "at", "\"%s\" is not a time of day "
@@ -151,9 +152,12 @@ read_schedule(plba_worker *w, const plba_node *cfg, struct timer_conf *c)
 		wconf_error(w, "interval", "required (or at)");
 		return -1;
 	}
-	if (plba_node_duration(cfg, "interval", 0, &c->interval_ms) != PLBA_OK)
-		return wconf_type_error(w, "interval",
+	if (plba_node_duration(cfg, "interval", 0, &c->interval_ms) !=
+	    PLBA_OK) {
+		wconf_type_error(w, "interval",
 		    "a duration such as 500ms, 30s, 5m or 1h");
+		return -1;
+	}
 	if (c->interval_ms == 0) {
 		wconf_error(w, "interval", "must be more than 0");
 		return -1;
@@ -173,16 +177,22 @@ read_config(plba_worker *w, struct timer_conf *c)
 		return -1;
 	}
 	bad = wconf_unknown_keys(w, timer_keys);
-	if (plba_node_string(cfg, "queue", NULL, &c->queue) != PLBA_OK)
-		bad += wconf_type_error(w, "queue", "a queue name") != 0;
-	else if (c->queue == NULL || *c->queue == '\0') {
+	if (plba_node_string(cfg, "queue", NULL, &c->queue) != PLBA_OK) {
+		wconf_type_error(w, "queue", "a queue name");
+		bad++;
+	} else if (c->queue == NULL || *c->queue == '\0') {
 		wconf_error(w, "queue", "required: the queue to publish to");
 		bad++;
 	}
-	if (plba_node_string(cfg, "task", "tick", &c->task) != PLBA_OK)
-		bad += wconf_type_error(w, "task", "a task name") != 0;
-	if (plba_node_bool(cfg, "immediately", false, &c->immediately) != PLBA_OK)
-		bad += wconf_type_error(w, "immediately", "true or false") != 0;
+	if (plba_node_string(cfg, "task", "tick", &c->task) != PLBA_OK) {
+		wconf_type_error(w, "task", "a task name");
+		bad++;
+	}
+	if (plba_node_bool(cfg, "immediately", false, &c->immediately) !=
+	    PLBA_OK) {
+		wconf_type_error(w, "immediately", "true or false");
+		bad++;
+	}
 	if (read_schedule(w, cfg, c) == -1)
 		bad++;
 	if (read_payload(w, cfg, c) == -1)

@@ -54,11 +54,10 @@ wconf_unknown_keys(plba_worker *w, const char *const *known)
 	return n;
 }
 
-int
+void
 wconf_type_error(plba_worker *w, const char *key, const char *what)
 {
 	wconf_error(w, key, "expected %s", what);
-	return -1;
 }
 
 void

@@ -20,8 +20,8 @@ void	 wconf_error(plba_worker *, const char *key, const char *fmt, ...)
 /* Reports every key of the section not in known (NULL-terminated);
  * returns how many there were. */
 int	 wconf_unknown_keys(plba_worker *, const char *const *known);
-/* Reports the error for a typed accessor's failure on key; returns -1. */
-int	 wconf_type_error(plba_worker *, const char *key, const char *what);
+/* Reports a value of key that is not what: "expected WHAT". */
+void	 wconf_type_error(plba_worker *, const char *key, const char *what);
 /*
  * Ends an instance whose configuration is wrong, with WCONF_EXIT.  stderr
  * is flushed first; _exit() because the library's channel thread is still

@@ -7,7 +7,7 @@
 : "${PLBA_SRCDIR:?run through make check}"
 python3 "$PLBA_SRCDIR/tests/integration/http_server.py" "$T/port" "$T/requests" &
 UPSTREAM=$!
-trap 'st=$?; kill $UPSTREAM 2>/dev/null; wait $UPSTREAM 2>/dev/null; (exit $st); cleanup' EXIT
+trap 'st=$?; set +e; kill $UPSTREAM 2>/dev/null; wait $UPSTREAM 2>/dev/null; (exit $st); cleanup' EXIT
 wait_for 20 test -s "$T/port"
 UP=$(cat "$T/port")
 PORT=$(free_port)
