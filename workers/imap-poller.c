@@ -23,6 +23,7 @@
 
 #include "imap.h"
 #include "imap-settings.h"
+#include "wconf.h"
 #include "mailmsg.h"
 
 /* A published mail; finished ones wait in the array until compaction. */
@@ -587,14 +588,18 @@ static int
 poller_start(plba_worker *w, void *arg)
 {
 	struct poller p = { .w = w };
+	const char *key = NULL;
 	uint64_t before;
 	int published;
 
 	(void)arg;
+	/* Errors name the file, line and key, like the master's own. */
+	if (wconf_unknown_keys(w, imap_settings_keys) > 0)
+		wconf_fail();
 	if (imap_settings_read(plba_worker_config(w), &p.s, p.err,
-	    sizeof(p.err)) == -1) {
-		fprintf(stderr, "imap-poller: %s\n", p.err);
-		return 1;
+	    sizeof(p.err), &key) == -1) {
+		wconf_error(w, key, "%s", strchr(p.err, ' ') + 1);
+		wconf_fail();
 	}
 	while (!plba_worker_stopping(w)) {
 		long long due = now_ms() + (long long)p.s.interval_ms;

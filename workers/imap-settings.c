@@ -12,16 +12,26 @@
 #include "imap-settings.h"
 
 struct errbuf {
-	char	*buf;
-	size_t	 len;
+	char		*buf;
+	size_t		 len;
+	const char	**key;
 };
 
 static int
 bad(struct errbuf *e, const char *key, const char *why)
 {
 	snprintf(e->buf, e->len, "config.%s: %s", key, why);
+	if (e->key != NULL)
+		*e->key = key;
 	return -1;
 }
+
+const char *const imap_settings_keys[] = {
+	"url", "user", "password", "password_file", "password_env", "ca_file",
+	"queue", "task", "move_to", "dead_move_to", "starttls", "insecure",
+	"verbose", "interval", "rescan", "timeout", "max_body", "batch",
+	"max_in_flight", NULL
+};
 
 static char *
 read_secret_file(const char *path)
@@ -77,9 +87,9 @@ out:
 
 int
 imap_settings_read(const plba_node *c, struct imap_settings *s, char *err,
-    size_t errlen)
+    size_t errlen, const char **key)
 {
-	struct errbuf eb = { err, errlen }, *e = &eb;
+	struct errbuf eb = { err, errlen, key }, *e = &eb;
 	const char *pw = NULL, *pw_file = NULL, *pw_env = NULL;
 	int n = 0;
 

@@ -32,12 +32,15 @@ struct imap_settings {
 	bool		 verbose;
 };
 
+/* Every key the section may have. */
+extern const char *const imap_settings_keys[];
+
 /*
- * Reads and checks the section; -1 with "config.KEY: reason" in err.
- * A NULL section is an empty one.
+ * Reads and checks the section; -1 with "config.KEY: reason" in err and,
+ * when key is not NULL, the key in *key.  A NULL section is an empty one.
  */
 int	imap_settings_read(const plba_node *, struct imap_settings *,
-	    char *err, size_t errlen);
+	    char *err, size_t errlen, const char **key);
 void	imap_settings_free(struct imap_settings *);
 
 #endif

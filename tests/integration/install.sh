@@ -5,7 +5,12 @@
 
 : "${PLBA_BUILDDIR:?run through make check}"
 root=$T/root
-make -s -C "$PLBA_BUILDDIR" install DESTDIR="$root" prefix=/usr/local >"$T/install.log" 2>&1 ||
+# The configured prefix (/usr/local, or distcheck's own): overriding it
+# at install time would break libtool's relinking of the built-in
+# worker modules, which link against the not yet installed libplba.
+prefix=$(sed -n 's/^prefix = //p' "$PLBA_BUILDDIR/Makefile")
+[ -n "$prefix" ] || fail "no prefix in $PLBA_BUILDDIR/Makefile"
+make -s -C "$PLBA_BUILDDIR" install DESTDIR="$root" >"$T/install.log" 2>&1 ||
 	{ cat "$T/install.log"; fail "make install failed"; }
 for f in sbin/plba-master bin/plbactl libexec/plba/plba-worker \
     include/plba/plba.h include/plba/trace.h lib/pkgconfig/plba.pc \
@@ -13,15 +18,33 @@ for f in sbin/plba-master bin/plbactl libexec/plba/plba-worker \
     share/man/man7/plba-protocol.7 share/man/man7/plba-http.7 \
     share/man/man1/plbactl.1 share/man/man3/libplba.3 \
     share/man/man3/plba_publish.3 etc/plba/plba.yml \
-    lib/systemd/system/plba-master.service etc/logrotate.d/plba.logrotate; do
-	[ -e "$root/usr/local/$f" ] || fail "not installed: $f"
+    lib/systemd/system/plba-master.service etc/logrotate.d/plba.logrotate \
+    lib/plba/workers/timer.so lib/plba/workers/http-probe.so \
+    lib/plba/workers/imap-poller.so \
+    share/man/man7/plba-workers.7; do
+	[ -e "$root$prefix/$f" ] || fail "not installed: $f"
 done
-ls "$root"/usr/local/lib/libplba.so.* >/dev/null || fail "no shared library"
+ls "$root$prefix"/lib/libplba.so.* >/dev/null || fail "no shared library"
 # Only the plba_ prefix is exported.
-if nm -D --defined-only "$root"/usr/local/lib/libplba.so.0 | awk '$2 == "T" {print $3}' |
+if nm -D --defined-only "$root$prefix"/lib/libplba.so.0 | awk '$2 == "T" {print $3}' |
     grep -v '^plba_' | grep -q .; then
 	fail "symbols without the plba_ prefix exported"
 fi
+# The built-in workers export their module and nothing else, and the
+# installed master finds them in the installed directory.
+for so in timer http-probe imap-poller; do
+	syms=$(nm -D --defined-only "$root$prefix/lib/plba/workers/$so.so" |
+	    awk '$2 ~ /^[TDRB]$/ {print $3}' | sort -u | tr '\n' ' ')
+	[ "$syms" = "plba_module " ] || fail "$so.so exports: $syms"
+done
+cat >"$T/builtin.yml" <<YML
+workers:
+  t: {type: timer, config: {queue: q, interval: 1s}}
+  p: {type: http-probe, config: {url: "http://127.0.0.1:1/"}}
+YML
+LD_LIBRARY_PATH=$root$prefix/lib PLBA_WORKERS_DIR=$root$prefix/lib/plba/workers \
+    "$root$prefix/sbin/plba-master" -t -c "$T/builtin.yml" >/dev/null ||
+	fail "the installed master does not find the installed built-in workers"
 # A third party's worker, built with pkg-config against the install.
 cat >"$T/w.c" <<'C'
 #include <plba/plba.h>
@@ -31,27 +54,25 @@ static enum plba_task_result h(plba_worker *w, plba_task *t, void *a)
 plba_task_handler handler = h;
 int main(void) { printf("%s\n", plba_version()); return 0; }
 C
-export PKG_CONFIG_PATH=$root/usr/local/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$root
+export PKG_CONFIG_PATH=$root$prefix/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$root
 # A library built with sanitizers needs a program built with them too.
 cc -Wall -Werror ${PLBA_TEST_CFLAGS:-} -o "$T/w" "$T/w.c" $(pkg-config --cflags --libs plba) ||
 	fail "a worker does not build against the installed headers"
-LD_LIBRARY_PATH=$root/usr/local/lib "$T/w" | grep -qx "0.1.0" || fail "installed library not usable"
-man -l "$root/usr/local/share/man/man8/plba-master.8" >/dev/null 2>&1 || fail "man page unreadable"
+LD_LIBRARY_PATH=$root$prefix/lib "$T/w" | grep -qx "0.1.0" || fail "installed library not usable"
+man -l "$root$prefix/share/man/man8/plba-master.8" >/dev/null 2>&1 || fail "man page unreadable"
 
 # The example application, built out of tree against the install with
 # its own Makefile, run by the installed plba-master with the installed
 # built-in workers.  Outside a real root the installed binaries look in
-# /usr/local: the variables point them into the DESTDIR tree instead.
-[ -e "$root/usr/local/lib/plba/workers/imap-poller.so" ] ||
-	fail "not installed: lib/plba/workers/imap-poller.so"
+# $prefix: the variables point them into the DESTDIR tree instead.
 mkdir "$T/mob"
 make -s -C "$T/mob" -f "$PLBA_SRCDIR/examples/mail_order_bot/Makefile" \
     CFLAGS="-O2 -Werror ${PLBA_TEST_CFLAGS:-}" LDFLAGS="${PLBA_TEST_CFLAGS:-}" \
     >"$T/mob/build.log" 2>&1 ||
 	{ cat "$T/mob/build.log"; fail "mail_order_bot does not build out of tree"; }
-export LD_LIBRARY_PATH=$root/usr/local/lib
-export PLBA_WORKER_HOST=$root/usr/local/libexec/plba/plba-worker
-export PLBA_WORKERS_DIR=$root/usr/local/lib/plba/workers
+export LD_LIBRARY_PATH=$root$prefix/lib
+export PLBA_WORKER_HOST=$root$prefix/libexec/plba/plba-worker
+export PLBA_WORKERS_DIR=$root$prefix/lib/plba/workers
 cat >"$T/plba.yml" <<YML
 platform:
   modules: ["$T/mob/mail_order_bot.so"]
@@ -71,18 +92,18 @@ workers:
 mail_order_bot:
   orders_file: $T/orders.jsonl
 YML
-"$root/usr/local/sbin/plba-master" --check -c "$T/plba.yml" >"$T/check.out" 2>&1 ||
+"$root$prefix/sbin/plba-master" --check -c "$T/plba.yml" >"$T/check.out" 2>&1 ||
 	{ cat "$T/check.out"; fail "the installed master rejects the example"; }
 sed -i '/^  imap:/,/^    config: {url/d' "$T/plba.yml"
-PLBA_MASTER=$root/usr/local/sbin/plba-master
+PLBA_MASTER=$root$prefix/sbin/plba-master
 start_master
 # 21 made-up mails, every 7th malformed: 18 orders.
 wait_for 30 has_lines "$T/orders.jsonl" 18
 stop_master
 [ $STATUS -eq 0 ] || fail "stop exited $STATUS"
 # The unit names the installed paths and is a notify service.
-unit=$root/usr/local/lib/systemd/system/plba-master.service
-grep -qx "ExecStart=/usr/local/sbin/plba-master -c /usr/local/etc/plba/plba.yml" "$unit" ||
+unit=$root$prefix/lib/systemd/system/plba-master.service
+grep -qx "ExecStart=$prefix/sbin/plba-master -c $prefix/etc/plba/plba.yml" "$unit" ||
 	fail "unit does not name the installed paths: $(grep ExecStart= "$unit")"
 grep -qx "Type=notify" "$unit" || fail "unit is not Type=notify"
 grep -q "@" "$unit" && fail "unsubstituted @...@ in the unit"

@@ -175,6 +175,7 @@ settings_error(const char *yaml, struct imap_settings *out)
 	const char *paths[1] = { path };
 	plba_config *cfg;
 	struct imap_settings s;
+	const char *key = NULL;
 	int fd = mkstemp(path), rc;
 
 	ck_assert_int_ge(fd, 0);
@@ -185,7 +186,11 @@ settings_error(const char *yaml, struct imap_settings *out)
 	unlink(path);
 	err[0] = '\0';
 	rc = imap_settings_read(plba_node_get(plba_config_root(cfg), "c"), &s,
-	    err, sizeof(err));
+	    err, sizeof(err), &key);
+	/* The key reported is the one the message names. */
+	if (rc == -1)
+		ck_assert_msg(strncmp(err + 7, key, strlen(key)) == 0 &&
+		    err[7 + strlen(key)] == ':', "%s vs %s", err, key);
 	if (rc == 0 && out != NULL)
 		*out = s;
 	else if (rc == 0)

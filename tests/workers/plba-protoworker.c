@@ -17,6 +17,7 @@
 #include <plba/plba.h>
 
 static const char *record_path;
+static const char *payload_path;	/* consume: "NAME PAYLOAD" per task */
 static long fail_every;		/* nack with retry every Nth task */
 static long dead_every;		/* fail (no retry) tasks whose n % N == 0 */
 static long sleep_ms;
@@ -105,6 +106,17 @@ produce(plba_worker *w, void *arg)
 
 static long handled;
 
+static void
+record_payload(plba_task *t)
+{
+	FILE *f;
+
+	if ((f = fopen(payload_path, "a")) != NULL) {
+		fprintf(f, "%s %s\n", plba_task_name(t), plba_task_payload(t));
+		fclose(f);
+	}
+}
+
 static enum plba_task_result
 consume(plba_worker *w, plba_task *t, void *arg)
 {
@@ -140,6 +152,8 @@ consume(plba_worker *w, plba_task *t, void *arg)
 			close(fd);
 		}
 	}
+	if (payload_path != NULL)
+		record_payload(t);
 	return PLBA_TASK_OK;
 }
 
@@ -296,9 +310,10 @@ main(int argc, char *argv[])
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 2) {
 		fprintf(stderr, "usage: plba-protoworker produce QUEUE N [async|tracked] | "
-		    "consume [record FILE] [fail-every N] [dead-every N] "
-		    "[sleep MS] [hang] | idle | spans N GAP_MS [exit] | "
-		    "hostile MODE\n");
+		    "consume [record FILE] [payloads FILE] [fail-every N] "
+		    "[dead-every N] [sleep MS] [hang] | idle | spans N GAP_MS "
+		    "[exit] | hostile MODE
+");
 		return 2;
 	}
 	if (strcmp(argv[1], "produce") == 0 && argc >= 4) {
@@ -312,6 +327,8 @@ main(int argc, char *argv[])
 		for (i = 2; i < argc; i++) {
 			if (strcmp(argv[i], "record") == 0 && i + 1 < argc)
 				record_path = argv[++i];
+			else if (strcmp(argv[i], "payloads") == 0 && i + 1 < argc)
+				payload_path = argv[++i];
 			else if (strcmp(argv[i], "fail-every") == 0 && i + 1 < argc)
 				fail_every = atol(argv[++i]);
 			else if (strcmp(argv[i], "dead-every") == 0 && i + 1 < argc)
