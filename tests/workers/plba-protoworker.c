@@ -312,8 +312,7 @@ main(int argc, char *argv[])
 		fprintf(stderr, "usage: plba-protoworker produce QUEUE N [async|tracked] | "
 		    "consume [record FILE] [payloads FILE] [fail-every N] "
 		    "[dead-every N] [sleep MS] [hang] | idle | spans N GAP_MS "
-		    "[exit] | hostile MODE
-");
+		    "[exit] | hostile MODE\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "produce") == 0 && argc >= 4) {
