@@ -185,7 +185,7 @@ traces_frame(struct runtime *rt, const char *frame, size_t len,
 	static const char head[] = "{\"type\":\"trace\",\"record\":";
 	const size_t hlen = sizeof(head) - 1;
 	struct traces *t = rt->traces;
-	const char *rec;
+	const char *rec, *trace_id;
 	size_t rlen;
 
 	if (t == NULL || len < hlen + 3 || memcmp(frame, head, hlen) != 0 ||
@@ -193,19 +193,19 @@ traces_frame(struct runtime *rt, const char *frame, size_t len,
 		return false;
 	rec = frame + hlen;
 	rlen = len - hlen - 1;
-	switch (span_text_check(rec, rlen)) {
+	switch (span_text_check_id(rec, rlen, &trace_id)) {
 	case SPAN_TEXT_VALID:
 		trace_exporter_stage_valid(t->exporter, rec, rlen, worker,
 		    instance);
-		break;
+		ring_put_id(t, trace_id, rec, rlen, worker, instance);
+		return true;
 	case SPAN_TEXT_INVALID:
 		trace_exporter_stage(t->exporter, rec, rlen, worker, instance);
-		break;
+		ring_put(t, rec, rlen, worker, instance);
+		return true;
 	default:
 		return false;
 	}
-	ring_put(t, rec, rlen, worker, instance);
-	return true;
 }
 
 void
