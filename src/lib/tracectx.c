@@ -10,30 +10,38 @@
 
 #include "tracectx.h"
 
+/* A hex digit's value + 1, 0 for anything else: W3C allows lower case only. */
+static const uint8_t hexdig[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6,
+	['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12,
+	['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16
+};
+
 static int
 hexval(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;	/* W3C: lower-case only */
+	return hexdig[(unsigned char)c] - 1;
 }
 
+/*
+ * Every task's traceparent is read by the master and its consumer: one
+ * table look-up a digit, and one test at the end, not two a digit.
+ */
 static int
 unhex(const char *s, uint8_t *out, size_t n)
 {
 	size_t i;
-	int hi, lo;
+	unsigned hi, lo, bad = 0;
 	uint8_t any = 0;
 
 	for (i = 0; i < n; i++) {
-		if ((hi = hexval(s[2 * i])) < 0 || (lo = hexval(s[2 * i + 1])) < 0)
-			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
+		hi = hexdig[(unsigned char)s[2 * i]];
+		lo = hexdig[(unsigned char)s[2 * i + 1]];
+		bad |= (hi == 0) | (lo == 0);
+		out[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
 		any |= out[i];
 	}
-	return any != 0 ? 0 : -1;	/* all zeros is invalid */
+	return bad == 0 && any != 0 ? 0 : -1;	/* all zeros is invalid */
 }
 
 int

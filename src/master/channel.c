@@ -34,6 +34,7 @@ struct parked {
 	char		*ref;
 	char		*task;
 	size_t		 len;
+	struct qtrace	 trace;		/* read when parked, if tracing */
 	struct parked	*next;
 };
 
@@ -176,10 +177,12 @@ log_dead_tail(struct runtime *rt, struct queue *q, uint64_t newest)
 	queue_stats(q, &st);
 	while ((t = queue_dead_next(q, t)) != NULL)
 		if (++i > st.dead - newest) {
+			struct qtrace trace = t->trace;
+
 			log_warn("%s: task %" PRIu64 " dead-lettered: %s",
 			    queue_name(q), t->id,
 			    t->last_error != NULL ? t->last_error : "?");
-			traces_task_span(rt, t->body, "plba.dead_letter",
+			traces_task_span(rt, &trace, t->body, "plba.dead_letter",
 			    queue_name(q), t->id, t->attempt, t->last_error, true);
 		}
 }
@@ -395,13 +398,13 @@ channel_pump(struct runtime *rt, struct queue *q)
 			rq->tail = NULL;
 		rq->nparked--;
 		in = p->in;
-		if ((id = queue_publish_from(q, p->task, p->len, now,
-		    p->track ? (uint64_t)in->pid : 0)) != 0) {
+		if ((id = queue_publish_traced(q, p->task, p->len, now,
+		    p->track ? (uint64_t)in->pid : 0, &p->trace)) != 0) {
 			confirm(in, q, p->ref, id);
 			if (traces_on(rt))
-				traces_task_span(rt, p->task, "plba.enqueue",
-				    queue_name(q), id, 1, "after waiting for room",
-				    false);
+				traces_task_span(rt, &p->trace, p->task,
+				    "plba.enqueue", queue_name(q), id, 1,
+				    "after waiting for room", false);
 		}
 		if (in->ch.parked-- == PARKED_MAX && in->ch.io.fd != -1) {
 			/* Its heartbeats waited in the socket too. */
@@ -419,12 +422,12 @@ channel_pump(struct runtime *rt, struct queue *q)
 			char to[96];
 
 			if (t->attempt > 1)
-				traces_task_span(rt, t->body, "plba.redeliver",
-				    queue_name(q), t->id, t->attempt, t->last_error,
-				    false);
+				traces_task_span(rt, &t->trace, t->body,
+				    "plba.redeliver", queue_name(q), t->id,
+				    t->attempt, t->last_error, false);
 			snprintf(to, sizeof(to), "%s.%u", in->worker->name,
 			    in->index);
-			traces_task_span(rt, t->body, "plba.dispatch",
+			traces_task_span(rt, &t->trace, t->body, "plba.dispatch",
 			    queue_name(q), t->id, t->attempt, to, false);
 		}
 		if (proto_put_task(&in->ch.wr, t->id, queue_name(q), t->attempt,
@@ -460,7 +463,9 @@ handle_publish(struct instance *in, struct msg *m)
 	struct runtime *rt = rt_of(in);
 	struct rqueue *rq = runtime_find_queue(rt, m->queue);
 	struct parked *p;
+	struct qtrace trace = { .state = QTRACE_UNKNOWN };
 	char *task;
+	size_t len;
 	uint64_t id;
 
 	if (rq == NULL) {
@@ -474,12 +479,16 @@ handle_publish(struct instance *in, struct msg *m)
 		task = cJSON_PrintUnformatted(m->task);
 	if (task == NULL)
 		goto nomem;
+	len = strlen(task);
+	/* Read once, kept with the task: its spans need not read it again. */
+	if (traces_on(rt))
+		traces_task_context(task, len, &trace);
 	if (!queue_full(rq->q) && rq->head == NULL) {
-		id = queue_publish_from(rq->q, task, strlen(task), mono_ms(),
-		    m->track ? (uint64_t)in->pid : 0);
+		id = queue_publish_traced(rq->q, task, len, mono_ms(),
+		    m->track ? (uint64_t)in->pid : 0, &trace);
 		if (id != 0 && traces_on(rt))
-			traces_task_span(rt, task, "plba.enqueue", m->queue, id, 1,
-			    NULL, false);
+			traces_task_span(rt, &trace, task, "plba.enqueue",
+			    m->queue, id, 1, NULL, false);
 		free(task);
 		if (id == 0)
 			goto nomem;
@@ -497,7 +506,8 @@ handle_publish(struct instance *in, struct msg *m)
 	p->in = in;
 	p->track = m->track;
 	p->task = task;
-	p->len = strlen(task);
+	p->len = len;
+	p->trace = trace;
 	if (rq->tail != NULL)
 		rq->tail->next = p;
 	else
@@ -557,10 +567,13 @@ handle_ack(struct instance *in, struct msg *m, bool ack)
 
 		log_warn("%s: task %s dead-lettered: %s", queue_name(ch->cq),
 		    m->id, m->error != NULL ? m->error : "nacked");
-		if (t != NULL && traces_on(rt_of(in)))
-			traces_task_span(rt_of(in), t->body, "plba.dead_letter",
-			    queue_name(ch->cq), t->id, t->attempt, t->last_error,
-			    true);
+		if (t != NULL && traces_on(rt_of(in))) {
+			struct qtrace trace = t->trace;
+
+			traces_task_span(rt_of(in), &trace, t->body,
+			    "plba.dead_letter", queue_name(ch->cq), t->id,
+			    t->attempt, t->last_error, true);
+		}
 	}
 	channel_pump(rt_of(in), ch->cq);
 }
@@ -760,9 +773,10 @@ channel_scan(struct runtime *rt, uint64_t now)
 				log_error("%s.%u: task %" PRIu64 " held over "
 				    "task_timeout; killing pid %ld", w->name, j,
 				    t->id, (long)in->pid);
-				traces_task_span(rt, t->body, "plba.task_timeout",
-				    queue_name(ch->cq), t->id, t->attempt,
-				    "task_timeout: instance killed", true);
+				traces_task_span(rt, &t->trace, t->body,
+				    "plba.task_timeout", queue_name(ch->cq), t->id,
+				    t->attempt, "task_timeout: instance killed",
+				    true);
 				ch->kill_reason = "timeout";
 				instance_kill(in);
 			}

@@ -142,6 +142,7 @@ static void
 do_publish(struct runtime *rt, struct action *a)
 {
 	struct rqueue *rq = runtime_find_queue(rt, a->name);
+	struct qtrace trace = { .state = QTRACE_UNKNOWN };
 	char err[256], *task, num[32];
 	cJSON *wrap, *body;
 	struct msg m;
@@ -197,10 +198,13 @@ do_publish(struct runtime *rt, struct action *a)
 	}
 	task = cJSON_PrintUnformatted(m.task);
 	msg_clear(&m);
-	id = task != NULL ? queue_publish(rq->q, task, strlen(task), mono_ms()) : 0;
+	if (task != NULL && traces_on(rt))
+		traces_task_context(task, strlen(task), &trace);
+	id = task != NULL ? queue_publish_traced(rq->q, task, strlen(task),
+	    mono_ms(), 0, &trace) : 0;
 	if (id != 0)
-		traces_task_span(rt, task, "plba.enqueue", a->name, id, 1,
-		    "published over HTTP", false);
+		traces_task_span(rt, &trace, task, "plba.enqueue", a->name, id,
+		    1, "published over HTTP", false);
 	free(task);
 	if (id == 0) {
 		a->code = 500;

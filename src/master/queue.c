@@ -304,10 +304,19 @@ uint64_t
 queue_publish_from(struct queue *q, const char *body, size_t len, uint64_t now,
     uint64_t origin)
 {
+	return queue_publish_traced(q, body, len, now, origin, NULL);
+}
+
+uint64_t
+queue_publish_traced(struct queue *q, const char *body, size_t len,
+    uint64_t now, uint64_t origin, const struct qtrace *trace)
+{
 	struct qtask *t;
 
 	if ((t = task_new(body, len)) == NULL)
 		return 0;
+	if (trace != NULL)
+		t->trace = *trace;
 	t->id = q->next_id++;
 	t->attempt = 1;
 	t->published_at = now;

@@ -38,6 +38,25 @@ struct queue_journal {
 	void	(*ack)(void *arg, const struct queue *, const struct qtask *);
 };
 
+/*
+ * A task's trace context (W3C traceparent in its metadata), read once by
+ * the publisher and kept with the task, so that the master's spans on it
+ * (dispatch, redelivery, timeout, dead-lettering) need not scan its body
+ * again.  The queue only keeps it.  A task restored from a journal, or
+ * published without one, is QTRACE_UNKNOWN: its body was not looked at.
+ */
+enum qtrace_state {
+	QTRACE_UNKNOWN = 0,
+	QTRACE_NONE,		/* no valid, sampled traceparent */
+	QTRACE_SAMPLED		/* trace_id and span_id hold it */
+};
+
+struct qtrace {
+	uint8_t		  trace_id[16];
+	uint8_t		  span_id[8];	/* the publisher's span: the parent */
+	uint8_t		  state;	/* enum qtrace_state */
+};
+
 struct qtask {
 	uint64_t	  id;		/* unique within the queue, from 1 */
 	char		 *body;		/* the task object's JSON text, NUL-terminated */
@@ -47,6 +66,7 @@ struct qtask {
 	uint64_t	  published_at;	/* ms, caller's clock */
 	uint64_t	  dispatched_at;/* ms, when handed to its holder */
 	uint64_t	  origin;	/* who wants a done notice, or 0 */
+	struct qtrace	  trace;
 	struct qconsumer *holder;	/* while in flight */
 	struct qtask	 *next;		/* ready, dead or held list link */
 };
@@ -99,6 +119,9 @@ uint64_t	 queue_publish(struct queue *, const char *body, size_t len, uint64_t n
 /* The same, for a publisher (origin, not 0) that wants a done notice. */
 uint64_t	 queue_publish_from(struct queue *, const char *body, size_t len,
 		    uint64_t now, uint64_t origin);
+/* The same, with the task's trace context (copied; NULL: unknown). */
+uint64_t	 queue_publish_traced(struct queue *, const char *body, size_t len,
+		    uint64_t now, uint64_t origin, const struct qtrace *);
 /*
  * Called when a task with an origin is finished: acked, or moved to the
  * dead-letter list (its last_error says why).  The task is still valid

@@ -322,6 +322,14 @@ nanos(const char *v, size_t len)
 enum span_text
 span_text_check(const char *text, size_t len)
 {
+	const char *trace_id;
+
+	return span_text_check_id(text, len, &trace_id);
+}
+
+enum span_text
+span_text_check_id(const char *text, size_t len, const char **trace_id)
+{
 	struct scan s = { text, text + len };
 	struct members m;
 	const char *parent;
@@ -340,5 +348,6 @@ span_text_check(const char *text, size_t len)
 	    m.v[3] == NULL || m.v[3][0] != '"' || m.l[3] <= 2 ||
 	    !nanos(m.v[4], m.l[4]) || !nanos(m.v[5], m.l[5]))
 		return SPAN_TEXT_INVALID;
+	*trace_id = m.v[0] + 1;
 	return SPAN_TEXT_VALID;
 }

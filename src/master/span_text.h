@@ -15,6 +15,10 @@ enum span_text {
 
 /* len bytes of text, not necessarily NUL-terminated. */
 enum span_text	span_text_check(const char *text, size_t len);
+/* The same; when VALID, *trace_id points at the record's trace id, its 32
+ * hex digits in text (the quotes left out). */
+enum span_text	span_text_check_id(const char *text, size_t len,
+		    const char **trace_id);
 
 /* Length of the valid UTF-8 sequence at s (at most len bytes), or 0 if
  * there is none (also for NUL). */

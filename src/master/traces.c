@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "log.h"
+#include "queue.h"
 #include "runtime.h"
 #include "span_text.h"
 #include "trace_export.h"
@@ -114,19 +115,16 @@ traces_report(struct runtime *rt)
 /*
  * The record is kept as it came; it is parsed only if someone asks.  A
  * slot's buffer is reused while records fit: no allocation per record.
+ * trace_id is the record's, 32 hex digits.
  */
 static void
-ring_put(struct traces *t, const char *json, size_t len, const char *worker,
-    int instance)
+ring_put_id(struct traces *t, const char *trace_id, const char *json,
+    size_t len, const char *worker, int instance)
 {
 	struct ring_entry *e = &t->ring[t->head];
-	const char *id;
-	size_t idlen, cap, wlen;
+	size_t cap, wlen;
 	char *p;
 
-	if (json_member_text(json, len, "trace_id", &id, &idlen) == -1 ||
-	    idlen != 34)
-		return;
 	if (len + 1 > e->cap) {
 		cap = len + 1 < 512 ? 512 : len + 1;
 		if ((p = realloc(e->json, cap)) == NULL)
@@ -136,7 +134,7 @@ ring_put(struct traces *t, const char *json, size_t len, const char *worker,
 	}
 	memcpy(e->json, json, len);
 	e->json[len] = '\0';
-	memcpy(e->trace_id, id + 1, 32);
+	memcpy(e->trace_id, trace_id, 32);
 	e->trace_id[32] = '\0';
 	wlen = strnlen(worker, sizeof(e->worker) - 1);
 	memcpy(e->worker, worker, wlen);
@@ -145,6 +143,20 @@ ring_put(struct traces *t, const char *json, size_t len, const char *worker,
 	t->head = (t->head + 1) % TRACE_RING_SPANS;
 	if (t->n < TRACE_RING_SPANS)
 		t->n++;
+}
+
+/* A record from elsewhere: its trace id is looked up in its text. */
+static void
+ring_put(struct traces *t, const char *json, size_t len, const char *worker,
+    int instance)
+{
+	const char *id;
+	size_t idlen;
+
+	if (json_member_text(json, len, "trace_id", &id, &idlen) == -1 ||
+	    idlen != 34)
+		return;
+	ring_put_id(t, id + 1, json, len, worker, instance);
 }
 
 void
@@ -173,7 +185,7 @@ traces_frame(struct runtime *rt, const char *frame, size_t len,
 	static const char head[] = "{\"type\":\"trace\",\"record\":";
 	const size_t hlen = sizeof(head) - 1;
 	struct traces *t = rt->traces;
-	const char *rec;
+	const char *rec, *trace_id;
 	size_t rlen;
 
 	if (t == NULL || len < hlen + 3 || memcmp(frame, head, hlen) != 0 ||
@@ -181,19 +193,19 @@ traces_frame(struct runtime *rt, const char *frame, size_t len,
 		return false;
 	rec = frame + hlen;
 	rlen = len - hlen - 1;
-	switch (span_text_check(rec, rlen)) {
+	switch (span_text_check_id(rec, rlen, &trace_id)) {
 	case SPAN_TEXT_VALID:
 		trace_exporter_stage_valid(t->exporter, rec, rlen, worker,
 		    instance);
-		break;
+		ring_put_id(t, trace_id, rec, rlen, worker, instance);
+		return true;
 	case SPAN_TEXT_INVALID:
 		trace_exporter_stage(t->exporter, rec, rlen, worker, instance);
-		break;
+		ring_put(t, rec, rlen, worker, instance);
+		return true;
 	default:
 		return false;
 	}
-	ring_put(t, rec, rlen, worker, instance);
-	return true;
 }
 
 void
@@ -205,22 +217,28 @@ traces_flush(struct runtime *rt)
 
 /*
  * The traceparent in a task's metadata, when it has a valid one.  Found by
- * scanning the text, not parsing it: this runs for every task.
+ * scanning the text, not parsing it: this runs for every task published.
  */
-static int
-task_context(const char *body, struct tracectx *ctx)
+void
+traces_task_context(const char *body, size_t len, struct qtrace *trace)
 {
+	struct tracectx ctx;
 	const char *meta, *tp;
 	size_t mlen, tlen;
 	char buf[TRACEPARENT_LEN + 64];
 
-	if (json_member_text(body, strlen(body), "metadata", &meta, &mlen) == -1 ||
+	trace->state = QTRACE_NONE;
+	if (json_member_text(body, len, "metadata", &meta, &mlen) == -1 ||
 	    json_member_text(meta, mlen, "traceparent", &tp, &tlen) == -1 ||
 	    tlen < 2 || tlen - 2 >= sizeof(buf) || tp[0] != '"')
-		return -1;
+		return;
 	memcpy(buf, tp + 1, tlen - 2);
 	buf[tlen - 2] = '\0';
-	return tracectx_parse(buf, ctx);
+	if (tracectx_parse(buf, &ctx) == -1 || !ctx.sampled)
+		return;
+	memcpy(trace->trace_id, ctx.trace_id, sizeof(trace->trace_id));
+	memcpy(trace->span_id, ctx.span_id, sizeof(trace->span_id));
+	trace->state = QTRACE_SAMPLED;
 }
 
 /* Printable ASCII and not empty: quoted, the canonical form of itself. */
@@ -240,25 +258,27 @@ plain(const char *s)
  * file transport writes as it stands: this runs twice for every task.
  */
 void
-traces_task_span(struct runtime *rt, const char *task_body, const char *name,
-    const char *queue, uint64_t task_id, unsigned attempt, const char *detail,
-    bool error)
+traces_task_span(struct runtime *rt, struct qtrace *trace,
+    const char *task_body, const char *name, const char *queue,
+    uint64_t task_id, unsigned attempt, const char *detail, bool error)
 {
-	struct tracectx parent;
 	struct rec_text t;
 	uint8_t span_id[8];
 	char buf[1024], tid[33], sid[17], pid[17];
 	const char *text;
 	uint64_t now;
 
-	if (rt->traces == NULL || task_body == NULL ||
-	    task_context(task_body, &parent) == -1 || !parent.sampled)
+	if (rt->traces == NULL)
+		return;
+	if (trace->state == QTRACE_UNKNOWN && task_body != NULL)
+		traces_task_context(task_body, strlen(task_body), trace);
+	if (trace->state != QTRACE_SAMPLED)
 		return;
 	now = trace_now_ns();
 	trace_random(span_id, 8);
-	trace_hex(parent.trace_id, 16, tid);
+	trace_hex(trace->trace_id, 16, tid);
 	trace_hex(span_id, 8, sid);
-	trace_hex(parent.span_id, 8, pid);
+	trace_hex(trace->span_id, 8, pid);
 	rec_text_init(&t, buf, sizeof(buf));
 	rec_text_lit(&t, "{\"trace_id\":\"");
 	rec_text_put(&t, tid, 32);
@@ -296,8 +316,8 @@ traces_task_span(struct runtime *rt, const char *task_body, const char *name,
 		    plain(detail))) {
 			trace_exporter_stage_valid(rt->traces->exporter, text,
 			    t.len, TRACE_EXPORT_MASTER, -1);
-			ring_put(rt->traces, text, t.len, TRACE_EXPORT_MASTER,
-			    -1);
+			ring_put_id(rt->traces, tid, text, t.len,
+			    TRACE_EXPORT_MASTER, -1);
 		} else
 			traces_record(rt, text, t.len, TRACE_EXPORT_MASTER, -1);
 	}

@@ -33,10 +33,21 @@ bool	 traces_frame(struct runtime *, const char *frame, size_t len,
 	    const char *worker, int instance);
 /* Hands what was recorded to the exporter: once per loop iteration. */
 void	 traces_flush(struct runtime *);
-/* A span of the master's own on the trace a task carries, if any. */
-void	 traces_task_span(struct runtime *, const char *task_body,
-	    const char *name, const char *queue, uint64_t task_id,
-	    unsigned attempt, const char *detail, bool error);
+struct qtrace;
+/*
+ * Reads the traceparent in a task's metadata into *trace, once, when the
+ * task is published: QTRACE_SAMPLED with the ids, or QTRACE_NONE.
+ */
+void	 traces_task_context(const char *task_body, size_t len,
+	    struct qtrace *trace);
+/*
+ * A span of the master's own on the trace a task carries, if any.  trace
+ * is the task's context (queue.h); when it is QTRACE_UNKNOWN (a task
+ * restored from a journal) it is read from task_body first, and kept.
+ */
+void	 traces_task_span(struct runtime *, struct qtrace *trace,
+	    const char *task_body, const char *name, const char *queue,
+	    uint64_t task_id, unsigned attempt, const char *detail, bool error);
 /* {"trace_id": ..., "spans": [...]}, or NULL when nothing is held. */
 char	*traces_lookup(struct runtime *, const char *trace_id);
 /* SIGUSR1 */

@@ -1304,6 +1304,76 @@ START_TEST(model_check)
 }
 END_TEST
 
+/* A task's trace context (queue.h) is the publisher's, kept as it was
+ * through dispatch, nack, loss and dead-lettering; restored and plainly
+ * published tasks have none yet. */
+START_TEST(trace_context_kept)
+{
+	struct queue *q = queue_new("q", 10, 3);
+	struct qconsumer *a, *b, *to;
+	struct qtrace tr, other;
+	struct qtask *t;
+	const struct qtask *d;
+	int i;
+
+	memset(&tr, 0, sizeof(tr));
+	for (i = 0; i < 16; i++)
+		tr.trace_id[i] = (uint8_t)(0x10 + i);
+	for (i = 0; i < 8; i++)
+		tr.span_id[i] = (uint8_t)(0xa0 + i);
+	tr.state = QTRACE_SAMPLED;
+	memset(&other, 0, sizeof(other));
+	other.state = QTRACE_NONE;
+	ck_assert_uint_eq(queue_publish_traced(q, "{}", 2, 1, 7, &tr), 1);
+	memset(&tr.trace_id, 0xee, 16);	/* copied, not referred to */
+	ck_assert_uint_eq(queue_publish_traced(q, "{}", 2, 1, 0, &other), 2);
+	ck_assert_uint_eq(queue_publish_traced(q, "{}", 2, 1, 0, NULL), 3);
+	ck_assert_uint_eq(queue_publish_from(q, "{}", 2, 1, 0), 4);
+	ck_assert_int_eq(queue_restore(q, 10, "{}", 2, 2, "lost", false, 1), 0);
+	a = queue_attach(q, "a", 10);
+	t = queue_dispatch(q, &to, 2);
+	ck_assert_uint_eq(t->id, 1);
+	ck_assert_uint_eq(t->trace.state, QTRACE_SAMPLED);
+	for (i = 0; i < 16; i++)
+		ck_assert_uint_eq(t->trace.trace_id[i], 0x10 + i);
+	for (i = 0; i < 8; i++)
+		ck_assert_uint_eq(t->trace.span_id[i], 0xa0 + i);
+	ck_assert_uint_eq(t->origin, 7);
+	t = queue_dispatch(q, &to, 2);
+	ck_assert_uint_eq(t->trace.state, QTRACE_NONE);
+	t = queue_dispatch(q, &to, 2);
+	ck_assert_uint_eq(t->trace.state, QTRACE_UNKNOWN);
+	t = queue_dispatch(q, &to, 2);
+	ck_assert_uint_eq(t->trace.state, QTRACE_UNKNOWN);
+	t = queue_dispatch(q, &to, 2);
+	ck_assert_uint_eq(t->id, 10);
+	ck_assert_uint_eq(t->trace.state, QTRACE_UNKNOWN);
+	/* A context filled in later (lazily) stays with the task. */
+	t->trace = tr;
+	/* Back by a nack, then by the loss of its holder: still there. */
+	ck_assert_int_eq(queue_nack(q, a, 1, true, "again"), 0);
+	ck_assert_uint_eq(queue_detach(q, a, "lost"), 4);
+	b = queue_attach(q, "b", 10);
+	while ((t = queue_dispatch(q, &to, 3)) != NULL)
+		if (t->id == 1) {
+			ck_assert_uint_eq(t->attempt, 2);
+			ck_assert_uint_eq(t->trace.state, QTRACE_SAMPLED);
+			ck_assert_uint_eq(t->trace.trace_id[0], 0x10);
+			ck_assert_uint_eq(t->trace.span_id[7], 0xa7);
+		} else if (t->id == 10) {
+			ck_assert_uint_eq(t->trace.state, QTRACE_SAMPLED);
+			ck_assert_uint_eq(t->trace.trace_id[0], 0xee);
+		}
+	/* Dead-lettered: it keeps it too. */
+	ck_assert_int_eq(queue_nack(q, b, 1, false, "fatal"), 1);
+	d = queue_dead_last(q);
+	ck_assert_uint_eq(d->id, 1);
+	ck_assert_uint_eq(d->trace.state, QTRACE_SAMPLED);
+	ck_assert_uint_eq(d->trace.trace_id[15], 0x1f);
+	queue_free(q);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -1344,6 +1414,7 @@ suite(void)
 	tcase_add_test(fail, set_limits_max_attempts);
 	tcase_add_test(fail, dead_next_iterates_in_order);
 	tcase_add_test(fail, done_notices);
+	tcase_add_test(fail, trace_context_kept);
 	suite_add_tcase(s, fail);
 
 	tcase_add_loop_test(model, model_check, 0, 4);

@@ -159,6 +159,33 @@ START_TEST(printed_records_pass)
 }
 END_TEST
 
+/* span_text_check_id() points at the first trace_id's digits, where
+ * ever the member is; the ring of recent spans files the record by it. */
+START_TEST(trace_id_found)
+{
+	static const char *const recs[] = {
+		REC(""),
+		"{\"name\":\"x\",\"span_id\":\"" SID "\",\"trace_id\":\"" TID
+		    "\"," TIMES "}",
+		"{\"name\":\"x\",\"span_id\":\"" SID "\",\"trace_id\":\"" TID
+		    "\",\"trace_id\":\"" PID PID "\"," TIMES "}",
+	};
+	const char *id;
+	size_t i;
+
+	for (i = 0; i < sizeof(recs) / sizeof(recs[0]); i++) {
+		id = NULL;
+		ck_assert_int_eq(span_text_check_id(recs[i], strlen(recs[i]),
+		    &id), SPAN_TEXT_VALID);
+		ck_assert_ptr_nonnull(id);
+		ck_assert(id > recs[i] && id + 33 <= recs[i] + strlen(recs[i]));
+		ck_assert_int_eq(strncmp(id, TID, 32), 0);
+		ck_assert_int_eq(id[-1], '"');
+		ck_assert_int_eq(id[32], '"');
+	}
+}
+END_TEST
+
 START_TEST(invalid_spans_known_without_parsing)
 {
 	static const char *const bad[] = {
@@ -352,6 +379,7 @@ span_text_suite(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, printed_records_pass);
+	tcase_add_test(tc, trace_id_found);
 	tcase_add_test(tc, invalid_spans_known_without_parsing);
 	tcase_add_test(tc, other_forms_are_parsed);
 	tcase_add_test(tc, mutants_agree);

@@ -84,6 +84,14 @@ static const struct {
 	{ "00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", 0, 0 },
 	{ "00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01", 0, 0 },
 	{ "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01x", 0, 0 },
+	/* The digits' neighbours in ASCII, and bytes past it. */
+	{ "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b:-01", 0, 0 },
+	{ "00-4bf92f3577b34da6a3ce929d0e0e4736-/0f067aa0ba902b7-01", 0, 0 },
+	{ "00-`bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", 0, 0 },
+	{ "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0@", 0, 0 },
+	{ "00-4bf92f3577b34da6a3ce929d0e0e47\xc3\xa9-00f067aa0ba902b7-01", 0, 0 },
+	{ "00-ffffffffffffffffffffffffffffffff-0123456789abcdef-01", 1, 1 },
+	{ "00-00000000000000000000000000000001-8000000000000000-03", 1, 1 },
 	{ "", 0, 0 },
 };
 
