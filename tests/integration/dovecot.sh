@@ -87,6 +87,5 @@ dovecot_stop() { # DIR
 deliver() { # DIR ARGS... (see mails.py)
 	local d=$1
 	shift
-	python3 "$(dirname "${BASH_SOURCE[0]}")/mails.py" "$d/mail/bot" "$@" &&
-		chown -R nobody:nogroup "$d/mail/bot"
+	python3 "$(dirname "${BASH_SOURCE[0]}")/mails.py" "$d/mail/bot" "$@"
 }

@@ -23,6 +23,10 @@ ap.add_argument("--expect")
 a = ap.parse_args()
 
 expect = open(a.expect, "a") if a.expect else None
+# Mail belongs to whoever owns the maildir (the server's mail user).  Each
+# file is given away before it appears in new/: the server renames and
+# flags mail in cur/ meanwhile, so nothing may walk the tree afterwards.
+owner = os.stat(a.maildir)
 stamp = int(time.time())
 for i in range(a.first, a.first + a.count):
     mid = "<order-%d@shop.test>" % i
@@ -47,6 +51,7 @@ for i in range(a.first, a.first + a.count):
     tmp = os.path.join(a.maildir, "tmp", name)
     with open(tmp, "w", newline="") as f:
         f.write(text)
+    os.chown(tmp, owner.st_uid, owner.st_gid)
     os.rename(tmp, os.path.join(a.maildir, "new", name))
     if expect:
         expect.write("%s %s %s\n" % ("good" if kind == "good" else "bad", i, kind))
