@@ -94,22 +94,7 @@ stop_master
 [ $((SECONDS - t0)) -lt 5 ] || fail "stop took $((SECONDS - t0))s"
 
 # Configuration errors: each names its key, and the instance exits 2.
-check_bad() {
-	local name=$1 config=$2 want=$3
-	cat >"$T/bad.yml" <<YML
-workers:
-  $name:
-    type: http-probe
-    restart: never
-    config: $config
-YML
-	: >"$LOG"
-	"$PLBA_MASTER" -c "$T/bad.yml" >>"$LOG" 2>&1 &
-	MASTER=$!
-	wait_for 20 log_has "exited with status 2"
-	log_has "$want" || fail "$name: no \"$want\" in the log"
-	stop_master
-}
+check_bad() { builtin_config_error http-probe "$@"; }
 check_bad nourl '{interval: 1s}' \
 	"workers.nourl.config.url: required: an http:// or https:// URL"
 check_bad fileurl '{url: "file:///etc/passwd"}' \

@@ -97,3 +97,22 @@ jq_check() {
 	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2" ||
 		fail "JSON check failed: $2 on $(printf '%.400s' "$1")"
 }
+
+# builtin_config_error TYPE NAME CONFIG WANT: a built-in worker of TYPE
+# named NAME with `config: CONFIG` exits 2 at start, and the log says WANT.
+builtin_config_error() {
+	local type=$1 name=$2 config=$3 want=$4
+	cat >"$T/bad.yml" <<YML
+workers:
+  $name:
+    type: $type
+    restart: never
+    config: $config
+YML
+	: >"$LOG"
+	"$PLBA_MASTER" -c "$T/bad.yml" >>"$LOG" 2>&1 &
+	MASTER=$!
+	wait_for 20 log_has "exited with status 2"
+	log_has "$want" || fail "$name: no \"$want\" in the log"
+	stop_master
+}

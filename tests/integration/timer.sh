@@ -59,22 +59,7 @@ stop_master
 log_has "killed by signal" && fail "a timer had to be killed"
 
 # Configuration errors: each names its key, and the instance exits 2.
-check_bad() {
-	local name=$1 config=$2 want=$3
-	cat >"$T/bad.yml" <<YML
-workers:
-  $name:
-    type: timer
-    restart: never
-    config: $config
-YML
-	: >"$LOG"
-	"$PLBA_MASTER" -c "$T/bad.yml" >>"$LOG" 2>&1 &
-	MASTER=$!
-	wait_for 20 log_has "exited with status 2"
-	log_has "$want" || fail "$name: no \"$want\" in the log"
-	stop_master
-}
+check_bad() { builtin_config_error timer "$@"; }
 check_bad noqueue '{interval: 1s}' \
 	"workers.noqueue.config.queue: required: the queue to publish to"
 check_bad both '{queue: q, interval: 1s, at: ["12:00"]}' \
