@@ -64,6 +64,7 @@ struct plba_worker {
 	bool			   stopping;
 	bool			   force;
 	bool			   closed;	/* the master is gone */
+	bool			   leaving;	/* child_run is returning */
 	bool			   tracing;	/* the master collects traces */
 	uint64_t		   heartbeat_ms;
 	enum plba_health	   health;	/* as reported */
@@ -400,6 +401,17 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+static bool
+worker_leaving(plba_worker *w)
+{
+	bool leaving;
+
+	pthread_mutex_lock(&w->mu);
+	leaving = w->leaving;
+	pthread_mutex_unlock(&w->mu);
+	return leaving;
+}
+
 static void *
 channel_thread(void *arg)
 {
@@ -441,6 +453,8 @@ channel_thread(void *arg)
 			eventfd_t v;
 
 			(void)eventfd_read(w->wakefd, &v);
+			if (worker_leaving(w))
+				break;
 		}
 		if (pfd[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
@@ -468,6 +482,10 @@ channel_thread(void *arg)
 		}
 		if (rc < 0)
 			break;
+		/* The welcome may have shortened the interval the first
+		 * beat was planned with. */
+		if (next_beat > now_ms() + w->heartbeat_ms)
+			next_beat = now_ms() + w->heartbeat_ms;
 	}
 	goto out;
 bad:
@@ -945,6 +963,33 @@ load_config(plba_worker *w)
 	free(copy);
 }
 
+static void
+worker_free(plba_worker *w)
+{
+	struct plba_task *t;
+	struct done_notice *n;
+
+	while ((t = w->thead) != NULL) {
+		w->thead = t->next;
+		task_free(t);
+	}
+	while ((n = w->dhead) != NULL) {
+		w->dhead = n->next;
+		free(n);
+	}
+	frame_writer_free(&w->traces);
+	plba_config_free(w->cfg);
+	if (w->sigfd >= 0)
+		close(w->sigfd);
+	if (w->wakefd >= 0)
+		close(w->wakefd);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->wmu);
+	pthread_mutex_destroy(&w->mu);
+	free(w->name);
+	free(w);
+}
+
 int
 child_run(const struct reg_worker *reg, const struct plba_registry *module)
 {
@@ -992,11 +1037,14 @@ child_run(const struct reg_worker *reg, const struct plba_registry *module)
 		    send_frames(w, &fw) != PLBA_OK) {
 			fprintf(stderr, "plba: no channel to the master on fd 3: "
 			    "run this program under plba-master\n");
+			worker_free(w);
 			return 1;
 		}
 	}
-	if (pthread_create(&th, NULL, channel_thread, w) != 0)
+	if (pthread_create(&th, NULL, channel_thread, w) != 0) {
+		worker_free(w);
 		return 1;
+	}
 	pthread_mutex_lock(&w->mu);
 	while (!w->welcomed && !w->closed)
 		pthread_cond_wait(&w->cv, &w->mu);
@@ -1012,9 +1060,18 @@ child_run(const struct reg_worker *reg, const struct plba_registry *module)
 	}
 	/* The spans still waiting go before the process ends. */
 	(void)send_traces(w);
-	/* Leave the channel thread parked in poll: exiting the process
-	 * ends it and closes fd 3, which the master reads as the end. */
-	plba_config_free(w->cfg);
+	/*
+	 * The channel thread reads reg, which may live on our caller's
+	 * stack, and calls the worker's health and stop functions: it must
+	 * be gone before we return.  fd 3 stays open until the process
+	 * exits, which the master reads as the end.
+	 */
+	pthread_mutex_lock(&w->mu);
+	w->leaving = true;
+	pthread_mutex_unlock(&w->mu);
+	(void)eventfd_write(w->wakefd, 1);
+	pthread_join(th, NULL);
+	worker_free(w);
 	return status;
 }
 

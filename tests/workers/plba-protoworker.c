@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -297,6 +298,69 @@ hostile(const char *how)
 		pause();
 }
 
+/* --- lingering after the worker returned --------------------------------- */
+
+/*
+ * Once plba_worker_main() has returned, libplba must never call into the
+ * worker again: its ops may be gone, and the caller's stack is reused.
+ * This worker's health function aborts if it is asked too late.
+ */
+static volatile sig_atomic_t worker_returned;
+
+static int
+quick_start(plba_worker *w, void *arg)
+{
+	(void)w;
+	(void)arg;
+	return 0;
+}
+
+static enum plba_health
+late_health(plba_worker *w, char *detail, size_t size, void *arg)
+{
+	(void)w;
+	(void)detail;
+	(void)size;
+	(void)arg;
+	if (worker_returned) {
+		static const char msg[] = "health asked after the worker returned\n";
+
+		(void)write(STDERR_FILENO, msg, sizeof(msg) - 1);
+		abort();
+	}
+	return PLBA_HEALTH_OK;
+}
+
+/*
+ * Runs the worker far below the caller's frame, so that what libplba
+ * keeps on that stack survives the return and a late call lands in
+ * late_health() instead of in garbage.
+ */
+static int __attribute__((noinline))
+run_deep(const struct plba_worker_ops *ops)
+{
+	volatile unsigned char pad[64 << 10];
+
+	pad[0] = 0;
+	return plba_worker_main(ops, NULL) + pad[0];
+}
+
+static int
+linger(long ms)
+{
+	static struct plba_worker_ops quick = { .start = quick_start,
+	    .health = late_health };
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	int rc;
+
+	rc = run_deep(&quick);
+	worker_returned = 1;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		continue;
+	printf("lingered %ld ms\n", ms);
+	return rc;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -312,7 +376,7 @@ main(int argc, char *argv[])
 		fprintf(stderr, "usage: plba-protoworker produce QUEUE N [async|tracked] | "
 		    "consume [record FILE] [payloads FILE] [fail-every N] "
 		    "[dead-every N] [sleep MS] [hang] | idle | spans N GAP_MS "
-		    "[exit] | hostile MODE\n");
+		    "[exit] | hostile MODE | linger MS\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "produce") == 0 && argc >= 4) {
@@ -349,6 +413,8 @@ main(int argc, char *argv[])
 	}
 	if (strcmp(argv[1], "hostile") == 0 && argc >= 3)
 		return hostile(argv[2]);
+	if (strcmp(argv[1], "linger") == 0 && argc >= 3)
+		return linger(atol(argv[2]));
 	fprintf(stderr, "plba-protoworker: bad arguments\n");
 	return 2;
 }
