@@ -841,10 +841,15 @@ handle_task(plba_worker *w, const struct reg_worker *r, plba_task *t)
 	enum plba_task_result res;
 	plba_span *s;
 	char name[160];
+	size_t qlen;
 
 	if (!w->tracing)
 		return r->handler(w, t, r->handler_arg);
-	snprintf(name, sizeof(name), "process %s", t->queue);
+	/* Not snprintf: this runs for every task. */
+	qlen = strnlen(t->queue, sizeof(name) - sizeof("process "));
+	memcpy(name, "process ", sizeof("process ") - 1);
+	memcpy(name + sizeof("process ") - 1, t->queue, qlen);
+	name[sizeof("process ") - 1 + qlen] = '\0';
 	s = trace_resume_kind(w, plba_task_meta(t, "traceparent"), name,
 	    "consumer");
 	plba_span_set_str(s, "plba.queue", t->queue);

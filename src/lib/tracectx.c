@@ -161,9 +161,10 @@ rec_text_init(struct rec_text *t, char *buf, size_t cap)
 	t->failed = false;
 }
 
-/* Room for n more bytes and a NUL. */
-static bool
-rec_text_room(struct rec_text *t, size_t n)
+/* Room for n more bytes and a NUL, when the text is full; false once
+ * memory has run out. */
+bool
+rec_text_grow(struct rec_text *t, size_t n)
 {
 	size_t cap;
 	char *p;
@@ -179,21 +180,13 @@ rec_text_room(struct rec_text *t, size_t n)
 		memcpy(p, t->s, t->len);
 	if (p == NULL) {
 		t->failed = true;
+		t->len = t->cap;	/* every later put fails too */
 		return false;
 	}
 	t->s = p;
 	t->cap = cap;
 	t->own = true;
 	return true;
-}
-
-void
-rec_text_put(struct rec_text *t, const char *s, size_t len)
-{
-	if (!rec_text_room(t, len))
-		return;
-	memcpy(t->s + t->len, s, len);
-	t->len += len;
 }
 
 void
@@ -215,6 +208,12 @@ rec_text_u64(struct rec_text *t, uint64_t v)
 	rec_text_put(t, p, (size_t)(buf + sizeof(buf) - p));
 }
 
+/* The bytes a JSON string cannot hold as they are, and NUL, its end. */
+static const unsigned char escaped[256] = {
+	1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
+	['"'] = 1, ['\\'] = 1,
+};
+
 void
 rec_text_quote(struct rec_text *t, const char *s)
 {
@@ -226,8 +225,7 @@ rec_text_quote(struct rec_text *t, const char *s)
 	rec_text_put(t, "\"", 1);
 	while (*s != '\0') {
 		/* The bytes that need nothing go in one piece. */
-		for (run = s; (unsigned char)*s >= 0x20 && *s != '"' &&
-		    *s != '\\'; s++)
+		for (run = s; !escaped[(unsigned char)*s]; s++)
 			;
 		if (s > run)
 			rec_text_put(t, run, (size_t)(s - run));
@@ -261,7 +259,7 @@ rec_text_quote(struct rec_text *t, const char *s)
 const char *
 rec_text_end(struct rec_text *t)
 {
-	if (!rec_text_room(t, 0))
+	if (t->failed || (t->len + 1 > t->cap && !rec_text_grow(t, 0)))
 		return NULL;
 	t->s[t->len] = '\0';
 	return t->s;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define TRACEPARENT_LEN	55	/* "00-" 32 "-" 16 "-" 2 */
 
@@ -49,12 +50,28 @@ struct rec_text {
 };
 
 void	 rec_text_init(struct rec_text *, char *buf, size_t cap);
-void	 rec_text_put(struct rec_text *, const char *s, size_t len);
+bool	 rec_text_grow(struct rec_text *, size_t n);
 void	 rec_text_lit(struct rec_text *, const char *s);	/* as it is */
 void	 rec_text_u64(struct rec_text *, uint64_t);	/* in decimal */
 /* s quoted as cJSON prints a string: \" \\ \b \f \n \r \t, other
  * control characters as \u00xx, every other byte as it is. */
 void	 rec_text_quote(struct rec_text *, const char *s);
+/*
+ * Inline: a record is printed in some thirty pieces, and a call for each
+ * showed in the profiles of the master and of every consumer.
+ */
+static inline void
+rec_text_put(struct rec_text *t, const char *s, size_t len)
+{
+	if (t->len + len + 1 > t->cap && !rec_text_grow(t, len))
+		return;
+	memcpy(t->s + t->len, s, len);
+	t->len += len;
+}
+
+/* A string literal, its length known at compile time. */
+#define REC_TEXT_LIT(t, lit)	rec_text_put((t), "" lit, sizeof(lit) - 1)
+
 /* NUL-terminates; the text, or NULL if memory ran out. */
 const char *rec_text_end(struct rec_text *);
 /* Frees the text if it outgrew the caller's buffer. */

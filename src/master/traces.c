@@ -241,6 +241,24 @@ traces_task_context(const char *body, size_t len, struct qtrace *trace)
 	trace->state = QTRACE_SAMPLED;
 }
 
+/* The same, from a task already parsed: no second look at its text. */
+void
+traces_task_context_parsed(const cJSON *task, struct qtrace *trace)
+{
+	const cJSON *meta, *tp;
+	struct tracectx ctx;
+
+	trace->state = QTRACE_NONE;
+	meta = cJSON_GetObjectItemCaseSensitive(task, "metadata");
+	tp = cJSON_GetObjectItemCaseSensitive(meta, "traceparent");
+	if (!cJSON_IsString(tp) || tracectx_parse(tp->valuestring, &ctx) == -1 ||
+	    !ctx.sampled)
+		return;
+	memcpy(trace->trace_id, ctx.trace_id, sizeof(trace->trace_id));
+	memcpy(trace->span_id, ctx.span_id, sizeof(trace->span_id));
+	trace->state = QTRACE_SAMPLED;
+}
+
 /* Printable ASCII and not empty: quoted, the canonical form of itself. */
 static bool
 plain(const char *s)
@@ -280,35 +298,35 @@ traces_task_span(struct runtime *rt, struct qtrace *trace,
 	trace_hex(span_id, 8, sid);
 	trace_hex(trace->span_id, 8, pid);
 	rec_text_init(&t, buf, sizeof(buf));
-	rec_text_lit(&t, "{\"trace_id\":\"");
+	REC_TEXT_LIT(&t, "{\"trace_id\":\"");
 	rec_text_put(&t, tid, 32);
-	rec_text_lit(&t, "\",\"span_id\":\"");
+	REC_TEXT_LIT(&t, "\",\"span_id\":\"");
 	rec_text_put(&t, sid, 16);
-	rec_text_lit(&t, "\",\"parent_span_id\":\"");
+	REC_TEXT_LIT(&t, "\",\"parent_span_id\":\"");
 	rec_text_put(&t, pid, 16);
-	rec_text_lit(&t, "\",\"name\":");
+	REC_TEXT_LIT(&t, "\",\"name\":");
 	rec_text_quote(&t, name);
-	rec_text_lit(&t, ",\"kind\":\"internal\",\"start_ns\":\"");
+	REC_TEXT_LIT(&t, ",\"kind\":\"internal\",\"start_ns\":\"");
 	rec_text_u64(&t, now);
-	rec_text_lit(&t, "\",\"end_ns\":\"");
+	REC_TEXT_LIT(&t, "\",\"end_ns\":\"");
 	rec_text_u64(&t, now);
-	rec_text_lit(&t, "\",\"attributes\":{\"plba.queue\":");
+	REC_TEXT_LIT(&t, "\",\"attributes\":{\"plba.queue\":");
 	rec_text_quote(&t, queue);
-	rec_text_lit(&t, ",\"plba.task.id\":\"");
+	REC_TEXT_LIT(&t, ",\"plba.task.id\":\"");
 	rec_text_u64(&t, task_id);
-	rec_text_lit(&t, "\",\"plba.task.attempt\":");
+	REC_TEXT_LIT(&t, "\",\"plba.task.attempt\":");
 	rec_text_u64(&t, attempt);
 	if (detail != NULL) {
-		rec_text_lit(&t, ",\"plba.detail\":");
+		REC_TEXT_LIT(&t, ",\"plba.detail\":");
 		rec_text_quote(&t, detail);
 	}
 	rec_text_lit(&t, error ? "},\"status\":{\"code\":\"error\"" :
 	    "},\"status\":{\"code\":\"ok\"");
 	if (error && detail != NULL) {
-		rec_text_lit(&t, ",\"message\":");
+		REC_TEXT_LIT(&t, ",\"message\":");
 		rec_text_quote(&t, detail);
 	}
-	rec_text_lit(&t, "}}");
+	REC_TEXT_LIT(&t, "}}");
 	if ((text = rec_text_end(&t)) != NULL) {
 		/* Valid as printed when its strings are plain ASCII: the
 		 * exporter need not scan it again. */
