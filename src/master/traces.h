@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 struct runtime;
+struct cJSON;
 
 /* Spans kept for GET /traces/{id}, whatever the transport. */
 #define TRACE_RING_SPANS	20000
@@ -39,6 +40,8 @@ struct qtrace;
  * task is published: QTRACE_SAMPLED with the ids, or QTRACE_NONE.
  */
 void	 traces_task_context(const char *task_body, size_t len,
+	    struct qtrace *trace);
+void	 traces_task_context_parsed(const struct cJSON *task,
 	    struct qtrace *trace);
 /*
  * A span of the master's own on the trace a task carries, if any.  trace
