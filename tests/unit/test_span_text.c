@@ -156,6 +156,10 @@ START_TEST(printed_records_pass)
 	ck_assert_int_eq(check(REC("\"parent_span_id\":null,")), SPAN_TEXT_VALID);
 	ck_assert_int_eq(check(REC("\"parent_span_id\":\"00F067AA0BA902B7\",")),
 	    SPAN_TEXT_VALID);
+	/* The largest time there is, and twenty digits that are less. */
+	ck_assert_int_eq(check("{\"trace_id\":\"" TID "\",\"span_id\":\"" SID
+	    "\",\"name\":\"n\",\"start_ns\":\"18446744073709551615\","
+	    "\"end_ns\":\"09999999999999999999\"}"), SPAN_TEXT_VALID);
 }
 END_TEST
 
@@ -337,7 +341,7 @@ START_TEST(quote_as_cjson)
 		s[n] = '\0';
 		/* A tiny first buffer: growth is part of what is tested. */
 		rec_text_init(&t, small, sizeof(small));
-		rec_text_lit(&t, "x");
+		REC_TEXT_LIT(&t, "x");
 		rec_text_quote(&t, s);
 		ck_assert_ptr_nonnull(got = rec_text_end(&t));
 		v = cJSON_CreateString(s);
