@@ -340,17 +340,41 @@ static const unsigned char hexdigit[256] = {
 	['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
 };
 
+#ifdef __SSE2__
+/* Lanes of v within [lo, hi], as compared signed: fine for ASCII bounds. */
+static __m128i
+in_range(__m128i v, char lo, char hi)
+{
+	return _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8((char)(lo - 1))),
+	    _mm_cmplt_epi8(v, _mm_set1_epi8((char)(hi + 1))));
+}
+#endif
+
 /* A quoted id of n hex digits, not all zero (uppercase counts as hex). */
 static bool
 hex_id(const char *v, size_t len, size_t n)
 {
 	unsigned char all = 1, nonzero = 0;
-	size_t i;
+	size_t i = 1;
 
 	if (v == NULL || len != n + 2 || v[0] != '"')
 		return false;
+#ifdef __SSE2__
+	/* Ids are 16 or 32 digits: one or two steps, no loop a digit. */
+	for (; i + 16 <= n + 1; i += 16) {
+		__m128i d = _mm_loadu_si128((const __m128i *)(const void *)(v + i));
+		__m128i hex = _mm_or_si128(in_range(d, '0', '9'), _mm_or_si128(
+		    in_range(d, 'a', 'f'), in_range(d, 'A', 'F')));
+
+		if (_mm_movemask_epi8(hex) != 0xffff)
+			return false;
+		if (_mm_movemask_epi8(_mm_cmpeq_epi8(d, _mm_set1_epi8('0'))) !=
+		    0xffff)
+			nonzero = 1;
+	}
+#endif
 	/* No early exit: the loop has no branch to mispredict. */
-	for (i = 1; i <= n; i++) {
+	for (; i <= n; i++) {
 		all &= hexdigit[(unsigned char)v[i]];
 		nonzero |= (unsigned char)(v[i] ^ '0');
 	}
@@ -361,11 +385,20 @@ hex_id(const char *v, size_t len, size_t n)
 static bool
 nanos(const char *v, size_t len)
 {
-	size_t i, digits = len - 2;
+	size_t i = 1, digits = len - 2;
 
 	if (v == NULL || len < 3 || digits > 20 || v[0] != '"')
 		return false;
-	for (i = 1; i <= digits; i++)
+#ifdef __SSE2__
+	if (digits >= 16) {
+		__m128i d = _mm_loadu_si128((const __m128i *)(const void *)(v + 1));
+
+		if (_mm_movemask_epi8(in_range(d, '0', '9')) != 0xffff)
+			return false;
+		i = 17;
+	}
+#endif
+	for (; i <= digits; i++)
 		if (v[i] < '0' || v[i] > '9')
 			return false;
 	/* Nineteen digits always fit; twenty fit up to UINT64_MAX. */
