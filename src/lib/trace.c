@@ -220,8 +220,22 @@ plba_span_set_str(plba_span *s, const char *key, const char *value)
 
 	if (s == NULL || s->inert)
 		return;
+	if (value == NULL)
+		value = "";
+	if (rec_text_plain(value)) {
+		/* Nothing to escape, the usual case: quoted in place. */
+		size_t vlen = strlen(value);
+
+		if (vlen + 2 <= sizeof(buf)) {
+			buf[0] = '"';
+			memcpy(buf + 1, value, vlen);
+			buf[vlen + 1] = '"';
+			set(s, key, buf, vlen + 2);
+			return;
+		}
+	}
 	rec_text_init(&t, buf, sizeof(buf));
-	rec_text_quote(&t, value != NULL ? value : "");
+	rec_text_quote(&t, value);
 	if (rec_text_end(&t) != NULL)
 		set(s, key, t.s, t.len);
 	rec_text_free(&t);
@@ -347,9 +361,10 @@ record(const plba_span *s, uint64_t end_ns, struct rec_text *t)
 	}
 	REC_TEXT_LIT(t, "\",\"name\":");
 	rec_text_quote(t, s->name);
-	REC_TEXT_LIT(t, ",\"kind\":");
-	rec_text_quote(t, s->kind);
-	REC_TEXT_LIT(t, ",\"start_ns\":\"");
+	/* kind and status are this file's own words: nothing to escape. */
+	REC_TEXT_LIT(t, ",\"kind\":\"");
+	rec_text_lit(t, s->kind);
+	REC_TEXT_LIT(t, "\",\"start_ns\":\"");
 	rec_text_u64(t, s->start_ns);
 	REC_TEXT_LIT(t, "\",\"end_ns\":\"");
 	rec_text_u64(t, end_ns);
@@ -367,8 +382,9 @@ record(const plba_span *s, uint64_t end_ns, struct rec_text *t)
 		rec_text_put(t, s->events.s, s->events.len);
 		rec_text_put(t, "]", 1);
 	}
-	REC_TEXT_LIT(t, ",\"status\":{\"code\":");
-	rec_text_quote(t, s->status);
+	REC_TEXT_LIT(t, ",\"status\":{\"code\":\"");
+	rec_text_lit(t, s->status);
+	REC_TEXT_LIT(t, "\"");
 	if (s->message != NULL) {
 		REC_TEXT_LIT(t, ",\"message\":");
 		rec_text_quote(t, s->message);

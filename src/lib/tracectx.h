@@ -31,6 +31,8 @@ void	tracectx_format(const struct tracectx *, char *buf);
 /* Fills random bytes from getrandom(2), buffered. Never all zeros. */
 void	trace_random(uint8_t *out, size_t n);
 void	trace_hex(const uint8_t *in, size_t n, char *out);	/* 2n chars + NUL */
+/* v in decimal, at the end of buf; returns where it starts. */
+const char *trace_u64(uint64_t v, char buf[20], size_t *len);
 /* Wall clock in nanoseconds since the epoch, for span times. */
 uint64_t trace_now_ns(void);
 
@@ -56,6 +58,8 @@ void	 rec_text_u64(struct rec_text *, uint64_t);	/* in decimal */
 /* s quoted as cJSON prints a string: \" \\ \b \f \n \r \t, other
  * control characters as \u00xx, every other byte as it is. */
 void	 rec_text_quote(struct rec_text *, const char *s);
+/* Whether s quoted is s between quotes: nothing to escape. */
+bool	 rec_text_plain(const char *s);
 /*
  * Inline: a record is printed in some thirty pieces, and a call for each
  * showed in the profiles of the master and of every consumer.

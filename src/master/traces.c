@@ -259,15 +259,27 @@ traces_task_context_parsed(const cJSON *task, struct qtrace *trace)
 	trace->state = QTRACE_SAMPLED;
 }
 
-/* Printable ASCII and not empty: quoted, the canonical form of itself. */
+/*
+ * s quoted.  Printable ASCII that is not empty is its own canonical form
+ * between quotes, and the names and queues here nearly always are; says
+ * whether s was so.
+ */
 static bool
-plain(const char *s)
+put_quoted(struct rec_text *t, const char *s)
 {
-	if (*s == '\0')
+	const char *p;
+
+	for (p = s; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f ||
+		    *p == '"' || *p == '\\')
+			break;
+	if (*p != '\0' || p == s) {
+		rec_text_quote(t, s);
 		return false;
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
-			return false;
+	}
+	REC_TEXT_LIT(t, "\"");
+	rec_text_put(t, s, (size_t)(p - s));
+	REC_TEXT_LIT(t, "\"");
 	return true;
 }
 
@@ -282,9 +294,11 @@ traces_task_span(struct runtime *rt, struct qtrace *trace,
 {
 	struct rec_text t;
 	uint8_t span_id[8];
-	char buf[1024], tid[33], sid[17], pid[17];
-	const char *text;
+	char buf[1024], tid[33], sid[17], pid[17], nowbuf[20];
+	const char *text, *nowtext;
+	size_t nowlen;
 	uint64_t now;
+	bool plain;
 
 	if (rt->traces == NULL)
 		return;
@@ -305,20 +319,22 @@ traces_task_span(struct runtime *rt, struct qtrace *trace,
 	REC_TEXT_LIT(&t, "\",\"parent_span_id\":\"");
 	rec_text_put(&t, pid, 16);
 	REC_TEXT_LIT(&t, "\",\"name\":");
-	rec_text_quote(&t, name);
+	plain = put_quoted(&t, name);
+	/* An instant: one time, printed once. */
+	nowtext = trace_u64(now, nowbuf, &nowlen);
 	REC_TEXT_LIT(&t, ",\"kind\":\"internal\",\"start_ns\":\"");
-	rec_text_u64(&t, now);
+	rec_text_put(&t, nowtext, nowlen);
 	REC_TEXT_LIT(&t, "\",\"end_ns\":\"");
-	rec_text_u64(&t, now);
+	rec_text_put(&t, nowtext, nowlen);
 	REC_TEXT_LIT(&t, "\",\"attributes\":{\"plba.queue\":");
-	rec_text_quote(&t, queue);
+	plain &= put_quoted(&t, queue);
 	REC_TEXT_LIT(&t, ",\"plba.task.id\":\"");
 	rec_text_u64(&t, task_id);
 	REC_TEXT_LIT(&t, "\",\"plba.task.attempt\":");
 	rec_text_u64(&t, attempt);
 	if (detail != NULL) {
 		REC_TEXT_LIT(&t, ",\"plba.detail\":");
-		rec_text_quote(&t, detail);
+		plain &= put_quoted(&t, detail);
 	}
 	rec_text_lit(&t, error ? "},\"status\":{\"code\":\"error\"" :
 	    "},\"status\":{\"code\":\"ok\"");
@@ -330,8 +346,7 @@ traces_task_span(struct runtime *rt, struct qtrace *trace,
 	if ((text = rec_text_end(&t)) != NULL) {
 		/* Valid as printed when its strings are plain ASCII: the
 		 * exporter need not scan it again. */
-		if (plain(name) && plain(queue) && (detail == NULL ||
-		    plain(detail))) {
+		if (plain) {
 			trace_exporter_stage_valid(rt->traces->exporter, text,
 			    t.len, TRACE_EXPORT_MASTER, -1);
 			ring_put_id(rt->traces, tid, text, t.len,

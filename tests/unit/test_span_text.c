@@ -365,12 +365,28 @@ START_TEST(u64_as_printf)
 	char buf[8], want[32];
 	size_t i;
 
+	uint64_t p;
+
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		rec_text_init(&t, buf, sizeof(buf));
 		rec_text_u64(&t, v[i]);
 		snprintf(want, sizeof(want), "%llu", (unsigned long long)v[i]);
 		ck_assert_str_eq(rec_text_end(&t), want);
 		rec_text_free(&t);
+	}
+	/* Every length, at both of its ends (digits go two at a time). */
+	for (p = 10; p <= UINT64_C(10000000000000000000); p *= 10) {
+		for (i = 0; i < 3; i++) {
+			uint64_t x = p - 1 + i;
+
+			rec_text_init(&t, buf, sizeof(buf));
+			rec_text_u64(&t, x);
+			snprintf(want, sizeof(want), "%llu", (unsigned long long)x);
+			ck_assert_str_eq(rec_text_end(&t), want);
+			rec_text_free(&t);
+		}
+		if (p == UINT64_C(10000000000000000000))
+			break;
 	}
 }
 END_TEST
