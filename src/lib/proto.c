@@ -6,6 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "proto.h"
 
 static const struct {
@@ -254,6 +258,41 @@ decode_members(struct ctx *c)
 	return -1;
 }
 
+/*
+ * Where the first control character that JSON's white space does not
+ * allow is, or len.  Every frame either way passes here; sixteen bytes a
+ * step where SSE2 is there (every x86-64).
+ */
+static size_t
+first_control(const char *data, size_t len)
+{
+	size_t i = 0, k;
+	unsigned char ch;
+
+#ifdef __SSE2__
+	const __m128i top = _mm_set1_epi8(0x1f);
+
+	for (; i + 16 <= len; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(data + i));
+
+		/* Lanes at or below 0x1f: their minimum with it is themselves. */
+		if (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(v, top), v)) == 0)
+			continue;
+		for (k = i; k < i + 16; k++) {
+			ch = (unsigned char)data[k];
+			if (ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r')
+				return k;
+		}
+	}
+#endif
+	for (k = i; k < len; k++) {
+		ch = (unsigned char)data[k];
+		if (ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r')
+			return k;
+	}
+	return len;
+}
+
 int
 msg_decode(struct msg *m, const char *data, size_t len, bool from_child,
     char *err, size_t errlen)
@@ -270,15 +309,10 @@ msg_decode(struct msg *m, const char *data, size_t len, bool from_child,
 	 * a NUL and skips any byte below 0x20).  A frame is held to the RFC,
 	 * so the text passed on and the tree checked are the same JSON.
 	 */
-	for (i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)data[i];
-
-		if (ch < 0x20 && ch != ' ' && ch != '\t' && ch != '\n' &&
-		    ch != '\r') {
-			snprintf(err, errlen, "invalid JSON: a control character "
-			    "(0x%02x) at byte %zu", ch, i);
-			return -1;
-		}
+	if ((i = first_control(data, len)) < len) {
+		snprintf(err, errlen, "invalid JSON: a control character "
+		    "(0x%02x) at byte %zu", (unsigned char)data[i], i);
+		return -1;
 	}
 	/* A frame is one JSON object: nothing but white space may follow. */
 	m->root = cJSON_ParseWithLengthOpts(data, len, &end, false);

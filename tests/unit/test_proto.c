@@ -535,6 +535,44 @@ START_TEST(decode_uses_length)
 }
 END_TEST
 
+/*
+ * A raw control character anywhere in a frame, inside a string or out, is
+ * refused with its byte offset; tab, newline and carriage return are white
+ * space outside strings.  Every offset of a long frame is tried: the scan
+ * goes sixteen bytes at a time and then byte by byte.
+ */
+START_TEST(control_characters_found_anywhere)
+{
+	char frame[128], err[128], want[64];
+	struct msg m;
+	size_t len, at;
+	int rc;
+
+	len = (size_t)snprintf(frame, sizeof(frame), "{\"type\":\"nack\","
+	    "\"id\":\"1\",\"error\":\"%s\",\"retry\":true}",
+	    "a reason long enough to span a few blocks");
+	ck_assert_int_eq(msg_decode(&m, frame, len, true, err, sizeof(err)), 0);
+	msg_clear(&m);
+	for (at = 0; at < len; at++) {
+		char saved = frame[at];
+
+		frame[at] = '\x01';
+		err[0] = '\0';
+		rc = msg_decode(&m, frame, len, true, err, sizeof(err));
+		if (rc == 0)
+			msg_clear(&m);
+		ck_assert_msg(rc == -1, "accepted a control character at %zu", at);
+		snprintf(want, sizeof(want), "(0x01) at byte %zu", at);
+		ck_assert_msg(strstr(err, want) != NULL, "%zu: %s", at, err);
+		frame[at] = saved;
+	}
+	/* White space between tokens, past the first sixteen bytes. */
+	ck_assert_int_eq(msg_decode(&m, "{\"type\":\"ack\",   \t\r\n  \"id\":"
+	    "\t\"1\"\n}", 33, true, err, sizeof(err)), 0);
+	msg_clear(&m);
+}
+END_TEST
+
 /* A frame is one JSON object: anything after it makes the frame bad,
  * or a second message in the same frame would be silently dropped. */
 START_TEST(trailing_bytes_rejected)
@@ -1065,6 +1103,7 @@ suite(void)
 	tcase_add_test(dec, decode_stop);
 	tcase_add_test(dec, decode_uses_length);
 	tcase_add_test(dec, trailing_bytes_rejected);
+	tcase_add_test(dec, control_characters_found_anywhere);
 	tcase_add_test(dec, type_names_and_words);
 	suite_add_tcase(s, dec);
 
