@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +69,11 @@ span_alloc(struct plba_span *s, size_t size)
 static void
 span_release(struct plba_span *s, char *p)
 {
-	if (p < s->arena || p >= s->arena + sizeof(s->arena))
+	/* As integers: relational operators on pointers into different
+	 * objects are undefined. */
+	uintptr_t a = (uintptr_t)s->arena, x = (uintptr_t)p;
+
+	if (x < a || x >= a + sizeof(s->arena))
 		free(p);
 }
 

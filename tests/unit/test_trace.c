@@ -249,6 +249,15 @@ START_TEST(records_print_as_cjson_would)
 	ck_assert_ptr_nonnull(again = cJSON_PrintUnformatted(sent[1]));
 	ck_assert_str_eq(sent_text[1], again);
 	free(again);
+
+	/* A name longer than the span's own arena. */
+	s = plba_trace_start(W, big);
+	plba_span_set_str(s, "k", "v");
+	plba_span_end(s);
+	ck_assert_uint_eq(nsent, 3);
+	ck_assert_str_eq(str(sent[2], "name"), big);
+	ck_assert_str_eq(str(cJSON_GetObjectItemCaseSensitive(sent[2],
+	    "attributes"), "k"), "v");
 	reset();
 }
 END_TEST
