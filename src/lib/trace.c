@@ -17,6 +17,7 @@
 struct attr {
 	char	*key;
 	char	*value;		/* JSON, after the key's NUL */
+	size_t	 klen;		/* told apart by length before strcmp */
 };
 
 struct plba_span {
@@ -167,8 +168,10 @@ set(plba_span *s, const char *key, const char *value, size_t vlen)
 
 	if (s == NULL || s->inert || key == NULL || value == NULL)
 		return;
+	klen = strlen(key);
 	for (i = 0; i < s->nattrs; i++)
-		if (strcmp(s->attrs[i].key, key) == 0) {
+		if (s->attrs[i].klen == klen &&
+		    memcmp(s->attrs[i].key, key, klen) == 0) {
 			span_release(s, s->attrs[i].key);
 			memmove(&s->attrs[i], &s->attrs[i + 1],
 			    (s->nattrs - i - 1) * sizeof(*s->attrs));
@@ -187,7 +190,6 @@ set(plba_span *s, const char *key, const char *value, size_t vlen)
 		s->attrs = a;
 		s->attrs_cap = cap;
 	}
-	klen = strlen(key);
 	if ((block = span_alloc(s, klen + 1 + vlen + 1)) == NULL)
 		return;
 	memcpy(block, key, klen + 1);
@@ -195,6 +197,7 @@ set(plba_span *s, const char *key, const char *value, size_t vlen)
 	block[klen + 1 + vlen] = '\0';
 	s->attrs[s->nattrs].key = block;
 	s->attrs[s->nattrs].value = block + klen + 1;
+	s->attrs[s->nattrs].klen = klen;
 	s->nattrs++;
 }
 

@@ -272,6 +272,19 @@ rec_text_quote(struct rec_text *t, const char *s)
 	char esc[6];
 	size_t n;
 
+	/* Most strings need no escape: one scan, one room check, one copy. */
+	for (run = s; !escaped[(unsigned char)*run]; run++)
+		;
+	if (*run == '\0') {
+		n = (size_t)(run - s);
+		if (t->len + n + 3 > t->cap && !rec_text_grow(t, n + 2))
+			return;
+		t->s[t->len] = '"';
+		memcpy(t->s + t->len + 1, s, n);
+		t->s[t->len + n + 1] = '"';
+		t->len += n + 2;
+		return;
+	}
 	rec_text_put(t, "\"", 1);
 	while (*s != '\0') {
 		/* The bytes that need nothing go in one piece. */
