@@ -391,6 +391,27 @@ START_TEST(u64_as_printf)
 }
 END_TEST
 
+/* Every byte value, at every place in ids of every length up to 20. */
+START_TEST(hex_as_printf)
+{
+	uint8_t in[20];
+	char out[41], want[41];
+	size_t n, i, k;
+	unsigned b;
+
+	for (b = 0; b < 256; b++)
+		for (n = 1; n <= sizeof(in); n++)
+			for (k = 0; k < n; k++) {
+				for (i = 0; i < n; i++)
+					in[i] = (uint8_t)(i == k ? b : i * 37 + b);
+				trace_hex(in, n, out);
+				for (i = 0; i < n; i++)
+					snprintf(want + 2 * i, 3, "%02x", in[i]);
+				ck_assert_str_eq(out, want);
+			}
+}
+END_TEST
+
 static Suite *
 span_text_suite(void)
 {
@@ -405,6 +426,7 @@ span_text_suite(void)
 	tcase_add_test(tc, mutants_agree);
 	tcase_add_test(tc, quote_as_cjson);
 	tcase_add_test(tc, u64_as_printf);
+	tcase_add_test(tc, hex_as_printf);
 	suite_add_tcase(s, tc);
 	return s;
 }
