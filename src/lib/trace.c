@@ -83,6 +83,7 @@ span_new(plba_worker *w, const char *name, const struct tracectx *parent,
     bool parent_sampled, const char *kind)
 {
 	struct plba_span *s;
+	size_t len;
 
 	if (w == NULL || !child_tracing(w) || (s = malloc(sizeof(*s))) == NULL)
 		return &inert;
@@ -93,12 +94,14 @@ span_new(plba_worker *w, const char *name, const struct tracectx *parent,
 	s->status = "unset";
 	s->attrs = s->attrs_here;
 	s->attrs_cap = sizeof(s->attrs_here) / sizeof(s->attrs_here[0]);
-	if ((s->name = span_alloc(s, strlen(name != NULL ? name : "span") +
-	    1)) == NULL) {
+	if (name == NULL)
+		name = "span";
+	len = strlen(name) + 1;
+	if ((s->name = span_alloc(s, len)) == NULL) {
 		free(s);
 		return &inert;
 	}
-	strcpy(s->name, name != NULL ? name : "span");
+	memcpy(s->name, name, len);
 	if (parent != NULL) {
 		memcpy(s->ctx.trace_id, parent->trace_id, 16);
 		memcpy(s->parent_id, parent->span_id, 8);
@@ -228,22 +231,8 @@ plba_span_set_str(plba_span *s, const char *key, const char *value)
 
 	if (s == NULL || s->inert)
 		return;
-	if (value == NULL)
-		value = "";
-	if (rec_text_plain(value)) {
-		/* Nothing to escape, the usual case: quoted in place. */
-		size_t vlen = strlen(value);
-
-		if (vlen + 2 <= sizeof(buf)) {
-			buf[0] = '"';
-			memcpy(buf + 1, value, vlen);
-			buf[vlen + 1] = '"';
-			set(s, key, buf, vlen + 2);
-			return;
-		}
-	}
 	rec_text_init(&t, buf, sizeof(buf));
-	rec_text_quote(&t, value);
+	rec_text_quote(&t, value != NULL ? value : "");
 	if (rec_text_end(&t) != NULL)
 		set(s, key, t.s, t.len);
 	rec_text_free(&t);

@@ -294,14 +294,6 @@ static const unsigned char escaped[256] = {
 	['"'] = 1, ['\\'] = 1,
 };
 
-bool
-rec_text_plain(const char *s)
-{
-	while (!escaped[(unsigned char)*s])
-		s++;
-	return *s == '\0';
-}
-
 void
 rec_text_quote(struct rec_text *t, const char *s)
 {

@@ -58,8 +58,6 @@ void	 rec_text_u64(struct rec_text *, uint64_t);	/* in decimal */
 /* s quoted as cJSON prints a string: \" \\ \b \f \n \r \t, other
  * control characters as \u00xx, every other byte as it is. */
 void	 rec_text_quote(struct rec_text *, const char *s);
-/* Whether s quoted is s between quotes: nothing to escape. */
-bool	 rec_text_plain(const char *s);
 /*
  * Inline: a record is printed in some thirty pieces, and a call for each
  * showed in the profiles of the master and of every consumer.
