@@ -215,14 +215,28 @@ traces_flush(struct runtime *rt)
 		trace_exporter_flush(rt->traces->exporter);
 }
 
+/* A task's context from its traceparent: kept only when valid and sampled. */
+static void
+context_from(const char *traceparent, struct qtrace *trace)
+{
+	struct tracectx ctx;
+
+	trace->state = QTRACE_NONE;
+	if (tracectx_parse(traceparent, &ctx) == -1 || !ctx.sampled)
+		return;
+	memcpy(trace->trace_id, ctx.trace_id, sizeof(trace->trace_id));
+	memcpy(trace->span_id, ctx.span_id, sizeof(trace->span_id));
+	trace->state = QTRACE_SAMPLED;
+}
+
 /*
  * The traceparent in a task's metadata, when it has a valid one.  Found by
- * scanning the text, not parsing it: this runs for every task published.
+ * scanning the text, not parsing it: for tasks the master has as text only
+ * (restored from the store, published over HTTP).
  */
 void
 traces_task_context(const char *body, size_t len, struct qtrace *trace)
 {
-	struct tracectx ctx;
 	const char *meta, *tp;
 	size_t mlen, tlen;
 	char buf[TRACEPARENT_LEN + 64];
@@ -234,29 +248,21 @@ traces_task_context(const char *body, size_t len, struct qtrace *trace)
 		return;
 	memcpy(buf, tp + 1, tlen - 2);
 	buf[tlen - 2] = '\0';
-	if (tracectx_parse(buf, &ctx) == -1 || !ctx.sampled)
-		return;
-	memcpy(trace->trace_id, ctx.trace_id, sizeof(trace->trace_id));
-	memcpy(trace->span_id, ctx.span_id, sizeof(trace->span_id));
-	trace->state = QTRACE_SAMPLED;
+	context_from(buf, trace);
 }
 
 /* The same, from a task already parsed: no second look at its text. */
 void
 traces_task_context_parsed(const cJSON *task, struct qtrace *trace)
 {
-	const cJSON *meta, *tp;
-	struct tracectx ctx;
+	const cJSON *tp;
 
-	trace->state = QTRACE_NONE;
-	meta = cJSON_GetObjectItemCaseSensitive(task, "metadata");
-	tp = cJSON_GetObjectItemCaseSensitive(meta, "traceparent");
-	if (!cJSON_IsString(tp) || tracectx_parse(tp->valuestring, &ctx) == -1 ||
-	    !ctx.sampled)
-		return;
-	memcpy(trace->trace_id, ctx.trace_id, sizeof(trace->trace_id));
-	memcpy(trace->span_id, ctx.span_id, sizeof(trace->span_id));
-	trace->state = QTRACE_SAMPLED;
+	tp = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(task, "metadata"), "traceparent");
+	if (cJSON_IsString(tp))
+		context_from(tp->valuestring, trace);
+	else
+		trace->state = QTRACE_NONE;
 }
 
 /*
