@@ -453,9 +453,11 @@ channel_thread(void *arg)
 			eventfd_t v;
 
 			(void)eventfd_read(w->wakefd, &v);
-			if (worker_leaving(w))
-				break;
 		}
+		/* Asked each turn, not only when woken: without an eventfd
+		 * the next heartbeat's timeout still brings us here. */
+		if (worker_leaving(w))
+			break;
 		if (pfd[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
