@@ -27,14 +27,7 @@
 #include "span_text.h"
 #include "trace_export.h"
 
-#define TID	"0af7651916cd43dd8448eb211c80319c"
-#define SID	"b7ad6b7169203331"
-#define PID	"00f067aa0ba902b7"
-#define TIMES	"\"start_ns\":\"1700000000000000000\"," \
-		"\"end_ns\":\"1700000000500000000\""
-/* A valid root span; extra members are spliced in before the times. */
-#define REC(extra) "{\"trace_id\":\"" TID "\",\"span_id\":\"" SID "\"," \
-		"\"name\":\"mail.parse\"," extra TIMES "}"
+#include "span_records.h"
 
 static uint64_t
 now_ms(void)

@@ -16,13 +16,7 @@
 #include "span_text.h"
 #include "tracectx.h"
 
-#define TID	"0af7651916cd43dd8448eb211c80319c"
-#define SID	"b7ad6b7169203331"
-#define PID	"00f067aa0ba902b7"
-#define TIMES	"\"start_ns\":\"1700000000000000000\"," \
-		"\"end_ns\":\"1700000000500000000\""
-#define REC(extra) "{\"trace_id\":\"" TID "\",\"span_id\":\"" SID "\"," \
-		"\"name\":\"mail.parse\"," extra TIMES "}"
+#include "span_records.h"
 
 static enum span_text
 check(const char *s)
