@@ -2,7 +2,8 @@
 # writes each as one valid JSON line in UTF-8 with the master's resource,
 # or drops and counts it; neither the master nor the child suffers.  The
 # records in libplba's own form take the master's fast way, the others
-# the parser's (tests/workers/plba-protoworker.c, hostile traces).
+# the parser's (tests/workers/plba-protoworker.c, hostile traces); a frame
+# that looks like one but is not JSON is a protocol error.
 . "$(dirname "$0")/lib.sh"
 
 export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
@@ -17,6 +18,11 @@ workers:
   spans:
     command: [$PW, hostile, traces]
     ready: protocol
+  badtrace:
+    command: [$PW, hostile, badtrace]
+    restart_delay: 50ms
+    restart_max_delay: 50ms
+    max_restarts: 0
 YML
 start_master
 metric() { curl -s --max-time 5 "$URL/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
@@ -53,6 +59,9 @@ assert seen == names, seen
 PY
 jq_check "$(curl -sf "$URL/traces/0af7651916cd43dd8448eb211c80319c")" \
 	'len(d["spans"]) >= 8'
+# A frame that begins and ends like libplba's trace frame but is not
+# JSON is a protocol error like any other, however fast the fast way.
+wait_for 20 log_at_least "badtrace.0: protocol error: invalid JSON; killing" 3
 # Not one protocol error: the child was never killed.
 log_has "spans.0: protocol error" && fail "the child was killed"
 [ "$(log_count "spans.0: started")" -eq 1 ] || fail "the child restarted"

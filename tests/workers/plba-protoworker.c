@@ -288,6 +288,12 @@ hostile(const char *how)
 			put_frame("{\"type\":\"heartbeat\"}", false);
 			msleep(500);
 		}
+	} else if (strcmp(how, "badtrace") == 0) {
+		/* Looks like libplba's trace frame to the end; not JSON. */
+		put_frame("{\"type\":\"hello\",\"protocol\":1,\"pid\":1}", false);
+		put_frame("{\"type\":\"ready\"}", false);
+		put_frame("{\"type\":\"trace\",\"record\":{" TID ",\"x\":tru}}",
+		    false);
 	} else if (strcmp(how, "nohello") == 0) {
 		/* nothing */
 	} else {
