@@ -1153,6 +1153,13 @@ setup_process(struct runtime *rt)
 	/* Orphans of our workers come to us, not to init, and get reaped. */
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * A file that may not grow (RLIMIT_FSIZE: the queue database, a log
+	 * or trace file) must fail that write with EFBIG, which each of them
+	 * handles, not kill the master with the default SIGXFSZ.  Workers get
+	 * the default back (spawn.c).
+	 */
+	signal(SIGXFSZ, SIG_IGN);
 
 	if ((rt->devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
 		return -1;
