@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -746,6 +747,28 @@ write_all(int fd, const char *s, size_t len)
 }
 
 /*
+ * A batch goes into the trace file whole or not at all: a write that stops
+ * partway (a full disk, a file size limit) is cut back to where the batch
+ * began, so that no half line is left for the next batch to run on from.
+ * The file is the master's alone (rotation renames it and sends SIGUSR1).
+ */
+static bool
+append_whole(int fd, const char *s, size_t len)
+{
+	struct stat st;
+	off_t start = fstat(fd, &st) == 0 ? st.st_size : -1;
+	int saved;
+
+	if (write_all(fd, s, len))
+		return true;
+	saved = errno;
+	if (start != -1)
+		(void)ftruncate(fd, start);
+	errno = saved;
+	return false;
+}
+
+/*
  * The text that ends a line: ,"resource":{...}} for one worker and instance.
  * Printed by cJSON, as the slow way prints it, and kept: a master has few
  * workers, and their records come in runs.
@@ -908,7 +931,7 @@ send_file(struct trace_exporter *ex, struct rec *batch, size_t n)
 			valid++;
 		/* else out of memory: dropped */
 	}
-	if (ex->line_len > 0 && !write_all(ex->fd, ex->line, ex->line_len)) {
+	if (ex->line_len > 0 && !append_whole(ex->fd, ex->line, ex->line_len)) {
 		set_error(ex, "platform.trace.file: %s: %s", ex->path,
 		    strerror(errno));
 		failed = true;
