@@ -1,6 +1,5 @@
 #include "config.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "append.h"
 #include "log.h"
 
 enum log_dest { DEST_STDERR, DEST_SYSLOG, DEST_FILE };
@@ -182,8 +182,6 @@ static void
 flush(enum log_level level)
 {
 	static const int prio[] = { LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR };
-	size_t off = 0;
-	ssize_t n;
 
 	if (lg.dest == DEST_SYSLOG) {
 		syslog(prio[level], "%.*s", (int)lg.len, lg.buf);
@@ -191,15 +189,9 @@ flush(enum log_level level)
 		return;
 	}
 	put("\n", 1);
-	/* A full disk or a closed stderr loses the line, never the master. */
-	while (off < lg.len) {
-		n = write(lg.fd, lg.buf + off, lg.len - off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
+	/* A full disk or a closed stderr loses the line, never the master,
+	 * and no part of the line is left for the next to run on from. */
+	(void)append_whole(lg.fd, lg.buf, lg.len);
 	lg.len = 0;
 }
 

@@ -28,13 +28,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cJSON.h>
 #include <curl/curl.h>
 
+#include "append.h"
 #include "settings.h"
 #include "span_text.h"
 #include "trace_export.h"
@@ -727,45 +727,6 @@ finish_batch(struct trace_exporter *ex, struct rec *batch, size_t n,
 		next = r->next;
 		free(r);
 	}
-}
-
-static bool
-write_all(int fd, const char *s, size_t len)
-{
-	ssize_t w;
-
-	while (len > 0) {
-		if ((w = write(fd, s, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return false;
-		}
-		s += w;
-		len -= (size_t)w;
-	}
-	return true;
-}
-
-/*
- * A batch goes into the trace file whole or not at all: a write that stops
- * partway (a full disk, a file size limit) is cut back to where the batch
- * began, so that no half line is left for the next batch to run on from.
- * The file is the master's alone (rotation renames it and sends SIGUSR1).
- */
-static bool
-append_whole(int fd, const char *s, size_t len)
-{
-	struct stat st;
-	off_t start = fstat(fd, &st) == 0 ? st.st_size : -1;
-	int saved;
-
-	if (write_all(fd, s, len))
-		return true;
-	saved = errno;
-	if (start != -1)
-		(void)ftruncate(fd, start);
-	errno = saved;
-	return false;
 }
 
 /*
