@@ -126,6 +126,26 @@ protocol_error(struct instance *in, const char *fmt, ...)
 	set_events(in);
 }
 
+/*
+ * The master has no memory for what this child sends.  That is the
+ * master's trouble, not the child's: it is not read until the next scan
+ * (channel_scan), its writes wait in the socket and slow it down, and the
+ * wait is not held against its heartbeats.
+ */
+static void
+hold_reads(struct instance *in)
+{
+	struct channel *ch = &in->ch;
+
+	if (!ch->told_held)
+		log_warn("%s.%u: out of memory for its channel's input; "
+		    "not reading it for a moment", in->worker->name, in->index);
+	ch->told_held = true;
+	ch->held = true;
+	ch->reading = false;
+	set_events(in);
+}
+
 /* Nobody is left to confirm to; the tasks are stored all the same. */
 static void
 forget_held(struct runtime *rt, struct instance *in)
@@ -710,6 +730,10 @@ on_channel(struct loop *l, struct io *io, uint32_t events)
 	n = frame_read(&ch->rd, io->fd);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
+	if (n == -1 && errno == ENOMEM) {
+		hold_reads(in);
+		return;
+	}
 	if (n <= 0) {
 		/* A second death notice, or a child that closed fd 3. */
 		if (frame_pending(&ch->rd) > 0 && in->pid > 0)
@@ -718,13 +742,14 @@ on_channel(struct loop *l, struct io *io, uint32_t events)
 		return;
 	}
 	ch->last_seen = mono_ms();
+	ch->told_held = false;
 	while (ch->reading && frames++ < FRAMES_PER_WAKEUP) {
 		rc = frame_next(&ch->rd, &data, &len);
 		if (rc == 0)
 			break;
 		if (rc == -2) {
-			protocol_error(in, "no memory for a frame");
-			return;
+			hold_reads(in);
+			break;
 		}
 		if (rc == -1) {
 			protocol_error(in, "frame length over platform.ipc.max_frame "
@@ -766,6 +791,19 @@ channel_scan(struct runtime *rt, uint64_t now)
 			if (in->pid <= 0 || ch->kill_reason != NULL ||
 			    in->sup.state == INST_STOPPING)
 				continue;
+			if (ch->held) {
+				/* Its hello and heartbeats waited in the socket
+				 * too: its deadlines start again. */
+				ch->held = false;
+				ch->last_seen = now;
+				if (ch->hello_by != 0)
+					ch->hello_by = now +
+					    rt->settings->ipc.heartbeat_timeout_ms;
+				if (ch->parked < PARKED_MAX && ch->io.fd != -1) {
+					ch->reading = true;
+					set_events(in);
+				}
+			}
 			if (ch->hello_by != 0 && now >= ch->hello_by) {
 				protocol_error(in, "no \"hello\" within "
 				    "platform.ipc.heartbeat_timeout");
