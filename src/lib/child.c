@@ -33,6 +33,8 @@ struct plba_task {
 	const char	*queue;
 	const char	*name;
 	cJSON		*task;
+	char		*meta;		/* plain metadata (proto.h) as key\0value\0 */
+	size_t		 meta_pairs;	/*   pairs; NULL when in task */
 	char		*payload;	/* printed on first ask */
 	unsigned	 attempt;
 	char		 error[512];
@@ -298,10 +300,26 @@ static void
 take_task(plba_worker *w, struct msg *m)
 {
 	struct plba_task *t;
+	const char *p, *k, *v;
+	size_t klen, vlen;
 	cJSON *name;
+	char *o;
 
-	if ((t = calloc(1, sizeof(*t))) == NULL)
+	/* The metadata's pairs fit in its text's length plus one. */
+	if ((t = calloc(1, sizeof(*t) + (m->meta != NULL ?
+	    m->meta_len + 1 : 0))) == NULL)
 		return;		/* lost here; the master redelivers it */
+	if (m->meta != NULL) {
+		t->meta = o = (char *)(t + 1);
+		for (p = m->meta; meta_text_next(&p, m->meta + m->meta_len,
+		    &k, &klen, &v, &vlen) == 0; o += klen + vlen + 2) {
+			memcpy(o, k, klen);
+			o[klen] = '\0';
+			memcpy(o + klen + 1, v, vlen);
+			o[klen + 1 + vlen] = '\0';
+			t->meta_pairs++;
+		}
+	}
 	t->root = m->root;
 	m->root = NULL;
 	t->id = m->id;
@@ -811,9 +829,21 @@ plba_task_payload(const plba_task *t)
 const char *
 plba_task_meta(const plba_task *t, const char *key)
 {
-	cJSON *meta = cJSON_GetObjectItemCaseSensitive(t->task, "metadata");
-	cJSON *v = cJSON_GetObjectItemCaseSensitive(meta, key);
+	const char *p;
+	size_t i;
+	cJSON *v;
 
+	if (t->meta != NULL) {
+		for (i = 0, p = t->meta; i < t->meta_pairs; i++) {
+			if (strcmp(p, key) == 0)
+				return p + strlen(p) + 1;
+			p += strlen(p) + 1;
+			p += strlen(p) + 1;
+		}
+		return NULL;
+	}
+	v = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(t->task, "metadata"), key);
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 

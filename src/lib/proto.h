@@ -37,7 +37,10 @@ struct msg {
 	const char	*detail;	/* health, may be NULL */
 	const char	*ref;		/* publish, published, rejected */
 	const char	*queue;		/* publish, task, done */
-	cJSON		*task;		/* publish, task: {name, payload, metadata} */
+	cJSON		*task;		/* publish, task: {name, payload, metadata};
+					 *   without metadata when meta is set */
+	const char	*meta;		/* publish, task: the metadata as text in */
+	size_t		 meta_len;	/*   the frame, or NULL (below) */
 	const char	*task_raw;	/* publish: the task's text in the frame; */
 	size_t		 task_raw_len;	/*   trace: the record's; as long as the frame */
 	const char	*id;		/* ack, nack, published, task, done */
@@ -61,6 +64,28 @@ struct msg {
 int		 msg_decode(struct msg *, const char *data, size_t len,
 		    bool from_child, char *err, size_t errlen);
 void		 msg_clear(struct msg *);
+
+/*
+ * A task's metadata in libplba's form (an object of strings without
+ * escapes, the task's last member, the task the frame's last) is checked
+ * by a scan and not parsed: it stays text (meta), and task has no
+ * "metadata" member.  Any other form is parsed whole.
+ *
+ * meta_text_next steps through such text's members, *pos starting at the
+ * text; keys and values are their bytes, there being no escapes.
+ * meta_text_get finds one key's value.  msg_meta_get copies a value out
+ * of either form, NUL-terminated, and fails when it does not fit.
+ * msg_task_whole parses the text into task, for a caller that needs the
+ * whole tree.  Each returns 0 or -1.
+ */
+int		 meta_text_next(const char **pos, const char *end,
+		    const char **key, size_t *klen, const char **value,
+		    size_t *vlen);
+int		 meta_text_get(const char *meta, size_t len, const char *key,
+		    const char **value, size_t *vlen);
+int		 msg_meta_get(const struct msg *, const char *key, char *buf,
+		    size_t buflen);
+int		 msg_task_whole(struct msg *);
 const char	*msg_type_name(enum msg_type);
 
 /* Valid instance status and health words. */

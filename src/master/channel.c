@@ -521,7 +521,7 @@ handle_publish(struct instance *in, struct msg *m)
 	len = strlen(task);
 	/* Read once, kept with the task: its spans need not read it again. */
 	if (traces_on(rt))
-		traces_task_context_parsed(m->task, &trace);
+		traces_task_context_msg(m, &trace);
 	if (!queue_full(rq->q) && rq->head == NULL) {
 		id = queue_publish_traced(rq->q, task, len, mono_ms(),
 		    m->track ? (uint64_t)in->pid : 0, &trace);

@@ -143,7 +143,7 @@ do_publish(struct runtime *rt, struct action *a)
 {
 	struct rqueue *rq = runtime_find_queue(rt, a->name);
 	struct qtrace trace = { .state = QTRACE_UNKNOWN };
-	char err[256], *task, num[32];
+	char err[256], *task, *wrapped, num[32];
 	cJSON *wrap, *body;
 	struct msg m;
 	uint64_t id;
@@ -189,15 +189,19 @@ do_publish(struct runtime *rt, struct action *a)
 		    strncmp(err, "publish: ", 9) == 0 ? err + 9 : err);
 		return;
 	}
-	free(task);
+	/* Queued as cJSON printed it in the wrapper; the tree may lack the
+	 * metadata (proto.h), and the text is there in every usual case. */
+	wrapped = task;
+	task = m.task_raw != NULL ? strndup(m.task_raw, m.task_raw_len) :
+	    cJSON_PrintUnformatted(m.task);
+	free(wrapped);
+	msg_clear(&m);
 	if (queue_full(rq->q)) {
-		msg_clear(&m);
+		free(task);
 		a->code = 503;
 		a->answer = error_json("queue \"%s\" is full", a->name);
 		return;
 	}
-	task = cJSON_PrintUnformatted(m.task);
-	msg_clear(&m);
 	if (task != NULL && traces_on(rt))
 		traces_task_context(task, strlen(task), &trace);
 	id = task != NULL ? queue_publish_traced(rq->q, task, strlen(task),

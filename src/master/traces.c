@@ -251,16 +251,14 @@ traces_task_context(const char *body, size_t len, struct qtrace *trace)
 	context_from(buf, trace);
 }
 
-/* The same, from a task already parsed: no second look at its text. */
+/* The same, from a decoded publish: no second look at its text. */
 void
-traces_task_context_parsed(const cJSON *task, struct qtrace *trace)
+traces_task_context_msg(const struct msg *m, struct qtrace *trace)
 {
-	const cJSON *tp;
+	char tp[256];		/* room for a future version's longer form */
 
-	tp = cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetObjectItemCaseSensitive(task, "metadata"), "traceparent");
-	if (cJSON_IsString(tp))
-		context_from(tp->valuestring, trace);
+	if (msg_meta_get(m, "traceparent", tp, sizeof(tp)) == 0)
+		context_from(tp, trace);
 	else
 		trace->state = QTRACE_NONE;
 }

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 struct runtime;
-struct cJSON;
+struct msg;
 
 /* Spans kept for GET /traces/{id}, whatever the transport. */
 #define TRACE_RING_SPANS	20000
@@ -41,8 +41,7 @@ struct qtrace;
  */
 void	 traces_task_context(const char *task_body, size_t len,
 	    struct qtrace *trace);
-void	 traces_task_context_parsed(const struct cJSON *task,
-	    struct qtrace *trace);
+void	 traces_task_context_msg(const struct msg *, struct qtrace *trace);
 /*
  * A span of the master's own on the trace a task carries, if any.  trace
  * is the task's context (queue.h); when it is QTRACE_UNKNOWN (a task

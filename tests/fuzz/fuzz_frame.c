@@ -8,7 +8,9 @@
  *   - a publish's task, passed through as raw text the way channel.c does
  *     (strndup of task_raw), is the task that was validated, and the task
  *     frame the master would deliver with it decodes on the child's side;
- *   - every decoded message re-encodes to a frame that decodes the same.
+ *   - every decoded message re-encodes to a frame that decodes the same;
+ *   - a task whose plain metadata was cut out of the parse is the task
+ *     cJSON finds in the whole frame, which it accepts.
  * The first input byte seeds the piece sizes; the rest is the stream.
  */
 #include "config.h"
@@ -96,6 +98,7 @@ decode_written(struct frame_writer *w, bool from_child, struct msg *out)
 		    (int)(w->len - FRAME_HEADER), p + FRAME_HEADER);
 		FUZZ_ASSERT(0, "re-encoded frame does not decode: %s", err);
 	}
+	FUZZ_ASSERT(msg_task_whole(out) == 0, "plain metadata does not parse");
 	return 0;
 }
 
@@ -398,6 +401,27 @@ check_member_text(const char *body, size_t len)
 	cJSON_Delete(root);
 }
 
+/*
+ * Plain metadata is cut out before the parse (proto.c's meta_cut): the
+ * frame must still be one cJSON accepts whole, and the task with its
+ * metadata parsed back must be the task cJSON finds in it.
+ */
+static void
+check_meta_cut(struct msg *m, const char *body, size_t len)
+{
+	const char *end = NULL;
+	cJSON *root, *task;
+
+	root = cJSON_ParseWithLengthOpts(body, len, &end, false);
+	FUZZ_ASSERT(root != NULL, "a frame cJSON refuses passed with its "
+	    "metadata cut out");
+	task = cJSON_GetObjectItemCaseSensitive(root, "task");
+	FUZZ_ASSERT(msg_task_whole(m) == 0, "plain metadata does not parse");
+	FUZZ_ASSERT(fuzz_json_same(task, m->task), "the task with its metadata "
+	    "cut out is not the task cJSON finds");
+	cJSON_Delete(root);
+}
+
 static void
 check_frame(const char *body, size_t len)
 {
@@ -413,6 +437,9 @@ check_frame(const char *body, size_t len)
 			continue;
 		}
 		FUZZ_ASSERT(m.root != NULL && m.type != MSG_INVALID, "decoded nothing");
+		if (m.meta != NULL)
+			check_meta_cut(&m, body, len);
+		FUZZ_ASSERT(msg_task_whole(&m) == 0, "plain metadata does not parse");
 		check_members(&m);
 		if (m.type == MSG_PUBLISH)
 			check_publish_passthrough(&m, body, len);

@@ -80,6 +80,7 @@ check_delivery(const char *queue, const char *text, const cJSON *want)
 	if (msg_decode(&t, w.buf + w.start + FRAME_HEADER, w.len - FRAME_HEADER,
 	    false, err, sizeof(err)) == -1)
 		FUZZ_ASSERT(0, "the consumer cannot decode the task: %s", err);
+	FUZZ_ASSERT(msg_task_whole(&t) == 0, "plain metadata does not parse");
 	FUZZ_ASSERT(t.type == MSG_TASK && strcmp(t.queue, queue) == 0,
 	    "delivered to another queue");
 	FUZZ_ASSERT(fuzz_json_same(t.task, want), "the task changed on its way");
@@ -91,7 +92,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *p = (const char *)data, *end = p + size, *nl;
-	char queue[128], *tp = NULL, *btext = NULL, *task = NULL, err[256];
+	char queue[128], *tp = NULL, *btext = NULL, *task = NULL, *queued, err[256];
 	cJSON *body, *wrap, *want = NULL;
 	struct msg m;
 	size_t qlen;
@@ -160,8 +161,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(m.type == MSG_PUBLISH && strcmp(m.ref, "http") == 0 &&
 	    strcmp(m.queue, queue) == 0, "the wrapper's members changed");
 	/* What do_publish hands to queue_publish. */
+	queued = m.task_raw != NULL ? strndup(m.task_raw, m.task_raw_len) :
+	    cJSON_PrintUnformatted(m.task);
+	FUZZ_ASSERT(msg_task_whole(&m) == 0, "plain metadata does not parse");
 	free(task);
-	if ((task = cJSON_PrintUnformatted(m.task)) != NULL) {
+	if ((task = queued) != NULL) {
 		if ((want = cJSON_Parse(task)) != NULL) {
 			FUZZ_ASSERT(fuzz_json_same(want, m.task),
 			    "the queued text is not the task");

@@ -44,6 +44,7 @@ check_publish_frame(const char *frame, size_t len)
 		text = strndup(m.task_raw, m.task_raw_len);
 	else
 		text = cJSON_PrintUnformatted(m.task);
+	ck_assert_int_eq(msg_task_whole(&m), 0);
 	ck_assert_ptr_nonnull(text);
 	queued = cJSON_Parse(text);
 	ck_assert_msg(queued != NULL && cJSON_Compare(queued, m.task, true),
@@ -58,6 +59,7 @@ check_publish_frame(const char *frame, size_t len)
 	    w.len - FRAME_HEADER, false, err, sizeof(err)) == 0,
 	    "the consumer cannot decode the task frame: %s", err);
 	ck_assert_int_eq(t.type, MSG_TASK);
+	ck_assert_int_eq(msg_task_whole(&t), 0);
 	ck_assert(cJSON_Compare(t.task, m.task, true));
 	msg_clear(&t);
 	frame_writer_free(&w);

@@ -33,19 +33,29 @@ decode_ok(struct msg *m, const char *json, bool from_child)
 
 /* The task object's members, as both publish and task carry them. */
 static void
-check_task_json(const cJSON *task)
+check_task_json(struct msg *m)
 {
 	const cJSON *name, *payload, *meta, *tp;
+	char buf[64];
 
-	ck_assert_ptr_nonnull(task);
-	name = cJSON_GetObjectItemCaseSensitive(task, "name");
+	ck_assert_ptr_nonnull(m->task);
+	name = cJSON_GetObjectItemCaseSensitive(m->task, "name");
 	ck_assert(cJSON_IsString(name));
 	ck_assert_str_eq(name->valuestring, "mail.send");
-	payload = cJSON_GetObjectItemCaseSensitive(task, "payload");
+	payload = cJSON_GetObjectItemCaseSensitive(m->task, "payload");
 	ck_assert(cJSON_IsObject(payload));
 	ck_assert_int_eq(cJSON_GetArraySize(
 	    cJSON_GetObjectItemCaseSensitive(payload, "n")), 3);
-	meta = cJSON_GetObjectItemCaseSensitive(task, "metadata");
+	/* Plain metadata may stay text, out of the tree (proto.h). */
+	if (m->meta != NULL)
+		ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(m->task,
+		    "metadata"));
+	ck_assert_int_eq(msg_meta_get(m, "traceparent", buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf,
+	    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+	ck_assert_int_eq(msg_task_whole(m), 0);
+	ck_assert_ptr_null(m->meta);
+	meta = cJSON_GetObjectItemCaseSensitive(m->task, "metadata");
 	tp = cJSON_GetObjectItemCaseSensitive(meta, "traceparent");
 	ck_assert(cJSON_IsString(tp));
 	ck_assert_str_eq(tp->valuestring,
@@ -141,7 +151,7 @@ START_TEST(decode_publish)
 	ck_assert_int_eq(m.type, MSG_PUBLISH);
 	ck_assert_str_eq(m.ref, "r1");
 	ck_assert_str_eq(m.queue, "mail");
-	check_task_json(m.task);
+	check_task_json(&m);
 	msg_clear(&m);
 
 	/* payload and metadata are optional; metadata may be null. */
@@ -263,7 +273,7 @@ START_TEST(decode_task)
 	ck_assert_str_eq(m.id, "7");
 	ck_assert_str_eq(m.queue, "mail");
 	ck_assert_int_eq(m.attempt, 2);
-	check_task_json(m.task);
+	check_task_json(&m);
 	msg_clear(&m);
 }
 END_TEST
@@ -732,7 +742,7 @@ START_TEST(roundtrip_child_messages)
 	ck_assert_str_eq(m.ref, NASTY);
 	ck_assert_str_eq(m.queue, "mail \"out\"");
 	ck_assert(!m.track);
-	check_task_json(m.task);
+	check_task_json(&m);
 	msg_clear(&m);
 	ck_assert_int_eq(proto_put_publish(&w, "r", "q", TASK_JSON,
 	    strlen(TASK_JSON), true), 0);
@@ -836,7 +846,7 @@ START_TEST(roundtrip_master_messages)
 	ck_assert_str_eq(m.id, "9007199254740993");
 	ck_assert_str_eq(m.queue, NASTY);
 	ck_assert_int_eq(m.attempt, 4);
-	check_task_json(m.task);
+	check_task_json(&m);
 	msg_clear(&m);
 
 	ck_assert_int_eq(proto_put_stop(&w, true), 0);
@@ -1081,6 +1091,153 @@ START_TEST(publish_keeps_task_text)
 }
 END_TEST
 
+/*
+ * Plain metadata at the end of a task at the end of its frame is cut out
+ * of the parse (proto.c's meta_cut); anything else goes to cJSON whole.
+ * Either way a message must decode to the same task, metadata and error
+ * as a plain cJSON parse gives.
+ */
+#define PUB	"{\"type\":\"publish\",\"ref\":\"r\",\"queue\":\"q\",\"task\":"
+static const struct {
+	const char	*frame;
+	bool		 from_child;
+	bool		 cut;		/* metadata kept as text */
+	const char	*task;		/* the tree without metadata; NULL: an error */
+	const char	*err;
+	const char	*key, *value;	/* a metadata lookup; value NULL: absent */
+} metas[] = {
+	/* libplba's form */
+	{ PUB "{\"name\":\"n\",\"payload\":1,\"metadata\":{\"traceparent\":\"tp\"}}}",
+	  true, true, "{\"name\":\"n\",\"payload\":1}", NULL, "traceparent", "tp" },
+	{ PUB " { \"name\" : \"n\" , \"metadata\" : { \"a\" : \"b\" , \"c\" : \"d\" } "
+	  "} } ", true, true, "{\"name\":\"n\"}", NULL, "c", "d" },
+	{ PUB "{\"name\":\"n\",\"payload\":[1,{}],\"metadata\":{\"a\":\"b\"}}}",
+	  true, true, "{\"name\":\"n\",\"payload\":[1,{}]}", NULL, "a", "b" },
+	{ PUB "{\"name\":\"n\",\"payload\":\"}\",\"metadata\":{\"a\":\"b\"}}}",
+	  true, true, "{\"name\":\"n\",\"payload\":\"}\"}", NULL, "a", "b" },
+	{ PUB "{\"name\":\"n\",\"metadata\":{}}}", true, true, "{\"name\":\"n\"}",
+	  NULL, "a", NULL },
+	{ PUB "{\"name\":\"n\",\"metadata\":{\"\":\"x\",\"k\":\"{,:}\"}}}", true, true,
+	  "{\"name\":\"n\"}", NULL, "k", "{,:}" },
+	/* the only member: the task then lacks its name, as before */
+	{ PUB "{\"metadata\":{\"a\":\"b\"}}}", true, true, NULL,
+	  "publish: \"task\" needs a string \"name\"", NULL, NULL },
+	/* a task frame from the master */
+	{ "{\"type\":\"task\",\"id\":\"1\",\"queue\":\"q\",\"attempt\":1,\"task\":"
+	  "{\"name\":\"n\",\"metadata\":{\"traceparent\":\"tp\"}}}", false, true,
+	  "{\"name\":\"n\"}", NULL, "traceparent", "tp" },
+	/* elsewhere in the task, or in another form: parsed whole */
+	{ PUB "{\"metadata\":{\"a\":\"b\"},\"name\":\"n\"}}", true, false,
+	  "{\"name\":\"n\"}", NULL, "a", "b" },
+	{ PUB "{\"name\":\"n\",\"metadata\":{\"a\":\"\\u0062\"}}}", true, false,
+	  "{\"name\":\"n\"}", NULL, "a", "b" },
+	{ PUB "{\"name\":\"n\",\"metadata\":{\"a\":\"b\\\"}\"}}}", true, false,
+	  "{\"name\":\"n\"}", NULL, "a", "b\"}" },
+	{ PUB "{\"name\":\"n\",\"metadata\":{\"a\":\"b\\tc\"}}}", true, false,
+	  "{\"name\":\"n\"}", NULL, "a", "b\tc" },
+	{ "{\"ref\":\"r\",\"type\":\"publish\",\"queue\":\"q\",\"task\":{\"name\":\"n\","
+	  "\"metadata\":{\"a\":\"b\"}}}", true, false, "{\"name\":\"n\"}", NULL,
+	  "a", "b" },
+	/* cJSON takes the first of two; any \u before might spell one */
+	{ PUB "{\"name\":\"n\",\"metadata\":{\"a\":\"c\"},\"metadata\":{\"a\":\"b\"}}}",
+	  true, false, NULL, NULL, "a", "c" },
+	{ PUB "{\"met\\u0061data\":{\"a\":\"c\"},\"name\":\"n\",\"metadata\":{\"a\":\"b\"}}}",
+	  true, false, NULL, NULL, "a", "c" },
+	{ PUB "{\"name\":\"n\",\"metadata\":{\"a\":\"b\"},\"met\\u0061data\":{\"a\":\"c\"}}}",
+	  true, false, NULL, NULL, "a", "b" },
+	{ PUB "{\"name\":\"n\",\"payload\":{\"metadata\":1},\"metadata\":{\"a\":\"b\"}}}",
+	  true, false, NULL, NULL, "a", "b" },
+	/* the object the metadata ends is not the task: parsed again whole */
+	{ "{\"type\":\"publish\",\"ref\":\"r\",\"task\":{\"name\":\"n\"},\"queue\":\"q\","
+	  "\"x\":{\"y\":1,\"metadata\":{\"a\":\"b\"}}}", true, false,
+	  "{\"name\":\"n\"}", NULL, "a", NULL },
+	/* what is not cut still fails as it did */
+	{ PUB "{\"name\":\"n\",\"metadata\":{\"a\":1}}}", true, false, NULL,
+	  "publish: \"task\" \"metadata\" values must be strings", NULL, NULL },
+	/* a fault outside the metadata is still found */
+	{ PUB "{\"name\":\"n\",\"payload\":[1,,2],\"metadata\":{\"a\":\"b\"}}}",
+	  true, false, NULL, "invalid JSON", NULL, NULL },
+	{ PUB "{ ,\"metadata\":{\"a\":\"b\"}}}", true, false, NULL,
+	  "invalid JSON", NULL, NULL },
+	{ PUB "{\"name\":\"n\" \"metadata\":{\"a\":\"b\"}}}", true, false, NULL,
+	  "invalid JSON", NULL, NULL },
+	{ PUB "{\"name\":\"n\",,\"metadata\":{\"a\":\"b\"}}}", true, false, NULL,
+	  "invalid JSON", NULL, NULL },
+	{ PUB "{\"name\":\"n\",\"metadata\":{\"a\":\"b\"}},}", true, false, NULL,
+	  "invalid JSON", NULL, NULL },
+	{ PUB "[\"name\",\"metadata\":{\"a\":\"b\"}]}", true, false, NULL,
+	  "invalid JSON", NULL, NULL },
+	{ PUB "{\"name\":\"n\",\"metadata\":{\"a\":\"b\",}}}", true, false, NULL,
+	  "invalid JSON", NULL, NULL },
+	{ PUB "{\"name\":\"n\",\"metadata\":{\"a\" \"b\"}}}", true, false, NULL,
+	  "invalid JSON", NULL, NULL },
+};
+
+START_TEST(plain_metadata)
+{
+	char err[128], buf[64];
+	struct msg m;
+	cJSON *want, *whole, *meta;
+	int rc;
+
+	rc = msg_decode(&m, metas[_i].frame, strlen(metas[_i].frame),
+	    metas[_i].from_child, err, sizeof(err));
+	if (metas[_i].err != NULL) {
+		ck_assert_int_eq(rc, -1);
+		ck_assert_str_eq(err, metas[_i].err);
+		return;
+	}
+	ck_assert_msg(rc == 0, "%s", err);
+	ck_assert(metas[_i].cut == (m.meta != NULL));
+	if (metas[_i].cut)
+		ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(m.task,
+		    "metadata"));
+	/* The text a publish passes on keeps its metadata. */
+	if (m.type == MSG_PUBLISH && metas[_i].value != NULL)
+		ck_assert_ptr_nonnull(memmem(m.task_raw, m.task_raw_len,
+		    "metadata", 8));
+	if (metas[_i].task != NULL) {
+		want = cJSON_Parse(metas[_i].task);
+		whole = cJSON_Duplicate(m.task, true);
+		cJSON_DeleteItemFromObjectCaseSensitive(whole, "metadata");
+		ck_assert(cJSON_Compare(want, whole, true));
+		cJSON_Delete(want);
+		cJSON_Delete(whole);
+	}
+	rc = msg_meta_get(&m, metas[_i].key, buf, sizeof(buf));
+	if (metas[_i].value == NULL)
+		ck_assert_int_eq(rc, -1);
+	else {
+		ck_assert_int_eq(rc, 0);
+		ck_assert_str_eq(buf, metas[_i].value);
+	}
+	/* The whole tree, as cJSON would have built it. */
+	ck_assert_int_eq(msg_task_whole(&m), 0);
+	meta = cJSON_GetObjectItemCaseSensitive(m.task, "metadata");
+	ck_assert(metas[_i].value == NULL || cJSON_IsObject(meta));
+	if (metas[_i].value != NULL)
+		ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(meta,
+		    metas[_i].key)->valuestring, metas[_i].value);
+	msg_clear(&m);
+}
+END_TEST
+
+START_TEST(meta_value_too_long)
+{
+	const char *f = PUB "{\"name\":\"n\",\"metadata\":{\"a\":\"0123456789\"}}}";
+	char err[128], buf[11];
+	struct msg m;
+
+	ck_assert_int_eq(msg_decode(&m, f, strlen(f), true, err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(m.meta);
+	/* Ten bytes and the NUL: one byte short, then room. */
+	ck_assert_int_eq(msg_meta_get(&m, "a", buf, sizeof(buf) - 1), -1);
+	ck_assert_int_eq(msg_meta_get(&m, "a", buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "0123456789");
+	msg_clear(&m);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -1125,6 +1282,9 @@ suite(void)
 	tcase_add_loop_test(quo, member_text, 0,
 	    (int)(sizeof(members) / sizeof(members[0])));
 	tcase_add_test(quo, publish_keeps_task_text);
+	tcase_add_loop_test(quo, plain_metadata, 0,
+	    sizeof(metas) / sizeof(metas[0]));
+	tcase_add_test(quo, meta_value_too_long);
 	suite_add_tcase(s, quo);
 	return s;
 }

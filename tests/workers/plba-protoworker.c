@@ -18,7 +18,9 @@
 #include <plba/plba.h>
 
 static const char *record_path;
-static const char *payload_path;	/* consume: "NAME PAYLOAD" per task */
+static const char *payload_path;	/* consume: "NAME PAYLOAD" per task, */
+static const char *meta_keys[4];	/*   then " KEY=VALUE" or " KEY=-" each */
+static int nmeta_keys;
 static long fail_every;		/* nack with retry every Nth task */
 static long dead_every;		/* fail (no retry) tasks whose n % N == 0 */
 static long sleep_ms;
@@ -112,8 +114,16 @@ record_payload(plba_task *t)
 {
 	FILE *f;
 
+	const char *v;
+	int i;
+
 	if ((f = fopen(payload_path, "a")) != NULL) {
-		fprintf(f, "%s %s\n", plba_task_name(t), plba_task_payload(t));
+		fprintf(f, "%s %s", plba_task_name(t), plba_task_payload(t));
+		for (i = 0; i < nmeta_keys; i++) {
+			v = plba_task_meta(t, meta_keys[i]);
+			fprintf(f, " %s=%s", meta_keys[i], v != NULL ? v : "-");
+		}
+		fputc('\n', f);
 		fclose(f);
 	}
 }
@@ -380,7 +390,7 @@ main(int argc, char *argv[])
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 2) {
 		fprintf(stderr, "usage: plba-protoworker produce QUEUE N [async|tracked] | "
-		    "consume [record FILE] [payloads FILE] [fail-every N] "
+		    "consume [record FILE] [payloads FILE [meta KEY]...] [fail-every N] "
 		    "[dead-every N] [sleep MS] [hang] | idle | spans N GAP_MS "
 		    "[exit] | hostile MODE | linger MS\n");
 		return 2;
@@ -398,6 +408,9 @@ main(int argc, char *argv[])
 				record_path = argv[++i];
 			else if (strcmp(argv[i], "payloads") == 0 && i + 1 < argc)
 				payload_path = argv[++i];
+			else if (strcmp(argv[i], "meta") == 0 && i + 1 < argc &&
+			    nmeta_keys < 4)
+				meta_keys[nmeta_keys++] = argv[++i];
 			else if (strcmp(argv[i], "fail-every") == 0 && i + 1 < argc)
 				fail_every = atol(argv[++i]);
 			else if (strcmp(argv[i], "dead-every") == 0 && i + 1 < argc)
