@@ -261,6 +261,13 @@ decode_members(struct ctx *c)
 static bool	meta_cut(struct msg *, const char *, size_t, const char **,
 		    const char **);
 
+/* JSON's white space. */
+static inline bool
+is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 /*
  * Where the first control character that JSON's white space does not
  * allow is, or len.  Every frame either way passes here; sixteen bytes a
@@ -304,8 +311,7 @@ parse_object(const char *data, size_t len)
 	cJSON *root;
 
 	root = cJSON_ParseWithLengthOpts(data, len, &end, false);
-	while (root != NULL && end < data + len &&
-	    (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
+	while (root != NULL && end < data + len && is_ws(*end))
 		end++;
 	if (root != NULL && end != data + len) {
 		cJSON_Delete(root);
@@ -403,7 +409,7 @@ fail:
 static const char *
 skip_ws(const char *p, const char *end)
 {
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+	while (p < end && is_ws(*p))
 		p++;
 	return p;
 }
@@ -505,12 +511,6 @@ json_member_text(const char *json, size_t len, const char *key,
 
 /* --- plain metadata ------------------------------------------------------ */
 
-static bool
-is_ws(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
 /* p moved back over white space, not before lo. */
 static const char *
 back_ws(const char *lo, const char *p)
@@ -520,16 +520,24 @@ back_ws(const char *lo, const char *p)
 	return p;
 }
 
+/* Where the byte c is, just before p but for white space; or NULL. */
+static const char *
+back_past(const char *lo, const char *p, char c)
+{
+	p = back_ws(lo, p);
+	return p > lo && p[-1] == c ? p - 1 : NULL;
+}
+
 /*
- * p is just after a closing quote: the opening quote, when the bytes
- * between have no quote, backslash or control character.  Read backwards,
- * an escaped quote looks like an opening one, but a backslash then comes
+ * close is at a closing quote: the opening one, when the bytes between
+ * have no quote, backslash or control character.  Read backwards, an
+ * escaped quote looks like an opening one, but a backslash then comes
  * before it, where the caller wants white space or punctuation.
  */
 static const char *
-back_plain_string(const char *lo, const char *p)
+back_plain_string(const char *lo, const char *close)
 {
-	const char *q = p - 1;	/* the closing quote; the bytes before it: */
+	const char *q = close;	/* what is left to look at: [lo, q) */
 
 #ifdef __SSE2__
 	const __m128i quote = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'),
@@ -564,28 +572,21 @@ back_plain_string(const char *lo, const char *p)
 static const char *
 back_plain_object(const char *lo, const char *close)
 {
-	const char *p = back_ws(lo, close);
+	const char *p = close, *open;
 
-	if (p > lo && p[-1] == '{')
-		return p - 1;
+	if ((open = back_past(lo, p, '{')) != NULL)
+		return open;
 	for (;;) {
-		/* a value, a colon, a key */
-		if (p <= lo || p[-1] != '"' ||
-		    (p = back_plain_string(lo, p)) == NULL)
+		if ((p = back_past(lo, p, '"')) == NULL ||
+		    (p = back_plain_string(lo, p)) == NULL ||	/* a value */
+		    (p = back_past(lo, p, ':')) == NULL ||
+		    (p = back_past(lo, p, '"')) == NULL ||
+		    (p = back_plain_string(lo, p)) == NULL)	/* its key */
 			return NULL;
-		p = back_ws(lo, p);
-		if (p <= lo || p[-1] != ':')
+		if ((open = back_past(lo, p, '{')) != NULL)
+			return open;
+		if ((p = back_past(lo, p, ',')) == NULL)
 			return NULL;
-		p = back_ws(lo, p - 1);
-		if (p <= lo || p[-1] != '"' ||
-		    (p = back_plain_string(lo, p)) == NULL)
-			return NULL;
-		p = back_ws(lo, p);
-		if (p > lo && p[-1] == '{')
-			return p - 1;
-		if (p <= lo || p[-1] != ',')
-			return NULL;
-		p = back_ws(lo, p - 1);
 	}
 }
 
@@ -657,37 +658,26 @@ meta_cut(struct msg *m, const char *data, size_t len, const char **from,
 	    memcmp(data, "{\"type\":\"task\",", 15) == 0)) ||
 	    (key = find_metadata(data, len)) == NULL)
 		return false;
-	/* `} } }`: the metadata's, the task's and the frame's */
-	p = back_ws(data, end);
-	if (p <= data || p[-1] != '}')
+	if ((p = back_past(data, end, '}')) == NULL ||	/* the frame's */
+	    (p = back_past(data, p, '}')) == NULL ||		/* the task's */
+	    (close = back_past(data, p, '}')) == NULL ||	/* the metadata's */
+	    (open = back_plain_object(data, close)) == NULL ||
+	    (p = back_past(data, open, ':')) == NULL)
 		return false;
-	p = back_ws(data, p - 1);
-	if (p <= data || p[-1] != '}')
-		return false;
-	p = back_ws(data, p - 1);
-	if (p <= data || p[-1] != '}')
-		return false;
-	close = p - 1;
-	if ((open = back_plain_object(data, close)) == NULL)
-		return false;
-	p = back_ws(data, open);
-	if (p <= data || p[-1] != ':')
-		return false;
-	p = back_ws(data, p - 1);
+	p = back_ws(data, p);
 	if (p - data < 10)
 		return false;
 	keyat = p - 10;		/* "metadata", if it is the first one */
 	if (keyat != key ||
 	    find_pair(data, (size_t)(keyat - data), '\\', 'u') != NULL)
 		return false;
-	p = back_ws(data, keyat);
-	if (p > data && p[-1] == '{') {
+	if (back_past(data, keyat, '{') != NULL) {
 		*from = keyat;		/* the task's only member */
-	} else if (p > data && p[-1] == ',') {
-		*from = p - 1;
-		p = back_ws(data, p - 1);
+	} else if ((p = back_past(data, keyat, ',')) != NULL) {
+		*from = p;
 		/* the end of a string, object, array, number, true, false
 		 * or null */
+		p = back_ws(data, p);
 		if (p <= data || memchr("\"}]0123456789el", p[-1], 15) == NULL)
 			return false;
 	} else
