@@ -591,45 +591,42 @@ back_plain_object(const char *lo, const char *close)
 }
 
 /*
- * The first place in [p, p + n) where bytes a and b stand side by side,
- * or NULL.  memmem took 700 instructions a frame for the two searches
- * meta_cut makes; this looks at sixteen places a step (SSE2).
+ * The first "metadata" (as a key or a string) or \u in [p, p + n), or
+ * NULL: either would keep a frame's metadata from being cut.  One pass,
+ * sixteen places a step (SSE2); memmem for the two took 700 instructions
+ * a frame.
  */
 static const char *
-find_pair(const char *p, size_t n, char a, char b)
+find_metadata_or_u(const char *p, size_t n)
 {
-	size_t i = 0;
+	size_t i = 0, k;
 
 #ifdef __SSE2__
-	const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b);
+	const __m128i quote = _mm_set1_epi8('"'), m = _mm_set1_epi8('m'),
+	    bs = _mm_set1_epi8('\\'), u = _mm_set1_epi8('u');
+	__m128i here, next;
 	unsigned mask;
 
 	for (; i + 17 <= n; i += 16) {
-		mask = (unsigned)_mm_movemask_epi8(_mm_and_si128(
-		    _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)
-		    (const void *)(p + i)), va),
-		    _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)
-		    (const void *)(p + i + 1)), vb)));
-		if (mask != 0)
-			return p + i + __builtin_ctz(mask);
+		here = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		next = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 1));
+		mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_and_si128(_mm_cmpeq_epi8(here, quote),
+		    _mm_cmpeq_epi8(next, m)),
+		    _mm_and_si128(_mm_cmpeq_epi8(here, bs),
+		    _mm_cmpeq_epi8(next, u))));
+		for (; mask != 0; mask &= mask - 1) {
+			k = i + (size_t)__builtin_ctz(mask);
+			if (p[k] == '\\' || (n - k >= 10 &&
+			    memcmp(p + k, "\"metadata\"", 10) == 0))
+				return p + k;
+		}
 	}
 #endif
 	for (; i + 1 < n; i++)
-		if (p[i] == a && p[i + 1] == b)
+		if ((p[i] == '\\' && p[i + 1] == 'u') || (p[i] == '"' &&
+		    n - i >= 10 && memcmp(p + i, "\"metadata\"", 10) == 0))
 			return p + i;
-	return NULL;
-}
-
-/* The first "metadata" key (or string) in [p, p + n), or NULL. */
-static const char *
-find_metadata(const char *p, size_t n)
-{
-	const char *q, *end = p + n;
-
-	for (q = p; (q = find_pair(q, (size_t)(end - q), '"', 'm')) != NULL;
-	    q++)
-		if (end - q >= 10 && memcmp(q, "\"metadata\"", 10) == 0)
-			return q;
 	return NULL;
 }
 
@@ -652,11 +649,12 @@ static bool
 meta_cut(struct msg *m, const char *data, size_t len, const char **from,
     const char **to)
 {
-	const char *key, *end = data + len, *p, *close, *open, *keyat;
+	const char *end = data + len, *p, *close, *open, *keyat;
 
+	/* The tail first: a task without metadata fails there in a few
+	 * steps, where a search of the whole frame would not. */
 	if (!(len > 18 && (memcmp(data, "{\"type\":\"publish\",", 18) == 0 ||
-	    memcmp(data, "{\"type\":\"task\",", 15) == 0)) ||
-	    (key = find_metadata(data, len)) == NULL)
+	    memcmp(data, "{\"type\":\"task\",", 15) == 0)))
 		return false;
 	if ((p = back_past(data, end, '}')) == NULL ||	/* the frame's */
 	    (p = back_past(data, p, '}')) == NULL ||		/* the task's */
@@ -667,9 +665,10 @@ meta_cut(struct msg *m, const char *data, size_t len, const char **from,
 	p = back_ws(data, p);
 	if (p - data < 10)
 		return false;
-	keyat = p - 10;		/* "metadata", if it is the first one */
-	if (keyat != key ||
-	    find_pair(data, (size_t)(keyat - data), '\\', 'u') != NULL)
+	keyat = p - 10;
+	/* "metadata", and the first of them, with no \u before it */
+	if (memcmp(keyat, "\"metadata\"", 10) != 0 ||
+	    find_metadata_or_u(data, (size_t)(keyat - data) + 10) != keyat)
 		return false;
 	if (back_past(data, keyat, '{') != NULL) {
 		*from = keyat;		/* the task's only member */

@@ -1147,6 +1147,9 @@ static const struct {
 	  true, false, NULL, NULL, "a", "b" },
 	{ PUB "{\"name\":\"n\",\"payload\":{\"metadata\":1},\"metadata\":{\"a\":\"b\"}}}",
 	  true, false, NULL, NULL, "a", "b" },
+	/* a key that ends like "metadata" but is not it, in a bad frame */
+	{ PUB "{\"name\":\"n\",\\u00adata\":{\"a\":\"b\"}}}", true, false, NULL,
+	  "invalid JSON", NULL, NULL },
 	/* the object the metadata ends is not the task: parsed again whole */
 	{ "{\"type\":\"publish\",\"ref\":\"r\",\"task\":{\"name\":\"n\"},\"queue\":\"q\","
 	  "\"x\":{\"y\":1,\"metadata\":{\"a\":\"b\"}}}", true, false,
