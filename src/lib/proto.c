@@ -716,7 +716,8 @@ meta_text_next(const char **pos, const char *end, const char **key,
 	return 0;
 }
 
-int
+/* The value of key in plain metadata text. */
+static int
 meta_text_get(const char *meta, size_t len, const char *key,
     const char **value, size_t *vlen)
 {

@@ -73,16 +73,14 @@ void		 msg_clear(struct msg *);
  *
  * meta_text_next steps through such text's members, *pos starting at the
  * text; keys and values are their bytes, there being no escapes.
- * meta_text_get finds one key's value.  msg_meta_get copies a value out
- * of either form, NUL-terminated, and fails when it does not fit.
+ * msg_meta_get copies a value out of either form, NUL-terminated, and
+ * fails when it does not fit.
  * msg_task_whole parses the text into task, for a caller that needs the
  * whole tree.  Each returns 0 or -1.
  */
 int		 meta_text_next(const char **pos, const char *end,
 		    const char **key, size_t *klen, const char **value,
 		    size_t *vlen);
-int		 meta_text_get(const char *meta, size_t len, const char *key,
-		    const char **value, size_t *vlen);
 int		 msg_meta_get(const struct msg *, const char *key, char *buf,
 		    size_t buflen);
 int		 msg_task_whole(struct msg *);
