@@ -177,15 +177,20 @@ connect_mailbox(struct poller *p)
 		/* A header block is rarely past 1 MiB. */
 		.max_literal = p->s.max_body + 1024 * 1024,
 	};
-	char box[600], err[300];
+	char box[IMAP_MAILBOX_MAX], err[300];
+	const char *why;
 	uint32_t before = p->uidvalidity;
 
+	if (imap_mailbox(box, sizeof(box), p->s.mailbox, &why) == -1) {
+		snprintf(p->err, sizeof(p->err), "mailbox %s: %s", p->s.mailbox,
+		    why);
+		return -1;
+	}
 	if ((p->imap = imap_open(&o, err, sizeof(err))) == NULL) {
 		snprintf(p->err, sizeof(p->err), "connect: %s", err);
 		return -1;
 	}
-	if (imap_quote(box, sizeof(box), p->s.mailbox) == -1 ||
-	    imap_command(p->imap, on_select, p, err, sizeof(err), "SELECT %s",
+	if (imap_command(p->imap, on_select, p, err, sizeof(err), "SELECT %s",
 	    box) != 0) {
 		snprintf(p->err, sizeof(p->err), "SELECT %s: %s", p->s.mailbox, err);
 		drop_connection(p);
@@ -506,8 +511,8 @@ static int
 apply_marks(struct poller *p)
 {
 	static const bool outcomes[] = { true, false };
-	char set[4000], box[600], err[300];
-	const char *folder;
+	char set[4000], box[IMAP_MAILBOX_MAX], err[300];
+	const char *folder, *why;
 	size_t from, k;
 	int rc = 0;
 
@@ -517,8 +522,10 @@ apply_marks(struct poller *p)
 		return -1;
 	for (k = 0; k < 2 && rc == 0; k++) {
 		folder = outcomes[k] ? p->s.move_to : p->s.dead_move_to;
-		if (folder != NULL && imap_quote(box, sizeof(box), folder) == -1) {
-			snprintf(p->err, sizeof(p->err), "bad folder name");
+		if (folder != NULL &&
+		    imap_mailbox(box, sizeof(box), folder, &why) == -1) {
+			snprintf(p->err, sizeof(p->err), "mailbox %s: %s",
+			    folder, why);
 			return -1;
 		}
 		for (from = 0; rc == 0 && from < p->nmarks;) {

@@ -1,6 +1,7 @@
 /* The imap-poller's configuration keys, with their defaults and limits. */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <plba/plba.h>
 
 #include "imap-settings.h"
+#include "imap.h"
 
 struct errbuf {
 	char		*buf;
@@ -17,10 +19,21 @@ struct errbuf {
 	const char	**key;
 };
 
+static int bad(struct errbuf *, const char *, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static int
-bad(struct errbuf *e, const char *key, const char *why)
+bad(struct errbuf *e, const char *key, const char *fmt, ...)
 {
-	snprintf(e->buf, e->len, "config.%s: %s", key, why);
+	va_list ap;
+	int n;
+
+	n = snprintf(e->buf, e->len, "config.%s: ", key);
+	if (n >= 0 && (size_t)n < e->len) {
+		va_start(ap, fmt);
+		vsnprintf(e->buf + n, e->len - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
 	if (e->key != NULL)
 		*e->key = key;
 	return -1;
@@ -52,7 +65,8 @@ read_secret_file(const char *path)
 static int
 mailbox_from_url(struct imap_settings *s, struct errbuf *e)
 {
-	char *path = NULL, *scheme = NULL;
+	char *path = NULL, *scheme = NULL, arg[IMAP_MAILBOX_MAX];
+	const char *why;
 	CURLU *u;
 	int rc = -1;
 
@@ -71,18 +85,48 @@ mailbox_from_url(struct imap_settings *s, struct errbuf *e)
 		bad(e, "starttls", "is for imap:// URLs; imaps:// is TLS already");
 		goto out;
 	}
-	if (curl_url_get(u, CURLUPART_PATH, &path, CURLU_URLDECODE) != CURLUE_OK)
+	/* libcurl refuses to decode a control character (or %00). */
+	switch (curl_url_get(u, CURLUPART_PATH, &path, CURLU_URLDECODE)) {
+	case CURLUE_OK:
+		break;
+	case CURLUE_URLDECODE:
+		bad(e, "url", "the mailbox name has a control character");
+		goto out;
+	default:
 		path = NULL;
-	snprintf(s->mailbox, sizeof(s->mailbox), "%s",
-	    path != NULL && path[0] == '/' && path[1] != '\0' ? path + 1 : "INBOX");
+		break;
+	}
+	if ((size_t)snprintf(s->mailbox, sizeof(s->mailbox), "%s",
+	    path != NULL && path[0] == '/' && path[1] != '\0' ? path + 1 :
+	    "INBOX") >= sizeof(s->mailbox)) {
+		bad(e, "url", "the mailbox name is too long");
+		goto out;
+	}
 	/* libcurl's ";UIDVALIDITY=" style parameters are not ours. */
 	s->mailbox[strcspn(s->mailbox, ";")] = '\0';
+	if (imap_mailbox(arg, sizeof(arg), s->mailbox, &why) == -1) {
+		bad(e, "url", "the mailbox name %s", why);
+		goto out;
+	}
 	rc = 0;
 out:
 	curl_free(path);
 	curl_free(scheme);
 	curl_url_cleanup(u);
 	return rc;
+}
+
+/* A mailbox to move mails to, when one is set, must have an IMAP name. */
+static bool
+folder_ok(struct errbuf *e, const char *key, const char *name)
+{
+	char arg[IMAP_MAILBOX_MAX];
+	const char *why;
+
+	if (name == NULL || imap_mailbox(arg, sizeof(arg), name, &why) == 0)
+		return true;
+	bad(e, key, "the mailbox name %s", why);
+	return false;
 }
 
 int
@@ -150,7 +194,9 @@ imap_settings_read(const plba_node *c, struct imap_settings *s, char *err,
 	}
 	if (pw != NULL && (s->password = strdup(pw)) == NULL)
 		return bad(e, "password", "out of memory");
-	if (mailbox_from_url(s, e) == -1) {
+	if (mailbox_from_url(s, e) == -1 ||
+	    !folder_ok(e, "move_to", s->move_to) ||
+	    !folder_ok(e, "dead_move_to", s->dead_move_to)) {
 		imap_settings_free(s);
 		return -1;
 	}

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -393,5 +394,127 @@ imap_quote(char *out, size_t cap, const char *s)
 	}
 	out[o++] = '"';
 	out[o] = '\0';
+	return 0;
+}
+
+/*
+ * The code point of the UTF-8 sequence at s, its length in *n; -1 for a
+ * sequence that is not UTF-8 (overlong, a surrogate, past U+10FFFF, cut).
+ */
+static long
+utf8_next(const unsigned char *s, size_t *n)
+{
+	static const long min[] = { 0, 0, 0x80, 0x800, 0x10000 };
+	long c;
+	size_t len, i;
+
+	if (s[0] < 0x80) {
+		*n = 1;
+		return s[0];
+	}
+	if (s[0] >= 0xc0 && s[0] < 0xe0) {
+		len = 2;
+		c = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] < 0xf0) {
+		len = 3;
+		c = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] < 0xf5) {
+		len = 4;
+		c = s[0] & 0x07;
+	} else
+		return -1;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)	/* a NUL stops here too */
+			return -1;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if (c < min[len] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return -1;
+	*n = len;
+	return c;
+}
+
+/*
+ * RFC 3501 section 5.1.3: printable ASCII stands for itself, '&' is "&-",
+ * and anything else goes in runs of UTF-16 written in base64 (',' for
+ * '/', no padding) between '&' and '-'.  Servers without UTF8=ACCEPT
+ * (RFC 6855) know mailboxes by no other name, and every server must
+ * accept it.
+ */
+int
+imap_mailbox(char *out, size_t cap, const char *name, const char **why)
+{
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
+	const unsigned char *s = (const unsigned char *)name;
+	char enc[IMAP_MAILBOX_MAX];
+	unsigned long bits = 0;
+	unsigned nbits = 0, units[2], k, nunits;
+	bool in_run = false;
+	size_t o = 0, n;
+	long c;
+
+	*why = NULL;
+	if (*s == '\0')
+		*why = "is empty";
+	for (; *s != '\0' && *why == NULL; s += n) {
+		if ((c = utf8_next(s, &n)) == -1) {
+			*why = "is not UTF-8";
+			break;
+		}
+		if (c < 0x20 || c == 0x7f) {
+			*why = "has a control character";
+			break;
+		}
+		/* Room for this character's worst case ("&" and six digits),
+		 * the run's last digit and "-", and the NUL. */
+		if (o + 10 > sizeof(enc)) {
+			*why = "is too long";
+			break;
+		}
+		if (c < 0x80) {
+			if (in_run) {
+				if (nbits > 0)
+					enc[o++] = b64[(bits << (6 - nbits)) & 0x3f];
+				enc[o++] = '-';
+				in_run = false;
+				bits = nbits = 0;
+			}
+			enc[o++] = (char)c;
+			if (c == '&')
+				enc[o++] = '-';
+			continue;
+		}
+		if (!in_run) {
+			enc[o++] = '&';
+			in_run = true;
+		}
+		if (c < 0x10000) {
+			units[0] = (unsigned)c;
+			nunits = 1;
+		} else {
+			units[0] = 0xd800 + (unsigned)((c - 0x10000) >> 10);
+			units[1] = 0xdc00 + (unsigned)((c - 0x10000) & 0x3ff);
+			nunits = 2;
+		}
+		for (k = 0; k < nunits; k++) {
+			bits = bits << 16 | units[k];
+			for (nbits += 16; nbits >= 6; nbits -= 6)
+				enc[o++] = b64[(bits >> (nbits - 6)) & 0x3f];
+			bits &= (1ul << nbits) - 1;
+		}
+	}
+	if (*why != NULL)
+		return -1;
+	if (in_run) {
+		if (nbits > 0)
+			enc[o++] = b64[(bits << (6 - nbits)) & 0x3f];
+		enc[o++] = '-';
+	}
+	enc[o] = '\0';
+	if (imap_quote(out, cap, enc) == -1) {
+		*why = "is too long";
+		return -1;
+	}
 	return 0;
 }

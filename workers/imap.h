@@ -73,4 +73,15 @@ int		 imap_command(struct imap *, imap_untagged_fn *, void *arg,
  * NUL or too long for out). */
 int		 imap_quote(char *out, size_t cap, const char *s);
 
+/* The longest mailbox argument, quoted and encoded, with its NUL. */
+#define IMAP_MAILBOX_MAX	1024
+
+/*
+ * Writes a mailbox name given in UTF-8 as a command argument: encoded in
+ * IMAP's modified UTF-7, then quoted.  -1 with the reason in *why ("is
+ * not UTF-8", "has a control character", "is empty", "is too long").
+ */
+int		 imap_mailbox(char *out, size_t cap, const char *name,
+		    const char **why);
+
 #endif

@@ -97,6 +97,63 @@ START_TEST(quote)
 }
 END_TEST
 
+/* Expected forms worked out apart from the encoder (Python: UTF-16BE,
+ * base64, '/' as ','), and RFC 3501's own example first. */
+START_TEST(mailbox_names)
+{
+	static const struct { const char *name, *arg; } cases[] = {
+		{ "~peter/mail/\xe5\x8f\xb0\xe5\x8c\x97/"
+		  "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e",
+		  "\"~peter/mail/&U,BTFw-/&ZeVnLIqe-\"" },
+		{ "INBOX", "\"INBOX\"" },
+		{ "Eing\xc3\xa4nge", "\"Eing&AOQ-nge\"" },
+		{ "Erledigt & Archiv", "\"Erledigt &- Archiv\"" },
+		{ "&\xc3\x9cnicode&", "\"&-&ANw-nicode&-\"" },
+		{ "Entw\xc3\xbcrfe/\xc3\x84rger", "\"Entw&APw-rfe/&AMQ-rger\"" },
+		/* Beyond the BMP: a surrogate pair in one run. */
+		{ "\xf0\x9f\x93\xa6 Pakete", "\"&2D3c5g- Pakete\"" },
+		/* Runs ending on each of the three bit alignments. */
+		{ "\xc3\xbf", "\"&AP8-\"" },
+		{ "\xe2\x82\xac\xe2\x82\xac", "\"&IKwgrA-\"" },
+		{ "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac", "\"&IKwgrCCs-\"" },
+		/* Quoting still applies to what stands for itself. */
+		{ "a\"b\\c", "\"a\\\"b\\\\c\"" },
+	};
+	static const struct { const char *name, *why; } bad[] = {
+		{ "", "is empty" },
+		{ "Latin\xe9" "1", "is not UTF-8" },
+		{ "over\xc0\xaflong", "is not UTF-8" },
+		{ "surrogate\xed\xa0\x80", "is not UTF-8" },
+		{ "cut\xe2\x82", "is not UTF-8" },
+		{ "past\xf4\x90\x80\x80", "is not UTF-8" },
+		{ "a\r\nb", "has a control character" },
+		{ "tab\there", "has a control character" },
+		{ "del\x7f", "has a control character" },
+	};
+	char out[IMAP_MAILBOX_MAX], longname[401];
+	const char *why;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ck_assert_msg(imap_mailbox(out, sizeof(out), cases[i].name,
+		    &why) == 0, "%s: %s", cases[i].name, why);
+		ck_assert_str_eq(out, cases[i].arg);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(imap_mailbox(out, sizeof(out), bad[i].name,
+		    &why), -1);
+		ck_assert_str_eq(why, bad[i].why);
+	}
+	/* 200 two-byte letters: 1 + 400 * 8 / 6 digits, more than fits. */
+	for (i = 0; i < 200; i++)
+		memcpy(longname + 2 * i, "\xc3\xa4", 2);
+	longname[400] = '\0';
+	ck_assert_int_eq(imap_mailbox(out, sizeof(out), longname, &why), 0);
+	ck_assert_int_eq(imap_mailbox(out, 400, longname, &why), -1);
+	ck_assert_str_eq(why, "is too long");
+}
+END_TEST
+
 START_TEST(utf8)
 {
 	char *s;
@@ -224,6 +281,13 @@ START_TEST(settings_good)
 	    "password: p, queue: q}\n", &s));
 	ck_assert_str_eq(s.mailbox, "INBOX");
 	imap_settings_free(&s);
+	/* UTF-8, percent-encoded in the URL and plain in YAML. */
+	ck_assert_ptr_null(settings_error("c: {url: \"imap://h/Eing%C3%A4nge\", "
+	    "user: u, password: p, queue: q, move_to: \"Erledigt \u00e4\"}\n",
+	    &s));
+	/* (move_to points into the configuration, freed by now.) */
+	ck_assert_str_eq(s.mailbox, "Eing\xc3\xa4nge");
+	imap_settings_free(&s);
 }
 END_TEST
 
@@ -265,16 +329,32 @@ START_TEST(settings_errors)
 		  "config.insecure: must be true or false" },
 		{ "c: {url: \"imap://h/\", user: u, password: p, queue: [q]}\n",
 		  "config.queue: must be a string" },
+		{ "c: {url: \"imap://h/Caf%E9\", user: u, password: p, queue: q}\n",
+		  "config.url: the mailbox name is not UTF-8" },
+		{ "c: {url: \"imap://h/a%0Db\", user: u, password: p, queue: q}\n",
+		  "config.url: the mailbox name has a control character" },
+		{ BASE ", move_to: \"Done\\x7f\"}\n",
+		  "config.move_to: the mailbox name has a control character" },
+		{ BASE ", dead_move_to: \"\"}\n",
+		  "config.dead_move_to: the mailbox name is empty" },
 	};
+	char yaml[512];
+	const char *got;
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const char *got = settings_error(cases[i].yaml, NULL);
+		got = settings_error(cases[i].yaml, NULL);
 
 		ck_assert_msg(got != NULL, "%s: accepted", cases[i].yaml);
 		ck_assert_msg(strcmp(got, cases[i].error) == 0, "%s: got '%s'",
 		    cases[i].yaml, got);
 	}
+	/* Longer than the poller keeps: refused, not cut short. */
+	snprintf(yaml, sizeof(yaml), "c: {url: \"imap://h/%0300d\", user: u, "
+	    "password: p, queue: q}\n", 0);
+	got = settings_error(yaml, NULL);
+	ck_assert_str_eq(got != NULL ? got : "accepted",
+	    "config.url: the mailbox name is too long");
 }
 END_TEST
 
@@ -289,6 +369,7 @@ suite(void)
 	tcase_add_test(rd, response_literals);
 	tcase_add_test(rd, response_refused);
 	tcase_add_test(rd, quote);
+	tcase_add_test(rd, mailbox_names);
 	suite_add_tcase(s, rd);
 	tcase_add_test(msg, utf8);
 	tcase_add_test(msg, payload);
