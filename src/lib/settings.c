@@ -60,7 +60,7 @@ static const char *const log_keys[] = {
 	"level", "format", "output", NULL
 };
 static const char *const queue_keys[] = {
-	"capacity", "max_attempts", "durable", NULL
+	"capacity", "max_attempts", "durable", "dead_max", NULL
 };
 static const char *const worker_keys[] = {
 	"module", "type", "command", "concurrency", "critical", "restart",
@@ -720,6 +720,7 @@ parse_queues(struct ctx *c, const struct conf_node *root)
 		q->capacity = 10000;
 		q->max_attempts = 5;
 		q->durable = false;
+		q->dead_max = 10000;
 		qn = qs->items[i];
 		if (conf_is_null(qn))
 			continue;
@@ -735,6 +736,9 @@ parse_queues(struct ctx *c, const struct conf_node *root)
 		opt_unsigned(c, qn, qpath, "max_attempts", 1, UINT_MAX,
 		    &q->max_attempts);
 		opt_bool(c, qn, qpath, "durable", &q->durable);
+		cap = q->dead_max;
+		opt_uint(c, qn, qpath, "dead_max", 1, LLONG_MAX, &cap);
+		q->dead_max = cap;
 	}
 }
 

@@ -53,6 +53,7 @@ struct queue_def {
 	uint64_t	 capacity;		/* default 10000 */
 	unsigned	 max_attempts;		/* default 5 */
 	bool		 durable;		/* default false */
+	uint64_t	 dead_max;		/* default 10000 */
 };
 
 struct settings {

@@ -187,7 +187,8 @@ drop_parked(struct runtime *rt, struct instance *in)
 }
 
 /* Names the newest dead letters; only after a loss, so walking the list
- * costs nothing on the hot path. */
+ * costs nothing on the hot path.  Those already dropped past dead_max
+ * are in report_dead_dropped()'s count instead. */
 static void
 log_dead_tail(struct runtime *rt, struct queue *q, uint64_t newest)
 {
@@ -196,6 +197,8 @@ log_dead_tail(struct runtime *rt, struct queue *q, uint64_t newest)
 	uint64_t i = 0;
 
 	queue_stats(q, &st);
+	if (newest > st.dead)
+		newest = st.dead;
 	while ((t = queue_dead_next(q, t)) != NULL)
 		if (++i > st.dead - newest) {
 			struct qtrace trace = t->trace;
@@ -233,8 +236,11 @@ channel_close(struct instance *in, const char *how)
 			log_warn("%s.%u: %zu task%s in flight put back on %s",
 			    in->worker->name, in->index, n, n == 1 ? "" : "s",
 			    queue_name(q));
-		if (after.dead > before.dead)
-			log_dead_tail(rt, q, after.dead - before.dead);
+		/* Counted with those dropped: a full list does not grow. */
+		if (after.dead + after.dead_dropped >
+		    before.dead + before.dead_dropped)
+			log_dead_tail(rt, q, after.dead + after.dead_dropped -
+			    before.dead - before.dead_dropped);
 		ch->consumer = NULL;
 		ch->cq = NULL;
 	}

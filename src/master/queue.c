@@ -39,6 +39,8 @@ struct queue {
 	char		 *name;
 	uint64_t	  capacity;
 	unsigned	  max_attempts;
+	uint64_t	  dead_max;
+	uint64_t	  dead_dropped;
 	uint64_t	  next_id;
 	struct tasklist	  ready;
 	struct tasklist	  dead;
@@ -204,6 +206,24 @@ held_take(struct queue *q, struct qconsumer *c, uint64_t id)
  * ready FIFO, or into the dead-letter list once it has been delivered
  * max_attempts times.  Returns 0 when requeued, 1 when dead-lettered.
  */
+/*
+ * The dead-letter list is bounded like everything else a child can make
+ * the master hold: a consumer that fails every task would otherwise grow
+ * it until memory runs out.  The oldest go first.
+ */
+static void
+trim_dead(struct queue *q)
+{
+	struct qtask *t;
+
+	while (q->dead.len > q->dead_max) {
+		t = list_shift(&q->dead);
+		JOURNAL(q, drop, t);
+		task_free(t);
+		q->dead_dropped++;
+	}
+}
+
 static void
 bury(struct queue *q, struct qtask *t)
 {
@@ -211,6 +231,7 @@ bury(struct queue *q, struct qtask *t)
 	JOURNAL(q, bury, t);
 	if (t->origin != 0 && q->done != NULL)
 		q->done(q->done_arg, q, t, false);
+	trim_dead(q);
 }
 
 static int
@@ -240,6 +261,7 @@ queue_new(const char *name, uint64_t capacity, unsigned max_attempts)
 	if ((q->name = strdup(name != NULL ? name : "")) == NULL)
 		goto fail;
 	q->next_id = 1;
+	q->dead_max = QUEUE_DEAD_MAX_DEFAULT;
 	queue_set_limits(q, capacity, max_attempts);
 	return q;
 fail:
@@ -286,6 +308,13 @@ queue_set_limits(struct queue *q, uint64_t capacity, unsigned max_attempts)
 {
 	q->capacity = capacity;
 	q->max_attempts = max_attempts > 0 ? max_attempts : 1;
+}
+
+void
+queue_set_dead_max(struct queue *q, uint64_t dead_max)
+{
+	q->dead_max = dead_max > 0 ? dead_max : 1;
+	trim_dead(q);
 }
 
 bool
@@ -535,10 +564,12 @@ queue_stats(const struct queue *q, struct queue_stats *st)
 	st->nacked = q->nacked;
 	st->redelivered = q->redelivered;
 	st->capacity = q->capacity;
+	st->dead_max = q->dead_max;
+	st->dead_dropped = q->dead_dropped;
 }
 
-/* The returned tasks live until queue_free(): nothing leaves the
- * dead-letter list. */
+/* The returned tasks live until the next change to the queue: the oldest
+ * dead letters are dropped past dead_max. */
 const struct qtask *
 queue_dead_last(const struct queue *q)
 {

@@ -36,6 +36,9 @@ struct queue_journal {
 	void	(*bury)(void *arg, const struct queue *, const struct qtask *);
 	/* Acked: gone.  The task is freed right after the call. */
 	void	(*ack)(void *arg, const struct queue *, const struct qtask *);
+	/* The oldest dead letter, dropped to keep the list within dead_max:
+	 * gone too, and freed right after the call. */
+	void	(*drop)(void *arg, const struct queue *, const struct qtask *);
 };
 
 /*
@@ -80,13 +83,25 @@ struct queue_stats {
 	uint64_t	nacked;
 	uint64_t	redelivered;	/* put back after a nack or a loss */
 	uint64_t	capacity;
+	uint64_t	dead_max;
+	uint64_t	dead_dropped;	/* oldest dead letters dropped, since start */
 };
+
+/* How many dead letters a queue keeps unless told otherwise. */
+#define QUEUE_DEAD_MAX_DEFAULT	10000
 
 struct queue	*queue_new(const char *name, uint64_t capacity, unsigned max_attempts);
 /* Frees the queue, its tasks and its consumers. NULL is a no-op. */
 void		 queue_free(struct queue *);
 const char	*queue_name(const struct queue *);
 void		 queue_set_limits(struct queue *, uint64_t capacity, unsigned max_attempts);
+/*
+ * Keeps at most dead_max (at least 1) dead letters from now on, dropping
+ * the oldest, through the journal, when there are more: at once, and
+ * whenever a task is dead-lettered.  The task dead-lettered last is
+ * always kept.
+ */
+void		 queue_set_dead_max(struct queue *, uint64_t dead_max);
 
 /* Sets (or, with NULL, removes) the journal; the struct must outlive
  * the queue or the next call. */
@@ -95,8 +110,9 @@ bool		 queue_journaled(const struct queue *);
 /*
  * Puts back a task read from a journal, with the id, attempt and last
  * error it had, on the ready list or the dead-letter list, and moves the
- * id counter past it.  Not reported to the journal.  Returns 0, or -1
- * when out of memory.
+ * id counter past it.  Not reported to the journal, and not held to
+ * dead_max: queue_set_dead_max() once the journal is set does that.
+ * Returns 0, or -1 when out of memory.
  */
 int		 queue_restore(struct queue *, uint64_t id, const char *body,
 		    size_t len, unsigned attempt, const char *error, bool dead,

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -474,6 +475,7 @@ sync_queues(struct runtime *rt, const struct settings *s)
 
 		if ((rq = runtime_find_queue(rt, d->name)) != NULL) {
 			queue_set_limits(rq->q, d->capacity, d->max_attempts);
+			queue_set_dead_max(rq->q, d->dead_max);
 			if (rq->durable != d->durable)
 				log_warn("queues.%s.durable: changes take effect "
 				    "at the next start of plba-master", d->name);
@@ -493,6 +495,9 @@ sync_queues(struct runtime *rt, const struct settings *s)
 			rc = -2;
 			continue;
 		}
+		/* After the store's dead letters are back: the surplus goes
+		 * from the store too. */
+		queue_set_dead_max(rq->q, d->dead_max);
 		rt->nqueues++;
 	}
 	/* Queues only a module declares, with the module's limits. */
@@ -529,13 +534,15 @@ log_queue_totals(struct runtime *rt)
 	for (i = 0; i < rt->nqueues; i++) {
 		queue_stats(rt->queues[i].q, &st);
 		log_info("queue %s: published %llu, acked %llu, nacked %llu, "
-		    "redelivered %llu, dead %llu, queued %llu, in flight %llu",
+		    "redelivered %llu, dead %llu, queued %llu, in flight %llu, "
+		    "dead letters dropped %llu",
 		    queue_name(rt->queues[i].q),
 		    (unsigned long long)st.published,
 		    (unsigned long long)st.acked, (unsigned long long)st.nacked,
 		    (unsigned long long)st.redelivered,
 		    (unsigned long long)st.dead, (unsigned long long)st.depth,
-		    (unsigned long long)st.in_flight);
+		    (unsigned long long)st.in_flight,
+		    (unsigned long long)st.dead_dropped);
 	}
 }
 
@@ -1188,6 +1195,25 @@ setup_process(struct runtime *rt)
 	return 0;
 }
 
+/* Dropped dead letters are logged as a count, not one line each: a
+ * consumer failing every task would flood the log. */
+static void
+report_dead_dropped(struct runtime *rt)
+{
+	struct queue_stats st;
+	size_t i;
+
+	for (i = 0; i < rt->nqueues; i++) {
+		queue_stats(rt->queues[i].q, &st);
+		if (st.dead_dropped <= rt->queues[i].dead_dropped_logged)
+			continue;
+		log_warn("queue %s: the dead-letter list is full (dead_max %"
+		    PRIu64 "): %" PRIu64 " oldest dead letters dropped so far",
+		    queue_name(rt->queues[i].q), st.dead_max, st.dead_dropped);
+		rt->queues[i].dead_dropped_logged = st.dead_dropped;
+	}
+}
+
 static void
 scan(struct loop *l, struct timer *t)
 {
@@ -1196,6 +1222,7 @@ scan(struct loop *l, struct timer *t)
 
 	channel_scan(rt, now);
 	traces_report(rt);
+	report_dead_dropped(rt);
 	timer_at(l, t, now + rt->settings->ipc.heartbeat_interval_ms);
 }
 

@@ -34,6 +34,7 @@ struct rqueue {
 	size_t		 nparked;
 	struct histogram hist;		/* dispatch to ack */
 	bool		 durable;	/* journaled in rt->store */
+	uint64_t	 dead_dropped_logged;
 };
 
 enum rt_state { RT_IDLE, RT_STARTING, RT_RUNNING, RT_STOPPING, RT_STOPPED };

@@ -171,8 +171,9 @@ j_bury(void *arg, const struct queue *q, const struct qtask *t)
 	set_state(arg, q, t, state_name(true, false));
 }
 
+/* Acked, or a dead letter dropped past dead_max: the row goes. */
 static void
-j_ack(void *arg, const struct queue *q, const struct qtask *t)
+j_delete(void *arg, const struct queue *q, const struct qtask *t)
 {
 	struct store *st = arg;
 	sqlite3_stmt *s = st->delete;
@@ -290,7 +291,7 @@ store_open(const char *state_dir, char *err, size_t errlen)
 	st->lockfd = -1;
 	st->jn = (struct queue_journal){ .arg = st, .publish = j_publish,
 	    .dispatch = j_dispatch, .requeue = j_requeue, .bury = j_bury,
-	    .ack = j_ack };
+	    .ack = j_delete, .drop = j_delete };
 	if (make_dir(state_dir) == -1) {
 		set_err(err, errlen, "%s: %s", state_dir, strerror(errno));
 		goto fail;

@@ -780,6 +780,103 @@ START_TEST(dead_next_iterates_in_order)
 }
 END_TEST
 
+/* A journal that records what it was told, for dead_max's drops. */
+struct seen {
+	uint64_t	buried[16], dropped[16];
+	size_t		nburied, ndropped;
+};
+
+static void
+j_none(void *arg, const struct queue *q, const struct qtask *t)
+{
+	(void)arg, (void)q, (void)t;
+}
+
+static void
+j_bury(void *arg, const struct queue *q, const struct qtask *t)
+{
+	struct seen *s = arg;
+
+	(void)q;
+	s->buried[s->nburied++ % 16] = t->id;
+}
+
+static void
+j_drop(void *arg, const struct queue *q, const struct qtask *t)
+{
+	struct seen *s = arg;
+
+	(void)q;
+	s->dropped[s->ndropped++ % 16] = t->id;
+}
+
+START_TEST(dead_max_drops_oldest)
+{
+	struct queue *q = queue_new("q", 100, 1);
+	struct qconsumer *a = queue_attach(q, NULL, 10), *to;
+	struct seen seen = { 0 };
+	const struct queue_journal jn = { .arg = &seen, .publish = j_none,
+	    .dispatch = j_none, .requeue = j_none, .bury = j_bury,
+	    .ack = j_none, .drop = j_drop };
+	const struct qtask *d;
+	struct qtask *t;
+	int i;
+
+	ck_assert_uint_eq(stats(q).dead_max, QUEUE_DEAD_MAX_DEFAULT);
+	queue_set_journal(q, &jn);
+	queue_set_dead_max(q, 3);
+	for (i = 0; i < 5; i++)
+		pub(q, "x", 0);
+	while ((t = queue_dispatch(q, &to, 0)) != NULL)
+		ck_assert_int_eq(queue_nack(q, a, t->id, false, "e"), 1);
+	/* Ids 1 and 2 went, oldest first, each through the journal. */
+	ck_assert_uint_eq(stats(q).dead, 3);
+	ck_assert_uint_eq(stats(q).dead_dropped, 2);
+	ck_assert_uint_eq(seen.nburied, 5);
+	ck_assert_uint_eq(seen.ndropped, 2);
+	ck_assert_uint_eq(seen.dropped[0], 1);
+	ck_assert_uint_eq(seen.dropped[1], 2);
+	d = queue_dead_next(q, NULL);
+	ck_assert_uint_eq(d->id, 3);
+	ck_assert_uint_eq(queue_dead_last(q)->id, 5);
+	/* Lowering it drops the surplus at once; 0 is taken as 1, so the
+	 * task dead-lettered last is always there to be named. */
+	queue_set_dead_max(q, 0);
+	ck_assert_uint_eq(stats(q).dead_max, 1);
+	ck_assert_uint_eq(stats(q).dead, 1);
+	ck_assert_uint_eq(stats(q).dead_dropped, 4);
+	ck_assert_uint_eq(seen.dropped[3], 4);
+	ck_assert_uint_eq(queue_dead_last(q)->id, 5);
+	/* Raising it drops nothing and brings nothing back. */
+	queue_set_dead_max(q, 10);
+	ck_assert_uint_eq(stats(q).dead, 1);
+	ck_assert_uint_eq(stats(q).dead_dropped, 4);
+	queue_free(q);
+}
+END_TEST
+
+/* A consumer lost with more exhausted tasks than dead_max: the list still
+ * holds dead_max, the newest. */
+START_TEST(dead_max_on_detach)
+{
+	struct queue *q = queue_new("q", 100, 1);
+	struct qconsumer *a = queue_attach(q, NULL, 10), *to;
+	int i;
+
+	queue_set_dead_max(q, 2);
+	for (i = 0; i < 6; i++)
+		pub(q, "x", 0);
+	while (queue_dispatch(q, &to, 0) != NULL)
+		;
+	ck_assert_uint_eq(queue_detach(q, a, "gone"), 6);
+	ck_assert_uint_eq(stats(q).dead, 2);
+	ck_assert_uint_eq(stats(q).dead_dropped, 4);
+	ck_assert_uint_eq(queue_dead_next(q, NULL)->id, 5);
+	ck_assert_uint_eq(queue_dead_last(q)->id, 6);
+	queue_free(q);
+}
+END_TEST
+
 /*
  * The model check: random operations against a plain reference model that
  * knows where every task is.  The queue chooses the consumer; the model
@@ -1413,6 +1510,8 @@ suite(void)
 	tcase_add_test(fail, detach_dead_letters_exhausted);
 	tcase_add_test(fail, set_limits_max_attempts);
 	tcase_add_test(fail, dead_next_iterates_in_order);
+	tcase_add_test(fail, dead_max_drops_oldest);
+	tcase_add_test(fail, dead_max_on_detach);
 	tcase_add_test(fail, done_notices);
 	tcase_add_test(fail, trace_context_kept);
 	suite_add_tcase(s, fail);

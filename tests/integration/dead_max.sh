@@ -1,0 +1,94 @@
+# A queue keeps at most dead_max dead letters, dropping the oldest: a
+# consumer that fails every task cannot grow the master without bound.
+# The drops are counted in /queues and /metrics and logged, and a durable
+# queue drops them from its store too; a reload or a restart with a
+# smaller dead_max trims the list at once.
+. "$(dirname "$0")/lib.sh"
+
+DB=$T/state/queues.db
+PORT=$(free_port)
+URL=http://127.0.0.1:$PORT
+
+# config DEAD_MAX PRODUCE: a durable queue whose consumer dead-letters
+# every task, and a producer of PRODUCE tasks (none when 0).
+config() {
+	{
+		cat <<YML
+platform:
+  state_dir: $T/state
+  http: {enabled: true, listen: 127.0.0.1:$PORT}
+  ipc: {heartbeat_interval: 200ms}
+queues:
+  jobs: {max_attempts: 1, durable: true, dead_max: $1}
+workers:
+  consumer:
+    command: [$PW, consume, dead-every, 1]
+    consumes: jobs
+    prefetch: 1
+YML
+		if [ "$2" -gt 0 ]; then
+			cat <<YML
+  producer:
+    command: [$PW, produce, jobs, "$2"]
+    ready: protocol
+    restart: never
+YML
+		fi
+	} >"$T/plba.yml"
+}
+
+queue_field() { curl -sf --max-time 5 "$URL/queues/jobs" |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+field_is() { [ "$(queue_field "$1")" = "$2" ]; }
+dead_rows() {
+	python3 - "$DB" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1], timeout=5)
+print(c.execute("select count(*) from tasks where queue = 'jobs' and state = 'dead'").fetchone()[0])
+PY
+}
+dead_rows_are() { [ "$(dead_rows)" -eq "$1" ]; }
+# The payloads' n of the dead letters listed, oldest first.
+dead_ns() { curl -sf --max-time 5 "$URL/queues/jobs/dead" |
+	python3 -c 'import json,sys; print(" ".join(str(t["task"]["payload"]["n"]) for t in json.load(sys.stdin)["tasks"]))'; }
+
+# 1. Ten tasks, all dead-lettered, three kept: the newest.
+config 3 10
+start_master
+wait_for 30 log_has "produced 10"
+wait_for 30 field_is dead_dropped 7
+field_is dead 3 || fail "dead: $(queue_field dead)"
+field_is dead_max 3 || fail "dead_max: $(queue_field dead_max)"
+[ "$(dead_ns)" = "7 8 9" ] || fail "dead letters kept: $(dead_ns)"
+curl -sf "$URL/metrics" | grep -qx 'plba_queue_dead_dropped_total{queue="jobs"} 7' ||
+	fail "metrics: $(curl -sf "$URL/metrics" | grep dead)"
+wait_for 10 log_has "queue jobs: the dead-letter list is full (dead_max 3): 7 oldest dead letters dropped so far"
+# Every dead-lettering is still logged as it happens.
+[ "$(log_count "task [0-9]* dead-lettered")" -eq 10 ] ||
+	fail "$(log_count "task [0-9]* dead-lettered") dead-letterings logged"
+wait_for 10 dead_rows_are 3
+
+# 2. A reload with a smaller dead_max trims the list, and the store.
+config 2 0
+kill -HUP "$MASTER"
+wait_for 10 field_is dead 2
+field_is dead_dropped 8 || fail "dead_dropped: $(queue_field dead_dropped)"
+[ "$(dead_ns)" = "8 9" ] || fail "after the reload: $(dead_ns)"
+wait_for 10 dead_rows_are 2
+stop_master
+[ $STATUS -eq 0 ] || fail "stop exited $STATUS"
+log_has "queue jobs: published 10, .* dead 2, queued 0, in flight 0, dead letters dropped 8" ||
+	fail "totals: $(grep 'queue jobs: published' "$LOG")"
+
+# 3. A restart with a smaller one still: what the store gives back is
+#    trimmed before anything else happens.
+config 1 0
+start_master
+wait_for 10 curl_ok "$URL/livez"
+wait_for 10 field_is dead 1
+field_is dead_dropped 1 || fail "dead_dropped after restart: $(queue_field dead_dropped)"
+[ "$(dead_ns)" = "9" ] || fail "after the restart: $(dead_ns)"
+wait_for 10 dead_rows_are 1
+stop_master
+[ $STATUS -eq 0 ] || fail "stop exited $STATUS"
+echo "ok"
