@@ -60,7 +60,7 @@ static const char *const log_keys[] = {
 	"level", "format", "output", NULL
 };
 static const char *const queue_keys[] = {
-	"capacity", "max_attempts", "durable", "dead_max", NULL
+	"capacity", "max_attempts", "durable", "dead_max", "max_bytes", NULL
 };
 static const char *const worker_keys[] = {
 	"module", "type", "command", "concurrency", "critical", "restart",
@@ -721,6 +721,7 @@ parse_queues(struct ctx *c, const struct conf_node *root)
 		q->max_attempts = 5;
 		q->durable = false;
 		q->dead_max = 10000;
+		q->max_bytes = 256u << 20;
 		qn = qs->items[i];
 		if (conf_is_null(qn))
 			continue;
@@ -739,6 +740,7 @@ parse_queues(struct ctx *c, const struct conf_node *root)
 		cap = q->dead_max;
 		opt_uint(c, qn, qpath, "dead_max", 1, LLONG_MAX, &cap);
 		q->dead_max = cap;
+		opt_size(c, qn, qpath, "max_bytes", 0, UINT64_MAX, &q->max_bytes);
 	}
 }
 

@@ -54,6 +54,7 @@ struct queue_def {
 	unsigned	 max_attempts;		/* default 5 */
 	bool		 durable;		/* default false */
 	uint64_t	 dead_max;		/* default 10000 */
+	uint64_t	 max_bytes;		/* default 256MiB, 0: none */
 };
 
 struct settings {

@@ -159,6 +159,8 @@ metrics_build(struct runtime *rt, const struct snapshot *snap)
 	QUEUE_METRIC("plba_queue_in_flight", "gauge", "Tasks held by consumers.", in_flight);
 	QUEUE_METRIC("plba_queue_dead", "gauge", "Tasks in the dead-letter list.", dead);
 	QUEUE_METRIC("plba_queue_capacity", "gauge", "Depth at which publishers wait.", capacity);
+	QUEUE_METRIC("plba_queue_bytes", "gauge", "Bytes of the tasks waiting for a consumer.", bytes);
+	QUEUE_METRIC("plba_queue_max_bytes", "gauge", "Bytes waiting at which publishers wait (0: no limit).", max_bytes);
 	QUEUE_METRIC("plba_queue_dead_max", "gauge", "Dead letters kept at most.", dead_max);
 	QUEUE_METRIC("plba_queue_dead_dropped_total", "counter",
 	    "Oldest dead letters dropped past dead_max.", dead_dropped);

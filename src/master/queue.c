@@ -33,12 +33,14 @@ struct tasklist {
 	struct qtask	*head;
 	struct qtask	*tail;
 	uint64_t	 len;
+	uint64_t	 bytes;		/* of the bodies */
 };
 
 struct queue {
 	char		 *name;
 	uint64_t	  capacity;
 	unsigned	  max_attempts;
+	uint64_t	  max_bytes;	/* of the ready bodies; 0: no limit */
 	uint64_t	  dead_max;
 	uint64_t	  dead_dropped;
 	uint64_t	  next_id;
@@ -72,6 +74,7 @@ list_append(struct tasklist *l, struct qtask *t)
 		l->head = t;
 	l->tail = t;
 	l->len++;
+	l->bytes += t->len;
 }
 
 static struct qtask *
@@ -85,6 +88,7 @@ list_shift(struct tasklist *l)
 	if (l->head == NULL)
 		l->tail = NULL;
 	l->len--;
+	l->bytes -= t->len;
 	t->next = NULL;
 	return t;
 }
@@ -262,6 +266,7 @@ queue_new(const char *name, uint64_t capacity, unsigned max_attempts)
 		goto fail;
 	q->next_id = 1;
 	q->dead_max = QUEUE_DEAD_MAX_DEFAULT;
+	q->max_bytes = QUEUE_MAX_BYTES_DEFAULT;
 	queue_set_limits(q, capacity, max_attempts);
 	return q;
 fail:
@@ -317,10 +322,20 @@ queue_set_dead_max(struct queue *q, uint64_t dead_max)
 	trim_dead(q);
 }
 
+void
+queue_set_max_bytes(struct queue *q, uint64_t max_bytes)
+{
+	q->max_bytes = max_bytes;
+}
+
+/* Checked before a publish, not with its size: a task of any size goes
+ * into a queue below the limit, so none waits for ever, and the bodies
+ * held stay under max_bytes plus one task. */
 bool
 queue_full(const struct queue *q)
 {
-	return q->ready.len >= q->capacity;
+	return q->ready.len >= q->capacity ||
+	    (q->max_bytes != 0 && q->ready.bytes >= q->max_bytes);
 }
 
 uint64_t
@@ -557,6 +572,8 @@ void
 queue_stats(const struct queue *q, struct queue_stats *st)
 {
 	st->depth = q->ready.len;
+	st->bytes = q->ready.bytes;
+	st->max_bytes = q->max_bytes;
 	st->in_flight = q->in_flight;
 	st->dead = q->dead.len;
 	st->published = q->published;

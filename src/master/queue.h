@@ -76,6 +76,8 @@ struct qtask {
 
 struct queue_stats {
 	uint64_t	depth;		/* ready, waiting for a consumer */
+	uint64_t	bytes;		/* of the ready tasks' bodies */
+	uint64_t	max_bytes;	/* 0: no limit */
 	uint64_t	in_flight;
 	uint64_t	dead;		/* in the dead-letter list now */
 	uint64_t	published;	/* counters since start */
@@ -89,6 +91,8 @@ struct queue_stats {
 
 /* How many dead letters a queue keeps unless told otherwise. */
 #define QUEUE_DEAD_MAX_DEFAULT	10000
+/* How many bytes of ready tasks make a queue full unless told otherwise. */
+#define QUEUE_MAX_BYTES_DEFAULT	(256u << 20)
 
 struct queue	*queue_new(const char *name, uint64_t capacity, unsigned max_attempts);
 /* Frees the queue, its tasks and its consumers. NULL is a no-op. */
@@ -102,6 +106,8 @@ void		 queue_set_limits(struct queue *, uint64_t capacity, unsigned max_attempts
  * always kept.
  */
 void		 queue_set_dead_max(struct queue *, uint64_t dead_max);
+/* The ready tasks' bodies at which the queue is full too; 0: no limit. */
+void		 queue_set_max_bytes(struct queue *, uint64_t max_bytes);
 
 /* Sets (or, with NULL, removes) the journal; the struct must outlive
  * the queue or the next call. */
@@ -123,7 +129,8 @@ uint64_t	 queue_next_id(const struct queue *);
 /* Moves the id counter to at least next, so ids are never reused. */
 void		 queue_reserve_ids(struct queue *, uint64_t next);
 
-/* True when depth >= capacity: publishers must wait. */
+/* True when depth >= capacity, or the ready bodies' bytes >= max_bytes:
+ * publishers must wait. */
 bool		 queue_full(const struct queue *);
 /*
  * Appends a task (body copied).  Never refuses for capacity: callers

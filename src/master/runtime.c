@@ -476,6 +476,7 @@ sync_queues(struct runtime *rt, const struct settings *s)
 		if ((rq = runtime_find_queue(rt, d->name)) != NULL) {
 			queue_set_limits(rq->q, d->capacity, d->max_attempts);
 			queue_set_dead_max(rq->q, d->dead_max);
+			queue_set_max_bytes(rq->q, d->max_bytes);
 			if (rq->durable != d->durable)
 				log_warn("queues.%s.durable: changes take effect "
 				    "at the next start of plba-master", d->name);
@@ -498,6 +499,7 @@ sync_queues(struct runtime *rt, const struct settings *s)
 		/* After the store's dead letters are back: the surplus goes
 		 * from the store too. */
 		queue_set_dead_max(rq->q, d->dead_max);
+		queue_set_max_bytes(rq->q, d->max_bytes);
 		rt->nqueues++;
 	}
 	/* Queues only a module declares, with the module's limits. */

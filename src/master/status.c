@@ -184,6 +184,8 @@ queue_json(struct rqueue *rq)
 	cJSON_AddNumberToObject(o, "redelivered", (double)st.redelivered);
 	cJSON_AddNumberToObject(o, "waiting_publishers", (double)rq->nparked);
 	cJSON_AddNumberToObject(o, "capacity", (double)st.capacity);
+	cJSON_AddNumberToObject(o, "bytes", (double)st.bytes);
+	cJSON_AddNumberToObject(o, "max_bytes", (double)st.max_bytes);
 	cJSON_AddNumberToObject(o, "dead_max", (double)st.dead_max);
 	cJSON_AddNumberToObject(o, "dead_dropped", (double)st.dead_dropped);
 	return o;

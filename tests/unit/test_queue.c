@@ -662,6 +662,47 @@ START_TEST(capacity_and_full)
 }
 END_TEST
 
+/* max_bytes counts the ready bodies; a task of any size gets into a queue
+ * below it, and dispatch makes room. */
+START_TEST(max_bytes_and_full)
+{
+	struct queue *q = queue_new("q", 100, 1);
+	struct qconsumer *c = queue_attach(q, NULL, 1), *to;
+	struct qtask *t;
+
+	ck_assert_uint_eq(stats(q).max_bytes, QUEUE_MAX_BYTES_DEFAULT);
+	queue_set_max_bytes(q, 10);
+	pub(q, "1234", 0);
+	ck_assert(!queue_full(q));
+	pub(q, "12345", 0);
+	ck_assert_uint_eq(stats(q).bytes, 9);
+	ck_assert(!queue_full(q));
+	pub(q, "123456789012345", 0);		/* past it: one task may be */
+	ck_assert_uint_eq(stats(q).bytes, 24);
+	ck_assert(queue_full(q));
+	t = queue_dispatch(q, &to, 0);
+	ck_assert_uint_eq(stats(q).bytes, 20);
+	ck_assert(queue_full(q));
+	queue_nack(q, c, t->id, true, "again");	/* max_attempts 1: dead */
+	t = queue_dispatch(q, &to, 0);
+	ck_assert_uint_eq(stats(q).bytes, 15);
+	ck_assert(queue_full(q));
+	queue_ack(q, c, t->id, 0, NULL);
+	t = queue_dispatch(q, &to, 0);
+	ck_assert_uint_eq(stats(q).bytes, 0);
+	ck_assert(!queue_full(q));
+	/* A nack with retry puts the bytes back. */
+	queue_set_limits(q, 100, 2);
+	queue_nack(q, c, t->id, true, "again");
+	ck_assert_uint_eq(stats(q).bytes, 15);
+	ck_assert(queue_full(q));
+	/* 0 is no limit: only capacity counts. */
+	queue_set_max_bytes(q, 0);
+	ck_assert(!queue_full(q));
+	queue_free(q);
+}
+END_TEST
+
 START_TEST(set_limits_max_attempts)
 {
 	struct queue *q = queue_new("q", 100, 5);
@@ -1488,6 +1529,7 @@ suite(void)
 	tcase_add_test(basic, nothing_without_consumer_or_task);
 	tcase_add_test(basic, prefetch_limit);
 	tcase_add_test(basic, capacity_and_full);
+	tcase_add_test(basic, max_bytes_and_full);
 	tcase_add_test(basic, stats_counters);
 	tcase_add_test(basic, oldest_held);
 	suite_add_tcase(s, basic);

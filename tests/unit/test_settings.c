@@ -431,7 +431,8 @@ START_TEST(platform_values)
 	    "log: {level: debug, format: json, output: /var/log/x.log}\n"
 	    "queues:\n"
 	    "  q1:\n"
-	    "  q2: {capacity: 1, max_attempts: 1, durable: true, dead_max: 7}\n");
+	    "  q2: {capacity: 1, max_attempts: 1, durable: true, dead_max: 7,\n"
+	    "       max_bytes: 1MiB}\n");
 	ck_assert_str_eq(s->name, "demo");
 	ck_assert(!s->autostart);
 	ck_assert_uint_eq(s->stop_timeout_ms, 120000);
@@ -459,6 +460,8 @@ START_TEST(platform_values)
 	ck_assert(!settings_queue(s, "q1")->durable);
 	ck_assert_uint_eq(settings_queue(s, "q1")->dead_max, 10000);
 	ck_assert_uint_eq(settings_queue(s, "q2")->dead_max, 7);
+	ck_assert_uint_eq(settings_queue(s, "q1")->max_bytes, 256u << 20);
+	ck_assert_uint_eq(settings_queue(s, "q2")->max_bytes, 1u << 20);
 	ck_assert_uint_eq(settings_queue(s, "q2")->capacity, 1);
 	ck_assert_uint_eq(settings_queue(s, "q2")->max_attempts, 1);
 	ck_assert(settings_queue(s, "q2")->durable);
@@ -651,6 +654,9 @@ END_TEST
 
 START_TEST(error_queues)
 {
+	assert_fails("queues:\n  emails:\n    max_bytes: lots\n",
+	    "demo.yml:3:16: queues.emails.max_bytes: expected a size such as "
+	    "512, 64KiB or 16MiB, got \"lots\"");
 	assert_fails("queues:\n  emails:\n    dead_max: 0\n",
 	    "demo.yml:3:15: queues.emails.dead_max: expected a positive "
 	    "integer, got \"0\"");

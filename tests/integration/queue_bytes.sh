@@ -1,0 +1,76 @@
+# max_bytes: a queue whose waiting tasks' bodies reach it is full, as at
+# capacity: HTTP publishes get 503, a worker's publishes wait, and nothing
+# is lost once a consumer makes room.
+. "$(dirname "$0")/lib.sh"
+
+PORT=$(free_port)
+URL=http://127.0.0.1:$PORT
+
+# config [producer] [consumer]: a producer of 5 tasks, a consumer.
+config() {
+	cat >"$T/plba.yml" <<YML
+platform:
+  http: {enabled: true, listen: 127.0.0.1:$PORT}
+queues:
+  jobs: {max_bytes: 1KiB}
+workers:
+YML
+	case " $* " in *" producer "*) cat >>"$T/plba.yml" <<YML
+  producer:
+    command: [$PW, produce, jobs, "5"]
+    ready: protocol
+    restart: never
+YML
+	esac
+	case " $* " in *" consumer "*) cat >>"$T/plba.yml" <<YML
+  consumer:
+    command: [$PW, consume, record, $T/rec]
+    consumes: jobs
+YML
+	esac
+	return 0
+}
+
+queue_field() { curl -sf --max-time 5 "$URL/queues/jobs" |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+field_is() { [ "$(queue_field "$1")" = "$2" ]; }
+publish() { curl -s -o "$T/answer" -w '%{http_code}' --max-time 5 -X POST \
+	-d "{\"name\":\"big\",\"payload\":{\"pad\":\"$(printf '%0400d' "$1")\"}}" \
+	"$URL/queues/jobs/tasks"; }
+
+# Nobody consumes yet: three publishes over HTTP fill the queue.
+config
+start_master
+wait_for 10 curl_ok "$URL/livez"
+field_is max_bytes 1024 || fail "max_bytes: $(queue_field max_bytes)"
+for i in 1 2 3; do
+	code=$(publish "$i")
+	[ "$code" = 200 ] || [ "$code" = 201 ] || [ "$code" = 202 ] ||
+		fail "publish $i: $code $(cat "$T/answer")"
+done
+# Each body is a little over 400 bytes: past 1 KiB after the third.
+bytes=$(queue_field bytes)
+[ "$bytes" -gt 1024 ] && [ "$bytes" -lt 1500 ] || fail "bytes: $bytes"
+field_is depth 3 || fail "depth: $(queue_field depth)"
+code=$(publish 4)
+[ "$code" = 503 ] || fail "publish into a full queue: $code"
+grep -q 'queue \\"jobs\\" is full' "$T/answer" || fail "answer: $(cat "$T/answer")"
+# A worker's publish waits.
+config producer
+kill -HUP "$MASTER"
+wait_for 10 field_is waiting_publishers 1
+field_is depth 3 || fail "a worker's publish went past max_bytes: $(queue_field depth)"
+
+# A consumer makes room: the three and the producer's five all arrive.
+config producer consumer
+kill -HUP "$MASTER"
+wait_for 30 has_lines "$T/rec" 8
+wait_for 10 field_is bytes 0
+wait_for 10 log_has "produced 5"
+code=$(publish 5)
+[ "$code" = 200 ] || [ "$code" = 201 ] || [ "$code" = 202 ] ||
+	fail "publish after the drain: $code $(cat "$T/answer")"
+wait_for 10 has_lines "$T/rec" 9
+stop_master
+[ $STATUS -eq 0 ] || fail "stop exited $STATUS"
+echo "ok"
