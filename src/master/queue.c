@@ -206,11 +206,6 @@ held_take(struct queue *q, struct qconsumer *c, uint64_t id)
 }
 
 /*
- * Puts a task that was delivered and not acked back at the tail of the
- * ready FIFO, or into the dead-letter list once it has been delivered
- * max_attempts times.  Returns 0 when requeued, 1 when dead-lettered.
- */
-/*
  * The dead-letter list is bounded like everything else a child can make
  * the master hold: a consumer that fails every task would otherwise grow
  * it until memory runs out.  The oldest go first.
@@ -238,6 +233,11 @@ bury(struct queue *q, struct qtask *t)
 	trim_dead(q);
 }
 
+/*
+ * Puts a task that was delivered and not acked back at the tail of the
+ * ready FIFO, or into the dead-letter list once it has been delivered
+ * max_attempts times.  Returns 0 when requeued, 1 when dead-lettered.
+ */
 static int
 retry_or_bury(struct queue *q, struct qtask *t, const char *error)
 {

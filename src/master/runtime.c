@@ -477,6 +477,10 @@ sync_queues(struct runtime *rt, const struct settings *s)
 			queue_set_limits(rq->q, d->capacity, d->max_attempts);
 			queue_set_dead_max(rq->q, d->dead_max);
 			queue_set_max_bytes(rq->q, d->max_bytes);
+			/* Raised limits let waiting publishers in now, not at
+			 * the next ack. */
+			if (rq->nparked > 0)
+				channel_pump(rt, rq->q);
 			if (rq->durable != d->durable)
 				log_warn("queues.%s.durable: changes take effect "
 				    "at the next start of plba-master", d->name);

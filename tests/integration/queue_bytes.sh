@@ -6,15 +6,17 @@
 PORT=$(free_port)
 URL=http://127.0.0.1:$PORT
 
-# config [producer] [consumer]: a producer of 5 tasks, a consumer.
+# config MAX_BYTES [producer] [consumer]: a producer of 5 tasks, a
+# consumer.
 config() {
 	cat >"$T/plba.yml" <<YML
 platform:
   http: {enabled: true, listen: 127.0.0.1:$PORT}
 queues:
-  jobs: {max_bytes: 1KiB}
+  jobs: {max_bytes: $1}
 workers:
 YML
+	shift
 	case " $* " in *" producer "*) cat >>"$T/plba.yml" <<YML
   producer:
     command: [$PW, produce, jobs, "5"]
@@ -39,7 +41,7 @@ publish() { curl -s -o "$T/answer" -w '%{http_code}' --max-time 5 -X POST \
 	"$URL/queues/jobs/tasks"; }
 
 # Nobody consumes yet: three publishes over HTTP fill the queue.
-config
+config 1KiB
 start_master
 wait_for 10 curl_ok "$URL/livez"
 field_is max_bytes 1024 || fail "max_bytes: $(queue_field max_bytes)"
@@ -56,17 +58,23 @@ code=$(publish 4)
 [ "$code" = 503 ] || fail "publish into a full queue: $code"
 grep -q 'queue \\"jobs\\" is full' "$T/answer" || fail "answer: $(cat "$T/answer")"
 # A worker's publish waits.
-config producer
+config 1KiB producer
 kill -HUP "$MASTER"
 wait_for 10 field_is waiting_publishers 1
 field_is depth 3 || fail "a worker's publish went past max_bytes: $(queue_field depth)"
 
+# A reload that raises the limit lets it in at once, and the rest after.
+config 4KiB producer
+kill -HUP "$MASTER"
+wait_for 10 log_has "produced 5"
+field_is depth 8 || fail "depth after raising max_bytes: $(queue_field depth)"
+field_is waiting_publishers 0 || fail "still waiting: $(queue_field waiting_publishers)"
+
 # A consumer makes room: the three and the producer's five all arrive.
-config producer consumer
+config 1KiB producer consumer
 kill -HUP "$MASTER"
 wait_for 30 has_lines "$T/rec" 8
 wait_for 10 field_is bytes 0
-wait_for 10 log_has "produced 5"
 code=$(publish 5)
 [ "$code" = 200 ] || [ "$code" = 201 ] || [ "$code" = 202 ] ||
 	fail "publish after the drain: $code $(cat "$T/answer")"
