@@ -67,6 +67,8 @@ usage(int status)
 	    "  workers [NAME]                workers and their instances\n"
 	    "  queues [NAME]                 queue counters\n"
 	    "  dead QUEUE                    a queue's dead-lettered tasks\n"
+	    "  retry QUEUE [ID]              queue its dead letters again, or one\n"
+	    "  purge QUEUE [ID]              delete its dead letters, or one\n"
 	    "  metrics                       Prometheus metrics, as served\n"
 	    "  start                         start the workers\n"
 	    "  stop [--force] [--timeout S]  stop the workers; the master stays up\n"
@@ -665,6 +667,55 @@ cmd_dead(struct ctl *c, const struct args *a)
 	return rc;
 }
 
+/*
+ * retry and purge: every dead letter of a queue, or the one whose id is
+ * given.  The id goes to the master as typed; it says when it is not one.
+ */
+static int
+dead_change(struct ctl *c, const struct args *a, const char *action,
+    const char *counted, const char *done)
+{
+	char *path = path_of("/queues/", a->pos[0], action), *body = NULL;
+	cJSON *o, *req, *ids;
+	double n;
+	int rc;
+
+	if (a->npos > 1) {
+		req = cJSON_CreateObject();
+		ids = cJSON_AddArrayToObject(req, "ids");
+		cJSON_AddItemToArray(ids, cJSON_CreateString(a->pos[1]));
+		body = cJSON_PrintUnformatted(req);
+		cJSON_Delete(req);
+		if (body == NULL) {
+			fputs("plbactl: out of memory\n", stderr);
+			exit(1);
+		}
+	}
+	o = fetch(c, "POST", path, body, body != NULL ? strlen(body) : 0, &rc);
+	if (o != NULL) {
+		n = cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(o, counted)) ?
+		    cJSON_GetObjectItemCaseSensitive(o, counted)->valuedouble : 0;
+		put(a->pos[0]);
+		printf(": %.0f dead letter%s %s\n", n, n == 1 ? "" : "s", done);
+	}
+	cJSON_Delete(o);
+	free(body);
+	free(path);
+	return rc;
+}
+
+static int
+cmd_retry(struct ctl *c, const struct args *a)
+{
+	return dead_change(c, a, "/dead/retry", "requeued", "queued again");
+}
+
+static int
+cmd_purge(struct ctl *c, const struct args *a)
+{
+	return dead_change(c, a, "/dead/purge", "purged", "deleted");
+}
+
 static int
 cmd_metrics(struct ctl *c, const struct args *a)
 {
@@ -778,6 +829,8 @@ static const struct command commands[] = {
 	{ "workers",	0, 1, cmd_workers, "workers [NAME]" },
 	{ "queues",	0, 1, cmd_queues,  "queues [NAME]" },
 	{ "dead",	1, 1, cmd_dead,    "dead QUEUE" },
+	{ "retry",	1, 2, cmd_retry,   "retry QUEUE [ID]" },
+	{ "purge",	1, 2, cmd_purge,   "purge QUEUE [ID]" },
 	{ "metrics",	0, 0, cmd_metrics, "metrics" },
 	{ "start",	0, 0, cmd_start,   "start" },
 	{ "stop",	0, 0, cmd_stop,    "stop [--force] [--timeout S]" },

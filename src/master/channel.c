@@ -569,24 +569,11 @@ nomem:
 		want_flush(in);
 }
 
-static uint64_t
-parse_id(const char *s)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || end == s)
-		return 0;
-	return v;
-}
-
 static void
 handle_ack(struct instance *in, struct msg *m, bool ack)
 {
 	struct channel *ch = &in->ch;
-	uint64_t id = parse_id(m->id), held;
+	uint64_t id = queue_id_parse(m->id), held;
 	int rc;
 
 	if (ch->consumer == NULL || id == 0) {

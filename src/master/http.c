@@ -39,7 +39,10 @@
 #define DEAD_LIST_MAX		1000
 
 enum action_kind { ACT_START, ACT_STOP, ACT_RESTART, ACT_PUBLISH, ACT_DEAD,
-	ACT_TRACE };
+	ACT_DEAD_RETRY, ACT_DEAD_PURGE, ACT_TRACE };
+
+/* Ids a dead-letter retry or purge names at most in one request. */
+#define DEAD_IDS_MAX		1000
 
 /* A request handed to the loop; freed by whichever side lets go last. */
 struct action {
@@ -50,6 +53,8 @@ struct action {
 	char		*traceparent;	/* publish: the request's header */
 	bool		 force;
 	uint64_t	 timeout_ms;	/* stop: 0 for platform.stop_timeout */
+	uint64_t	*ids;		/* dead retry, purge: NULL for all */
+	size_t		 nids;
 	int		 refs;
 	bool		 done;
 	int		 code;		/* HTTP status */
@@ -264,6 +269,36 @@ do_dead(struct runtime *rt, struct action *a)
 	a->code = 200;
 }
 
+/* POST /queues/NAME/dead/retry and .../purge. */
+static void
+do_dead_change(struct runtime *rt, struct action *a)
+{
+	struct rqueue *rq = runtime_find_queue(rt, a->name);
+	bool retry = a->kind == ACT_DEAD_RETRY;
+	cJSON *o;
+	size_t n;
+
+	if (rq == NULL) {
+		a->code = 404;
+		a->answer = error_json("no queue named \"%s\"", a->name);
+		return;
+	}
+	if (retry) {
+		n = queue_dead_retry(rq->q, a->ids, a->nids);
+		channel_pump(rt, rq->q);
+	} else
+		n = queue_dead_purge(rq->q, a->ids, a->nids);
+	if (n > 0)
+		log_info("queue %s: %zu dead letter%s %s over HTTP", a->name, n,
+		    n == 1 ? "" : "s", retry ? "queued again" : "deleted");
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "queue", a->name);
+	cJSON_AddNumberToObject(o, retry ? "requeued" : "purged", (double)n);
+	a->answer = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	a->code = 200;
+}
+
 static char *
 ok_json(const char *state)
 {
@@ -310,6 +345,10 @@ run_action(struct runtime *rt, struct action *a)
 	case ACT_DEAD:
 		do_dead(rt, a);
 		break;
+	case ACT_DEAD_RETRY:
+	case ACT_DEAD_PURGE:
+		do_dead_change(rt, a);
+		break;
 	case ACT_TRACE:
 		if (!traces_on(rt)) {
 			a->code = 404;
@@ -355,6 +394,7 @@ action_unref(struct action *a)
 	free(a->name);
 	free(a->body);
 	free(a->traceparent);
+	free(a->ids);
 	free(a->answer);
 	free(a);
 }
@@ -715,6 +755,9 @@ allowed(char seg[4][128], int n)
 		return "GET";
 	if (n == 3 && strcmp(seg[0], "queues") == 0 && strcmp(seg[2], "tasks") == 0)
 		return "POST";
+	if (n == 4 && strcmp(seg[0], "queues") == 0 && strcmp(seg[2], "dead") == 0 &&
+	    (strcmp(seg[3], "retry") == 0 || strcmp(seg[3], "purge") == 0))
+		return "POST";
 	if (n == 2 && strcmp(seg[0], "actions") == 0 &&
 	    (strcmp(seg[1], "start") == 0 || strcmp(seg[1], "stop") == 0))
 		return "POST";
@@ -759,6 +802,44 @@ parse_stop(struct http *h, struct mg_connection *c, const char *body,
 	return 0;
 }
 
+/*
+ * The body of a dead-letter retry or purge: empty for every dead letter,
+ * or {"ids": ["3", "7"]}.  Ids are strings, as everywhere in the API.
+ */
+static int
+parse_dead_ids(struct http *h, struct mg_connection *c, const char *body,
+    struct action *a)
+{
+	static const char *const usage = "the body must be empty or "
+	    "{\"ids\": [\"ID\", ...]}, with 1 to 1000 task ids as strings";
+	cJSON *o, *ids, *id;
+	int n;
+
+	if (body[strspn(body, " \t\r\n")] == '\0')
+		return 0;
+	o = cJSON_Parse(body);
+	ids = cJSON_GetObjectItemCaseSensitive(o, "ids");
+	n = cJSON_GetArraySize(ids);
+	if (!cJSON_IsObject(o) || !cJSON_IsArray(ids) || n < 1 ||
+	    n > DEAD_IDS_MAX) {
+		cJSON_Delete(o);
+		return reply_error(h, c, 400, "%s", usage);
+	}
+	if ((a->ids = calloc((size_t)n, sizeof(*a->ids))) == NULL) {
+		cJSON_Delete(o);
+		return reply_error(h, c, 500, "out of memory");
+	}
+	cJSON_ArrayForEach(id, ids) {
+		if (!cJSON_IsString(id) ||
+		    (a->ids[a->nids++] = queue_id_parse(id->valuestring)) == 0) {
+			cJSON_Delete(o);
+			return reply_error(h, c, 400, "%s", usage);
+		}
+	}
+	cJSON_Delete(o);
+	return 0;
+}
+
 static int
 post(struct http *h, struct mg_connection *c, char seg[4][128], int n)
 {
@@ -771,7 +852,10 @@ post(struct http *h, struct mg_connection *c, char seg[4][128], int n)
 	if ((body = read_body(c, &code)) == NULL)
 		return code == 413 ? reply_error(h, c, 413, "the body is over "
 		    "%u bytes", BODY_MAX) : reply_error(h, c, 500, "out of memory");
-	if (n == 3 && strcmp(seg[0], "queues") == 0)
+	if (n == 4)
+		a = new_action(strcmp(seg[3], "retry") == 0 ? ACT_DEAD_RETRY :
+		    ACT_DEAD_PURGE, seg[1]);
+	else if (n == 3 && strcmp(seg[0], "queues") == 0)
 		a = new_action(ACT_PUBLISH, seg[1]);
 	else if (n == 3)
 		a = new_action(ACT_RESTART, seg[1]);
@@ -783,8 +867,11 @@ post(struct http *h, struct mg_connection *c, char seg[4][128], int n)
 		free(body);
 		return reply_error(h, c, 500, "out of memory");
 	}
-	if (a->kind == ACT_STOP && (code = parse_stop(h, c, body, a)) != 0) {
+	if ((a->kind == ACT_STOP && (code = parse_stop(h, c, body, a)) != 0) ||
+	    ((a->kind == ACT_DEAD_RETRY || a->kind == ACT_DEAD_PURGE) &&
+	    (code = parse_dead_ids(h, c, body, a)) != 0)) {
 		free(body);
+		free(a->ids);
 		free(a->name);
 		free(a);
 		return code;

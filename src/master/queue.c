@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -583,6 +584,87 @@ queue_stats(const struct queue *q, struct queue_stats *st)
 	st->capacity = q->capacity;
 	st->dead_max = q->dead_max;
 	st->dead_dropped = q->dead_dropped;
+}
+
+uint64_t
+queue_id_parse(const char *s)
+{
+	unsigned long long v;
+	char *end;
+
+	/* strtoull alone would take " 7", "+7" and "-7". */
+	if (s[0] < '1' || s[0] > '9')
+		return 0;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return 0;
+	return v;
+}
+
+/* Whether id is one of ids; every id when there are none. */
+static bool
+picked(uint64_t id, const uint64_t *ids, size_t nids)
+{
+	size_t i;
+
+	if (nids == 0)
+		return true;
+	for (i = 0; i < nids; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+/*
+ * Takes the picked dead letters out of the list, in order, onto out.
+ * A linear walk: this is an operator's action, never the hot path.
+ */
+static void
+dead_take(struct queue *q, const uint64_t *ids, size_t nids,
+    struct tasklist *out)
+{
+	struct tasklist keep = { 0 };
+	struct qtask *t;
+
+	while ((t = list_shift(&q->dead)) != NULL)
+		list_append(picked(t->id, ids, nids) ? out : &keep, t);
+	q->dead = keep;
+}
+
+size_t
+queue_dead_retry(struct queue *q, const uint64_t *ids, size_t nids)
+{
+	struct tasklist back = { 0 };
+	struct qtask *t;
+	size_t n = 0;
+
+	dead_take(q, ids, nids, &back);
+	while ((t = list_shift(&back)) != NULL) {
+		/* A fresh start; its publisher heard of its end already. */
+		t->attempt = 1;
+		t->origin = 0;
+		list_append(&q->ready, t);
+		JOURNAL(q, requeue, t);
+		n++;
+	}
+	return n;
+}
+
+size_t
+queue_dead_purge(struct queue *q, const uint64_t *ids, size_t nids)
+{
+	struct tasklist gone = { 0 };
+	struct qtask *t;
+	size_t n = 0;
+
+	dead_take(q, ids, nids, &gone);
+	while ((t = list_shift(&gone)) != NULL) {
+		JOURNAL(q, drop, t);
+		task_free(t);
+		n++;
+	}
+	return n;
 }
 
 /* The returned tasks live until the next change to the queue: the oldest

@@ -188,6 +188,18 @@ int		 queue_nack(struct queue *, struct qconsumer *, uint64_t id,
 struct qtask	*queue_oldest_held(const struct qconsumer *);
 
 void		 queue_stats(const struct queue *, struct queue_stats *);
+/* A task id in its string form (the protocol's and the API's), or 0 when
+ * the string is not one. */
+uint64_t	 queue_id_parse(const char *);
+/*
+ * An operator's second chance: puts the dead letters with the given ids
+ * (all of them when nids is 0) back at the tail of the ready list, in
+ * the order they died, with attempt 1.  They may take depth past
+ * capacity, as nacks do.  Returns how many; the caller dispatches.
+ */
+size_t		 queue_dead_retry(struct queue *, const uint64_t *ids, size_t nids);
+/* Deletes them instead; returns how many. */
+size_t		 queue_dead_purge(struct queue *, const uint64_t *ids, size_t nids);
 /* The task dead-lettered last, or NULL. */
 const struct qtask *queue_dead_last(const struct queue *);
 /* Dead-lettered tasks, oldest first: call with NULL to start. */

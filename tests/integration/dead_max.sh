@@ -37,17 +37,6 @@ YML
 	} >"$T/plba.yml"
 }
 
-queue_field() { curl -sf --max-time 5 "$URL/queues/jobs" |
-	python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
-field_is() { [ "$(queue_field "$1")" = "$2" ]; }
-dead_rows() {
-	python3 - "$DB" <<'PY'
-import sqlite3, sys
-c = sqlite3.connect(sys.argv[1], timeout=5)
-print(c.execute("select count(*) from tasks where queue = 'jobs' and state = 'dead'").fetchone()[0])
-PY
-}
-dead_rows_are() { [ "$(dead_rows)" -eq "$1" ]; }
 # The payloads' n of the dead letters listed, oldest first.
 dead_ns() { curl -sf --max-time 5 "$URL/queues/jobs/dead" |
 	python3 -c 'import json,sys; print(" ".join(str(t["task"]["payload"]["n"]) for t in json.load(sys.stdin)["tasks"]))'; }
@@ -56,9 +45,9 @@ dead_ns() { curl -sf --max-time 5 "$URL/queues/jobs/dead" |
 config 3 10
 start_master
 wait_for 30 log_has "produced 10"
-wait_for 30 field_is dead_dropped 7
-field_is dead 3 || fail "dead: $(queue_field dead)"
-field_is dead_max 3 || fail "dead_max: $(queue_field dead_max)"
+wait_for 30 queue_field_is jobs dead_dropped 7
+queue_field_is jobs dead 3 || fail "dead: $(queue_field jobs dead)"
+queue_field_is jobs dead_max 3 || fail "dead_max: $(queue_field jobs dead_max)"
 [ "$(dead_ns)" = "7 8 9" ] || fail "dead letters kept: $(dead_ns)"
 curl -sf "$URL/metrics" | grep -qx 'plba_queue_dead_dropped_total{queue="jobs"} 7' ||
 	fail "metrics: $(curl -sf "$URL/metrics" | grep dead)"
@@ -66,15 +55,15 @@ wait_for 10 log_has "queue jobs: the dead-letter list is full (dead_max 3): 7 ol
 # Every dead-lettering is still logged as it happens.
 [ "$(log_count "task [0-9]* dead-lettered")" -eq 10 ] ||
 	fail "$(log_count "task [0-9]* dead-lettered") dead-letterings logged"
-wait_for 10 dead_rows_are 3
+wait_for 10 rows_are dead 3
 
 # 2. A reload with a smaller dead_max trims the list, and the store.
 config 2 0
 kill -HUP "$MASTER"
-wait_for 10 field_is dead 2
-field_is dead_dropped 8 || fail "dead_dropped: $(queue_field dead_dropped)"
+wait_for 10 queue_field_is jobs dead 2
+queue_field_is jobs dead_dropped 8 || fail "dead_dropped: $(queue_field jobs dead_dropped)"
 [ "$(dead_ns)" = "8 9" ] || fail "after the reload: $(dead_ns)"
-wait_for 10 dead_rows_are 2
+wait_for 10 rows_are dead 2
 stop_master
 [ $STATUS -eq 0 ] || fail "stop exited $STATUS"
 log_has "queue jobs: published 10, .* dead 2, queued 0, in flight 0, dead letters dropped 8" ||
@@ -85,10 +74,10 @@ log_has "queue jobs: published 10, .* dead 2, queued 0, in flight 0, dead letter
 config 1 0
 start_master
 wait_for 10 curl_ok "$URL/livez"
-wait_for 10 field_is dead 1
-field_is dead_dropped 1 || fail "dead_dropped after restart: $(queue_field dead_dropped)"
+wait_for 10 queue_field_is jobs dead 1
+queue_field_is jobs dead_dropped 1 || fail "dead_dropped after restart: $(queue_field jobs dead_dropped)"
 [ "$(dead_ns)" = "9" ] || fail "after the restart: $(dead_ns)"
-wait_for 10 dead_rows_are 1
+wait_for 10 rows_are dead 1
 stop_master
 [ $STATUS -eq 0 ] || fail "stop exited $STATUS"
 echo "ok"

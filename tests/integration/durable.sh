@@ -7,22 +7,6 @@
 DB=$T/state/queues.db
 PORT=$(free_port)
 
-# rows [STATE [QUEUE]]: tasks of queue QUEUE (jobs) in the database, in
-# that state (any).
-rows() {
-	python3 - "$DB" "${1:-}" "${2:-jobs}" <<'PY'
-import sqlite3, sys
-c = sqlite3.connect(sys.argv[1], timeout=5)
-q = "select count(*) from tasks where queue = ?"
-a = (sys.argv[3],)
-if sys.argv[2]:
-    q += " and state = ?"
-    a += (sys.argv[2],)
-print(c.execute(q, a).fetchone()[0])
-PY
-}
-rows_are() { [ "$(rows "$1")" -eq "$2" ]; }
-
 # config PRODUCE CONSUMER-ARGS...: one durable queue, a producer that
 # publishes PRODUCE tasks (none when 0) and one consumer.
 config() {

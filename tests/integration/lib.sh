@@ -92,6 +92,28 @@ free_port() {
 }
 curl_ok() { curl -sf -o /dev/null --max-time 5 "$1"; }
 curl_has() { curl -s --max-time 5 "$1" | grep -q -- "$2"; }
+# queue_field QUEUE FIELD: a member of GET $URL/queues/QUEUE; nothing
+# while the master does not answer.
+queue_field() {
+	curl -sf --max-time 5 "$URL/queues/$1" 2>/dev/null |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$2" 2>/dev/null
+}
+queue_field_is() { [ "$(queue_field "$1" "$2")" = "$3" ]; }
+# rows [STATE [QUEUE]]: tasks of queue QUEUE (jobs) in the durable store $DB, in
+# that state (any).
+rows() {
+	python3 - "$DB" "${1:-}" "${2:-jobs}" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1], timeout=5)
+q = "select count(*) from tasks where queue = ?"
+a = (sys.argv[3],)
+if sys.argv[2]:
+    q += " and state = ?"
+    a += (sys.argv[2],)
+print(c.execute(q, a).fetchone()[0])
+PY
+}
+rows_are() { [ "$(rows "$1")" -eq "$2" ]; }
 # jq_check JSON PYTHON-EXPR: the expression over d (the parsed JSON) holds.
 jq_check() {
 	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2" ||

@@ -33,9 +33,6 @@ YML
 	return 0
 }
 
-queue_field() { curl -sf --max-time 5 "$URL/queues/jobs" |
-	python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
-field_is() { [ "$(queue_field "$1")" = "$2" ]; }
 publish() { curl -s -o "$T/answer" -w '%{http_code}' --max-time 5 -X POST \
 	-d "{\"name\":\"big\",\"payload\":{\"pad\":\"$(printf '%0400d' "$1")\"}}" \
 	"$URL/queues/jobs/tasks"; }
@@ -44,37 +41,37 @@ publish() { curl -s -o "$T/answer" -w '%{http_code}' --max-time 5 -X POST \
 config 1KiB
 start_master
 wait_for 10 curl_ok "$URL/livez"
-field_is max_bytes 1024 || fail "max_bytes: $(queue_field max_bytes)"
+queue_field_is jobs max_bytes 1024 || fail "max_bytes: $(queue_field jobs max_bytes)"
 for i in 1 2 3; do
 	code=$(publish "$i")
 	[ "$code" = 200 ] || [ "$code" = 201 ] || [ "$code" = 202 ] ||
 		fail "publish $i: $code $(cat "$T/answer")"
 done
 # Each body is a little over 400 bytes: past 1 KiB after the third.
-bytes=$(queue_field bytes)
+bytes=$(queue_field jobs bytes)
 [ "$bytes" -gt 1024 ] && [ "$bytes" -lt 1500 ] || fail "bytes: $bytes"
-field_is depth 3 || fail "depth: $(queue_field depth)"
+queue_field_is jobs depth 3 || fail "depth: $(queue_field jobs depth)"
 code=$(publish 4)
 [ "$code" = 503 ] || fail "publish into a full queue: $code"
 grep -q 'queue \\"jobs\\" is full' "$T/answer" || fail "answer: $(cat "$T/answer")"
 # A worker's publish waits.
 config 1KiB producer
 kill -HUP "$MASTER"
-wait_for 10 field_is waiting_publishers 1
-field_is depth 3 || fail "a worker's publish went past max_bytes: $(queue_field depth)"
+wait_for 10 queue_field_is jobs waiting_publishers 1
+queue_field_is jobs depth 3 || fail "a worker's publish went past max_bytes: $(queue_field jobs depth)"
 
 # A reload that raises the limit lets it in at once, and the rest after.
 config 4KiB producer
 kill -HUP "$MASTER"
 wait_for 10 log_has "produced 5"
-field_is depth 8 || fail "depth after raising max_bytes: $(queue_field depth)"
-field_is waiting_publishers 0 || fail "still waiting: $(queue_field waiting_publishers)"
+queue_field_is jobs depth 8 || fail "depth after raising max_bytes: $(queue_field jobs depth)"
+queue_field_is jobs waiting_publishers 0 || fail "still waiting: $(queue_field jobs waiting_publishers)"
 
 # A consumer makes room: the three and the producer's five all arrive.
 config 1KiB producer consumer
 kill -HUP "$MASTER"
 wait_for 30 has_lines "$T/rec" 8
-wait_for 10 field_is bytes 0
+wait_for 10 queue_field_is jobs bytes 0
 code=$(publish 5)
 [ "$code" = 200 ] || [ "$code" = 201 ] || [ "$code" = 202 ] ||
 	fail "publish after the drain: $code $(cat "$T/answer")"

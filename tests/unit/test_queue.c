@@ -918,6 +918,72 @@ START_TEST(dead_max_on_detach)
 }
 END_TEST
 
+/* Five dead letters; retry two by id, then the rest; purge by id. */
+START_TEST(dead_retry_and_purge)
+{
+	struct queue *q = queue_new("q", 100, 3);
+	struct qconsumer *a = queue_attach(q, NULL, 10), *to;
+	struct seen seen = { 0 };
+	const struct queue_journal jn = { .arg = &seen, .publish = j_none,
+	    .dispatch = j_none, .requeue = j_none, .bury = j_bury,
+	    .ack = j_none, .drop = j_drop };
+	const uint64_t two[] = { 4, 2 }, missing[] = { 99 }, one[] = { 3 };
+	struct qtask *t;
+	int i;
+
+	queue_set_journal(q, &jn);
+	for (i = 0; i < 5; i++)
+		pub(q, "x", 0);
+	while ((t = queue_dispatch(q, &to, 0)) != NULL)
+		ck_assert_int_eq(queue_nack(q, a, t->id, false, "bad"), 1);
+	ck_assert_uint_eq(stats(q).dead, 5);
+	ck_assert_uint_eq(queue_dead_retry(q, missing, 1), 0);
+	/* In the order they died, not the order asked, with attempt 1. */
+	ck_assert_uint_eq(queue_dead_retry(q, two, 2), 2);
+	ck_assert_uint_eq(stats(q).dead, 3);
+	ck_assert_uint_eq(stats(q).depth, 2);
+	t = queue_dispatch(q, &to, 0);
+	ck_assert_uint_eq(t->id, 2);
+	ck_assert_uint_eq(t->attempt, 1);
+	ck_assert_int_eq(queue_ack(q, a, t->id, 0, NULL), 0);
+	t = queue_dispatch(q, &to, 0);
+	ck_assert_uint_eq(t->id, 4);
+	ck_assert_int_eq(queue_ack(q, a, t->id, 0, NULL), 0);
+	/* Purge one: through the journal, not counted as a drop. */
+	ck_assert_uint_eq(queue_dead_purge(q, one, 1), 1);
+	ck_assert_uint_eq(seen.ndropped, 1);
+	ck_assert_uint_eq(seen.dropped[0], 3);
+	ck_assert_uint_eq(stats(q).dead_dropped, 0);
+	ck_assert_uint_eq(queue_dead_next(q, NULL)->id, 1);
+	ck_assert_uint_eq(queue_dead_last(q)->id, 5);
+	/* The rest, all at once; the list works after being taken apart. */
+	ck_assert_uint_eq(queue_dead_retry(q, NULL, 0), 2);
+	ck_assert_ptr_null(queue_dead_next(q, NULL));
+	ck_assert_ptr_null(queue_dead_last(q));
+	t = queue_dispatch(q, &to, 0);
+	ck_assert_int_eq(queue_nack(q, a, t->id, false, "again"), 1);
+	ck_assert_uint_eq(queue_dead_last(q)->id, 1);
+	ck_assert_uint_eq(queue_dead_purge(q, NULL, 0), 1);
+	ck_assert_uint_eq(stats(q).dead, 0);
+	queue_free(q);
+}
+END_TEST
+
+START_TEST(id_parse)
+{
+	ck_assert_uint_eq(queue_id_parse("1"), 1);
+	ck_assert_uint_eq(queue_id_parse("18446744073709551615"), UINT64_MAX);
+	ck_assert_uint_eq(queue_id_parse("18446744073709551616"), 0);
+	ck_assert_uint_eq(queue_id_parse("0"), 0);
+	ck_assert_uint_eq(queue_id_parse("07"), 0);
+	ck_assert_uint_eq(queue_id_parse(" 7"), 0);
+	ck_assert_uint_eq(queue_id_parse("+7"), 0);
+	ck_assert_uint_eq(queue_id_parse("-7"), 0);
+	ck_assert_uint_eq(queue_id_parse("7x"), 0);
+	ck_assert_uint_eq(queue_id_parse(""), 0);
+}
+END_TEST
+
 /*
  * The model check: random operations against a plain reference model that
  * knows where every task is.  The queue chooses the consumer; the model
@@ -1554,6 +1620,8 @@ suite(void)
 	tcase_add_test(fail, dead_next_iterates_in_order);
 	tcase_add_test(fail, dead_max_drops_oldest);
 	tcase_add_test(fail, dead_max_on_detach);
+	tcase_add_test(fail, dead_retry_and_purge);
+	tcase_add_test(basic, id_parse);
 	tcase_add_test(fail, done_notices);
 	tcase_add_test(fail, trace_context_kept);
 	suite_add_tcase(s, fail);

@@ -1,0 +1,98 @@
+# Dead letters get a second chance: POST /queues/NAME/dead/retry puts
+# them back on the queue with attempt 1, .../purge deletes them, all of
+# them or those whose ids the body names; plbactl retry and purge do the
+# same.  A durable queue's store follows.
+. "$(dirname "$0")/lib.sh"
+
+CTL=${PLBACTL:-$PLBA_BUILDDIR/plbactl}
+DB=$T/state/queues.db
+PORT=$(free_port)
+URL=http://127.0.0.1:$PORT
+
+# config CONSUMER-ARGS...: a durable queue, a producer of 6 and a consumer.
+config() {
+	local args
+	args=$(printf ', %s' "$@")
+	cat >"$T/plba.yml" <<YML
+platform:
+  state_dir: $T/state
+  http: {enabled: true, listen: 127.0.0.1:$PORT}
+queues:
+  jobs: {max_attempts: 3, durable: true}
+workers:
+  producer:
+    command: [$PW, produce, jobs, "6"]
+    ready: protocol
+    restart: never
+  consumer:
+    command: [$PW, consume$args]
+    consumes: jobs
+YML
+}
+
+dead_ids() { curl -sf --max-time 5 "$URL/queues/jobs/dead" |
+	python3 -c 'import json,sys; print(" ".join(t["id"] for t in json.load(sys.stdin)["tasks"]))'; }
+# post PATH BODY: prints the status code; the answer is in $T/answer.
+post() { curl -s -o "$T/answer" -w '%{http_code}' --max-time 5 -X POST \
+	-d "$2" "$URL$1"; }
+expect() { # CODE PATH BODY
+	local got
+	got=$(post "$2" "$3")
+	[ "$got" = "$1" ] || fail "POST $2 $3: $got $(cat "$T/answer"), want $1"
+}
+
+# 1. A consumer that fails every task: six dead letters.
+config dead-every 1
+start_master
+wait_for 30 queue_field_is jobs dead 6
+wait_for 10 rows_are dead 6
+set -- $(dead_ids)
+[ $# -eq 6 ] || fail "dead letters: $*"
+
+# Bad requests change nothing.
+expect 400 /queues/jobs/dead/retry '{"ids": []}'
+expect 400 /queues/jobs/dead/retry "{\"ids\": [$1]}"
+expect 400 /queues/jobs/dead/purge '{"ids": ["x"]}'
+expect 400 /queues/jobs/dead/purge '{"ids": ["-1"]}'
+expect 400 /queues/jobs/dead/purge '["1"]'
+expect 400 /queues/jobs/dead/purge '{"ids":'
+grep -q '"error"' "$T/answer" || fail "no JSON error: $(cat "$T/answer")"
+expect 404 /queues/nope/dead/retry ''
+expect 404 /queues/jobs/dead/forget ''
+code=$(curl -s -o /dev/null -w '%{http_code}' "$URL/queues/jobs/dead/retry")
+[ "$code" = 405 ] || fail "GET on retry: $code"
+queue_field_is jobs dead 6 || fail "a bad request changed the list: $(queue_field jobs dead)"
+
+# 2. Purge one by id over HTTP, one with plbactl; an id not there is 0.
+expect 200 /queues/jobs/dead/purge "{\"ids\": [\"$1\"]}"
+grep -q '"purged":1' "$T/answer" || fail "purge: $(cat "$T/answer")"
+out=$("$CTL" -u "$URL" purge jobs "$2") || fail "plbactl purge: $out"
+[ "$out" = "jobs: 1 dead letter deleted" ] || fail "plbactl purge said: $out"
+expect 200 /queues/jobs/dead/purge '{"ids": ["999"]}'
+grep -q '"purged":0' "$T/answer" || fail "purge of nothing: $(cat "$T/answer")"
+queue_field_is jobs dead 4 || fail "dead after purges: $(queue_field jobs dead)"
+[ "$(dead_ids)" = "$3 $4 $5 $6" ] || fail "left: $(dead_ids)"
+wait_for 10 rows_are dead 4
+
+# 3. A consumer that works now: retry one by id, then the rest.
+config record "$T/rec"
+kill -HUP "$MASTER"
+wait_for 20 log_has "consumer.0: started, pid"
+wait_for 20 log_at_least "consumer.0: ready" 2
+expect 200 /queues/jobs/dead/retry "{\"ids\": [\"$4\"]}"
+grep -q '"requeued":1' "$T/answer" || fail "retry: $(cat "$T/answer")"
+wait_for 20 has_lines "$T/rec" 1
+[ "$(cut -d' ' -f1,3 "$T/rec")" = "$4 1" ] || fail "retried: $(cat "$T/rec")"
+out=$("$CTL" -u "$URL" retry jobs) || fail "plbactl retry: $out"
+[ "$out" = "jobs: 3 dead letters queued again" ] || fail "plbactl retry said: $out"
+wait_for 20 has_lines "$T/rec" 4
+[ "$(cut -d' ' -f1 "$T/rec" | sort -n | tr '\n' ' ')" = "$3 $4 $5 $6 " ] ||
+	fail "handled: $(cat "$T/rec")"
+awk '$3 != 1 { exit 1 }' "$T/rec" || fail "attempts not reset: $(cat "$T/rec")"
+queue_field_is jobs dead 0 || fail "dead at the end: $(queue_field jobs dead)"
+wait_for 10 rows_are dead 0
+log_has "queue jobs: 3 dead letters queued again over HTTP" || fail "not logged"
+log_has "queue jobs: 1 dead letter deleted over HTTP" || fail "purge not logged"
+stop_master
+[ $STATUS -eq 0 ] || fail "stop exited $STATUS"
+echo "ok"
