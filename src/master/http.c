@@ -802,6 +802,14 @@ parse_stop(struct http *h, struct mg_connection *c, const char *body,
 	return 0;
 }
 
+static int
+id_order(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
 /*
  * The body of a dead-letter retry or purge: empty for every dead letter,
  * or {"ids": ["3", "7"]}.  Ids are strings, as everywhere in the API.
@@ -837,6 +845,7 @@ parse_dead_ids(struct http *h, struct mg_connection *c, const char *body,
 		}
 	}
 	cJSON_Delete(o);
+	qsort(a->ids, a->nids, sizeof(*a->ids), id_order);
 	return 0;
 }
 

@@ -602,69 +602,68 @@ queue_id_parse(const char *s)
 	return v;
 }
 
-/* Whether id is one of ids; every id when there are none. */
+/* Whether id is one of ids (ascending); every id when there are none.
+ * A search: a request may name a thousand ids of a long list. */
 static bool
 picked(uint64_t id, const uint64_t *ids, size_t nids)
 {
-	size_t i;
+	size_t lo = 0, hi = nids, mid;
 
 	if (nids == 0)
 		return true;
-	for (i = 0; i < nids; i++)
-		if (ids[i] == id)
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (ids[mid] == id)
 			return true;
+		if (ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return false;
 }
 
 /*
- * Takes the picked dead letters out of the list, in order, onto out.
- * A linear walk: this is an operator's action, never the hot path.
+ * Takes the picked dead letters out of the list, in order, and queues
+ * them again or deletes them.  One walk of the list: this is an
+ * operator's action, never the hot path.
  */
-static void
-dead_take(struct queue *q, const uint64_t *ids, size_t nids,
-    struct tasklist *out)
+static size_t
+dead_release(struct queue *q, const uint64_t *ids, size_t nids, bool retry)
 {
-	struct tasklist keep = { 0 };
+	struct tasklist keep = { 0 }, taken = { 0 };
 	struct qtask *t;
+	size_t n;
 
 	while ((t = list_shift(&q->dead)) != NULL)
-		list_append(picked(t->id, ids, nids) ? out : &keep, t);
+		list_append(picked(t->id, ids, nids) ? &taken : &keep, t);
 	q->dead = keep;
-}
-
-size_t
-queue_dead_retry(struct queue *q, const uint64_t *ids, size_t nids)
-{
-	struct tasklist back = { 0 };
-	struct qtask *t;
-	size_t n = 0;
-
-	dead_take(q, ids, nids, &back);
-	while ((t = list_shift(&back)) != NULL) {
+	n = (size_t)taken.len;
+	while ((t = list_shift(&taken)) != NULL) {
+		if (!retry) {
+			JOURNAL(q, drop, t);
+			task_free(t);
+			continue;
+		}
 		/* A fresh start; its publisher heard of its end already. */
 		t->attempt = 1;
 		t->origin = 0;
 		list_append(&q->ready, t);
 		JOURNAL(q, requeue, t);
-		n++;
 	}
 	return n;
 }
 
 size_t
+queue_dead_retry(struct queue *q, const uint64_t *ids, size_t nids)
+{
+	return dead_release(q, ids, nids, true);
+}
+
+size_t
 queue_dead_purge(struct queue *q, const uint64_t *ids, size_t nids)
 {
-	struct tasklist gone = { 0 };
-	struct qtask *t;
-	size_t n = 0;
-
-	dead_take(q, ids, nids, &gone);
-	while ((t = list_shift(&gone)) != NULL) {
-		JOURNAL(q, drop, t);
-		task_free(t);
-		n++;
-	}
-	return n;
+	return dead_release(q, ids, nids, false);
 }
 
 /* The returned tasks live until the next change to the queue: the oldest

@@ -193,7 +193,8 @@ void		 queue_stats(const struct queue *, struct queue_stats *);
 uint64_t	 queue_id_parse(const char *);
 /*
  * An operator's second chance: puts the dead letters with the given ids
- * (all of them when nids is 0) back at the tail of the ready list, in
+ * (ascending; all of them when nids is 0) back at the tail of the ready
+ * list, in
  * the order they died, with attempt 1.  They may take depth past
  * capacity, as nacks do.  Returns how many; the caller dispatches.
  */

