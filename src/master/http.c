@@ -269,10 +269,27 @@ do_dead(struct runtime *rt, struct action *a)
 	a->code = 200;
 }
 
+struct retried {
+	struct runtime	*rt;
+	const char	*queue;
+};
+
+/* A retry is the master's own act on the task: it goes on its trace. */
+static void
+trace_retry(void *arg, const struct qtask *t)
+{
+	struct retried *r = arg;
+	struct qtrace trace = t->trace;
+
+	traces_task_span(r->rt, &trace, t->body, "plba.retry", r->queue, t->id,
+	    t->attempt, "queued again from the dead letters", false);
+}
+
 /* POST /queues/NAME/dead/retry and .../purge. */
 static void
 do_dead_change(struct runtime *rt, struct action *a)
 {
+	struct retried r = { rt, a->name };
 	struct rqueue *rq = runtime_find_queue(rt, a->name);
 	bool retry = a->kind == ACT_DEAD_RETRY;
 	cJSON *o;
@@ -284,7 +301,8 @@ do_dead_change(struct runtime *rt, struct action *a)
 		return;
 	}
 	if (retry) {
-		n = queue_dead_retry(rq->q, a->ids, a->nids);
+		n = queue_dead_retry(rq->q, a->ids, a->nids,
+		    traces_on(rt) ? trace_retry : NULL, &r);
 		channel_pump(rt, rq->q);
 	} else
 		n = queue_dead_purge(rq->q, a->ids, a->nids);

@@ -629,7 +629,8 @@ picked(uint64_t id, const uint64_t *ids, size_t nids)
  * operator's action, never the hot path.
  */
 static size_t
-dead_release(struct queue *q, const uint64_t *ids, size_t nids, bool retry)
+dead_release(struct queue *q, const uint64_t *ids, size_t nids, bool retry,
+    queue_each_fn *each, void *arg)
 {
 	struct tasklist keep = { 0 }, taken = { 0 };
 	struct qtask *t;
@@ -650,20 +651,23 @@ dead_release(struct queue *q, const uint64_t *ids, size_t nids, bool retry)
 		t->origin = 0;
 		list_append(&q->ready, t);
 		JOURNAL(q, requeue, t);
+		if (each != NULL)
+			each(arg, t);
 	}
 	return n;
 }
 
 size_t
-queue_dead_retry(struct queue *q, const uint64_t *ids, size_t nids)
+queue_dead_retry(struct queue *q, const uint64_t *ids, size_t nids,
+    queue_each_fn *each, void *arg)
 {
-	return dead_release(q, ids, nids, true);
+	return dead_release(q, ids, nids, true, each, arg);
 }
 
 size_t
 queue_dead_purge(struct queue *q, const uint64_t *ids, size_t nids)
 {
-	return dead_release(q, ids, nids, false);
+	return dead_release(q, ids, nids, false, NULL, NULL);
 }
 
 /* The returned tasks live until the next change to the queue: the oldest

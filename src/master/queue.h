@@ -196,9 +196,12 @@ uint64_t	 queue_id_parse(const char *);
  * (ascending; all of them when nids is 0) back at the tail of the ready
  * list, in
  * the order they died, with attempt 1.  They may take depth past
- * capacity, as nacks do.  Returns how many; the caller dispatches.
+ * capacity, as nacks do.  Calls each (unless NULL) on every task put
+ * back.  Returns how many; the caller dispatches.
  */
-size_t		 queue_dead_retry(struct queue *, const uint64_t *ids, size_t nids);
+typedef void	 queue_each_fn(void *arg, const struct qtask *);
+size_t		 queue_dead_retry(struct queue *, const uint64_t *ids, size_t nids,
+		    queue_each_fn *each, void *arg);
 /* Deletes them instead; returns how many. */
 size_t		 queue_dead_purge(struct queue *, const uint64_t *ids, size_t nids);
 /* The task dead-lettered last, or NULL. */

@@ -1,7 +1,8 @@
 # Dead letters get a second chance: POST /queues/NAME/dead/retry puts
 # them back on the queue with attempt 1, .../purge deletes them, all of
 # them or those whose ids the body names; plbactl retry and purge do the
-# same.  A durable queue's store follows.
+# same.  A durable queue's store follows, and a traced task's retry is on
+# its trace.
 . "$(dirname "$0")/lib.sh"
 
 CTL=${PLBACTL:-$PLBA_BUILDDIR/plbactl}
@@ -17,6 +18,7 @@ config() {
 platform:
   state_dir: $T/state
   http: {enabled: true, listen: 127.0.0.1:$PORT}
+  trace: {transport: file, file: $T/traces.jsonl}
 queues:
   jobs: {max_attempts: 3, durable: true}
 workers:
@@ -41,13 +43,21 @@ expect() { # CODE PATH BODY
 	[ "$got" = "$1" ] || fail "POST $2 $3: $got $(cat "$T/answer"), want $1"
 }
 
-# 1. A consumer that fails every task: six dead letters.
+# 1. A consumer that fails every task: six dead letters, and a seventh
+#    published over HTTP on a trace.
 config dead-every 1
 start_master
 wait_for 30 queue_field_is jobs dead 6
-wait_for 10 rows_are dead 6
+TRACE=4bf92f3577b34da6a3ce929d0e0e4736
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST \
+	-H "traceparent: 00-$TRACE-00f067aa0ba902b7-01" \
+	-d '{"name":"traced","payload":{"n":99}}' "$URL/queues/jobs/tasks")
+[ "$code" = 202 ] || fail "traced publish: $code"
+wait_for 30 queue_field_is jobs dead 7
+wait_for 10 rows_are dead 7
 set -- $(dead_ids)
-[ $# -eq 6 ] || fail "dead letters: $*"
+[ $# -eq 7 ] || fail "dead letters: $*"
+traced_id=$7
 
 # Bad requests change nothing.
 expect 400 /queues/jobs/dead/retry '{"ids": []}'
@@ -61,7 +71,7 @@ expect 404 /queues/nope/dead/retry ''
 expect 404 /queues/jobs/dead/forget ''
 code=$(curl -s -o /dev/null -w '%{http_code}' "$URL/queues/jobs/dead/retry")
 [ "$code" = 405 ] || fail "GET on retry: $code"
-queue_field_is jobs dead 6 || fail "a bad request changed the list: $(queue_field jobs dead)"
+queue_field_is jobs dead 7 || fail "a bad request changed the list: $(queue_field jobs dead)"
 
 # 2. Purge one by id over HTTP, one with plbactl; an id not there is 0.
 expect 200 /queues/jobs/dead/purge "{\"ids\": [\"$1\"]}"
@@ -70,9 +80,9 @@ out=$("$CTL" -u "$URL" purge jobs "$2") || fail "plbactl purge: $out"
 [ "$out" = "jobs: 1 dead letter deleted" ] || fail "plbactl purge said: $out"
 expect 200 /queues/jobs/dead/purge '{"ids": ["999"]}'
 grep -q '"purged":0' "$T/answer" || fail "purge of nothing: $(cat "$T/answer")"
-queue_field_is jobs dead 4 || fail "dead after purges: $(queue_field jobs dead)"
-[ "$(dead_ids)" = "$3 $4 $5 $6" ] || fail "left: $(dead_ids)"
-wait_for 10 rows_are dead 4
+queue_field_is jobs dead 5 || fail "dead after purges: $(queue_field jobs dead)"
+[ "$(dead_ids)" = "$3 $4 $5 $6 $7" ] || fail "left: $(dead_ids)"
+wait_for 10 rows_are dead 5
 
 # 3. A consumer that works now: retry one by id, then the rest.
 config record "$T/rec"
@@ -86,15 +96,33 @@ wait_for 20 has_lines "$T/rec" 2
 [ "$(cut -d' ' -f1,3 "$T/rec" | tr '\n' ' ')" = "$4 1 $5 1 " ] ||
 	fail "retried: $(cat "$T/rec")"
 out=$("$CTL" -u "$URL" retry jobs) || fail "plbactl retry: $out"
-[ "$out" = "jobs: 2 dead letters queued again" ] || fail "plbactl retry said: $out"
-wait_for 20 has_lines "$T/rec" 4
-[ "$(cut -d' ' -f1 "$T/rec" | sort -n | tr '\n' ' ')" = "$3 $4 $5 $6 " ] ||
+[ "$out" = "jobs: 3 dead letters queued again" ] || fail "plbactl retry said: $out"
+wait_for 20 has_lines "$T/rec" 5
+[ "$(cut -d' ' -f1 "$T/rec" | sort -n | tr '\n' ' ')" = "$3 $4 $5 $6 $7 " ] ||
 	fail "handled: $(cat "$T/rec")"
 awk '$3 != 1 { exit 1 }' "$T/rec" || fail "attempts not reset: $(cat "$T/rec")"
 queue_field_is jobs dead 0 || fail "dead at the end: $(queue_field jobs dead)"
 wait_for 10 rows_are dead 0
-[ "$(log_count "queue jobs: 2 dead letters queued again over HTTP")" -eq 2 ] ||
+log_has "queue jobs: 2 dead letters queued again over HTTP" &&
+	log_has "queue jobs: 3 dead letters queued again over HTTP" ||
 	fail "retries not logged"
+# The traced task's retry, and its delivery after it, are on its trace.
+retried() {
+	python3 - "$T/traces.jsonl" "$TRACE" "$traced_id" 2>/dev/null <<'PY'
+import json, sys
+spans = [json.loads(l) for l in open(sys.argv[1])]
+mine = [s for s in spans if s["trace_id"] == sys.argv[2]]
+names = [s["name"] for s in mine]
+retry = [s for s in mine if s["name"] == "plba.retry"]
+assert len(retry) == 1, names
+assert retry[0]["attributes"]["plba.task.id"] == sys.argv[3], retry
+assert retry[0]["attributes"]["plba.task.attempt"] == 1, retry
+after = [s for s in mine if s["name"] == "plba.dispatch" and
+         int(s["start_ns"]) > int(retry[0]["start_ns"])]
+assert after, names
+PY
+}
+wait_for 20 retried
 log_has "queue jobs: 1 dead letter deleted over HTTP" || fail "purge not logged"
 stop_master
 [ $STATUS -eq 0 ] || fail "stop exited $STATUS"

@@ -937,9 +937,9 @@ START_TEST(dead_retry_and_purge)
 	while ((t = queue_dispatch(q, &to, 0)) != NULL)
 		ck_assert_int_eq(queue_nack(q, a, t->id, false, "bad"), 1);
 	ck_assert_uint_eq(stats(q).dead, 5);
-	ck_assert_uint_eq(queue_dead_retry(q, missing, 1), 0);
+	ck_assert_uint_eq(queue_dead_retry(q, missing, 1, NULL, NULL), 0);
 	/* In the order they died, with attempt 1. */
-	ck_assert_uint_eq(queue_dead_retry(q, two, 2), 2);
+	ck_assert_uint_eq(queue_dead_retry(q, two, 2, NULL, NULL), 2);
 	ck_assert_uint_eq(stats(q).dead, 3);
 	ck_assert_uint_eq(stats(q).depth, 2);
 	t = queue_dispatch(q, &to, 0);
@@ -957,7 +957,7 @@ START_TEST(dead_retry_and_purge)
 	ck_assert_uint_eq(queue_dead_next(q, NULL)->id, 1);
 	ck_assert_uint_eq(queue_dead_last(q)->id, 5);
 	/* The rest, all at once; the list works after being taken apart. */
-	ck_assert_uint_eq(queue_dead_retry(q, NULL, 0), 2);
+	ck_assert_uint_eq(queue_dead_retry(q, NULL, 0, NULL, NULL), 2);
 	ck_assert_ptr_null(queue_dead_next(q, NULL));
 	ck_assert_ptr_null(queue_dead_last(q));
 	t = queue_dispatch(q, &to, 0);
