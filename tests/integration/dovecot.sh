@@ -89,3 +89,23 @@ deliver() { # DIR ARGS... (see mails.py)
 	shift
 	python3 "$(dirname "${BASH_SOURCE[0]}")/mails.py" "$d/mail/bot" "$@"
 }
+
+# dovecot_test [tls]: an integration test's server (lib.sh first).  Skips
+# the test without Dovecot (or, with tls, openssl); starts one in
+# D=$T/dovecot on IMAP_PORT (and IMAPS_PORT, with tls), stopped on exit;
+# sets PORT and URL for the master's HTTP and SO for mail_order_bot.
+dovecot_test() {
+	dovecot_usable || { echo "SKIP: needs root and dovecot-imapd"; exit 77; }
+	IMAPS_PORT=0
+	if [ "${1:-}" = tls ]; then
+		command -v openssl >/dev/null || { echo "SKIP: needs openssl"; exit 77; }
+		IMAPS_PORT=$(free_port)
+	fi
+	SO=$PLBA_BUILDDIR/examples/mail_order_bot/.libs/mail_order_bot.so
+	IMAP_PORT=$(free_port)
+	PORT=$(free_port)
+	URL=http://127.0.0.1:$PORT
+	D=$T/dovecot
+	dovecot_start "$D" "$IMAP_PORT" "$IMAPS_PORT" || fail "dovecot did not start"
+	trap 'rc=$?; dovecot_stop "$D"; cleanup $rc' EXIT
+}

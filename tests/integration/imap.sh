@@ -6,14 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dovecot.sh"
 
-dovecot_usable || { echo "SKIP: needs root and dovecot-imapd"; exit 77; }
-SO=$PLBA_BUILDDIR/examples/mail_order_bot/.libs/mail_order_bot.so
-IMAP_PORT=$(free_port)
-PORT=$(free_port)
-URL=http://127.0.0.1:$PORT
-D=$T/dovecot
-dovecot_start "$D" "$IMAP_PORT" || fail "dovecot did not start"
-trap 'rc=$?; dovecot_stop "$D"; cleanup $rc' EXIT
+dovecot_test
 deliver "$D" 200 --bad-every 10 --expect "$T/expect" || fail "delivery failed"
 good=$(grep -c '^good' "$T/expect")
 bad=$(grep -c '^bad' "$T/expect")

@@ -5,16 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dovecot.sh"
 
-dovecot_usable || { echo "SKIP: needs root and dovecot-imapd"; exit 77; }
-command -v openssl >/dev/null || { echo "SKIP: needs openssl"; exit 77; }
-SO=$PLBA_BUILDDIR/examples/mail_order_bot/.libs/mail_order_bot.so
-IMAP_PORT=$(free_port)
-IMAPS_PORT=$(free_port)
-PORT=$(free_port)
-URL=http://127.0.0.1:$PORT
-D=$T/dovecot
-dovecot_start "$D" "$IMAP_PORT" "$IMAPS_PORT" || fail "dovecot did not start"
-trap 'rc=$?; dovecot_stop "$D"; cleanup $rc' EXIT
+dovecot_test tls
 deliver "$D" 10 --expect "$T/expect" || fail "delivery failed"
 echo secret >"$T/good.pw"
 echo wrong >"$T/bad.pw"
