@@ -21,6 +21,7 @@
 #include "child.h"
 #include "frame.h"
 #include "proto.h"
+#include "tracectx.h"
 
 /* Unconfirmed asynchronous publishes allowed in flight. */
 #define PUBLISH_WINDOW	128
@@ -68,6 +69,7 @@ struct plba_worker {
 	bool			   closed;	/* the master is gone */
 	bool			   leaving;	/* child_run is returning */
 	bool			   tracing;	/* the master collects traces */
+	uint64_t		   trace_sample;	/* tracectx_sample()'s bound */
 	uint64_t		   heartbeat_ms;
 	enum plba_health	   health;	/* as reported */
 	char			   detail[256];
@@ -367,11 +369,16 @@ handle(plba_worker *w, struct msg *m)
 	case MSG_WELCOME: {
 		cJSON *hb = cJSON_GetObjectItemCaseSensitive(m->root,
 		    "heartbeat_ms");
+		cJSON *sample = cJSON_GetObjectItemCaseSensitive(m->root,
+		    "trace_sample");
 
 		pthread_mutex_lock(&w->mu);
 		w->welcomed = true;
 		w->tracing = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m->root,
 		    "trace"));
+		/* A master without sampling sends none: every trace. */
+		w->trace_sample = cJSON_IsNumber(sample) ?
+		    tracectx_sample_bound(sample->valuedouble) : TRACE_SAMPLE_ALL;
 		if (cJSON_IsNumber(hb) && hb->valuedouble >= 10)
 			w->heartbeat_ms = (uint64_t)hb->valuedouble;
 		pthread_cond_broadcast(&w->cv);
@@ -911,6 +918,12 @@ bool
 child_tracing(plba_worker *w)
 {
 	return w->tracing;
+}
+
+uint64_t
+child_trace_sample(plba_worker *w)
+{
+	return w->trace_sample;
 }
 
 /* Queues a trace frame to go with the next frame (see struct plba_worker). */

@@ -9,14 +9,17 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "registry.h"
 
 struct plba_worker;
 struct plba_span;
 
-/* For trace.c: whether the master collects traces, and the way spans go. */
+/* For trace.c: whether the master collects traces, which new traces are
+ * recorded (a tracectx_sample() bound), and the way spans go. */
 bool	child_tracing(struct plba_worker *);
+uint64_t child_trace_sample(struct plba_worker *);
 int	child_send_trace(struct plba_worker *, const char *json, size_t len);
 /* A span resumed from a traceparent, of the given kind ("consumer"). */
 struct plba_span *trace_resume_kind(struct plba_worker *, const char *traceparent,

@@ -972,13 +972,20 @@ proto_put_trace(struct frame_writer *w, const char *record_json, size_t len)
 
 int
 proto_put_welcome(struct frame_writer *w, const char *worker, unsigned instance,
-    const char *config_json, uint64_t heartbeat_ms, bool tracing)
+    const char *config_json, uint64_t heartbeat_ms, bool tracing,
+    double trace_sample)
 {
 	struct parts ps = { .n = 0 };
-	char num[96];
+	char num[160];
+	int len;
 
-	snprintf(num, sizeof(num), ",\"instance\":%u,\"heartbeat_ms\":%" PRIu64
-	    ",\"trace\":%s", instance, heartbeat_ms, tracing ? "true" : "false");
+	len = snprintf(num, sizeof(num), ",\"instance\":%u,\"heartbeat_ms\":%"
+	    PRIu64 ",\"trace\":%s", instance, heartbeat_ms,
+	    tracing ? "true" : "false");
+	/* 15 digits give back any ratio written with up to 15, as 0.1 is. */
+	if (tracing)
+		snprintf(num + len, sizeof(num) - (size_t)len,
+		    ",\"trace_sample\":%.15g", trace_sample);
 	lit(&ps, "{\"type\":\"welcome\",\"worker\":");
 	str(&ps, worker);
 	lit(&ps, num);

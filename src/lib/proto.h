@@ -102,7 +102,8 @@ int	proto_put_ack(struct frame_writer *, const char *id);
 int	proto_put_nack(struct frame_writer *, const char *id, const char *error, bool retry);
 int	proto_put_trace(struct frame_writer *, const char *record_json, size_t len);
 int	proto_put_welcome(struct frame_writer *, const char *worker, unsigned instance,
-	    const char *config_json, uint64_t heartbeat_ms, bool tracing);
+	    const char *config_json, uint64_t heartbeat_ms, bool tracing,
+	    double trace_sample);
 int	proto_put_published(struct frame_writer *, const char *ref, uint64_t id);
 int	proto_put_rejected(struct frame_writer *, const char *ref, const char *error);
 int	proto_put_task(struct frame_writer *, uint64_t id, const char *queue,

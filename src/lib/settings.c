@@ -54,7 +54,7 @@ static const char *const ipc_keys[] = {
 	"max_frame", "heartbeat_interval", "heartbeat_timeout", NULL
 };
 static const char *const trace_keys[] = {
-	"transport", "file", "endpoint", NULL
+	"transport", "file", "endpoint", "sample", NULL
 };
 static const char *const log_keys[] = {
 	"level", "format", "output", NULL
@@ -441,6 +441,57 @@ opt_unsigned(struct ctx *c, const struct conf_node *map, const char *parent,
 	*out = (unsigned)v;
 }
 
+/*
+ * A number from 0 to 1 written in decimal: "0.25", "1", ".5"; not what
+ * strtod would also take (exponents, hex, inf, nan, signs, spaces), and
+ * not subject to a locale that a module may have set.  Places past the
+ * fifteenth are ignored: below anything a sampling ratio can mean.
+ */
+static int
+parse_ratio(const char *s, double *out)
+{
+	const uint64_t max_scale = UINT64_C(1000000000000000);
+	uint64_t mantissa = 0, scale = 1;
+	bool	 fraction = false, digits = false, big = false, rest = false;
+	const char *p;
+
+	for (p = s; (*p >= '0' && *p <= '9') || (*p == '.' && !fraction); p++) {
+		if (*p == '.') {
+			fraction = true;
+			continue;
+		}
+		digits = true;
+		if (!fraction && mantissa > 1)
+			big = true;
+		else if (!fraction || scale < max_scale) {
+			mantissa = mantissa * 10 + (uint64_t)(*p - '0');
+			scale *= fraction ? 10 : 1;
+		} else
+			rest |= *p != '0';
+	}
+	/* 1.0000000000000001 is still above 1. */
+	big |= mantissa > scale || (mantissa == scale && rest);
+	if (*p != '\0' || !digits || big)
+		return -1;
+	/* Both below 2^53, exact in a double: the quotient is rounded once. */
+	*out = (double)mantissa / (double)scale;
+	return 0;
+}
+
+static void
+opt_ratio(struct ctx *c, const struct conf_node *map, const char *parent,
+    const char *key, double *out)
+{
+	const struct conf_node *n;
+	char	 path[PATHLEN], g[64];
+
+	if ((n = field(map, parent, key, path)) == NULL)
+		return;
+	if (n->type != CONF_SCALAR || parse_ratio(n->value, out) == -1)
+		err(c, n, path, "expected a number from 0 to 1, such as 0.1, "
+		    "got %s", got(n, g, sizeof(g)));
+}
+
 static void
 opt_enum(struct ctx *c, const struct conf_node *map, const char *parent,
     const char *key, const char *const *names, int *out)
@@ -641,6 +692,7 @@ parse_trace(struct ctx *c, const struct conf_node *p)
 	s->trace.transport = (enum trace_transport)v;
 	opt_string(c, t, path, "file", &s->trace.file);
 	opt_string(c, t, path, "endpoint", &s->trace.endpoint);
+	opt_ratio(c, t, path, "sample", &s->trace.sample);
 	tn = field(t, path, "transport", tpath);
 	if (s->trace.transport == TRACE_FILE &&
 	    field(t, path, "file", fpath) == NULL)
@@ -1304,6 +1356,7 @@ settings_new(void)
 	s->name = strdup("plba");
 	s->state_dir = strdup("/var/lib/plba");
 	s->trace.endpoint = strdup("http://127.0.0.1:4318/v1/traces");
+	s->trace.sample = 1;
 	s->log.output = strdup("stderr");
 	s->modules = calloc(1, sizeof(char *));
 	if ((s->http.listen = calloc(2, sizeof(char *))) != NULL)

@@ -83,6 +83,7 @@ struct settings {
 		enum trace_transport transport;	/* default none */
 		char	*file;
 		char	*endpoint;		/* default http://127.0.0.1:4318/v1/traces */
+		double	 sample;		/* of new traces recorded; default 1 */
 	} trace;
 	struct {
 		enum log_level level;		/* default info */

@@ -80,7 +80,7 @@ span_release(struct plba_span *s, char *p)
 
 static struct plba_span *
 span_new(plba_worker *w, const char *name, const struct tracectx *parent,
-    bool parent_sampled, const char *kind)
+    const char *kind)
 {
 	struct plba_span *s;
 	size_t len;
@@ -106,10 +106,11 @@ span_new(plba_worker *w, const char *name, const struct tracectx *parent,
 		memcpy(s->ctx.trace_id, parent->trace_id, 16);
 		memcpy(s->parent_id, parent->span_id, 8);
 		s->has_parent = true;
-		s->ctx.sampled = parent_sampled;
+		s->ctx.sampled = parent->sampled;
 	} else {
 		trace_random(s->ctx.trace_id, 16);
-		s->ctx.sampled = true;
+		s->ctx.sampled = tracectx_sample(s->ctx.trace_id,
+		    child_trace_sample(w));
 	}
 	trace_random(s->ctx.span_id, 8);
 	s->start_ns = trace_now_ns();
@@ -121,16 +122,15 @@ span_new(plba_worker *w, const char *name, const struct tracectx *parent,
 plba_span *
 plba_trace_start(plba_worker *w, const char *name)
 {
-	return span_new(w, name, NULL, true, "internal");
+	return span_new(w, name, NULL, "internal");
 }
 
 plba_span *
 plba_span_start(plba_worker *w, const char *name)
 {
 	if (current != NULL && current != &inert && current->w == w)
-		return span_new(w, name, &current->ctx, current->ctx.sampled,
-		    "internal");
-	return span_new(w, name, NULL, true, "internal");
+		return span_new(w, name, &current->ctx, "internal");
+	return span_new(w, name, NULL, "internal");
 }
 
 /* Internal: the consumer side of a queue, with its kind. */
@@ -141,8 +141,8 @@ trace_resume_kind(plba_worker *w, const char *traceparent, const char *name,
 	struct tracectx parent;
 
 	if (traceparent != NULL && tracectx_parse(traceparent, &parent) == 0)
-		return span_new(w, name, &parent, parent.sampled, kind);
-	return span_new(w, name, NULL, true, kind);
+		return span_new(w, name, &parent, kind);
+	return span_new(w, name, NULL, kind);
 }
 
 plba_span *

@@ -169,6 +169,30 @@ tracectx_format(const struct tracectx *c, char *buf)
 	buf[55] = '\0';
 }
 
+uint64_t
+tracectx_sample_bound(double ratio)
+{
+	/* Also what a NaN becomes: not below 1, so every trace. */
+	if (!(ratio < 1))
+		return TRACE_SAMPLE_ALL;
+	if (ratio <= 0)
+		return 0;
+	/* Below 2^56 for every ratio below 1: the product is exact in
+	 * double's 53 bits of mantissa, truncated. */
+	return (uint64_t)(ratio * (double)TRACE_SAMPLE_ALL);
+}
+
+bool
+tracectx_sample(const uint8_t trace_id[16], uint64_t bound)
+{
+	uint64_t r = 0;
+	int i;
+
+	for (i = 9; i < 16; i++)
+		r = r << 8 | trace_id[i];
+	return r < bound;
+}
+
 /* getrandom(2) is a system call; a small pool makes ids cheap. */
 static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t pool[4096];

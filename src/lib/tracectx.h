@@ -28,6 +28,16 @@ struct tracectx {
 int	tracectx_parse(const char *, struct tracectx *);
 /* Always version 00; buf needs TRACEPARENT_LEN + 1 bytes. */
 void	tracectx_format(const struct tracectx *, char *buf);
+/*
+ * Head sampling by trace id, so that every process deciding about one
+ * trace decides alike: a new trace is recorded when the last 56 bits of
+ * its id, read as a number, are below the bound of the ratio (W3C Trace
+ * Context level 2 keeps those bits random).  The bound of 1 is 2^56:
+ * every trace; of 0, none.
+ */
+#define TRACE_SAMPLE_ALL	(UINT64_C(1) << 56)
+uint64_t tracectx_sample_bound(double ratio);
+bool	 tracectx_sample(const uint8_t trace_id[16], uint64_t bound);
 /* Fills random bytes from getrandom(2), buffered. Never all zeros. */
 void	trace_random(uint8_t *out, size_t n);
 void	trace_hex(const uint8_t *in, size_t n, char *out);	/* 2n chars + NUL */

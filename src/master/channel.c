@@ -651,7 +651,7 @@ handle(struct instance *in, struct msg *m)
 		instance_hello(in);
 		if (proto_put_welcome(&ch->wr, w->name, in->index,
 		    w->config_json, rt_of(in)->settings->ipc.heartbeat_interval_ms,
-		    traces_on(rt_of(in))) == 0)
+		    traces_on(rt_of(in)), traces_sample(rt_of(in))) == 0)
 			want_flush(in);
 		break;
 	case MSG_READY:

@@ -30,6 +30,7 @@ struct traces {
 	size_t			 head;	/* next slot to write */
 	size_t			 n;
 	uint64_t		 reported_drops;
+	double			 sample;	/* as at the start, like the rest */
 };
 
 bool
@@ -58,6 +59,7 @@ traces_open(struct runtime *rt)
 		free(t);
 		return -1;
 	}
+	t->sample = rt->settings->trace.sample;
 	rt->traces = t;
 	return 0;
 }
@@ -78,6 +80,12 @@ traces_close(struct runtime *rt)
 	free(t->ring);
 	free(t);
 	rt->traces = NULL;
+}
+
+double
+traces_sample(const struct runtime *rt)
+{
+	return rt->traces != NULL ? rt->traces->sample : 0;
 }
 
 void

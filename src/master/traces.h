@@ -22,6 +22,8 @@ struct msg;
 int	 traces_open(struct runtime *);
 void	 traces_close(struct runtime *);
 bool	 traces_on(const struct runtime *);
+/* platform.trace.sample as at the start: what the welcome tells children. */
+double	 traces_sample(const struct runtime *);
 /* A record from a child (or the master), as JSON text.  The exporter
  * sees it at the next traces_flush(). */
 void	 traces_record(struct runtime *, const char *json, size_t len,

@@ -248,7 +248,7 @@ check_roundtrip(const struct msg *m, bool from_child)
 		if (m->config != NULL && (text = cJSON_PrintUnformatted(m->config)) == NULL)
 			break;
 		rc = proto_put_welcome(&w, m->worker, (unsigned)m->instance, text,
-		    1000, false);
+		    1000, false, 1);
 		break;
 	case MSG_PUBLISHED:
 		if (canonical_u64(m->id, &u) && u != 0)

@@ -789,12 +789,15 @@ START_TEST(roundtrip_master_messages)
 {
 	struct frame_writer w;
 	struct msg m;
-	const cJSON *hb;
+	const cJSON *hb, *sample;
 
 	frame_writer_init(&w);
 
 	ck_assert_int_eq(proto_put_welcome(&w, NASTY, 3,
-	    "{\"x\":{\"y\":[1,2]}}", 5000, true), 0);
+	    "{\"x\":{\"y\":[1,2]}}", 5000, true, 0.1), 0);
+	/* The ratio as written in plba.yml, not 0.10000000000000001. */
+	ck_assert_ptr_nonnull(memmem(w.buf + w.start, w.len,
+	    ",\"trace_sample\":0.1,", 19));
 	take(&w, false, &m);
 	ck_assert_int_eq(m.type, MSG_WELCOME);
 	ck_assert_str_eq(m.worker, NASTY);
@@ -806,14 +809,20 @@ START_TEST(roundtrip_master_messages)
 	ck_assert(cJSON_IsNumber(hb));
 	ck_assert(hb->valuedouble == 5000.0);
 	ck_assert(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m.root, "trace")));
+	sample = cJSON_GetObjectItemCaseSensitive(m.root, "trace_sample");
+	ck_assert(cJSON_IsNumber(sample) && sample->valuedouble == 0.1);
 	msg_clear(&m);
 
 	/* Without configuration, "config" is JSON null: no object to read. */
-	ck_assert_int_eq(proto_put_welcome(&w, "w", 4294967295u, NULL, 0, false), 0);
+	ck_assert_int_eq(proto_put_welcome(&w, "w", 4294967295u, NULL, 0, false,
+	    0.5), 0);
 	take(&w, false, &m);
 	ck_assert_str_eq(m.worker, "w");
 	ck_assert_int_eq(m.instance, 4294967295LL);
 	ck_assert(!cJSON_IsObject(m.config));
+	/* Tracing off: no ratio to apply. */
+	ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(m.root,
+	    "trace_sample"));
 	msg_clear(&m);
 
 	ck_assert_int_eq(proto_put_published(&w, NASTY, UINT64_MAX), 0);

@@ -137,6 +137,7 @@ START_TEST(defaults)
 		ck_assert_ptr_null(s->trace.file);
 		ck_assert_str_eq(s->trace.endpoint,
 		    "http://127.0.0.1:4318/v1/traces");
+		ck_assert(s->trace.sample == 1);
 		ck_assert_int_eq(s->log.level, LOG_LEVEL_INFO);
 		ck_assert(!s->log.json);
 		ck_assert_str_eq(s->log.output, "stderr");
@@ -474,6 +475,30 @@ START_TEST(platform_values)
 	ck_assert_ptr_null(s->http.listen[1]);
 	ck_assert_int_eq(s->log.level, LOG_LEVEL_ERROR);
 	settings_free(s);
+	{
+		static const struct {
+			const char	*text;
+			double		 ratio;
+		} ratios[] = {
+			{ "0", 0 }, { "1", 1 }, { "1.000", 1 }, { "0.1", 0.1 },
+			{ ".25", 0.25 }, { "0.05", 0.05 }, { "00.5", 0.5 },
+			{ "1.", 1 },
+			/* Places past the fifteenth are dropped. */
+			{ "0.1000000000000009", 0.1 },
+			{ "0.0000000000000001", 0 },
+		};
+		char	 text[96];
+		size_t	 i;
+
+		for (i = 0; i < sizeof(ratios) / sizeof(ratios[0]); i++) {
+			snprintf(text, sizeof(text),
+			    "platform: {trace: {sample: %s}}\n", ratios[i].text);
+			s = load_ok(text);
+			ck_assert_msg(s->trace.sample == ratios[i].ratio,
+			    "%s gave %.17g", ratios[i].text, s->trace.sample);
+			settings_free(s);
+		}
+	}
 	s = load_ok("log: {level: warning, format: text}\n");
 	ck_assert_int_eq(s->log.level, LOG_LEVEL_WARNING);
 	ck_assert(!s->log.json);
@@ -571,6 +596,26 @@ START_TEST(error_platform_values)
 	assert_fails("platform:\n  trace:\n    transport: zipkin\n",
 	    "demo.yml:3:16: platform.trace.transport: expected none, file or "
 	    "otlp, got \"zipkin\"");
+	{
+		static const char *const bad[] = {
+			"1.5", "2", "10", "-0.1", "+0.5", "1e-1", "0x1", "nan",
+			"inf", ".", "", "0.5 ", "50%", "0,5", "1.0000000000000001",
+		};
+		char	 text[96], want[160];
+		size_t	 i;
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			snprintf(text, sizeof(text),
+			    "platform:\n  trace:\n    sample: '%s'\n", bad[i]);
+			snprintf(want, sizeof(want), "demo.yml:3:13: "
+			    "platform.trace.sample: expected a number from 0 "
+			    "to 1, such as 0.1, got \"%s\"", bad[i]);
+			assert_fails(text, want);
+		}
+	}
+	assert_fails("platform:\n  trace:\n    sample: [1]\n",
+	    "demo.yml:3:13: platform.trace.sample: expected a number from 0 "
+	    "to 1, such as 0.1, got a list");
 	assert_fails("platform:\n  trace:\n    transport: file\n",
 	    "demo.yml:3:16: platform.trace.transport: the file transport needs "
 	    "platform.trace.file");

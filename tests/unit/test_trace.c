@@ -18,6 +18,7 @@
 /* --- stubs for the child runtime ------------------------------------------ */
 
 static bool tracing = true;
+static uint64_t sample_bound = TRACE_SAMPLE_ALL;
 static cJSON *sent[64];
 static char *sent_text[64];
 static size_t nsent;
@@ -27,6 +28,13 @@ child_tracing(struct plba_worker *w)
 {
 	(void)w;
 	return tracing;
+}
+
+uint64_t
+child_trace_sample(struct plba_worker *w)
+{
+	(void)w;
+	return sample_bound;
 }
 
 int
@@ -50,13 +58,20 @@ str(const cJSON *o, const char *key)
 }
 
 static void
-reset(void)
+drain(void)
 {
 	while (nsent > 0) {
 		cJSON_Delete(sent[--nsent]);
 		free(sent_text[nsent]);
 	}
+}
+
+static void
+reset(void)
+{
+	drain();
 	tracing = true;
+	sample_bound = TRACE_SAMPLE_ALL;
 }
 
 /* Any non-NULL pointer stands for the worker: the stubs ignore it. */
@@ -298,6 +313,84 @@ START_TEST(unsampled_is_not_recorded_but_propagates)
 }
 END_TEST
 
+START_TEST(sample_bound_and_decision)
+{
+	uint8_t id[16];
+
+	ck_assert_uint_eq(tracectx_sample_bound(1), TRACE_SAMPLE_ALL);
+	ck_assert_uint_eq(tracectx_sample_bound(2), TRACE_SAMPLE_ALL);
+	ck_assert_uint_eq(tracectx_sample_bound(0.0 / 0.0), TRACE_SAMPLE_ALL);
+	ck_assert_uint_eq(tracectx_sample_bound(0), 0);
+	ck_assert_uint_eq(tracectx_sample_bound(-1), 0);
+	ck_assert_uint_eq(tracectx_sample_bound(0.5), UINT64_C(1) << 55);
+	/* The largest double below 1 still leaves some traces out. */
+	ck_assert_uint_lt(tracectx_sample_bound(1 - 0x1p-53), TRACE_SAMPLE_ALL);
+
+	/* Only the last 56 bits count: the first 72 are left at random. */
+	memset(id, 0xff, 9);
+	memcpy(id + 9, "\x7f\xff\xff\xff\xff\xff\xff", 7);
+	ck_assert(tracectx_sample(id, UINT64_C(1) << 55));
+	memcpy(id + 9, "\x80\x00\x00\x00\x00\x00\x00", 7);
+	ck_assert(!tracectx_sample(id, UINT64_C(1) << 55));
+	memset(id, 0, 9);
+	memset(id + 9, 0xff, 7);
+	ck_assert(tracectx_sample(id, TRACE_SAMPLE_ALL));
+	memset(id + 9, 0, 7);
+	id[15] = 1;
+	ck_assert(!tracectx_sample(id, 0));
+	ck_assert(!tracectx_sample(id, 1));
+	ck_assert(tracectx_sample(id, 2));
+}
+END_TEST
+
+/* Whether a traceparent's trace id is below the bound of 0.5. */
+static bool
+below_half(const char *tp)
+{
+	/* Digit 18 of the id is the high half of byte 9. */
+	return tp[3 + 18] < '8';
+}
+
+START_TEST(new_traces_are_sampled_by_their_id)
+{
+	plba_span *s, *c;
+	char tp[64], ctp[64];
+	int i, recorded = 0;
+
+	reset();
+	sample_bound = tracectx_sample_bound(0.5);
+	for (i = 0; i < 2000; i++) {
+		s = plba_trace_start(W, "root");
+		ck_assert_int_eq(plba_span_traceparent(s, tp, sizeof(tp)), 0);
+		/* The decision is the id's, and its children follow it. */
+		ck_assert_str_eq(tp + 53, below_half(tp) ? "01" : "00");
+		c = plba_span_start(W, "child");
+		ck_assert_int_eq(plba_span_traceparent(c, ctp, sizeof(ctp)), 0);
+		ck_assert_str_eq(ctp + 53, tp + 53);
+		plba_span_end(c);
+		plba_span_end(s);
+		recorded += below_half(tp);
+		ck_assert_uint_eq(nsent, below_half(tp) ? 2 : 0);
+		drain();
+	}
+	/* 2000 draws of one half: 1000 with a deviation of 22. */
+	ck_assert_int_gt(recorded, 800);
+	ck_assert_int_lt(recorded, 1200);
+
+	/* None new, but a context from elsewhere keeps its own decision. */
+	sample_bound = tracectx_sample_bound(0);
+	s = plba_trace_start(W, "dropped");
+	plba_span_end(s);
+	ck_assert_uint_eq(nsent, 0);
+	s = plba_trace_resume(W, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+	    "kept");
+	plba_span_end(s);
+	ck_assert_uint_eq(nsent, 1);
+	ck_assert_str_eq(str(sent[0], "trace_id"), "4bf92f3577b34da6a3ce929d0e0e4736");
+	reset();
+}
+END_TEST
+
 START_TEST(tracing_off_is_inert)
 {
 	plba_span *s;
@@ -334,6 +427,8 @@ suite(void)
 	tcase_add_test(sp, resume_continues_remote_trace);
 	tcase_add_test(sp, unsampled_is_not_recorded_but_propagates);
 	tcase_add_test(sp, tracing_off_is_inert);
+	tcase_add_test(sp, new_traces_are_sampled_by_their_id);
+	tcase_add_test(tp, sample_bound_and_decision);
 	suite_add_tcase(s, sp);
 	return s;
 }
