@@ -102,6 +102,29 @@ help(struct buf *b, const char *name, const char *type, const char *text)
 	bprintf(b, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
 }
 
+/* Counters of every exporter there has been: they never go back, across
+ * reloads that replace the exporter or turn tracing off. */
+static void
+trace_metrics(struct buf *b, struct runtime *rt)
+{
+	struct trace_export_stats ts;
+
+	if (!traces_stats(rt, &ts))
+		return;
+	help(b, "plba_trace_spans_exported_total", "counter",
+	    "Span records written to the file or accepted by the collector.");
+	bprintf(b, "plba_trace_spans_exported_total %llu\n",
+	    (unsigned long long)ts.exported);
+	help(b, "plba_trace_spans_dropped_total", "counter",
+	    "Span records lost: buffer full, collector down, invalid.");
+	bprintf(b, "plba_trace_spans_dropped_total %llu\n",
+	    (unsigned long long)ts.dropped);
+	help(b, "plba_trace_batches_failed_total", "counter",
+	    "OTLP batches given up after retries.");
+	bprintf(b, "plba_trace_batches_failed_total %llu\n",
+	    (unsigned long long)ts.failed_batches);
+}
+
 char *
 metrics_build(struct runtime *rt, const struct snapshot *snap)
 {
@@ -191,23 +214,7 @@ metrics_build(struct runtime *rt, const struct snapshot *snap)
 		bprintf(&b, "plba_queue_task_duration_seconds_count{queue=\"%s\"} "
 		    "%llu\n", q, (unsigned long long)h->total);
 	}
-	if (traces_on(rt)) {
-		struct trace_export_stats ts;
-
-		traces_stats(rt, &ts);
-		help(&b, "plba_trace_spans_exported_total", "counter",
-		    "Span records written to the file or accepted by the collector.");
-		bprintf(&b, "plba_trace_spans_exported_total %llu\n",
-		    (unsigned long long)ts.exported);
-		help(&b, "plba_trace_spans_dropped_total", "counter",
-		    "Span records lost: buffer full, collector down, invalid.");
-		bprintf(&b, "plba_trace_spans_dropped_total %llu\n",
-		    (unsigned long long)ts.dropped);
-		help(&b, "plba_trace_batches_failed_total", "counter",
-		    "OTLP batches given up after retries.");
-		bprintf(&b, "plba_trace_batches_failed_total %llu\n",
-		    (unsigned long long)ts.failed_batches);
-	}
+	trace_metrics(&b, rt);
 	return done(&b);
 }
 

@@ -969,17 +969,21 @@ runtime_reload(struct runtime *rt)
 		conf_errors_clear(&errs);
 		return;
 	}
+	/* First: the one change left that can still fail. */
+	if (traces_reload(rt, next) == -1) {
+		log_error("configuration rejected; keeping the running one");
+		settings_free(next);
+		return;
+	}
 	if (apply_log(next) == -1)
 		log_error("log.output: %s: %s; keeping the current log",
 		    next->log.output, strerror(errno));
 	if (!conf_equal(conf_map_get(prev->platform, "http"),
 	    conf_map_get(next->platform, "http")) ||
 	    !conf_equal(conf_map_get(prev->platform, "ipc"),
-	    conf_map_get(next->platform, "ipc")) ||
-	    !conf_equal(conf_map_get(prev->platform, "trace"),
-	    conf_map_get(next->platform, "trace")))
-		log_warn("platform.http, platform.ipc and platform.trace changes "
-		    "take effect at the next start of plba-master");
+	    conf_map_get(next->platform, "ipc")))
+		log_warn("platform.http and platform.ipc changes take effect at "
+		    "the next start of plba-master");
 
 	switch (sync_queues(rt, next)) {
 	case -1:

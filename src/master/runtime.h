@@ -23,6 +23,7 @@ struct plba_module;
 struct plba_registry;
 struct http;
 struct traces;
+struct trace_history;
 struct store;
 struct held_confirm;
 
@@ -86,6 +87,7 @@ struct runtime {
 	char		 *self_path;		/* our binary, for built-in module workers */
 	struct http	 *http;			/* NULL when not serving */
 	struct traces	 *traces;		/* NULL when tracing is off */
+	struct trace_history *trace_history;	/* traces.c's, across reloads */
 	bool		  no_http;		/* PLBA_RUNTIME_NO_HTTP */
 };
 

@@ -106,6 +106,7 @@ struct trace_exporter {
 	bool		 full;		/* the last submit found no room */
 	bool		 reopen;
 	bool		 stopping;
+	bool		 exited;	/* the thread is done: join it at once */
 	uint64_t	 deadline;	/* monotonic ns, once stopping */
 	struct trace_export_stats st;
 
@@ -1183,6 +1184,7 @@ exporter_main(void *arg)
 	}
 	ex->tail = &ex->head;
 	ex->nlist = 0;
+	ex->exited = true;
 	pthread_mutex_unlock(&ex->mu);
 	return NULL;
 }
@@ -1570,17 +1572,41 @@ trace_exporter_stats(struct trace_exporter *ex, struct trace_export_stats *st)
 }
 
 void
-trace_exporter_free(struct trace_exporter *ex, unsigned deadline_ms)
+trace_exporter_retire(struct trace_exporter *ex, unsigned deadline_ms)
 {
+	uint64_t deadline = mono_ns() + (uint64_t)deadline_ms * NS_PER_MS;
+
 	if (ex == NULL)
 		return;
 	trace_exporter_flush(ex);
 	pthread_mutex_lock(&ex->mu);
-	ex->stopping = true;
-	ex->deadline = mono_ns() + (uint64_t)deadline_ms * NS_PER_MS;
-	atomic_store(&ex->abort_at, ex->deadline);
-	pthread_cond_broadcast(&ex->cv);
+	/* Retired already: the earlier deadline holds. */
+	if (!ex->stopping || deadline < ex->deadline) {
+		ex->stopping = true;
+		ex->deadline = deadline;
+		atomic_store(&ex->abort_at, ex->deadline);
+		pthread_cond_broadcast(&ex->cv);
+	}
 	pthread_mutex_unlock(&ex->mu);
+}
+
+bool
+trace_exporter_done(struct trace_exporter *ex)
+{
+	bool done;
+
+	pthread_mutex_lock(&ex->mu);
+	done = ex->exited;
+	pthread_mutex_unlock(&ex->mu);
+	return done;
+}
+
+void
+trace_exporter_free(struct trace_exporter *ex, unsigned deadline_ms)
+{
+	if (ex == NULL)
+		return;
+	trace_exporter_retire(ex, deadline_ms);
 	pthread_join(ex->thread, NULL);
 	pthread_cond_destroy(&ex->cv);
 	pthread_mutex_destroy(&ex->mu);

@@ -33,6 +33,7 @@
 #ifndef PLBA_MASTER_TRACE_EXPORT_H
 #define PLBA_MASTER_TRACE_EXPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -117,11 +118,20 @@ void	trace_exporter_reopen(struct trace_exporter *);
 void	trace_exporter_stats(struct trace_exporter *, struct trace_export_stats *);
 
 /*
- * Stops accepting records, exports what is buffered for at most deadline_ms
- * (a transfer still running then is aborted; what is left is dropped), joins
- * the thread, closes the file and frees everything.  NULL is a no-op.  This
- * is the only call that waits, and for no longer than deadline_ms plus a
- * moment.
+ * Stops accepting records and lets the thread export what is buffered for
+ * at most deadline_ms (a transfer still running then is aborted; what is
+ * left is dropped), without waiting for it: for an exporter replaced by a
+ * reload.  A second call can only bring the deadline closer.  NULL is a
+ * no-op.  _done says when the thread has finished; the counters stay
+ * readable until _free.
+ */
+void	trace_exporter_retire(struct trace_exporter *, unsigned deadline_ms);
+bool	trace_exporter_done(struct trace_exporter *);
+
+/*
+ * Retires the exporter as above, joins the thread, closes the file and
+ * frees everything.  NULL is a no-op.  This is the only call that waits,
+ * and for no longer than deadline_ms plus a moment (nothing, once _done).
  */
 void	trace_exporter_free(struct trace_exporter *, unsigned deadline_ms);
 

@@ -29,9 +29,25 @@ struct traces {
 	struct ring_entry	*ring;
 	size_t			 head;	/* next slot to write */
 	size_t			 n;
-	uint64_t		 reported_drops;
-	double			 sample;	/* as at the start, like the rest */
+	double			 sample;	/* what welcome tells children */
 };
+
+/*
+ * What outlives a reload that replaces the exporter or turns tracing off:
+ * the exporters replaced, draining on their own threads until done, and
+ * the counters of those gone, so that /metrics never counts backwards.
+ * Built with the first exporter; with transport none from the start,
+ * never.
+ */
+struct trace_history {
+	struct trace_exporter	**retiring;
+	size_t			 nretiring;
+	struct trace_export_stats gone;
+	uint64_t		 reported_drops;
+};
+
+/* A replaced exporter's buffer gets this long to go out. */
+#define RETIRE_MS	2000
 
 bool
 traces_on(const struct runtime *rt)
@@ -39,47 +55,189 @@ traces_on(const struct runtime *rt)
 	return rt->traces != NULL;
 }
 
+static struct traces *
+traces_new(const struct settings *s, struct trace_exporter *ex)
+{
+	struct traces *t;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL ||
+	    (t->ring = calloc(TRACE_RING_SPANS, sizeof(*t->ring))) == NULL) {
+		free(t);
+		return NULL;
+	}
+	t->exporter = ex;
+	t->sample = s->trace.sample;
+	return t;
+}
+
+static void
+traces_free(struct traces *t)
+{
+	size_t i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < TRACE_RING_SPANS; i++)
+		free(t->ring[i].json);
+	free(t->ring);
+	free(t);
+}
+
 int
 traces_open(struct runtime *rt)
 {
-	struct traces *t;
+	struct trace_exporter *ex;
 	char err[512];
 
 	if (rt->settings->trace.transport == TRACE_NONE)
 		return 0;
-	if ((t = calloc(1, sizeof(*t))) == NULL ||
-	    (t->ring = calloc(TRACE_RING_SPANS, sizeof(*t->ring))) == NULL) {
-		free(t);
+	if ((ex = trace_exporter_new(rt->settings, err, sizeof(err))) == NULL) {
+		log_error("%s", err);
+		return -1;
+	}
+	if ((rt->trace_history = calloc(1, sizeof(*rt->trace_history))) == NULL ||
+	    (rt->traces = traces_new(rt->settings, ex)) == NULL) {
+		trace_exporter_free(ex, 0);
 		log_error("tracing: out of memory");
 		return -1;
 	}
-	if ((t->exporter = trace_exporter_new(rt->settings, err, sizeof(err))) == NULL) {
-		log_error("%s", err);
-		free(t->ring);
-		free(t);
-		return -1;
-	}
-	t->sample = rt->settings->trace.sample;
-	rt->traces = t;
 	return 0;
+}
+
+static void
+add_stats(struct trace_export_stats *to, const struct trace_export_stats *st)
+{
+	to->submitted += st->submitted;
+	to->exported += st->exported;
+	to->dropped += st->dropped;
+	to->failed_batches += st->failed_batches;
+	to->retries += st->retries;
+	to->invalid += st->invalid;
+	to->queued += st->queued;
+	to->errors += st->errors;
+	if (st->last_error[0] != '\0')
+		memcpy(to->last_error, st->last_error, sizeof(to->last_error));
+}
+
+/* Frees the replaced exporters that are done, keeping their counts. */
+static void
+reap_retired(struct trace_history *h)
+{
+	struct trace_export_stats st;
+	size_t i = 0;
+
+	while (i < h->nretiring) {
+		if (!trace_exporter_done(h->retiring[i])) {
+			i++;
+			continue;
+		}
+		trace_exporter_stats(h->retiring[i], &st);
+		st.queued = 0;
+		add_stats(&h->gone, &st);
+		trace_exporter_free(h->retiring[i], 0);
+		h->retiring[i] = h->retiring[--h->nretiring];
+	}
 }
 
 void
 traces_close(struct runtime *rt)
 {
-	struct traces *t = rt->traces;
+	struct trace_history *h = rt->trace_history;
 	size_t i;
 
-	if (t == NULL)
-		return;
 	traces_report(rt);
-	/* What is buffered gets a moment to go out. */
-	trace_exporter_free(t->exporter, 2000);
-	for (i = 0; i < TRACE_RING_SPANS; i++)
-		free(t->ring[i].json);
-	free(t->ring);
-	free(t);
-	rt->traces = NULL;
+	if (rt->traces != NULL) {
+		/* What is buffered gets a moment to go out. */
+		trace_exporter_free(rt->traces->exporter, 2000);
+		traces_free(rt->traces);
+		rt->traces = NULL;
+	}
+	if (h == NULL)
+		return;
+	/* Each has its own deadline, set when it was replaced. */
+	for (i = 0; i < h->nretiring; i++)
+		trace_exporter_free(h->retiring[i], RETIRE_MS);
+	free(h->retiring);
+	free(h);
+	rt->trace_history = NULL;
+}
+
+/* Whether next's exporter would be the running one's: same transport,
+ * destination and service name. */
+static bool
+same_exporter(const struct settings *a, const struct settings *b)
+{
+	if (a->trace.transport != b->trace.transport)
+		return false;
+	switch (a->trace.transport) {
+	case TRACE_NONE:
+		return true;
+	case TRACE_FILE:
+		return strcmp(a->trace.file, b->trace.file) == 0 &&
+		    strcmp(a->name, b->name) == 0;
+	default:
+		return strcmp(a->trace.endpoint, b->trace.endpoint) == 0 &&
+		    strcmp(a->name, b->name) == 0;
+	}
+}
+
+int
+traces_reload(struct runtime *rt, const struct settings *next)
+{
+	struct trace_history *h = rt->trace_history;
+	struct trace_exporter *ex = NULL, **grown;
+	struct traces *t = rt->traces;
+	char err[512];
+
+	if (same_exporter(rt->settings, next)) {
+		if (t != NULL && t->sample != next->trace.sample) {
+			t->sample = next->trace.sample;
+			log_info("platform.trace.sample: %g for instances "
+			    "started from now on", t->sample);
+		}
+		return 0;
+	}
+	/* Everything that can fail comes first: a reload applies whole. */
+	if (next->trace.transport != TRACE_NONE &&
+	    (ex = trace_exporter_new(next, err, sizeof(err))) == NULL) {
+		log_error("%s", err);
+		return -1;
+	}
+	if (h == NULL && (h = rt->trace_history = calloc(1, sizeof(*h))) == NULL)
+		goto nomem;
+	if (t != NULL) {
+		if ((grown = realloc(h->retiring, (h->nretiring + 1) *
+		    sizeof(*grown))) == NULL)
+			goto nomem;
+		h->retiring = grown;
+	}
+	if (ex != NULL && t == NULL && (t = traces_new(next, ex)) == NULL)
+		goto nomem;
+
+	if (rt->traces != NULL) {
+		trace_exporter_retire(rt->traces->exporter, RETIRE_MS);
+		h->retiring[h->nretiring++] = rt->traces->exporter;
+		if (ex == NULL) {
+			/* Off: the spans kept for /traces go too. */
+			traces_free(rt->traces);
+			t = NULL;
+		}
+	}
+	if (t != NULL) {
+		t->exporter = ex;
+		t->sample = next->trace.sample;
+	}
+	rt->traces = t;
+	log_info("platform.trace: transport %s%s%s; instances started from "
+	    "now on are told", next->trace.transport == TRACE_NONE ? "none" :
+	    next->trace.transport == TRACE_FILE ? "file " : "otlp ",
+	    next->trace.transport == TRACE_FILE ? next->trace.file : "",
+	    next->trace.transport == TRACE_OTLP ? next->trace.endpoint : "");
+	return 0;
+nomem:
+	trace_exporter_free(ex, 0);
+	log_error("tracing: out of memory");
+	return -1;
 }
 
 double
@@ -95,28 +253,42 @@ traces_reopen(struct runtime *rt)
 		trace_exporter_reopen(rt->traces->exporter);
 }
 
-void
+bool
 traces_stats(struct runtime *rt, struct trace_export_stats *st)
 {
+	struct trace_history *h = rt->trace_history;
+	struct trace_export_stats one;
+	size_t i;
+
 	memset(st, 0, sizeof(*st));
-	if (rt->traces != NULL)
-		trace_exporter_stats(rt->traces->exporter, st);
+	if (h == NULL)
+		return false;
+	reap_retired(h);
+	add_stats(st, &h->gone);
+	for (i = 0; i < h->nretiring; i++) {
+		trace_exporter_stats(h->retiring[i], &one);
+		add_stats(st, &one);
+	}
+	if (rt->traces != NULL) {
+		trace_exporter_stats(rt->traces->exporter, &one);
+		add_stats(st, &one);
+	}
+	return true;
 }
 
 void
 traces_report(struct runtime *rt)
 {
-	struct traces *t = rt->traces;
+	struct trace_history *h = rt->trace_history;
 	struct trace_export_stats st;
 
-	if (t == NULL)
+	if (!traces_stats(rt, &st))
 		return;
-	trace_exporter_stats(t->exporter, &st);
-	if (st.dropped > t->reported_drops) {
+	if (st.dropped > h->reported_drops) {
 		log_warn("tracing: %llu span records dropped so far%s%s",
 		    (unsigned long long)st.dropped,
 		    st.last_error[0] != '\0' ? ": " : "", st.last_error);
-		t->reported_drops = st.dropped;
+		h->reported_drops = st.dropped;
 	}
 }
 

@@ -15,11 +15,20 @@
 
 struct runtime;
 struct msg;
+struct settings;
 
 /* Spans kept for GET /traces/{id}, whatever the transport. */
 #define TRACE_RING_SPANS	20000
 
 int	 traces_open(struct runtime *);
+/*
+ * On SIGHUP, before anything else of next is applied: a new transport,
+ * destination or service name replaces the exporter, the old one draining
+ * on its own thread meanwhile; a new sample ratio is only remembered.
+ * Returns -1, having logged why and changed nothing, when next's exporter
+ * cannot be built (a trace file that cannot be opened).
+ */
+int	 traces_reload(struct runtime *, const struct settings *next);
 void	 traces_close(struct runtime *);
 bool	 traces_on(const struct runtime *);
 /* platform.trace.sample as at the start: what the welcome tells children. */
@@ -57,8 +66,9 @@ char	*traces_lookup(struct runtime *, const char *trace_id);
 /* SIGUSR1 */
 void	 traces_reopen(struct runtime *);
 struct trace_export_stats;
-/* The exporter's counters; all zero when tracing is off. */
-void	 traces_stats(struct runtime *, struct trace_export_stats *);
+/* The exporters' counters, of those a reload replaced too; false (and
+ * all zero) when tracing has never been on. */
+bool	 traces_stats(struct runtime *, struct trace_export_stats *);
 /* Logs new drops now and then, from the loop. */
 void	 traces_report(struct runtime *);
 

@@ -1230,6 +1230,47 @@ START_TEST(otlp_hung_collector_free_keeps_deadline)
 }
 END_TEST
 
+/* What a reload does to the exporter it replaces: no waiting on the loop. */
+START_TEST(otlp_retire_does_not_wait)
+{
+	struct collector c = { .hang = true };
+	struct trace_exporter *ex;
+	struct trace_export_stats st;
+	uint64_t t0;
+
+	collector_start(&c);
+	ex = otlp_exporter(c.port);
+	submit_n(ex, TRACE_EXPORT_BATCH, "w");
+	t0 = now_ms();
+	while (collector_get(&c, NULL) == 0 && now_ms() - t0 < 5000)
+		sleep_ms(10);
+	ck_assert_uint_eq(collector_get(&c, NULL), 1);
+	t0 = now_ms();
+	trace_exporter_retire(ex, 500);
+	/* A later deadline does not put off the first. */
+	trace_exporter_retire(ex, 60000);
+	ck_assert_uint_lt(now_ms() - t0, 400);
+	ck_assert(!trace_exporter_done(ex));
+	/* Retired: what still comes is dropped, and counted. */
+	submit_n(ex, 3, "w");
+	trace_exporter_stats(ex, &st);
+	ck_assert_uint_eq(st.dropped, 3);
+	while (!trace_exporter_done(ex) && now_ms() - t0 < 10000)
+		sleep_ms(10);
+	ck_assert(trace_exporter_done(ex));
+	ck_assert_uint_ge(now_ms() - t0, 400);
+	ck_assert_uint_lt(now_ms() - t0, 4500);
+	trace_exporter_stats(ex, &st);
+	ck_assert_uint_eq(st.dropped, TRACE_EXPORT_BATCH + 3);
+	ck_assert_uint_eq(st.queued, 0);
+	/* Done: freeing it waits for nothing. */
+	t0 = now_ms();
+	trace_exporter_free(ex, 60000);
+	ck_assert_uint_lt(now_ms() - t0, 1000);
+	collector_stop(&c);
+}
+END_TEST
+
 START_TEST(otlp_free_flushes)
 {
 	struct collector c = { 0 };
@@ -1286,6 +1327,7 @@ otlp_suite(void)
 	tcase_add_test(ex, otlp_collector_down_stays_bounded);
 	tcase_add_test(ex, otlp_hung_collector_free_keeps_deadline);
 	tcase_add_test(ex, otlp_free_flushes);
+	tcase_add_test(ex, otlp_retire_does_not_wait);
 	suite_add_tcase(s, ex);
 	return s;
 }

@@ -186,6 +186,7 @@ struct spans {
 	long	count;
 	long	gap_ms;
 	bool	exit;
+	bool	say;	/* a line of output for each span */
 };
 
 /*
@@ -207,6 +208,11 @@ spans(plba_worker *w, void *arg)
 		snprintf(name, sizeof(name), "lone %ld", i);
 		s = plba_trace_start(w, name);
 		plba_span_end(s);
+		/* For tests that must know a span was made, recorded or not. */
+		if (sp->say) {
+			printf("made %s\n", name);
+			fflush(stdout);
+		}
 	}
 	while (!sp->exit && !plba_worker_sleep(w, 60000))
 		;
@@ -427,7 +433,10 @@ main(int argc, char *argv[])
 	if (strcmp(argv[1], "spans") == 0 && argc >= 4) {
 		sp.count = atol(argv[2]);
 		sp.gap_ms = atol(argv[3]);
-		sp.exit = argc > 4 && strcmp(argv[4], "exit") == 0;
+		for (i = 4; i < argc; i++) {
+			sp.exit |= strcmp(argv[i], "exit") == 0;
+			sp.say |= strcmp(argv[i], "say") == 0;
+		}
 		return plba_worker_main(&spanner, &sp);
 	}
 	if (strcmp(argv[1], "hostile") == 0 && argc >= 3)

@@ -1,0 +1,142 @@
+# SIGHUP applies platform.trace: the master's transport changes at once,
+# the old exporter draining on its own thread while the loop goes on;
+# instances learn of tracing and its sample ratio when they start; the
+# counters never go back; a trace file that cannot be opened rejects the
+# reload whole.
+. "$(dirname "$0")/lib.sh"
+
+export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
+: "${PLBA_PROTOWORKER:?run through make check}"
+PORT=$(free_port)
+URL=http://127.0.0.1:$PORT
+DEAD_PORT=$(free_port)
+
+config() { # TRACE-MAP
+	cat >"$T/plba.yml" <<YML
+platform:
+  name: reloaded
+  http: {enabled: true, listen: 127.0.0.1:$PORT}
+  trace: {$1}
+queues:
+  jobs: {}
+workers:
+  sp:
+    command: [$PW, spans, "100000", "50", say]
+YML
+}
+reload() { # TRACE-MAP: and waits until the master has taken it
+	local n
+	n=$(log_count "reloading configuration")
+	config "$1"
+	kill -HUP "$MASTER"
+	wait_for 10 log_at_least "reloading configuration" $((n + 1))
+	# The reload is done when the snapshot shows it; a traced publish
+	# below would race it otherwise.
+	wait_for 10 curl_ok "$URL/livez"
+}
+sp_pid() { curl -sf "$URL/workers/sp" | python3 -c 'import json,sys; print(json.load(sys.stdin)["instances"][0]["pid"])'; }
+restart_sp() {
+	local old
+	old=$(sp_pid)
+	curl -sf -X POST "$URL/workers/sp/restart" >/dev/null
+	wait_for 10 sp_changed "$old"
+}
+sp_changed() { local p; p=$(sp_pid 2>/dev/null) && [ "$p" != "$1" ] && [ "$p" != None ]; }
+# publish TRACE-ID: a task over HTTP with a sampled traceparent.
+publish() {
+	curl -sf -X POST -H "traceparent: 00-$1-00f067aa0ba902b7-01" \
+		-d '{"name":"t","payload":{}}' "$URL/queues/jobs/tasks" >/dev/null
+}
+has_span() { grep -qs "\"trace_id\":\"$2\".*\"name\":\"plba.enqueue\"" "$1"; }
+sp_spans() { grep -cs '"worker":"sp"' "$1" || true; }
+sp_spans_in() { [ "$(sp_spans "$1")" -ge "$2" ]; }
+metric() { curl -sf "$URL/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
+A=4bf92f3577b34da6a3ce929d0e0e4701
+B=4bf92f3577b34da6a3ce929d0e0e4702
+C=4bf92f3577b34da6a3ce929d0e0e4703
+D=4bf92f3577b34da6a3ce929d0e0e4704
+E=4bf92f3577b34da6a3ce929d0e0e4705
+
+# --- none -> file: the master's own spans at once, sp's once it restarts -----
+config "transport: none"
+start_master
+wait_for 10 curl_ok "$URL/livez"
+[ -z "$(metric plba_trace_spans_exported_total)" ] || fail "trace counters with tracing never on"
+reload "transport: file, file: $T/a.jsonl"
+publish $A
+wait_for 10 has_span "$T/a.jsonl" $A
+log_has "platform.trace: transport file $T/a.jsonl" || fail "the change was not logged"
+# sp was told "trace": false at its start, and keeps to it.
+[ "$(sp_spans "$T/a.jsonl")" -eq 0 ] || fail "sp traced before a restart"
+restart_sp
+wait_for 10 sp_spans_in "$T/a.jsonl" 3
+
+# --- file -> another file: the old one stops, /traces keeps what it had -------
+reload "transport: file, file: $T/b.jsonl"
+publish $B
+wait_for 10 has_span "$T/b.jsonl" $B
+wait_for 10 sp_spans_in "$T/b.jsonl" 3
+a_lines=$(lines "$T/a.jsonl")
+wait_for 10 sp_spans_in "$T/b.jsonl" $(($(sp_spans "$T/b.jsonl") + 3))
+[ "$(lines "$T/a.jsonl")" -eq "$a_lines" ] || fail "a.jsonl still written after the switch"
+! has_span "$T/a.jsonl" $B || fail "B's span went to the old file"
+jq_check "$(curl -sf "$URL/traces/$A")" 'd["spans"][0]["name"] == "plba.enqueue"'
+exported=$(metric plba_trace_spans_exported_total)
+[ "$exported" -ge "$((a_lines + 1))" ] || fail "exported $exported, below a.jsonl's $a_lines spans and B's"
+
+# --- a file that cannot be opened: rejected, nothing changes -----------------
+reload "transport: file, file: $T/no/such/dir/c.jsonl"
+wait_for 10 log_has "configuration rejected"
+log_has "platform.trace.file: $T/no/such/dir/c.jsonl" || fail "the reason was not logged"
+publish $C
+wait_for 10 has_span "$T/b.jsonl" $C
+
+# --- file -> otlp at a port nobody listens on, and back, at once -------------
+# The otlp exporter is left retrying its batches: the loop must not wait.
+reload "transport: otlp, endpoint: \"http://127.0.0.1:$DEAD_PORT/v1/traces\""
+publish $D
+reload "transport: file, file: $T/b.jsonl"
+curl -sf --max-time 1 -o /dev/null "$URL/livez" || fail "the master waited for the old exporter"
+publish $E
+wait_for 10 has_span "$T/b.jsonl" $E
+! has_span "$T/b.jsonl" $D || fail "D should have gone to the collector"
+# D's span, and whatever sp sent meanwhile, are counted as dropped once
+# the otlp exporter gives up.
+dropped_some() { [ "$(metric plba_trace_spans_dropped_total)" -ge 1 ]; }
+wait_for 20 dropped_some
+wait_for 20 log_has "tracing: .* span records dropped so far"
+now=$(metric plba_trace_spans_exported_total)
+[ "$now" -ge "$exported" ] || fail "exported went back from $exported to $now"
+
+# --- a new ratio reaches the instances started after it ----------------------
+made() { log_count "made lone"; }
+made_more() { [ "$(made)" -ge "$1" ]; }
+reload "transport: file, file: $T/b.jsonl, sample: 0"
+log_has "platform.trace.sample: 0 for instances started from now on" || fail "sample change not logged"
+# The running instance keeps the ratio of its start.
+wait_for 10 sp_spans_in "$T/b.jsonl" $(($(sp_spans "$T/b.jsonl") + 2))
+restart_sp
+before=$(sp_spans "$T/b.jsonl")
+wait_for 10 made_more $(($(made) + 10))
+publish $A
+wait_for 10 has_span "$T/b.jsonl" $A
+# Ten spans made and none recorded (one from the instance before may
+# still have been on its way).
+[ "$(sp_spans "$T/b.jsonl")" -le $((before + 1)) ] || fail "sp still traced with sample 0"
+
+# --- file -> none: /traces goes; spans still sent are dropped quietly -------
+reload "transport: file, file: $T/b.jsonl"
+restart_sp
+wait_for 10 sp_spans_in "$T/b.jsonl" $(($(sp_spans "$T/b.jsonl") + 2))
+pid=$(sp_pid)
+reload "transport: none"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$URL/traces/$A")
+[ "$code" = 404 ] || fail "/traces with tracing off -> $code"
+# sp, told "trace": true at its start, goes on sending spans.
+wait_for 10 made_more $(($(made) + 10))
+[ "$(sp_pid)" = "$pid" ] || fail "sp was restarted for the spans it sent"
+[ "$(log_count "protocol error")" -eq 0 ] || fail "protocol errors after tracing went off"
+[ -n "$(metric plba_trace_spans_exported_total)" ] || fail "the counters went with tracing"
+stop_master
+[ $STATUS -eq 0 ] || fail "stop exited $STATUS"
+echo "ok"
