@@ -17,8 +17,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
-#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -31,10 +29,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 #include <curl/curl.h>
 
 #include "append.h"
+#include "otlp.h"
 #include "settings.h"
 #include "span_text.h"
 #include "trace_export.h"
@@ -158,464 +157,6 @@ set_error(struct trace_exporter *ex, const char *fmt, ...)
 	va_end(ap);
 	ex->st.errors++;
 	pthread_mutex_unlock(&ex->mu);
-}
-
-/* ---- OTLP JSON encoding -------------------------------------------------- */
-
-/*
- * A copy of s with each byte that does not start a valid UTF-8 sequence
- * (span_text_utf8()) replaced by U+FFFD; NULL when s is valid as it is,
- * or when memory runs out (*nomem then says which).  cJSON copies bytes
- * through unchecked, and a collector decoding strictly would reject the
- * whole batch for one worker's bad string; JSON lines must be UTF-8 too.
- */
-static char *
-utf8_clean(const char *s, bool *nomem)
-{
-	const unsigned char *p, *end;
-	size_t n, bad = 0, len = strlen(s);
-	char *clean, *q;
-
-	*nomem = false;
-	end = (const unsigned char *)s + len;
-	for (p = (const unsigned char *)s; p < end; p += n)
-		if ((n = span_text_utf8(p, (size_t)(end - p))) == 0) {
-			n = 1;
-			bad++;
-		}
-	if (bad == 0)
-		return NULL;
-	if ((clean = malloc(len + bad * 2 + 1)) == NULL) {
-		*nomem = true;
-		return NULL;
-	}
-	for (p = (const unsigned char *)s, q = clean; p < end; p += n) {
-		if ((n = span_text_utf8(p, (size_t)(end - p))) == 0) {
-			memcpy(q, "\xef\xbf\xbd", 3);
-			q += 3;
-			n = 1;
-		} else {
-			memcpy(q, p, n);
-			q += n;
-		}
-	}
-	*q = '\0';
-	return clean;
-}
-
-/* Adds a string member, invalid UTF-8 replaced by U+FFFD. */
-static bool
-add_string(cJSON *o, const char *key, const char *s)
-{
-	char *clean;
-	bool ok, nomem;
-
-	if ((clean = utf8_clean(s, &nomem)) == NULL)
-		return !nomem && cJSON_AddStringToObject(o, key, s) != NULL;
-	ok = cJSON_AddStringToObject(o, key, clean) != NULL;
-	free(clean);
-	return ok;
-}
-
-/* Every key and string in a parsed tree made valid UTF-8.  False when
- * memory ran out. */
-static bool
-clean_tree(cJSON *v)
-{
-	char *clean;
-	bool nomem;
-
-	for (; v != NULL; v = v->next) {
-		if (v->string != NULL && !(v->type & cJSON_StringIsConst)) {
-			if ((clean = utf8_clean(v->string, &nomem)) != NULL) {
-				free(v->string);
-				v->string = clean;
-			} else if (nomem)
-				return false;
-		}
-		if (cJSON_IsString(v) && v->valuestring != NULL) {
-			if ((clean = utf8_clean(v->valuestring, &nomem)) != NULL) {
-				free(v->valuestring);
-				v->valuestring = clean;
-			} else if (nomem)
-				return false;
-		}
-		if (v->child != NULL && !clean_tree(v->child))
-			return false;
-	}
-	return true;
-}
-
-/* A hex id of n digits, not all zero; copied lowercase into out[n + 1]. */
-static bool
-hex_id(const cJSON *v, size_t n, char *out)
-{
-	const char *s;
-	bool nonzero = false;
-	size_t i;
-
-	if (!cJSON_IsString(v) || (s = v->valuestring) == NULL ||
-	    strlen(s) != n)
-		return false;
-	for (i = 0; i < n; i++) {
-		if (s[i] >= '0' && s[i] <= '9')
-			out[i] = s[i];
-		else if (s[i] >= 'a' && s[i] <= 'f')
-			out[i] = s[i];
-		else if (s[i] >= 'A' && s[i] <= 'F')
-			out[i] = (char)(s[i] - 'A' + 'a');
-		else
-			return false;
-		if (s[i] != '0')
-			nonzero = true;
-	}
-	out[n] = '\0';
-	return nonzero;
-}
-
-/* A time in ns since the epoch as a decimal string; normalised into out. */
-static bool
-nanos(const cJSON *v, char out[21])
-{
-	const char *s;
-	uint64_t x = 0;
-	size_t i;
-
-	if (!cJSON_IsString(v) || (s = v->valuestring) == NULL ||
-	    s[0] == '\0' || strlen(s) > 20)
-		return false;
-	for (i = 0; s[i] != '\0'; i++) {
-		if (s[i] < '0' || s[i] > '9' ||
-		    x > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
-			return false;
-		x = x * 10 + (uint64_t)(s[i] - '0');
-	}
-	snprintf(out, 21, "%" PRIu64, x);
-	return true;
-}
-
-/* An AnyValue; NULL for null (left out) or out of memory. */
-static cJSON *
-any_value(const cJSON *v)
-{
-	cJSON *o;
-	char num[32], *text;
-	double d;
-	bool ok;
-
-	if (cJSON_IsNull(v) || cJSON_IsInvalid(v) ||
-	    (o = cJSON_CreateObject()) == NULL)
-		return NULL;
-	if (cJSON_IsString(v))
-		ok = add_string(o, "stringValue", v->valuestring);
-	else if (cJSON_IsBool(v))
-		ok = cJSON_AddBoolToObject(o, "boolValue", cJSON_IsTrue(v)) != NULL;
-	else if (cJSON_IsNumber(v)) {
-		/* JSON has one number type: whole ones in int64 range are ints. */
-		d = v->valuedouble;
-		if (isfinite(d) && trunc(d) == d && d >= -9.2e18 && d <= 9.2e18) {
-			snprintf(num, sizeof(num), "%lld", (long long)d);
-			ok = cJSON_AddStringToObject(o, "intValue", num) != NULL;
-		} else
-			ok = cJSON_AddNumberToObject(o, "doubleValue", d) != NULL;
-	} else {
-		/* An object or array: kept as its JSON text. */
-		ok = (text = cJSON_PrintUnformatted(v)) != NULL &&
-		    add_string(o, "stringValue", text);
-		free(text);
-	}
-	if (!ok) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	return o;
-}
-
-static bool
-add_keyvalue(cJSON *array, const char *key, cJSON *value)
-{
-	cJSON *kv;
-
-	if (value == NULL)
-		return false;
-	if ((kv = cJSON_CreateObject()) == NULL ||
-	    !add_string(kv, "key", key)) {
-		cJSON_Delete(kv);
-		cJSON_Delete(value);
-		return false;
-	}
-	cJSON_AddItemToObject(kv, "value", value);
-	cJSON_AddItemToArray(array, kv);
-	return true;
-}
-
-/* Adds "attributes" from a record's attribute object, if it has any. */
-static bool
-add_attributes(cJSON *o, const cJSON *attrs)
-{
-	const cJSON *a;
-	cJSON *array, *v;
-
-	if (!cJSON_IsObject(attrs) || attrs->child == NULL)
-		return true;
-	if ((array = cJSON_AddArrayToObject(o, "attributes")) == NULL)
-		return false;
-	cJSON_ArrayForEach(a, attrs) {
-		if (a->string == NULL || cJSON_IsNull(a))
-			continue;
-		if ((v = any_value(a)) == NULL || !add_keyvalue(array, a->string, v))
-			return false;
-	}
-	return true;
-}
-
-static int
-span_kind(const cJSON *k)
-{
-	static const char *const names[] = {
-		"unspecified", "internal", "server", "client", "producer",
-		"consumer"
-	};
-	int i;
-
-	if (k == NULL)
-		return 1;
-	if (cJSON_IsString(k))
-		for (i = 0; i < 6; i++)
-			if (strcmp(k->valuestring, names[i]) == 0)
-				return i;
-	return 0;
-}
-
-static int
-status_code(const cJSON *c)
-{
-	if (cJSON_IsString(c)) {
-		if (strcmp(c->valuestring, "ok") == 0)
-			return 1;
-		if (strcmp(c->valuestring, "error") == 0)
-			return 2;
-	}
-	return 0;
-}
-
-static bool
-add_events(cJSON *span, const cJSON *events)
-{
-	const cJSON *e, *name;
-	cJSON *array = NULL, *oe;
-	char t[21];
-
-	if (!cJSON_IsArray(events))
-		return true;
-	cJSON_ArrayForEach(e, events) {
-		name = cJSON_GetObjectItemCaseSensitive(e, "name");
-		if (!cJSON_IsString(name) || name->valuestring[0] == '\0' ||
-		    !nanos(cJSON_GetObjectItemCaseSensitive(e, "time_ns"), t))
-			continue;
-		if (array == NULL &&
-		    (array = cJSON_AddArrayToObject(span, "events")) == NULL)
-			return false;
-		if ((oe = cJSON_CreateObject()) == NULL)
-			return false;
-		cJSON_AddItemToArray(array, oe);
-		if (!cJSON_AddStringToObject(oe, "timeUnixNano", t) ||
-		    !add_string(oe, "name", name->valuestring) ||
-		    !add_attributes(oe,
-		    cJSON_GetObjectItemCaseSensitive(e, "attributes")))
-			return false;
-	}
-	return true;
-}
-
-/*
- * The OTLP Span for a record, or NULL if the record is invalid (or memory
- * ran out; either way the record is not exported).
- */
-static cJSON *
-otlp_span(const cJSON *rec)
-{
-	char tid[33], sid[17], pid[17], start[21], end[21];
-	const cJSON *parent, *name, *status, *msg;
-	cJSON *span, *st;
-	bool root;
-
-	if (!cJSON_IsObject(rec) ||
-	    !hex_id(cJSON_GetObjectItemCaseSensitive(rec, "trace_id"), 32, tid) ||
-	    !hex_id(cJSON_GetObjectItemCaseSensitive(rec, "span_id"), 16, sid))
-		return NULL;
-	parent = cJSON_GetObjectItemCaseSensitive(rec, "parent_span_id");
-	root = parent == NULL || cJSON_IsNull(parent) ||
-	    (cJSON_IsString(parent) && parent->valuestring[0] == '\0');
-	if (!root && !hex_id(parent, 16, pid))
-		return NULL;
-	name = cJSON_GetObjectItemCaseSensitive(rec, "name");
-	if (!cJSON_IsString(name) || name->valuestring[0] == '\0' ||
-	    !nanos(cJSON_GetObjectItemCaseSensitive(rec, "start_ns"), start) ||
-	    !nanos(cJSON_GetObjectItemCaseSensitive(rec, "end_ns"), end))
-		return NULL;
-
-	if ((span = cJSON_CreateObject()) == NULL)
-		return NULL;
-	if (!cJSON_AddStringToObject(span, "traceId", tid) ||
-	    !cJSON_AddStringToObject(span, "spanId", sid) ||
-	    (!root && !cJSON_AddStringToObject(span, "parentSpanId", pid)) ||
-	    !add_string(span, "name", name->valuestring) ||
-	    !cJSON_AddNumberToObject(span, "kind",
-	    span_kind(cJSON_GetObjectItemCaseSensitive(rec, "kind"))) ||
-	    !cJSON_AddStringToObject(span, "startTimeUnixNano", start) ||
-	    !cJSON_AddStringToObject(span, "endTimeUnixNano", end) ||
-	    !add_attributes(span,
-	    cJSON_GetObjectItemCaseSensitive(rec, "attributes")) ||
-	    !add_events(span, cJSON_GetObjectItemCaseSensitive(rec, "events")))
-		goto fail;
-	status = cJSON_GetObjectItemCaseSensitive(rec, "status");
-	msg = cJSON_GetObjectItemCaseSensitive(status, "message");
-	if ((st = cJSON_AddObjectToObject(span, "status")) == NULL ||
-	    !cJSON_AddNumberToObject(st, "code", status_code(
-	    cJSON_GetObjectItemCaseSensitive(status, "code"))) ||
-	    (cJSON_IsString(msg) && msg->valuestring[0] != '\0' &&
-	    !add_string(st, "message", msg->valuestring)))
-		goto fail;
-	return span;
-fail:
-	cJSON_Delete(span);
-	return NULL;
-}
-
-/* Parses one record of len bytes; NULL unless it is exactly one JSON value. */
-static cJSON *
-parse_record(const char *s, size_t len)
-{
-	const char *end = NULL;
-	cJSON *o;
-
-	if (s == NULL ||
-	    (o = cJSON_ParseWithOpts(s, &end, true)) == NULL)
-		return NULL;
-	if (end != s + len) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	return o;
-}
-
-struct group {
-	const char	*worker;
-	int		 instance;
-	cJSON		*spans;
-};
-
-static bool
-add_attribute(cJSON *attrs, const char *key, const char *type, const char *s)
-{
-	cJSON *v;
-
-	if ((v = cJSON_CreateObject()) == NULL || !add_string(v, type, s)) {
-		cJSON_Delete(v);
-		return false;
-	}
-	return add_keyvalue(attrs, key, v);
-}
-
-/* A resourceSpans for one (worker, instance); *spans gets its span list. */
-static bool
-add_resource_spans(cJSON *list, const char *service, const char *worker,
-    int instance, cJSON **spans)
-{
-	cJSON *rs, *res, *attrs, *ss, *scope, *sc;
-	char num[16];
-
-	snprintf(num, sizeof(num), "%d", instance);
-	if ((rs = cJSON_CreateObject()) == NULL)
-		return false;
-	cJSON_AddItemToArray(list, rs);
-	if ((res = cJSON_AddObjectToObject(rs, "resource")) == NULL ||
-	    (attrs = cJSON_AddArrayToObject(res, "attributes")) == NULL ||
-	    !add_attribute(attrs, "service.name", "stringValue", service) ||
-	    !add_attribute(attrs, "worker", "stringValue", worker) ||
-	    !add_attribute(attrs, "instance", "intValue", num) ||
-	    (ss = cJSON_AddArrayToObject(rs, "scopeSpans")) == NULL ||
-	    (scope = cJSON_CreateObject()) == NULL)
-		return false;
-	cJSON_AddItemToArray(ss, scope);
-	if ((sc = cJSON_AddObjectToObject(scope, "scope")) == NULL ||
-	    !cJSON_AddStringToObject(sc, "name", "plba") ||
-	    !cJSON_AddStringToObject(sc, "version", PACKAGE_VERSION) ||
-	    (*spans = cJSON_AddArrayToObject(scope, "spans")) == NULL)
-		return false;
-	return true;
-}
-
-/*
- * Encodes parsed records (NULL entries are invalid ones); *nvalid gets the
- * number of spans in the request.
- */
-static char *
-encode(const char *service, cJSON *const *recs, const char *const *workers,
-    const int *instances, size_t n, size_t *nvalid)
-{
-	struct group *groups = NULL;
-	size_t ngroups = 0, i, g, valid = 0;
-	cJSON *root, *list, *span;
-	const char *w;
-	char *out = NULL;
-	int inst;
-
-	if ((root = cJSON_CreateObject()) == NULL ||
-	    (list = cJSON_AddArrayToObject(root, "resourceSpans")) == NULL ||
-	    (n > 0 && (groups = calloc(n, sizeof(*groups))) == NULL))
-		goto done;
-	for (i = 0; i < n; i++) {
-		if (recs[i] == NULL || (span = otlp_span(recs[i])) == NULL)
-			continue;
-		w = workers != NULL && workers[i] != NULL ? workers[i] :
-		    TRACE_EXPORT_MASTER;
-		inst = instances != NULL ? instances[i] : -1;
-		for (g = 0; g < ngroups; g++)
-			if (groups[g].instance == inst &&
-			    strcmp(groups[g].worker, w) == 0)
-				break;
-		if (g == ngroups) {
-			groups[g].worker = w;
-			groups[g].instance = inst;
-			if (!add_resource_spans(list, service, w, inst,
-			    &groups[g].spans)) {
-				cJSON_Delete(span);
-				goto done;
-			}
-			ngroups++;
-		}
-		cJSON_AddItemToArray(groups[g].spans, span);
-		valid++;
-	}
-	out = cJSON_PrintUnformatted(root);
-done:
-	cJSON_Delete(root);
-	free(groups);
-	if (nvalid != NULL)
-		*nvalid = out != NULL ? valid : 0;
-	return out;
-}
-
-char *
-otlp_encode(const char *service_name, const char *const *records,
-    const char *const *workers, const int *instances, size_t n)
-{
-	cJSON **recs = NULL;
-	char *out;
-	size_t i;
-
-	if (n > 0 && (recs = calloc(n, sizeof(*recs))) == NULL)
-		return NULL;
-	for (i = 0; i < n; i++)
-		recs[i] = records[i] != NULL ?
-		    parse_record(records[i], strlen(records[i])) : NULL;
-	out = encode(service_name, recs, workers, instances, n, NULL);
-	for (i = 0; i < n; i++)
-		cJSON_Delete(recs[i]);
-	free(recs);
-	return out;
 }
 
 /* ---- the exporter thread ------------------------------------------------- */
@@ -754,8 +295,8 @@ resource_suffix(struct trace_exporter *ex, const char *worker, int instance,
 	}
 	text = NULL;
 	if ((res = cJSON_CreateObject()) == NULL ||
-	    !add_string(res, "service.name", ex->service) ||
-	    !add_string(res, "worker", worker) ||
+	    !otlp_add_string(res, "service.name", ex->service) ||
+	    !otlp_add_string(res, "worker", worker) ||
 	    !cJSON_AddNumberToObject(res, "instance", instance) ||
 	    (text = cJSON_PrintUnformatted(res)) == NULL) {
 		cJSON_Delete(res);
@@ -812,7 +353,7 @@ slow_line(struct trace_exporter *ex, const struct rec *r)
 	char *text;
 	size_t tl;
 
-	if ((o = parse_record(r->data, r->len)) == NULL ||
+	if ((o = otlp_parse_record(r->data, r->len)) == NULL ||
 	    (span = otlp_span(o)) == NULL) {
 		cJSON_Delete(o);
 		return -1;
@@ -822,10 +363,10 @@ slow_line(struct trace_exporter *ex, const struct rec *r)
 	while (cJSON_GetObjectItemCaseSensitive(o, "resource") != NULL)
 		cJSON_DeleteItemFromObjectCaseSensitive(o, "resource");
 	text = NULL;
-	if (!clean_tree(o->child) ||
+	if (!otlp_clean_tree(o->child) ||
 	    (res = cJSON_AddObjectToObject(o, "resource")) == NULL ||
-	    !add_string(res, "service.name", ex->service) ||
-	    !add_string(res, "worker", r->worker) ||
+	    !otlp_add_string(res, "service.name", ex->service) ||
+	    !otlp_add_string(res, "worker", r->worker) ||
 	    !cJSON_AddNumberToObject(res, "instance", r->instance) ||
 	    (text = cJSON_PrintUnformatted(o)) == NULL) {
 		cJSON_Delete(o);
@@ -1063,11 +604,11 @@ send_otlp(struct trace_exporter *ex, struct rec *batch, size_t n)
 	if (recs == NULL || workers == NULL || instances == NULL)
 		goto done;
 	for (r = batch, i = 0; r != NULL; r = r->next, i++) {
-		recs[i] = parse_record(r->data, r->len);
+		recs[i] = otlp_parse_record(r->data, r->len);
 		workers[i] = r->worker;
 		instances[i] = r->instance;
 	}
-	body = encode(ex->service, recs, workers, instances, n, &nvalid);
+	body = otlp_encode_parsed(ex->service, recs, workers, instances, n, &nvalid);
 	for (i = 0; i < n; i++)
 		cJSON_Delete(recs[i]);
 	if (body == NULL) {

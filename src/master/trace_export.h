@@ -27,7 +27,7 @@
  * have worker "plba-master" and instance -1.
  *
  * OTLP transport: POST of an ExportTraceServiceRequest in the OTLP/HTTP JSON
- * encoding; see otlp_encode().  Resource attributes are service.name,
+ * encoding; see otlp_encode() in otlp.h.  Resource attributes are service.name,
  * worker (string) and instance (int).
  */
 #ifndef PLBA_MASTER_TRACE_EXPORT_H
@@ -134,21 +134,5 @@ bool	trace_exporter_done(struct trace_exporter *);
  * and for no longer than deadline_ms plus a moment (nothing, once _done).
  */
 void	trace_exporter_free(struct trace_exporter *, unsigned deadline_ms);
-
-/*
- * Encodes n records, each with the worker and instance that sent it, into
- * one OTLP ExportTraceServiceRequest (OTLP/HTTP JSON encoding): records are
- * grouped by (worker, instance) into resourceSpans, in order of first
- * appearance, each with resource attributes service.name, worker and
- * instance and one scopeSpans whose scope is {name "plba", version}.  Ids
- * are lowercase hex (not base64), kinds and status codes integers, times
- * and intValue decimal strings, as OTLP JSON requires; a whole JSON number
- * becomes an intValue, any other a doubleValue, an object or array its JSON
- * text, and null is left out.  Invalid records are left out.  workers NULL, or workers[i] NULL, means TRACE_EXPORT_MASTER;
- * instances NULL means -1 for all.  Returns a malloc'ed NUL-terminated
- * string the caller frees, or NULL when out of memory.
- */
-char	*otlp_encode(const char *service_name, const char *const *records,
-	    const char *const *workers, const int *instances, size_t n);
 
 #endif

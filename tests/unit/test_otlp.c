@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "otlp.h"
 #include "settings.h"
 #include "span_text.h"
 #include "trace_export.h"
