@@ -124,6 +124,20 @@ wait_for 10 has_span "$T/b.jsonl" $A
 # still have been on its way).
 [ "$(sp_spans "$T/b.jsonl")" -le $((before + 1)) ] || fail "sp still traced with sample 0"
 
+# --- many switches: every replaced exporter's thread and file go -----------
+threads() { ls "/proc/$MASTER/task" | wc -l; }
+threads_at_most() { [ "$(threads)" -le "$1" ]; }
+base_threads=$(threads)
+base_fds=$(fd_count "$MASTER")
+for i in $(seq 1 15); do
+	reload "transport: file, file: $T/a.jsonl"
+	reload "transport: none"
+	reload "transport: file, file: $T/b.jsonl, sample: 0"
+done
+# Reaped at a heartbeat scan once drained.
+wait_for 10 threads_at_most "$base_threads"
+wait_for 10 fds_at_most "$MASTER" "$base_fds"
+
 # --- file -> none: /traces goes; spans still sent are dropped quietly -------
 reload "transport: file, file: $T/b.jsonl"
 restart_sp
