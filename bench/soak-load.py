@@ -132,9 +132,15 @@ def http_mode(d, port, clients, rate):
                 req = ("DELETE", "/status", None, (405,)) if step % 20 == 9 \
                     else ("POST", "/queues/nope/tasks", '{"name":"x"}', (404,))
             method, path, body, ok = req
+            hdrs = {"Content-Type": "application/json"} if body else {}
+            if kind == 5:
+                # Half the tasks carry a trace: the master's spans, and
+                # the consumer's, flow through the exporters the reloads
+                # keep replacing.
+                hdrs["traceparent"] = "00-%032x-%016x-01" % (
+                    random.getrandbits(128) | 1, random.getrandbits(64) | 1)
             for attempt in (1, 2):
                 try:
-                    hdrs = {"Content-Type": "application/json"} if body else {}
                     conn.request(method, path, body=body, headers=hdrs)
                     r = conn.getresponse()
                     r.read()
