@@ -68,8 +68,12 @@ struct plba_worker {
 	bool			   force;
 	bool			   closed;	/* the master is gone */
 	bool			   leaving;	/* child_run is returning */
-	bool			   tracing;	/* the master collects traces */
-	uint64_t		   trace_sample;	/* tracectx_sample()'s bound */
+	/*
+	 * What welcome, then any tracing message, said: the channel thread
+	 * writes them, every thread reads them, without the lock.
+	 */
+	_Atomic bool		   tracing;	/* the master collects traces */
+	_Atomic uint64_t	   trace_sample;	/* tracectx_sample()'s bound */
 	uint64_t		   heartbeat_ms;
 	enum plba_health	   health;	/* as reported */
 	char			   detail[256];
@@ -362,6 +366,14 @@ take_done(plba_worker *w, const struct msg *m)
 	pthread_mutex_unlock(&w->mu);
 }
 
+/* A master without sampling sends no ratio: every trace (proto.c). */
+static void
+set_tracing(plba_worker *w, const struct msg *m)
+{
+	w->trace_sample = tracectx_sample_bound(m->trace_sample);
+	w->tracing = m->trace;
+}
+
 static int
 handle(plba_worker *w, struct msg *m)
 {
@@ -369,16 +381,10 @@ handle(plba_worker *w, struct msg *m)
 	case MSG_WELCOME: {
 		cJSON *hb = cJSON_GetObjectItemCaseSensitive(m->root,
 		    "heartbeat_ms");
-		cJSON *sample = cJSON_GetObjectItemCaseSensitive(m->root,
-		    "trace_sample");
 
 		pthread_mutex_lock(&w->mu);
 		w->welcomed = true;
-		w->tracing = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m->root,
-		    "trace"));
-		/* A master without sampling sends none: every trace. */
-		w->trace_sample = cJSON_IsNumber(sample) ?
-		    tracectx_sample_bound(sample->valuedouble) : TRACE_SAMPLE_ALL;
+		set_tracing(w, m);
 		if (cJSON_IsNumber(hb) && hb->valuedouble >= 10)
 			w->heartbeat_ms = (uint64_t)hb->valuedouble;
 		pthread_cond_broadcast(&w->cv);
@@ -398,6 +404,9 @@ handle(plba_worker *w, struct msg *m)
 		return 0;
 	case MSG_STOP:
 		request_stop(w, m->force);
+		return 0;
+	case MSG_TRACING:
+		set_tracing(w, m);
 		return 0;
 	case MSG_DONE:
 		take_done(w, m);
@@ -469,7 +478,7 @@ channel_thread(void *arg)
 				break;
 			next_beat = now + w->heartbeat_ms;
 		}
-		/* w->tracing is this thread's to write: no lock to read it. */
+		/* w->tracing is this thread's to write. */
 		timeout = w->tracing ? traces_timeout(w, now,
 		    (int)(next_beat - now)) : (int)(next_beat - now);
 		if (poll(pfd, 3, timeout) == -1 && errno != EINTR)
@@ -1083,7 +1092,7 @@ child_run(const struct reg_worker *reg, const struct plba_registry *module)
 		struct frame_writer fw;
 
 		frame_writer_init(&fw);
-		if (proto_put_hello(&fw, (long)getpid()) == -1 ||
+		if (proto_put_hello(&fw, (long)getpid(), true) == -1 ||
 		    send_frames(w, &fw) != PLBA_OK) {
 			fprintf(stderr, "plba: no channel to the master on fd 3: "
 			    "run this program under plba-master\n");

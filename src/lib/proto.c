@@ -32,6 +32,7 @@ static const struct {
 	{ "task",	MSG_TASK,	false },
 	{ "stop",	MSG_STOP,	false },
 	{ "done",	MSG_DONE,	false },
+	{ "tracing",	MSG_TRACING,	false },
 };
 
 const char *
@@ -127,6 +128,33 @@ get_bool(struct ctx *c, const char *member, bool def, bool *out)
 	return 0;
 }
 
+/* A sampling ratio, from 0 to 1; 1 when absent. */
+static int
+get_ratio(struct ctx *c, const char *member, double *out)
+{
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(c->m->root, member);
+
+	*out = 1;
+	if (v == NULL)
+		return 0;
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= 1))
+		return bad(c, member, "must be a number from 0 to 1");
+	*out = v->valuedouble;
+	return 0;
+}
+
+/* The tracing members of welcome and tracing. */
+static int
+get_tracing(struct ctx *c, bool required)
+{
+	if (required && cJSON_GetObjectItemCaseSensitive(c->m->root,
+	    "trace") == NULL)
+		return bad(c, "trace", "is missing");
+	if (get_bool(c, "trace", false, &c->m->trace) == -1)
+		return -1;
+	return get_ratio(c, "trace_sample", &c->m->trace_sample);
+}
+
 static int
 get_object(struct ctx *c, const char *member, bool required, cJSON **out)
 {
@@ -170,7 +198,9 @@ decode_members(struct ctx *c)
 	switch (m->type) {
 	case MSG_HELLO:
 		if (get_int(c, "protocol", true, &m->protocol) == -1 ||
-		    get_int(c, "pid", false, &m->pid) == -1)
+		    get_int(c, "pid", false, &m->pid) == -1 ||
+		    get_bool(c, "tracing_updates", false,
+		    &m->tracing_updates) == -1)
 			return -1;
 		if (m->protocol != PROTO_VERSION)
 			return bad(c, "protocol", "is not a supported version (1)");
@@ -219,7 +249,7 @@ decode_members(struct ctx *c)
 			return bad(c, "config", "must be an object or null");
 		if (m->instance < 0)
 			return bad(c, "instance", "must not be negative");
-		return 0;
+		return get_tracing(c, false);
 	case MSG_PUBLISHED:
 		if (get_string(c, "ref", true, &m->ref) == -1)
 			return -1;
@@ -239,6 +269,8 @@ decode_members(struct ctx *c)
 		return check_task(c, m->task);
 	case MSG_STOP:
 		return get_bool(c, "force", false, &m->force);
+	case MSG_TRACING:
+		return get_tracing(c, true);
 	case MSG_DONE: {
 		const char *outcome;
 
@@ -872,11 +904,12 @@ finish(struct frame_writer *w, struct parts *ps)
 }
 
 int
-proto_put_hello(struct frame_writer *w, long pid)
+proto_put_hello(struct frame_writer *w, long pid, bool tracing_updates)
 {
-	char buf[96];
+	char buf[128];
 	int n = snprintf(buf, sizeof(buf),
-	    "{\"type\":\"hello\",\"protocol\":%d,\"pid\":%ld}", PROTO_VERSION, pid);
+	    "{\"type\":\"hello\",\"protocol\":%d,\"pid\":%ld%s}", PROTO_VERSION,
+	    pid, tracing_updates ? ",\"tracing_updates\":true" : "");
 
 	return frame_put(w, buf, (size_t)n);
 }
@@ -1045,6 +1078,17 @@ proto_put_stop(struct frame_writer *w, bool force)
 	    "{\"type\":\"stop\",\"force\":false}";
 
 	return frame_put(w, s, strlen(s));
+}
+
+int
+proto_put_tracing(struct frame_writer *w, bool tracing, double trace_sample)
+{
+	char buf[96];
+	int n = snprintf(buf, sizeof(buf),
+	    "{\"type\":\"tracing\",\"trace\":%s,\"trace_sample\":%.15g}",
+	    tracing ? "true" : "false", trace_sample);
+
+	return frame_put(w, buf, (size_t)n);
 }
 
 int

@@ -23,7 +23,8 @@ enum msg_type {
 	MSG_HELLO, MSG_READY, MSG_STATUS, MSG_HEALTH, MSG_HEARTBEAT,
 	MSG_PUBLISH, MSG_ACK, MSG_NACK, MSG_TRACE,
 	/* master to child */
-	MSG_WELCOME, MSG_PUBLISHED, MSG_REJECTED, MSG_TASK, MSG_STOP, MSG_DONE
+	MSG_WELCOME, MSG_PUBLISHED, MSG_REJECTED, MSG_TASK, MSG_STOP, MSG_DONE,
+	MSG_TRACING
 };
 
 /* A decoded message; string members point into root and live as long. */
@@ -32,6 +33,7 @@ struct msg {
 	cJSON		*root;
 	long long	 protocol;	/* hello */
 	long long	 pid;		/* hello */
+	bool		 tracing_updates; /* hello: takes "tracing" messages */
 	const char	*status;	/* status */
 	const char	*health;	/* health */
 	const char	*detail;	/* health, may be NULL */
@@ -54,6 +56,8 @@ struct msg {
 	cJSON		*config;	/* welcome, may be NULL */
 	long long	 attempt;	/* task */
 	bool		 force;		/* stop */
+	bool		 trace;		/* welcome, tracing */
+	double		 trace_sample;	/* welcome, tracing; 1 when absent */
 };
 
 /*
@@ -91,7 +95,7 @@ bool		 proto_status_valid(const char *);
 bool		 proto_health_valid(const char *);
 
 /* Encoders: each appends one frame; -1 when out of memory. */
-int	proto_put_hello(struct frame_writer *, long pid);
+int	proto_put_hello(struct frame_writer *, long pid, bool tracing_updates);
 int	proto_put_simple(struct frame_writer *, const char *type);	/* ready, heartbeat */
 int	proto_put_status(struct frame_writer *, const char *status);
 int	proto_put_health(struct frame_writer *, const char *health, const char *detail);
@@ -109,6 +113,7 @@ int	proto_put_rejected(struct frame_writer *, const char *ref, const char *error
 int	proto_put_task(struct frame_writer *, uint64_t id, const char *queue,
 	    unsigned attempt, const char *task_json, size_t task_len);
 int	proto_put_stop(struct frame_writer *, bool force);
+int	proto_put_tracing(struct frame_writer *, bool tracing, double trace_sample);
 /* What became of a tracked task: acked, or dead-lettered with error. */
 int	proto_put_done(struct frame_writer *, uint64_t id, const char *queue,
 	    bool acked, const char *error);

@@ -291,6 +291,24 @@ channel_send_stop(struct instance *in, bool force)
 		queue_consumer_pause(in->ch.consumer, true);
 }
 
+void
+channel_send_tracing(struct runtime *rt)
+{
+	size_t i;
+	unsigned j;
+
+	for (i = 0; i < rt->nworkers; i++)
+		for (j = 0; j < rt->workers[i]->ninst; j++) {
+			struct instance *in = &rt->workers[i]->inst[j];
+
+			if (!in->ch.tracing_updates || in->ch.io.fd == -1)
+				continue;
+			if (proto_put_tracing(&in->ch.wr, traces_on(rt),
+			    traces_sample(rt)) == 0)
+				want_flush(in);
+		}
+}
+
 static void
 flush_one(struct instance *in)
 {
@@ -648,6 +666,7 @@ handle(struct instance *in, struct msg *m)
 		}
 		ch->hello = true;
 		ch->hello_by = 0;
+		ch->tracing_updates = m->tracing_updates;
 		instance_hello(in);
 		if (proto_put_welcome(&ch->wr, w->name, in->index,
 		    w->config_json, rt_of(in)->settings->ipc.heartbeat_interval_ms,

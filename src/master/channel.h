@@ -25,6 +25,7 @@ struct channel {
 	struct frame_reader rd;
 	struct frame_writer wr;
 	bool		  hello;	/* speaks the protocol */
+	bool		  tracing_updates; /* said so in hello */
 	bool		  queued;	/* in the runtime's flush list */
 	bool		  reading;	/* EPOLLIN wanted */
 	uint64_t	  last_seen;	/* mono ms of the last frame */
@@ -55,6 +56,9 @@ void	channel_open(struct instance *, int fd);
 void	channel_close(struct instance *, const char *how);
 /* Queues a stop message (graceful or forced) for a protocol child. */
 void	channel_send_stop(struct instance *, bool force);
+/* Tells every instance that takes tracing messages (hello's
+ * tracing_updates) whether tracing is on now, and the sample ratio. */
+void	channel_send_tracing(struct runtime *);
 /* Sends everything queued on every channel that has something. */
 void	channel_flush_all(struct runtime *);
 /* Heartbeat, hello and task_timeout deadlines, checked periodically. */

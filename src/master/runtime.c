@@ -970,10 +970,14 @@ runtime_reload(struct runtime *rt)
 		return;
 	}
 	/* First: the one change left that can still fail. */
-	if (traces_reload(rt, next) == -1) {
+	switch (traces_reload(rt, next)) {
+	case -1:
 		log_error("configuration rejected; keeping the running one");
 		settings_free(next);
 		return;
+	case 1:
+		channel_send_tracing(rt);
+		break;
 	}
 	if (apply_log(next) == -1)
 		log_error("log.output: %s: %s; keeping the current log",

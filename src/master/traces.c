@@ -187,15 +187,16 @@ traces_reload(struct runtime *rt, const struct settings *next)
 	struct trace_history *h = rt->trace_history;
 	struct trace_exporter *ex = NULL, **grown;
 	struct traces *t = rt->traces;
+	bool was_on = t != NULL;
+	double was_sample = t != NULL ? t->sample : 0;
 	char err[512];
 
 	if (same_exporter(rt->settings, next)) {
-		if (t != NULL && t->sample != next->trace.sample) {
-			t->sample = next->trace.sample;
-			log_info("platform.trace.sample: %g for instances "
-			    "started from now on", t->sample);
-		}
-		return 0;
+		if (t == NULL || t->sample == next->trace.sample)
+			return 0;
+		t->sample = next->trace.sample;
+		log_info("platform.trace.sample: %g", t->sample);
+		return 1;
 	}
 	/* Everything that can fail comes first: a reload applies whole. */
 	if (next->trace.transport != TRACE_NONE &&
@@ -228,12 +229,12 @@ traces_reload(struct runtime *rt, const struct settings *next)
 		t->sample = next->trace.sample;
 	}
 	rt->traces = t;
-	log_info("platform.trace: transport %s%s%s; instances started from "
-	    "now on are told", next->trace.transport == TRACE_NONE ? "none" :
+	log_info("platform.trace: transport %s%s%s",
+	    next->trace.transport == TRACE_NONE ? "none" :
 	    next->trace.transport == TRACE_FILE ? "file " : "otlp ",
 	    next->trace.transport == TRACE_FILE ? next->trace.file : "",
 	    next->trace.transport == TRACE_OTLP ? next->trace.endpoint : "");
-	return 0;
+	return was_on != (t != NULL) || (t != NULL && t->sample != was_sample);
 nomem:
 	trace_exporter_free(ex, 0);
 	log_error("tracing: out of memory");

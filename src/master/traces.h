@@ -24,9 +24,10 @@ int	 traces_open(struct runtime *);
 /*
  * On SIGHUP, before anything else of next is applied: a new transport,
  * destination or service name replaces the exporter, the old one draining
- * on its own thread meanwhile; a new sample ratio is only remembered.
- * Returns -1, having logged why and changed nothing, when next's exporter
- * cannot be built (a trace file that cannot be opened).
+ * on its own thread meanwhile.  Returns 1 when what instances are told
+ * changed (tracing on or off, the sample ratio), else 0; -1, having
+ * logged why and changed nothing, when next's exporter cannot be built
+ * (a trace file that cannot be opened).
  */
 int	 traces_reload(struct runtime *, const struct settings *next);
 void	 traces_close(struct runtime *);

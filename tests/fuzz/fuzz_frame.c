@@ -215,7 +215,7 @@ check_roundtrip(const struct msg *m, bool from_child)
 	frame_writer_init(&w);
 	switch (m->type) {
 	case MSG_HELLO:
-		rc = proto_put_hello(&w, (long)m->pid);
+		rc = proto_put_hello(&w, (long)m->pid, m->tracing_updates);
 		break;
 	case MSG_READY:
 	case MSG_HEARTBEAT:
@@ -248,7 +248,7 @@ check_roundtrip(const struct msg *m, bool from_child)
 		if (m->config != NULL && (text = cJSON_PrintUnformatted(m->config)) == NULL)
 			break;
 		rc = proto_put_welcome(&w, m->worker, (unsigned)m->instance, text,
-		    1000, false, 1);
+		    1000, m->trace, m->trace_sample);
 		break;
 	case MSG_PUBLISHED:
 		if (canonical_u64(m->id, &u) && u != 0)
@@ -266,6 +266,9 @@ check_roundtrip(const struct msg *m, bool from_child)
 		break;
 	case MSG_STOP:
 		rc = proto_put_stop(&w, m->force);
+		break;
+	case MSG_TRACING:
+		rc = proto_put_tracing(&w, m->trace, m->trace_sample);
 		break;
 	case MSG_DONE:
 		if (canonical_u64(m->id, &u))
@@ -296,7 +299,12 @@ check_roundtrip(const struct msg *m, bool from_child)
 		FUZZ_ASSERT(same_str(b.error, m->error != NULL ? m->error : ""),
 		    "error");
 	FUZZ_ASSERT(b.retry == m->retry && b.force == m->force &&
-	    b.track == m->track && b.acked == m->acked, "booleans");
+	    b.track == m->track && b.acked == m->acked &&
+	    b.tracing_updates == m->tracing_updates, "booleans");
+	/* welcome sends its ratio only with tracing on. */
+	if (m->type == MSG_TRACING || (m->type == MSG_WELCOME && m->trace))
+		FUZZ_ASSERT(b.trace == m->trace &&
+		    b.trace_sample == m->trace_sample, "tracing");
 	if (m->type == MSG_DONE)
 		FUZZ_ASSERT(same_str(b.error, m->error), "error");
 	FUZZ_ASSERT(same_json(b.record, m->record), "record");
@@ -351,6 +359,10 @@ check_members(const struct msg *m)
 		break;
 	case MSG_DONE:
 		FUZZ_ASSERT(m->id != NULL && m->queue != NULL, "done members");
+		break;
+	case MSG_TRACING:
+		FUZZ_ASSERT(m->trace_sample >= 0 && m->trace_sample <= 1,
+		    "trace_sample %g", m->trace_sample);
 		break;
 	default:
 		break;

@@ -1,12 +1,15 @@
 # SIGHUP applies platform.trace: the master's transport changes at once,
 # the old exporter draining on its own thread while the loop goes on;
-# instances learn of tracing and its sample ratio when they start; the
-# counters never go back; a trace file that cannot be opened rejects the
-# reload whole.
+# running libplba instances are told whether tracing is on and the sample
+# ratio, and workers that did not ask for it (the Python example) are not;
+# the counters never go back; a trace file that cannot be opened rejects
+# the reload whole.
 . "$(dirname "$0")/lib.sh"
 
 export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
 : "${PLBA_PROTOWORKER:?run through make check}"
+SRC=$(cd "${PLBA_SRCDIR:-$(dirname "$0")/../..}" && pwd)
+PY=$(python3 -c 'import sys; print(sys.executable)')
 PORT=$(free_port)
 URL=http://127.0.0.1:$PORT
 DEAD_PORT=$(free_port)
@@ -19,9 +22,13 @@ platform:
   trace: {$1}
 queues:
   jobs: {}
+  greetings: {}
 workers:
   sp:
-    command: [$PW, spans, "100000", "50", say]
+    command: [$PW, spans, "1000000", "50", say]
+  py:
+    command: [$PY, $SRC/examples/python-worker/worker.py, consume, $T/py.rec]
+    consumes: greetings
 YML
 }
 reload() { # TRACE-MAP: and waits until the master has taken it
@@ -30,18 +37,9 @@ reload() { # TRACE-MAP: and waits until the master has taken it
 	config "$1"
 	kill -HUP "$MASTER"
 	wait_for 10 log_at_least "reloading configuration" $((n + 1))
-	# The reload is done when the snapshot shows it; a traced publish
-	# below would race it otherwise.
 	wait_for 10 curl_ok "$URL/livez"
 }
-sp_pid() { curl -sf "$URL/workers/sp" | python3 -c 'import json,sys; print(json.load(sys.stdin)["instances"][0]["pid"])'; }
-restart_sp() {
-	local old
-	old=$(sp_pid)
-	curl -sf -X POST "$URL/workers/sp/restart" >/dev/null
-	wait_for 10 sp_changed "$old"
-}
-sp_changed() { local p; p=$(sp_pid 2>/dev/null) && [ "$p" != "$1" ] && [ "$p" != None ]; }
+pid_of() { curl -sf "$URL/workers/$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["instances"][0]["pid"])'; }
 # publish TRACE-ID: a task over HTTP with a sampled traceparent.
 publish() {
 	curl -sf -X POST -H "traceparent: 00-$1-00f067aa0ba902b7-01" \
@@ -51,25 +49,33 @@ has_span() { grep -qs "\"trace_id\":\"$2\".*\"name\":\"plba.enqueue\"" "$1"; }
 sp_spans() { grep -cs '"worker":"sp"' "$1" || true; }
 sp_spans_in() { [ "$(sp_spans "$1")" -ge "$2" ]; }
 metric() { curl -sf "$URL/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
+# made HOW: spans sp made since the log began that were HOW (off, sampled,
+# unsampled); made_since LINE HOW: those after line LINE of the log.
+made() { log_count "made lone [0-9]* $1"; }
+made_since() { tail -n +"$(($1 + 1))" "$LOG" | grep -c "made lone [0-9]* $2" || true; }
+made_since_at_least() { [ "$(made_since "$1" "$2")" -ge "$3" ]; }
+log_lines() { wc -l <"$LOG"; }
 A=4bf92f3577b34da6a3ce929d0e0e4701
 B=4bf92f3577b34da6a3ce929d0e0e4702
 C=4bf92f3577b34da6a3ce929d0e0e4703
 D=4bf92f3577b34da6a3ce929d0e0e4704
 E=4bf92f3577b34da6a3ce929d0e0e4705
 
-# --- none -> file: the master's own spans at once, sp's once it restarts -----
+# --- none -> file: the master's spans, and sp's, without a restart -----------
 config "transport: none"
 start_master
 wait_for 10 curl_ok "$URL/livez"
+wait_for 10 made_since_at_least 0 off 2
+sp=$(pid_of sp)
+py=$(pid_of py)
 [ -z "$(metric plba_trace_spans_exported_total)" ] || fail "trace counters with tracing never on"
 reload "transport: file, file: $T/a.jsonl"
 publish $A
 wait_for 10 has_span "$T/a.jsonl" $A
 log_has "platform.trace: transport file $T/a.jsonl" || fail "the change was not logged"
-# sp was told "trace": false at its start, and keeps to it.
-[ "$(sp_spans "$T/a.jsonl")" -eq 0 ] || fail "sp traced before a restart"
-restart_sp
+# sp was told "trace": false in its welcome, then "tracing" on.
 wait_for 10 sp_spans_in "$T/a.jsonl" 3
+[ "$(made sampled)" -ge 3 ] || fail "sp's spans are not sampled"
 
 # --- file -> another file: the old one stops, /traces keeps what it had -------
 reload "transport: file, file: $T/b.jsonl"
@@ -108,21 +114,17 @@ wait_for 20 log_has "tracing: .* span records dropped so far"
 now=$(metric plba_trace_spans_exported_total)
 [ "$now" -ge "$exported" ] || fail "exported went back from $exported to $now"
 
-# --- a new ratio reaches the instances started after it ----------------------
-made() { log_count "made lone"; }
-made_more() { [ "$(made)" -ge "$1" ]; }
+# --- a new ratio reaches the running instance --------------------------------
+at=$(log_lines)
 reload "transport: file, file: $T/b.jsonl, sample: 0"
-log_has "platform.trace.sample: 0 for instances started from now on" || fail "sample change not logged"
-# The running instance keeps the ratio of its start.
-wait_for 10 sp_spans_in "$T/b.jsonl" $(($(sp_spans "$T/b.jsonl") + 2))
-restart_sp
-before=$(sp_spans "$T/b.jsonl")
-wait_for 10 made_more $(($(made) + 10))
-publish $A
-wait_for 10 has_span "$T/b.jsonl" $A
-# Ten spans made and none recorded (one from the instance before may
-# still have been on its way).
-[ "$(sp_spans "$T/b.jsonl")" -le $((before + 1)) ] || fail "sp still traced with sample 0"
+log_has "platform.trace.sample: 0" || fail "sample change not logged"
+wait_for 10 made_since_at_least "$at" unsampled 10
+# Not one span sp made unsampled is in the file.
+tail -n +"$((at + 1))" "$LOG" | sed -n 's/.*made \(lone [0-9]*\) unsampled.*/\1/p' >"$T/unsampled"
+while read -r name; do
+	! grep -q "\"name\":\"$name\".*\"worker\":\"sp\"" "$T/b.jsonl" ||
+		fail "$name was recorded with sample 0"
+done <"$T/unsampled"
 
 # --- many switches: every replaced exporter's thread and file go -----------
 threads() { ls "/proc/$MASTER/task" | wc -l; }
@@ -138,19 +140,19 @@ done
 wait_for 10 threads_at_most "$base_threads"
 wait_for 10 fds_at_most "$MASTER" "$base_fds"
 
-# --- file -> none: /traces goes; spans still sent are dropped quietly -------
-reload "transport: file, file: $T/b.jsonl"
-restart_sp
-wait_for 10 sp_spans_in "$T/b.jsonl" $(($(sp_spans "$T/b.jsonl") + 2))
-pid=$(sp_pid)
+# --- file -> none: /traces goes; sp is told ----------------------------------
+at=$(log_lines)
 reload "transport: none"
 code=$(curl -s -o /dev/null -w '%{http_code}' "$URL/traces/$A")
 [ "$code" = 404 ] || fail "/traces with tracing off -> $code"
-# sp, told "trace": true at its start, goes on sending spans.
-wait_for 10 made_more $(($(made) + 10))
-[ "$(sp_pid)" = "$pid" ] || fail "sp was restarted for the spans it sent"
-[ "$(log_count "protocol error")" -eq 0 ] || fail "protocol errors after tracing went off"
+wait_for 10 made_since_at_least "$at" off 3
 [ -n "$(metric plba_trace_spans_exported_total)" ] || fail "the counters went with tracing"
+
+# Nobody was restarted for all this: not sp, which took every change as
+# it ran, nor the Python worker, which never asked to be told.
+[ "$(pid_of sp)" = "$sp" ] || fail "sp was restarted"
+[ "$(pid_of py)" = "$py" ] || fail "the Python worker was restarted: $(grep py "$LOG" | tail -3)"
+[ "$(log_count "protocol error")" -eq 0 ] || fail "protocol errors: $(grep 'protocol error' "$LOG" | head -3)"
 stop_master
 [ $STATUS -eq 0 ] || fail "stop exited $STATUS"
 echo "ok"

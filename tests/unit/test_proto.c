@@ -81,6 +81,12 @@ START_TEST(decode_hello)
 	ck_assert_int_eq(m.type, MSG_HELLO);
 	ck_assert_int_eq(m.protocol, 1);
 	ck_assert_int_eq(m.pid, 0);
+	/* A child that does not say it takes "tracing" messages gets none. */
+	ck_assert(!m.tracing_updates);
+	msg_clear(&m);
+	decode_ok(&m, "{\"type\":\"hello\",\"protocol\":1,"
+	    "\"tracing_updates\":true}", true);
+	ck_assert(m.tracing_updates);
 	msg_clear(&m);
 }
 END_TEST
@@ -295,6 +301,24 @@ START_TEST(decode_stop)
 }
 END_TEST
 
+START_TEST(decode_tracing)
+{
+	struct msg m;
+
+	decode_ok(&m, "{\"type\":\"tracing\",\"trace\":true,"
+	    "\"trace_sample\":0.25}", false);
+	ck_assert_int_eq(m.type, MSG_TRACING);
+	ck_assert(m.trace);
+	ck_assert(m.trace_sample == 0.25);
+	msg_clear(&m);
+	/* Without a ratio: every new trace, as from a welcome of before. */
+	decode_ok(&m, "{\"type\":\"tracing\",\"trace\":false}", false);
+	ck_assert(!m.trace);
+	ck_assert(m.trace_sample == 1);
+	msg_clear(&m);
+}
+END_TEST
+
 /* --- rejections ------------------------------------------------------------------ */
 
 static const struct reject {
@@ -489,6 +513,22 @@ static const struct reject {
 	    "stop: \"force\" must be true or false" },
 	{ "{\"type\":\"stop\",\"force\":null}", false,
 	    "stop: \"force\" must be true or false" },
+	/* tracing, and welcome's tracing members */
+	{ "{\"type\":\"tracing\"}", false, "tracing: \"trace\" is missing" },
+	{ "{\"type\":\"tracing\",\"trace\":1}", false,
+	    "tracing: \"trace\" must be true or false" },
+	{ "{\"type\":\"tracing\",\"trace\":true,\"trace_sample\":1.5}", false,
+	    "tracing: \"trace_sample\" must be a number from 0 to 1" },
+	{ "{\"type\":\"tracing\",\"trace\":true,\"trace_sample\":\"0.5\"}",
+	    false, "tracing: \"trace_sample\" must be a number from 0 to 1" },
+	{ "{\"type\":\"tracing\",\"trace\":true,\"trace_sample\":-0.1}", false,
+	    "tracing: \"trace_sample\" must be a number from 0 to 1" },
+	{ "{\"type\":\"tracing\",\"trace\":true}", true,
+	    "unknown message type \"tracing\"" },
+	{ "{\"type\":\"welcome\",\"worker\":\"w\",\"instance\":0,"
+	    "\"trace\":\"yes\"}", false, "welcome: \"trace\" must be true or false" },
+	{ "{\"type\":\"hello\",\"protocol\":1,\"tracing_updates\":1}", true,
+	    "hello: \"tracing_updates\" must be true or false" },
 };
 
 START_TEST(rejected_with_reason)
@@ -625,7 +665,8 @@ START_TEST(type_names_and_words)
 		{ MSG_ACK, "ack" }, { MSG_NACK, "nack" }, { MSG_TRACE, "trace" },
 		{ MSG_WELCOME, "welcome" }, { MSG_PUBLISHED, "published" },
 		{ MSG_REJECTED, "rejected" }, { MSG_TASK, "task" },
-		{ MSG_STOP, "stop" }, { MSG_INVALID, "invalid" },
+		{ MSG_STOP, "stop" }, { MSG_TRACING, "tracing" },
+		{ MSG_INVALID, "invalid" },
 	};
 	size_t i;
 
@@ -695,15 +736,17 @@ START_TEST(roundtrip_child_messages)
 
 	frame_writer_init(&w);
 
-	ck_assert_int_eq(proto_put_hello(&w, 4242), 0);
+	ck_assert_int_eq(proto_put_hello(&w, 4242, true), 0);
 	take(&w, true, &m);
 	ck_assert_int_eq(m.type, MSG_HELLO);
 	ck_assert_int_eq(m.protocol, PROTO_VERSION);
 	ck_assert_int_eq(m.pid, 4242);
+	ck_assert(m.tracing_updates);
 	msg_clear(&m);
-	ck_assert_int_eq(proto_put_hello(&w, 2147483647L), 0);
+	ck_assert_int_eq(proto_put_hello(&w, 2147483647L, false), 0);
 	take(&w, true, &m);
 	ck_assert_int_eq(m.pid, 2147483647LL);
+	ck_assert(!m.tracing_updates);
 	msg_clear(&m);
 
 	ck_assert_int_eq(proto_put_simple(&w, "ready"), 0);
@@ -825,6 +868,16 @@ START_TEST(roundtrip_master_messages)
 	    "trace_sample"));
 	msg_clear(&m);
 
+	ck_assert_int_eq(proto_put_tracing(&w, true, 0.1), 0);
+	take(&w, false, &m);
+	ck_assert_int_eq(m.type, MSG_TRACING);
+	ck_assert(m.trace && m.trace_sample == 0.1);
+	msg_clear(&m);
+	ck_assert_int_eq(proto_put_tracing(&w, false, 1), 0);
+	take(&w, false, &m);
+	ck_assert(!m.trace && m.trace_sample == 1);
+	msg_clear(&m);
+
 	ck_assert_int_eq(proto_put_published(&w, NASTY, UINT64_MAX), 0);
 	take(&w, false, &m);
 	ck_assert_int_eq(m.type, MSG_PUBLISHED);
@@ -925,7 +978,7 @@ START_TEST(roundtrip_sequence)
 	char err[256];
 
 	frame_writer_init(&w);
-	ck_assert_int_eq(proto_put_hello(&w, 1), 0);
+	ck_assert_int_eq(proto_put_hello(&w, 1, true), 0);
 	ck_assert_int_eq(proto_put_status(&w, "busy"), 0);
 	ck_assert_int_eq(proto_put_publish(&w, "r", "q", TASK_JSON,
 	    strlen(TASK_JSON), false), 0);
@@ -1270,6 +1323,7 @@ suite(void)
 	tcase_add_test(dec, decode_published_rejected);
 	tcase_add_test(dec, decode_task);
 	tcase_add_test(dec, decode_stop);
+	tcase_add_test(dec, decode_tracing);
 	tcase_add_test(dec, decode_uses_length);
 	tcase_add_test(dec, trailing_bytes_rejected);
 	tcase_add_test(dec, control_characters_found_anywhere);

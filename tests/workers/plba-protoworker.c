@@ -186,7 +186,7 @@ struct spans {
 	long	count;
 	long	gap_ms;
 	bool	exit;
-	bool	say;	/* a line of output for each span */
+	bool	say;	/* a line of output for each span: "made lone N how" */
 };
 
 /*
@@ -207,12 +207,17 @@ spans(plba_worker *w, void *arg)
 			return 0;
 		snprintf(name, sizeof(name), "lone %ld", i);
 		s = plba_trace_start(w, name);
-		plba_span_end(s);
-		/* For tests that must know a span was made, recorded or not. */
+		/* For tests that must know a span was made, and whether it
+		 * was to be recorded: tracing off, or the sampled flag. */
 		if (sp->say) {
-			printf("made %s\n", name);
+			char tp[64];
+
+			printf("made %s %s\n", name,
+			    plba_span_traceparent(s, tp, sizeof(tp)) == -1 ? "off" :
+			    tp[54] == '1' ? "sampled" : "unsampled");
 			fflush(stdout);
 		}
+		plba_span_end(s);
 	}
 	while (!sp->exit && !plba_worker_sleep(w, 60000))
 		;
