@@ -1203,6 +1203,23 @@ START_TEST(otlp_collector_down_stays_bounded)
 }
 END_TEST
 
+/* An exporter whose first batch hangs at collector c (.hang set). */
+static struct trace_exporter *
+hung_exporter(struct collector *c)
+{
+	struct trace_exporter *ex;
+	uint64_t t0;
+
+	collector_start(c);
+	ex = otlp_exporter(c->port);
+	submit_n(ex, TRACE_EXPORT_BATCH, "w");
+	t0 = now_ms();
+	while (collector_get(c, NULL) == 0 && now_ms() - t0 < 5000)
+		sleep_ms(10);
+	ck_assert_uint_eq(collector_get(c, NULL), 1);
+	return ex;
+}
+
 START_TEST(otlp_hung_collector_free_keeps_deadline)
 {
 	struct collector c = { .hang = true };
@@ -1210,13 +1227,7 @@ START_TEST(otlp_hung_collector_free_keeps_deadline)
 	struct trace_export_stats st;
 	uint64_t t0;
 
-	collector_start(&c);
-	ex = otlp_exporter(c.port);
-	submit_n(ex, TRACE_EXPORT_BATCH, "w");
-	t0 = now_ms();
-	while (collector_get(&c, NULL) == 0 && now_ms() - t0 < 5000)
-		sleep_ms(10);
-	ck_assert_uint_eq(collector_get(&c, NULL), 1);
+	ex = hung_exporter(&c);
 	/* The loop goes on submitting while the request hangs. */
 	submit_n(ex, 10, "w");
 	trace_exporter_stats(ex, &st);
@@ -1239,13 +1250,7 @@ START_TEST(otlp_retire_does_not_wait)
 	struct trace_export_stats st;
 	uint64_t t0;
 
-	collector_start(&c);
-	ex = otlp_exporter(c.port);
-	submit_n(ex, TRACE_EXPORT_BATCH, "w");
-	t0 = now_ms();
-	while (collector_get(&c, NULL) == 0 && now_ms() - t0 < 5000)
-		sleep_ms(10);
-	ck_assert_uint_eq(collector_get(&c, NULL), 1);
+	ex = hung_exporter(&c);
 	t0 = now_ms();
 	trace_exporter_retire(ex, 500);
 	/* A later deadline does not put off the first. */
