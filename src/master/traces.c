@@ -403,6 +403,14 @@ context_from(const char *traceparent, struct qtrace *trace)
 	struct tracectx ctx;
 
 	trace->state = QTRACE_NONE;
+	/* The flags, at the same place in every version, say whether there
+	 * is anything to read: with platform.trace.sample below 1 most
+	 * tasks carry an unsampled context.  An odd hex digit has the
+	 * sampled bit; anything else is unsampled or invalid, no context
+	 * either way. */
+	if (strlen(traceparent) < TRACEPARENT_LEN ||
+	    strchr("13579bdf", traceparent[54]) == NULL)
+		return;
 	if (tracectx_parse(traceparent, &ctx) == -1 || !ctx.sampled)
 		return;
 	memcpy(trace->trace_id, ctx.trace_id, sizeof(trace->trace_id));
