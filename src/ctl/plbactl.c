@@ -436,6 +436,24 @@ show_queues(const cJSON *queues, bool wide)
 	table_free(t);
 }
 
+/* Where spans go, when they go anywhere: "tracing: file PATH, sample R". */
+static void
+show_trace(const cJSON *trace)
+{
+	const char *transport = jstr(trace, "transport");
+	const cJSON *sample = cJSON_GetObjectItemCaseSensitive(trace, "sample");
+
+	if (transport == NULL || strcmp(transport, "none") == 0)
+		return;
+	fputs("tracing: ", stdout);
+	put(transport);
+	putchar(' ');
+	put(jstr(trace, strcmp(transport, "file") == 0 ? "file" : "endpoint"));
+	if (cJSON_IsNumber(sample))
+		printf(", sample %g", sample->valuedouble);
+	putchar('\n');
+}
+
 static void
 show_status(const cJSON *st)
 {
@@ -455,6 +473,7 @@ show_status(const cJSON *st)
 		put(jstr(st, "version"));
 	}
 	puts(")");
+	show_trace(cJSON_GetObjectItemCaseSensitive(st, "trace"));
 	add_instances(t, cJSON_GetObjectItemCaseSensitive(st, "instances"));
 	putchar('\n');
 	if (table_rows(t) > 0)

@@ -196,6 +196,26 @@ queue_json(struct rqueue *rq)
  * status, critical, concurrency, instances: [...]}}, instances: [...],
  * queues: {NAME: {...}}}
  */
+/*
+ * Where spans go: platform.trace as applied (a reload that could not
+ * build its exporter left the settings as they were), so that an
+ * operator sees a SIGHUP take effect.
+ */
+static void
+trace_json(cJSON *root, const struct settings *s)
+{
+	static const char *const names[] = { "none", "file", "otlp" };
+	cJSON *t = cJSON_AddObjectToObject(root, "trace");
+
+	cJSON_AddStringToObject(t, "transport", names[s->trace.transport]);
+	if (s->trace.transport == TRACE_FILE)
+		cJSON_AddStringToObject(t, "file", s->trace.file);
+	else if (s->trace.transport == TRACE_OTLP)
+		cJSON_AddStringToObject(t, "endpoint", s->trace.endpoint);
+	if (s->trace.transport != TRACE_NONE)
+		cJSON_AddNumberToObject(t, "sample", s->trace.sample);
+}
+
 static cJSON *
 status_json(struct runtime *rt, enum health h)
 {
@@ -212,6 +232,7 @@ status_json(struct runtime *rt, enum health h)
 	cJSON_AddNumberToObject(root, "uptime", (double)(mono_ms() -
 	    rt->started_ms) / 1000.0);
 	cJSON_AddStringToObject(root, "version", PACKAGE_VERSION);
+	trace_json(root, rt->settings);
 	workers = cJSON_AddObjectToObject(root, "workers");
 	insts = cJSON_AddArrayToObject(root, "instances");
 	wv = views(rt, &iv);

@@ -49,6 +49,13 @@ has_span() { grep -qs "\"trace_id\":\"$2\".*\"name\":\"plba.enqueue\"" "$1"; }
 sp_spans() { grep -cs '"worker":"sp"' "$1" || true; }
 sp_spans_in() { [ "$(sp_spans "$1")" -ge "$2" ]; }
 metric() { curl -sf "$URL/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
+# status_trace: GET /status's "trace", as Python would print it.
+status_trace() { curl -sf "$URL/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["trace"])'; }
+CTL=${PLBACTL:-${PLBA_BUILDDIR:?run through make check}/plbactl}
+ctl_tracing() { "$CTL" -u "$URL" status | grep '^tracing' || true; }
+# The snapshot /status answers from follows a reload within moments.
+status_trace_is() { [ "$(status_trace)" = "$1" ]; }
+ctl_tracing_is() { [ "$(ctl_tracing)" = "$1" ]; }
 # made HOW: spans sp made since the log began that were HOW (off, sampled,
 # unsampled); made_since LINE HOW: those after line LINE of the log.
 made() { log_count "made lone [0-9]* $1"; }
@@ -69,6 +76,8 @@ wait_for 10 made_since_at_least 0 off 2
 sp=$(pid_of sp)
 py=$(pid_of py)
 [ -z "$(metric plba_trace_spans_exported_total)" ] || fail "trace counters with tracing never on"
+[ "$(status_trace)" = "{'transport': 'none'}" ] || fail "status: $(status_trace)"
+[ -z "$(ctl_tracing)" ] || fail "plbactl status: $(ctl_tracing)"
 reload "transport: file, file: $T/a.jsonl"
 publish $A
 wait_for 10 has_span "$T/a.jsonl" $A
@@ -94,12 +103,15 @@ exported=$(metric plba_trace_spans_exported_total)
 reload "transport: file, file: $T/no/such/dir/c.jsonl"
 wait_for 10 log_has "configuration rejected"
 log_has "platform.trace.file: $T/no/such/dir/c.jsonl" || fail "the reason was not logged"
+status_trace_is "{'transport': 'file', 'file': '$T/b.jsonl', 'sample': 1}" ||
+	fail "status after a rejected reload: $(status_trace)"
 publish $C
 wait_for 10 has_span "$T/b.jsonl" $C
 
 # --- file -> otlp at a port nobody listens on, and back, at once -------------
 # The otlp exporter is left retrying its batches: the loop must not wait.
 reload "transport: otlp, endpoint: \"http://127.0.0.1:$DEAD_PORT/v1/traces\""
+wait_for 10 ctl_tracing_is "tracing: otlp http://127.0.0.1:$DEAD_PORT/v1/traces, sample 1"
 publish $D
 reload "transport: file, file: $T/b.jsonl"
 curl -sf --max-time 1 -o /dev/null "$URL/livez" || fail "the master waited for the old exporter"
@@ -118,6 +130,7 @@ now=$(metric plba_trace_spans_exported_total)
 at=$(log_lines)
 reload "transport: file, file: $T/b.jsonl, sample: 0"
 log_has "platform.trace.sample: 0" || fail "sample change not logged"
+wait_for 10 ctl_tracing_is "tracing: file $T/b.jsonl, sample 0"
 wait_for 10 made_since_at_least "$at" unsampled 10
 # Not one span sp made unsampled is in the file.
 tail -n +"$((at + 1))" "$LOG" | sed -n 's/.*made \(lone [0-9]*\) unsampled.*/\1/p' >"$T/unsampled"
