@@ -954,6 +954,7 @@ runtime_reload(struct runtime *rt)
 	struct settings *next, *prev = rt->settings;
 	struct sup_event stop = { .kind = EV_STOP };
 	bool running = rt->state == RT_STARTING || rt->state == RT_RUNNING;
+	bool tell_tracing = false;
 	size_t i, n;
 
 	log_info("reloading configuration");
@@ -976,7 +977,7 @@ runtime_reload(struct runtime *rt)
 		settings_free(next);
 		return;
 	case 1:
-		channel_send_tracing(rt);
+		tell_tracing = true;
 		break;
 	}
 	if (apply_log(next) == -1)
@@ -1044,6 +1045,8 @@ runtime_reload(struct runtime *rt)
 	}
 	rt->settings = next;
 	settings_free(prev);
+	if (tell_tracing)
+		channel_send_tracing(rt);
 	if (rt->state == RT_RUNNING)
 		rt->state = RT_STARTING;	/* READY again once all are up */
 	runtime_touch(rt);

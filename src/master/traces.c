@@ -29,7 +29,6 @@ struct traces {
 	struct ring_entry	*ring;
 	size_t			 head;	/* next slot to write */
 	size_t			 n;
-	double			 sample;	/* what welcome tells children */
 };
 
 /*
@@ -56,7 +55,7 @@ traces_on(const struct runtime *rt)
 }
 
 static struct traces *
-traces_new(const struct settings *s, struct trace_exporter *ex)
+traces_new(struct trace_exporter *ex)
 {
 	struct traces *t;
 
@@ -66,7 +65,6 @@ traces_new(const struct settings *s, struct trace_exporter *ex)
 		return NULL;
 	}
 	t->exporter = ex;
-	t->sample = s->trace.sample;
 	return t;
 }
 
@@ -96,7 +94,7 @@ traces_open(struct runtime *rt)
 		return -1;
 	}
 	if ((rt->trace_history = calloc(1, sizeof(*rt->trace_history))) == NULL ||
-	    (rt->traces = traces_new(rt->settings, ex)) == NULL) {
+	    (rt->traces = traces_new(ex)) == NULL) {
 		trace_exporter_free(ex, 0);
 		log_error("tracing: out of memory");
 		return -1;
@@ -188,14 +186,13 @@ traces_reload(struct runtime *rt, const struct settings *next)
 	struct trace_exporter *ex = NULL, **grown;
 	struct traces *t = rt->traces;
 	bool was_on = t != NULL;
-	double was_sample = t != NULL ? t->sample : 0;
+	bool new_sample = rt->settings->trace.sample != next->trace.sample;
 	char err[512];
 
 	if (same_exporter(rt->settings, next)) {
-		if (t == NULL || t->sample == next->trace.sample)
+		if (t == NULL || !new_sample)
 			return 0;
-		t->sample = next->trace.sample;
-		log_info("platform.trace.sample: %g", t->sample);
+		log_info("platform.trace.sample: %g", next->trace.sample);
 		return 1;
 	}
 	/* Everything that can fail comes first: a reload applies whole. */
@@ -212,7 +209,7 @@ traces_reload(struct runtime *rt, const struct settings *next)
 			goto nomem;
 		h->retiring = grown;
 	}
-	if (ex != NULL && t == NULL && (t = traces_new(next, ex)) == NULL)
+	if (ex != NULL && t == NULL && (t = traces_new(ex)) == NULL)
 		goto nomem;
 
 	if (rt->traces != NULL) {
@@ -224,17 +221,15 @@ traces_reload(struct runtime *rt, const struct settings *next)
 			t = NULL;
 		}
 	}
-	if (t != NULL) {
+	if (t != NULL)
 		t->exporter = ex;
-		t->sample = next->trace.sample;
-	}
 	rt->traces = t;
 	log_info("platform.trace: transport %s%s%s",
 	    next->trace.transport == TRACE_NONE ? "none" :
 	    next->trace.transport == TRACE_FILE ? "file " : "otlp ",
 	    next->trace.transport == TRACE_FILE ? next->trace.file : "",
 	    next->trace.transport == TRACE_OTLP ? next->trace.endpoint : "");
-	return was_on != (t != NULL) || (t != NULL && t->sample != was_sample);
+	return was_on != (t != NULL) || (t != NULL && new_sample);
 nomem:
 	trace_exporter_free(ex, 0);
 	log_error("tracing: out of memory");
@@ -244,7 +239,7 @@ nomem:
 double
 traces_sample(const struct runtime *rt)
 {
-	return rt->traces != NULL ? rt->traces->sample : 0;
+	return rt->traces != NULL ? rt->settings->trace.sample : 0;
 }
 
 void

@@ -25,6 +25,7 @@ int	 traces_open(struct runtime *);
  * On SIGHUP, before anything else of next is applied: a new transport,
  * destination or service name replaces the exporter, the old one draining
  * on its own thread meanwhile.  Returns 1 when what instances are told
+ * (channel_send_tracing, once next is the runtime's settings)
  * changed (tracing on or off, the sample ratio), else 0; -1, having
  * logged why and changed nothing, when next's exporter cannot be built
  * (a trace file that cannot be opened).
@@ -32,7 +33,7 @@ int	 traces_open(struct runtime *);
 int	 traces_reload(struct runtime *, const struct settings *next);
 void	 traces_close(struct runtime *);
 bool	 traces_on(const struct runtime *);
-/* platform.trace.sample as at the start: what the welcome tells children. */
+/* platform.trace.sample when tracing is on: what children are told. */
 double	 traces_sample(const struct runtime *);
 /* A record from a child (or the master), as JSON text.  The exporter
  * sees it at the next traces_flush(). */
