@@ -49,7 +49,8 @@ wait_for 30 queue_field_is jobs dead_dropped 7
 queue_field_is jobs dead 3 || fail "dead: $(queue_field jobs dead)"
 queue_field_is jobs dead_max 3 || fail "dead_max: $(queue_field jobs dead_max)"
 [ "$(dead_ns)" = "7 8 9" ] || fail "dead letters kept: $(dead_ns)"
-curl -sf "$URL/metrics" | grep -qx 'plba_queue_dead_dropped_total{queue="jobs"} 7' ||
+metrics=$(curl -sf "$URL/metrics")
+grep -qx 'plba_queue_dead_dropped_total{queue="jobs"} 7' <<<"$metrics" ||
 	fail "metrics: $(curl -sf "$URL/metrics" | grep dead)"
 wait_for 10 log_has "queue jobs: the dead-letter list is full (dead_max 3): 7 oldest dead letters dropped so far"
 # Every dead-lettering is still logged as it happens.

@@ -35,7 +35,11 @@ mail_order_bot:
   orders_file: $T/orders.jsonl
 YML
 }
-health_has() { curl -sf "$URL/workers/$1" | grep -q "$2"; }
+health_has() {
+	local body
+	body=$(curl -sf "$URL/workers/$1") || return 1
+	grep -q "$2" <<<"$body"
+}
 S=imaps://127.0.0.1:$IMAPS_PORT/INBOX
 P=imap://127.0.0.1:$IMAP_PORT/INBOX
 CA=", ca_file: $D/cert.pem"

@@ -91,7 +91,13 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 curl_ok() { curl -sf -o /dev/null --max-time 5 "$1"; }
-curl_has() { curl -s --max-time 5 "$1" | grep -q -- "$2"; }
+# The body is read whole before grep: grep -q leaves at its first match,
+# and with pipefail a curl still writing would fail the test on SIGPIPE.
+curl_has() {
+	local body
+	body=$(curl -s --max-time 5 "$1") || return 1
+	grep -q -- "$2" <<<"$body"
+}
 # queue_field QUEUE FIELD: a member of GET $URL/queues/QUEUE; nothing
 # while the master does not answer.
 queue_field() {
