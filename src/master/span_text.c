@@ -521,7 +521,7 @@ span_text_check_id(const char *text, size_t len, const char **trace_id)
 	}
 	if (s.p != s.end || m.resource)
 		return SPAN_TEXT_OTHER;
-	/* What trace_export.c's otlp_span() requires of a record. */
+	/* What otlp.c's otlp_span() requires of a record. */
 	parent = m.v[2];
 	plen = m.l[2];
 	if (!hex_id(m.v[0], m.l[0], 32) || !hex_id(m.v[1], m.l[1], 16) ||

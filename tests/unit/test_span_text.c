@@ -24,7 +24,7 @@ check(const char *s)
 	return span_text_check(s, strlen(s));
 }
 
-/* What the slow way requires of a record (trace_export.c's otlp_span). */
+/* What the slow way requires of a record (otlp.c's otlp_span). */
 static bool
 hex_ok(const cJSON *v, size_t n)
 {
