@@ -1,6 +1,7 @@
 /* queue-consumer: the consuming side of bench/queue, a libplba queue worker.
  *
- *   queue-consumer STATE N throughput|latency
+ *   queue-consumer STATE N throughput|latency [WORK]
+ *   queue-consumer --calibrate USEC
  *
  * STATE is the file shared (mmap) with bench/queue-producer; the layout is
  * struct bench_state, identical in both files.  Every task is acked at once
@@ -18,6 +19,13 @@
  *   libplba writes the ack) and stores (now - t) in the shared array.  The
  *   instance that stores the N-th sample sorts a copy and writes the
  *   percentiles to STATE.result.
+ *
+ * WORK (bench/trace --work): the handler of each measured task first runs
+ * a fixed loop of WORK steps, the stand-in for a handler that does
+ * something.  A count of steps, not a time, so that every consumer of
+ * every setting does the same work however busy the box is.
+ * --calibrate prints the steps that take USEC microseconds of this
+ * process's CPU, measured once for all of them.
  *
  * STATE.result is one line of key=value pairs, written to a temporary file
  * and renamed, so a reader sees all of it or nothing.
@@ -50,12 +58,47 @@ static const char *state_path;
 static bool latency;
 
 static uint64_t
-now_ns(void)
+clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+static uint64_t work;
+static volatile uint64_t work_sink;
+
+/* steps of a xorshift: a dependency chain the compiler cannot shorten. */
+static uint64_t
+spin(uint64_t steps)
+{
+	uint64_t x = 88172645463325252u;
+
+	while (steps-- > 0) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+	}
+	return x;
+}
+
+/* The steps of spin() in usec of CPU: the fastest of a few tries, the one
+ * least disturbed by the rest of the box. */
+static uint64_t
+calibrate(uint64_t usec)
+{
+	const uint64_t steps = UINT64_C(1) << 22;
+	uint64_t best = UINT64_MAX, t0, t;
+	int i;
+
+	for (i = 0; i < 7; i++) {
+		t0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+		work_sink = spin(steps);
+		if ((t = clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0) < best)
+			best = t;
+	}
+	return (uint64_t)((double)steps * (double)usec * 1000.0 /
+	    (double)(best > 0 ? best : 1) + 0.5);
 }
 
 static int
@@ -136,9 +179,11 @@ handle(plba_worker *w, plba_task *t, void *arg)
 	if (latency) {
 		p = strstr(plba_task_payload(t), "\"t\":");
 		sent = p != NULL ? strtoull(p + 4, NULL, 10) : 0;
-		now = now_ns();
+		now = clock_ns(CLOCK_MONOTONIC);
 		d = (int64_t)(now - sent);
 	}
+	if (work > 0)
+		work_sink = spin(work);
 	atomic_fetch_add(&st->inst[inst], 1);
 	slot = atomic_fetch_add(&st->claimed, 1);
 	if (slot >= n) {		/* a redelivery: not expected here */
@@ -147,7 +192,7 @@ handle(plba_worker *w, plba_task *t, void *arg)
 	}
 	if (!latency) {
 		if (slot == n - 1) {
-			atomic_store(&st->t_end, now_ns());
+			atomic_store(&st->t_end, clock_ns(CLOCK_MONOTONIC));
 			write_result();
 		}
 		return PLBA_TASK_OK;
@@ -163,10 +208,19 @@ handle(plba_worker *w, plba_task *t, void *arg)
 int
 main(int argc, char *argv[])
 {
+	if (argc == 3 && strcmp(argv[1], "--calibrate") == 0) {
+		printf("%llu\n", (unsigned long long)calibrate(
+		    strtoull(argv[2], NULL, 10)));
+		return 0;
+	}
 	if (argc < 4) {
-		fprintf(stderr, "usage: queue-consumer STATE N throughput|latency\n");
+		fprintf(stderr, "usage: queue-consumer STATE N "
+		    "throughput|latency [WORK]\n"
+		    "       queue-consumer --calibrate USEC\n");
 		return 2;
 	}
+	if (argc > 4)
+		work = strtoull(argv[4], NULL, 10);
 	state_path = argv[1];
 	n = strtoull(argv[2], NULL, 10);
 	latency = strcmp(argv[3], "latency") == 0;
