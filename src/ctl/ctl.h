@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Where requests go and how long they may take. */
@@ -68,6 +69,16 @@ size_t	table_rows(const struct table *t);
 void	table_print(const struct table *t, FILE *f);
 /* table_free(NULL) is a no-op. */
 void	table_free(struct table *t);
+
+struct cJSON;
+
+/*
+ * Prints GET /traces/ID's answer as a tree of spans under a line naming
+ * the trace (spans.c).
+ */
+void	spans_print(const struct cJSON *answer, FILE *f);
+/* A duration for people: "0", "850ns", "12.5us", "3.2ms", "1.25s". */
+void	spans_duration(uint64_t ns, char buf[32]);
 
 /* Copies S with control characters replaced by '?'; free() the result. */
 char	*ctl_sanitize(const char *s);

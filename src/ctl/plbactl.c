@@ -75,6 +75,8 @@ usage(int status)
 	    "  restart WORKER                restart a worker's instances one at a time\n"
 	    "  publish QUEUE JSON            publish a task {name, payload, metadata};\n"
 	    "                                JSON \"-\" reads it from standard input\n"
+	    "  trace TRACE-ID                the spans the master holds of a trace,\n"
+	    "                                as a tree\n"
 	    "\nOptions:\n"
 	    "  -u, --url URL          the master (default $PLBA_URL, else "
 	    DEFAULT_URL ")\n"
@@ -549,34 +551,62 @@ show_health(const cJSON *o)
 	table_free(t);
 }
 
+/*
+ * The trace id in a task's metadata.traceparent, for plbactl trace; NULL
+ * when the task carries none that is well formed.
+ */
+static const char *
+trace_id_of(const cJSON *task, char buf[33])
+{
+	const char *tp = jstr(cJSON_GetObjectItemCaseSensitive(task,
+	    "metadata"), "traceparent");
+
+	if (tp == NULL || strlen(tp) < 55 || tp[2] != '-' || tp[35] != '-' ||
+	    strspn(tp + 3, "0123456789abcdef") != 32)
+		return NULL;
+	memcpy(buf, tp + 3, 32);
+	buf[32] = '\0';
+	return buf;
+}
+
 static void
 show_dead(const char *queue, const cJSON *o)
 {
 	static const char *const h[] = { "ID", "ATTEMPT", "TASK-NAME", "ERROR",
 	    NULL };
+	static const char *const ht[] = { "ID", "ATTEMPT", "TASK-NAME", "TRACE",
+	    "ERROR", NULL };
 	const cJSON *tasks = cJSON_GetObjectItemCaseSensitive(o, "tasks"), *e;
-	struct table *t = table_new(h, "rrll");
-	char buf[32];
+	struct table *t;
+	char buf[33];
 	int shown = cJSON_GetArraySize(tasks);
 	double total = shown;
+	bool traced = false;
 
 	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(o, "dead")))
 		total = cJSON_GetObjectItemCaseSensitive(o, "dead")->valuedouble;
 	put(queue);
 	if (total == 0) {
 		puts(": no dead-lettered tasks");
-		table_free(t);
 		return;
 	}
 	printf(": %.0f dead-lettered task%s", total, total == 1 ? "" : "s");
 	if (shown < total)
 		printf(", the last %d shown", shown);
 	puts("\n");
+	/* A column for plbactl trace, when a task has something for it. */
+	cJSON_ArrayForEach(e, tasks)
+		traced |= trace_id_of(cJSON_GetObjectItemCaseSensitive(e,
+		    "task"), buf) != NULL;
+	t = traced ? table_new(ht, "rrlll") : table_new(h, "rrll");
 	cJSON_ArrayForEach(e, tasks) {
+		const cJSON *task = cJSON_GetObjectItemCaseSensitive(e, "task");
+
 		table_add(t, jstr(e, "id"));
 		table_add(t, jnum(e, "attempt", buf));
-		table_add(t, jstr(cJSON_GetObjectItemCaseSensitive(e, "task"),
-		    "name"));
+		table_add(t, jstr(task, "name"));
+		if (traced)
+			table_add(t, trace_id_of(task, buf));
 		table_add(t, jstr(e, "error"));
 	}
 	table_print(t, stdout);
@@ -681,6 +711,20 @@ cmd_dead(struct ctl *c, const struct args *a)
 
 	if ((o = fetch(c, "GET", path, NULL, 0, &rc)) != NULL)
 		show_dead(a->pos[0], o);
+	cJSON_Delete(o);
+	free(path);
+	return rc;
+}
+
+static int
+cmd_trace(struct ctl *c, const struct args *a)
+{
+	char *path = path_of("/traces/", a->pos[0], "");
+	cJSON *o;
+	int rc;
+
+	if ((o = fetch(c, "GET", path, NULL, 0, &rc)) != NULL)
+		spans_print(o, stdout);
 	cJSON_Delete(o);
 	free(path);
 	return rc;
@@ -855,6 +899,7 @@ static const struct command commands[] = {
 	{ "stop",	0, 0, cmd_stop,    "stop [--force] [--timeout S]" },
 	{ "restart",	1, 1, cmd_restart, "restart WORKER" },
 	{ "publish",	2, 2, cmd_publish, "publish QUEUE JSON" },
+	{ "trace",	1, 1, cmd_trace,   "trace TRACE-ID" },
 };
 
 static const struct command *

@@ -1,0 +1,119 @@
+# plbactl reads traces back: a dead letter names its trace, and
+# "plbactl trace ID" shows that mail's journey as a tree.
+. "$(dirname "$0")/lib.sh"
+
+export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
+: "${PLBA_BUILDDIR:?run through make check}"
+CTL=${PLBACTL:-$PLBA_BUILDDIR/plbactl}
+SO=$PLBA_BUILDDIR/examples/mail_order_bot/.libs/mail_order_bot.so
+N=14		# every seventh mail is malformed: two dead letters
+PORT=$(free_port)
+URL=http://127.0.0.1:$PORT
+
+config() { # TRANSPORT-LINES
+	cat >"$T/plba.yml" <<YML
+platform:
+  name: mob
+  modules: [$SO]
+  http: {enabled: true, listen: 127.0.0.1:$PORT}
+  trace: {$1}
+queues:
+  emails: {max_attempts: 1}
+workers:
+  mail-poller:
+    module: mail-faker
+    config: {poll_interval: 50ms, batch: 7, limit: $N}
+  email-processor:
+    module: email-processor
+    consumes: emails
+mail_order_bot:
+  orders_file: $T/orders.jsonl
+YML
+}
+
+# ctl WANT-STATUS ARGS...: runs plbactl; its output in OUT and ERR.
+ctl() {
+	local want=$1 rc=0
+	shift
+	"$CTL" -u "$URL" "$@" >"$T/out" 2>"$T/err" || rc=$?
+	OUT=$(cat "$T/out")
+	ERR=$(cat "$T/err")
+	[ "$rc" -eq "$want" ] ||
+		fail "plbactl $* exited $rc, not $want: $OUT $ERR"
+}
+
+# The row of OUT whose span is NAME, indented by INDENT spaces.
+row_of() { # INDENT NAME
+	grep -E "^ *[^ ]+ +[^ ]+  $(printf '%*s' "$1" '')$2  " <<<"$OUT"
+}
+
+dead_two() { [ "$(queue_field emails dead)" = 2 ]; }
+
+config "transport: file, file: $T/traces.jsonl"
+start_master
+wait_for 30 has_lines "$T/orders.jsonl" $((N - 2))
+wait_for 30 dead_two
+
+# The dead letters name their traces.
+ctl 0 dead emails
+grep -q '^ID  ATTEMPT  TASK-NAME  TRACE  *ERROR$' <<<"$OUT" ||
+	fail "no TRACE column: $OUT"
+tid=$(sed -n 4p <<<"$OUT" | grep -oE ' [0-9a-f]{32} ' | tr -d ' ')
+[ -n "$tid" ] || fail "no trace id among the dead letters: $OUT"
+
+# One of them, as a tree: the poller's span first, the master's and the
+# consumer's under it, the business step under the consumer's.
+wait_for 10 grep -q "\"trace_id\":\"$tid\".*\"name\":\"plba.dead_letter\"" \
+	"$T/traces.jsonl"
+ctl 0 trace "$tid"
+head -n 1 <<<"$OUT" | grep -qE "^trace $tid: [0-9]+ spans over " ||
+	fail "bad first line: $OUT"
+sed -n 3p <<<"$OUT" | grep -qE '^ *START +DURATION +SPAN +WORKER +STATUS +DETAIL$' ||
+	fail "bad header: $OUT"
+sed -n 4p <<<"$OUT" | grep -qE '^ +0 .*  mail discovered +mail-poller\.0 ' ||
+	fail "the trace does not begin with the poller's span: $OUT"
+row_of 2 plba.enqueue | grep -q ' plba-master ' || fail "no enqueue: $OUT"
+row_of 2 plba.dispatch | grep -q 'email-processor\.0$' ||
+	fail "no dispatch naming its instance: $OUT"
+row_of 2 'process emails' | grep -qE ' email-processor\.0 +error +no order lines' ||
+	fail "no failed consumer span: $OUT"
+row_of 4 'mail parsed' | grep -q ' error ' || fail "no business step: $OUT"
+row_of 2 plba.dead_letter | grep -q ' error ' || fail "no dead letter: $OUT"
+
+# A good mail's trace goes down to its order.
+good=$(grep -m1 '"name":"order created"' "$T/traces.jsonl" |
+	python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["trace_id"])')
+ctl 0 trace "$good"
+grep -qE '^ *[^ ]+ +[^ ]+ {6}order created +email-processor\.0 +(ok|unset) ' <<<"$OUT" ||
+	fail "no order created under the business step: $OUT"
+
+# --json gives the master's answer as it is.
+ctl 0 --json trace "$good"
+jq_check "$OUT" "d['trace_id'] == '$good' and len(d['spans']) >= 6"
+
+# A trace the master does not hold, and a malformed id.
+ctl 1 trace 00000000000000000000000000000001
+grep -q 'no spans held for trace 00000000000000000000000000000001' <<<"$ERR" ||
+	fail "unknown trace: $ERR"
+ctl 1 trace 'not/a trace'
+[ -z "$OUT" ] || fail "output for a bad id: $OUT"
+ctl 2 trace
+grep -q 'missing argument' <<<"$ERR" || fail "no usage error: $ERR"
+stop_master
+[ $STATUS -eq 0 ] || fail "stop exited $STATUS"
+
+# With tracing off the master says so, and dead letters keep their
+# narrow table.
+rm -f "$T/orders.jsonl"
+config "transport: none"
+start_master
+wait_for 30 has_lines "$T/orders.jsonl" $((N - 2))
+wait_for 30 dead_two
+ctl 1 trace "$tid"
+grep -q 'tracing is off' <<<"$ERR" || fail "tracing off: $ERR"
+ctl 0 dead emails
+grep -q '^ID  ATTEMPT  TASK-NAME  ERROR$' <<<"$OUT" ||
+	fail "a TRACE column without traces: $OUT"
+stop_master
+[ $STATUS -eq 0 ] || fail "stop exited $STATUS"
+echo "ok"

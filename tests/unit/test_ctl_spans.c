@@ -1,0 +1,246 @@
+/*
+ * plbactl trace's tree (src/ctl/spans.c): order, nesting, and answers
+ * that are not a tree at all.
+ */
+#include "config.h"
+
+#include "unit.h"
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+
+/* What spans_print() prints for the answer in TEXT. */
+static char *
+printed(const char *text)
+{
+	cJSON *o = cJSON_Parse(text);
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(o);
+	f = open_memstream(&out, &len);
+	ck_assert_ptr_nonnull(f);
+	spans_print(o, f);
+	fclose(f);
+	cJSON_Delete(o);
+	return out;
+}
+
+/* The line of OUT that holds NEEDLE; the whole rest of OUT from there. */
+static const char *
+line_with(const char *out, const char *needle)
+{
+	const char *p = strstr(out, needle);
+
+	ck_assert_msg(p != NULL, "no \"%s\" in:\n%s", needle, out);
+	while (p > out && p[-1] != '\n')
+		p--;
+	return p;
+}
+
+static size_t
+count_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* A mail's journey, the spans in no useful order, as the ring may hold them. */
+START_TEST(test_tree)
+{
+	char *out = printed("{\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\","
+	    "\"spans\":["
+	    "{\"span_id\":\"g\",\"parent_span_id\":\"c3\",\"name\":\"mail parsed\","
+	    "\"start_ns\":\"1000003600\",\"end_ns\":\"1000003700\","
+	    "\"status\":{\"code\":\"error\",\"message\":\"no order lines\"},"
+	    "\"worker\":\"email-processor\",\"instance\":2},"
+	    "{\"span_id\":\"c2\",\"parent_span_id\":\"r\",\"name\":\"plba.dispatch\","
+	    "\"start_ns\":\"1000003000\",\"end_ns\":\"1000003000\","
+	    "\"attributes\":{\"plba.detail\":\"email-processor.2\"},"
+	    "\"status\":{\"code\":\"ok\"},\"worker\":\"plba-master\",\"instance\":-1},"
+	    "{\"span_id\":\"r\",\"name\":\"mail discovered\","
+	    "\"start_ns\":\"1000001000\",\"end_ns\":\"1000005000\","
+	    "\"status\":{\"code\":\"unset\"},\"worker\":\"mail-poller\",\"instance\":0},"
+	    "{\"span_id\":\"c3\",\"parent_span_id\":\"r\",\"name\":\"process emails\","
+	    "\"start_ns\":\"1000003500\",\"end_ns\":\"1000004500\","
+	    "\"status\":{\"code\":\"ok\"},\"worker\":\"email-processor\",\"instance\":2},"
+	    "{\"span_id\":\"c1\",\"parent_span_id\":\"r\",\"name\":\"plba.enqueue\","
+	    "\"start_ns\":\"1000002000\",\"end_ns\":\"1000002000\","
+	    "\"status\":{\"code\":\"ok\"},\"worker\":\"plba-master\",\"instance\":-1}"
+	    "]}");
+
+	ck_assert_str_eq(out,
+	    "trace 4bf92f3577b34da6a3ce929d0e0e4736: 5 spans over 4.0us\n"
+	    "\n"
+	    "START  DURATION  SPAN              WORKER             STATUS  DETAIL\n"
+	    "    0     4.0us  mail discovered   mail-poller.0      unset   -\n"
+	    "1.0us         0    plba.enqueue    plba-master        ok      -\n"
+	    "2.0us         0    plba.dispatch   plba-master        ok      email-processor.2\n"
+	    "2.5us     1.0us    process emails  email-processor.2  ok      -\n"
+	    "2.6us     100ns      mail parsed   email-processor.2  error   no order lines\n");
+	free(out);
+}
+END_TEST
+
+/* A parent the master no longer holds: its children stand on their own,
+ * in start order among the other roots. */
+START_TEST(test_orphans)
+{
+	char *out = printed("{\"trace_id\":\"t\",\"spans\":["
+	    "{\"span_id\":\"b\",\"parent_span_id\":\"gone\",\"name\":\"late\","
+	    "\"start_ns\":\"300\",\"end_ns\":\"400\"},"
+	    "{\"span_id\":\"a\",\"parent_span_id\":\"gone\",\"name\":\"early\","
+	    "\"start_ns\":\"100\",\"end_ns\":\"200\"}]}");
+	const char *early = line_with(out, "early"), *late = line_with(out, "late");
+
+	ck_assert_msg(early < late, "out of start order:\n%s", out);
+	ck_assert_msg(strstr(out, "  early") != NULL && strstr(out, "    early")
+	    == NULL, "an orphan is indented:\n%s", out);
+	ck_assert(strstr(out, "2 spans over 300ns") != NULL);
+	free(out);
+}
+END_TEST
+
+/* Parents in a circle, a span its own parent, ids twice: each span once,
+ * and the walk ends. */
+START_TEST(test_cycles)
+{
+	char *out = printed("{\"trace_id\":\"t\",\"spans\":["
+	    "{\"span_id\":\"a\",\"parent_span_id\":\"b\",\"name\":\"one\"},"
+	    "{\"span_id\":\"b\",\"parent_span_id\":\"a\",\"name\":\"two\"},"
+	    "{\"span_id\":\"s\",\"parent_span_id\":\"s\",\"name\":\"self\"},"
+	    "{\"span_id\":\"s\",\"parent_span_id\":\"s\",\"name\":\"again\"}]}");
+
+	ck_assert_uint_eq(count_lines(out), 3 + 4);
+	line_with(out, "one");
+	line_with(out, "two");
+	line_with(out, "self");
+	line_with(out, "again");
+	free(out);
+}
+END_TEST
+
+/* What is missing or malformed is shown as "-"; what is not an object
+ * is no span. */
+START_TEST(test_junk)
+{
+	char *out = printed("{\"spans\":[1,\"x\",null,{},"
+	    "{\"name\":\"bad times\",\"start_ns\":\"12x\",\"end_ns\":-1,"
+	    "\"status\":\"ok\",\"instance\":\"0\",\"worker\":7}]}");
+
+	ck_assert_str_eq(out,
+	    "trace -: 2 spans over 0\n"
+	    "\n"
+	    "START  DURATION  SPAN       WORKER  STATUS  DETAIL\n"
+	    "    -         -  -          -       -       -\n"
+	    "    -         -  bad times  -       -       -\n");
+	free(out);
+	out = printed("{\"trace_id\":\"t\"}");
+	ck_assert_str_eq(out, "trace t: 0 spans over 0\n\n"
+	    "START  DURATION  SPAN  WORKER  STATUS  DETAIL\n");
+	free(out);
+}
+END_TEST
+
+/* A child's words cannot drive the terminal. */
+START_TEST(test_sanitized)
+{
+	char *out = printed("{\"trace_id\":\"t\\u001b[2J\",\"spans\":["
+	    "{\"span_id\":\"a\",\"name\":\"x\\u001b[31my\",\"worker\":\"w\\r\","
+	    "\"status\":{\"code\":\"error\",\"message\":\"m\\n\"}}]}");
+
+	ck_assert_ptr_null(strchr(out, '\033'));
+	ck_assert_ptr_null(strchr(out, '\r'));
+	line_with(out, "trace t?[2J: 1 span over 0");
+	line_with(out, "x?[31my");
+	line_with(out, "m?");
+	free(out);
+}
+END_TEST
+
+/* A long chain: indentation stops growing, and 20000 spans (the most the
+ * master keeps) take no quadratic time. */
+START_TEST(test_deep)
+{
+	cJSON *o = cJSON_CreateObject(), *arr, *s;
+	char id[32], parent[32], *text, *out;
+	const char *last;
+	int i, n = 20000;
+
+	cJSON_AddStringToObject(o, "trace_id", "t");
+	arr = cJSON_AddArrayToObject(o, "spans");
+	for (i = 0; i < n; i++) {
+		s = cJSON_CreateObject();
+		snprintf(id, sizeof(id), "%016x", i);
+		snprintf(parent, sizeof(parent), "%016x", i - 1);
+		cJSON_AddStringToObject(s, "span_id", id);
+		if (i > 0)
+			cJSON_AddStringToObject(s, "parent_span_id", parent);
+		snprintf(id, sizeof(id), "n%d", i);
+		cJSON_AddStringToObject(s, "name", id);
+		cJSON_AddItemToArray(arr, s);
+	}
+	text = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	out = printed(text);
+	free(text);
+	ck_assert_uint_eq(count_lines(out), 3 + (size_t)n);
+	/* Nested 15 and 16 deep, and the last, as deep as 16. */
+	ck_assert_ptr_nonnull(strstr(out, "\n    -         -  "
+	    "                              n15 "));
+	ck_assert_ptr_nonnull(strstr(out, "\n    -         -  "
+	    "                                n16 "));
+	last = line_with(out, "n19999");
+	ck_assert_msg(strncmp(last, "    -         -  "
+	    "                                n19999", 49 + 6) == 0, "%.80s",
+	    last);
+	free(out);
+}
+END_TEST
+
+START_TEST(test_durations)
+{
+	char buf[32];
+
+	spans_duration(0, buf);
+	ck_assert_str_eq(buf, "0");
+	spans_duration(999, buf);
+	ck_assert_str_eq(buf, "999ns");
+	spans_duration(1500, buf);
+	ck_assert_str_eq(buf, "1.5us");
+	spans_duration(2300000, buf);
+	ck_assert_str_eq(buf, "2.3ms");
+	spans_duration(4250000000ULL, buf);
+	ck_assert_str_eq(buf, "4.25s");
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite *s = suite_create("ctl_spans");
+	TCase *tc = tcase_create("tree");
+
+	tcase_add_test(tc, test_tree);
+	tcase_add_test(tc, test_orphans);
+	tcase_add_test(tc, test_cycles);
+	tcase_add_test(tc, test_junk);
+	tcase_add_test(tc, test_sanitized);
+	tcase_add_test(tc, test_deep);
+	tcase_add_test(tc, test_durations);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return unit_run(suite());
+}
