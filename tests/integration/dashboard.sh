@@ -3,14 +3,11 @@
 # running master with its pid, its Restart button restarts a worker (refused
 # with the server's error without the token), Stop and Start work, and a
 # banner says so when the master cannot be reached.
-[ -x /usr/bin/chromium ] || { echo "SKIP: /usr/bin/chromium is missing"; exit 77; }
-command -v python3 >/dev/null || { echo "SKIP: python3 is missing"; exit 77; }
-command -v curl >/dev/null || { echo "SKIP: curl is missing"; exit 77; }
 . "$(dirname "$0")/lib.sh"
 
-DRIVER=$(cd "$(dirname "$0")" && pwd)/dashboard.py
 PORT=$(free_port)
 URL=http://127.0.0.1:$PORT
+. "$(dirname "$0")/browser.sh"
 TOKEN=dash-$$-token
 echo "$TOKEN" >"$T/token"
 cat >"$T/plba.yml" <<YML
@@ -33,25 +30,9 @@ workers:
     consumes: jobs
 YML
 
-CHROME=
-finish() {
-	local rc=$?
-	set +e
-	if [ -n "$CHROME" ]; then
-		# Its own process group (setsid): the renderers go with it.
-		kill -KILL -- -"$CHROME" 2>/dev/null || true
-		wait "$CHROME" 2>/dev/null || true
-	fi
-	(exit $rc)	# cleanup reads the status from $?
-	cleanup
-}
-trap finish EXIT
-
 start_master
 wait_for 10 curl_ok "$URL/livez"
 
-# cdp EXPRESSION: its value in the dashboard page.
-cdp() { python3 "$DRIVER" "$DEVPORT" "$URL/" "$1"; }
 # "worker.instance=pid ..." sorted, from /status and from the page's table.
 status_pids() {
 	curl -sf --max-time 5 "$URL/status" | python3 -c 'import json, sys
@@ -71,7 +52,6 @@ page_shows_status() {
 	want=$(status_pids) && got=$(dom_pids 2>/dev/null) && [ -n "$want" ] &&
 		[ "$want" = "$got" ]
 }
-page_has() { [ "$(cdp "$1" 2>/dev/null)" = true ]; }
 web_pids() { status_pids | tr ' ' '\n' | grep '^web\.' | tr '\n' ' '; }
 # Every web pid of $1 replaced by a running one.
 web_restarted() {
@@ -88,18 +68,7 @@ wait_for 20 curl_ok "$URL/readyz"
 wait_for 20 curl_has "$URL/health" '"health":"ok"'
 wait_for 20 curl_has "$URL/queues/jobs" '"acked":20'
 
-# The browser, on its own profile and home, with a DevTools port it picks.
-mkdir -p "$T/home" "$T/profile"
-HOME=$T/home XDG_CONFIG_HOME=$T/home/.config XDG_CACHE_HOME=$T/home/.cache \
-	setsid /usr/bin/chromium --headless --no-sandbox --disable-gpu \
-	--disable-quic --no-first-run --disable-background-networking \
-	--disable-component-update --disable-sync --disable-extensions \
-	--user-data-dir="$T/profile" --remote-debugging-address=127.0.0.1 \
-	--remote-debugging-port=0 "$URL/" >"$T/chromium.log" 2>&1 &
-CHROME=$!
-devtools_up() { [ -s "$T/profile/DevToolsActivePort" ]; }
-wait_for 30 devtools_up
-DEVPORT=$(head -n 1 "$T/profile/DevToolsActivePort")
+start_browser "$URL/"
 
 # 1. Every instance with its pid, the queue, the header.
 wait_for 20 page_shows_status

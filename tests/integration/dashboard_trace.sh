@@ -1,0 +1,102 @@
+# The dashboard links a task to its trace: a queue's dead count opens its
+# dead letters, each with a link to its trace, and the link shows that
+# mail's journey as a tree with a timeline; a trace the master does not
+# hold, and tracing turned off, are said so.  In headless Chromium.
+. "$(dirname "$0")/lib.sh"
+
+export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
+: "${PLBA_BUILDDIR:?run through make check}"
+SO=$PLBA_BUILDDIR/examples/mail_order_bot/.libs/mail_order_bot.so
+N=14		# every seventh mail is malformed: two dead letters
+PORT=$(free_port)
+URL=http://127.0.0.1:$PORT
+. "$(dirname "$0")/browser.sh"
+
+config() { # TRANSPORT
+	cat >"$T/plba.yml" <<YML
+platform:
+  name: dash_trace
+  modules: [$SO]
+  http: {enabled: true, listen: 127.0.0.1:$PORT}
+  trace: {transport: $1, file: $T/traces.jsonl}
+queues:
+  emails: {max_attempts: 1}
+workers:
+  mail-poller:
+    module: mail-faker
+    config: {poll_interval: 50ms, batch: 7, limit: $N}
+  email-processor:
+    module: email-processor
+    consumes: emails
+mail_order_bot:
+  orders_file: $T/orders.jsonl
+YML
+}
+
+dead_two() { [ "$(queue_field emails dead)" = 2 ]; }
+# JS: the text of the trace table's rows, "depth:name:status" each.
+ROWS='Array.from(document.querySelectorAll("#trace tbody tr")).map(function (r) {
+  return r.dataset.depth + ":" + r.querySelector("td.span").textContent + ":" +
+    r.querySelector(".tag").textContent; }).join(" ")'
+
+config file
+start_master
+wait_for 30 dead_two
+start_browser "$URL/"
+
+# 1. The dead count is a button; it opens the list, with trace links.
+wait_for 20 page_has '!!document.querySelector("#queues tr[data-queue=emails] button.dead")'
+cdp 'document.querySelector("#queues tr[data-queue=emails] button.dead").click(), true' >/dev/null
+wait_for 10 page_has 'document.querySelectorAll("#dead a.trace").length === 2'
+page_has '!document.getElementById("deadbox").hidden' || fail "dead letters hidden"
+page_has 'document.querySelector("#dead tbody tr").textContent.indexOf("no order lines") >= 0' ||
+	fail "no error in the dead letters: $(cdp 'document.getElementById("dead").textContent')"
+tid=$(cdp 'document.querySelector("#dead a.trace").textContent')
+[[ $tid =~ ^[0-9a-f]{32}$ ]] || fail "not a trace id: $tid"
+curl -sf "$URL/queues/emails/dead" | grep -q "00-$tid-" ||
+	fail "the link is not the task's trace: $tid"
+
+# 2. The link opens the trace: the poller's span at the top, the master's
+# and the consumer's under it, the business step under the consumer's.
+wait_for 10 grep -q "\"trace_id\":\"$tid\".*\"name\":\"plba.dead_letter\"" "$T/traces.jsonl"
+cdp 'document.querySelector("#dead a.trace").click(), true' >/dev/null
+wait_for 10 page_has "location.hash === '#trace=$tid' && !document.getElementById('tracebox').hidden"
+wait_for 10 page_has 'document.querySelectorAll("#trace tbody tr").length === 6'
+rows=$(cdp "$ROWS")
+for want in "0:mail discovered:unset" "1:plba.enqueue:ok" "1:plba.dispatch:ok" \
+    "1:process emails:error" "2:mail parsed:error" "1:plba.dead_letter:error"; do
+	[[ " $rows " == *" $want "* ]] || fail "no \"$want\" in: $rows"
+done
+[[ $rows == "0:mail discovered:unset "* ]] || fail "not the poller's span first: $rows"
+page_has 'document.querySelectorAll("#trace .bar").length === 6' ||
+	fail "no timeline: $(cdp 'document.getElementById("trace").innerHTML.slice(0, 300)')"
+page_has 'document.getElementById("tracemsg").textContent.indexOf("6 spans") === 0' ||
+	fail "trace summary: $(cdp 'document.getElementById("tracemsg").textContent')"
+page_has '[].some.call(document.querySelectorAll("#trace tbody tr"), function (r) {
+  return r.title.indexOf("plba.task.outcome = \"nack-dead\"") >= 0; })' ||
+	fail "no attributes in the tooltips"
+
+# 3. Close goes back to the page without a trace.
+cdp 'document.getElementById("traceclose").click(), true' >/dev/null
+wait_for 10 page_has 'document.getElementById("tracebox").hidden && location.hash === ""'
+
+# 4. A link to a trace the master does not hold says so.
+cdp 'location.hash = "#trace=00000000000000000000000000000001", true' >/dev/null
+wait_for 10 page_has 'document.getElementById("tracemsg").textContent.indexOf("404") >= 0 &&
+  document.getElementById("tracemsg").textContent.indexOf("no spans held") >= 0'
+stop_master
+[ "$STATUS" -eq 0 ] || fail "master exited $STATUS"
+
+# 5. With tracing off the dead letters carry no trace, and no link.
+config none
+start_master
+wait_for 30 dead_two
+cdp 'location.hash = "", location.reload(), true' >/dev/null
+wait_for 20 page_has '!!document.querySelector("#queues tr[data-queue=emails] button.dead")'
+cdp 'document.querySelector("#queues tr[data-queue=emails] button.dead").click(), true' >/dev/null
+wait_for 10 page_has 'document.querySelectorAll("#dead tbody tr[data-id]").length === 2'
+page_has 'document.querySelectorAll("#dead a.trace").length === 0' ||
+	fail "trace links with tracing off"
+stop_master
+[ "$STATUS" -eq 0 ] || fail "master exited $STATUS"
+echo "ok: dead letters link to their traces, shown as a tree"
