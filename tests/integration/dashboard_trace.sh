@@ -6,42 +6,18 @@
 
 export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
 : "${PLBA_BUILDDIR:?run through make check}"
-SO=$PLBA_BUILDDIR/examples/mail_order_bot/.libs/mail_order_bot.so
-N=14		# every seventh mail is malformed: two dead letters
 PORT=$(free_port)
 URL=http://127.0.0.1:$PORT
 . "$(dirname "$0")/browser.sh"
 
-config() { # TRANSPORT
-	cat >"$T/plba.yml" <<YML
-platform:
-  name: dash_trace
-  modules: [$SO]
-  http: {enabled: true, listen: 127.0.0.1:$PORT}
-  trace: {transport: $1, file: $T/traces.jsonl}
-queues:
-  emails: {max_attempts: 1}
-workers:
-  mail-poller:
-    module: mail-faker
-    config: {poll_interval: 50ms, batch: 7, limit: $N}
-  email-processor:
-    module: email-processor
-    consumes: emails
-mail_order_bot:
-  orders_file: $T/orders.jsonl
-YML
-}
-
-dead_two() { [ "$(queue_field emails dead)" = 2 ]; }
 # JS: the text of the trace table's rows, "depth:name:status" each.
 ROWS='Array.from(document.querySelectorAll("#trace tbody tr")).map(function (r) {
   return r.dataset.depth + ":" + r.querySelector("td.span").textContent + ":" +
     r.querySelector(".tag").textContent; }).join(" ")'
 
-config file
+mob_dead_config "transport: file, file: $T/traces.jsonl"
 start_master
-wait_for 30 dead_two
+wait_for 30 mob_dead_two
 start_browser "$URL/"
 
 # 1. The dead count is a button; it opens the list, with trace links.
@@ -88,9 +64,9 @@ stop_master
 [ "$STATUS" -eq 0 ] || fail "master exited $STATUS"
 
 # 5. With tracing off the dead letters carry no trace, and no link.
-config none
+mob_dead_config "transport: none"
 start_master
-wait_for 30 dead_two
+wait_for 30 mob_dead_two
 cdp 'location.hash = "", location.reload(), true' >/dev/null
 wait_for 20 page_has '!!document.querySelector("#queues tr[data-queue=emails] button.dead")'
 cdp 'document.querySelector("#queues tr[data-queue=emails] button.dead").click(), true' >/dev/null

@@ -144,3 +144,29 @@ YML
 	log_has "$want" || fail "$name: no \"$want\" in the log"
 	stop_master
 }
+
+# mob_dead_config TRACE-MEMBERS: $T/plba.yml for mail_order_bot's faked
+# mails, fourteen of them, with `platform.trace: {TRACE-MEMBERS}` and the
+# HTTP API on $PORT: one consumer, no second attempt, so the two
+# malformed mails are dead letters at once (mob_dead_two).
+mob_dead_config() {
+	cat >"$T/plba.yml" <<YML
+platform:
+  name: mob
+  modules: [$PLBA_BUILDDIR/examples/mail_order_bot/.libs/mail_order_bot.so]
+  http: {enabled: true, listen: 127.0.0.1:$PORT}
+  trace: {$1}
+queues:
+  emails: {max_attempts: 1}
+workers:
+  mail-poller:
+    module: mail-faker
+    config: {poll_interval: 50ms, batch: 7, limit: 14}
+  email-processor:
+    module: email-processor
+    consumes: emails
+mail_order_bot:
+  orders_file: $T/orders.jsonl
+YML
+}
+mob_dead_two() { [ "$(queue_field emails dead)" = 2 ]; }

@@ -5,31 +5,8 @@
 export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
 : "${PLBA_BUILDDIR:?run through make check}"
 CTL=${PLBACTL:-$PLBA_BUILDDIR/plbactl}
-SO=$PLBA_BUILDDIR/examples/mail_order_bot/.libs/mail_order_bot.so
-N=14		# every seventh mail is malformed: two dead letters
 PORT=$(free_port)
 URL=http://127.0.0.1:$PORT
-
-config() { # TRANSPORT-LINES
-	cat >"$T/plba.yml" <<YML
-platform:
-  name: mob
-  modules: [$SO]
-  http: {enabled: true, listen: 127.0.0.1:$PORT}
-  trace: {$1}
-queues:
-  emails: {max_attempts: 1}
-workers:
-  mail-poller:
-    module: mail-faker
-    config: {poll_interval: 50ms, batch: 7, limit: $N}
-  email-processor:
-    module: email-processor
-    consumes: emails
-mail_order_bot:
-  orders_file: $T/orders.jsonl
-YML
-}
 
 # ctl WANT-STATUS ARGS...: runs plbactl; its output in OUT and ERR.
 ctl() {
@@ -47,12 +24,10 @@ row_of() { # INDENT NAME
 	grep -E "^ *[^ ]+ +[^ ]+  $(printf '%*s' "$1" '')$2  " <<<"$OUT"
 }
 
-dead_two() { [ "$(queue_field emails dead)" = 2 ]; }
-
-config "transport: file, file: $T/traces.jsonl"
+mob_dead_config "transport: file, file: $T/traces.jsonl"
 start_master
-wait_for 30 has_lines "$T/orders.jsonl" $((N - 2))
-wait_for 30 dead_two
+wait_for 30 has_lines "$T/orders.jsonl" 12
+wait_for 30 mob_dead_two
 
 # The dead letters name their traces.
 ctl 0 dead emails
@@ -105,10 +80,10 @@ stop_master
 # With tracing off the master says so, and dead letters keep their
 # narrow table.
 rm -f "$T/orders.jsonl"
-config "transport: none"
+mob_dead_config "transport: none"
 start_master
-wait_for 30 has_lines "$T/orders.jsonl" $((N - 2))
-wait_for 30 dead_two
+wait_for 30 has_lines "$T/orders.jsonl" 12
+wait_for 30 mob_dead_two
 ctl 1 trace "$tid"
 grep -q 'tracing is off' <<<"$ERR" || fail "tracing off: $ERR"
 ctl 0 dead emails
