@@ -77,6 +77,13 @@ struct cJSON;
  * the trace (spans.c).
  */
 void	spans_print(const struct cJSON *answer, FILE *f);
+/*
+ * GET /traces/ID's answer made from a trace file (plba.yml(5)'s
+ * platform.trace.file), every record of TRACE_ID in it, with the worker
+ * and instance of its resource; *NSPANS says how many.  Lines that are
+ * not records are passed over.  cJSON_Delete() the result.
+ */
+struct cJSON *spans_from_file(FILE *f, const char *trace_id, size_t *nspans);
 /* A duration for people: "0", "850ns", "12.5us", "3.2ms", "1.25s". */
 void	spans_duration(uint64_t ns, char buf[32]);
 

@@ -40,6 +40,7 @@ struct args {
 	int		 npos;
 	bool		 force;
 	long		 stop_ms;	/* -1: the master's default */
+	const char	*file;		/* trace --file */
 };
 
 struct command {
@@ -75,8 +76,8 @@ usage(int status)
 	    "  restart WORKER                restart a worker's instances one at a time\n"
 	    "  publish QUEUE JSON            publish a task {name, payload, metadata};\n"
 	    "                                JSON \"-\" reads it from standard input\n"
-	    "  trace TRACE-ID                the spans the master holds of a trace,\n"
-	    "                                as a tree\n"
+	    "  trace [--file FILE] TRACE-ID  the spans the master holds of a trace,\n"
+	    "                                as a tree; or those in its trace file\n"
 	    "\nOptions:\n"
 	    "  -u, --url URL          the master (default $PLBA_URL, else "
 	    DEFAULT_URL ")\n"
@@ -716,13 +717,54 @@ cmd_dead(struct ctl *c, const struct args *a)
 	return rc;
 }
 
+/* A trace from the file the master writes: no master needed, and it has
+ * what the master's ring has let go. */
+static int
+trace_from_file(struct ctl *c, const char *path, const char *trace_id)
+{
+	cJSON *o;
+	FILE *f;
+	size_t n;
+	char *text;
+
+	if (strlen(trace_id) != 32 ||
+	    strspn(trace_id, "0123456789abcdef") != 32)
+		usage_error("trace: \"%s\" is not a trace id (32 lower-case hex "
+		    "digits)", trace_id);
+	if ((f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re")) == NULL)
+		die(EXIT_USAGE, "%s: %s", path, strerror(errno));
+	o = spans_from_file(f, trace_id, &n);
+	if (ferror(f))
+		die(EXIT_USAGE, "%s: %s", path, strerror(errno));
+	if (f != stdin)
+		fclose(f);
+	if (n == 0) {
+		fprintf(stderr, "plbactl: no spans of trace %s in %s\n", trace_id,
+		    path);
+		cJSON_Delete(o);
+		return EXIT_FAILED;
+	}
+	if (c->json) {
+		if ((text = cJSON_PrintUnformatted(o)) == NULL)
+			die(EXIT_USAGE, "out of memory");
+		puts(text);
+		free(text);
+	} else
+		spans_print(o, stdout);
+	cJSON_Delete(o);
+	return 0;
+}
+
 static int
 cmd_trace(struct ctl *c, const struct args *a)
 {
-	char *path = path_of("/traces/", a->pos[0], "");
+	char *path;
 	cJSON *o;
 	int rc;
 
+	if (a->file != NULL)
+		return trace_from_file(c, a->file, a->pos[0]);
+	path = path_of("/traces/", a->pos[0], "");
 	if ((o = fetch(c, "GET", path, NULL, 0, &rc)) != NULL)
 		spans_print(o, stdout);
 	cJSON_Delete(o);
@@ -899,7 +941,7 @@ static const struct command commands[] = {
 	{ "stop",	0, 0, cmd_stop,    "stop [--force] [--timeout S]" },
 	{ "restart",	1, 1, cmd_restart, "restart WORKER" },
 	{ "publish",	2, 2, cmd_publish, "publish QUEUE JSON" },
-	{ "trace",	1, 1, cmd_trace,   "trace TRACE-ID" },
+	{ "trace",	1, 1, cmd_trace,   "trace [--file FILE] TRACE-ID" },
 };
 
 static const struct command *
@@ -916,13 +958,15 @@ find_command(const char *name)
 /*
  * A command's own arguments.  --json is taken here too, as people type
  * "plbactl status --json"; stop has --force and --timeout, the stop's
- * own budget (the request's --timeout goes before the command).
+ * own budget (the request's --timeout goes before the command); trace
+ * has --file.
  */
 static void
 parse_args(struct ctl *c, const struct command *cmd, int argc, char **argv,
     struct args *a)
 {
-	bool stop = cmd->run == cmd_stop, opts = true;
+	bool stop = cmd->run == cmd_stop, trace = cmd->run == cmd_trace;
+	bool opts = true;
 	const char *arg, *v;
 	int i;
 
@@ -940,7 +984,18 @@ parse_args(struct ctl *c, const struct command *cmd, int argc, char **argv,
 			else if (strcmp(arg, "-h") == 0 ||
 			    strcmp(arg, "--help") == 0)
 				usage(0);
-			else if (stop && (strcmp(arg, "--force") == 0 ||
+			else if (trace && (strcmp(arg, "--file") == 0 ||
+			    strncmp(arg, "--file=", 7) == 0)) {
+				if (arg[6] == '=')
+					a->file = arg + 7;
+				else if (i + 1 < argc)
+					a->file = argv[++i];
+				else
+					usage_error("trace: --file needs the "
+					    "trace file's path");
+				if (*a->file == '\0')
+					usage_error("trace: --file: an empty path");
+			} else if (stop && (strcmp(arg, "--force") == 0 ||
 			    strcmp(arg, "-f") == 0))
 				a->force = true;
 			else if (stop && (strcmp(arg, "--timeout") == 0 ||

@@ -9,6 +9,8 @@
  */
 #include "config.h"
 
+#include <sys/types.h>
+
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -259,4 +261,54 @@ spans_print(const cJSON *answer, FILE *f)
 	free(ids);
 	free(order);
 	free(s);
+}
+
+/* The worker and instance of a file's record, where /traces puts them. */
+static void
+lift_resource(cJSON *span)
+{
+	cJSON *res = cJSON_GetObjectItemCaseSensitive(span, "resource"), *v;
+
+	if (!cJSON_IsObject(res))
+		return;
+	if (!cJSON_HasObjectItem(span, "worker") &&
+	    cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(res, "worker")))
+		cJSON_AddStringToObject(span, "worker", v->valuestring);
+	if (!cJSON_HasObjectItem(span, "instance") &&
+	    cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(res, "instance")))
+		cJSON_AddNumberToObject(span, "instance", v->valuedouble);
+}
+
+cJSON *
+spans_from_file(FILE *f, const char *trace_id, size_t *nspans)
+{
+	cJSON *answer = cJSON_CreateObject(), *spans, *span;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+
+	*nspans = 0;
+	if (answer == NULL ||
+	    cJSON_AddStringToObject(answer, "trace_id", trace_id) == NULL ||
+	    (spans = cJSON_AddArrayToObject(answer, "spans")) == NULL) {
+		fputs("plbactl: out of memory\n", stderr);
+		exit(2);
+	}
+	/* Most lines are other traces': only those naming the id are parsed,
+	 * and a line that is not a record of this trace is passed over. */
+	while ((len = getline(&line, &cap, f)) != -1) {
+		if (strstr(line, trace_id) == NULL ||
+		    (span = cJSON_ParseWithLength(line, (size_t)len)) == NULL)
+			continue;
+		if (!cJSON_IsObject(span) || str_of(span, "trace_id") == NULL ||
+		    strcmp(str_of(span, "trace_id"), trace_id) != 0) {
+			cJSON_Delete(span);
+			continue;
+		}
+		lift_resource(span);
+		cJSON_AddItemToArray(spans, span);
+		(*nspans)++;
+	}
+	free(line);
+	return answer;
 }

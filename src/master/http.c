@@ -376,7 +376,9 @@ run_action(struct runtime *rt, struct action *a)
 			a->code = 200;
 		else {
 			a->code = 404;
-			a->answer = error_json("no spans held for trace %s", a->name);
+			a->answer = error_json("no spans held for trace %s (the "
+			    "master keeps the last %d spans of all traces)",
+			    a->name, TRACE_RING_SPANS);
 		}
 		break;
 	}

@@ -41,6 +41,7 @@ tid=$(sed -n 4p <<<"$OUT" | grep -oE ' [0-9a-f]{32} ' | tr -d ' ')
 wait_for 10 grep -q "\"trace_id\":\"$tid\".*\"name\":\"plba.dead_letter\"" \
 	"$T/traces.jsonl"
 ctl 0 trace "$tid"
+from_master=$OUT
 head -n 1 <<<"$OUT" | grep -qE "^trace $tid: [0-9]+ spans over " ||
 	fail "bad first line: $OUT"
 sed -n 3p <<<"$OUT" | grep -qE '^ *START +DURATION +SPAN +WORKER +STATUS +DETAIL$' ||
@@ -76,6 +77,24 @@ ctl 2 trace
 grep -q 'missing argument' <<<"$ERR" || fail "no usage error: $ERR"
 stop_master
 [ $STATUS -eq 0 ] || fail "stop exited $STATUS"
+
+# The trace file has every span, with or without a master: the same tree.
+ctl 0 trace --file "$T/traces.jsonl" "$tid"
+[ "$OUT" = "$from_master" ] ||
+	fail "the file's tree differs from the master's: $OUT -- $from_master"
+ctl 0 trace --file=- "$tid" <"$T/traces.jsonl"
+[ "$OUT" = "$from_master" ] || fail "from standard input: $OUT"
+ctl 0 --json trace --file "$T/traces.jsonl" "$good"
+jq_check "$OUT" "d['trace_id'] == '$good' and len(d['spans']) >= 6 and all(s['worker'] == s['resource']['worker'] for s in d['spans'])"
+ctl 1 trace --file "$T/traces.jsonl" 00000000000000000000000000000001
+grep -q "no spans of trace 00000000000000000000000000000001 in $T/traces.jsonl" <<<"$ERR" ||
+	fail "unknown trace in the file: $ERR"
+ctl 2 trace --file "$T/missing.jsonl" "$tid"
+grep -q "missing.jsonl: No such file" <<<"$ERR" || fail "missing file: $ERR"
+ctl 2 trace --file "$T/traces.jsonl" ABC
+grep -q 'not a trace id' <<<"$ERR" || fail "bad id: $ERR"
+ctl 2 trace --file
+grep -q 'needs the trace file' <<<"$ERR" || fail "no path: $ERR"
 
 # With tracing off the master says so, and dead letters keep their
 # narrow table.

@@ -205,6 +205,46 @@ START_TEST(test_deep)
 }
 END_TEST
 
+/* A trace file: this trace's records, with their resource lifted to where
+ * /traces puts it; other traces' lines, and lines that are not records,
+ * passed over. */
+START_TEST(test_from_file)
+{
+	static const char file[] =
+	    "{\"trace_id\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\",\"span_id\":\"1\","
+	    "\"name\":\"one\",\"resource\":{\"service.name\":\"s\","
+	    "\"worker\":\"w\",\"instance\":3}}\n"
+	    "{\"trace_id\":\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\",\"span_id\":\"2\"}\n"
+	    "not json aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
+	    "[\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"]\n"
+	    "{\"trace_id\":\"x\",\"name\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}\n"
+	    "\n"
+	    "{\"trace_id\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\",\"span_id\":\"3\","
+	    "\"parent_span_id\":\"1\",\"name\":\"two\",\"worker\":\"top\","
+	    "\"resource\":{\"worker\":\"w\",\"instance\":-1}}";
+	FILE *f = fmemopen((void *)file, sizeof(file) - 1, "r");
+	cJSON *o, *spans;
+	size_t n;
+
+	ck_assert_ptr_nonnull(f);
+	o = spans_from_file(f, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", &n);
+	fclose(f);
+	ck_assert_uint_eq(n, 2);
+	spans = cJSON_GetObjectItem(o, "spans");
+	ck_assert_int_eq(cJSON_GetArraySize(spans), 2);
+	ck_assert_str_eq(cJSON_GetObjectItem(o, "trace_id")->valuestring,
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(spans, 0),
+	    "worker")->valuestring, "w");
+	ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(spans, 0),
+	    "instance")->valueint, 3);
+	/* What a record says itself is not overwritten. */
+	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(spans, 1),
+	    "worker")->valuestring, "top");
+	cJSON_Delete(o);
+}
+END_TEST
+
 START_TEST(test_durations)
 {
 	char buf[32];
@@ -234,6 +274,7 @@ suite(void)
 	tcase_add_test(tc, test_junk);
 	tcase_add_test(tc, test_sanitized);
 	tcase_add_test(tc, test_deep);
+	tcase_add_test(tc, test_from_file);
 	tcase_add_test(tc, test_durations);
 	suite_add_tcase(s, tc);
 	return s;
