@@ -186,6 +186,28 @@ drop_parked(struct runtime *rt, struct instance *in)
 	in->ch.parked = 0;
 }
 
+/*
+ * A task's move to the dead-letter list: on its trace, and in the log
+ * with the trace's id, so that the log line leads to the trace.
+ */
+static void
+dead_lettered(struct runtime *rt, struct queue *q, const struct qtask *t,
+    const char *why)
+{
+	struct qtrace trace = t->trace;
+	char tid[33];
+
+	traces_task_span(rt, &trace, t->body, "plba.dead_letter", queue_name(q),
+	    t->id, t->attempt, t->last_error, true);
+	if (traces_on(rt) && trace.state == QTRACE_SAMPLED) {
+		trace_hex(trace.trace_id, 16, tid);
+		log_warn("%s: task %" PRIu64 " dead-lettered: %s (trace %s)",
+		    queue_name(q), t->id, why, tid);
+	} else
+		log_warn("%s: task %" PRIu64 " dead-lettered: %s",
+		    queue_name(q), t->id, why);
+}
+
 /* Names the newest dead letters; only after a loss, so walking the list
  * costs nothing on the hot path.  Those already dropped past dead_max
  * are in report_dead_dropped()'s count instead. */
@@ -200,15 +222,9 @@ log_dead_tail(struct runtime *rt, struct queue *q, uint64_t newest)
 	if (newest > st.dead)
 		newest = st.dead;
 	while ((t = queue_dead_next(q, t)) != NULL)
-		if (++i > st.dead - newest) {
-			struct qtrace trace = t->trace;
-
-			log_warn("%s: task %" PRIu64 " dead-lettered: %s",
-			    queue_name(q), t->id,
+		if (++i > st.dead - newest)
+			dead_lettered(rt, q, t,
 			    t->last_error != NULL ? t->last_error : "?");
-			traces_task_span(rt, &trace, t->body, "plba.dead_letter",
-			    queue_name(q), t->id, t->attempt, t->last_error, true);
-		}
 }
 
 void
@@ -614,16 +630,14 @@ handle_ack(struct instance *in, struct msg *m, bool ack)
 	}
 	if (!ack && rc == 1) {
 		const struct qtask *t = queue_dead_last(ch->cq);
+		const char *why = m->error != NULL ? m->error : "nacked";
 
-		log_warn("%s: task %s dead-lettered: %s", queue_name(ch->cq),
-		    m->id, m->error != NULL ? m->error : "nacked");
-		if (t != NULL && traces_on(rt_of(in))) {
-			struct qtrace trace = t->trace;
-
-			traces_task_span(rt_of(in), &trace, t->body,
-			    "plba.dead_letter", queue_name(ch->cq), t->id,
-			    t->attempt, t->last_error, true);
-		}
+		/* NULL only for an empty list, which this is not. */
+		if (t != NULL)
+			dead_lettered(rt_of(in), ch->cq, t, why);
+		else
+			log_warn("%s: task %s dead-lettered: %s",
+			    queue_name(ch->cq), m->id, why);
 	}
 	channel_pump(rt_of(in), ch->cq);
 }

@@ -36,6 +36,10 @@ grep -q '^ID  ATTEMPT  TASK-NAME  TRACE  *ERROR$' <<<"$OUT" ||
 tid=$(sed -n 4p <<<"$OUT" | grep -oE ' [0-9a-f]{32} ' | tr -d ' ')
 [ -n "$tid" ] || fail "no trace id among the dead letters: $OUT"
 
+# The log names it too, with its trace.
+log_has "emails: task [0-9]* dead-lettered: no order lines.* (trace $tid)\$" ||
+	fail "the log does not name the trace: $(grep dead-lettered "$LOG")"
+
 # One of them, as a tree: the poller's span first, the master's and the
 # consumer's under it, the business step under the consumer's.
 wait_for 10 grep -q "\"trace_id\":\"$tid\".*\"name\":\"plba.dead_letter\"" \
@@ -108,6 +112,8 @@ grep -q 'tracing is off' <<<"$ERR" || fail "tracing off: $ERR"
 ctl 0 dead emails
 grep -q '^ID  ATTEMPT  TASK-NAME  ERROR$' <<<"$OUT" ||
 	fail "a TRACE column without traces: $OUT"
+log_has 'dead-lettered: no order lines' || fail "no dead letter logged"
+! log_has '(trace ' || fail "a trace named with tracing off: $(grep dead-lettered "$LOG")"
 stop_master
 [ $STATUS -eq 0 ] || fail "stop exited $STATUS"
 echo "ok"
