@@ -165,6 +165,12 @@ process_mail(plba_worker *w, plba_task *t, void *arg)
 	span = plba_span_start(w, "order created");
 	rc = orders_record(orders, &o);
 	plba_span_set_bool(span, "order.duplicate", rc == 0);
+	/* A trace message: what a reader of the trace wants to know here. */
+	if (rc == 0)
+		plba_trace_message(w, "already recorded: this mail was seen before");
+	else if (rc == 1)
+		plba_trace_message(w, "recorded, %zu line%s", o.nlines,
+		    o.nlines == 1 ? "" : "s");
 	if (rc == -1) {
 		plba_span_error(span, "cannot record the order");
 		plba_span_end(span);
