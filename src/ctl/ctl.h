@@ -60,6 +60,8 @@ struct table *table_new(const char *const *headers, const char *align);
  * control characters replaced by '?', and NULL or "" shown as "-".
  */
 void	table_add(struct table *t, const char *text);
+/* An empty cell, where "-" would say a value is missing. */
+void	table_blank(struct table *t);
 /* table_add() of a printf-formatted text. */
 void	table_addf(struct table *t, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

@@ -24,6 +24,7 @@
 
 #define NONE		SIZE_MAX
 #define INDENT_MAX	16	/* deeper spans are shown at this depth */
+#define EVENTS_MAX	32	/* a span's events shown; the rest counted */
 
 struct span {
 	const cJSON	*o;
@@ -155,6 +156,52 @@ add_row(struct table *t, const struct span *s, size_t depth, uint64_t t0)
 	table_add(t, detail);
 }
 
+/*
+ * A span's events (plba_span_event(3), plba_trace_message(3)) under it, in
+ * the order recorded: their time from the trace's start, and their text
+ * as the row's detail, where long text has room.  The columns a point in
+ * time has no value for stay empty.
+ */
+static void
+add_events(struct table *t, const struct span *s, size_t depth, uint64_t t0)
+{
+	const cJSON *events = cJSON_GetObjectItemCaseSensitive(s->o, "events"), *e;
+	int indent = (int)(depth < INDENT_MAX ? depth : INDENT_MAX) * 2;
+	int shown = 0, more = 0;
+	char buf[32];
+	uint64_t at;
+
+	cJSON_ArrayForEach(e, events) {
+		if (!cJSON_IsObject(e))
+			continue;
+		if (shown == EVENTS_MAX) {
+			more++;
+			continue;
+		}
+		at = ns_of(e, "time_ns");
+		if (at != 0 && t0 != 0 && at >= t0) {
+			spans_duration(at - t0, buf);
+			table_add(t, buf);
+		} else
+			table_add(t, NULL);
+		table_blank(t);
+		table_addf(t, "%*s* event", indent, "");
+		table_blank(t);
+		table_blank(t);
+		table_add(t, str_of(e, "name"));
+		shown++;
+	}
+	if (more > 0) {
+		table_blank(t);
+		table_blank(t);
+		table_addf(t, "%*s* %d more event%s", indent, "", more,
+		    more == 1 ? "" : "s");
+		table_blank(t);
+		table_blank(t);
+		table_blank(t);
+	}
+}
+
 /* Depth first from ROOT, each span once: an id cycle cannot loop. */
 static void
 walk(struct table *t, struct span *s, size_t root, size_t *stack,
@@ -171,6 +218,7 @@ walk(struct table *t, struct span *s, size_t root, size_t *stack,
 			continue;
 		s[v].shown = true;
 		add_row(t, &s[v], d, t0);
+		add_events(t, &s[v], d + 1, t0);
 		/* Pushed last child first, so that the first pops first. */
 		for (k = 0, c = s[v].child; c != NONE; c = s[c].next)
 			k++;

@@ -148,6 +148,12 @@ table_add(struct table *t, const char *text)
 }
 
 void
+table_blank(struct table *t)
+{
+	push(t, xstrdup(""));
+}
+
+void
 table_addf(struct table *t, const char *fmt, ...)
 {
 	char buf[256];
@@ -168,7 +174,7 @@ table_rows(const struct table *t)
 void
 table_print(const struct table *t, FILE *f)
 {
-	size_t *w = xmalloc(t->ncols * sizeof(*w)), i, col, pad, nrows;
+	size_t *w = xmalloc(t->ncols * sizeof(*w)), i, col, pad, nrows, last = 0;
 
 	nrows = t->n / t->ncols;	/* an incomplete last row is left out */
 	for (col = 0; col < t->ncols; col++)
@@ -178,15 +184,21 @@ table_print(const struct table *t, FILE *f)
 			w[i % t->ncols] = width(t->cells[i]);
 	for (i = 0; i < nrows * t->ncols; i++) {
 		col = i % t->ncols;
-		pad = w[col] - width(t->cells[i]);
-		if (col > 0)
-			fputs("  ", f);
-		if (t->align[col] == 'r')
-			fprintf(f, "%*s%s", (int)pad, "", t->cells[i]);
-		else if (col + 1 < t->ncols)
-			fprintf(f, "%s%*s", t->cells[i], (int)pad, "");
-		else
-			fputs(t->cells[i], f);	/* no trailing blanks */
+		if (col == 0)	/* no trailing blanks: empty cells end a row */
+			for (last = t->ncols - 1; last > 0 &&
+			    t->cells[i + last][0] == '\0'; last--)
+				continue;
+		if (col <= last) {
+			pad = w[col] - width(t->cells[i]);
+			if (col > 0)
+				fputs("  ", f);
+			if (t->align[col] == 'r')
+				fprintf(f, "%*s%s", (int)pad, "", t->cells[i]);
+			else if (col < last)
+				fprintf(f, "%s%*s", t->cells[i], (int)pad, "");
+			else
+				fputs(t->cells[i], f);
+		}
 		if (col + 1 == t->ncols)
 			fputc('\n', f);
 	}

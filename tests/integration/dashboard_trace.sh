@@ -11,7 +11,7 @@ URL=http://127.0.0.1:$PORT
 . "$(dirname "$0")/browser.sh"
 
 # JS: the text of the trace table's rows, "depth:name:status" each.
-ROWS='Array.from(document.querySelectorAll("#trace tbody tr")).map(function (r) {
+ROWS='Array.from(document.querySelectorAll("#trace tbody tr:not(.event)")).map(function (r) {
   return r.dataset.depth + ":" + r.querySelector("td.span").textContent + ":" +
     r.querySelector(".tag").textContent; }).join(" ")'
 
@@ -56,14 +56,28 @@ page_has '[].some.call(document.querySelectorAll("#trace tbody tr"), function (r
 cdp 'document.getElementById("traceclose").click(), true' >/dev/null
 wait_for 10 page_has 'document.getElementById("tracebox").hidden && location.hash === ""'
 
-# 4. A link to a trace the master does not hold says so.
+# 4. A good mail's trace: its trace message, an event, under its span.
+good=$(grep -m1 '"name":"order created"' "$T/traces.jsonl" |
+	python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["trace_id"])')
+cdp "location.hash = '#trace=$good', true" >/dev/null
+wait_for 10 page_has 'document.querySelectorAll("#trace tbody tr.event").length === 1'
+page_has '(function () {
+  var ev = document.querySelector("#trace tbody tr.event"), span = ev.previousSibling;
+  return /^recorded, [0-9]+ lines?$/.test(ev.querySelector("td.detail").textContent) &&
+    span.querySelector("td.span").textContent === "order created" &&
+    parseInt(ev.querySelector("td.span").style.paddingLeft) >
+      parseInt(span.querySelector("td.span").style.paddingLeft) &&
+    !!ev.querySelector(".bar.tick"); })()' ||
+	fail "no event under order created: $(cdp 'document.querySelector("#trace tbody").textContent')"
+
+# 5. A link to a trace the master does not hold says so.
 cdp 'location.hash = "#trace=00000000000000000000000000000001", true' >/dev/null
 wait_for 10 page_has 'document.getElementById("tracemsg").textContent.indexOf("404") >= 0 &&
   document.getElementById("tracemsg").textContent.indexOf("no spans held") >= 0'
 stop_master
 [ "$STATUS" -eq 0 ] || fail "master exited $STATUS"
 
-# 5. With tracing off the dead letters carry no trace, and no link.
+# 6. With tracing off the dead letters carry no trace, and no link.
 mob_dead_config "transport: none"
 start_master
 wait_for 30 mob_dead_two

@@ -66,6 +66,12 @@ good=$(grep -m1 '"name":"order created"' "$T/traces.jsonl" |
 ctl 0 trace "$good"
 grep -qE '^ *[^ ]+ +[^ ]+ {6}order created +email-processor\.0 +(ok|unset) ' <<<"$OUT" ||
 	fail "no order created under the business step: $OUT"
+# Its trace message, an event, under it, the text as the row's detail.
+span_at=$(awk '/order created/ { print index($0, "order created"); exit }' <<<"$OUT")
+event=$(grep -E '\* event +recorded, [0-9]+ lines?$' <<<"$OUT") ||
+	fail "no trace message: $OUT"
+[ "$(awk '{ print index($0, "* event") }' <<<"$event")" -eq $((span_at + 2)) ] ||
+	fail "the event is not under order created: $OUT"
 
 # --json gives the master's answer as it is.
 ctl 0 --json trace "$good"

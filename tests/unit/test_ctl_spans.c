@@ -208,6 +208,52 @@ END_TEST
 /* A trace file: this trace's records, with their resource lifted to where
  * /traces puts it; other traces' lines, and lines that are not records,
  * passed over. */
+/* Events (trace messages) under their span, at their time, with empty
+ * cells where a point in time has nothing to say; past 32, counted. */
+START_TEST(test_events)
+{
+	cJSON *o = cJSON_Parse("{\"trace_id\":\"t\",\"spans\":["
+	    "{\"span_id\":\"a\",\"name\":\"handle\",\"start_ns\":\"1000\","
+	    "\"end_ns\":\"9000\",\"status\":{\"code\":\"ok\"},\"worker\":\"w\","
+	    "\"instance\":0,\"events\":[{\"name\":\"fetched 3 lines\","
+	    "\"time_ns\":\"2500\"},7,{\"name\":\"no time\"}]},"
+	    "{\"span_id\":\"b\",\"parent_span_id\":\"a\",\"name\":\"step\","
+	    "\"start_ns\":\"3000\",\"end_ns\":\"4000\"}]}"), *many, *ev;
+	char *out, *text;
+	int i;
+
+	ck_assert_ptr_nonnull(o);
+	text = cJSON_PrintUnformatted(o);
+	out = printed(text);
+	free(text);
+	ck_assert_str_eq(out,
+	    "trace t: 2 spans over 8.0us\n"
+	    "\n"
+	    "START  DURATION  SPAN       WORKER  STATUS  DETAIL\n"
+	    "    0     8.0us  handle     w.0     ok      -\n"
+	    "1.5us              * event                  fetched 3 lines\n"
+	    "    -              * event                  no time\n"
+	    "2.0us     1.0us    step     -       -       -\n");
+	free(out);
+
+	/* A span with forty events shows 32 and counts the rest. */
+	many = cJSON_AddArrayToObject(cJSON_GetArrayItem(cJSON_GetObjectItem(o,
+	    "spans"), 1), "events");
+	for (i = 0; i < 40; i++) {
+		ev = cJSON_CreateObject();
+		cJSON_AddStringToObject(ev, "name", "tick");
+		cJSON_AddItemToArray(many, ev);
+	}
+	text = cJSON_PrintUnformatted(o);
+	out = printed(text);
+	free(text);
+	ck_assert_uint_eq(count_lines(out), 3 + 1 + 2 + 1 + 32 + 1);
+	line_with(out, "      * 8 more events");
+	cJSON_Delete(o);
+	free(out);
+}
+END_TEST
+
 START_TEST(test_from_file)
 {
 	static const char file[] =
@@ -274,6 +320,7 @@ suite(void)
 	tcase_add_test(tc, test_junk);
 	tcase_add_test(tc, test_sanitized);
 	tcase_add_test(tc, test_deep);
+	tcase_add_test(tc, test_events);
 	tcase_add_test(tc, test_from_file);
 	tcase_add_test(tc, test_durations);
 	suite_add_tcase(s, tc);
