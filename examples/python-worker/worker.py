@@ -11,19 +11,25 @@
 
 Run it under plba-master (see plba.yml here): fd 3 is a stream socket to the
 master, and every frame on it is a 4-byte big-endian length followed by one
-JSON object.  See plba-protocol(7).
+JSON object.  See plba-protocol(7).  When the master collects traces
+(platform.trace), each publish starts a trace and each task handled is a
+span of its publisher's trace, sent to the master in `trace` messages.
 """
 
 import json
 import os
 import queue
+import re
 import signal
 import socket
 import struct
 import sys
 import threading
+import time
 
 HEADER = struct.Struct("!I")  # the frame length, network byte order
+# W3C Trace Context, version 00: trace id, parent span id, flags.
+TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
 
 
 class ProtocolError(Exception):
@@ -70,6 +76,67 @@ class Channel:
         return msg
 
 
+class Span:
+    """One step of a trace, sent to the master as a record when it ends, in
+    the form plba.yml(5) describes for the trace file."""
+
+    def __init__(self, chan, trace_id, parent, sampled, name, kind):
+        self.chan = chan
+        self.trace_id, self.parent, self.sampled = trace_id, parent, sampled
+        self.span_id = os.urandom(8).hex()
+        self.name, self.kind = name, kind
+        self.attributes = {}
+        self.start_ns = time.time_ns()
+
+    def traceparent(self):
+        """For the metadata of a task published inside this span."""
+        return "00-%s-%s-%s" % (self.trace_id, self.span_id,
+                                "01" if self.sampled else "00")
+
+    def end(self, error=None):
+        if not self.sampled:
+            return
+        record = {"trace_id": self.trace_id, "span_id": self.span_id,
+                  "name": self.name, "kind": self.kind,
+                  "start_ns": str(self.start_ns),
+                  "end_ns": str(time.time_ns()),
+                  "attributes": self.attributes,
+                  "status": {"code": "error", "message": error}
+                  if error is not None else {"code": "ok"}}
+        if self.parent is not None:
+            record["parent_span_id"] = self.parent
+        self.chan.send("trace", record=record)
+
+
+class Tracer:
+    """Spans when the master collects traces (welcome's `trace`), else none.
+    A new trace is recorded when the last 56 bits of its id are below
+    trace_sample x 2^56, as every process decides alike (plba-protocol(7));
+    a resumed one when its parent's flags say it is."""
+
+    def __init__(self, chan, welcome):
+        self.chan = chan
+        self.on = welcome.get("trace") is True
+        sample = welcome.get("trace_sample", 1)
+        if not isinstance(sample, (int, float)) or isinstance(sample, bool):
+            sample = 1
+        self.bound = int(min(max(sample, 0), 1) * (1 << 56))
+
+    def start(self, name, kind, traceparent=None):
+        """A child of TRACEPARENT when it is valid, else a new trace; None
+        when tracing is off."""
+        if not self.on:
+            return None
+        m = TRACEPARENT.fullmatch(traceparent) \
+            if isinstance(traceparent, str) else None
+        if m and m.group(1) != "0" * 32 and m.group(2) != "0" * 16:
+            return Span(self.chan, m.group(1), m.group(2),
+                        int(m.group(3), 16) & 1 == 1, name, kind)
+        trace_id = os.urandom(16).hex()
+        return Span(self.chan, trace_id, None,
+                    int(trace_id[18:], 16) < self.bound, name, kind)
+
+
 class Worker:
     """One instance: says hello, beats, and hands the master's messages to
     the main thread through `inbox`, in order."""
@@ -92,6 +159,7 @@ class Worker:
         if welcome is None or welcome["type"] != "welcome":
             raise ProtocolError("expected welcome, got %r" % (welcome,))
         self.config = welcome.get("config") or {}
+        self.tracer = Tracer(self.chan, welcome)
         interval = welcome.get("heartbeat_ms", 1000) / 1000
         threading.Thread(target=self._read, daemon=True).start()
         threading.Thread(target=self._beat, args=(interval,),
@@ -138,23 +206,40 @@ HANDLERS = {"greet": greet, "item": item}
 
 def handle(worker, msg, record):
     """Runs one task and answers it: ack, or nack with retry only when the
-    failure may be transient."""
+    failure may be transient.  With tracing on, the task is a span of its
+    publisher's trace, from its traceparent."""
     task = msg["task"]
+    meta = task.get("metadata") if isinstance(task.get("metadata"), dict) else {}
+    span = worker.tracer.start("process %s" % msg.get("queue"), "consumer",
+                               meta.get("traceparent"))
+    if span is not None:
+        span.attributes.update({"plba.queue": msg.get("queue"),
+                                "plba.task.name": task.get("name"),
+                                "plba.task.id": msg["id"],
+                                "plba.task.attempt": msg["attempt"]})
+
+    def answer(outcome, failure=None, **members):
+        worker.chan.send("ack" if failure is None else "nack", id=msg["id"],
+                         **members)
+        if span is not None:
+            span.attributes["plba.task.outcome"] = outcome
+            span.end(failure)
+
     try:
         handler = HANDLERS.get(task.get("name"))
         if handler is None:
             raise InvalidTask("unknown task %r" % task.get("name"))
         who = handler(task.get("payload"))
     except InvalidTask as e:
-        worker.chan.send("nack", id=msg["id"], error=str(e), retry=False)
+        answer("nack-dead", str(e), error=str(e), retry=False)
         return
     except Exception as e:  # a bug or an outage: let the queue retry it
-        worker.chan.send("nack", id=msg["id"], error=repr(e), retry=True)
+        answer("nack-retry", repr(e), error=repr(e), retry=True)
         return
     if record is not None:
         record.write("%s %s %d %s.%d\n" % (msg["id"], who, msg["attempt"],
                                            worker.name, worker.instance))
-    worker.chan.send("ack", id=msg["id"])
+    answer("ack")
 
 
 def consume(worker, record_path):
@@ -185,16 +270,25 @@ def consume(worker, record_path):
 
 def publish(worker, queue_name, name, payload, ref):
     """Publishes one task and waits for its confirmation: a full queue makes
-    the master hold it back, which is how a producer is slowed down."""
+    the master hold it back, which is how a producer is slowed down.  With
+    tracing on, each publish begins a trace, carried in the metadata."""
+    span = worker.tracer.start("publish %s" % queue_name, "producer")
+    metadata = {"traceparent": span.traceparent()} if span else {}
     worker.chan.send("publish", ref=ref, queue=queue_name,
-                     task={"name": name, "payload": payload, "metadata": {}})
+                     task={"name": name, "payload": payload,
+                           "metadata": metadata})
     while True:
         msg = worker.inbox.get()
         if msg is None or msg["type"] == "stop":
             return False
         if msg["type"] == "published" and msg["ref"] == ref:
+            if span is not None:
+                span.attributes["plba.task.id"] = msg.get("id")
+                span.end()
             return True
         if msg["type"] == "rejected" and msg["ref"] == ref:
+            if span is not None:
+                span.end(str(msg.get("error")))
             raise RuntimeError("publish %s rejected: %s"
                                % (ref, msg.get("error")))
 

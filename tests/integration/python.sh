@@ -87,6 +87,55 @@ done
 ! log_has "protocol error" || fail "protocol error: $(grep 'protocol error' "$LOG")"
 ! log_has "no heartbeat" || fail "a Python worker was taken for hung"
 
+# Traced: each greeting's journey, from the Python producer through the
+# master to the Python consumer, is one trace in the file.
+rm -f "$T/rec"
+cat >"$T/plba.yml" <<YML
+platform:
+  trace: {transport: file, file: $T/traces.jsonl}
+queues:
+  greetings: {max_attempts: 1}
+workers:
+  consumer:
+    command: [$PY, $WORKER, consume, $T/rec]
+    consumes: greetings
+  guests:
+    command: [$PY, $WORKER, produce, greetings, "5", "1"]
+    ready: protocol
+YML
+start_master
+wait_for 30 up has_lines "$T/rec" 5
+wait_for 20 log_has "greetings: task [0-9]* dead-lettered: greet needs a payload.* (trace [0-9a-f]*)"
+stop_master
+[ $STATUS -eq 0 ] || fail "traced: stop exited $STATUS"
+python3 - "$T/traces.jsonl" <<'PY' || fail "traces: $(head -c 2000 "$T/traces.jsonl")"
+import collections, json, sys
+spans = [json.loads(l) for l in open(sys.argv[1])]
+by_trace = collections.defaultdict(dict)
+for s in spans:
+    by_trace[s["trace_id"]][s["name"]] = s
+pubs = [s for s in spans if s["name"] == "publish greetings"]
+assert len(pubs) == 6, len(pubs)
+outcomes = collections.Counter()
+for pub in pubs:
+    assert "parent_span_id" not in pub and pub["kind"] == "producer", pub
+    assert pub["resource"]["worker"] == "guests", pub
+    t = by_trace[pub["trace_id"]]
+    proc = t["process greetings"]
+    assert proc["parent_span_id"] == pub["span_id"], (proc, pub)
+    assert proc["kind"] == "consumer" and proc["resource"]["worker"] == "consumer"
+    assert proc["attributes"]["plba.task.id"] == pub["attributes"]["plba.task.id"]
+    assert int(proc["start_ns"]) <= int(proc["end_ns"]), proc
+    for name in ("plba.enqueue", "plba.dispatch"):
+        assert t[name]["parent_span_id"] == pub["span_id"], t[name]
+    outcomes[proc["attributes"]["plba.task.outcome"]] += 1
+    if proc["status"]["code"] == "error":
+        assert "greet needs a payload" in proc["status"]["message"], proc
+        assert "plba.dead_letter" in t, sorted(t)
+assert outcomes == {"ack": 5, "nack-dead": 1}, outcomes
+PY
+! log_has "protocol error" || fail "traced: $(grep 'protocol error' "$LOG")"
+
 # The example configuration runs as shipped.
 rm -f "$T/rec"
 export PLBA_EXAMPLE_DIR=$EXAMPLE
