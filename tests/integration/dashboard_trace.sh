@@ -1,7 +1,8 @@
 # The dashboard links a task to its trace: a queue's dead count opens its
 # dead letters, each with a link to its trace, and the link shows that
 # mail's journey as a tree with a timeline; a trace the master does not
-# hold, and tracing turned off, are said so.  In headless Chromium.
+# hold, and tracing turned off, are said so.  Dead letters are retried and
+# purged from the list.  In headless Chromium.
 . "$(dirname "$0")/lib.sh"
 
 export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
@@ -74,10 +75,28 @@ page_has '(function () {
 cdp 'location.hash = "#trace=00000000000000000000000000000001", true' >/dev/null
 wait_for 10 page_has 'document.getElementById("tracemsg").textContent.indexOf("404") >= 0 &&
   document.getElementById("tracemsg").textContent.indexOf("no spans held") >= 0'
+
+# 6. From the list a dead letter goes back on its queue, and its trace
+# shows the retry; Purge all empties the list.
+cdp 'location.hash = "", true' >/dev/null
+rtid=$(cdp 'document.querySelector("#dead tbody tr[data-id] a.trace").textContent')
+cdp 'document.querySelector("#dead tbody tr[data-id] button.retry-one").click(), true' >/dev/null
+wait_for 10 page_has '/^retry of task [0-9]+ of emails: accepted$/.test(document.getElementById("msg").textContent)'
+# A malformed mail fails again: a third dead-lettering.
+wait_for 20 log_at_least "dead-lettered: no order lines" 3
+wait_for 10 curl_has "$URL/traces/$rtid" '"name":"plba.retry"'
+wait_for 10 queue_field_is emails dead 2
+cdp 'document.getElementById("deadretry").click(), true' >/dev/null
+wait_for 10 page_has 'document.getElementById("msg").textContent === "retry of every dead letter of emails: accepted"'
+wait_for 20 log_at_least "dead-lettered: no order lines" 5
+cdp 'window.confirm = function () { return true; };
+  document.getElementById("deadpurge").click(), true' >/dev/null
+wait_for 10 queue_field_is emails dead 0
+wait_for 10 page_has 'document.querySelector("#dead tbody").textContent === "no dead letters"'
 stop_master
 [ "$STATUS" -eq 0 ] || fail "master exited $STATUS"
 
-# 6. With tracing off the dead letters carry no trace, and no link.
+# 7. With tracing off the dead letters carry no trace, and no link.
 mob_dead_config "transport: none"
 start_master
 wait_for 30 mob_dead_two
