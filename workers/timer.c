@@ -230,10 +230,21 @@ static int
 fire(plba_worker *w, const struct timer_conf *c, bool *failing)
 {
 	char detail[256];
+	plba_span *span;
 	int rc;
 
 	plba_worker_set_status(w, PLBA_STATUS_BUSY);
+	/* Each tick begins a trace, so what it sets off can be followed:
+	 * the task carries it to its consumer. */
+	span = plba_trace_start(w, "timer tick");
+	plba_span_set_str(span, "plba.queue", c->queue);
+	plba_span_set_str(span, "plba.task.name", c->task);
 	rc = plba_publish(w, c->queue, c->task, c->payload, NULL, 0);
+	if (rc == PLBA_OK)
+		plba_span_ok(span);
+	else
+		plba_span_error(span, "%s", plba_strerror(rc));
+	plba_span_end(span);
 	plba_worker_set_status(w, PLBA_STATUS_IDLE);
 	if (rc == PLBA_ECLOSED || rc == PLBA_ESTATE)
 		return 1;

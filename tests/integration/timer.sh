@@ -58,6 +58,39 @@ stop_master
 [ $((SECONDS - t0)) -lt 5 ] || fail "stop took $((SECONDS - t0))s"
 log_has "killed by signal" && fail "a timer had to be killed"
 
+# Traced: each tick begins a trace that its task carries to the consumer.
+cat >"$T/plba.yml" <<YML
+platform:
+  trace: {transport: file, file: $T/traces.jsonl}
+queues:
+  ticks: {capacity: 100}
+workers:
+  ticker:
+    type: timer
+    config: {queue: ticks, task: ping, interval: 100ms}
+  sink:
+    command: [$PW, consume, payloads, $T/traced]
+    consumes: ticks
+YML
+start_master
+wait_for 20 has_lines "$T/traced" 3
+wait_for 10 grep -q '"name":"process ticks"' "$T/traces.jsonl"
+stop_master
+[ $STATUS -eq 0 ] || fail "traced: stop exited $STATUS"
+python3 - "$T/traces.jsonl" <<'PY' || fail "traces: $(head -c 1500 "$T/traces.jsonl")"
+import json, sys
+spans = [json.loads(l) for l in open(sys.argv[1])]
+ticks = {s["span_id"]: s for s in spans if s["name"] == "timer tick"}
+assert len(ticks) >= 3, len(ticks)
+for t in ticks.values():
+    assert "parent_span_id" not in t and t["resource"]["worker"] == "ticker", t
+    assert t["attributes"] == {"plba.queue": "ticks", "plba.task.name": "ping"}, t
+    assert t["status"]["code"] == "ok", t
+procs = [s for s in spans if s["name"] == "process ticks"]
+assert procs and all(p["parent_span_id"] in ticks and
+    p["trace_id"] == ticks[p["parent_span_id"]]["trace_id"] for p in procs), procs
+PY
+
 # Configuration errors: each names its key, and the instance exits 2.
 check_bad() { builtin_config_error timer "$@"; }
 check_bad noqueue '{interval: 1s}' \
