@@ -50,14 +50,16 @@ sleep_ms(long ms)
 		;
 }
 
+/* Appends this process's pid to DIR/WORKER.INSTANCE and SUFFIX. */
 static void
-record(const char *dir)
+record(const char *dir, const char *suffix)
 {
 	const char *w = getenv("PLBA_WORKER"), *i = getenv("PLBA_INSTANCE");
 	char path[4096];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/%s.%s", dir, w ? w : "x", i ? i : "0");
+	snprintf(path, sizeof(path), "%s/%s.%s%s", dir, w ? w : "x",
+	    i ? i : "0", suffix);
 	if ((f = fopen(path, "a")) == NULL)
 		return;
 	fprintf(f, "%ld\n", (long)getpid());
@@ -115,6 +117,7 @@ int
 main(int argc, char *argv[])
 {
 	long exit_after = -1, notify_after = -1, start = now_ms();
+	const char *record_dir = NULL;
 	int exit_code = 0, i;
 	bool ignore_term = false;
 
@@ -123,7 +126,8 @@ main(int argc, char *argv[])
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "0";
 
 		if (strcmp(a, "--record") == 0) {
-			record(v);
+			record(v, "");
+			record_dir = v;
 			i++;
 		} else if (strcmp(a, "--exit-after") == 0) {
 			exit_after = atol(v);
@@ -171,6 +175,11 @@ main(int argc, char *argv[])
 		} else if (strcmp(a, "--grandchild") == 0) {
 			if (fork() == 0) {
 				setsid();
+				/* Out of the instance's group now: it outlives it.
+				 * A stop that kills the group before this point
+				 * leaves no grandchild to count. */
+				if (record_dir != NULL)
+					record(record_dir, ".grandchild");
 				sleep_ms(atol(v));
 				_exit(0);
 			}
