@@ -683,3 +683,22 @@ queue_dead_next(const struct queue *q, const struct qtask *prev)
 {
 	return prev == NULL ? q->dead.head : prev->next;
 }
+
+const struct qtask *
+queue_ready_next(const struct queue *q, const struct qtask *prev)
+{
+	return prev == NULL ? q->ready.head : prev->next;
+}
+
+const struct qtask *
+queue_held_next(const struct queue *q, const struct qtask *prev)
+{
+	const struct qconsumer *c;
+
+	if (prev != NULL && prev->next != NULL)
+		return prev->next;
+	c = prev == NULL ? q->consumers : prev->holder->next;
+	while (c != NULL && c->held == NULL)
+		c = c->next;
+	return c != NULL ? c->held : NULL;
+}

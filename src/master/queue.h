@@ -208,5 +208,13 @@ size_t		 queue_dead_purge(struct queue *, const uint64_t *ids, size_t nids);
 const struct qtask *queue_dead_last(const struct queue *);
 /* Dead-lettered tasks, oldest first: call with NULL to start. */
 const struct qtask *queue_dead_next(const struct queue *, const struct qtask *prev);
+/* Ready tasks, the next to be dispatched first: call with NULL to start. */
+const struct qtask *queue_ready_next(const struct queue *, const struct qtask *prev);
+/*
+ * Tasks in flight, one consumer's after another's, each consumer's
+ * oldest dispatch first: call with NULL to start.  t->holder says who
+ * holds each.
+ */
+const struct qtask *queue_held_next(const struct queue *, const struct qtask *prev);
 
 #endif

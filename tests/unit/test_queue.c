@@ -1083,7 +1083,8 @@ m_check(struct model *m)
 	const struct qtask *d;
 	uint64_t id, n[4] = { 0, 0, 0, 0 }, held = 0;
 	size_t i;
-	int ci;
+	unsigned prev_k;
+	int ci, prev_ci;
 
 	for (id = 1; id <= m->ntasks; id++)
 		n[m->t[id].where]++;
@@ -1136,6 +1137,38 @@ m_check(struct model *m)
 			MC(d->last_error == NULL);
 	}
 	MC(i == m->ndead);
+	/* The listing an operator sees: the ready FIFO in order, then every
+	 * held task once, each consumer's in dispatch order. */
+	prev_ci = -1;
+	prev_k = 0;
+	i = 0;
+	for (d = queue_ready_next(m->q, NULL); d != NULL;
+	    d = queue_ready_next(m->q, d), i++) {
+		MC(m->rhead + i < m->rtail);
+		MC(d->id == m->ready[m->rhead + i]);
+		MC(m->t[d->id].where == M_READY && d->holder == NULL);
+	}
+	MC(i == m->rtail - m->rhead);
+	i = 0;
+	for (d = queue_held_next(m->q, NULL); d != NULL;
+	    d = queue_held_next(m->q, d), i++) {
+		struct mtask *mt = &m->t[d->id];
+		const struct mcons *mc;
+		unsigned k;
+
+		MC(i < held);
+		MC(mt->where == M_HELD && mt->holder >= 0);
+		mc = &m->cons[mt->holder];
+		MC(d->holder == mc->c);
+		for (k = 0; k < mc->n && mc->held[k] != d->id; k++)
+			;
+		MC(k < mc->n);
+		/* A consumer's tasks come together, from its oldest. */
+		MC(k == (mt->holder == prev_ci ? prev_k + 1 : 0));
+		prev_ci = mt->holder;
+		prev_k = k;
+	}
+	MC(i == held);
 }
 
 static int
