@@ -41,6 +41,7 @@ struct args {
 	bool		 force;
 	long		 stop_ms;	/* -1: the master's default */
 	const char	*file;		/* trace --file */
+	long		 limit;		/* tasks --limit; 0: the master's */
 };
 
 struct command {
@@ -67,6 +68,8 @@ usage(int status)
 	    "                                exit 1 when unhealthy\n"
 	    "  workers [NAME]                workers and their instances\n"
 	    "  queues [NAME]                 queue counters\n"
+	    "  tasks [--limit N] QUEUE       a queue's tasks in flight, then those\n"
+	    "                                waiting, the next to go first\n"
 	    "  dead QUEUE                    a queue's dead-lettered tasks\n"
 	    "  retry QUEUE [ID]              queue its dead letters again, or one\n"
 	    "  purge QUEUE [ID]              delete its dead letters, or one\n"
@@ -334,17 +337,10 @@ put(const char *s)
 	free(t);
 }
 
+/* Seconds as an uptime is read: "42s", "3m05s", "2h10m", "4d03h". */
 static void
-fmt_uptime(const cJSON *o, char *buf, size_t len)
+fmt_seconds(unsigned long t, char *buf, size_t len)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "uptime");
-	unsigned long t;
-
-	if (!cJSON_IsNumber(v) || v->valuedouble < 0) {
-		snprintf(buf, len, "-");
-		return;
-	}
-	t = (unsigned long)v->valuedouble;
 	if (t < 60)
 		snprintf(buf, len, "%lus", t);
 	else if (t < 3600)
@@ -353,6 +349,34 @@ fmt_uptime(const cJSON *o, char *buf, size_t len)
 		snprintf(buf, len, "%luh%02lum", t / 3600, t / 60 % 60);
 	else
 		snprintf(buf, len, "%lud%02luh", t / 86400, t / 3600 % 24);
+}
+
+static void
+fmt_uptime(const cJSON *o, char *buf, size_t len)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "uptime");
+
+	if (!cJSON_IsNumber(v) || v->valuedouble < 0)
+		snprintf(buf, len, "-");
+	else
+		fmt_seconds((unsigned long)v->valuedouble, buf, len);
+}
+
+/* A member in milliseconds: "850ms", "12.5s" under a minute, else as an
+ * uptime; "-" when missing. */
+static void
+fmt_ms(const cJSON *o, const char *name, char buf[32])
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	if (!cJSON_IsNumber(v) || v->valuedouble < 0)
+		snprintf(buf, 32, "-");
+	else if (v->valuedouble < 1000)
+		snprintf(buf, 32, "%.0fms", v->valuedouble);
+	else if (v->valuedouble < 60000)
+		snprintf(buf, 32, "%.1fs", v->valuedouble / 1000);
+	else
+		fmt_seconds((unsigned long)(v->valuedouble / 1000), buf, 32);
 }
 
 /* "3", "SIGKILL", or "-" for an instance that has not exited. */
@@ -614,6 +638,75 @@ show_dead(const char *queue, const cJSON *o)
 	table_free(t);
 }
 
+static double
+count_of(const cJSON *o, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+static void
+show_tasks(const char *queue, const cJSON *o)
+{
+	static const char *const h[] = { "ID", "STATE", "ATTEMPT", "INSTANCE",
+	    "HELD", "AGE", "TASK-NAME", "ERROR", NULL };
+	static const char *const ht[] = { "ID", "STATE", "ATTEMPT", "INSTANCE",
+	    "HELD", "AGE", "TASK-NAME", "TRACE", "ERROR", NULL };
+	const cJSON *tasks = cJSON_GetObjectItemCaseSensitive(o, "tasks"), *e;
+	double held = count_of(o, "in_flight"), queued = count_of(o, "depth");
+	double waiting = count_of(o, "waiting_publishers");
+	int shown = cJSON_GetArraySize(tasks);
+	struct table *t;
+	char buf[33];
+	bool traced = false;
+
+	put(queue);
+	printf(": %.0f in flight, %.0f queued", held, queued);
+	if (waiting > 0)
+		printf(", %.0f publisher%s waiting for room", waiting,
+		    waiting == 1 ? "" : "s");
+	if (shown == 0) {
+		putchar('\n');
+		return;
+	}
+	if (shown < held + queued)
+		printf("; the first %d shown", shown);
+	puts("\n");
+	cJSON_ArrayForEach(e, tasks)
+		traced |= trace_id_of(cJSON_GetObjectItemCaseSensitive(e,
+		    "task"), buf) != NULL;
+	t = traced ? table_new(ht, "rlrlrrlll") : table_new(h, "rlrlrrll");
+	cJSON_ArrayForEach(e, tasks) {
+		const cJSON *task = cJSON_GetObjectItemCaseSensitive(e, "task");
+		const char *state = jstr(e, "state");
+
+		table_add(t, jstr(e, "id"));
+		table_add(t, state != NULL && strcmp(state, "in_flight") == 0 ?
+		    "in flight" : state);
+		table_add(t, jnum(e, "attempt", buf));
+		if (jstr(e, "instance") != NULL) {
+			table_add(t, jstr(e, "instance"));
+			fmt_ms(e, "held_ms", buf);
+			table_add(t, buf);
+		} else {
+			table_blank(t);
+			table_blank(t);
+		}
+		fmt_ms(e, "age_ms", buf);
+		table_add(t, buf);
+		table_add(t, jstr(task, "name"));
+		if (traced)
+			table_add(t, trace_id_of(task, buf));
+		if (jstr(e, "error") != NULL)
+			table_add(t, jstr(e, "error"));
+		else
+			table_blank(t);
+	}
+	table_print(t, stdout);
+	table_free(t);
+}
+
 /* --- commands ------------------------------------------------------------ */
 
 /* "/workers/" NAME "/restart", the name percent-encoded. */
@@ -701,6 +794,26 @@ static int
 cmd_queues(struct ctl *c, const struct args *a)
 {
 	return show_section(c, a, "queues", show_queues_wide);
+}
+
+static int
+cmd_tasks(struct ctl *c, const struct args *a)
+{
+	char *path = path_of("/queues/", a->pos[0], "/tasks"), *full;
+	cJSON *o;
+	int rc;
+
+	full = xmalloc(strlen(path) + 32);
+	if (a->limit > 0)
+		sprintf(full, "%s?limit=%ld", path, a->limit);
+	else
+		strcpy(full, path);
+	if ((o = fetch(c, "GET", full, NULL, 0, &rc)) != NULL)
+		show_tasks(a->pos[0], o);
+	cJSON_Delete(o);
+	free(full);
+	free(path);
+	return rc;
 }
 
 static int
@@ -933,6 +1046,7 @@ static const struct command commands[] = {
 	{ "health",	0, 0, cmd_health,  "health" },
 	{ "workers",	0, 1, cmd_workers, "workers [NAME]" },
 	{ "queues",	0, 1, cmd_queues,  "queues [NAME]" },
+	{ "tasks",	1, 1, cmd_tasks,   "tasks [--limit N] QUEUE" },
 	{ "dead",	1, 1, cmd_dead,    "dead QUEUE" },
 	{ "retry",	1, 2, cmd_retry,   "retry QUEUE [ID]" },
 	{ "purge",	1, 2, cmd_purge,   "purge QUEUE [ID]" },
@@ -959,13 +1073,14 @@ find_command(const char *name)
  * A command's own arguments.  --json is taken here too, as people type
  * "plbactl status --json"; stop has --force and --timeout, the stop's
  * own budget (the request's --timeout goes before the command); trace
- * has --file.
+ * has --file, tasks --limit.
  */
 static void
 parse_args(struct ctl *c, const struct command *cmd, int argc, char **argv,
     struct args *a)
 {
 	bool stop = cmd->run == cmd_stop, trace = cmd->run == cmd_trace;
+	bool tasks = cmd->run == cmd_tasks;
 	bool opts = true;
 	const char *arg, *v;
 	int i;
@@ -995,6 +1110,24 @@ parse_args(struct ctl *c, const struct command *cmd, int argc, char **argv,
 					    "trace file's path");
 				if (*a->file == '\0')
 					usage_error("trace: --file: an empty path");
+			} else if (tasks && (strcmp(arg, "--limit") == 0 ||
+			    strncmp(arg, "--limit=", 8) == 0)) {
+				char *end;
+
+				if (arg[7] == '=')
+					v = arg + 8;
+				else if (i + 1 < argc)
+					v = argv[++i];
+				else
+					usage_error("tasks: --limit needs a "
+					    "number");
+				errno = 0;
+				a->limit = strtol(v, &end, 10);
+				if (*v < '0' || *v > '9' || *end != '\0' ||
+				    errno != 0 || a->limit < 1 ||
+				    a->limit > 1000)
+					usage_error("tasks: --limit %s: expected "
+					    "a number from 1 to 1000", v);
 			} else if (stop && (strcmp(arg, "--force") == 0 ||
 			    strcmp(arg, "-f") == 0))
 				a->force = true;

@@ -37,9 +37,14 @@
  * there is. */
 #define FRESH_WAIT_MS		100
 #define DEAD_LIST_MAX		1000
+/* Tasks GET /queues/NAME/tasks lists by default and at most, and the task
+ * bytes it carries at most: a look at a full queue must not copy it. */
+#define TASK_LIST_DEFAULT	100
+#define TASK_LIST_MAX		1000
+#define TASK_LIST_BYTES		(8u << 20)
 
 enum action_kind { ACT_START, ACT_STOP, ACT_RESTART, ACT_PUBLISH, ACT_DEAD,
-	ACT_DEAD_RETRY, ACT_DEAD_PURGE, ACT_TRACE };
+	ACT_DEAD_RETRY, ACT_DEAD_PURGE, ACT_TRACE, ACT_TASKS };
 
 /* Ids a dead-letter retry or purge names at most in one request. */
 #define DEAD_IDS_MAX		1000
@@ -55,6 +60,7 @@ struct action {
 	uint64_t	 timeout_ms;	/* stop: 0 for platform.stop_timeout */
 	uint64_t	*ids;		/* dead retry, purge: NULL for all */
 	size_t		 nids;
+	unsigned	 limit;		/* tasks: how many at most */
 	int		 refs;
 	bool		 done;
 	int		 code;		/* HTTP status */
@@ -269,6 +275,86 @@ do_dead(struct runtime *rt, struct action *a)
 	a->code = 200;
 }
 
+/* A listing of a queue's tasks being built, within its limits. */
+struct listing {
+	cJSON		*tasks;
+	unsigned	 n, limit;
+	size_t		 bytes_left;
+	uint64_t	 now;
+};
+
+/* Adds one task; false once the listing is full. */
+static bool
+list_task(struct listing *l, const struct qtask *t)
+{
+	const struct instance *in;
+	cJSON *e, *task;
+	char num[32], who[160];
+
+	if (l->n == l->limit || t->len > l->bytes_left)
+		return false;
+	l->n++;
+	l->bytes_left -= t->len;
+	e = cJSON_CreateObject();
+	snprintf(num, sizeof(num), "%" PRIu64, t->id);
+	cJSON_AddStringToObject(e, "id", num);
+	cJSON_AddStringToObject(e, "state", t->holder != NULL ? "in_flight" :
+	    "queued");
+	cJSON_AddNumberToObject(e, "attempt", t->attempt);
+	if (t->holder != NULL) {
+		in = queue_consumer_owner(t->holder);
+		snprintf(who, sizeof(who), "%s.%u", in->worker->name, in->index);
+		cJSON_AddStringToObject(e, "instance", who);
+		cJSON_AddNumberToObject(e, "held_ms", (double)(l->now >
+		    t->dispatched_at ? l->now - t->dispatched_at : 0));
+	}
+	cJSON_AddNumberToObject(e, "age_ms", (double)(l->now > t->published_at ?
+	    l->now - t->published_at : 0));
+	if (t->last_error != NULL)
+		cJSON_AddStringToObject(e, "error", t->last_error);
+	if ((task = cJSON_Parse(t->body)) != NULL)
+		cJSON_AddItemToObject(e, "task", task);
+	cJSON_AddItemToArray(l->tasks, e);
+	return true;
+}
+
+/*
+ * GET /queues/NAME/tasks: what its consumers hold now, then what waits,
+ * the next to go first.  Dead letters have their own list.
+ */
+static void
+do_tasks(struct runtime *rt, struct action *a)
+{
+	struct rqueue *rq = runtime_find_queue(rt, a->name);
+	struct listing l = { .limit = a->limit, .bytes_left = TASK_LIST_BYTES,
+	    .now = mono_ms() };
+	const struct qtask *t;
+	struct queue_stats st;
+	cJSON *o;
+
+	if (rq == NULL) {
+		a->code = 404;
+		a->answer = error_json("no queue named \"%s\"", a->name);
+		return;
+	}
+	queue_stats(rq->q, &st);
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "queue", a->name);
+	cJSON_AddNumberToObject(o, "in_flight", (double)st.in_flight);
+	cJSON_AddNumberToObject(o, "depth", (double)st.depth);
+	cJSON_AddNumberToObject(o, "waiting_publishers", (double)rq->nparked);
+	l.tasks = cJSON_AddArrayToObject(o, "tasks");
+	for (t = queue_held_next(rq->q, NULL); t != NULL &&
+	    list_task(&l, t); t = queue_held_next(rq->q, t))
+		;
+	for (t = l.n < l.limit ? queue_ready_next(rq->q, NULL) : NULL;
+	    t != NULL && list_task(&l, t); t = queue_ready_next(rq->q, t))
+		;
+	a->answer = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	a->code = 200;
+}
+
 struct retried {
 	struct runtime	*rt;
 	const char	*queue;
@@ -362,6 +448,9 @@ run_action(struct runtime *rt, struct action *a)
 		break;
 	case ACT_DEAD:
 		do_dead(rt, a);
+		break;
+	case ACT_TASKS:
+		do_tasks(rt, a);
 		break;
 	case ACT_DEAD_RETRY:
 	case ACT_DEAD_PURGE:
@@ -774,7 +863,7 @@ allowed(char seg[4][128], int n)
 	if (n == 2 && strcmp(seg[0], "traces") == 0)
 		return "GET";
 	if (n == 3 && strcmp(seg[0], "queues") == 0 && strcmp(seg[2], "tasks") == 0)
-		return "POST";
+		return "GET, POST";
 	if (n == 4 && strcmp(seg[0], "queues") == 0 && strcmp(seg[2], "dead") == 0 &&
 	    (strcmp(seg[3], "retry") == 0 || strcmp(seg[3], "purge") == 0))
 		return "POST";
@@ -920,6 +1009,45 @@ post(struct http *h, struct mg_connection *c, char seg[4][128], int n)
 	return submit(h, c, a);
 }
 
+/* Whether method is one of allow's, "GET, POST" say. */
+static bool
+method_in(const char *method, const char *allow)
+{
+	size_t len = strlen(method);
+	const char *p;
+
+	for (p = allow; (p = strstr(p, method)) != NULL; p += len)
+		if ((p == allow || p[-1] == ' ') &&
+		    (p[len] == '\0' || p[len] == ','))
+			return true;
+	return false;
+}
+
+/*
+ * ?limit=N of a task listing; other parameters are ignored, as a
+ * cache-busting one from a browser should be.
+ */
+static bool
+parse_limit(const char *query, unsigned *limit)
+{
+	char v[16], *end;
+	unsigned long n;
+	int len;
+
+	*limit = TASK_LIST_DEFAULT;
+	if (query == NULL ||
+	    (len = mg_get_var(query, strlen(query), "limit", v, sizeof(v))) == -1)
+		return true;
+	if (len < 0 || v[0] < '0' || v[0] > '9')
+		return false;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (*end != '\0' || errno != 0 || n < 1 || n > TASK_LIST_MAX)
+		return false;
+	*limit = (unsigned)n;
+	return true;
+}
+
 static int
 handler(struct mg_connection *c, void *arg)
 {
@@ -933,14 +1061,26 @@ handler(struct mg_connection *c, void *arg)
 	n = split(ri->local_uri != NULL ? ri->local_uri : "/", seg);
 	if (n < 0 || (allow = allowed(seg, n)) == NULL)
 		return reply_error(h, c, 404, "no such resource");
-	if (strcmp(method, allow) != 0 &&
-	    !(strcmp(allow, "GET") == 0 && strcmp(method, "HEAD") == 0)) {
+	if (strcmp(method, "HEAD") == 0 && strncmp(allow, "GET", 3) == 0)
+		method = "GET";
+	if (!method_in(method, allow)) {
 		snprintf(hdr, sizeof(hdr), "Allow: %s\r\n", allow);
 		return reply(h, c, 405, "application/json",
 		    "{\"error\":\"method not allowed\"}", hdr) ;
 	}
-	if (strcmp(allow, "POST") == 0)
+	if (strcmp(method, "POST") == 0)
 		return post(h, c, seg, n);
+	if (n == 3 && strcmp(seg[2], "tasks") == 0) {
+		if ((a = new_action(ACT_TASKS, seg[1])) == NULL)
+			return reply_error(h, c, 500, "out of memory");
+		if (!parse_limit(ri->query_string, &a->limit)) {
+			free(a->name);
+			free(a);
+			return reply_error(h, c, 400, "\"limit\" must be a "
+			    "whole number from 1 to %d", TASK_LIST_MAX);
+		}
+		return submit(h, c, a);
+	}
 	if (n == 3 || (n == 2 && strcmp(seg[0], "traces") == 0)) {
 		a = new_action(n == 3 ? ACT_DEAD : ACT_TRACE, seg[1]);
 		if (a == NULL)

@@ -170,3 +170,33 @@ mail_order_bot:
 YML
 }
 mob_dead_two() { [ "$(queue_field emails dead)" = 2 ]; }
+
+# stuck_config: $T/plba.yml for a queue "items" whose one consumer,
+# stuck.0, never finishes a task and so holds its prefetch of two; HTTP
+# on $PORT, tracing to $T/traces.jsonl.  It cannot drain: a stop kills it
+# after 300ms and the master exits 1.  stuck_publish NAME [TRACEPARENT]
+# publishes a task over HTTP.
+stuck_config() {
+	cat >"$T/plba.yml" <<YML
+platform:
+  http: {enabled: true, listen: 127.0.0.1:$PORT}
+  ipc: {heartbeat_timeout: 120s}
+  trace: {transport: file, file: $T/traces.jsonl}
+queues:
+  items: {max_attempts: 5}
+workers:
+  stuck:
+    command: [$PW, consume, hang]
+    consumes: items
+    prefetch: 2
+    restart_delay: 0
+    stop_timeout: 300ms
+YML
+}
+stuck_publish() {
+	local code
+	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST \
+		${2:+-H "traceparent: $2"} -d "{\"name\":\"$1\",\"payload\":{}}" \
+		"$URL/queues/items/tasks")
+	[ "$code" = 202 ] || fail "publish $1: $code"
+}
