@@ -38,6 +38,7 @@ def client(k):
             ("GET", "/metrics", None), ("GET", "/workers/crashy", None),
             ("POST", "/queues/q/tasks", '{"name":"t","payload":%d}' % k),
             ("POST", "/queues/q/tasks", '{"broken'),
+            ("GET", "/queues/q/tasks?limit=50", None),
             ("GET", "/nothing", None), ("DELETE", "/status", None)]
     for i in range(10):
         for m, p, body in reqs:
@@ -51,7 +52,8 @@ def client(k):
                 bad.append("%s %s: %r" % (m, p, e))
                 continue
             ok = {"/status": {200}, "/health": {200, 503}, "/metrics": {200},
-                  "/workers/crashy": {200}, "/nothing": {404}}.get(p)
+                  "/workers/crashy": {200}, "/nothing": {404},
+                  "/queues/q/tasks?limit=50": {200}}.get(p)
             if p == "/queues/q/tasks":
                 ok = {202} if body.startswith('{"name"') else {400}
             if m == "DELETE":
