@@ -462,6 +462,29 @@ instance_label(const struct instance *in, char *buf, size_t size)
 }
 
 void
+channel_refuse_parked(struct rqueue *rq, const char *why)
+{
+	struct parked *p;
+	struct instance *in;
+
+	while ((p = rq->head) != NULL) {
+		if ((rq->head = p->next) == NULL)
+			rq->tail = NULL;
+		rq->nparked--;
+		in = p->in;
+		reject(in, p->ref, why);
+		if (in->ch.parked-- == PARKED_MAX && in->ch.io.fd != -1) {
+			in->ch.last_seen = mono_ms();
+			in->ch.reading = true;
+			set_events(in);
+		}
+		free(p->ref);
+		free(p->task);
+		free(p);
+	}
+}
+
+void
 channel_pump(struct runtime *rt, struct queue *q)
 {
 	struct rqueue *rq = rqueue_of(rt, q);
@@ -547,9 +570,9 @@ handle_publish(struct instance *in, struct msg *m)
 	size_t len;
 	uint64_t id;
 
-	if (rq == NULL) {
-		if (proto_put_rejected(&in->ch.wr, m->ref, "no such queue") == 0)
-			want_flush(in);
+	if (rq == NULL || rq->removed) {
+		reject(in, m->ref, rq == NULL ? "no such queue" :
+		    "the queue was removed from the configuration");
 		return;
 	}
 	if (m->task_raw != NULL)

@@ -18,6 +18,7 @@ struct instance;
 struct queue;
 struct qtask;
 struct qconsumer;
+struct rqueue;
 struct runtime;
 
 struct channel {
@@ -66,6 +67,9 @@ void	channel_scan(struct runtime *, uint64_t now);
 /* Hands ready tasks of a queue to consumers with room, and lets parked
  * publishers in when there is room again. */
 void	channel_pump(struct runtime *, struct queue *);
+/* Refuses, with why, the publishes waiting for room in a queue that will
+ * take no more. */
+void	channel_refuse_parked(struct rqueue *, const char *why);
 /* queue_done_fn: tells a tracked task's publisher what became of it. */
 void	channel_task_done(void *rt, struct queue *, const struct qtask *,
 	    bool acked);

@@ -164,6 +164,12 @@ do_publish(struct runtime *rt, struct action *a)
 		a->answer = error_json("no queue named \"%s\"", a->name);
 		return;
 	}
+	if (rq->removed) {
+		a->code = 404;
+		a->answer = error_json("queue \"%s\" was removed from the "
+		    "configuration; it takes no more tasks", a->name);
+		return;
+	}
 	/* The same checks a child's publish gets. */
 	if ((body = cJSON_Parse(a->body)) == NULL) {
 		a->code = 400;
@@ -384,6 +390,14 @@ do_dead_change(struct runtime *rt, struct action *a)
 	if (rq == NULL) {
 		a->code = 404;
 		a->answer = error_json("no queue named \"%s\"", a->name);
+		return;
+	}
+	/* Nobody would take them: the queue waits only to be empty. */
+	if (retry && rq->removed) {
+		a->code = 409;
+		a->answer = error_json("queue \"%s\" was removed from the "
+		    "configuration: its dead letters can be purged, not "
+		    "retried", a->name);
 		return;
 	}
 	if (retry) {

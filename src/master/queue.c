@@ -702,3 +702,10 @@ queue_held_next(const struct queue *q, const struct qtask *prev)
 		c = c->next;
 	return c != NULL ? c->held : NULL;
 }
+
+bool
+queue_empty(const struct queue *q)
+{
+	return q->ready.len == 0 && q->in_flight == 0 && q->dead.len == 0 &&
+	    q->consumers == NULL;
+}

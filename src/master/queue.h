@@ -188,6 +188,8 @@ int		 queue_nack(struct queue *, struct qconsumer *, uint64_t id,
 struct qtask	*queue_oldest_held(const struct qconsumer *);
 
 void		 queue_stats(const struct queue *, struct queue_stats *);
+/* Nothing queued, in flight or dead, and no consumer attached. */
+bool		 queue_empty(const struct queue *);
 /* A task id in its string form (the protocol's and the API's), or 0 when
  * the string is not one. */
 uint64_t	 queue_id_parse(const char *);

@@ -460,6 +460,8 @@ fail:
  * a durable queue cannot be stored (logged; that queue is not created,
  * for a queue in memory only would break its promise).
  */
+static void	mark_removed(struct runtime *, const struct settings *);
+
 static int
 sync_queues(struct runtime *rt, const struct settings *s)
 {
@@ -474,6 +476,11 @@ sync_queues(struct runtime *rt, const struct settings *s)
 		const struct queue_def *d = &s->queues[i];
 
 		if ((rq = runtime_find_queue(rt, d->name)) != NULL) {
+			if (rq->removed) {
+				rq->removed = false;
+				log_info("queue %s: declared again before it "
+				    "was empty; it keeps its tasks", d->name);
+			}
 			queue_set_limits(rq->q, d->capacity, d->max_attempts);
 			queue_set_dead_max(rq->q, d->dead_max);
 			queue_set_max_bytes(rq->q, d->max_bytes);
@@ -528,7 +535,70 @@ sync_queues(struct runtime *rt, const struct settings *s)
 			rt->nqueues++;
 		}
 	}
+	mark_removed(rt, s);
+	runtime_sweep_queues(rt);
 	return rc;
+}
+
+/*
+ * Queues that neither the configuration nor a module declares any more.
+ * Nothing is lost for it: one that still holds tasks or dead letters, or
+ * whose consumers are still stopping, stays until it is empty, and an
+ * operator can look at it, purge it, or declare it again.
+ */
+static void
+mark_removed(struct runtime *rt, const struct settings *s)
+{
+	struct queue_stats st;
+	struct rqueue *rq;
+	size_t i;
+
+	for (i = 0; i < rt->nqueues; i++) {
+		rq = &rt->queues[i];
+		if (rq->removed || settings_queue(s, queue_name(rq->q)) != NULL ||
+		    module_queue(rt->modules, rt->nmodules, queue_name(rq->q)))
+			continue;
+		rq->removed = true;
+		channel_refuse_parked(rq, "the queue was removed from the "
+		    "configuration");
+		queue_stats(rq->q, &st);
+		if (rq->durable)
+			log_warn("queue %s: removed from the configuration; a "
+			    "durable queue stays until the next start of "
+			    "plba-master (%" PRIu64 " queued, %" PRIu64 " dead)",
+			    queue_name(rq->q), st.depth + st.in_flight, st.dead);
+		else if (st.depth + st.in_flight + st.dead > 0)
+			log_warn("queue %s: removed from the configuration; it "
+			    "takes no more tasks and goes once its %" PRIu64
+			    " queued, %" PRIu64 " in flight and %" PRIu64
+			    " dead are gone", queue_name(rq->q), st.depth,
+			    st.in_flight, st.dead);
+	}
+}
+
+/* Frees the removed queues that are empty now (not durable ones: their
+ * store keeps them attached until the master exits). */
+void
+runtime_sweep_queues(struct runtime *rt)
+{
+	struct queue_stats st;
+	struct rqueue *rq;
+	size_t i = rt->nqueues;
+
+	while (i-- > 0) {
+		rq = &rt->queues[i];
+		if (!rq->removed || rq->durable || rq->nparked > 0 ||
+		    !queue_empty(rq->q))
+			continue;
+		queue_stats(rq->q, &st);
+		log_info("queue %s: removed (published %" PRIu64 ", acked %"
+		    PRIu64 ", nacked %" PRIu64 ")", queue_name(rq->q),
+		    st.published, st.acked, st.nacked);
+		queue_free(rq->q);
+		memmove(rq, rq + 1, (rt->nqueues - i - 1) * sizeof(*rq));
+		rt->nqueues--;
+		runtime_touch(rt);
+	}
 }
 
 static void
@@ -1238,6 +1308,7 @@ scan(struct loop *l, struct timer *t)
 	uint64_t now = mono_ms();
 
 	channel_scan(rt, now);
+	runtime_sweep_queues(rt);
 	traces_report(rt);
 	report_dead_dropped(rt);
 	timer_at(l, t, now + rt->settings->ipc.heartbeat_interval_ms);

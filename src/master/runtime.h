@@ -35,6 +35,9 @@ struct rqueue {
 	size_t		 nparked;
 	struct histogram hist;		/* dispatch to ack */
 	bool		 durable;	/* journaled in rt->store */
+	/* Gone from the configuration: takes no publishes, and is freed
+	 * once empty (runtime_sweep_queues). */
+	bool		 removed;
 	uint64_t	 dead_dropped_logged;
 };
 
@@ -131,5 +134,7 @@ struct plba_registry *runtime_builtin(struct runtime *, const char *type,
 		    char *err, size_t errlen);
 struct worker	*runtime_find_worker(struct runtime *, const char *name);
 struct rqueue	*runtime_find_queue(struct runtime *, const char *name);
+/* Frees the queues removed from the configuration that are empty now. */
+void		 runtime_sweep_queues(struct runtime *);
 
 #endif
