@@ -395,8 +395,9 @@ handle(plba_worker *w, struct msg *m)
 		confirm(w, m, PLBA_OK);
 		return 0;
 	case MSG_REJECTED:
+		/* The master may say more after the words. */
 		confirm(w, m, m->error != NULL &&
-		    strcmp(m->error, "no such queue") == 0 ? PLBA_ENOENT :
+		    strncmp(m->error, "no such queue", 13) == 0 ? PLBA_ENOENT :
 		    PLBA_EINVAL);
 		return 0;
 	case MSG_TASK:

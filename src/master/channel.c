@@ -572,7 +572,7 @@ handle_publish(struct instance *in, struct msg *m)
 
 	if (rq == NULL || rq->removed) {
 		reject(in, m->ref, rq == NULL ? "no such queue" :
-		    "the queue was removed from the configuration");
+		    "no such queue: it was removed from the configuration");
 		return;
 	}
 	if (m->task_raw != NULL)

@@ -559,8 +559,8 @@ mark_removed(struct runtime *rt, const struct settings *s)
 		    module_queue(rt->modules, rt->nmodules, queue_name(rq->q)))
 			continue;
 		rq->removed = true;
-		channel_refuse_parked(rq, "the queue was removed from the "
-		    "configuration");
+		channel_refuse_parked(rq, "no such queue: it was removed from "
+		    "the configuration");
 		queue_stats(rq->q, &st);
 		if (rq->durable)
 			log_warn("queue %s: removed from the configuration; a "
