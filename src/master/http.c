@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "channel.h"
+#include "conf.h"
 #include "dashboard.h"
 #include "http.h"
 #include "log.h"
@@ -77,6 +78,7 @@ struct http {
 	int		 efd;
 	struct io	 io;
 	int		 stale;		/* the runtime changed since the snapshot */
+	bool		 closing;	/* under mu: take no more actions */
 	uint64_t	 generation;	/* of the snapshot, under mu */
 	char		*token;		/* NULL: no token required */
 	uint64_t	 requests[6];	/* by status class, 1xx..5xx */
@@ -665,10 +667,16 @@ token_ok(struct http *h, struct mg_connection *c)
 	size_t tl, gl, i;
 	unsigned char diff;
 
-	if (h->token == NULL)
+	/* Under mu: a reload may replace the token. */
+	pthread_mutex_lock(&h->mu);
+	if (h->token == NULL) {
+		pthread_mutex_unlock(&h->mu);
 		return true;
-	if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0)
+	}
+	if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0) {
+		pthread_mutex_unlock(&h->mu);
 		return false;
+	}
 	auth += 7;
 	tl = strlen(h->token);
 	gl = strlen(auth);
@@ -676,6 +684,7 @@ token_ok(struct http *h, struct mg_connection *c)
 	for (i = 0; i < tl; i++)
 		diff |= (unsigned char)h->token[i] ^
 		    (unsigned char)(i < gl ? auth[i] : 0);
+	pthread_mutex_unlock(&h->mu);
 	return diff == 0;
 }
 
@@ -732,6 +741,15 @@ submit(struct http *h, struct mg_connection *c, struct action *a)
 
 	a->refs = 2;
 	pthread_mutex_lock(&h->mu);
+	if (h->closing) {
+		pthread_mutex_unlock(&h->mu);
+		free(a->name);
+		free(a->body);
+		free(a->traceparent);
+		free(a->ids);
+		free(a);
+		return reply_error(h, c, 503, "the HTTP server is restarting");
+	}
 	if (h->tail != NULL)
 		h->tail->next = a;
 	else
@@ -1148,10 +1166,9 @@ read_token(const char *path)
 	return strdup(buf);
 }
 
-int
-http_start(struct runtime *rt)
+static int
+start_with(struct runtime *rt, const struct settings *s)
 {
-	const struct settings *s = rt->settings;
 	struct mg_callbacks cb;
 	struct http *h;
 	char ports[1024] = "";
@@ -1225,14 +1242,85 @@ http_start(struct runtime *rt)
 	return 0;
 }
 
+int
+http_start(struct runtime *rt)
+{
+	return start_with(rt, rt->settings);
+}
+
+void
+http_reload(struct runtime *rt, const struct settings *prev,
+    const struct settings *next)
+{
+	struct http *h = rt->http;
+	char *token, *old;
+
+	if (rt->no_http)
+		return;
+	if (conf_equal(conf_map_get(prev->platform, "http"),
+	    conf_map_get(next->platform, "http"))) {
+		/* The same file may hold a new token: rotation. */
+		if (h == NULL || next->http.token_file == NULL)
+			return;
+		if ((token = read_token(next->http.token_file)) == NULL) {
+			log_error("platform.http.token_file: %s: %s; keeping the "
+			    "token read before", next->http.token_file,
+			    strerror(errno));
+			return;
+		}
+		pthread_mutex_lock(&h->mu);
+		old = h->token;
+		h->token = token;
+		pthread_mutex_unlock(&h->mu);
+		if (old == NULL || strcmp(old, token) != 0)
+			log_info("http: token read again from %s",
+			    next->http.token_file);
+		free(old);
+		return;
+	}
+	log_info("http: platform.http changed; restarting the HTTP server");
+	http_stop(rt);
+	if (!next->http.enabled) {
+		log_info("http: off");
+		return;
+	}
+	if (start_with(rt, next) == 0)
+		return;
+	http_stop(rt);
+	if (prev->http.enabled && start_with(rt, prev) == 0) {
+		log_error("http: the new platform.http does not start; serving "
+		    "the previous one until a reload that does");
+		return;
+	}
+	http_stop(rt);
+	log_error("http: the HTTP server is off until a reload that starts it");
+}
+
 void
 http_stop(struct runtime *rt)
 {
 	struct http *h = rt->http;
-	struct action *a;
+	struct action *a, *list;
 
 	if (h == NULL)
 		return;
+	/* A thread waiting for the loop would hold mg_stop() up to its
+	 * deadline, and the loop is here: answer them now. */
+	pthread_mutex_lock(&h->mu);
+	h->closing = true;
+	list = h->head;
+	h->head = h->tail = NULL;
+	for (a = list; a != NULL; a = a->next) {
+		a->code = 503;
+		a->answer = error_json("the HTTP server is restarting");
+		a->done = true;
+	}
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+	while ((a = list) != NULL) {
+		list = a->next;
+		action_unref(a);
+	}
 	if (h->ctx != NULL)
 		mg_stop(h->ctx);	/* joins every civetweb thread */
 	if (h->efd != -1 && h->io.fd != -1)

@@ -10,11 +10,21 @@
 #include <stdbool.h>
 
 struct runtime;
+struct settings;
 struct snapshot;
 
 /* Starts serving platform.http; returns -1 with a reason logged. */
 int	http_start(struct runtime *);
+/* Stops serving; requests waiting for the loop are answered 503 at once,
+ * so that it never waits for them. */
 void	http_stop(struct runtime *);
+/*
+ * Applies a reload's platform.http: the token file is read again, and a
+ * changed section restarts the server on it (on prev again when it does
+ * not start, logged).  Never fails the reload.
+ */
+void	http_reload(struct runtime *, const struct settings *prev,
+	    const struct settings *next);
 /* Replaces the snapshot requests are answered from (takes the ref). */
 void	http_publish(struct runtime *, struct snapshot *);
 /* The runtime changed: a new snapshot is built shortly. */

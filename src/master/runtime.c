@@ -1053,12 +1053,10 @@ runtime_reload(struct runtime *rt)
 	if (apply_log(next) == -1)
 		log_error("log.output: %s: %s; keeping the current log",
 		    next->log.output, strerror(errno));
-	if (!conf_equal(conf_map_get(prev->platform, "http"),
-	    conf_map_get(next->platform, "http")) ||
-	    !conf_equal(conf_map_get(prev->platform, "ipc"),
+	if (!conf_equal(conf_map_get(prev->platform, "ipc"),
 	    conf_map_get(next->platform, "ipc")))
-		log_warn("platform.http and platform.ipc changes take effect at "
-		    "the next start of plba-master");
+		log_warn("platform.ipc changes take effect at the next start "
+		    "of plba-master");
 
 	switch (sync_queues(rt, next)) {
 	case -1:
@@ -1114,6 +1112,7 @@ runtime_reload(struct runtime *rt)
 		nw->wanted = running;
 	}
 	rt->settings = next;
+	http_reload(rt, prev, next);
 	settings_free(prev);
 	if (tell_tracing)
 		channel_send_tracing(rt);
