@@ -208,6 +208,17 @@ do_publish(struct runtime *rt, struct action *a)
 		    strncmp(err, "publish: ", 9) == 0 ? err + 9 : err);
 		return;
 	}
+	/* Held to the limit a worker's publish frame is held to, so that
+	 * its task frame is only a few dozen bytes over max_frame too. */
+	if (strlen(task) > rt->settings->ipc.max_frame) {
+		msg_clear(&m);
+		free(task);
+		a->code = 413;
+		a->answer = error_json("the task is over platform.ipc.max_frame "
+		    "(%zu bytes) as a publish frame",
+		    (size_t)rt->settings->ipc.max_frame);
+		return;
+	}
 	/* Queued as cJSON printed it in the wrapper; the tree may lack the
 	 * metadata (proto.h), and the text is there in every usual case. */
 	wrapped = task;

@@ -9,6 +9,7 @@ cat >"$T/plba.yml" <<YML
 platform:
   name: web
   http: {enabled: true, listen: 127.0.0.1:$PORT, token_file: $T/token}
+  ipc: {max_frame: 4KiB}
 queues:
   q: {capacity: 5, max_attempts: 1}
 workers:
@@ -68,6 +69,11 @@ jq_check "$(cat "$T/body")" 'd["error"] == "invalid JSON"'
 expect 404 -X POST -d '{"name":"x"}' "$URL/queues/none/tasks" "${AUTH[@]}"
 head -c 2000000 /dev/zero | tr '\0' 'a' >"$T/big"
 expect 413 -X POST --data-binary @"$T/big" "$URL/queues/q/tasks" "${AUTH[@]}"
+# Under the body limit but over max_frame as a publish frame: a worker
+# could not have published it, and its task frame would be far over.
+expect 413 -X POST -d "{\"name\":\"n\",\"payload\":\"$(head -c 5000 /dev/zero | tr '\0' 'p')\"}" \
+	"$URL/queues/q/tasks" "${AUTH[@]}"
+jq_check "$(cat "$T/body")" 'd["error"] == "the task is over platform.ipc.max_frame (4096 bytes) as a publish frame"'
 expect 400 -X POST -d '{"force":"yes"}' "$URL/actions/stop" "${AUTH[@]}"
 # Huge headers and a truncated request do not hurt.
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Big: $(head -c 40000 /dev/zero | tr '\0' 'b')" "$URL/status")
