@@ -116,11 +116,18 @@ class Tracer:
 
     def __init__(self, chan, welcome):
         self.chan = chan
-        self.on = welcome.get("trace") is True
-        sample = welcome.get("trace_sample", 1)
+        self.apply(welcome)
+
+    def apply(self, msg):
+        """Takes `trace` and `trace_sample` from welcome, or from a
+        `tracing` message when a reload changes them.  Each is one
+        assignment, so the reader thread may call this while the main
+        thread starts spans."""
+        sample = msg.get("trace_sample", 1)
         if not isinstance(sample, (int, float)) or isinstance(sample, bool):
             sample = 1
         self.bound = int(min(max(sample, 0), 1) * (1 << 56))
+        self.on = msg.get("trace") is True
 
     def start(self, name, kind, traceparent=None):
         """A child of TRACEPARENT when it is valid, else a new trace; None
@@ -154,7 +161,10 @@ class Worker:
             signal.signal(sig, lambda *_: self.inbox.put({"type": "stop"}))
 
     def start(self):
-        self.chan.send("hello", protocol=1, pid=os.getpid())
+        # tracing_updates: a reload that turns tracing on or off reaches
+        # this process without a restart.
+        self.chan.send("hello", protocol=1, pid=os.getpid(),
+                       tracing_updates=True)
         welcome = self.chan.recv()
         if welcome is None or welcome["type"] != "welcome":
             raise ProtocolError("expected welcome, got %r" % (welcome,))
@@ -169,7 +179,10 @@ class Worker:
     def _read(self):
         try:
             while (msg := self.chan.recv()) is not None:
-                self.inbox.put(msg)
+                if msg["type"] == "tracing":
+                    self.tracer.apply(msg)
+                else:
+                    self.inbox.put(msg)
         except (OSError, ValueError, ProtocolError) as e:
             print("%s.%d: %s" % (self.name, self.instance, e), file=sys.stderr)
         self.inbox.put(None)  # end of the channel

@@ -1,7 +1,8 @@
 # The worker protocol is language-neutral: the Python example worker
 # (standard library only) consumes from a queue fed by a C producer and by
 # its own producer mode, survives a SIGTERM mid-stream without losing or
-# repeating a task, dead-letters a malformed task, and stops cleanly.
+# repeating a task, dead-letters a malformed task, traces (and learns of
+# tracing turned on by a reload), and stops cleanly.
 . "$(dirname "$0")/lib.sh"
 
 if ! command -v python3 >/dev/null ||
@@ -135,6 +136,52 @@ for pub in pubs:
 assert outcomes == {"ack": 5, "nack-dead": 1}, outcomes
 PY
 ! log_has "protocol error" || fail "traced: $(grep 'protocol error' "$LOG")"
+
+# A reload that turns tracing on reaches the running Python consumer
+# (hello's tracing_updates): its next task is a span, and it was not
+# restarted for it.
+rm -f "$T/rec" "$T/traces.jsonl"
+PORT=$(free_port)
+traced_config() {
+	cat >"$T/plba.yml" <<YML
+platform:
+  http: {enabled: true, listen: 127.0.0.1:$PORT}
+  trace: {$1}
+queues:
+  greetings: {}
+workers:
+  consumer:
+    command: [$PY, $WORKER, consume, $T/rec]
+    consumes: greetings
+YML
+}
+greet_over_http() {
+	[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST \
+		-d "{\"name\":\"greet\",\"payload\":{\"name\":\"$1\"}}" \
+		"http://127.0.0.1:$PORT/queues/greetings/tasks")" = 202 ] ||
+		fail "publish $1"
+}
+consumer_pid() {
+	curl -sf --max-time 5 "http://127.0.0.1:$PORT/workers/consumer" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["instances"][0]["pid"])'
+}
+traced_config "transport: none"
+start_master
+wait_for 20 curl_ok "http://127.0.0.1:$PORT/readyz"
+greet_over_http ada
+wait_for 20 up has_lines "$T/rec" 1
+pid=$(consumer_pid)
+traced_config "transport: file, file: $T/traces.jsonl"
+kill -HUP "$MASTER"
+wait_for 10 log_has "reloading configuration"
+wait_for 10 test -e "$T/traces.jsonl"
+greet_over_http grace
+wait_for 20 up has_lines "$T/rec" 2
+wait_for 10 grep -q '"name":"process greetings".*"worker":"consumer"' "$T/traces.jsonl"
+[ "$(consumer_pid)" = "$pid" ] || fail "the consumer was restarted for tracing"
+stop_master
+[ $STATUS -eq 0 ] || fail "tracing reload: stop exited $STATUS"
+! log_has "protocol error" || fail "tracing reload: $(grep 'protocol error' "$LOG")"
 
 # The example configuration runs as shipped.
 rm -f "$T/rec"
