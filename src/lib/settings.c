@@ -60,7 +60,8 @@ static const char *const log_keys[] = {
 	"level", "format", "output", NULL
 };
 static const char *const queue_keys[] = {
-	"capacity", "max_attempts", "durable", "dead_max", "max_bytes", NULL
+	"capacity", "max_attempts", "durable", "dead_max", "max_bytes",
+	"dead_max_bytes", NULL
 };
 static const char *const worker_keys[] = {
 	"module", "type", "command", "concurrency", "critical", "restart",
@@ -774,6 +775,7 @@ parse_queues(struct ctx *c, const struct conf_node *root)
 		q->durable = false;
 		q->dead_max = 10000;
 		q->max_bytes = 256u << 20;
+		q->dead_max_bytes = 256u << 20;
 		qn = qs->items[i];
 		if (conf_is_null(qn))
 			continue;
@@ -793,6 +795,8 @@ parse_queues(struct ctx *c, const struct conf_node *root)
 		opt_uint(c, qn, qpath, "dead_max", 1, LLONG_MAX, &cap);
 		q->dead_max = cap;
 		opt_size(c, qn, qpath, "max_bytes", 0, UINT64_MAX, &q->max_bytes);
+		opt_size(c, qn, qpath, "dead_max_bytes", 0, UINT64_MAX,
+		    &q->dead_max_bytes);
 	}
 }
 

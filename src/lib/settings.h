@@ -55,6 +55,7 @@ struct queue_def {
 	bool		 durable;		/* default false */
 	uint64_t	 dead_max;		/* default 10000 */
 	uint64_t	 max_bytes;		/* default 256MiB, 0: none */
+	uint64_t	 dead_max_bytes;	/* default 256MiB, 0: none */
 };
 
 struct settings {

@@ -185,8 +185,11 @@ metrics_build(struct runtime *rt, const struct snapshot *snap)
 	QUEUE_METRIC("plba_queue_bytes", "gauge", "Bytes of the tasks waiting for a consumer.", bytes);
 	QUEUE_METRIC("plba_queue_max_bytes", "gauge", "Bytes waiting at which publishers wait (0: no limit).", max_bytes);
 	QUEUE_METRIC("plba_queue_dead_max", "gauge", "Dead letters kept at most.", dead_max);
+	QUEUE_METRIC("plba_queue_dead_bytes", "gauge", "Bytes of the dead letters.", dead_bytes);
+	QUEUE_METRIC("plba_queue_dead_max_bytes", "gauge",
+	    "Bytes of dead letters kept at most (0: no limit).", dead_max_bytes);
 	QUEUE_METRIC("plba_queue_dead_dropped_total", "counter",
-	    "Oldest dead letters dropped past dead_max.", dead_dropped);
+	    "Oldest dead letters dropped past dead_max or dead_max_bytes.", dead_dropped);
 	QUEUE_METRIC("plba_queue_published_total", "counter", "Tasks published.", published);
 	QUEUE_METRIC("plba_queue_acked_total", "counter", "Tasks acked.", acked);
 	QUEUE_METRIC("plba_queue_nacked_total", "counter", "Tasks nacked.", nacked);

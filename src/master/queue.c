@@ -43,6 +43,7 @@ struct queue {
 	unsigned	  max_attempts;
 	uint64_t	  max_bytes;	/* of the ready bodies; 0: no limit */
 	uint64_t	  dead_max;
+	uint64_t	  dead_max_bytes;	/* 0: no limit */
 	uint64_t	  dead_dropped;
 	uint64_t	  next_id;
 	struct tasklist	  ready;
@@ -216,7 +217,9 @@ trim_dead(struct queue *q)
 {
 	struct qtask *t;
 
-	while (q->dead.len > q->dead_max) {
+	/* The newest is kept whatever its size: it says what fails now. */
+	while (q->dead.len > q->dead_max || (q->dead_max_bytes > 0 &&
+	    q->dead.bytes > q->dead_max_bytes && q->dead.len > 1)) {
 		t = list_shift(&q->dead);
 		JOURNAL(q, drop, t);
 		task_free(t);
@@ -267,6 +270,7 @@ queue_new(const char *name, uint64_t capacity, unsigned max_attempts)
 		goto fail;
 	q->next_id = 1;
 	q->dead_max = QUEUE_DEAD_MAX_DEFAULT;
+	q->dead_max_bytes = QUEUE_DEAD_MAX_BYTES_DEFAULT;
 	q->max_bytes = QUEUE_MAX_BYTES_DEFAULT;
 	queue_set_limits(q, capacity, max_attempts);
 	return q;
@@ -320,6 +324,13 @@ void
 queue_set_dead_max(struct queue *q, uint64_t dead_max)
 {
 	q->dead_max = dead_max > 0 ? dead_max : 1;
+	trim_dead(q);
+}
+
+void
+queue_set_dead_max_bytes(struct queue *q, uint64_t max_bytes)
+{
+	q->dead_max_bytes = max_bytes;
 	trim_dead(q);
 }
 
@@ -583,6 +594,8 @@ queue_stats(const struct queue *q, struct queue_stats *st)
 	st->redelivered = q->redelivered;
 	st->capacity = q->capacity;
 	st->dead_max = q->dead_max;
+	st->dead_bytes = q->dead.bytes;
+	st->dead_max_bytes = q->dead_max_bytes;
 	st->dead_dropped = q->dead_dropped;
 }
 

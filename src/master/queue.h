@@ -86,6 +86,8 @@ struct queue_stats {
 	uint64_t	redelivered;	/* put back after a nack or a loss */
 	uint64_t	capacity;
 	uint64_t	dead_max;
+	uint64_t	dead_bytes;	/* of the dead letters' bodies */
+	uint64_t	dead_max_bytes;	/* 0: no limit */
 	uint64_t	dead_dropped;	/* oldest dead letters dropped, since start */
 };
 
@@ -93,6 +95,8 @@ struct queue_stats {
 #define QUEUE_DEAD_MAX_DEFAULT	10000
 /* How many bytes of ready tasks make a queue full unless told otherwise. */
 #define QUEUE_MAX_BYTES_DEFAULT	(256u << 20)
+/* The same for the dead letters' bytes. */
+#define QUEUE_DEAD_MAX_BYTES_DEFAULT	(256u << 20)
 
 struct queue	*queue_new(const char *name, uint64_t capacity, unsigned max_attempts);
 /* Frees the queue, its tasks and its consumers. NULL is a no-op. */
@@ -108,6 +112,12 @@ void		 queue_set_limits(struct queue *, uint64_t capacity, unsigned max_attempts
 void		 queue_set_dead_max(struct queue *, uint64_t dead_max);
 /* The ready tasks' bodies at which the queue is full too; 0: no limit. */
 void		 queue_set_max_bytes(struct queue *, uint64_t max_bytes);
+/*
+ * Keeps the dead letters' bodies within max_bytes (0: no limit) from now
+ * on, as queue_set_dead_max() keeps their count: a consumer that fails
+ * every large task must not grow the master by dead_max of them.
+ */
+void		 queue_set_dead_max_bytes(struct queue *, uint64_t max_bytes);
 
 /* Sets (or, with NULL, removes) the journal; the struct must outlive
  * the queue or the next call. */

@@ -483,6 +483,7 @@ sync_queues(struct runtime *rt, const struct settings *s)
 			}
 			queue_set_limits(rq->q, d->capacity, d->max_attempts);
 			queue_set_dead_max(rq->q, d->dead_max);
+			queue_set_dead_max_bytes(rq->q, d->dead_max_bytes);
 			queue_set_max_bytes(rq->q, d->max_bytes);
 			/* Raised limits let waiting publishers in now, not at
 			 * the next ack. */
@@ -510,6 +511,7 @@ sync_queues(struct runtime *rt, const struct settings *s)
 		/* After the store's dead letters are back: the surplus goes
 		 * from the store too. */
 		queue_set_dead_max(rq->q, d->dead_max);
+		queue_set_dead_max_bytes(rq->q, d->dead_max_bytes);
 		queue_set_max_bytes(rq->q, d->max_bytes);
 		rt->nqueues++;
 	}
@@ -1294,8 +1296,9 @@ report_dead_dropped(struct runtime *rt)
 		if (st.dead_dropped <= rt->queues[i].dead_dropped_logged)
 			continue;
 		log_warn("queue %s: the dead-letter list is full (dead_max %"
-		    PRIu64 "): %" PRIu64 " oldest dead letters dropped so far",
-		    queue_name(rt->queues[i].q), st.dead_max, st.dead_dropped);
+		    PRIu64 ", dead_max_bytes %" PRIu64 "): %" PRIu64 " oldest "
+		    "dead letters dropped so far", queue_name(rt->queues[i].q),
+		    st.dead_max, st.dead_max_bytes, st.dead_dropped);
 		rt->queues[i].dead_dropped_logged = st.dead_dropped;
 	}
 }

@@ -187,6 +187,8 @@ queue_json(struct rqueue *rq)
 	cJSON_AddNumberToObject(o, "bytes", (double)st.bytes);
 	cJSON_AddNumberToObject(o, "max_bytes", (double)st.max_bytes);
 	cJSON_AddNumberToObject(o, "dead_max", (double)st.dead_max);
+	cJSON_AddNumberToObject(o, "dead_bytes", (double)st.dead_bytes);
+	cJSON_AddNumberToObject(o, "dead_max_bytes", (double)st.dead_max_bytes);
 	cJSON_AddNumberToObject(o, "dead_dropped", (double)st.dead_dropped);
 	if (rq->removed)
 		cJSON_AddTrueToObject(o, "removed");

@@ -1,5 +1,6 @@
-# A queue keeps at most dead_max dead letters, dropping the oldest: a
-# consumer that fails every task cannot grow the master without bound.
+# A queue keeps at most dead_max dead letters, and dead_max_bytes of
+# them, dropping the oldest: a consumer that fails every task cannot grow
+# the master without bound.
 # The drops are counted in /queues and /metrics and logged, and a durable
 # queue drops them from its store too; a reload or a restart with a
 # smaller dead_max trims the list at once.
@@ -9,8 +10,9 @@ DB=$T/state/queues.db
 PORT=$(free_port)
 URL=http://127.0.0.1:$PORT
 
-# config DEAD_MAX PRODUCE: a durable queue whose consumer dead-letters
-# every task, and a producer of PRODUCE tasks (none when 0).
+# config DEAD_MAX PRODUCE [MORE]: a durable queue whose consumer
+# dead-letters every task, and a producer of PRODUCE tasks (none when 0);
+# MORE is added to the queue's map.
 config() {
 	{
 		cat <<YML
@@ -19,7 +21,7 @@ platform:
   http: {enabled: true, listen: 127.0.0.1:$PORT}
   ipc: {heartbeat_interval: 200ms}
 queues:
-  jobs: {max_attempts: 1, durable: true, dead_max: $1}
+  jobs: {max_attempts: 1, durable: true, dead_max: $1${3:-}}
 workers:
   consumer:
     command: [$PW, consume, dead-every, 1]
@@ -52,7 +54,7 @@ queue_field_is jobs dead_max 3 || fail "dead_max: $(queue_field jobs dead_max)"
 metrics=$(curl -sf "$URL/metrics")
 grep -qx 'plba_queue_dead_dropped_total{queue="jobs"} 7' <<<"$metrics" ||
 	fail "metrics: $(curl -sf "$URL/metrics" | grep dead)"
-wait_for 10 log_has "queue jobs: the dead-letter list is full (dead_max 3): 7 oldest dead letters dropped so far"
+wait_for 10 log_has "queue jobs: the dead-letter list is full (dead_max 3, dead_max_bytes 268435456): 7 oldest dead letters dropped so far"
 # Every dead-lettering is still logged as it happens.
 [ "$(log_count "task [0-9]* dead-lettered")" -eq 10 ] ||
 	fail "$(log_count "task [0-9]* dead-lettered") dead-letterings logged"
@@ -79,6 +81,23 @@ wait_for 10 queue_field_is jobs dead 1
 queue_field_is jobs dead_dropped 1 || fail "dead_dropped after restart: $(queue_field jobs dead_dropped)"
 [ "$(dead_ns)" = "9" ] || fail "after the restart: $(dead_ns)"
 wait_for 10 rows_are dead 1
+stop_master
+[ $STATUS -eq 0 ] || fail "stop exited $STATUS"
+
+# 4. Bytes: each task is 33 bytes, {"name":"item","payload":{"n":7}};
+#    70 bytes of dead letters hold the newest two, whatever dead_max.
+config 100 10 ", dead_max_bytes: 70"
+start_master
+wait_for 30 log_has "produced 10"
+wait_for 30 queue_field_is jobs dead_dropped 9
+queue_field_is jobs dead 2 || fail "dead: $(queue_field jobs dead)"
+queue_field_is jobs dead_bytes 66 || fail "dead_bytes: $(queue_field jobs dead_bytes)"
+queue_field_is jobs dead_max_bytes 70 || fail "dead_max_bytes: $(queue_field jobs dead_max_bytes)"
+[ "$(dead_ns)" = "8 9" ] || fail "dead letters kept by bytes: $(dead_ns)"
+curl -sf "$URL/metrics" | grep -qx 'plba_queue_dead_bytes{queue="jobs"} 66' ||
+	fail "metrics: $(curl -sf "$URL/metrics" | grep dead)"
+wait_for 10 log_has "queue jobs: the dead-letter list is full (dead_max 100, dead_max_bytes 70): 9 oldest dead letters dropped so far"
+wait_for 10 rows_are dead 2
 stop_master
 [ $STATUS -eq 0 ] || fail "stop exited $STATUS"
 echo "ok"

@@ -898,6 +898,57 @@ END_TEST
 
 /* A consumer lost with more exhausted tasks than dead_max: the list still
  * holds dead_max, the newest. */
+/* dead_max_bytes drops the oldest by their bodies' bytes, but never the
+ * newest, however large. */
+START_TEST(dead_max_bytes_drops_oldest)
+{
+	struct queue *q = queue_new("q", 100, 1);
+	struct qconsumer *c = queue_attach(q, NULL, 100);
+	struct queue_stats st;
+	const struct qtask *d;
+	char big[300];
+	int i;
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	queue_set_dead_max_bytes(q, 100);
+	for (i = 0; i < 5; i++)
+		ck_assert_uint_ne(queue_publish(q, "0123456789", 10, 0), 0);
+	while (queue_dispatch(q, NULL, 0) != NULL)
+		;
+	for (i = 1; i <= 5; i++)
+		ck_assert_int_eq(queue_nack(q, c, (uint64_t)i, false, "no"), 1);
+	queue_stats(q, &st);
+	ck_assert_uint_eq(st.dead, 5);
+	ck_assert_uint_eq(st.dead_bytes, 50);
+	ck_assert_uint_eq(st.dead_max_bytes, 100);
+	/* Lowered: the oldest go first, to 30 bytes. */
+	queue_set_dead_max_bytes(q, 30);
+	queue_stats(q, &st);
+	ck_assert_uint_eq(st.dead, 3);
+	ck_assert_uint_eq(st.dead_bytes, 30);
+	ck_assert_uint_eq(st.dead_dropped, 2);
+	ck_assert_uint_eq(queue_dead_next(q, NULL)->id, 3);
+	/* One larger than the limit: everything older goes, it stays. */
+	ck_assert_uint_eq(queue_publish(q, big, strlen(big), 0), 6);
+	ck_assert_ptr_nonnull(queue_dispatch(q, NULL, 0));
+	ck_assert_int_eq(queue_nack(q, c, 6, false, "too big"), 1);
+	queue_stats(q, &st);
+	ck_assert_uint_eq(st.dead, 1);
+	ck_assert_uint_eq(st.dead_bytes, strlen(big));
+	d = queue_dead_next(q, NULL);
+	ck_assert_uint_eq(d->id, 6);
+	/* 0: no limit. */
+	queue_set_dead_max_bytes(q, 0);
+	ck_assert_uint_eq(queue_publish(q, big, strlen(big), 0), 7);
+	ck_assert_ptr_nonnull(queue_dispatch(q, NULL, 0));
+	ck_assert_int_eq(queue_nack(q, c, 7, false, "too big"), 1);
+	queue_stats(q, &st);
+	ck_assert_uint_eq(st.dead, 2);
+	queue_free(q);
+}
+END_TEST
+
 START_TEST(dead_max_on_detach)
 {
 	struct queue *q = queue_new("q", 100, 1);
@@ -1653,6 +1704,7 @@ suite(void)
 	tcase_add_test(fail, dead_next_iterates_in_order);
 	tcase_add_test(fail, dead_max_drops_oldest);
 	tcase_add_test(fail, dead_max_on_detach);
+	tcase_add_test(fail, dead_max_bytes_drops_oldest);
 	tcase_add_test(fail, dead_retry_and_purge);
 	tcase_add_test(basic, id_parse);
 	tcase_add_test(fail, done_notices);

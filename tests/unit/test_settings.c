@@ -433,7 +433,7 @@ START_TEST(platform_values)
 	    "queues:\n"
 	    "  q1:\n"
 	    "  q2: {capacity: 1, max_attempts: 1, durable: true, dead_max: 7,\n"
-	    "       max_bytes: 1MiB}\n");
+	    "       max_bytes: 1MiB, dead_max_bytes: 64KiB}\n");
 	ck_assert_str_eq(s->name, "demo");
 	ck_assert(!s->autostart);
 	ck_assert_uint_eq(s->stop_timeout_ms, 120000);
@@ -463,6 +463,8 @@ START_TEST(platform_values)
 	ck_assert_uint_eq(settings_queue(s, "q2")->dead_max, 7);
 	ck_assert_uint_eq(settings_queue(s, "q1")->max_bytes, 256u << 20);
 	ck_assert_uint_eq(settings_queue(s, "q2")->max_bytes, 1u << 20);
+	ck_assert_uint_eq(settings_queue(s, "q1")->dead_max_bytes, 256u << 20);
+	ck_assert_uint_eq(settings_queue(s, "q2")->dead_max_bytes, 64u << 10);
 	ck_assert_uint_eq(settings_queue(s, "q2")->capacity, 1);
 	ck_assert_uint_eq(settings_queue(s, "q2")->max_attempts, 1);
 	ck_assert(settings_queue(s, "q2")->durable);
@@ -702,6 +704,9 @@ START_TEST(error_queues)
 	assert_fails("queues:\n  emails:\n    max_bytes: lots\n",
 	    "demo.yml:3:16: queues.emails.max_bytes: expected a size such as "
 	    "512, 64KiB or 16MiB, got \"lots\"");
+	assert_fails("queues:\n  emails:\n    dead_max_bytes: -1\n",
+	    "demo.yml:3:21: queues.emails.dead_max_bytes: expected a size such "
+	    "as 512, 64KiB or 16MiB, got \"-1\"");
 	assert_fails("queues:\n  emails:\n    dead_max: 0\n",
 	    "demo.yml:3:15: queues.emails.dead_max: expected a positive "
 	    "integer, got \"0\"");
