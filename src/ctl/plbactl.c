@@ -24,6 +24,7 @@
 #define CONNECT_MS	5000L
 #define TIMEOUT_MS	30000L
 #define TOKEN_MAX	4096
+#define FILES_MAX	16		/* trace --file, given at most */
 
 #define EXIT_FAILED	1
 #define EXIT_USAGE	2
@@ -40,7 +41,8 @@ struct args {
 	int		 npos;
 	bool		 force;
 	long		 stop_ms;	/* -1: the master's default */
-	const char	*file;		/* trace --file */
+	const char	*files[FILES_MAX];	/* trace --file, in order */
+	int		 nfiles;
 	long		 limit;		/* tasks --limit; 0: the master's */
 };
 
@@ -79,8 +81,9 @@ usage(int status)
 	    "  restart WORKER                restart a worker's instances one at a time\n"
 	    "  publish QUEUE JSON            publish a task {name, payload, metadata};\n"
 	    "                                JSON \"-\" reads it from standard input\n"
-	    "  trace [--file FILE] TRACE-ID  the spans the master holds of a trace,\n"
-	    "                                as a tree; or those in its trace file\n"
+	    "  trace [--file FILE]... TRACE-ID\n"
+	    "                                the spans the master holds of a trace,\n"
+	    "                                as a tree; or those in its trace files\n"
 	    "\nOptions:\n"
 	    "  -u, --url URL          the master (default $PLBA_URL, else "
 	    DEFAULT_URL ")\n"
@@ -830,30 +833,48 @@ cmd_dead(struct ctl *c, const struct args *a)
 	return rc;
 }
 
-/* A trace from the file the master writes: no master needed, and it has
- * what the master's ring has let go. */
+/* A trace from the files the master writes: no master needed, and they
+ * have what the master's ring has let go. */
 static int
-trace_from_file(struct ctl *c, const char *path, const char *trace_id)
+trace_from_files(struct ctl *c, const char *const *paths, int npaths,
+    const char *trace_id)
 {
-	cJSON *o;
+	cJSON *o = NULL, *more, *spans, *span;
 	FILE *f;
-	size_t n;
+	size_t n, total = 0;
 	char *text;
+	int i;
 
 	if (strlen(trace_id) != 32 ||
 	    strspn(trace_id, "0123456789abcdef") != 32)
 		usage_error("trace: \"%s\" is not a trace id (32 lower-case hex "
 		    "digits)", trace_id);
-	if ((f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re")) == NULL)
-		die(EXIT_USAGE, "%s: %s", path, strerror(errno));
-	o = spans_from_file(f, trace_id, &n);
-	if (ferror(f))
-		die(EXIT_USAGE, "%s: %s", path, strerror(errno));
-	if (f != stdin)
-		fclose(f);
-	if (n == 0) {
-		fprintf(stderr, "plbactl: no spans of trace %s in %s\n", trace_id,
-		    path);
+	for (i = 0; i < npaths; i++) {
+		if ((f = strcmp(paths[i], "-") == 0 ? stdin :
+		    fopen(paths[i], "re")) == NULL)
+			die(EXIT_USAGE, "%s: %s", paths[i], strerror(errno));
+		more = spans_from_file(f, trace_id, &n);
+		if (ferror(f))
+			die(EXIT_USAGE, "%s: %s", paths[i], strerror(errno));
+		if (f != stdin)
+			fclose(f);
+		total += n;
+		if (o == NULL) {
+			o = more;
+			continue;
+		}
+		/* One trace from several files: a rotated one and its
+		 * successor, say. */
+		spans = cJSON_GetObjectItemCaseSensitive(more, "spans");
+		while ((span = cJSON_DetachItemFromArray(spans, 0)) != NULL)
+			cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(o,
+			    "spans"), span);
+		cJSON_Delete(more);
+	}
+	if (total == 0) {
+		fprintf(stderr, "plbactl: no spans of trace %s in %s%s\n",
+		    trace_id, paths[0], npaths > 1 ? " and the other files" :
+		    "");
 		cJSON_Delete(o);
 		return EXIT_FAILED;
 	}
@@ -875,8 +896,8 @@ cmd_trace(struct ctl *c, const struct args *a)
 	cJSON *o;
 	int rc;
 
-	if (a->file != NULL)
-		return trace_from_file(c, a->file, a->pos[0]);
+	if (a->nfiles > 0)
+		return trace_from_files(c, a->files, a->nfiles, a->pos[0]);
 	path = path_of("/traces/", a->pos[0], "");
 	if ((o = fetch(c, "GET", path, NULL, 0, &rc)) != NULL)
 		spans_print(o, stdout);
@@ -1055,7 +1076,7 @@ static const struct command commands[] = {
 	{ "stop",	0, 0, cmd_stop,    "stop [--force] [--timeout S]" },
 	{ "restart",	1, 1, cmd_restart, "restart WORKER" },
 	{ "publish",	2, 2, cmd_publish, "publish QUEUE JSON" },
-	{ "trace",	1, 1, cmd_trace,   "trace [--file FILE] TRACE-ID" },
+	{ "trace",	1, 1, cmd_trace,   "trace [--file FILE]... TRACE-ID" },
 };
 
 static const struct command *
@@ -1102,14 +1123,18 @@ parse_args(struct ctl *c, const struct command *cmd, int argc, char **argv,
 			else if (trace && (strcmp(arg, "--file") == 0 ||
 			    strncmp(arg, "--file=", 7) == 0)) {
 				if (arg[6] == '=')
-					a->file = arg + 7;
+					v = arg + 7;
 				else if (i + 1 < argc)
-					a->file = argv[++i];
+					v = argv[++i];
 				else
 					usage_error("trace: --file needs the "
 					    "trace file's path");
-				if (*a->file == '\0')
+				if (*v == '\0')
 					usage_error("trace: --file: an empty path");
+				if (a->nfiles == FILES_MAX)
+					usage_error("trace: at most %d --file",
+					    FILES_MAX);
+				a->files[a->nfiles++] = v;
 			} else if (tasks && (strcmp(arg, "--limit") == 0 ||
 			    strncmp(arg, "--limit=", 8) == 0)) {
 				char *end;

@@ -94,6 +94,16 @@ ctl 0 trace --file "$T/traces.jsonl" "$tid"
 	fail "the file's tree differs from the master's: $OUT -- $from_master"
 ctl 0 trace --file=- "$tid" <"$T/traces.jsonl"
 [ "$OUT" = "$from_master" ] || fail "from standard input: $OUT"
+# Rotated: the trace's spans split over two files, the older one read
+# from standard input as zcat would give it, still one tree.
+grep "$tid" "$T/traces.jsonl" | head -n 3 >"$T/traces.jsonl.1"
+grep -v -F -x -f "$T/traces.jsonl.1" "$T/traces.jsonl" >"$T/traces.jsonl.0"
+[ "$(grep -c "$tid" "$T/traces.jsonl.0")" -gt 0 ] || fail "nothing left to split"
+ctl 0 trace --file - --file "$T/traces.jsonl.0" "$tid" <"$T/traces.jsonl.1"
+[ "$OUT" = "$from_master" ] || fail "from two files: $OUT"
+ctl 1 trace --file "$T/traces.jsonl.1" --file "$T/traces.jsonl.1" 00000000000000000000000000000001
+grep -q "no spans of trace 00000000000000000000000000000001 in $T/traces.jsonl.1 and the other files" <<<"$ERR" ||
+	fail "unknown trace in two files: $ERR"
 ctl 0 --json trace --file "$T/traces.jsonl" "$good"
 jq_check "$OUT" "d['trace_id'] == '$good' and len(d['spans']) >= 6 and all(s['worker'] == s['resource']['worker'] for s in d['spans'])"
 ctl 1 trace --file "$T/traces.jsonl" 00000000000000000000000000000001
