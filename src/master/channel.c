@@ -158,6 +158,14 @@ forget_held(struct runtime *rt, struct instance *in)
 }
 
 static void
+parked_free(struct parked *p)
+{
+	free(p->ref);
+	free(p->task);
+	free(p);
+}
+
+static void
 drop_parked(struct runtime *rt, struct instance *in)
 {
 	struct parked **pp, *p;
@@ -174,9 +182,7 @@ drop_parked(struct runtime *rt, struct instance *in)
 			*pp = p->next;
 			if (rq->tail == p)
 				rq->tail = NULL;
-			free(p->ref);
-			free(p->task);
-			free(p);
+			parked_free(p);
 			rq->nparked--;
 		}
 		if (rq->tail == NULL)
@@ -461,26 +467,38 @@ instance_label(const struct instance *in, char *buf, size_t size)
 	buf[nlen + 1 + dlen] = '\0';
 }
 
+/*
+ * Takes the oldest parked publish off the queue, for the caller to answer
+ * and free; its publisher, if the parked limit had stopped it, is read
+ * again.
+ */
+static struct parked *
+unpark(struct rqueue *rq)
+{
+	struct parked *p = rq->head;
+	struct instance *in = p->in;
+
+	if ((rq->head = p->next) == NULL)
+		rq->tail = NULL;
+	rq->nparked--;
+	if (in->ch.parked-- == PARKED_MAX && in->ch.io.fd != -1) {
+		/* Its heartbeats waited in the socket too. */
+		in->ch.last_seen = mono_ms();
+		in->ch.reading = true;
+		set_events(in);
+	}
+	return p;
+}
+
 void
 channel_refuse_parked(struct rqueue *rq, const char *why)
 {
 	struct parked *p;
-	struct instance *in;
 
-	while ((p = rq->head) != NULL) {
-		if ((rq->head = p->next) == NULL)
-			rq->tail = NULL;
-		rq->nparked--;
-		in = p->in;
-		reject(in, p->ref, why);
-		if (in->ch.parked-- == PARKED_MAX && in->ch.io.fd != -1) {
-			in->ch.last_seen = mono_ms();
-			in->ch.reading = true;
-			set_events(in);
-		}
-		free(p->ref);
-		free(p->task);
-		free(p);
+	while (rq->head != NULL) {
+		p = unpark(rq);
+		reject(p->in, p->ref, why);
+		parked_free(p);
 	}
 }
 
@@ -496,10 +514,7 @@ channel_pump(struct runtime *rt, struct queue *q)
 
 	/* Room again: parked publishers go in, oldest first. */
 	while (rq != NULL && rq->head != NULL && !queue_full(q)) {
-		p = rq->head;
-		if ((rq->head = p->next) == NULL)
-			rq->tail = NULL;
-		rq->nparked--;
+		p = unpark(rq);
 		in = p->in;
 		if ((id = queue_publish_traced(q, p->task, p->len, now,
 		    p->track ? (uint64_t)in->pid : 0, &p->trace)) != 0) {
@@ -509,15 +524,7 @@ channel_pump(struct runtime *rt, struct queue *q)
 				    "plba.enqueue", queue_name(q), id, 1,
 				    "after waiting for room", false);
 		}
-		if (in->ch.parked-- == PARKED_MAX && in->ch.io.fd != -1) {
-			/* Its heartbeats waited in the socket too. */
-			in->ch.last_seen = mono_ms();
-			in->ch.reading = true;
-			set_events(in);
-		}
-		free(p->ref);
-		free(p->task);
-		free(p);
+		parked_free(p);
 	}
 	while ((t = queue_dispatch(q, &c, now)) != NULL) {
 		in = queue_consumer_owner(c);

@@ -535,6 +535,23 @@ action_unref(struct action *a)
 	free(a);
 }
 
+/* Called with mu held, which it lets go: the actions' answers are ready,
+ * their requests may go out. */
+static void
+finish(struct http *h, struct action *list)
+{
+	struct action *a;
+
+	for (a = list; a != NULL; a = a->next)
+		a->done = true;
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+	while ((a = list) != NULL) {
+		list = a->next;
+		action_unref(a);
+	}
+}
+
 static void
 on_actions(struct loop *l, struct io *io, uint32_t events)
 {
@@ -561,14 +578,7 @@ on_actions(struct loop *l, struct io *io, uint32_t events)
 	reconcile_now(rt);
 	rebuild(rt);
 	pthread_mutex_lock(&h->mu);
-	for (a = list; a != NULL; a = a->next)
-		a->done = true;
-	pthread_cond_broadcast(&h->cv);
-	pthread_mutex_unlock(&h->mu);
-	while ((a = list) != NULL) {
-		list = a->next;
-		action_unref(a);
-	}
+	finish(h, list);
 }
 
 /* --- civetweb side ----------------------------------------------------------- */
@@ -1324,14 +1334,8 @@ http_stop(struct runtime *rt)
 	for (a = list; a != NULL; a = a->next) {
 		a->code = 503;
 		a->answer = error_json("the HTTP server is restarting");
-		a->done = true;
 	}
-	pthread_cond_broadcast(&h->cv);
-	pthread_mutex_unlock(&h->mu);
-	while ((a = list) != NULL) {
-		list = a->next;
-		action_unref(a);
-	}
+	finish(h, list);
 	if (h->ctx != NULL)
 		mg_stop(h->ctx);	/* joins every civetweb thread */
 	if (h->efd != -1 && h->io.fd != -1)
