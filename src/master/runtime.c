@@ -454,14 +454,14 @@ fail:
 	return -1;
 }
 
+static void	mark_removed(struct runtime *, const struct settings *);
+
 /*
  * Creates the queues a configuration declares; existing ones keep their
  * tasks and take the new limits.  Returns -1 when out of memory, -2 when
  * a durable queue cannot be stored (logged; that queue is not created,
  * for a queue in memory only would break its promise).
  */
-static void	mark_removed(struct runtime *, const struct settings *);
-
 static int
 sync_queues(struct runtime *rt, const struct settings *s)
 {
@@ -543,10 +543,10 @@ sync_queues(struct runtime *rt, const struct settings *s)
 }
 
 /*
- * Queues that neither the configuration nor a module declares any more.
- * Nothing is lost for it: one that still holds tasks or dead letters, or
- * whose consumers are still stopping, stays until it is empty, and an
- * operator can look at it, purge it, or declare it again.
+ * Marks the queues that neither the configuration nor a module declares
+ * any more.  Nothing is lost by it: one that still holds tasks or dead
+ * letters, or whose consumers are still stopping, stays until it is
+ * empty, for an operator to look at, purge, or declare again.
  */
 static void
 mark_removed(struct runtime *rt, const struct settings *s)
