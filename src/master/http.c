@@ -764,11 +764,8 @@ submit(struct http *h, struct mg_connection *c, struct action *a)
 	pthread_mutex_lock(&h->mu);
 	if (h->closing) {
 		pthread_mutex_unlock(&h->mu);
-		free(a->name);
-		free(a->body);
-		free(a->traceparent);
-		free(a->ids);
-		free(a);
+		a->refs = 1;
+		action_unref(a);
 		return reply_error(h, c, 503, "the HTTP server is restarting");
 	}
 	if (h->tail != NULL)
@@ -1280,6 +1277,15 @@ http_reload(struct runtime *rt, const struct settings *prev,
 		return;
 	if (conf_equal(conf_map_get(prev->platform, "http"),
 	    conf_map_get(next->platform, "http"))) {
+		/* Off since a reload whose listener did not start: the
+		 * address may be free now. */
+		if (h == NULL && next->http.enabled) {
+			if (start_with(rt, next) == -1) {
+				http_stop(rt);
+				log_error("http: the HTTP server is still off");
+			}
+			return;
+		}
 		/* The same file may hold a new token: rotation. */
 		if (h == NULL || next->http.token_file == NULL)
 			return;

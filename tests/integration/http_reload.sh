@@ -63,27 +63,38 @@ wait_for 10 curl_ok "http://127.0.0.1:$B/livez"
 wait_for 10 refused "$A"
 [ "$(start_code "$B" two)" = 202 ] || fail "token on the new port"
 
-# 4. A port that is taken: the previous listener goes on serving.
-python3 -c '
+# hold PORT: a process keeps PORT bound, its pid in $holder.
+hold() {
+	rm -f "$T/holding"
+	python3 -c '
 import socket, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen()
 open(sys.argv[2], "w").close()
-time.sleep(60)' "$A" "$T/holding" &
-holder=$!
-wait_for 10 test -e "$T/holding"
+time.sleep(60)' "$1" "$T/holding" &
+	holder=$!
+	wait_for 10 test -e "$T/holding"
+}
+
+# 4. A port that is taken: the previous listener goes on serving.
+hold "$A"
 config "enabled: true, listen: 127.0.0.1:$A, token_file: $T/token"
 reload 5
 wait_for 10 log_has "http: the new platform.http does not start; serving the previous one"
 curl_ok "http://127.0.0.1:$B/livez" || fail "the previous listener is gone"
 kill "$holder"; wait "$holder" 2>/dev/null || true
 
-# 5. Off, then on again.
+# 5. Off, then on again: on a taken port it stays off, and the next
+#    SIGHUP, the port free, starts it with the same file.
 config "enabled: false"
 reload 6
 wait_for 10 log_has "http: off"
 wait_for 10 refused "$B"
+hold "$A"
 config "enabled: true, listen: 127.0.0.1:$A"
 reload 7
+wait_for 10 log_has "http: the HTTP server is off until a reload that starts it"
+kill "$holder"; wait "$holder" 2>/dev/null || true
+reload 8
 wait_for 10 curl_ok "http://127.0.0.1:$A/livez"
 jq_check "$(curl -sf "http://127.0.0.1:$A/status")" 'd["pid"] > 0'
 
