@@ -30,7 +30,7 @@ page_has 'document.querySelector("#dead tbody tr").textContent.indexOf("no order
 	fail "no error in the dead letters: $(cdp 'document.getElementById("dead").textContent')"
 tid=$(cdp 'document.querySelector("#dead a.trace").textContent')
 [[ $tid =~ ^[0-9a-f]{32}$ ]] || fail "not a trace id: $tid"
-curl -sf "$URL/queues/emails/dead" | grep -q "00-$tid-" ||
+curl_has "$URL/queues/emails/dead" "00-$tid-" ||
 	fail "the link is not the task's trace: $tid"
 
 # 2. The link opens the trace: the poller's span at the top, the master's

@@ -94,8 +94,10 @@ queue_field_is jobs dead 2 || fail "dead: $(queue_field jobs dead)"
 queue_field_is jobs dead_bytes 66 || fail "dead_bytes: $(queue_field jobs dead_bytes)"
 queue_field_is jobs dead_max_bytes 70 || fail "dead_max_bytes: $(queue_field jobs dead_max_bytes)"
 [ "$(dead_ns)" = "8 9" ] || fail "dead letters kept by bytes: $(dead_ns)"
-curl -sf "$URL/metrics" | grep -qx 'plba_queue_dead_bytes{queue="jobs"} 66' ||
-	fail "metrics: $(curl -sf "$URL/metrics" | grep dead)"
+# Read whole before grep: grep -q may leave before curl is done (lib.sh).
+metrics=$(curl -sf "$URL/metrics")
+grep -qx 'plba_queue_dead_bytes{queue="jobs"} 66' <<<"$metrics" ||
+	fail "metrics: $(grep dead <<<"$metrics")"
 wait_for 10 log_has "queue jobs: the dead-letter list is full (dead_max 100, dead_max_bytes 70): 9 oldest dead letters dropped so far"
 wait_for 10 rows_are dead 2
 stop_master
