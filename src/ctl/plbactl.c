@@ -44,6 +44,7 @@ struct args {
 	const char	*files[FILES_MAX];	/* trace --file, in order */
 	int		 nfiles;
 	long		 limit;		/* tasks --limit; 0: the master's */
+	bool		 queued;	/* purge --queued */
 };
 
 struct command {
@@ -74,7 +75,8 @@ usage(int status)
 	    "                                waiting, the next to go first\n"
 	    "  dead QUEUE                    a queue's dead-lettered tasks\n"
 	    "  retry QUEUE [ID]              queue its dead letters again, or one\n"
-	    "  purge QUEUE [ID]              delete its dead letters, or one\n"
+	    "  purge [--queued] QUEUE [ID]   delete its dead letters, or one;\n"
+	    "                                --queued: its queued tasks instead\n"
 	    "  metrics                       Prometheus metrics, as served\n"
 	    "  start                         start the workers\n"
 	    "  stop [--force] [--timeout S]  stop the workers; the master stays up\n"
@@ -907,13 +909,15 @@ cmd_trace(struct ctl *c, const struct args *a)
 }
 
 /*
- * retry and purge: every dead letter of a queue, or the one whose id is
- * given.  The id goes to the master as typed; it says when it is not one.
+ * retry and purge: every dead letter of a queue (or, for purge --queued,
+ * every queued task), or the one whose id is given.  The id goes to the
+ * master as typed; it says when it is not one.
  */
 static int
 dead_change(struct ctl *c, const struct args *a, const char *action,
     const char *counted, const char *done)
 {
+	const char *what = a->queued ? "queued task" : "dead letter";
 	char *path = path_of("/queues/", a->pos[0], action), *body = NULL;
 	cJSON *o, *req, *ids;
 	double n;
@@ -935,7 +939,7 @@ dead_change(struct ctl *c, const struct args *a, const char *action,
 		n = cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(o, counted)) ?
 		    cJSON_GetObjectItemCaseSensitive(o, counted)->valuedouble : 0;
 		put(a->pos[0]);
-		printf(": %.0f dead letter%s %s\n", n, n == 1 ? "" : "s", done);
+		printf(": %.0f %s%s %s\n", n, what, n == 1 ? "" : "s", done);
 	}
 	cJSON_Delete(o);
 	free(body);
@@ -952,7 +956,8 @@ cmd_retry(struct ctl *c, const struct args *a)
 static int
 cmd_purge(struct ctl *c, const struct args *a)
 {
-	return dead_change(c, a, "/dead/purge", "purged", "deleted");
+	return dead_change(c, a, a->queued ? "/tasks/purge" : "/dead/purge",
+	    "purged", "deleted");
 }
 
 static int
@@ -1070,7 +1075,7 @@ static const struct command commands[] = {
 	{ "tasks",	1, 1, cmd_tasks,   "tasks [--limit N] QUEUE" },
 	{ "dead",	1, 1, cmd_dead,    "dead QUEUE" },
 	{ "retry",	1, 2, cmd_retry,   "retry QUEUE [ID]" },
-	{ "purge",	1, 2, cmd_purge,   "purge QUEUE [ID]" },
+	{ "purge",	1, 2, cmd_purge,   "purge [--queued] QUEUE [ID]" },
 	{ "metrics",	0, 0, cmd_metrics, "metrics" },
 	{ "start",	0, 0, cmd_start,   "start" },
 	{ "stop",	0, 0, cmd_stop,    "stop [--force] [--timeout S]" },
@@ -1094,14 +1099,14 @@ find_command(const char *name)
  * A command's own arguments.  --json is taken here too, as people type
  * "plbactl status --json"; stop has --force and --timeout, the stop's
  * own budget (the request's --timeout goes before the command); trace
- * has --file, tasks --limit.
+ * has --file, tasks --limit, purge --queued.
  */
 static void
 parse_args(struct ctl *c, const struct command *cmd, int argc, char **argv,
     struct args *a)
 {
 	bool stop = cmd->run == cmd_stop, trace = cmd->run == cmd_trace;
-	bool tasks = cmd->run == cmd_tasks;
+	bool tasks = cmd->run == cmd_tasks, purge = cmd->run == cmd_purge;
 	bool opts = true;
 	const char *arg, *v;
 	int i;
@@ -1153,7 +1158,9 @@ parse_args(struct ctl *c, const struct command *cmd, int argc, char **argv,
 				    a->limit > 1000)
 					usage_error("tasks: --limit %s: expected "
 					    "a number from 1 to 1000", v);
-			} else if (stop && (strcmp(arg, "--force") == 0 ||
+			} else if (purge && strcmp(arg, "--queued") == 0)
+				a->queued = true;
+			else if (stop && (strcmp(arg, "--force") == 0 ||
 			    strcmp(arg, "-f") == 0))
 				a->force = true;
 			else if (stop && (strcmp(arg, "--timeout") == 0 ||

@@ -45,7 +45,7 @@
 #define TASK_LIST_BYTES		(8u << 20)
 
 enum action_kind { ACT_START, ACT_STOP, ACT_RESTART, ACT_PUBLISH, ACT_DEAD,
-	ACT_DEAD_RETRY, ACT_DEAD_PURGE, ACT_TRACE, ACT_TASKS };
+	ACT_DEAD_RETRY, ACT_DEAD_PURGE, ACT_TRACE, ACT_TASKS, ACT_TASKS_PURGE };
 
 /* Ids a dead-letter retry or purge names at most in one request. */
 #define DEAD_IDS_MAX		1000
@@ -59,7 +59,7 @@ struct action {
 	char		*traceparent;	/* publish: the request's header */
 	bool		 force;
 	uint64_t	 timeout_ms;	/* stop: 0 for platform.stop_timeout */
-	uint64_t	*ids;		/* dead retry, purge: NULL for all */
+	uint64_t	*ids;		/* dead retry, purges: NULL for all */
 	size_t		 nids;
 	unsigned	 limit;		/* tasks: how many at most */
 	int		 refs;
@@ -390,6 +390,49 @@ trace_retry(void *arg, const struct qtask *t)
 	    t->attempt, "queued again from the dead letters", false);
 }
 
+/* A purge of queued tasks ends their traces. */
+static void
+trace_purge(void *arg, const struct qtask *t)
+{
+	struct retried *r = arg;
+	struct qtrace trace = t->trace;
+
+	traces_task_span(r->rt, &trace, t->body, "plba.purge", r->queue, t->id,
+	    t->attempt, t->last_error, true);
+}
+
+/* POST /queues/NAME/tasks/purge: an operator deletes queued tasks, such
+ * as those left in a queue a reload removed. */
+static void
+do_tasks_purge(struct runtime *rt, struct action *a)
+{
+	struct retried r = { rt, a->name };
+	struct rqueue *rq = runtime_find_queue(rt, a->name);
+	cJSON *o;
+	size_t n;
+
+	if (rq == NULL) {
+		a->code = 404;
+		a->answer = error_json("no queue named \"%s\"", a->name);
+		return;
+	}
+	n = queue_ready_purge(rq->q, a->ids, a->nids,
+	    "deleted from the queue by an operator",
+	    traces_on(rt) ? trace_purge : NULL, &r);
+	if (n > 0) {
+		log_info("queue %s: %zu queued task%s deleted over HTTP",
+		    a->name, n, n == 1 ? "" : "s");
+		/* Room for publishers that were waiting for it. */
+		channel_pump(rt, rq->q);
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "queue", a->name);
+	cJSON_AddNumberToObject(o, "purged", (double)n);
+	a->answer = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	a->code = 200;
+}
+
 /* POST /queues/NAME/dead/retry and .../purge. */
 static void
 do_dead_change(struct runtime *rt, struct action *a)
@@ -478,6 +521,9 @@ run_action(struct runtime *rt, struct action *a)
 		break;
 	case ACT_TASKS:
 		do_tasks(rt, a);
+		break;
+	case ACT_TASKS_PURGE:
+		do_tasks_purge(rt, a);
 		break;
 	case ACT_DEAD_RETRY:
 	case ACT_DEAD_PURGE:
@@ -917,6 +963,9 @@ allowed(char seg[4][128], int n)
 	if (n == 4 && strcmp(seg[0], "queues") == 0 && strcmp(seg[2], "dead") == 0 &&
 	    (strcmp(seg[3], "retry") == 0 || strcmp(seg[3], "purge") == 0))
 		return "POST";
+	if (n == 4 && strcmp(seg[0], "queues") == 0 && strcmp(seg[2], "tasks") == 0 &&
+	    strcmp(seg[3], "purge") == 0)
+		return "POST";
 	if (n == 2 && strcmp(seg[0], "actions") == 0 &&
 	    (strcmp(seg[1], "start") == 0 || strcmp(seg[1], "stop") == 0))
 		return "POST";
@@ -1020,7 +1069,9 @@ post(struct http *h, struct mg_connection *c, char seg[4][128], int n)
 	if ((body = read_body(c, &code)) == NULL)
 		return code == 413 ? reply_error(h, c, 413, "the body is over "
 		    "%u bytes", BODY_MAX) : reply_error(h, c, 500, "out of memory");
-	if (n == 4)
+	if (n == 4 && strcmp(seg[2], "tasks") == 0)
+		a = new_action(ACT_TASKS_PURGE, seg[1]);
+	else if (n == 4)
 		a = new_action(strcmp(seg[3], "retry") == 0 ? ACT_DEAD_RETRY :
 		    ACT_DEAD_PURGE, seg[1]);
 	else if (n == 3 && strcmp(seg[0], "queues") == 0)
@@ -1036,7 +1087,8 @@ post(struct http *h, struct mg_connection *c, char seg[4][128], int n)
 		return reply_error(h, c, 500, "out of memory");
 	}
 	if ((a->kind == ACT_STOP && (code = parse_stop(h, c, body, a)) != 0) ||
-	    ((a->kind == ACT_DEAD_RETRY || a->kind == ACT_DEAD_PURGE) &&
+	    ((a->kind == ACT_DEAD_RETRY || a->kind == ACT_DEAD_PURGE ||
+	    a->kind == ACT_TASKS_PURGE) &&
 	    (code = parse_dead_ids(h, c, body, a)) != 0)) {
 		free(body);
 		free(a->ids);

@@ -683,6 +683,32 @@ queue_dead_purge(struct queue *q, const uint64_t *ids, size_t nids)
 	return dead_release(q, ids, nids, false, NULL, NULL);
 }
 
+size_t
+queue_ready_purge(struct queue *q, const uint64_t *ids, size_t nids,
+    const char *why, queue_each_fn *each, void *arg)
+{
+	struct tasklist keep = { 0 };
+	struct qtask *t;
+	size_t n = 0;
+
+	while ((t = list_shift(&q->ready)) != NULL) {
+		if (!picked(t->id, ids, nids)) {
+			list_append(&keep, t);
+			continue;
+		}
+		set_error(t, why);
+		if (each != NULL)
+			each(arg, t);
+		if (t->origin != 0 && q->done != NULL)
+			q->done(q->done_arg, q, t, false);
+		JOURNAL(q, drop, t);
+		task_free(t);
+		n++;
+	}
+	q->ready = keep;
+	return n;
+}
+
 /* The returned tasks live until the next change to the queue: the oldest
  * dead letters are dropped past dead_max. */
 const struct qtask *

@@ -216,6 +216,15 @@ size_t		 queue_dead_retry(struct queue *, const uint64_t *ids, size_t nids,
 		    queue_each_fn *each, void *arg);
 /* Deletes them instead; returns how many. */
 size_t		 queue_dead_purge(struct queue *, const uint64_t *ids, size_t nids);
+/*
+ * Deletes the ready tasks with the given ids (ascending; all of them
+ * when nids is 0), never those in flight, which are their consumers'.
+ * Each gets why as its last error, is passed to each (unless NULL) and,
+ * if its publisher wants a done notice, reported not acked; then it is
+ * gone, from the journal too.  Returns how many.
+ */
+size_t		 queue_ready_purge(struct queue *, const uint64_t *ids, size_t nids,
+		    const char *why, queue_each_fn *each, void *arg);
 /* The task dead-lettered last, or NULL. */
 const struct qtask *queue_dead_last(const struct queue *);
 /* Dead-lettered tasks, oldest first: call with NULL to start. */

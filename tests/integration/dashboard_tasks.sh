@@ -1,7 +1,7 @@
 # The dashboard shows a queue's tasks: its depth and in-flight counts open
 # the list of what the consumers hold and what waits, each task linked to
-# its trace; the list follows the queue as it changes.  In headless
-# Chromium.
+# its trace; the list follows the queue as it changes, and its queued
+# tasks can be purged.  In headless Chromium.
 . "$(dirname "$0")/lib.sh"
 
 export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
@@ -57,7 +57,14 @@ page_has '(function () {
 stuck_publish five
 wait_for 10 page_has 'document.querySelectorAll("#tasks tbody tr[data-id]").length === 5'
 
-# 5. Close hides it, and it stays closed through refreshes.
+# 5. Purge queued: the three waiting go, the two in flight stay.
+cdp 'window.confirm = function () { return true; };
+  document.getElementById("taskpurge").click(), true' >/dev/null
+wait_for 10 page_has 'document.getElementById("msg").textContent === "purge of the queued tasks of items: accepted"'
+wait_for 10 page_has 'document.querySelectorAll("#tasks tbody tr[data-id]").length === 2'
+queue_field_is items depth 0 || fail "depth after the purge: $(queue_field items depth)"
+
+# 6. Close hides it, and it stays closed through refreshes.
 cdp 'document.getElementById("taskclose").click(), true' >/dev/null
 wait_for 10 page_has 'document.getElementById("taskbox").hidden'
 stamp=$(cdp 'document.body.dataset.updated')

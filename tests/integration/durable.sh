@@ -149,6 +149,11 @@ publish_more() {
 }
 wait_for 30 publish_more
 [ "$(rows ready more)" -eq 1 ] || fail "the reloaded durable queue is not stored"
+# Queued tasks an operator deletes leave the store too.
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST \
+	"http://127.0.0.1:$PORT/queues/more/tasks/purge")
+[ "$code" = 200 ] || fail "purge: $code"
+wait_for 10 rows_are "" 0 more
 stop_master
 
 # 7. A state_dir that cannot be created: a clear error, exit 2.

@@ -107,6 +107,17 @@ wait_for 10 curl_ok "$URL/queues/dead"
 jq_check "$(curl -sf "$URL/queues/dead")" 'd["published"] == 0 and d["dead"] == 0'
 [ "$(code_of POST /queues/dead/tasks '{"name":"x"}')" = 202 ] || fail "publish: $(cat "$T/answer")"
 
+# 4. Removed while it holds a queued task nobody will take: an operator
+#    purges it, and the queue goes.
+config "  keep: {}
+  dead: {}" ""
+reload 4
+wait_for 10 log_has "queue full: removed from the configuration; it takes no more tasks and goes once its 1 queued"
+jq_check "$(curl -sf "$URL/queues/full")" 'd["removed"] is True and d["depth"] == 1'
+[ "$(code_of POST /queues/full/tasks/purge)" = 200 ] || fail "purge: $(cat "$T/answer")"
+wait_for 10 gone full
+log_has "queue full: removed (published 1, acked 0, nacked 0)" || fail "$(grep 'queue full' "$LOG")"
+
 stop_master
 [ "$STATUS" -eq 0 ] || fail "master exited $STATUS"
 echo "ok"

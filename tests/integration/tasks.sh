@@ -138,6 +138,28 @@ ctl 0 tasks --limit 1000 items
 head -n 1 <<<"$OUT" | grep -qx 'items: 2 in flight, 12 queued; the first 13 shown' ||
 	fail "big: $(head -n 1 <<<"$OUT")"
 
+# 7. An operator deletes queued tasks, one or all; those in flight stay
+#    with their consumer.  A traced one's trace ends with the purge.
+TRACE2=5bf92f3577b34da6a3ce929d0e0e4737
+stuck_publish six "00-$TRACE2-00f067aa0ba902b7-01"
+six=15		# after five small tasks and nine big ones
+code=$(curl -s -o "$T/body" -w '%{http_code}' --max-time 5 -X POST \
+	-d "{\"ids\":[\"$six\"]}" "$URL/queues/items/tasks/purge")
+[ "$code" = 200 ] || fail "purge one: $code $(cat "$T/body")"
+jq_check "$(cat "$T/body")" 'd == {"queue": "items", "purged": 1}'
+wait_for 10 grep -q "\"trace_id\":\"$TRACE2\".*\"name\":\"plba.purge\".*\"code\":\"error\"" "$T/traces.jsonl"
+log_has "queue items: 1 queued task deleted over HTTP" || fail "purge not logged"
+ctl 0 purge --queued items
+[ "$OUT" = "items: 12 queued tasks deleted" ] || fail "purge all: $OUT"
+get /queues/items/tasks
+jq_check "$BODY" 'd["depth"] == 0 and [t["state"] for t in d["tasks"]] == ["in_flight"] * 2'
+ctl 0 purge --queued items
+[ "$OUT" = "items: 0 queued tasks deleted" ] || fail "purge of nothing: $OUT"
+[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST -d '{"ids":"x"}' \
+	"$URL/queues/items/tasks/purge")" = 400 ] || fail "bad ids"
+[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST \
+	"$URL/queues/nosuch/tasks/purge")" = 404 ] || fail "purge of no queue"
+
 stop_master
 [ "$STATUS" -eq 1 ] || fail "master exited $STATUS, not 1 (a forced stop)"
 echo "ok"

@@ -1538,6 +1538,60 @@ on_done(void *arg, struct queue *q, const struct qtask *t, bool acked)
 	d->n++;
 }
 
+/* An operator's purge of queued tasks: those picked go, in-flight ones
+ * stay with their consumer, and a tracked publisher hears why. */
+static void
+count_each(void *arg, const struct qtask *t)
+{
+	(void)t;
+	(*(int *)arg)++;
+}
+
+START_TEST(ready_purge)
+{
+	struct queue *q = queue_new("q", 100, 2);
+	struct qconsumer *c = queue_attach(q, NULL, 1), *to;
+	struct done_log d = { .n = 0 };
+	const uint64_t two_four[] = { 2, 4, 99 }, one[] = { 1 };
+	const struct qtask *t;
+	struct queue_stats st;
+	int seen = 0;
+
+	queue_on_done(q, on_done, &d);
+	ck_assert_uint_eq(pub(q, "a", 0), 1);
+	ck_assert_uint_eq(pub(q, "b", 0), 2);
+	ck_assert_uint_eq(pub(q, "c", 0), 3);
+	ck_assert_uint_eq(queue_publish_from(q, "d", 1, 0, 44), 4);
+	ck_assert_uint_eq(pub(q, "e", 0), 5);
+	ck_assert_uint_eq(queue_dispatch(q, &to, 0)->id, 1);
+	/* Picked, tracked, and an id not queued: two go. */
+	ck_assert_uint_eq(queue_ready_purge(q, two_four, 3, "purged", count_each,
+	    &seen), 2);
+	ck_assert_int_eq(seen, 2);
+	ck_assert_int_eq(d.n, 1);
+	ck_assert_uint_eq(d.id[0], 4);
+	ck_assert(!d.acked[0]);
+	ck_assert_str_eq(d.error[0], "purged");
+	t = queue_ready_next(q, NULL);
+	ck_assert_uint_eq(t->id, 3);
+	ck_assert_uint_eq(queue_ready_next(q, t)->id, 5);
+	ck_assert_ptr_null(queue_ready_next(q, queue_ready_next(q, t)));
+	/* The one in flight is not the operator's to purge. */
+	ck_assert_uint_eq(queue_ready_purge(q, one, 1, "purged", NULL, NULL), 0);
+	/* All the rest. */
+	ck_assert_uint_eq(queue_ready_purge(q, NULL, 0, "purged", NULL, NULL), 2);
+	queue_stats(q, &st);
+	ck_assert_uint_eq(st.depth, 0);
+	ck_assert_uint_eq(st.bytes, 0);
+	ck_assert_uint_eq(st.in_flight, 1);
+	ck_assert_int_eq(queue_ack(q, c, 1, 0, NULL), 0);
+	ck_assert(queue_empty(q) == false);
+	queue_detach(q, c, "gone");
+	ck_assert(queue_empty(q));
+	queue_free(q);
+}
+END_TEST
+
 START_TEST(done_notices)
 {
 	struct queue *q = queue_new("q", 100, 2);
@@ -1708,6 +1762,7 @@ suite(void)
 	tcase_add_test(fail, dead_retry_and_purge);
 	tcase_add_test(basic, id_parse);
 	tcase_add_test(fail, done_notices);
+	tcase_add_test(fail, ready_purge);
 	tcase_add_test(fail, trace_context_kept);
 	suite_add_tcase(s, fail);
 
