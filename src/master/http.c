@@ -401,13 +401,17 @@ trace_purge(void *arg, const struct qtask *t)
 	    t->attempt, t->last_error, true);
 }
 
-/* POST /queues/NAME/tasks/purge: an operator deletes queued tasks, such
- * as those left in a queue a reload removed. */
+/*
+ * POST /queues/NAME/dead/retry, .../dead/purge and .../tasks/purge, an
+ * operator's: dead letters queued again or deleted, and queued tasks
+ * deleted, such as those left in a queue a reload removed.
+ */
 static void
-do_tasks_purge(struct runtime *rt, struct action *a)
+do_queue_change(struct runtime *rt, struct action *a)
 {
 	struct retried r = { rt, a->name };
 	struct rqueue *rq = runtime_find_queue(rt, a->name);
+	const char *counted = "purged", *what = "dead letter", *done = "deleted";
 	cJSON *o;
 	size_t n;
 
@@ -416,58 +420,40 @@ do_tasks_purge(struct runtime *rt, struct action *a)
 		a->answer = error_json("no queue named \"%s\"", a->name);
 		return;
 	}
-	n = queue_ready_purge(rq->q, a->ids, a->nids,
-	    "deleted from the queue by an operator",
-	    traces_on(rt) ? trace_purge : NULL, &r);
-	if (n > 0) {
-		log_info("queue %s: %zu queued task%s deleted over HTTP",
-		    a->name, n, n == 1 ? "" : "s");
-		/* Room for publishers that were waiting for it. */
-		channel_pump(rt, rq->q);
-	}
-	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "queue", a->name);
-	cJSON_AddNumberToObject(o, "purged", (double)n);
-	a->answer = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	a->code = 200;
-}
-
-/* POST /queues/NAME/dead/retry and .../purge. */
-static void
-do_dead_change(struct runtime *rt, struct action *a)
-{
-	struct retried r = { rt, a->name };
-	struct rqueue *rq = runtime_find_queue(rt, a->name);
-	bool retry = a->kind == ACT_DEAD_RETRY;
-	cJSON *o;
-	size_t n;
-
-	if (rq == NULL) {
-		a->code = 404;
-		a->answer = error_json("no queue named \"%s\"", a->name);
-		return;
-	}
-	/* Nobody would take them: the queue waits only to be empty. */
-	if (retry && rq->removed) {
-		a->code = 409;
-		a->answer = error_json("queue \"%s\" was removed from the "
-		    "configuration: its dead letters can be purged, not "
-		    "retried", a->name);
-		return;
-	}
-	if (retry) {
+	switch (a->kind) {
+	case ACT_DEAD_RETRY:
+		/* Nobody would take them: the queue waits only to be empty. */
+		if (rq->removed) {
+			a->code = 409;
+			a->answer = error_json("queue \"%s\" was removed from the "
+			    "configuration: its dead letters can be purged, not "
+			    "retried", a->name);
+			return;
+		}
 		n = queue_dead_retry(rq->q, a->ids, a->nids,
 		    traces_on(rt) ? trace_retry : NULL, &r);
-		channel_pump(rt, rq->q);
-	} else
+		counted = "requeued";
+		done = "queued again";
+		break;
+	case ACT_TASKS_PURGE:
+		n = queue_ready_purge(rq->q, a->ids, a->nids,
+		    "deleted from the queue by an operator",
+		    traces_on(rt) ? trace_purge : NULL, &r);
+		what = "queued task";
+		break;
+	default:
 		n = queue_dead_purge(rq->q, a->ids, a->nids);
-	if (n > 0)
-		log_info("queue %s: %zu dead letter%s %s over HTTP", a->name, n,
-		    n == 1 ? "" : "s", retry ? "queued again" : "deleted");
+		break;
+	}
+	if (n > 0) {
+		log_info("queue %s: %zu %s%s %s over HTTP", a->name, n, what,
+		    n == 1 ? "" : "s", done);
+		/* Tasks to dispatch, or room for waiting publishers. */
+		channel_pump(rt, rq->q);
+	}
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "queue", a->name);
-	cJSON_AddNumberToObject(o, retry ? "requeued" : "purged", (double)n);
+	cJSON_AddNumberToObject(o, counted, (double)n);
 	a->answer = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	a->code = 200;
@@ -522,12 +508,10 @@ run_action(struct runtime *rt, struct action *a)
 	case ACT_TASKS:
 		do_tasks(rt, a);
 		break;
-	case ACT_TASKS_PURGE:
-		do_tasks_purge(rt, a);
-		break;
 	case ACT_DEAD_RETRY:
 	case ACT_DEAD_PURGE:
-		do_dead_change(rt, a);
+	case ACT_TASKS_PURGE:
+		do_queue_change(rt, a);
 		break;
 	case ACT_TRACE:
 		if (!traces_on(rt)) {
