@@ -1096,6 +1096,29 @@ find_command(const char *name)
 }
 
 /*
+ * The value of option NAME at argv[*i], as "NAME=VALUE" or "NAME VALUE"
+ * (then *i moves past the value); NULL when argv[*i] is another option.
+ * A missing value is a usage error of command CMD saying what is wanted.
+ */
+static const char *
+option_value(const char *cmd, const char *name, const char *wanted, int argc,
+    char **argv, int *i)
+{
+	const char *arg = argv[*i];
+	size_t len = strlen(name);
+
+	if (strncmp(arg, name, len) != 0)
+		return NULL;
+	if (arg[len] == '=')
+		return arg + len + 1;
+	if (arg[len] != '\0')
+		return NULL;
+	if (*i + 1 >= argc)
+		usage_error("%s: %s needs %s", cmd, name, wanted);
+	return argv[++*i];
+}
+
+/*
  * A command's own arguments.  --json is taken here too, as people type
  * "plbactl status --json"; stop has --force and --timeout, the stop's
  * own budget (the request's --timeout goes before the command); trace
@@ -1125,32 +1148,18 @@ parse_args(struct ctl *c, const struct command *cmd, int argc, char **argv,
 			else if (strcmp(arg, "-h") == 0 ||
 			    strcmp(arg, "--help") == 0)
 				usage(0);
-			else if (trace && (strcmp(arg, "--file") == 0 ||
-			    strncmp(arg, "--file=", 7) == 0)) {
-				if (arg[6] == '=')
-					v = arg + 7;
-				else if (i + 1 < argc)
-					v = argv[++i];
-				else
-					usage_error("trace: --file needs the "
-					    "trace file's path");
+			else if (trace && (v = option_value(cmd->name, "--file",
+			    "the trace file's path", argc, argv, &i)) != NULL) {
 				if (*v == '\0')
 					usage_error("trace: --file: an empty path");
 				if (a->nfiles == FILES_MAX)
 					usage_error("trace: at most %d --file",
 					    FILES_MAX);
 				a->files[a->nfiles++] = v;
-			} else if (tasks && (strcmp(arg, "--limit") == 0 ||
-			    strncmp(arg, "--limit=", 8) == 0)) {
+			} else if (tasks && (v = option_value(cmd->name, "--limit",
+			    "a number", argc, argv, &i)) != NULL) {
 				char *end;
 
-				if (arg[7] == '=')
-					v = arg + 8;
-				else if (i + 1 < argc)
-					v = argv[++i];
-				else
-					usage_error("tasks: --limit needs a "
-					    "number");
 				errno = 0;
 				a->limit = strtol(v, &end, 10);
 				if (*v < '0' || *v > '9' || *end != '\0' ||
@@ -1163,15 +1172,8 @@ parse_args(struct ctl *c, const struct command *cmd, int argc, char **argv,
 			else if (stop && (strcmp(arg, "--force") == 0 ||
 			    strcmp(arg, "-f") == 0))
 				a->force = true;
-			else if (stop && (strcmp(arg, "--timeout") == 0 ||
-			    strncmp(arg, "--timeout=", 10) == 0)) {
-				if (arg[9] == '=')
-					v = arg + 10;
-				else if (i + 1 < argc)
-					v = argv[++i];
-				else
-					usage_error("stop: --timeout needs a "
-					    "duration such as 10s");
+			else if (stop && (v = option_value(cmd->name, "--timeout",
+			    "a duration such as 10s", argc, argv, &i)) != NULL) {
 				if (parse_duration(v, &a->stop_ms) == -1 ||
 				    a->stop_ms == 0)
 					usage_error("stop: --timeout %s: expected "
