@@ -302,15 +302,20 @@ hang_up(struct instance *in, const char *how)
 	channel_close(in, how);
 }
 
-void
+bool
 channel_send_stop(struct instance *in, bool force)
 {
+	bool sent = false;
+
 	if (!in->ch.hello || in->ch.io.fd == -1)
-		return;
-	if (proto_put_stop(&in->ch.wr, force) == 0)
+		return false;
+	if (proto_put_stop(&in->ch.wr, force) == 0) {
 		want_flush(in);
+		sent = true;
+	}
 	if (in->ch.consumer != NULL)
 		queue_consumer_pause(in->ch.consumer, true);
+	return sent;
 }
 
 void

@@ -55,8 +55,9 @@ void	channel_open(struct instance *, int fd);
 /* After the process is gone: requeues its tasks, drops its parked
  * publishes, closes the fd. how says how it ended, for the requeue. */
 void	channel_close(struct instance *, const char *how);
-/* Queues a stop message (graceful or forced) for a protocol child. */
-void	channel_send_stop(struct instance *, bool force);
+/* Queues a stop message (graceful or forced) for a protocol child;
+ * false when it cannot be told (no hello, or its channel is closed). */
+bool	channel_send_stop(struct instance *, bool force);
 /* Tells every instance that takes tracing messages (hello's
  * tracing_updates) whether tracing is on now, and the sample ratio. */
 void	channel_send_tracing(struct runtime *);

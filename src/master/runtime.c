@@ -930,6 +930,7 @@ runtime_start(struct runtime *rt)
 	}
 	rt->state = RT_STARTING;
 	rt->forced = false;
+	rt->force_asked = false;
 	timer_cancel(rt->loop, &rt->stop_timer);
 	log_info("starting %zu workers", rt->nworkers);
 	notify_upward("STATUS=starting");
@@ -947,15 +948,16 @@ runtime_start(struct runtime *rt)
 	runtime_touch(rt);
 }
 
+/* EV_STOP with force, or EV_KILL when no time is left. */
 static void
-force_all(struct runtime *rt)
+force_all(struct runtime *rt, enum sup_event_kind kind)
 {
-	struct sup_event kill = { .kind = EV_STOP, .force = true };
+	struct sup_event ev = { .kind = kind, .force = true };
 	size_t i;
 
 	for (i = 0; i < rt->nworkers; i++) {
 		rt->workers[i]->started = false;
-		worker_event(rt->workers[i], &kill);
+		worker_event(rt->workers[i], &ev);
 	}
 }
 
@@ -980,7 +982,7 @@ stop_deadline(struct loop *l, struct timer *t)
 		    (unsigned long long)(queued + held),
 		    (unsigned long long)queued, (unsigned long long)held);
 	rt->forced = true;
-	force_all(rt);
+	force_all(rt, EV_KILL);
 }
 
 static void
@@ -1006,7 +1008,8 @@ runtime_stop(struct runtime *rt, bool force, bool exit_after,
 	}
 	if (force) {
 		rt->forced = true;
-		force_all(rt);
+		rt->force_asked = true;
+		force_all(rt, EV_STOP);
 	}
 	runtime_touch(rt);
 }
@@ -1154,7 +1157,13 @@ on_signal(struct loop *l, struct io *io, uint32_t events)
 			break;
 		case SIGTERM:
 		case SIGINT:
-			if (rt->state == RT_STOPPING && rt->exit_when_stopped) {
+			if (rt->state == RT_STOPPING && rt->exit_when_stopped &&
+			    rt->force_asked) {
+				log_warn("%s during a forced stop: killing what "
+				    "is left", strsignal((int)si.ssi_signo));
+				force_all(rt, EV_KILL);
+			} else if (rt->state == RT_STOPPING &&
+			    rt->exit_when_stopped) {
 				log_warn("second %s: forcing the stop",
 				    strsignal((int)si.ssi_signo));
 				runtime_stop(rt, true, true, 0);

@@ -62,6 +62,7 @@ struct runtime {
 	bool		  done;			/* leave the loop */
 	bool		  exit_when_stopped;
 	bool		  forced;		/* something had to be killed */
+	bool		  force_asked;		/* this stop is a forced one */
 	bool		  failed_exit;		/* exit_on_failure tripped */
 	bool		  dirty;		/* reconcile before sleeping */
 	bool		  snap_dirty;		/* the HTTP snapshot is out of date */

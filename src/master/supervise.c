@@ -78,9 +78,20 @@ spawn(struct sup_inst *in, const struct sup_policy *p, uint64_t now)
 	in->state = INST_STARTING;
 	in->started_at = now;
 	in->killed = false;
+	in->speaks = false;
+	in->forced = false;
 	in->restart_after_stop = false;
 	in->deadline = p->ready_on_timer ? now + p->ready_delay_ms : 0;
 	return ACT_SPAWN;
+}
+
+static enum sup_action
+kill_now(struct sup_inst *in)
+{
+	in->state = INST_STOPPING;
+	in->killed = true;
+	in->deadline = 0;
+	return ACT_KILL;
 }
 
 /* The process is gone without being asked to: restart it or give up. */
@@ -106,6 +117,25 @@ crashed(struct sup_inst *in, struct sup_history *h, const struct sup_policy *p,
 	in->deadline = now + sup_backoff(p, in->streak);
 	in->streak++;
 	return ACT_NONE;
+}
+
+/*
+ * A forced stop.  A child that speaks the protocol is told to drop its
+ * work and exit at once, and killed if it has not within the grace; one
+ * that cannot be told is killed now.
+ */
+static enum sup_action
+force(struct sup_inst *in, const struct sup_policy *p, uint64_t now)
+{
+	uint64_t grace = p->stop_timeout_ms < SUP_FORCE_GRACE_MS ?
+	    p->stop_timeout_ms : SUP_FORCE_GRACE_MS;
+
+	if (!in->speaks)
+		return kill_now(in);
+	in->forced = true;
+	if (in->deadline == 0 || now + grace < in->deadline)
+		in->deadline = now + grace;
+	return ACT_FORCE;
 }
 
 enum sup_action
@@ -137,6 +167,7 @@ sup_step(struct sup_inst *in, struct sup_history *h,
 	case EV_HELLO:
 		if (in->state == INST_STARTING)
 			in->deadline = 0;
+		in->speaks = true;
 		return ACT_NONE;
 
 	case EV_EXIT:
@@ -184,20 +215,15 @@ sup_step(struct sup_inst *in, struct sup_history *h,
 		case INST_RUNNING:
 			in->state = INST_STOPPING;
 			in->restart_after_stop = ev->kind == EV_RESTART;
-			if (ev->force) {
-				in->killed = true;
-				in->deadline = 0;
-				return ACT_KILL;
-			}
+			in->deadline = 0;
+			if (ev->force)
+				return force(in, p, now);
 			in->deadline = now + p->stop_timeout_ms;
 			return ACT_TERM;
 		case INST_STOPPING:
 			in->restart_after_stop = ev->kind == EV_RESTART;
-			if (ev->force && !in->killed) {
-				in->killed = true;
-				in->deadline = 0;
-				return ACT_KILL;
-			}
+			if (ev->force && !in->forced && !in->killed)
+				return force(in, p, now);
 			return ACT_NONE;
 		case INST_BACKOFF:
 			in->deadline = 0;
@@ -208,6 +234,24 @@ sup_step(struct sup_inst *in, struct sup_history *h,
 		case INST_STOPPED:
 			if (ev->kind == EV_RESTART && !h->failed)
 				return spawn(in, p, now);
+			return ACT_NONE;
+		}
+		return ACT_NONE;
+
+	case EV_KILL:
+		switch (in->state) {
+		case INST_STARTING:
+		case INST_RUNNING:
+		case INST_STOPPING:
+			in->restart_after_stop = false;
+			if (in->killed)
+				return ACT_NONE;
+			return kill_now(in);
+		case INST_BACKOFF:
+			in->state = INST_STOPPED;
+			in->deadline = 0;
+			return ACT_NONE;
+		case INST_STOPPED:
 			return ACT_NONE;
 		}
 		return ACT_NONE;

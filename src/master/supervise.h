@@ -29,7 +29,8 @@ enum sup_event_kind {
 	EV_EXIT,	/* the process was reaped */
 	EV_DEADLINE,	/* the instance's deadline passed */
 	EV_STOP,	/* stop, graceful or forced */
-	EV_RESTART	/* graceful stop, then start again at once */
+	EV_RESTART,	/* graceful stop, then start again at once */
+	EV_KILL		/* no time left: SIGKILL whatever still runs */
 };
 
 struct sup_event {
@@ -41,7 +42,8 @@ struct sup_event {
 enum sup_action {
 	ACT_NONE,
 	ACT_SPAWN,	/* start a process now */
-	ACT_TERM,	/* SIGTERM the process group */
+	ACT_TERM,	/* stop {force: false}, SIGTERM the process group */
+	ACT_FORCE,	/* stop {force: true}, SIGTERM the process group */
 	ACT_KILL	/* SIGKILL the process group */
 };
 
@@ -71,11 +73,17 @@ struct sup_inst {
 	uint64_t	 started_at;	/* when the current process was spawned */
 	unsigned	 streak;	/* consecutive quick crashes, for back-off */
 	bool		 restart_after_stop;
+	bool		 speaks;	/* said hello: can be told to stop */
+	bool		 forced;	/* told stop {force: true} */
 	bool		 killed;	/* SIGKILL was needed to stop it */
 };
 
 /* Once an instance has stayed up this long, its back-off starts afresh. */
 #define SUP_STABLE_MS	10000
+/* How long a child told stop {force: true} has to exit before SIGKILL,
+ * unless its stop_timeout is shorter: enough to close connections and
+ * hand back held tasks, short enough for an operator who said "now". */
+#define SUP_FORCE_GRACE_MS	1000
 
 void		 sup_policy_from_def(struct sup_policy *, const struct worker_def *);
 int		 sup_history_init(struct sup_history *, unsigned max_restarts);

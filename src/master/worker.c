@@ -469,6 +469,15 @@ apply(struct instance *in, enum sup_action act)
 		channel_send_stop(in, false);
 		signal_group(in, SIGTERM);
 		break;
+	case ACT_FORCE:
+		log_info("%s.%u: stopping pid %ld at once (forced)", w->name,
+		    in->index, (long)in->pid);
+		/* No SIGTERM with the message: libplba reads a signal as a
+		 * graceful stop, and might see it first.  What else runs in
+		 * the group is killed when the child is reaped. */
+		if (!channel_send_stop(in, true))
+			signal_group(in, SIGTERM);
+		break;
 	case ACT_KILL:
 		log_warn("%s.%u: killing pid %ld", w->name, in->index,
 		    (long)in->pid);

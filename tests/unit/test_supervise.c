@@ -206,24 +206,100 @@ START_TEST(graceful_stop_escalates)
 }
 END_TEST
 
-START_TEST(forced_stop_kills_at_once)
+static enum sup_action
+force(uint64_t now)
 {
 	struct sup_event ev = { .kind = EV_STOP, .force = true };
 
+	return sup_step(&in, &hist, &pol, &ev, now);
+}
+
+/* A plain program cannot be told stop {force: true}: it is killed. */
+START_TEST(forced_stop_kills_a_plain_program)
+{
 	step(EV_START, 0);
-	ck_assert_int_eq(sup_step(&in, &hist, &pol, &ev, 1), ACT_KILL);
+	ck_assert_int_eq(force(1), ACT_KILL);
 	ck_assert_int_eq(in.state, INST_STOPPING);
+	ck_assert(in.killed);
+	ck_assert_uint_eq(in.deadline, 0);
+	ck_assert_int_eq(force(2), ACT_NONE);
+}
+END_TEST
+
+/* One that speaks the protocol is told, then killed after the grace. */
+START_TEST(forced_stop_tells_then_kills)
+{
+	pol.stop_timeout_ms = 30000;
+	step(EV_START, 0);
+	step(EV_HELLO, 10);
+	step(EV_READY, 20);
+	ck_assert_int_eq(force(100), ACT_FORCE);
+	ck_assert_int_eq(in.state, INST_STOPPING);
+	ck_assert(in.forced && !in.killed);
+	ck_assert_uint_eq(in.deadline, 100 + SUP_FORCE_GRACE_MS);
+	ck_assert_int_eq(force(200), ACT_NONE);
+	ck_assert_int_eq(step(EV_DEADLINE, 100 + SUP_FORCE_GRACE_MS - 1),
+	    ACT_NONE);
+	ck_assert_int_eq(step(EV_DEADLINE, 100 + SUP_FORCE_GRACE_MS),
+	    ACT_KILL);
+	ck_assert(in.killed);
+	ck_assert_int_eq(exit_with(false, 1200), ACT_NONE);
+	ck_assert_int_eq(in.state, INST_STOPPED);
+	ck_assert_uint_eq(hist.n, 0);
+	/* The next process has not said hello yet. */
+	ck_assert_int_eq(step(EV_START, 2000), ACT_SPAWN);
+	ck_assert(!in.speaks && !in.forced);
+	ck_assert_int_eq(force(2001), ACT_KILL);
+}
+END_TEST
+
+/* A forced stop never waits longer than a graceful one would. */
+START_TEST(forced_grace_within_stop_timeout)
+{
+	step(EV_START, 0);
+	step(EV_HELLO, 10);
+	ck_assert_int_eq(force(100), ACT_FORCE);
+	ck_assert_uint_eq(in.deadline, 100 + pol.stop_timeout_ms);
+	/* ready_on_timer's deadline is gone with the stop. */
+	ck_assert_int_eq(step(EV_DEADLINE, 150), ACT_NONE);
+	ck_assert(!in.killed);
 }
 END_TEST
 
 START_TEST(second_stop_forces)
 {
-	struct sup_event ev = { .kind = EV_STOP, .force = true };
-
 	step(EV_START, 0);
+	step(EV_HELLO, 0);
 	ck_assert_int_eq(step(EV_STOP, 1), ACT_TERM);
-	ck_assert_int_eq(sup_step(&in, &hist, &pol, &ev, 2), ACT_KILL);
-	ck_assert_int_eq(sup_step(&in, &hist, &pol, &ev, 3), ACT_NONE);
+	ck_assert_uint_eq(in.deadline, 501);
+	ck_assert_int_eq(force(2), ACT_FORCE);
+	/* The earlier of the two deadlines stands. */
+	ck_assert_uint_eq(in.deadline, 501);
+	ck_assert_int_eq(force(3), ACT_NONE);
+	ck_assert_int_eq(step(EV_DEADLINE, 501), ACT_KILL);
+	ck_assert_int_eq(force(502), ACT_NONE);
+}
+END_TEST
+
+/* platform.stop_timeout: whatever is left goes at once, told or not. */
+START_TEST(kill_leaves_nothing_running)
+{
+	step(EV_START, 0);
+	step(EV_HELLO, 0);
+	ck_assert_int_eq(force(1), ACT_FORCE);
+	ck_assert_int_eq(step(EV_KILL, 2), ACT_KILL);
+	ck_assert(in.killed);
+	ck_assert_uint_eq(in.deadline, 0);
+	ck_assert_int_eq(step(EV_KILL, 3), ACT_NONE);
+	ck_assert_int_eq(exit_with(false, 4), ACT_NONE);
+	ck_assert_int_eq(in.state, INST_STOPPED);
+	/* A restart in waiting is called off. */
+	step(EV_START, 10);
+	exit_with(false, 20);
+	ck_assert_int_eq(in.state, INST_BACKOFF);
+	ck_assert_int_eq(step(EV_KILL, 21), ACT_NONE);
+	ck_assert_int_eq(in.state, INST_STOPPED);
+	ck_assert_int_eq(step(EV_DEADLINE, 5000), ACT_NONE);
 }
 END_TEST
 
@@ -276,8 +352,11 @@ suite(void)
 	tcase_add_test(tc, policy_always_restarts_clean_exit);
 	tcase_add_test(tc, policy_never);
 	tcase_add_test(tc, graceful_stop_escalates);
-	tcase_add_test(tc, forced_stop_kills_at_once);
+	tcase_add_test(tc, forced_stop_kills_a_plain_program);
+	tcase_add_test(tc, forced_stop_tells_then_kills);
+	tcase_add_test(tc, forced_grace_within_stop_timeout);
 	tcase_add_test(tc, second_stop_forces);
+	tcase_add_test(tc, kill_leaves_nothing_running);
 	tcase_add_test(tc, stop_during_backoff_cancels_restart);
 	tcase_add_test(tc, restart_is_stop_then_start);
 	tcase_add_test(tc, spawn_failure_counts_as_crash);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,6 +178,41 @@ idle(plba_worker *w, void *arg)
 	plba_worker_set_health(w, PLBA_HEALTH_DEGRADED, "testing degraded");
 	while (!plba_worker_sleep(w, 60000))
 		;
+	return 0;
+}
+
+/* --- stop, graceful and forced -------------------------------------------- */
+
+/*
+ * A worker whose graceful stop takes cleanup_ms and whose forced stop
+ * drops the rest: it says which stop it was asked for, and how it ended.
+ */
+static long cleanup_ms;
+static atomic_bool force_asked;
+
+static void
+stoppable_stop(plba_worker *w, bool force, void *arg)
+{
+	(void)w;
+	(void)arg;
+	printf("stop force=%d\n", force);
+	if (force)
+		atomic_store(&force_asked, true);
+}
+
+static int
+stoppable(plba_worker *w, void *arg)
+{
+	long left;
+
+	(void)arg;
+	while (!plba_worker_sleep(w, 60000))
+		;
+	for (left = cleanup_ms; left > 0 && !atomic_load(&force_asked);
+	    left -= 10)
+		msleep(10);
+	printf("%s\n", atomic_load(&force_asked) ? "cleanup dropped" :
+	    "cleanup done");
 	return 0;
 }
 
@@ -394,6 +430,8 @@ main(int argc, char *argv[])
 	static struct plba_worker_ops producer = { .start = produce };
 	static struct plba_worker_ops idler = { .start = idle };
 	static struct plba_worker_ops spanner = { .start = spans };
+	static struct plba_worker_ops careful = { .start = stoppable,
+	    .stop = stoppable_stop };
 	struct spans sp = { 0 };
 	struct produce p = { 0 };
 	int i;
@@ -403,7 +441,7 @@ main(int argc, char *argv[])
 		fprintf(stderr, "usage: plba-protoworker produce QUEUE N [async|tracked] | "
 		    "consume [record FILE] [payloads FILE [meta KEY]...] [fail-every N] "
 		    "[dead-every N] [sleep MS] [hang] | idle | spans N GAP_MS "
-		    "[exit] | hostile MODE | linger MS\n");
+		    "[exit] | stoppable CLEANUP_MS | hostile MODE | linger MS\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "produce") == 0 && argc >= 4) {
@@ -443,6 +481,10 @@ main(int argc, char *argv[])
 			sp.say |= strcmp(argv[i], "say") == 0;
 		}
 		return plba_worker_main(&spanner, &sp);
+	}
+	if (strcmp(argv[1], "stoppable") == 0 && argc >= 3) {
+		cleanup_ms = atol(argv[2]);
+		return plba_worker_main(&careful, NULL);
 	}
 	if (strcmp(argv[1], "hostile") == 0 && argc >= 3)
 		return hostile(argv[2]);
