@@ -564,12 +564,7 @@ mark_removed(struct runtime *rt, const struct settings *s)
 		channel_refuse_parked(rq, "no such queue: it was removed from "
 		    "the configuration");
 		queue_stats(rq->q, &st);
-		if (rq->durable)
-			log_warn("queue %s: removed from the configuration; a "
-			    "durable queue stays until the next start of "
-			    "plba-master (%" PRIu64 " queued, %" PRIu64 " dead)",
-			    queue_name(rq->q), st.depth + st.in_flight, st.dead);
-		else if (st.depth + st.in_flight + st.dead > 0)
+		if (st.depth + st.in_flight + st.dead > 0)
 			log_warn("queue %s: removed from the configuration; it "
 			    "takes no more tasks and goes once its %" PRIu64
 			    " queued, %" PRIu64 " in flight and %" PRIu64
@@ -578,8 +573,8 @@ mark_removed(struct runtime *rt, const struct settings *s)
 	}
 }
 
-/* Frees the removed queues that are empty now (not durable ones: their
- * store keeps them attached until the master exits). */
+/* Frees the removed queues that are empty now.  A durable one waits
+ * for the store's open transaction, which may hold its last deletes. */
 void
 runtime_sweep_queues(struct runtime *rt)
 {
@@ -589,9 +584,11 @@ runtime_sweep_queues(struct runtime *rt)
 
 	while (i-- > 0) {
 		rq = &rt->queues[i];
-		if (!rq->removed || rq->durable || rq->nparked > 0 ||
-		    !queue_empty(rq->q))
+		if (!rq->removed || rq->nparked > 0 || !queue_empty(rq->q) ||
+		    (rq->durable && store_pending(rt->store)))
 			continue;
+		if (rq->durable)
+			store_detach(rt->store, rq->q);
 		queue_stats(rq->q, &st);
 		log_info("queue %s: removed (published %" PRIu64 ", acked %"
 		    PRIu64 ", nacked %" PRIu64 ")", queue_name(rq->q),

@@ -499,6 +499,20 @@ store_attach(struct store *st, struct queue *q, uint64_t now, char *err,
 	return 0;
 }
 
+void
+store_detach(struct store *st, struct queue *q)
+{
+	size_t i;
+
+	for (i = 0; i < st->nqueues; i++) {
+		if (st->queues[i].q != q)
+			continue;
+		queue_set_journal(q, NULL);
+		st->queues[i] = st->queues[--st->nqueues];
+		return;
+	}
+}
+
 /* --- batching ---------------------------------------------------------------- */
 
 bool

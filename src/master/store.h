@@ -38,6 +38,14 @@ void		 store_close(struct store *);
  */
 int		 store_attach(struct store *, struct queue *, uint64_t now,
 		    char *err, size_t errlen);
+/*
+ * Stops journaling q, which the caller is about to free.  Its rows stay
+ * (there are none once it is empty) and so does its id counter, so a
+ * queue of the same name attached later never reuses an id.  Call it
+ * only while no transaction is open, so that q's last writes are
+ * committed or their failure already reported.
+ */
+void		 store_detach(struct store *, struct queue *);
 /* True while a transaction is open. */
 bool		 store_pending(const struct store *);
 /*

@@ -2,8 +2,8 @@
 # loses nothing doing it: an empty one goes at once; one that holds tasks
 # or dead letters takes no more publishes and goes once it is empty; one
 # declared again before then keeps its tasks.  Publishes waiting for room
-# in a removed queue are refused.  A durable queue stays until the
-# master's next start.
+# in a removed queue are refused.  A durable queue goes the same way,
+# once its tasks are gone from the store too.
 . "$(dirname "$0")/lib.sh"
 
 PORT=$(free_port)
@@ -80,12 +80,10 @@ jq_check "$(curl -sf "$URL/queues/dead")" 'd["dead"] == 2 and d["depth"] == 0'
 [ "$(code_of POST /queues/dead/dead/purge)" = 200 ] || fail "purge: $(cat "$T/answer")"
 wait_for 10 gone dead
 log_has "queue dead: removed (published 2, acked 0, " || fail "$(grep 'queue dead' "$LOG")"
-# A durable queue, even empty, stays until the master's next start; it
-# takes no more tasks meanwhile.
-log_has "queue stored: removed from the configuration; a durable queue stays until the next start of plba-master (0 queued, 0 dead)" ||
+# A durable queue that is empty goes too.
+wait_for 10 gone stored
+log_has "queue stored: removed (published 0, acked 0, nacked 0)" ||
 	fail "stored: $(grep 'queue stored' "$LOG")"
-jq_check "$(curl -sf "$URL/queues/stored")" 'd["removed"] is True'
-[ "$(code_of POST /queues/stored/tasks '{"name":"x"}')" = 404 ] || fail "publish to stored: $(cat "$T/answer")"
 # full still holds its task: nothing took it, nothing dropped it.
 jq_check "$(curl -sf "$URL/queues/full")" 'd["removed"] is True and d["depth"] == 1'
 
@@ -117,6 +115,47 @@ jq_check "$(curl -sf "$URL/queues/full")" 'd["removed"] is True and d["depth"] =
 [ "$(code_of POST /queues/full/tasks/purge)" = 200 ] || fail "purge: $(cat "$T/answer")"
 wait_for 10 gone full
 log_has "queue full: removed (published 1, acked 0, nacked 0)" || fail "$(grep 'queue full' "$LOG")"
+
+# 5. A durable queue removed with a task and a dead letter keeps both,
+#    in memory and on disk, until an operator purges them; then it goes,
+#    and a queue of its name declared later starts empty, with new ids.
+config "  keep: {}
+  stored: {durable: true, max_attempts: 1}" "  failer:
+    command: [$PW, consume, dead-every, 1]
+    consumes: stored"
+reload 5
+wait_for 10 curl_ok "$URL/queues/stored"
+[ "$(code_of POST /queues/stored/tasks '{"name":"doomed","payload":{"n":1}}')" = 202 ] ||
+	fail "publish: $(cat "$T/answer")"
+wait_for 20 queue_field_is stored dead 1
+config "  keep: {}
+  stored: {durable: true, max_attempts: 1}" ""
+reload 6
+wait_for 20 log_has "failer.0: stopped"
+[ "$(code_of POST /queues/stored/tasks '{"name":"waiting"}')" = 202 ] || fail "publish: $(cat "$T/answer")"
+config "  keep: {}" ""
+reload 7
+wait_for 10 log_has "queue stored: removed from the configuration; it takes no more tasks and goes once its 1 queued, 0 in flight and 1 dead are gone"
+rows_in() {
+	python3 -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+print(db.execute("SELECT count(*) FROM tasks WHERE queue = ?", ("stored",)).fetchone()[0])' \
+		"$T/state/queues.db"
+}
+[ "$(rows_in)" = 2 ] || fail "the store holds $(rows_in) rows of stored, not 2"
+[ "$(code_of POST /queues/stored/tasks '{"name":"x"}')" = 404 ] || fail "publish to stored: $(cat "$T/answer")"
+[ "$(code_of POST /queues/stored/tasks/purge)" = 200 ] || fail "purge: $(cat "$T/answer")"
+[ "$(code_of POST /queues/stored/dead/purge)" = 200 ] || fail "purge: $(cat "$T/answer")"
+wait_for 10 gone stored
+log_has "queue stored: removed (published 2, " || fail "$(grep 'queue stored' "$LOG")"
+[ "$(rows_in)" = 0 ] || fail "the store still holds $(rows_in) rows of stored"
+config "  keep: {}
+  stored: {durable: true}" ""
+reload 8
+wait_for 10 curl_ok "$URL/queues/stored"
+jq_check "$(curl -sf "$URL/queues/stored")" 'd["published"] == 0 and d["depth"] == 0 and d["dead"] == 0'
+[ "$(code_of POST /queues/stored/tasks '{"name":"again"}')" = 202 ] || fail "publish: $(cat "$T/answer")"
+jq_check "$(cat "$T/answer")" 'int(d["id"]) > 2'
 
 stop_master
 [ "$STATUS" -eq 0 ] || fail "master exited $STATUS"
