@@ -105,6 +105,9 @@ int	proto_put_publish(struct frame_writer *, const char *ref, const char *queue,
 int	proto_put_ack(struct frame_writer *, const char *id);
 int	proto_put_nack(struct frame_writer *, const char *id, const char *error, bool retry);
 int	proto_put_trace(struct frame_writer *, const char *record_json, size_t len);
+/* The most a welcome adds to its worker's name and config: what the
+ * configuration check leaves of platform.ipc.max_frame for a config. */
+#define PROTO_WELCOME_EXTRA	160
 int	proto_put_welcome(struct frame_writer *, const char *worker, unsigned instance,
 	    const char *config_json, uint64_t heartbeat_ms, bool tracing,
 	    double trace_sample);

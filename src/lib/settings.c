@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -19,6 +20,8 @@
 #include <string.h>
 
 #include "conf.h"
+#include "conf_json.h"
+#include "proto.h"
 #include "settings.h"
 
 #define PATHLEN		512
@@ -1000,6 +1003,33 @@ parse_user(struct ctx *c, struct worker_def *w, const struct conf_node *wn,
 	w->gid = pw->pw_gid;
 }
 
+/*
+ * The welcome message carries the worker's config to every instance, so
+ * it must fit in a frame: a child may refuse a larger one, as the master
+ * refuses a child's.  Said here, with the place, rather than by an
+ * instance that cannot start.
+ */
+static void
+check_welcome(struct ctx *c, const struct worker_def *w, const char *path)
+{
+	uint64_t max = c->s->ipc.max_frame;
+	size_t len;
+	char *json;
+
+	if (w->config == NULL)
+		return;
+	if ((json = conf_to_json(w->config)) == NULL) {
+		c->oom = true;
+		return;
+	}
+	len = strlen(json);
+	free(json);
+	if (len + strlen(w->name) + PROTO_WELCOME_EXTRA > max)
+		err(c, w->config, path, "%zu bytes as JSON: too large for the "
+		    "welcome message that carries it to each instance, as "
+		    "platform.ipc.max_frame is %" PRIu64 " bytes", len, max);
+}
+
 static void
 parse_worker(struct ctx *c, struct worker_def *w, size_t wi,
     const struct conf_node *wn, const char *wpath)
@@ -1060,6 +1090,7 @@ parse_worker(struct ctx *c, struct worker_def *w, size_t wi,
 			c->depends[wi] = n;
 	}
 	w->config = field(wn, wpath, "config", path);
+	check_welcome(c, w, path);
 }
 
 static int

@@ -68,7 +68,7 @@ cflags="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
 sources() {
 	case $1 in
 	frame)		echo src/lib/frame.c src/lib/proto.c ;;
-	config)		echo src/lib/conf.c src/lib/settings.c ;;
+	config)		echo src/lib/conf.c src/lib/conf_json.c src/lib/settings.c ;;
 	http)		echo src/lib/frame.c src/lib/proto.c src/lib/tracectx.c src/lib/conf.c ;;
 	traceparent)	echo src/lib/tracectx.c ;;
 	units)		echo src/lib/conf.c ;;

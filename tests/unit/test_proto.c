@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "unit.h"
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -828,6 +829,24 @@ START_TEST(roundtrip_child_messages)
 }
 END_TEST
 
+/* What the configuration check leaves for the rest of a welcome is
+ * enough for the longest numbers it can carry. */
+START_TEST(welcome_extra_bounds_the_frame)
+{
+	static const char config[] = "{\"k\":1}";
+	struct frame_writer w;
+	size_t body;
+
+	frame_writer_init(&w);
+	ck_assert_int_eq(proto_put_welcome(&w, "w", UINT_MAX, config,
+	    UINT64_MAX, true, 0.000123456789012345), 0);
+	body = w.len - 4;	/* the length prefix */
+	ck_assert_uint_le(body - strlen(config) - strlen("w"),
+	    PROTO_WELCOME_EXTRA);
+	frame_writer_free(&w);
+}
+END_TEST
+
 START_TEST(roundtrip_master_messages)
 {
 	struct frame_writer w;
@@ -1337,6 +1356,7 @@ suite(void)
 
 	tcase_add_test(enc, roundtrip_child_messages);
 	tcase_add_test(enc, roundtrip_master_messages);
+	tcase_add_test(enc, welcome_extra_bounds_the_frame);
 	tcase_add_test(enc, roundtrip_task_largest_numbers);
 	tcase_add_test(enc, roundtrip_sequence);
 	suite_add_tcase(s, enc);

@@ -686,6 +686,25 @@ START_TEST(error_ipc)
 	assert_fails("platform:\n  ipc:\n    max_frame: big\n",
 	    "demo.yml:3:16: platform.ipc.max_frame: expected a size such as "
 	    "512, 64KiB or 16MiB, got \"big\"");
+	/* A worker's config must fit in the welcome frame that carries it:
+	 * 900 bytes of JSON and the welcome's extra do not fit in 1KiB. */
+	{
+		char yaml[2048];
+		struct settings *s;
+
+		snprintf(yaml, sizeof(yaml), "platform:\n  ipc: {max_frame: 1KiB}\n"
+		    "workers:\n  w:\n    command: [x]\n    config:\n"
+		    "      text: \"%0900d\"\n", 0);
+		assert_fails(yaml, "demo.yml:7:7: workers.w.config: 911 bytes as "
+		    "JSON: too large for the welcome message that carries it to "
+		    "each instance, as platform.ipc.max_frame is 1024 bytes");
+		/* With room for the rest of the welcome, it loads. */
+		snprintf(yaml, sizeof(yaml), "platform:\n  ipc: {max_frame: 1KiB}\n"
+		    "workers:\n  w:\n    command: [x]\n    config:\n"
+		    "      text: \"%0700d\"\n", 0);
+		s = load_ok(yaml);
+		settings_free(s);
+	}
 	assert_fails("platform:\n  ipc:\n    heartbeat_interval: 0\n",
 	    "demo.yml:3:25: platform.ipc.heartbeat_interval: must be longer "
 	    "than 0");
