@@ -81,9 +81,8 @@ struct http {
 	bool		 closing;	/* under mu: take no more actions */
 	uint64_t	 generation;	/* of the snapshot, under mu */
 	char		*token;		/* NULL: no token required */
-	uint64_t	 requests[6];	/* by status class, 1xx..5xx */
 	int		 refresh;	/* a reader found the snapshot old */
-	uint64_t	 by_code[600];
+	uint64_t	*by_code;	/* the runtime's http_answers */
 };
 
 /* --- loop side ------------------------------------------------------------- */
@@ -616,10 +615,8 @@ on_actions(struct loop *l, struct io *io, uint32_t events)
 static void
 count(struct http *h, int code)
 {
-	if (code >= 100 && code < 600) {
+	if (code >= 100 && code < 600)
 		__atomic_add_fetch(&h->by_code[code], 1, __ATOMIC_RELAXED);
-		__atomic_add_fetch(&h->requests[code / 100], 1, __ATOMIC_RELAXED);
-	}
 }
 
 static int
@@ -1252,6 +1249,7 @@ start_with(struct runtime *rt, const struct settings *s)
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return -1;
 	h->rt = rt;
+	h->by_code = rt->http_answers;
 	rt->http = h;
 	pthread_mutex_init(&h->mu, NULL);
 	{

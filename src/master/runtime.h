@@ -90,6 +90,10 @@ struct runtime {
 	char		 *host_path;		/* plba-worker, for .so module workers */
 	char		 *self_path;		/* our binary, for built-in module workers */
 	struct http	 *http;			/* NULL when not serving */
+	/* HTTP answers by status code, kept here so that a restart of the
+	 * server on a changed platform.http does not reset the counters;
+	 * civetweb's threads add to them atomically. */
+	uint64_t	  http_answers[600];
 	struct traces	 *traces;		/* NULL when tracing is off */
 	struct trace_history *trace_history;	/* traces.c's, across reloads */
 	bool		  no_http;		/* PLBA_RUNTIME_NO_HTTP */

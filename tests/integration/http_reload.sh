@@ -62,6 +62,11 @@ reload 4
 wait_for 10 curl_ok "http://127.0.0.1:$B/livez"
 wait_for 10 refused "$A"
 [ "$(start_code "$B" two)" = 202 ] || fail "token on the new port"
+# The answers counted on the old listener still count: at least two 401s.
+curl -sf --max-time 5 "http://127.0.0.1:$B/metrics" >"$T/metrics" ||
+	fail "no /metrics on the new port"
+n=$(sed -n 's/^plba_http_requests_total{code="401"} //p' "$T/metrics")
+[ "${n:-0}" -ge 2 ] || fail "401s counted before the restart: ${n:-none}"
 
 # hold PORT: a process keeps PORT bound, its pid in $holder.
 hold() {
