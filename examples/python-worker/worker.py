@@ -275,7 +275,9 @@ def consume(worker, record_path):
             msg = worker.inbox.get_nowait()
         except queue.Empty:
             return
-        if msg is not None and msg["type"] == "task":
+        if msg is None or (msg["type"] == "stop" and msg.get("force")):
+            return  # forced while finishing: the master puts back the rest
+        if msg["type"] == "task":
             handle(worker, msg, record)
 
 

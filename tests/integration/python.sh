@@ -2,7 +2,7 @@
 # (standard library only) consumes from a queue fed by a C producer and by
 # its own producer mode, survives a SIGTERM mid-stream without losing or
 # repeating a task, dead-letters a malformed task, traces (and learns of
-# tracing turned on by a reload), and stops cleanly.
+# tracing turned on by a reload), stops cleanly, and obeys a forced stop.
 . "$(dirname "$0")/lib.sh"
 
 if ! command -v python3 >/dev/null ||
@@ -179,9 +179,17 @@ greet_over_http grace
 wait_for 20 up has_lines "$T/rec" 2
 wait_for 10 grep -q '"name":"process greetings".*"worker":"consumer"' "$T/traces.jsonl"
 [ "$(consumer_pid)" = "$pid" ] || fail "the consumer was restarted for tracing"
-stop_master
-[ $STATUS -eq 0 ] || fail "tracing reload: stop exited $STATUS"
 ! log_has "protocol error" || fail "tracing reload: $(grep 'protocol error' "$LOG")"
+# A forced stop is a stop {force: true}, which the example obeys at once:
+# it exits 0, and no SIGKILL is needed.
+[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST \
+	-d '{"force": true}' "http://127.0.0.1:$PORT/actions/stop")" = 202 ] ||
+	fail "forced stop action"
+wait_for 20 log_has "consumer.0: stopped, exited with status 0"
+log_has "consumer.0: stopping pid $pid at once (forced)" || fail "not told with force"
+! log_has "consumer.0: killing pid" || fail "the example had to be killed"
+stop_master
+[ $STATUS -eq 1 ] || fail "after a forced stop action the master exited $STATUS, not 1"
 
 # The example configuration runs as shipped.
 rm -f "$T/rec"
