@@ -65,6 +65,25 @@ alive "$MASTER" || fail "the master exited on the stop action"
 stop_master TERM
 [ $STATUS -eq 1 ] || fail "exited $STATUS after a forced stop action, not 1"
 
+# 2b. A forced stop action forces a graceful one under way: careful.0,
+#     ten minutes into its clean-up, is told again, with force.
+rm -f "$T"/plain.*
+careful_config
+start_master
+wait_for 20 ready
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST \
+	-d '{"force": false}' "$URL/actions/stop")
+[ "$code" = 202 ] || fail "graceful stop action: $code"
+wait_for 10 log_has "stop force=0"
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST \
+	-d '{"force": true}' "$URL/actions/stop")
+[ "$code" = 202 ] || fail "forced stop action: $code"
+wait_for 20 log_has "careful.0: stopped, exited with status 0"
+log_has "stop force=1" || fail "the forced stop did not reach careful.0"
+log_has "cleanup dropped" || fail "careful.0 did not drop its cleanup"
+log_has "careful.0: killing pid" && fail "careful.0 was killed"
+stop_master TERM
+
 # 3. A consumer stuck in its handler hears nothing: told with force, it
 #    is killed a second later, long before its stop_timeout, and its
 #    task goes back to the queue.
