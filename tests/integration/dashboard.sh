@@ -1,8 +1,9 @@
 # The dashboard at GET / in a real browser: headless Chromium driven over the
 # DevTools protocol (dashboard.py). The page shows every instance of the
 # running master with its pid, its Restart button restarts a worker (refused
-# with the server's error without the token), Stop and Start work, and a
-# banner says so when the master cannot be reached.
+# with the server's error without the token), Stop and Start work, a
+# banner says so when the master cannot be reached, and a stop that takes
+# long can be forced with Stop now.
 . "$(dirname "$0")/lib.sh"
 
 PORT=$(free_port)
@@ -114,4 +115,36 @@ stop_master
 [ "$STATUS" -eq 0 ] || fail "master exited $STATUS"
 wait_for 15 page_has 'document.getElementById("banner").style.display === "block" &&
   document.getElementById("banner").textContent.indexOf("Cannot reach the master") === 0'
-echo "ok: dashboard shows, restarts, stops, starts, and reports the master gone"
+
+# 6. A master again on the same port, with a worker whose graceful stop
+#    takes ten minutes: the page finds it, Stop leaves it stopping, and
+#    the button, now Stop now, forces the stop.
+cat >"$T/plba.yml" <<YML
+platform:
+  name: dash_test
+  http: {enabled: true, listen: 127.0.0.1:$PORT, token_file: $T/token}
+  stop_timeout: 5m
+workers:
+  careful:
+    command: [$PW, stoppable, 600000]
+    stop_timeout: 5m
+YML
+start_master
+wait_for 20 log_has "careful.0: ready"
+wait_for 15 page_has 'document.getElementById("banner").style.display === "none" &&
+  document.getElementById("state").textContent === "idle"'
+page_has 'document.getElementById("stop").textContent === "Stop"' ||
+	fail "stop button: $(cdp 'document.getElementById("stop").textContent')"
+cdp 'window.confirm = function () { return true; }; document.getElementById("stop").click(), true' >/dev/null
+wait_for 10 log_has "stop force=0"
+wait_for 10 page_has 'document.getElementById("state").textContent === "stopping" &&
+  document.getElementById("stop").textContent === "Stop now"'
+cdp 'document.getElementById("stop").click(), true' >/dev/null
+wait_for 10 page_has 'document.getElementById("msg").textContent.indexOf("forced stop: accepted") === 0'
+wait_for 20 page_has 'document.getElementById("state").textContent === "stopped" &&
+  document.getElementById("stop").textContent === "Stop"'
+log_has "stop force=1" || fail "careful.0 was not told to stop at once"
+log_has "careful.0: stopped, exited with status 0" || fail "careful.0: $(grep careful.0 "$LOG")"
+stop_master
+[ "$STATUS" -eq 1 ] || fail "after a forced stop the master exited $STATUS, not 1"
+echo "ok: dashboard shows, restarts, stops, starts, reports the master gone, and forces a long stop"
