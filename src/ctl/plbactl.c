@@ -80,6 +80,8 @@ usage(int status)
 	    "  metrics                       Prometheus metrics, as served\n"
 	    "  start                         start the workers\n"
 	    "  stop [--force] [--timeout S]  stop the workers; the master stays up\n"
+	    "  reload                        read the configuration again, as on\n"
+	    "                                SIGHUP; exit 1 with the errors if rejected\n"
 	    "  restart WORKER                restart a worker's instances one at a time\n"
 	    "  publish QUEUE JSON            publish a task {name, payload, metadata};\n"
 	    "                                JSON \"-\" reads it from standard input\n"
@@ -256,7 +258,7 @@ jnum(const cJSON *o, const char *key, char buf[32])
 static int
 report_failure(struct ctl *c, const char *path, const struct reply *r)
 {
-	cJSON *o = cJSON_Parse(r->body);
+	cJSON *o = cJSON_Parse(r->body), *e;
 	char *msg = jstr(o, "error") != NULL ? ctl_sanitize(jstr(o, "error")) :
 	    NULL;
 
@@ -275,6 +277,14 @@ report_failure(struct ctl *c, const char *path, const struct reply *r)
 		fprintf(stderr, "plbactl: %s%s: HTTP status %ld\n",
 		    c->cl.url, path, r->code);
 	free(msg);
+	/* A rejected reload lists what is wrong with the files. */
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(o, "errors")) {
+		if (!cJSON_IsString(e))
+			continue;
+		msg = ctl_sanitize(e->valuestring);
+		fprintf(stderr, "  %s\n", msg);
+		free(msg);
+	}
 	cJSON_Delete(o);
 	return EXIT_FAILED;
 }
@@ -992,6 +1002,19 @@ cmd_start(struct ctl *c, const struct args *a)
 }
 
 static int
+cmd_reload(struct ctl *c, const struct args *a)
+{
+	cJSON *o;
+	int rc;
+
+	(void)a;
+	if ((o = fetch(c, "POST", "/actions/reload", NULL, 0, &rc)) != NULL)
+		puts("reloading");
+	cJSON_Delete(o);
+	return rc;
+}
+
+static int
 cmd_stop(struct ctl *c, const struct args *a)
 {
 	cJSON *body = cJSON_CreateObject(), *o;
@@ -1078,6 +1101,7 @@ static const struct command commands[] = {
 	{ "purge",	1, 2, cmd_purge,   "purge [--queued] QUEUE [ID]" },
 	{ "metrics",	0, 0, cmd_metrics, "metrics" },
 	{ "start",	0, 0, cmd_start,   "start" },
+	{ "reload",	0, 0, cmd_reload,  "reload" },
 	{ "stop",	0, 0, cmd_stop,    "stop [--force] [--timeout S]" },
 	{ "restart",	1, 1, cmd_restart, "restart WORKER" },
 	{ "publish",	2, 2, cmd_publish, "publish QUEUE JSON" },

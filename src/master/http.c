@@ -44,8 +44,9 @@
 #define TASK_LIST_MAX		1000
 #define TASK_LIST_BYTES		(8u << 20)
 
-enum action_kind { ACT_START, ACT_STOP, ACT_RESTART, ACT_PUBLISH, ACT_DEAD,
-	ACT_DEAD_RETRY, ACT_DEAD_PURGE, ACT_TRACE, ACT_TASKS, ACT_TASKS_PURGE };
+enum action_kind { ACT_START, ACT_STOP, ACT_RELOAD, ACT_RESTART, ACT_PUBLISH,
+	ACT_DEAD, ACT_DEAD_RETRY, ACT_DEAD_PURGE, ACT_TRACE, ACT_TASKS,
+	ACT_TASKS_PURGE };
 
 /* Ids a dead-letter retry or purge names at most in one request. */
 #define DEAD_IDS_MAX		1000
@@ -58,6 +59,7 @@ struct action {
 	char		*body;		/* publish: the task JSON */
 	char		*traceparent;	/* publish: the request's header */
 	bool		 force;
+	bool		 reload_after;	/* reload: the files are sound */
 	uint64_t	 timeout_ms;	/* stop: 0 for platform.stop_timeout */
 	uint64_t	*ids;		/* dead retry, purges: NULL for all */
 	size_t		 nids;
@@ -82,6 +84,7 @@ struct http {
 	uint64_t	 generation;	/* of the snapshot, under mu */
 	char		*token;		/* NULL: no token required */
 	int		 refresh;	/* a reader found the snapshot old */
+	int		 reload_due;	/* an accepted reload has been answered */
 	uint64_t	*by_code;	/* the runtime's http_answers */
 };
 
@@ -472,6 +475,41 @@ ok_json(const char *state)
 	return s;
 }
 
+/*
+ * POST /actions/reload: the files are checked while the client waits, so
+ * it hears what is wrong with them; a sound configuration is applied once
+ * the answer is out (action_unref), since applying it may restart this
+ * very server, and civetweb writes nothing once it is stopping.
+ */
+static void
+do_reload(struct runtime *rt, struct action *a)
+{
+	struct conf_errors errs = { 0 };
+	cJSON *o, *list;
+	size_t i;
+
+	log_info("reload asked for over HTTP");
+	if (runtime_reload_check(rt, &errs) == 0) {
+		a->reload_after = true;
+		a->code = 202;
+		a->answer = ok_json(runtime_state_name(rt));
+		return;
+	}
+	for (i = 0; i < errs.n; i++)
+		log_error("%s", errs.msgs[i]);
+	log_error("configuration rejected; keeping the running one");
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "error",
+	    "configuration rejected; keeping the running one");
+	list = cJSON_AddArrayToObject(o, "errors");
+	for (i = 0; i < errs.n; i++)
+		cJSON_AddItemToArray(list, cJSON_CreateString(errs.msgs[i]));
+	a->answer = cJSON_PrintUnformatted(o);
+	a->code = 422;
+	cJSON_Delete(o);
+	conf_errors_clear(&errs);
+}
+
 static void
 run_action(struct runtime *rt, struct action *a)
 {
@@ -487,6 +525,9 @@ run_action(struct runtime *rt, struct action *a)
 		runtime_stop_for(rt, a->force, a->timeout_ms);
 		a->code = 202;
 		a->answer = ok_json(runtime_state_name(rt));
+		break;
+	case ACT_RELOAD:
+		do_reload(rt, a);
 		break;
 	case ACT_RESTART:
 		if ((w = runtime_find_worker(rt, a->name)) == NULL) {
@@ -552,10 +593,18 @@ unconfirm_durable(struct runtime *rt, struct action *list)
 }
 
 static void
-action_unref(struct action *a)
+action_unref(struct http *h, struct action *a)
 {
+	static const uint64_t one = 1;
+
 	if (__atomic_sub_fetch(&a->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
+	/* Last to let go of an accepted reload: its answer is out (or
+	 * given up on), so the reload may restart this server now. */
+	if (a->reload_after) {
+		__atomic_store_n(&h->reload_due, 1, __ATOMIC_RELEASE);
+		(void)!write(h->efd, &one, sizeof(one));
+	}
 	free(a->name);
 	free(a->body);
 	free(a->traceparent);
@@ -577,7 +626,7 @@ finish(struct http *h, struct action *list)
 	pthread_mutex_unlock(&h->mu);
 	while ((a = list) != NULL) {
 		list = a->next;
-		action_unref(a);
+		action_unref(h, a);
 	}
 }
 
@@ -590,6 +639,8 @@ on_actions(struct loop *l, struct io *io, uint32_t events)
 	uint64_t n;
 
 	(void)!read(h->efd, &n, sizeof(n));
+	if (__atomic_exchange_n(&h->reload_due, 0, __ATOMIC_ACQ_REL))
+		runtime_reload_soon(rt);
 	pthread_mutex_lock(&h->mu);
 	list = h->head;
 	h->head = h->tail = NULL;
@@ -792,7 +843,7 @@ submit(struct http *h, struct mg_connection *c, struct action *a)
 	if (h->closing) {
 		pthread_mutex_unlock(&h->mu);
 		a->refs = 1;
-		action_unref(a);
+		action_unref(h, a);
 		return reply_error(h, c, 503, "the HTTP server is restarting");
 	}
 	if (h->tail != NULL)
@@ -810,12 +861,12 @@ submit(struct http *h, struct mg_connection *c, struct action *a)
 		rc = pthread_cond_timedwait(&h->cv, &h->mu, &ts);
 	pthread_mutex_unlock(&h->mu);
 	if (!a->done) {
-		action_unref(a);
+		action_unref(h, a);
 		return reply_error(h, c, 503, "the master did not answer in time");
 	}
 	code = a->answer != NULL ? reply_json(h, c, a->code, a->answer) :
 	    reply_error(h, c, 500, "out of memory");
-	action_unref(a);
+	action_unref(h, a);
 	return code;
 }
 
@@ -948,7 +999,8 @@ allowed(char seg[4][128], int n)
 	    strcmp(seg[3], "purge") == 0)
 		return "POST";
 	if (n == 2 && strcmp(seg[0], "actions") == 0 &&
-	    (strcmp(seg[1], "start") == 0 || strcmp(seg[1], "stop") == 0))
+	    (strcmp(seg[1], "start") == 0 || strcmp(seg[1], "stop") == 0 ||
+	    strcmp(seg[1], "reload") == 0))
 		return "POST";
 	if (n == 3 && strcmp(seg[0], "workers") == 0 && strcmp(seg[2], "restart") == 0)
 		return "POST";
@@ -1061,6 +1113,8 @@ post(struct http *h, struct mg_connection *c, char seg[4][128], int n)
 		a = new_action(ACT_RESTART, seg[1]);
 	else if (strcmp(seg[1], "start") == 0)
 		a = new_action(ACT_START, NULL);
+	else if (strcmp(seg[1], "reload") == 0)
+		a = new_action(ACT_RELOAD, NULL);
 	else
 		a = new_action(ACT_STOP, NULL);
 	if (a == NULL) {
@@ -1384,7 +1438,7 @@ http_stop(struct runtime *rt)
 		close(h->efd);
 	while ((a = h->head) != NULL) {
 		h->head = a->next;
-		action_unref(a);
+		action_unref(h, a);
 	}
 	snapshot_unref(h->snap);
 	free(h->token);

@@ -33,6 +33,7 @@ extern char **environ;
 
 static void	runtime_stop(struct runtime *, bool force, bool exit_after,
 		    uint64_t timeout_ms);
+static void	runtime_reload(struct runtime *);
 
 /* Variables that belong to the master's own supervisor, or that PLBA sets
  * per instance, are never passed down as they were. */
@@ -381,6 +382,7 @@ runtime_free(struct runtime *rt)
 			io_del(rt->loop, &rt->notify_io);
 		timer_cancel(rt->loop, &rt->stop_timer);
 		timer_cancel(rt->loop, &rt->scan_timer);
+		timer_cancel(rt->loop, &rt->reload_timer);
 	}
 	if (rt->sigfd != -1)
 		close(rt->sigfd);
@@ -1019,6 +1021,44 @@ runtime_stop_for(struct runtime *rt, bool force, uint64_t timeout_ms)
 
 /* --- reload --------------------------------------------------------------- */
 
+/* The files given at start, read and checked again; NULL with errs. */
+static struct settings *
+load_next(struct runtime *rt, struct conf_errors *errs)
+{
+	struct settings *next;
+
+	next = settings_load((const char *const *)rt->paths, rt->npaths, errs);
+	if (next != NULL && runtime_check_modules(next, rt, errs) == -1) {
+		settings_free(next);
+		next = NULL;
+	}
+	return next;
+}
+
+static void
+reload_due(struct loop *l, struct timer *t)
+{
+	(void)l;
+	runtime_reload(t->arg);
+}
+
+int
+runtime_reload_check(struct runtime *rt, struct conf_errors *errs)
+{
+	struct settings *next;
+
+	if ((next = load_next(rt, errs)) == NULL)
+		return -1;
+	settings_free(next);
+	return 0;
+}
+
+void
+runtime_reload_soon(struct runtime *rt)
+{
+	timer_at(rt->loop, &rt->reload_timer, mono_ms());
+}
+
 static void
 runtime_reload(struct runtime *rt)
 {
@@ -1030,12 +1070,7 @@ runtime_reload(struct runtime *rt)
 	size_t i, n;
 
 	log_info("reloading configuration");
-	next = settings_load((const char *const *)rt->paths, rt->npaths, &errs);
-	if (next != NULL && runtime_check_modules(next, rt, &errs) == -1) {
-		settings_free(next);
-		next = NULL;
-	}
-	if (next == NULL) {
+	if ((next = load_next(rt, &errs)) == NULL) {
 		for (i = 0; i < errs.n; i++)
 			log_error("%s", errs.msgs[i]);
 		log_error("configuration rejected; keeping the running one");
@@ -1335,6 +1370,7 @@ runtime_run(struct runtime *rt)
 	}
 	timer_init(&rt->stop_timer, stop_deadline, rt);
 	timer_init(&rt->scan_timer, scan, rt);
+	timer_init(&rt->reload_timer, reload_due, rt);
 	rt->started_ms = mono_ms();
 	switch (sync_queues(rt, rt->settings)) {
 	case -1:

@@ -67,6 +67,7 @@ struct runtime {
 	bool		  dirty;		/* reconcile before sleeping */
 	bool		  snap_dirty;		/* the HTTP snapshot is out of date */
 	struct timer	  stop_timer;		/* platform.stop_timeout */
+	struct timer	  reload_timer;		/* a reload asked over HTTP */
 	uint64_t	  started_ms;
 	char		**base_env;		/* environ minus our own variables */
 
@@ -128,6 +129,14 @@ void		 runtime_start(struct runtime *);
 /* Stops every worker and stays up (the stop action); timeout_ms 0 means
  * platform.stop_timeout. */
 void		 runtime_stop_for(struct runtime *, bool force, uint64_t timeout_ms);
+/*
+ * A reload asked for over HTTP, in two steps: the files are read and
+ * checked at once, with what is wrong in errs (-1); once the client has
+ * its answer, runtime_reload_soon() has the loop's next turn reload them
+ * as on SIGHUP.
+ */
+int		 runtime_reload_check(struct runtime *, struct conf_errors *errs);
+void		 runtime_reload_soon(struct runtime *);
 /* Settles starts and stops now rather than before the next sleep. */
 void		 reconcile_now(struct runtime *);
 struct instance	*runtime_find_pid(struct runtime *, pid_t);
