@@ -22,14 +22,24 @@ workers:
 YML
 }
 ready() { log_has "careful.0: ready" && has_lines "$T/plain.0" 1; }
+start_careful() {
+	rm -f "$T"/plain.*
+	careful_config
+	start_master
+	wait_for 20 ready
+}
+stop_action() { # true|false: POST /actions/stop with that force
+	local code
+	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST \
+		-d "{\"force\": $1}" "$URL/actions/stop")
+	[ "$code" = 202 ] || fail "stop action, force $1: $code"
+}
 
 # 1. The master's second signal: careful.0 was told to stop gracefully and
 #    is cleaning up for ten minutes; told again with force, it drops that
 #    and exits 0, without a SIGKILL.  plain.0, which ignores SIGTERM and
 #    cannot be told anything, is killed.
-careful_config
-start_master
-wait_for 20 ready
+start_careful
 kill -TERM "$MASTER"
 wait_for 10 log_has "stop force=0"
 t0=$SECONDS
@@ -49,13 +59,8 @@ dead "$(last_pid "$T/plain.0")" || fail "plain.0 survived"
 
 # 2. POST /actions/stop {"force": true}: the master stays up, and the stop
 #    callback is called once, with force.
-rm -f "$T"/plain.*
-careful_config
-start_master
-wait_for 20 ready
-code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST \
-	-d '{"force": true}' "$URL/actions/stop")
-[ "$code" = 202 ] || fail "stop action: $code"
+start_careful
+stop_action true
 wait_for 20 log_has "careful.0: stopped, exited with status 0"
 wait_for 20 log_has "plain.0: stopped"
 [ "$(log_count "stop force=")" -eq 1 ] || fail "stop called other than once"
@@ -67,17 +72,10 @@ stop_master TERM
 
 # 2b. A forced stop action forces a graceful one under way: careful.0,
 #     ten minutes into its clean-up, is told again, with force.
-rm -f "$T"/plain.*
-careful_config
-start_master
-wait_for 20 ready
-code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST \
-	-d '{"force": false}' "$URL/actions/stop")
-[ "$code" = 202 ] || fail "graceful stop action: $code"
+start_careful
+stop_action false
 wait_for 10 log_has "stop force=0"
-code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST \
-	-d '{"force": true}' "$URL/actions/stop")
-[ "$code" = 202 ] || fail "forced stop action: $code"
+stop_action true
 wait_for 20 log_has "careful.0: stopped, exited with status 0"
 log_has "stop force=1" || fail "the forced stop did not reach careful.0"
 log_has "cleanup dropped" || fail "careful.0 did not drop its cleanup"
@@ -93,9 +91,7 @@ start_master
 wait_for 20 curl_ok "$URL/readyz"
 stuck_publish one
 wait_for 20 queue_field_is items in_flight 1
-code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST \
-	-d '{"force": true}' "$URL/actions/stop")
-[ "$code" = 202 ] || fail "stop action: $code"
+stop_action true
 wait_for 10 log_has "stuck.0: stopping pid [0-9]* at once (forced)"
 t0=$SECONDS
 wait_for 20 log_has "stuck.0: killing pid"
