@@ -2,8 +2,8 @@
 # DevTools protocol (dashboard.py). The page shows every instance of the
 # running master with its pid, its Restart button restarts a worker (refused
 # with the server's error without the token), Stop and Start work, a
-# banner says so when the master cannot be reached, and a stop that takes
-# long can be forced with Stop now.
+# banner says so when the master cannot be reached, Reload shows a broken
+# file's errors, and a stop that takes long can be forced with Stop now.
 . "$(dirname "$0")/lib.sh"
 
 PORT=$(free_port)
@@ -135,6 +135,20 @@ wait_for 15 page_has 'document.getElementById("banner").style.display === "none"
   document.getElementById("state").textContent === "idle"'
 page_has 'document.getElementById("stop").textContent === "Stop"' ||
 	fail "stop button: $(cdp 'document.getElementById("stop").textContent')"
+# Reload: a broken file's errors are shown, with file, line and column;
+# a sound one is accepted and applied.
+cp "$T/plba.yml" "$T/good.yml"
+printf '    concurrency: none\n' >>"$T/plba.yml"
+line=$(grep -n 'concurrency: none' "$T/plba.yml" | cut -d: -f1)
+cdp 'document.getElementById("reload").click(), true' >/dev/null
+wait_for 10 page_has 'document.getElementById("msg").textContent.indexOf("reload failed (HTTP 422): configuration rejected") === 0'
+page_has "document.getElementById('msg').textContent.indexOf('$T/plba.yml:$line:18: workers.careful.concurrency: ') > 0" ||
+	fail "errors not shown: $(cdp 'document.getElementById("msg").textContent')"
+! log_has "reloading configuration" || fail "a broken file was applied"
+cp "$T/good.yml" "$T/plba.yml"
+cdp 'document.getElementById("reload").click(), true' >/dev/null
+wait_for 10 page_has 'document.getElementById("msg").textContent === "reload: accepted"'
+wait_for 10 log_has "reloading configuration"
 cdp 'window.confirm = function () { return true; }; document.getElementById("stop").click(), true' >/dev/null
 wait_for 10 log_has "stop force=0"
 wait_for 10 page_has 'document.getElementById("state").textContent === "stopping" &&
@@ -147,4 +161,4 @@ log_has "stop force=1" || fail "careful.0 was not told to stop at once"
 log_has "careful.0: stopped, exited with status 0" || fail "careful.0: $(grep careful.0 "$LOG")"
 stop_master
 [ "$STATUS" -eq 1 ] || fail "after a forced stop the master exited $STATUS, not 1"
-echo "ok: dashboard shows, restarts, stops, starts, reports the master gone, and forces a long stop"
+echo "ok: dashboard shows, restarts, stops, starts, reports the master gone, reloads, and forces a long stop"
