@@ -609,6 +609,20 @@ trace_id_of(const cJSON *task, char buf[33])
 	return buf;
 }
 
+/* Whether any of the tasks has a trace: a column for plbactl trace then. */
+static bool
+any_traced(const cJSON *tasks)
+{
+	const cJSON *e;
+	char buf[33];
+
+	cJSON_ArrayForEach(e, tasks)
+		if (trace_id_of(cJSON_GetObjectItemCaseSensitive(e, "task"),
+		    buf) != NULL)
+			return true;
+	return false;
+}
+
 static void
 show_dead(const char *queue, const cJSON *o)
 {
@@ -621,7 +635,7 @@ show_dead(const char *queue, const cJSON *o)
 	char buf[33];
 	int shown = cJSON_GetArraySize(tasks);
 	double total = shown;
-	bool traced = false;
+	bool traced;
 
 	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(o, "dead")))
 		total = cJSON_GetObjectItemCaseSensitive(o, "dead")->valuedouble;
@@ -634,10 +648,7 @@ show_dead(const char *queue, const cJSON *o)
 	if (shown < total)
 		printf(", the last %d shown", shown);
 	puts("\n");
-	/* A column for plbactl trace, when a task has something for it. */
-	cJSON_ArrayForEach(e, tasks)
-		traced |= trace_id_of(cJSON_GetObjectItemCaseSensitive(e,
-		    "task"), buf) != NULL;
+	traced = any_traced(tasks);
 	t = traced ? table_new(ht, "rrlll") : table_new(h, "rrll");
 	cJSON_ArrayForEach(e, tasks) {
 		const cJSON *task = cJSON_GetObjectItemCaseSensitive(e, "task");
@@ -674,7 +685,7 @@ show_tasks(const char *queue, const cJSON *o)
 	int shown = cJSON_GetArraySize(tasks);
 	struct table *t;
 	char buf[33];
-	bool traced = false;
+	bool traced;
 
 	put(queue);
 	printf(": %.0f in flight, %.0f queued", held, queued);
@@ -688,9 +699,7 @@ show_tasks(const char *queue, const cJSON *o)
 	if (shown < held + queued)
 		printf("; the first %d shown", shown);
 	puts("\n");
-	cJSON_ArrayForEach(e, tasks)
-		traced |= trace_id_of(cJSON_GetObjectItemCaseSensitive(e,
-		    "task"), buf) != NULL;
+	traced = any_traced(tasks);
 	t = traced ? table_new(ht, "rlrlrrlll") : table_new(h, "rlrlrrll");
 	cJSON_ArrayForEach(e, tasks) {
 		const cJSON *task = cJSON_GetObjectItemCaseSensitive(e, "task");
