@@ -43,7 +43,7 @@ enum sup_action {
 	ACT_NONE,
 	ACT_SPAWN,	/* start a process now */
 	ACT_TERM,	/* stop {force: false}, SIGTERM the process group */
-	ACT_FORCE,	/* stop {force: true}, SIGTERM the process group */
+	ACT_FORCE,	/* stop {force: true}; SIGKILL at the deadline */
 	ACT_KILL	/* SIGKILL the process group */
 };
 
