@@ -1010,6 +1010,25 @@ cmd_start(struct ctl *c, const struct args *a)
 	return rc;
 }
 
+/* "  workers added: a, b", when the list has any. */
+static void
+show_changes(const cJSON *o, const char *kind, const char *how)
+{
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(o, kind), how), *e;
+	const char *sep = "";
+
+	if (cJSON_GetArraySize(list) == 0)
+		return;
+	printf("  %s %s: ", kind, how);
+	cJSON_ArrayForEach(e, list) {
+		fputs(sep, stdout);
+		put(cJSON_IsString(e) ? e->valuestring : NULL);
+		sep = ", ";
+	}
+	putchar('\n');
+}
+
 static int
 cmd_reload(struct ctl *c, const struct args *a)
 {
@@ -1017,8 +1036,14 @@ cmd_reload(struct ctl *c, const struct args *a)
 	int rc;
 
 	(void)a;
-	if ((o = fetch(c, "POST", "/actions/reload", NULL, 0, &rc)) != NULL)
+	if ((o = fetch(c, "POST", "/actions/reload", NULL, 0, &rc)) != NULL) {
 		puts("reloading");
+		show_changes(o, "workers", "added");
+		show_changes(o, "workers", "changed");
+		show_changes(o, "workers", "removed");
+		show_changes(o, "queues", "added");
+		show_changes(o, "queues", "removed");
+	}
 	cJSON_Delete(o);
 	return rc;
 }

@@ -482,6 +482,44 @@ ok_json(const char *state)
  * very server, and civetweb writes nothing once it is stopping.
  */
 static void
+note_change(void *arg, enum reload_change what, const char *name)
+{
+	static const char *const where[][2] = {
+		[RELOAD_WORKER_ADDED] = { "workers", "added" },
+		[RELOAD_WORKER_CHANGED] = { "workers", "changed" },
+		[RELOAD_WORKER_REMOVED] = { "workers", "removed" },
+		[RELOAD_QUEUE_ADDED] = { "queues", "added" },
+		[RELOAD_QUEUE_REMOVED] = { "queues", "removed" },
+	};
+	cJSON *list = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(arg, where[what][0]),
+	    where[what][1]);
+	cJSON *item = cJSON_CreateString(name);
+
+	if (!cJSON_AddItemToArray(list, item))
+		cJSON_Delete(item);
+}
+
+/* {"ok", "state", "workers": {added, changed, removed}, "queues": {added,
+ * removed}}: what the reload about to run will do. */
+static cJSON *
+reload_plan(struct runtime *rt)
+{
+	cJSON *o = cJSON_CreateObject(), *w, *q;
+
+	cJSON_AddBoolToObject(o, "ok", true);
+	cJSON_AddStringToObject(o, "state", runtime_state_name(rt));
+	w = cJSON_AddObjectToObject(o, "workers");
+	cJSON_AddArrayToObject(w, "added");
+	cJSON_AddArrayToObject(w, "changed");
+	cJSON_AddArrayToObject(w, "removed");
+	q = cJSON_AddObjectToObject(o, "queues");
+	cJSON_AddArrayToObject(q, "added");
+	cJSON_AddArrayToObject(q, "removed");
+	return o;
+}
+
+static void
 do_reload(struct runtime *rt, struct action *a)
 {
 	struct conf_errors errs = { 0 };
@@ -489,12 +527,15 @@ do_reload(struct runtime *rt, struct action *a)
 	size_t i;
 
 	log_info("reload asked for over HTTP");
-	if (runtime_reload_check(rt, &errs) == 0) {
+	o = reload_plan(rt);
+	if (runtime_reload_check(rt, &errs, note_change, o) == 0) {
 		a->reload_after = true;
 		a->code = 202;
-		a->answer = ok_json(runtime_state_name(rt));
+		a->answer = cJSON_PrintUnformatted(o);
+		cJSON_Delete(o);
 		return;
 	}
+	cJSON_Delete(o);
 	for (i = 0; i < errs.n; i++)
 		log_error("%s", errs.msgs[i]);
 	log_error("configuration rejected; keeping the running one");

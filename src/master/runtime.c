@@ -1042,13 +1042,50 @@ reload_due(struct loop *l, struct timer *t)
 	runtime_reload(t->arg);
 }
 
+/* What runtime_reload() will do with next's workers and queues; it must
+ * decide the same way. */
+static void
+reload_diff(struct runtime *rt, const struct settings *next,
+    reload_note_fn note, void *arg)
+{
+	const struct worker_def *nd;
+	struct rqueue *rq;
+	size_t i;
+
+	for (i = 0; i < rt->nworkers; i++) {
+		struct worker *w = rt->workers[i];
+
+		if (w->def == NULL)
+			continue;
+		if ((nd = settings_worker(next, w->name)) == NULL)
+			note(arg, RELOAD_WORKER_REMOVED, w->name);
+		else if (!conf_equal(w->def->section, nd->section))
+			note(arg, RELOAD_WORKER_CHANGED, w->name);
+	}
+	for (i = 0; i < next->nworkers; i++)
+		if (runtime_find_worker(rt, next->workers[i].name) == NULL)
+			note(arg, RELOAD_WORKER_ADDED, next->workers[i].name);
+	for (i = 0; i < next->nqueues; i++)
+		if (runtime_find_queue(rt, next->queues[i].name) == NULL)
+			note(arg, RELOAD_QUEUE_ADDED, next->queues[i].name);
+	for (i = 0; i < rt->nqueues; i++) {
+		rq = &rt->queues[i];
+		if (!rq->removed && settings_queue(next, queue_name(rq->q)) ==
+		    NULL && !module_queue(rt->modules, rt->nmodules,
+		    queue_name(rq->q)))
+			note(arg, RELOAD_QUEUE_REMOVED, queue_name(rq->q));
+	}
+}
+
 int
-runtime_reload_check(struct runtime *rt, struct conf_errors *errs)
+runtime_reload_check(struct runtime *rt, struct conf_errors *errs,
+    reload_note_fn note, void *arg)
 {
 	struct settings *next;
 
 	if ((next = load_next(rt, errs)) == NULL)
 		return -1;
+	reload_diff(rt, next, note, arg);
 	settings_free(next);
 	return 0;
 }

@@ -129,13 +129,22 @@ void		 runtime_start(struct runtime *);
 /* Stops every worker and stays up (the stop action); timeout_ms 0 means
  * platform.stop_timeout. */
 void		 runtime_stop_for(struct runtime *, bool force, uint64_t timeout_ms);
+enum reload_change {
+	RELOAD_WORKER_ADDED, RELOAD_WORKER_CHANGED, RELOAD_WORKER_REMOVED,
+	RELOAD_QUEUE_ADDED, RELOAD_QUEUE_REMOVED
+};
+typedef void	(*reload_note_fn)(void *arg, enum reload_change,
+		    const char *name);
+
 /*
  * A reload asked for over HTTP, in two steps: the files are read and
- * checked at once, with what is wrong in errs (-1); once the client has
- * its answer, runtime_reload_soon() has the loop's next turn reload them
- * as on SIGHUP.
+ * checked at once, with what is wrong in errs (-1), or each worker and
+ * queue the reload will add, restart or remove told to note (0); once
+ * the client has its answer, runtime_reload_soon() has the loop's next
+ * turn reload them as on SIGHUP.
  */
-int		 runtime_reload_check(struct runtime *, struct conf_errors *errs);
+int		 runtime_reload_check(struct runtime *, struct conf_errors *errs,
+		    reload_note_fn note, void *arg);
 void		 runtime_reload_soon(struct runtime *);
 /* Settles starts and stops now rather than before the next sleep. */
 void		 reconcile_now(struct runtime *);

@@ -1,8 +1,9 @@
 # POST /actions/reload and plbactl reload: a reload as on SIGHUP, for an
 # operator who can reach the API but not the master's pid.  A broken file
 # is answered 422 with its errors (file, line, column, key) and changes
-# nothing; a sound one is applied after the answer, even one that moves
-# the HTTP server the request came in on.
+# nothing; a sound one is answered with the workers and queues it will
+# add, restart or remove, and applied after the answer, even when it
+# moves the HTTP server the request came in on.
 . "$(dirname "$0")/lib.sh"
 
 CTL=${PLBACTL:-$PLBA_BUILDDIR/plbactl}
@@ -53,7 +54,8 @@ case $ERR in *401*) ;; *) fail "reload without the token: $ERR" ;; esac
 config "$A" "  second:
     command: [$TW, --record, $T]"
 ctl "$A" 0 --token-file "$T/token" reload
-[ "$OUT" = reloading ] || fail "reload printed: $OUT"
+[ "$OUT" = "reloading
+  workers added: second" ] || fail "reload printed: $OUT"
 wait_for 10 log_has "second: added"
 wait_for 10 has_lines "$T/second.0" 1
 [ "$(last_pid "$T/first.0")" = "$first" ] || fail "first was restarted"
@@ -90,6 +92,44 @@ wait_for 10 curl_ok "http://127.0.0.1:$B/livez"
 wait_for 10 log_at_least "reloading configuration" 2
 ! curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$A/livez" || fail "the old port still answers"
 [ "$(last_pid "$T/first.0")" = "$first" ] || fail "first was restarted"
+# Nothing to add, restart or remove: the lists are empty, and plbactl
+# says only that it reloads.
+ctl "$B" 0 --token-file "$T/token" reload
+[ "$OUT" = reloading ] || fail "an empty reload printed: $OUT"
+wait_for 10 log_at_least "reloading configuration" 3
+
+# 5. The answer says what the reload will do: first changed, second
+#    removed, third and a queue added; and it does that.
+cat >"$T/plba.yml" <<YML
+platform:
+  http: {enabled: true, listen: 127.0.0.1:$B, token_file: $T/token}
+queues:
+  jobs: {}
+workers:
+  first:
+    command: [$TW, --record, $T]
+    environment: {CHANGED: "1"}
+  third:
+    command: [$TW, --record, $T]
+YML
+code=$(curl -s -o "$T/answer" -w '%{http_code}' --max-time 5 -X POST \
+	-H "Authorization: Bearer reload-$$" "http://127.0.0.1:$B/actions/reload")
+[ "$code" = 202 ] || fail "reload: $code $(cat "$T/answer")"
+jq_check "$(cat "$T/answer")" '(d["ok"] is True and
+    d["workers"] == {"added": ["third"], "changed": ["first"], "removed": ["second"]} and
+    d["queues"] == {"added": ["jobs"], "removed": []})'
+wait_for 10 has_lines "$T/third.0" 1
+wait_for 10 log_has "second: removed from the configuration"
+wait_for 10 curl_ok "http://127.0.0.1:$B/queues/jobs"
+wait_for 20 eval '[ "$(last_pid "$T/first.0")" != "$first" ]'
+ctl "$B" 0 --token-file "$T/token" reload
+[ "$OUT" = reloading ] || fail "reload after reload printed: $OUT"
+config "$B" ""
+ctl "$B" 0 --token-file "$T/token" reload
+[ "$OUT" = "reloading
+  workers changed: first
+  workers removed: third
+  queues removed: jobs" ] || fail "reload printed: $OUT"
 
 stop_master
 [ "$STATUS" -eq 0 ] || fail "master exited $STATUS"
