@@ -550,6 +550,16 @@ sync_queues(struct runtime *rt, const struct settings *s)
  * letters, or whose consumers are still stopping, stays until it is
  * empty, for an operator to look at, purge, or declare again.
  */
+/* Whether rq, not yet marked removed, is declared neither by settings s
+ * nor by a module: what a reload to s removes, and what its plan says. */
+static bool
+newly_undeclared(struct runtime *rt, const struct settings *s,
+    const struct rqueue *rq)
+{
+	return !rq->removed && settings_queue(s, queue_name(rq->q)) == NULL &&
+	    !module_queue(rt->modules, rt->nmodules, queue_name(rq->q));
+}
+
 static void
 mark_removed(struct runtime *rt, const struct settings *s)
 {
@@ -559,8 +569,7 @@ mark_removed(struct runtime *rt, const struct settings *s)
 
 	for (i = 0; i < rt->nqueues; i++) {
 		rq = &rt->queues[i];
-		if (rq->removed || settings_queue(s, queue_name(rq->q)) != NULL ||
-		    module_queue(rt->modules, rt->nmodules, queue_name(rq->q)))
+		if (!newly_undeclared(rt, s, rq))
 			continue;
 		rq->removed = true;
 		channel_refuse_parked(rq, "no such queue: it was removed from "
@@ -1070,9 +1079,7 @@ reload_diff(struct runtime *rt, const struct settings *next,
 			note(arg, RELOAD_QUEUE_ADDED, next->queues[i].name);
 	for (i = 0; i < rt->nqueues; i++) {
 		rq = &rt->queues[i];
-		if (!rq->removed && settings_queue(next, queue_name(rq->q)) ==
-		    NULL && !module_queue(rt->modules, rt->nmodules,
-		    queue_name(rq->q)))
+		if (newly_undeclared(rt, next, rq))
 			note(arg, RELOAD_QUEUE_REMOVED, queue_name(rq->q));
 	}
 }
