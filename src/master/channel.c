@@ -22,9 +22,9 @@
 #include "tracectx.h"
 #include "worker.h"
 
-/* Frames handled per wakeup of one channel, so a chatty child cannot
- * monopolise the loop; level-triggered epoll brings us back. */
-#define FRAMES_PER_WAKEUP	1024
+/* Frames handled per turn of the loop for one channel, so that a chatty
+ * child cannot monopolise it; the rest wait for the next turn. */
+#define FRAMES_PER_TURN	1024
 /* Publishes one instance may have waiting for room before the master
  * stops reading from it: its socket buffer then holds the rest. */
 #define PARKED_MAX		256
@@ -40,6 +40,7 @@ struct parked {
 };
 
 static void	on_channel(struct loop *, struct io *, uint32_t);
+static void	on_drain(struct loop *, struct timer *);
 
 static struct runtime *
 rt_of(struct instance *in)
@@ -76,11 +77,39 @@ set_events(struct instance *in)
 
 	if (ch->io.fd == -1)
 		return;
-	if (ch->reading)
+	/* Nothing more is read while frames read before wait: a child
+	 * that sends faster than the master handles fills its own
+	 * socket, not the master's memory. */
+	if (ch->reading && !ch->backlog)
 		ev |= EPOLLIN;
 	if (frame_queued(&ch->wr) > 0)
 		ev |= EPOLLOUT;
 	io_mod(rt_of(in)->loop, &ch->io, ev);
+}
+
+/* The rest of what was read is handled on the loop's next turn, whether
+ * or not more bytes come: the child may be waiting for an answer. */
+static void
+want_drain(struct instance *in)
+{
+	struct channel *ch = &in->ch;
+
+	ch->backlog = true;
+	timer_at(rt_of(in)->loop, &ch->drain, mono_ms());
+	set_events(in);
+}
+
+/* Reading again after a pause: what was read before it comes first. */
+static void
+resume_reading(struct instance *in)
+{
+	struct channel *ch = &in->ch;
+
+	ch->reading = true;
+	if (frame_pending(&ch->rd) > 0)
+		want_drain(in);
+	else
+		set_events(in);
 }
 
 void
@@ -91,6 +120,7 @@ channel_open(struct instance *in, int fd)
 	struct settings *s = rt_of(in)->settings;
 
 	memset(ch, 0, sizeof(*ch));
+	timer_init(&ch->drain, on_drain, in);
 	frame_reader_init(&ch->rd, s->ipc.max_frame);
 	frame_writer_init(&ch->wr);
 	ch->reading = true;
@@ -280,6 +310,8 @@ channel_close(struct instance *in, const char *how)
 			}
 		ch->queued = false;
 	}
+	timer_cancel(rt->loop, &ch->drain);
+	ch->backlog = false;
 	if (ch->io.fd != -1) {
 		int fd = ch->io.fd;
 
@@ -489,8 +521,7 @@ unpark(struct rqueue *rq)
 	if (in->ch.parked-- == PARKED_MAX && in->ch.io.fd != -1) {
 		/* Its heartbeats waited in the socket too. */
 		in->ch.last_seen = mono_ms();
-		in->ch.reading = true;
-		set_events(in);
+		resume_reading(in);
 	}
 	return p;
 }
@@ -765,46 +796,21 @@ handle(struct instance *in, struct msg *m)
 	rt_of(in)->snap_dirty = true;
 }
 
+/*
+ * Handles the frames read so far, up to FRAMES_PER_TURN; when that many
+ * were handled, the rest wait for the loop's next turn (want_drain).
+ */
 static void
-on_channel(struct loop *l, struct io *io, uint32_t events)
+handle_frames(struct instance *in)
 {
-	struct instance *in = io->arg;
 	struct channel *ch = &in->ch;
 	char err[256];
 	const char *data;
 	struct msg m;
 	size_t len;
-	ssize_t n;
 	int frames = 0, rc;
 
-	if (events & EPOLLOUT)
-		flush_one(in);
-	if (!ch->reading) {
-		/* epoll reports a hang-up whatever it was asked: stop
-		 * watching, or the loop spins until the child is reaped. */
-		if (events & (EPOLLHUP | EPOLLERR))
-			hang_up(in, "closed its channel");
-		return;
-	}
-	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
-		return;
-	n = frame_read(&ch->rd, io->fd);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n == -1 && errno == ENOMEM) {
-		hold_reads(in);
-		return;
-	}
-	if (n <= 0) {
-		/* A second death notice, or a child that closed fd 3. */
-		if (frame_pending(&ch->rd) > 0 && in->pid > 0)
-			protocol_error(in, "channel closed inside a frame");
-		hang_up(in, "closed its channel");
-		return;
-	}
-	ch->last_seen = mono_ms();
-	ch->told_held = false;
-	while (ch->reading && frames++ < FRAMES_PER_WAKEUP) {
+	while (ch->reading && frames++ < FRAMES_PER_TURN) {
 		rc = frame_next(&ch->rd, &data, &len);
 		if (rc == 0)
 			break;
@@ -829,7 +835,96 @@ on_channel(struct loop *l, struct io *io, uint32_t events)
 		handle(in, &m);
 		msg_clear(&m);
 	}
+	if (ch->reading && frames > FRAMES_PER_TURN)
+		want_drain(in);
+	else if (ch->backlog) {
+		ch->backlog = false;
+		set_events(in);
+	}
 	frame_reader_trim(&ch->rd);
+}
+
+static void
+on_drain(struct loop *l, struct timer *t)
+{
+	struct instance *in = t->arg;
+	struct channel *ch = &in->ch;
+
+	(void)l;
+	if (ch->io.fd == -1 || !ch->backlog)
+		return;
+	if (!ch->reading) {
+		/* Paused since; resume_reading() comes back to it. */
+		ch->backlog = false;
+		set_events(in);
+		return;
+	}
+	handle_frames(in);
+}
+
+static void
+on_channel(struct loop *l, struct io *io, uint32_t events)
+{
+	struct instance *in = io->arg;
+	struct channel *ch = &in->ch;
+	ssize_t n;
+
+	(void)l;
+	if (events & EPOLLOUT)
+		flush_one(in);
+	if (!ch->reading) {
+		/* epoll reports a hang-up whatever it was asked: stop
+		 * watching, or the loop spins until the child is reaped. */
+		if (events & (EPOLLHUP | EPOLLERR))
+			hang_up(in, "closed its channel");
+		return;
+	}
+	/* A hang-up with frames still to handle: they come first. */
+	if (ch->backlog || !(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		return;
+	n = frame_read(&ch->rd, io->fd);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n == -1 && errno == ENOMEM) {
+		hold_reads(in);
+		return;
+	}
+	if (n <= 0) {
+		/* A second death notice, or a child that closed fd 3. */
+		if (frame_pending(&ch->rd) > 0 && in->pid > 0)
+			protocol_error(in, "channel closed inside a frame");
+		hang_up(in, "closed its channel");
+		return;
+	}
+	ch->last_seen = mono_ms();
+	ch->told_held = false;
+	handle_frames(in);
+}
+
+/* Reads of a reaped child's channel, at most: a grandchild that kept its
+ * end open could otherwise keep the loop here. */
+#define LAST_READS	64
+
+/*
+ * The child has been reaped: what it sent before it went, read or not, is
+ * handled now, all at once since nothing more is coming, so that its last
+ * acks and publishes count.  A frame it broke off is not an error: it died.
+ */
+void
+channel_last_words(struct instance *in)
+{
+	struct channel *ch = &in->ch;
+	int reads = 0;
+
+	while (ch->io.fd != -1 && ch->reading) {
+		if (frame_pending(&ch->rd) > 0) {
+			handle_frames(in);
+			if (ch->backlog)
+				continue;
+		}
+		if (reads++ == LAST_READS || frame_read(&ch->rd, ch->io.fd) <= 0)
+			break;
+	}
 }
 
 /* --- deadlines ------------------------------------------------------------ */
@@ -860,10 +955,8 @@ channel_scan(struct runtime *rt, uint64_t now)
 				if (ch->hello_by != 0)
 					ch->hello_by = now +
 					    rt->settings->ipc.heartbeat_timeout_ms;
-				if (ch->parked < PARKED_MAX && ch->io.fd != -1) {
-					ch->reading = true;
-					set_events(in);
-				}
+				if (ch->parked < PARKED_MAX && ch->io.fd != -1)
+					resume_reading(in);
 			}
 			if (ch->hello_by != 0 && now >= ch->hello_by) {
 				protocol_error(in, "no \"hello\" within "

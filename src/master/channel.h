@@ -29,6 +29,8 @@ struct channel {
 	bool		  tracing_updates; /* said so in hello */
 	bool		  queued;	/* in the runtime's flush list */
 	bool		  reading;	/* EPOLLIN wanted */
+	bool		  backlog;	/* frames read, not handled yet */
+	struct timer	  drain;	/* handles the backlog, next turn */
 	uint64_t	  last_seen;	/* mono ms of the last frame */
 	uint64_t	  hello_by;	/* 0, or when hello is due */
 	enum health	  health;	/* as reported */
@@ -52,6 +54,9 @@ struct held_confirm {
 
 /* Sets up the channel on the master's end of a fresh socketpair. */
 void	channel_open(struct instance *, int fd);
+/* After the process is reaped, before channel_close(): handles what it
+ * sent before it went, read or not. */
+void	channel_last_words(struct instance *);
 /* After the process is gone: requeues its tasks, drops its parked
  * publishes, closes the fd. how says how it ended, for the requeue. */
 void	channel_close(struct instance *, const char *how);

@@ -609,6 +609,7 @@ instance_exited(struct instance *in, int wstatus)
 	(void)kill(-in->pid, SIGKILL);
 	close_instance_fds(in);
 	describe_wait(wstatus, how, sizeof(how));
+	channel_last_words(in);
 	channel_close(in, how);
 	ev.clean = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
 	in->pid = 0;

@@ -361,6 +361,131 @@ hostile(const char *how)
 		pause();
 }
 
+/* --- bursts ------------------------------------------------------------- */
+
+/* Appends one frame to a buffer of bursts; the caller made room. */
+static size_t
+add_frame(char *buf, size_t at, const char *json)
+{
+	uint32_t len = (uint32_t)strlen(json), be = htonl(len);
+
+	memcpy(buf + at, &be, 4);
+	memcpy(buf + at + 4, json, len);
+	return at + 4 + len;
+}
+
+static bool
+write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t w;
+
+	while (len > 0) {
+		if ((w = write(fd, buf, len)) == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		buf += w;
+		len -= (size_t)w;
+	}
+	return true;
+}
+
+/* Reads frames from the master until one contains want; false at EOF. */
+static bool
+await_frame(const char *want)
+{
+	static char buf[1 << 16];
+	uint32_t be;
+	size_t len;
+
+	for (;;) {
+		if (read(3, &be, 4) != 4)
+			return false;
+		if ((len = ntohl(be)) >= sizeof(buf))
+			return false;
+		for (size_t got = 0; got < len; ) {
+			ssize_t n = read(3, buf + got, len - got);
+
+			if (n <= 0)
+				return false;
+			got += (size_t)n;
+		}
+		buf[len] = '\0';
+		if (strstr(buf, want) != NULL)
+			return true;
+	}
+}
+
+/*
+ * Many small frames sent at once, far more than the master handles in one
+ * wakeup: it must get to the end of them without waiting for more bytes,
+ * and without holding more of them in memory than it can handle.
+ *   flood            heartbeats, without end, saying so every 8 MiB
+ *   answer QUEUE N   N heartbeats and a publish (task "answer"), then
+ *                    waits for its confirmation and says so
+ *   exit QUEUE N     N heartbeats and a publish (task "exit"), then exits 0
+ *                    without waiting
+ */
+static int
+burst(int argc, char *argv[])
+{
+	static const char beat[] = "{\"type\":\"heartbeat\"}";
+	const char *how = argv[0];
+	long n = argc > 1 ? atol(argv[argc - 1]) : 0, i;
+	char publish[256], one[64], *buf;
+	size_t len = 0, cap, onelen = add_frame(one, 0, beat);
+
+	cap = (size_t)(n > 16384 ? n : 16384) * (sizeof(beat) + 4) + 512;
+	if ((buf = malloc(cap)) == NULL)
+		return 1;
+	len = add_frame(buf, len, "{\"type\":\"hello\",\"protocol\":1,\"pid\":1}");
+	len = add_frame(buf, len, "{\"type\":\"ready\"}");
+	if (!write_all(3, buf, len)) {
+		free(buf);
+		return 1;
+	}
+	if (strcmp(how, "flood") == 0) {
+		for (len = 0; len + sizeof(beat) + 4 <= cap; )
+			len = add_frame(buf, len, beat);
+		for (i = 1; write_all(3, buf, len); i++)
+			if ((i * len) >> 23 != ((i - 1) * len) >> 23)
+				printf("flood: %zu MiB sent\n", (i * len) >> 20);
+		free(buf);
+		return 1;
+	}
+	len = 0;
+	for (i = 0; i < n; i++)
+		len = add_frame(buf, len, beat);
+	if ((strcmp(how, "exit") != 0 && strcmp(how, "answer") != 0) ||
+	    argc != 3) {
+		fprintf(stderr, "unknown burst mode %s\n", how);
+		free(buf);
+		return 2;
+	}
+	snprintf(publish, sizeof(publish), "{\"type\":\"publish\",\"ref\":\"b1\","
+	    "\"queue\":\"%s\",\"task\":{\"name\":\"%s\",\"payload\":{}}}",
+	    argv[1], how);
+	len = add_frame(buf, len, publish);
+	if (strcmp(how, "exit") == 0) {
+		bool sent = write_all(3, buf, len);
+
+		free(buf);
+		printf("burst: %ld heartbeats and a publish sent\n", n);
+		return sent ? 0 : 1;
+	}
+	if (!write_all(3, buf, len) || !await_frame("\"published\"")) {
+		free(buf);
+		return 1;
+	}
+	free(buf);
+	printf("burst: confirmed after %ld heartbeats\n", n);
+	for (;;) {
+		if (!write_all(3, one, onelen))
+			return 1;
+		msleep(200);
+	}
+}
+
 /* --- lingering after the worker returned --------------------------------- */
 
 /*
@@ -441,7 +566,8 @@ main(int argc, char *argv[])
 		fprintf(stderr, "usage: plba-protoworker produce QUEUE N [async|tracked] | "
 		    "consume [record FILE] [payloads FILE [meta KEY]...] [fail-every N] "
 		    "[dead-every N] [sleep MS] [hang] | idle | spans N GAP_MS "
-		    "[exit] | stoppable CLEANUP_MS | hostile MODE | linger MS\n");
+		    "[exit] | stoppable CLEANUP_MS | hostile MODE | burst MODE [ARGS] | "
+		    "linger MS\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "produce") == 0 && argc >= 4) {
@@ -488,6 +614,8 @@ main(int argc, char *argv[])
 	}
 	if (strcmp(argv[1], "hostile") == 0 && argc >= 3)
 		return hostile(argv[2]);
+	if (strcmp(argv[1], "burst") == 0 && argc >= 3)
+		return burst(argc - 2, argv + 2);
 	if (strcmp(argv[1], "linger") == 0 && argc >= 3)
 		return linger(atol(argv[2]));
 	fprintf(stderr, "plba-protoworker: bad arguments\n");
