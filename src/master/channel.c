@@ -28,6 +28,12 @@
 /* Publishes one instance may have waiting for room before the master
  * stops reading from it: its socket buffer then holds the rest. */
 #define PARKED_MAX		256
+/* Bytes waiting to be written to a child over which the master reads no
+ * more from it, since what it sends is answered, and under which it reads
+ * again.  A child that does not read its channel must not make the
+ * master hold its answers without bound. */
+#define BACKED_UP_BYTES		(1u << 20)
+#define UNBLOCKED_BYTES		(256u << 10)
 
 struct parked {
 	struct instance	*in;
@@ -69,6 +75,12 @@ want_flush(struct instance *in)
 	ch->queued = true;
 }
 
+static bool
+reads_paused(const struct channel *ch)
+{
+	return !ch->reading || ch->backed_up;
+}
+
 static void
 set_events(struct instance *in)
 {
@@ -80,7 +92,7 @@ set_events(struct instance *in)
 	/* Nothing more is read while frames read before wait: a child
 	 * that sends faster than the master handles fills its own
 	 * socket, not the master's memory. */
-	if (ch->reading && !ch->backlog)
+	if (!reads_paused(ch) && !ch->backlog)
 		ev |= EPOLLIN;
 	if (frame_queued(&ch->wr) > 0)
 		ev |= EPOLLOUT;
@@ -372,6 +384,7 @@ static void
 flush_one(struct instance *in)
 {
 	struct channel *ch = &in->ch;
+	size_t left;
 
 	if (ch->io.fd == -1)
 		return;
@@ -379,6 +392,19 @@ flush_one(struct instance *in)
 	    errno != ECONNRESET)
 		log_warn("%s.%u: channel: %s", in->worker->name, in->index,
 		    strerror(errno));
+	left = frame_queued(&ch->wr);
+	if (!ch->backed_up && left > BACKED_UP_BYTES) {
+		ch->backed_up = true;
+		ch->backed_up_since = mono_ms();
+	} else if (ch->backed_up && left <= UNBLOCKED_BYTES) {
+		ch->backed_up = false;
+		/* Its heartbeats waited in the socket too. */
+		ch->last_seen = mono_ms();
+		if (ch->reading && frame_pending(&ch->rd) > 0) {
+			want_drain(in);
+			return;
+		}
+	}
 	set_events(in);
 }
 
@@ -810,7 +836,7 @@ handle_frames(struct instance *in)
 	size_t len;
 	int frames = 0, rc;
 
-	while (ch->reading && frames++ < FRAMES_PER_TURN) {
+	while (!reads_paused(ch) && frames++ < FRAMES_PER_TURN) {
 		rc = frame_next(&ch->rd, &data, &len);
 		if (rc == 0)
 			break;
@@ -835,7 +861,7 @@ handle_frames(struct instance *in)
 		handle(in, &m);
 		msg_clear(&m);
 	}
-	if (ch->reading && frames > FRAMES_PER_TURN)
+	if (!reads_paused(ch) && frames > FRAMES_PER_TURN)
 		want_drain(in);
 	else if (ch->backlog) {
 		ch->backlog = false;
@@ -853,8 +879,8 @@ on_drain(struct loop *l, struct timer *t)
 	(void)l;
 	if (ch->io.fd == -1 || !ch->backlog)
 		return;
-	if (!ch->reading) {
-		/* Paused since; resume_reading() comes back to it. */
+	if (reads_paused(ch)) {
+		/* Paused since; whatever unpaused it comes back to it. */
 		ch->backlog = false;
 		set_events(in);
 		return;
@@ -872,7 +898,7 @@ on_channel(struct loop *l, struct io *io, uint32_t events)
 	(void)l;
 	if (events & EPOLLOUT)
 		flush_one(in);
-	if (!ch->reading) {
+	if (reads_paused(ch)) {
 		/* epoll reports a hang-up whatever it was asked: stop
 		 * watching, or the loop spins until the child is reaped. */
 		if (events & (EPOLLHUP | EPOLLERR))
@@ -916,6 +942,8 @@ channel_last_words(struct instance *in)
 	struct channel *ch = &in->ch;
 	int reads = 0;
 
+	/* Nothing sent to it will be read now. */
+	ch->backed_up = false;
 	while (ch->io.fd != -1 && ch->reading) {
 		if (frame_pending(&ch->rd) > 0) {
 			handle_frames(in);
@@ -963,9 +991,29 @@ channel_scan(struct runtime *rt, uint64_t now)
 				    "platform.ipc.heartbeat_timeout");
 				continue;
 			}
-			/* Not while the master itself holds back its reads. */
-			if (ch->hello && ch->parked < PARKED_MAX &&
+			if (ch->backed_up) {
+				/* Its heartbeats wait unread behind what it
+				 * does not read: this deadline stands in for
+				 * theirs. */
+				if (now - ch->backed_up_since >=
+				    rt->settings->ipc.heartbeat_timeout_ms) {
+					log_error("%s.%u: has not read its channel "
+					    "for %llums (%zu bytes waiting for it); "
+					    "killing pid %ld", w->name, j,
+					    (unsigned long long)(now -
+					    ch->backed_up_since),
+					    frame_queued(&ch->wr), (long)in->pid);
+					ch->health = HEALTH_UNHEALTHY;
+					snprintf(ch->detail, sizeof(ch->detail),
+					    "not reading its channel");
+					ch->kill_reason = "not reading its channel";
+					instance_kill(in);
+					continue;
+				}
+			} else if (ch->hello && ch->parked < PARKED_MAX &&
 			    now - ch->last_seen >= rt->settings->ipc.heartbeat_timeout_ms) {
+				/* Not while the master itself holds back its
+				 * reads, for the publishes it parked. */
 				log_error("%s.%u: no heartbeat for %llums: hung; "
 				    "killing pid %ld", w->name, j,
 				    (unsigned long long)(now - ch->last_seen),

@@ -30,6 +30,8 @@ struct channel {
 	bool		  queued;	/* in the runtime's flush list */
 	bool		  reading;	/* EPOLLIN wanted */
 	bool		  backlog;	/* frames read, not handled yet */
+	bool		  backed_up;	/* not reading what is sent to it */
+	uint64_t	  backed_up_since; /* mono ms */
 	struct timer	  drain;	/* handles the backlog, next turn */
 	uint64_t	  last_seen;	/* mono ms of the last frame */
 	uint64_t	  hello_by;	/* 0, or when hello is due */

@@ -1,8 +1,8 @@
 # Bursts of small frames, far more than the master handles in one turn of
 # its loop: it gets to the end of them without waiting for more bytes;
 # what a child sent right before it exited is handled, not dropped nor
-# taken for a broken frame; and a child that never stops sending costs
-# the master no memory as it goes.
+# taken for a broken frame; and a child that never stops sending, or
+# never reads what the master answers, costs the master no memory.
 . "$(dirname "$0")/lib.sh"
 
 [ -n "$PW" ] || { echo "skip: no protoworker"; exit 77; }
@@ -60,6 +60,27 @@ echo "master RSS: $before KiB at 8 MiB flooded, $after KiB at 40 MiB"
 [ $((after - before)) -lt 8192 ] ||
 	fail "the master grew by $((after - before)) KiB reading a flood of heartbeats"
 
+stop_master
+[ $STATUS -eq 0 ] || fail "stop exited $STATUS"
+
+# A child that publishes without end and never reads the answers: the
+# master stops reading it once a MiB of answers waits, and kills it when
+# that lasts heartbeat_timeout.
+cat >"$T/plba.yml" <<YML
+platform:
+  stop_timeout: 2s
+  ipc: {heartbeat_interval: 200ms, heartbeat_timeout: 2s}
+workers:
+  deaf:
+    command: [$PW, burst, deaf, nowhere]
+    restart: never
+YML
+start_master
+wait_for 60 log_has "deaf.0: has not read its channel for [0-9]*ms ([0-9]* bytes waiting for it); killing"
+wait_for 20 log_has "deaf.0: killed by signal 9"
+peak=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$MASTER/status")
+echo "master peak RSS with a deaf child: $peak KiB"
+[ "$peak" -lt 65536 ] || fail "the master grew to $peak KiB answering a deaf child"
 stop_master
 [ $STATUS -eq 0 ] || fail "stop exited $STATUS"
 echo "ok"

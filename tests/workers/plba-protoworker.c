@@ -421,6 +421,8 @@ await_frame(const char *want)
  * wakeup: it must get to the end of them without waiting for more bytes,
  * and without holding more of them in memory than it can handle.
  *   flood            heartbeats, without end, saying so every 8 MiB
+ *   deaf QUEUE       publishes to QUEUE in the same way, and never reads
+ *                    what the master answers
  *   answer QUEUE N   N heartbeats and a publish (task "answer"), then
  *                    waits for its confirmation and says so
  *   exit QUEUE N     N heartbeats and a publish (task "exit"), then exits 0
@@ -431,7 +433,7 @@ burst(int argc, char *argv[])
 {
 	static const char beat[] = "{\"type\":\"heartbeat\"}";
 	const char *how = argv[0];
-	long n = argc > 1 ? atol(argv[argc - 1]) : 0, i;
+	long n = argc > 2 ? atol(argv[argc - 1]) : 0, i;
 	char publish[256], one[64], *buf;
 	size_t len = 0, cap, onelen = add_frame(one, 0, beat);
 
@@ -444,9 +446,19 @@ burst(int argc, char *argv[])
 		free(buf);
 		return 1;
 	}
-	if (strcmp(how, "flood") == 0) {
-		for (len = 0; len + sizeof(beat) + 4 <= cap; )
-			len = add_frame(buf, len, beat);
+	if (strcmp(how, "flood") == 0 || strcmp(how, "deaf") == 0) {
+		const char *frame = beat;
+
+		if (strcmp(how, "deaf") == 0) {
+			if (argc != 2)
+				return 2;
+			snprintf(publish, sizeof(publish), "{\"type\":"
+			    "\"publish\",\"ref\":\"d\",\"queue\":\"%s\","
+			    "\"task\":{\"name\":\"t\",\"payload\":{}}}", argv[1]);
+			frame = publish;
+		}
+		for (len = 0; len + strlen(frame) + 4 <= cap; )
+			len = add_frame(buf, len, frame);
 		for (i = 1; write_all(3, buf, len); i++)
 			if ((i * len) >> 23 != ((i - 1) * len) >> 23)
 				printf("flood: %zu MiB sent\n", (i * len) >> 20);
