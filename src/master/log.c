@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,21 +10,24 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "append.h"
 #include "log.h"
+#include "log_writer.h"
 
 enum log_dest { DEST_STDERR, DEST_SYSLOG, DEST_FILE };
+
+/* How long the master's exit waits for a log destination that takes
+ * nothing at all. */
+#define DRAIN_IDLE_MS	2000
 
 static struct {
 	enum log_level	 level;
 	bool		 json;
 	enum log_dest	 dest;
 	char		*path;
-	int		 fd;
 	char		*buf;		/* one formatted line */
 	size_t		 cap;
 	size_t		 len;
-} lg = { LOG_LEVEL_INFO, false, DEST_STDERR, NULL, STDERR_FILENO, NULL, 0, 0 };
+} lg = { LOG_LEVEL_INFO, false, DEST_STDERR, NULL, NULL, 0, 0 };
 
 static const char *const level_names[] = { "debug", "info", "warning", "error" };
 
@@ -32,6 +36,8 @@ log_enabled(enum log_level level)
 {
 	return level >= lg.level;
 }
+
+static void	report_drops(bool);
 
 static int
 open_file(const char *path)
@@ -44,7 +50,7 @@ log_configure(enum log_level level, bool json, const char *output)
 {
 	enum log_dest dest;
 	char *path = NULL;
-	int fd = STDERR_FILENO;
+	int fd = -1, rc;
 
 	if (output == NULL || strcmp(output, "stderr") == 0)
 		dest = DEST_STDERR;
@@ -59,14 +65,25 @@ log_configure(enum log_level level, bool json, const char *output)
 			return -1;
 		}
 	}
-	log_close();
-	if (dest == DEST_SYSLOG)
+	if (dest == DEST_SYSLOG) {
 		openlog("plba-master", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		rc = logw_set_dest(LOGW_SYSLOG, -1, false);
+	} else if (dest == DEST_FILE)
+		rc = logw_set_dest(LOGW_FD, fd, true);
+	else
+		rc = logw_set_dest(LOGW_FD, STDERR_FILENO, false);
+	if (rc == -1) {
+		if (fd != -1)
+			close(fd);
+		free(path);
+		errno = ENOMEM;
+		return -1;
+	}
+	free(lg.path);
 	lg.level = level;
 	lg.json = json;
 	lg.dest = dest;
 	lg.path = path;
-	lg.fd = fd;
 	return 0;
 }
 
@@ -79,22 +96,26 @@ log_reopen(void)
 		return 0;
 	if ((fd = open_file(lg.path)) == -1)
 		return -1;
-	close(lg.fd);
-	lg.fd = fd;
+	if (logw_set_dest(LOGW_FD, fd, true) == -1) {
+		close(fd);
+		errno = ENOMEM;
+		return -1;
+	}
 	return 0;
 }
 
 void
 log_close(void)
 {
-	if (lg.dest == DEST_FILE)
-		close(lg.fd);
-	else if (lg.dest == DEST_SYSLOG)
-		closelog();
-	free(lg.path);
-	lg.path = NULL;
-	lg.dest = DEST_STDERR;
-	lg.fd = STDERR_FILENO;
+	logw_drain(DRAIN_IDLE_MS);
+	report_drops(true);
+	(void)log_configure(lg.level, lg.json, NULL);
+}
+
+uint64_t
+log_dropped_total(void)
+{
+	return logw_dropped_total();
 }
 
 /*
@@ -179,20 +200,26 @@ put_time(void)
 }
 
 static void
-flush(enum log_level level)
+flush(enum log_level level, bool from_child)
 {
 	static const int prio[] = { LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR };
 
-	if (lg.dest == DEST_SYSLOG) {
-		syslog(prio[level], "%.*s", (int)lg.len, lg.buf);
-		lg.len = 0;
-		return;
-	}
-	put("\n", 1);
-	/* A full disk or a closed stderr loses the line, never the master,
-	 * and no part of the line is left for the next to run on from. */
-	(void)append_whole(lg.fd, lg.buf, lg.len);
+	if (lg.dest != DEST_SYSLOG)
+		put("\n", 1);
+	(void)logw_submit(prio[level], from_child, lg.buf, lg.len);
 	lg.len = 0;
+}
+
+/* Says how many lines were lost, when there is room to say it. */
+static void
+report_drops(bool now)
+{
+	uint64_t n;
+
+	if ((n = logw_take_dropped(now)) > 0)
+		log_msg(LOG_LEVEL_WARNING, "the log output could not keep up: "
+		    "%llu line%s dropped", (unsigned long long)n,
+		    n == 1 ? "" : "s");
 }
 
 static void
@@ -253,6 +280,7 @@ log_msg(enum log_level level, const char *fmt, ...)
 
 	if (!log_enabled(level))
 		return;
+	report_drops(false);
 	va_start(ap, fmt);
 	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -266,7 +294,7 @@ log_msg(enum log_level level, const char *fmt, ...)
 		puts_("}");
 	} else
 		put(msg, (size_t)n);
-	flush(level);
+	flush(level, false);
 }
 
 void
@@ -275,6 +303,7 @@ log_child(enum log_level level, const char *worker, unsigned instance,
 {
 	if (!log_enabled(level))
 		return;
+	report_drops(false);
 	begin(level, worker, instance, stream);
 	if (lg.json && lg.dest != DEST_SYSLOG) {
 		put_json_string(line, len);
@@ -296,5 +325,5 @@ log_child(enum log_level level, const char *worker, unsigned instance,
 		if (truncated)
 			puts_(" [...]");
 	}
-	flush(level);
+	flush(level, true);
 }

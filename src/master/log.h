@@ -1,13 +1,15 @@
 /*
  * The master's log (the seed's LogManager): level, text or JSON lines, and
- * stderr, syslog or a file reopened on SIGUSR1.  Each line is written with
- * one write(2) so lines from the master and its children never interleave.
+ * stderr, syslog or a file reopened on SIGUSR1.  Lines are formatted here
+ * and written whole, in batches, by log_writer.c's thread, so that a slow
+ * destination never holds up the master.
  */
 #ifndef PLBA_MASTER_LOG_H
 #define PLBA_MASTER_LOG_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "settings.h"
 
@@ -17,7 +19,11 @@
 int	 log_configure(enum log_level level, bool json, const char *output);
 /* Reopens a file destination (logrotate); a no-op for stderr and syslog. */
 int	 log_reopen(void);
+/* Writes out what waits (giving up on a destination that takes nothing
+ * for 2 s) and goes back to stderr. */
 void	 log_close(void);
+/* Lines lost because the destination could not keep up; any thread. */
+uint64_t log_dropped_total(void);
 bool	 log_enabled(enum log_level);
 
 void	 log_msg(enum log_level, const char *fmt, ...)

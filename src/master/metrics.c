@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "metrics.h"
 #include "queue.h"
 #include "runtime.h"
@@ -261,6 +262,10 @@ metrics_http(const char *base, const uint64_t by_code[600])
 
 	binit(&b);
 	bprintf(&b, "%s", base != NULL ? base : "");
+	help(&b, "plba_log_lines_dropped_total", "counter",
+	    "Log lines lost because the log's destination could not keep up.");
+	bprintf(&b, "plba_log_lines_dropped_total %llu\n",
+	    (unsigned long long)log_dropped_total());
 	help(&b, "plba_http_requests_total", "counter", "HTTP requests answered, by status code.");
 	for (code = 100; code < 600; code++)
 		if (by_code[code] > 0)

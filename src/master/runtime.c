@@ -407,6 +407,8 @@ runtime_free(struct runtime *rt)
 	free(rt->self_path);
 	settings_free(rt->settings);
 	free(rt);
+	/* Its last lines, "stopped" among them, go out before it does. */
+	log_close();
 }
 
 struct worker *
