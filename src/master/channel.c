@@ -781,7 +781,10 @@ handle(struct instance *in, struct msg *m)
 		break;
 	case MSG_READY:
 		instance_ready(in);
-		attach_consumer(in);
+		/* Tasks sent to a dead consumer would come back counted as
+		 * an attempt that never was. */
+		if (!ch->reaped)
+			attach_consumer(in);
 		break;
 	case MSG_STATUS:
 		ch->has_status = status_parse(m->status, &ch->status) == 0;
@@ -944,6 +947,7 @@ channel_last_words(struct instance *in)
 
 	/* Nothing sent to it will be read now. */
 	ch->backed_up = false;
+	ch->reaped = true;
 	while (ch->io.fd != -1 && ch->reading) {
 		if (frame_pending(&ch->rd) > 0) {
 			handle_frames(in);

@@ -31,6 +31,7 @@ struct channel {
 	bool		  reading;	/* EPOLLIN wanted */
 	bool		  backlog;	/* frames read, not handled yet */
 	bool		  backed_up;	/* not reading what is sent to it */
+	bool		  reaped;	/* its process is gone: last words */
 	uint64_t	  backed_up_since; /* mono ms */
 	struct timer	  drain;	/* handles the backlog, next turn */
 	uint64_t	  last_seen;	/* mono ms of the last frame */

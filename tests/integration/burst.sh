@@ -38,6 +38,46 @@ wait_for 20 grep -q "^answer " "$T/got"
 stop_master
 [ $STATUS -eq 0 ] || fail "stop exited $STATUS"
 
+# A consumer whose "ready" is among its last words is given no task: it
+# could not take one, and the task would come back counted as an attempt.
+# The master is stopped while the child writes and exits, so that on
+# waking it reads 1024 of its frames, then reaps it, and finds the ready
+# in what is left.
+cat >"$T/plba.yml" <<YML
+platform:
+  stop_timeout: 2s
+  ipc: {heartbeat_interval: 10s, heartbeat_timeout: 60s}
+queues:
+  work: {capacity: 100}
+workers:
+  producer:
+    command: [$PW, produce, work, "5"]
+  late:
+    command: [$PW, burst, late-ready, $T/go]
+    consumes: work
+    restart: never
+YML
+start_master
+wait_for 20 log_has "\[producer.0\] produced 5"
+wait_for 20 pgrep -f "burst late-ready" -P "$MASTER"
+late=$(pgrep -f "burst late-ready" -P "$MASTER")
+zombie() { [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
+kill -STOP "$MASTER"
+touch "$T/go"
+wait_for 20 zombie "$late"
+kill -CONT "$MASTER"
+wait_for 20 log_has "late.0: .*exited with status 0"
+cat >>"$T/plba.yml" <<YML
+  sink:
+    command: [$PW, consume, record, $T/rec]
+    consumes: work
+YML
+kill -HUP "$MASTER"
+wait_for 20 has_lines "$T/rec" 5
+awk '$3 != 1 { exit 1 }' "$T/rec" || fail "tasks came back as attempts: $(cat "$T/rec")"
+stop_master
+[ $STATUS -eq 0 ] || fail "stop exited $STATUS"
+
 cat >"$T/plba.yml" <<YML
 platform:
   stop_timeout: 2s

@@ -427,6 +427,8 @@ await_frame(const char *want)
  *                    waits for its confirmation and says so
  *   exit QUEUE N     N heartbeats and a publish (task "exit"), then exits 0
  *                    without waiting
+ *   late-ready FILE  once FILE exists: hello, 2000 heartbeats and ready,
+ *                    then exits 0
  */
 static int
 burst(int argc, char *argv[])
@@ -440,6 +442,18 @@ burst(int argc, char *argv[])
 	cap = (size_t)(n > 16384 ? n : 16384) * (sizeof(beat) + 4) + 512;
 	if ((buf = malloc(cap)) == NULL)
 		return 1;
+	if (strcmp(how, "late-ready") == 0 && argc == 2) {
+		while (access(argv[1], F_OK) == -1)
+			msleep(10);
+		len = add_frame(buf, 0, "{\"type\":\"hello\",\"protocol\":1,"
+		    "\"pid\":1}");
+		for (i = 0; i < 2000; i++)
+			len = add_frame(buf, len, beat);
+		len = add_frame(buf, len, "{\"type\":\"ready\"}");
+		i = write_all(3, buf, len);
+		free(buf);
+		return i ? 0 : 1;
+	}
 	len = add_frame(buf, len, "{\"type\":\"hello\",\"protocol\":1,\"pid\":1}");
 	len = add_frame(buf, len, "{\"type\":\"ready\"}");
 	if (!write_all(3, buf, len)) {
