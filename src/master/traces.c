@@ -29,6 +29,7 @@ struct traces {
 	struct ring_entry	*ring;
 	size_t			 head;	/* next slot to write */
 	size_t			 n;
+	size_t			 bytes;	/* the slots' buffers, all told */
 };
 
 /*
@@ -288,10 +289,20 @@ traces_report(struct runtime *rt)
 	}
 }
 
+static void
+slot_clear(struct traces *t, struct ring_entry *e)
+{
+	t->bytes -= e->cap;
+	free(e->json);
+	e->json = NULL;
+	e->cap = 0;
+}
+
 /*
  * The record is kept as it came; it is parsed only if someone asks.  A
- * slot's buffer is reused while records fit: no allocation per record.
- * trace_id is the record's, 32 hex digits.
+ * slot's buffer is reused while records fit and it is not far larger
+ * than the record: no allocation per record, and no memory held for a
+ * large one gone.  trace_id is the record's, 32 hex digits.
  */
 static void
 ring_put_id(struct traces *t, const char *trace_id, const char *json,
@@ -301,10 +312,18 @@ ring_put_id(struct traces *t, const char *trace_id, const char *json,
 	size_t cap, wlen;
 	char *p;
 
-	if (len + 1 > e->cap) {
-		cap = len + 1 < 512 ? 512 : len + 1;
-		if ((p = realloc(e->json, cap)) == NULL)
+	if (len + 1 > TRACE_RING_SPAN_MAX)
+		return;
+	/* Full: this slot holds the oldest, which goes. */
+	if (t->n == TRACE_RING_SPANS)
+		t->n--;
+	cap = len + 1 < 512 ? 512 : len + 1;
+	if (e->cap < cap || e->cap > 4 * cap) {
+		if ((p = realloc(e->json, cap)) == NULL) {
+			slot_clear(t, e);
 			return;
+		}
+		t->bytes = t->bytes - e->cap + cap;
 		e->json = p;
 		e->cap = cap;
 	}
@@ -317,8 +336,13 @@ ring_put_id(struct traces *t, const char *trace_id, const char *json,
 	e->worker[wlen] = '\0';
 	e->instance = instance;
 	t->head = (t->head + 1) % TRACE_RING_SPANS;
-	if (t->n < TRACE_RING_SPANS)
-		t->n++;
+	t->n++;
+	/* The oldest go until the ring is within its bytes again. */
+	while (t->bytes > TRACE_RING_BYTES && t->n > 1) {
+		slot_clear(t, &t->ring[(t->head + TRACE_RING_SPANS - t->n) %
+		    TRACE_RING_SPANS]);
+		t->n--;
+	}
 }
 
 /* A record from elsewhere: its trace id is looked up in its text. */

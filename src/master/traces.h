@@ -17,8 +17,15 @@ struct runtime;
 struct msg;
 struct settings;
 
-/* Spans kept for GET /traces/{id}, whatever the transport. */
+/*
+ * Spans kept for GET /traces/{id}, whatever the transport: the latest,
+ * as many as fit both bounds.  A span holds what business code put in
+ * it, so its size is bounded only by platform.ipc.max_frame; one over
+ * TRACE_RING_SPAN_MAX is exported but not kept.
+ */
 #define TRACE_RING_SPANS	20000
+#define TRACE_RING_BYTES	(32u << 20)
+#define TRACE_RING_SPAN_MAX	(1u << 20)
 
 int	 traces_open(struct runtime *);
 /*

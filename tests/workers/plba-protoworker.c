@@ -363,7 +363,11 @@ hostile(const char *how)
 
 /* --- bursts ------------------------------------------------------------- */
 
-/* Appends one frame to a buffer of bursts; the caller made room. */
+static const char hello_frame[] = "{\"type\":\"hello\",\"protocol\":1,\"pid\":1}";
+static const char ready_frame[] = "{\"type\":\"ready\"}";
+static const char beat_frame[] = "{\"type\":\"heartbeat\"}";
+
+/* Appends one frame to buf at `at`; the caller made room. */
 static size_t
 add_frame(char *buf, size_t at, const char *json)
 {
@@ -388,6 +392,13 @@ write_all(int fd, const char *buf, size_t len)
 		len -= (size_t)w;
 	}
 	return true;
+}
+
+/* Room for n frames of at most `longest` bytes. */
+static char *
+frames_buf(size_t n, size_t longest)
+{
+	return malloc(n * (longest + 4));
 }
 
 /* Reads frames from the master until one contains want; false at EOF. */
@@ -416,10 +427,131 @@ await_frame(const char *want)
 	}
 }
 
+/* Heartbeats every 200 ms, so that the master keeps it. */
+static int
+beat_forever(void)
+{
+	char one[64];
+	size_t len = add_frame(one, 0, beat_frame);
+
+	for (;;) {
+		if (!write_all(3, one, len))
+			return 1;
+		msleep(200);
+	}
+}
+
+static bool
+say_hello(void)
+{
+	char buf[128];
+	size_t len = add_frame(buf, 0, hello_frame);
+
+	len = add_frame(buf, len, ready_frame);
+	return write_all(3, buf, len);
+}
+
+/* frame, over and over without end, saying so every 8 MiB. */
+static int
+burst_flood(const char *frame)
+{
+	size_t n = 16384, len = 0;
+	char *buf;
+	long i;
+
+	if (!say_hello() || (buf = frames_buf(n, strlen(frame))) == NULL)
+		return 1;
+	while (n-- > 0)
+		len = add_frame(buf, len, frame);
+	for (i = 1; write_all(3, buf, len); i++)
+		if ((i * len) >> 23 != ((i - 1) * len) >> 23)
+			printf("flood: %zu MiB sent\n", (i * len) >> 20);
+	free(buf);
+	return 1;
+}
+
+/* n heartbeats and a publish of a task named how, in one write. */
+static int
+burst_publish(const char *how, const char *queue, long n)
+{
+	char publish[256], *buf;
+	size_t len = 0;
+	long i;
+	bool ok;
+
+	snprintf(publish, sizeof(publish), "{\"type\":\"publish\",\"ref\":\"b1\","
+	    "\"queue\":\"%s\",\"task\":{\"name\":\"%s\",\"payload\":{}}}",
+	    queue, how);
+	if (!say_hello() ||
+	    (buf = frames_buf((size_t)n + 1, strlen(publish))) == NULL)
+		return 1;
+	for (i = 0; i < n; i++)
+		len = add_frame(buf, len, beat_frame);
+	len = add_frame(buf, len, publish);
+	ok = write_all(3, buf, len);
+	free(buf);
+	if (strcmp(how, "exit") == 0) {
+		printf("burst: %ld heartbeats and a publish sent\n", n);
+		return ok ? 0 : 1;
+	}
+	if (!ok || !await_frame("\"published\""))
+		return 1;
+	printf("burst: confirmed after %ld heartbeats\n", n);
+	return beat_forever();
+}
+
+/* Once path exists: hello, 2000 heartbeats and ready, then exit. */
+static int
+burst_late_ready(const char *path)
+{
+	char *buf;
+	size_t len;
+	int i;
+	bool ok;
+
+	while (access(path, F_OK) == -1)
+		msleep(10);
+	if ((buf = frames_buf(2002, strlen(hello_frame))) == NULL)
+		return 1;
+	len = add_frame(buf, 0, hello_frame);
+	for (i = 0; i < 2000; i++)
+		len = add_frame(buf, len, beat_frame);
+	len = add_frame(buf, len, ready_frame);
+	ok = write_all(3, buf, len);
+	free(buf);
+	return ok ? 0 : 1;
+}
+
+/* n span records, each with an attribute of size bytes. */
+static int
+burst_bigspans(size_t size, long n)
+{
+	static const char head[] = "{\"type\":\"trace\",\"record\":{"
+	    "\"trace_id\":\"0af7651916cd43dd8448eb211c80319c\","
+	    "\"span_id\":\"b7ad6b7169203331\",\"name\":\"big\","
+	    "\"start_ns\":\"1\",\"end_ns\":\"2\",\"attributes\":{\"blob\":\"";
+	static const char tail[] = "\"}}}";
+	size_t len = sizeof(head) - 1 + size + sizeof(tail) - 1;
+	uint32_t be = htonl((uint32_t)len);
+	char *frame;
+	long i;
+
+	if (!say_hello() || (frame = malloc(4 + len)) == NULL)
+		return 1;
+	memcpy(frame, &be, 4);
+	memcpy(frame + 4, head, sizeof(head) - 1);
+	memset(frame + 4 + sizeof(head) - 1, 'x', size);
+	memcpy(frame + 4 + len - (sizeof(tail) - 1), tail, sizeof(tail) - 1);
+	for (i = 0; i < n && write_all(3, frame, 4 + len); i++)
+		;
+	free(frame);
+	printf("bigspans: %ld sent\n", i);
+	return beat_forever();
+}
+
 /*
- * Many small frames sent at once, far more than the master handles in one
- * wakeup: it must get to the end of them without waiting for more bytes,
- * and without holding more of them in memory than it can handle.
+ * A raw-protocol child that sends far more, or far larger, than the
+ * master takes at once:
  *   flood            heartbeats, without end, saying so every 8 MiB
  *   deaf QUEUE       publishes to QUEUE in the same way, and never reads
  *                    what the master answers
@@ -429,87 +561,30 @@ await_frame(const char *want)
  *                    without waiting
  *   late-ready FILE  once FILE exists: hello, 2000 heartbeats and ready,
  *                    then exits 0
+ *   bigspans SIZE N  N span records with an attribute of SIZE bytes
  */
 static int
 burst(int argc, char *argv[])
 {
-	static const char beat[] = "{\"type\":\"heartbeat\"}";
-	const char *how = argv[0];
-	long n = argc > 2 ? atol(argv[argc - 1]) : 0, i;
-	char publish[256], one[64], *buf;
-	size_t len = 0, cap, onelen = add_frame(one, 0, beat);
+	char publish[256];
 
-	cap = (size_t)(n > 16384 ? n : 16384) * (sizeof(beat) + 4) + 512;
-	if ((buf = malloc(cap)) == NULL)
-		return 1;
-	if (strcmp(how, "late-ready") == 0 && argc == 2) {
-		while (access(argv[1], F_OK) == -1)
-			msleep(10);
-		len = add_frame(buf, 0, "{\"type\":\"hello\",\"protocol\":1,"
-		    "\"pid\":1}");
-		for (i = 0; i < 2000; i++)
-			len = add_frame(buf, len, beat);
-		len = add_frame(buf, len, "{\"type\":\"ready\"}");
-		i = write_all(3, buf, len);
-		free(buf);
-		return i ? 0 : 1;
+	if (strcmp(argv[0], "flood") == 0 && argc == 1)
+		return burst_flood(beat_frame);
+	if (strcmp(argv[0], "deaf") == 0 && argc == 2) {
+		snprintf(publish, sizeof(publish), "{\"type\":\"publish\","
+		    "\"ref\":\"d\",\"queue\":\"%s\",\"task\":{\"name\":\"t\","
+		    "\"payload\":{}}}", argv[1]);
+		return burst_flood(publish);
 	}
-	len = add_frame(buf, len, "{\"type\":\"hello\",\"protocol\":1,\"pid\":1}");
-	len = add_frame(buf, len, "{\"type\":\"ready\"}");
-	if (!write_all(3, buf, len)) {
-		free(buf);
-		return 1;
-	}
-	if (strcmp(how, "flood") == 0 || strcmp(how, "deaf") == 0) {
-		const char *frame = beat;
-
-		if (strcmp(how, "deaf") == 0) {
-			if (argc != 2)
-				return 2;
-			snprintf(publish, sizeof(publish), "{\"type\":"
-			    "\"publish\",\"ref\":\"d\",\"queue\":\"%s\","
-			    "\"task\":{\"name\":\"t\",\"payload\":{}}}", argv[1]);
-			frame = publish;
-		}
-		for (len = 0; len + strlen(frame) + 4 <= cap; )
-			len = add_frame(buf, len, frame);
-		for (i = 1; write_all(3, buf, len); i++)
-			if ((i * len) >> 23 != ((i - 1) * len) >> 23)
-				printf("flood: %zu MiB sent\n", (i * len) >> 20);
-		free(buf);
-		return 1;
-	}
-	len = 0;
-	for (i = 0; i < n; i++)
-		len = add_frame(buf, len, beat);
-	if ((strcmp(how, "exit") != 0 && strcmp(how, "answer") != 0) ||
-	    argc != 3) {
-		fprintf(stderr, "unknown burst mode %s\n", how);
-		free(buf);
-		return 2;
-	}
-	snprintf(publish, sizeof(publish), "{\"type\":\"publish\",\"ref\":\"b1\","
-	    "\"queue\":\"%s\",\"task\":{\"name\":\"%s\",\"payload\":{}}}",
-	    argv[1], how);
-	len = add_frame(buf, len, publish);
-	if (strcmp(how, "exit") == 0) {
-		bool sent = write_all(3, buf, len);
-
-		free(buf);
-		printf("burst: %ld heartbeats and a publish sent\n", n);
-		return sent ? 0 : 1;
-	}
-	if (!write_all(3, buf, len) || !await_frame("\"published\"")) {
-		free(buf);
-		return 1;
-	}
-	free(buf);
-	printf("burst: confirmed after %ld heartbeats\n", n);
-	for (;;) {
-		if (!write_all(3, one, onelen))
-			return 1;
-		msleep(200);
-	}
+	if ((strcmp(argv[0], "answer") == 0 || strcmp(argv[0], "exit") == 0) &&
+	    argc == 3)
+		return burst_publish(argv[0], argv[1], atol(argv[2]));
+	if (strcmp(argv[0], "late-ready") == 0 && argc == 2)
+		return burst_late_ready(argv[1]);
+	if (strcmp(argv[0], "bigspans") == 0 && argc == 3)
+		return burst_bigspans((size_t)atol(argv[1]), atol(argv[2]));
+	fprintf(stderr, "unknown burst mode %s\n", argv[0]);
+	return 2;
 }
 
 /* --- lingering after the worker returned --------------------------------- */
