@@ -25,9 +25,11 @@
 /* Frames handled per turn of the loop for one channel, so that a chatty
  * child cannot monopolise it; the rest wait for the next turn. */
 #define FRAMES_PER_TURN	1024
-/* Publishes one instance may have waiting for room before the master
- * stops reading from it: its socket buffer then holds the rest. */
+/* Publishes one instance may have waiting for room, and the size of
+ * their tasks, before the master stops reading from it: its socket
+ * buffer then holds the rest. */
 #define PARKED_MAX		256
+#define PARKED_BYTES		(4u << 20)
 /* Bytes waiting to be written to a child over which the master reads no
  * more from it, since what it sends is answered, and under which it reads
  * again.  A child that does not read its channel must not make the
@@ -73,6 +75,12 @@ want_flush(struct instance *in)
 	}
 	rt->flush[rt->nflush++] = ch;
 	ch->queued = true;
+}
+
+static bool
+parked_full(const struct channel *ch)
+{
+	return ch->parked >= PARKED_MAX || ch->parked_bytes >= PARKED_BYTES;
 }
 
 static bool
@@ -232,6 +240,7 @@ drop_parked(struct runtime *rt, struct instance *in)
 				rq->tail = p;
 	}
 	in->ch.parked = 0;
+	in->ch.parked_bytes = 0;
 }
 
 /*
@@ -540,11 +549,14 @@ unpark(struct rqueue *rq)
 {
 	struct parked *p = rq->head;
 	struct instance *in = p->in;
+	bool was_full = parked_full(&in->ch);
 
 	if ((rq->head = p->next) == NULL)
 		rq->tail = NULL;
 	rq->nparked--;
-	if (in->ch.parked-- == PARKED_MAX && in->ch.io.fd != -1) {
+	in->ch.parked--;
+	in->ch.parked_bytes -= p->len;
+	if (was_full && !parked_full(&in->ch) && in->ch.io.fd != -1) {
 		/* Its heartbeats waited in the socket too. */
 		in->ch.last_seen = mono_ms();
 		resume_reading(in);
@@ -685,7 +697,9 @@ handle_publish(struct instance *in, struct msg *m)
 		rq->head = p;
 	rq->tail = p;
 	rq->nparked++;
-	if (++in->ch.parked == PARKED_MAX) {
+	in->ch.parked++;
+	in->ch.parked_bytes += len;
+	if (parked_full(&in->ch)) {
 		in->ch.reading = false;
 		set_events(in);
 	}
@@ -987,7 +1001,7 @@ channel_scan(struct runtime *rt, uint64_t now)
 				if (ch->hello_by != 0)
 					ch->hello_by = now +
 					    rt->settings->ipc.heartbeat_timeout_ms;
-				if (ch->parked < PARKED_MAX && ch->io.fd != -1)
+				if (!parked_full(ch) && ch->io.fd != -1)
 					resume_reading(in);
 			}
 			if (ch->hello_by != 0 && now >= ch->hello_by) {
@@ -1014,7 +1028,7 @@ channel_scan(struct runtime *rt, uint64_t now)
 					instance_kill(in);
 					continue;
 				}
-			} else if (ch->hello && ch->parked < PARKED_MAX &&
+			} else if (ch->hello && !parked_full(ch) &&
 			    now - ch->last_seen >= rt->settings->ipc.heartbeat_timeout_ms) {
 				/* Not while the master itself holds back its
 				 * reads, for the publishes it parked. */

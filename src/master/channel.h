@@ -43,6 +43,7 @@ struct channel {
 	struct queue	 *cq;		/* the queue it consumes, once ready */
 	struct qconsumer *consumer;
 	unsigned	  parked;	/* its publishes waiting for room */
+	size_t		  parked_bytes;	/* ... and the size of their tasks */
 	bool		  held;		/* not read until the next scan: no memory */
 	bool		  told_held;	/* ... and said so, since its last read */
 	const char	 *kill_reason;	/* why the master killed it */

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -550,6 +551,56 @@ burst_bigspans(size_t size, long n)
 }
 
 /*
+ * n publishes to queue of a task whose payload is size bytes, without
+ * reading the confirmations.  When one write makes no progress for 2 s,
+ * the master has stopped reading: it says after how many, then goes on.
+ */
+static int
+burst_bigpublish(const char *queue, size_t size, long n)
+{
+	static const char tail[] = "\"}}}";
+	struct pollfd pfd = { .fd = 3, .events = POLLOUT };
+	char head[256], *frame;
+	size_t hlen, len, done;
+	bool told = false;
+	uint32_t be;
+	ssize_t w;
+	long i;
+
+	hlen = (size_t)snprintf(head, sizeof(head), "{\"type\":\"publish\","
+	    "\"ref\":\"p\",\"queue\":\"%s\",\"task\":{\"name\":\"big\","
+	    "\"payload\":{\"p\":\"", queue);
+	len = hlen + size + sizeof(tail) - 1;
+	if (!say_hello() || (frame = malloc(4 + len)) == NULL)
+		return 1;
+	be = htonl((uint32_t)len);
+	memcpy(frame, &be, 4);
+	memcpy(frame + 4, head, hlen);
+	memset(frame + 4 + hlen, 'x', size);
+	memcpy(frame + 4 + hlen + size, tail, sizeof(tail) - 1);
+	(void)fcntl(3, F_SETFL, fcntl(3, F_GETFL) | O_NONBLOCK);
+	for (i = 0; i < n; i++)
+		for (done = 0; done < 4 + len; ) {
+			if ((w = write(3, frame + done, 4 + len - done)) > 0) {
+				done += (size_t)w;
+				continue;
+			}
+			if (w == -1 && errno != EAGAIN && errno != EINTR) {
+				free(frame);
+				return 1;
+			}
+			if (poll(&pfd, 1, told ? -1 : 2000) == 0) {
+				printf("bigpublish: held back after %ld sent\n", i);
+				told = true;
+			}
+		}
+	free(frame);
+	(void)fcntl(3, F_SETFL, fcntl(3, F_GETFL) & ~O_NONBLOCK);
+	printf("bigpublish: %ld sent\n", n);
+	return beat_forever();
+}
+
+/*
  * A raw-protocol child that sends far more, or far larger, than the
  * master takes at once:
  *   flood            heartbeats, without end, saying so every 8 MiB
@@ -562,6 +613,9 @@ burst_bigspans(size_t size, long n)
  *   late-ready FILE  once FILE exists: hello, 2000 heartbeats and ready,
  *                    then exits 0
  *   bigspans SIZE N  N span records with an attribute of SIZE bytes
+ *   bigpublish QUEUE SIZE N
+ *                    N publishes of SIZE-byte payloads, saying when the
+ *                    master stops reading them
  */
 static int
 burst(int argc, char *argv[])
@@ -583,6 +637,9 @@ burst(int argc, char *argv[])
 		return burst_late_ready(argv[1]);
 	if (strcmp(argv[0], "bigspans") == 0 && argc == 3)
 		return burst_bigspans((size_t)atol(argv[1]), atol(argv[2]));
+	if (strcmp(argv[0], "bigpublish") == 0 && argc == 4)
+		return burst_bigpublish(argv[1], (size_t)atol(argv[2]),
+		    atol(argv[3]));
 	fprintf(stderr, "unknown burst mode %s\n", argv[0]);
 	return 2;
 }
