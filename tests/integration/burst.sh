@@ -7,10 +7,21 @@
 
 [ -n "$PW" ] || { echo "skip: no protoworker"; exit 77; }
 
-cat >"$T/plba.yml" <<YML
-platform:
-  stop_timeout: 2s
-  ipc: {heartbeat_interval: 10s, heartbeat_timeout: 60s}
+# write_config: the platform section every phase shares, then standard
+# input, as $T/plba.yml.
+write_config() {
+	{
+		printf 'platform:\n  stop_timeout: 2s\n'
+		printf '  ipc: {heartbeat_interval: 10s, heartbeat_timeout: 60s}\n'
+		cat
+	} >"$T/plba.yml"
+}
+stop_clean() {
+	stop_master
+	[ $STATUS -eq 0 ] || fail "stop exited $STATUS"
+}
+
+write_config <<YML
 queues:
   q: {capacity: 10}
 workers:
@@ -35,18 +46,14 @@ log_has "leaver.0: protocol error" && fail "a burst then exit taken for a protoc
 wait_for 20 grep -q "^exit " "$T/got"
 wait_for 20 grep -q "^answer " "$T/got"
 
-stop_master
-[ $STATUS -eq 0 ] || fail "stop exited $STATUS"
+stop_clean
 
 # A consumer whose "ready" is among its last words is given no task: it
 # could not take one, and the task would come back counted as an attempt.
 # The master is stopped while the child writes and exits, so that on
 # waking it reads 1024 of its frames, then reaps it, and finds the ready
 # in what is left.
-cat >"$T/plba.yml" <<YML
-platform:
-  stop_timeout: 2s
-  ipc: {heartbeat_interval: 10s, heartbeat_timeout: 60s}
+write_config <<YML
 queues:
   work: {capacity: 100}
 workers:
@@ -75,13 +82,9 @@ YML
 kill -HUP "$MASTER"
 wait_for 20 has_lines "$T/rec" 5
 awk '$3 != 1 { exit 1 }' "$T/rec" || fail "tasks came back as attempts: $(cat "$T/rec")"
-stop_master
-[ $STATUS -eq 0 ] || fail "stop exited $STATUS"
+stop_clean
 
-cat >"$T/plba.yml" <<YML
-platform:
-  stop_timeout: 2s
-  ipc: {heartbeat_interval: 10s, heartbeat_timeout: 60s}
+write_config <<YML
 workers:
   flood:
     command: [$PW, burst, flood]
@@ -100,8 +103,7 @@ echo "master RSS: $before KiB at 8 MiB flooded, $after KiB at 40 MiB"
 [ $((after - before)) -lt 8192 ] ||
 	fail "the master grew by $((after - before)) KiB reading a flood of heartbeats"
 
-stop_master
-[ $STATUS -eq 0 ] || fail "stop exited $STATUS"
+stop_clean
 
 # A child that publishes without end and never reads the answers: the
 # master stops reading it once a MiB of answers waits, and kills it when
@@ -121,6 +123,5 @@ wait_for 20 log_has "deaf.0: killed by signal 9"
 peak=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$MASTER/status")
 echo "master peak RSS with a deaf child: $peak KiB"
 [ "$peak" -lt 65536 ] || fail "the master grew to $peak KiB answering a deaf child"
-stop_master
-[ $STATUS -eq 0 ] || fail "stop exited $STATUS"
+stop_clean
 echo "ok"
