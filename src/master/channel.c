@@ -975,6 +975,16 @@ channel_last_words(struct instance *in)
 
 /* --- deadlines ------------------------------------------------------------ */
 
+/* Kills an instance that did not answer in time; why shows in its health. */
+static void
+give_up_on(struct instance *in, const char *why)
+{
+	in->ch.health = HEALTH_UNHEALTHY;
+	snprintf(in->ch.detail, sizeof(in->ch.detail), "%s", why);
+	in->ch.kill_reason = why;
+	instance_kill(in);
+}
+
 void
 channel_scan(struct runtime *rt, uint64_t now)
 {
@@ -1021,11 +1031,7 @@ channel_scan(struct runtime *rt, uint64_t now)
 					    (unsigned long long)(now -
 					    ch->backed_up_since),
 					    frame_queued(&ch->wr), (long)in->pid);
-					ch->health = HEALTH_UNHEALTHY;
-					snprintf(ch->detail, sizeof(ch->detail),
-					    "not reading its channel");
-					ch->kill_reason = "not reading its channel";
-					instance_kill(in);
+					give_up_on(in, "not reading its channel");
 					continue;
 				}
 			} else if (ch->hello && !parked_full(ch) &&
@@ -1036,11 +1042,7 @@ channel_scan(struct runtime *rt, uint64_t now)
 				    "killing pid %ld", w->name, j,
 				    (unsigned long long)(now - ch->last_seen),
 				    (long)in->pid);
-				ch->health = HEALTH_UNHEALTHY;
-				snprintf(ch->detail, sizeof(ch->detail),
-				    "missed heartbeats");
-				ch->kill_reason = "missed heartbeats";
-				instance_kill(in);
+				give_up_on(in, "missed heartbeats");
 				continue;
 			}
 			if (def != NULL && def->task_timeout_ms > 0 &&
