@@ -5,7 +5,7 @@
 # never reads what the master answers, costs the master no memory.
 . "$(dirname "$0")/lib.sh"
 
-[ -n "$PW" ] || { echo "skip: no protoworker"; exit 77; }
+need_protoworker
 
 # write_config: the platform section every phase shares, then standard
 # input, as $T/plba.yml.

@@ -90,6 +90,16 @@ fds_at_most() { [ "$(fd_count "$1")" -le "$2" ]; }
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
+# http_port: PORT, a free loopback port for the master's HTTP server, and
+# URL, its base.
+http_port() {
+	PORT=$(free_port)
+	URL=http://127.0.0.1:$PORT
+}
+# need_protoworker: skips a test that needs plba-protoworker without it.
+need_protoworker() {
+	[ -n "$PW" ] || { echo "skip: no protoworker"; exit 77; }
+}
 curl_ok() { curl -sf -o /dev/null --max-time 5 "$1"; }
 # The body is read whole before grep: grep -q leaves at its first match,
 # and with pipefail a curl still writing would fail the test on SIGPIPE.

@@ -5,10 +5,9 @@
 # in the log, and the stop is clean with the log's last lines written.
 . "$(dirname "$0")/lib.sh"
 
-[ -n "$PW" ] || { echo "skip: no protoworker"; exit 77; }
+need_protoworker
 
-PORT=$(free_port)
-URL=http://127.0.0.1:$PORT
+http_port
 cat >"$T/plba.yml" <<YML
 platform:
   stop_timeout: 5s

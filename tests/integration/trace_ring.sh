@@ -4,10 +4,9 @@
 # all 300 MB.
 . "$(dirname "$0")/lib.sh"
 
-[ -n "$PW" ] || { echo "skip: no protoworker"; exit 77; }
+need_protoworker
 
-PORT=$(free_port)
-URL=http://127.0.0.1:$PORT
+http_port
 cat >"$T/plba.yml" <<YML
 platform:
   http: {enabled: true, listen: "127.0.0.1:$PORT"}
