@@ -118,6 +118,23 @@ log_dropped_total(void)
 	return logw_dropped_total();
 }
 
+size_t
+log_child_budget(const char *worker)
+{
+	/* What a line costs beyond its text: time, level, worker and
+	 * instance, the JSON members, a cut mark.  An empty line of one
+	 * byte costs that much; any other byte at most 6 (an escape). */
+	size_t per_line = (lg.json ? 128 : 64) + strlen(worker);
+
+	return logw_child_room() / per_line;
+}
+
+int
+log_room_fd(void)
+{
+	return logw_room_fd();
+}
+
 /*
  * The line buffer grows to fit the longest line seen; children's lines are
  * already capped by the output splitter, so this stays small.

@@ -24,6 +24,14 @@ int	 log_reopen(void);
 void	 log_close(void);
 /* Lines lost because the destination could not keep up; any thread. */
 uint64_t log_dropped_total(void);
+/*
+ * How many bytes of worker's output may be read now, so that the lines
+ * they make all find room in the log, however short; 0 while the log is
+ * behind, and log_room_fd() becomes readable once it is not
+ * (log_writer.h).
+ */
+size_t	 log_child_budget(const char *worker);
+int	 log_room_fd(void);
 bool	 log_enabled(enum log_level);
 
 void	 log_msg(enum log_level, const char *fmt, ...)

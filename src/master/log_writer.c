@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <sys/eventfd.h>
+
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -12,7 +14,9 @@
 #include "append.h"
 #include "log_writer.h"
 
-#define CHILD_MAX	(LOGW_PENDING_MAX / 4 * 3)
+#define CHILD_MAX	(LOGW_PENDING_MAX / 8 * 7)	/* children's lines */
+#define PAUSE_BYTES	(LOGW_PENDING_MAX / 2)		/* their reading stops */
+#define RESUME_BYTES	(LOGW_PENDING_MAX / 4)		/* ... and starts again */
 #define CHUNK_SIZE	(64u << 10)
 #define SYSLOG_HEAD	5	/* a syslog entry: priority, 32-bit length */
 /* A thread that could not be started (RLIMIT_NPROC) is tried again
@@ -48,6 +52,8 @@ static struct {
 	bool		 stopping;
 	int64_t		 retry_at;	/* CLOCK_MONOTONIC ns */
 	int64_t		 report_at;
+	int		 room_fd;	/* eventfd: room for children's output */
+	bool		 children_wait;	/* ... which is not read meanwhile */
 	struct dest	*cur;
 	struct chunk	*head, *tail;
 	size_t		 bytes;
@@ -58,6 +64,7 @@ static struct {
 	.mu = PTHREAD_MUTEX_INITIALIZER,
 	.more = PTHREAD_COND_INITIALIZER,
 	.progress = PTHREAD_COND_INITIALIZER,
+	.room_fd = -1,
 };
 
 static struct dest stderr_dest = { LOGW_FD, STDERR_FILENO, false, 1 };
@@ -114,6 +121,19 @@ write_entries(const struct dest *d, const char *data, size_t len)
 	}
 }
 
+/* With mu held. */
+static void
+tell_room(void)
+{
+	uint64_t one = 1;
+
+	if (!w.children_wait ||
+	    (w.running && !w.stopping && w.bytes > RESUME_BYTES))
+		return;
+	w.children_wait = false;
+	(void)!write(w.room_fd, &one, sizeof(one));
+}
+
 static void *
 writer_main(void *arg)
 {
@@ -137,9 +157,11 @@ writer_main(void *arg)
 		dest_unref(c->dest);
 		free(c);
 		w.written++;
+		tell_room();
 		pthread_cond_broadcast(&w.progress);
 	}
 	w.running = false;
+	tell_room();
 	pthread_cond_broadcast(&w.progress);
 	pthread_mutex_unlock(&w.mu);
 	return NULL;
@@ -250,6 +272,39 @@ logw_submit(int prio, bool from_child, const char *line, size_t len)
 	w.bytes += need;
 	pthread_mutex_unlock(&w.mu);
 	return true;
+}
+
+size_t
+logw_child_room(void)
+{
+	size_t room;
+
+	pthread_mutex_lock(&w.mu);
+	/* Written at once; or nobody would be told of room again, and a
+	 * line that finds none is dropped instead. */
+	if (!w.running || w.stopping || w.room_fd == -1)
+		room = CHILD_MAX;
+	else if (w.bytes < PAUSE_BYTES)
+		room = CHILD_MAX - w.bytes;
+	else {
+		room = 0;
+		w.children_wait = true;
+	}
+	pthread_mutex_unlock(&w.mu);
+	return room;
+}
+
+int
+logw_room_fd(void)
+{
+	int fd;
+
+	pthread_mutex_lock(&w.mu);
+	if (w.room_fd == -1)
+		w.room_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	fd = w.room_fd;
+	pthread_mutex_unlock(&w.mu);
+	return fd;
 }
 
 uint64_t

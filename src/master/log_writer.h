@@ -2,9 +2,11 @@
  * Writes the log's lines from a thread of its own, out of a bounded
  * buffer: a destination that cannot keep up (a pipe nobody reads, a
  * stalled terminal or syslog daemon) slows the log, never the master's
- * loop, and costs lines, counted, rather than memory.  A child's output
- * may fill three quarters of the buffer; the rest is kept for the
- * master's own lines, so that a flood cannot crowd them out.
+ * loop.  Children's output is held back instead, as a slow pipe would
+ * hold it: once half the buffer waits, logw_child_room() says to read
+ * no more of it, and the fd of logw_room_fd() becomes readable when a
+ * quarter is left.  The last eighth is kept for the master's own lines.
+ * A line that finds no room is dropped and counted.
  *
  * Called from one thread at a time (the master's loop), like log.c.
  */
@@ -36,6 +38,16 @@ int	 logw_set_dest(enum logw_kind, int fd, bool own_fd);
  * when it cannot be started) the line is written at once.
  */
 bool	 logw_submit(int prio, bool from_child, const char *line, size_t len);
+
+/*
+ * The bytes of children's lines that will be taken now without a drop;
+ * 0 once half the buffer waits, and then the fd of logw_room_fd() is made
+ * readable (a count, as eventfd(2) keeps it) once there is room again.
+ */
+size_t	 logw_child_room(void);
+/* That eventfd, made on the first call; -1 if it cannot be.  Until it
+ * exists, logw_child_room() never says 0. */
+int	 logw_room_fd(void);
 
 /* Lines dropped since the last report, when there is room for a line
  * saying so and the last report is a second old (or now is true); else 0. */

@@ -323,6 +323,7 @@ runtime_new(const char *const *paths, size_t npaths,
 		return NULL;
 	}
 	rt->sigfd = rt->notify_fd = rt->devnull = -1;
+	rt->log_room_io.fd = -1;
 	if ((rt->settings = settings_load(paths, npaths, errs)) == NULL)
 		goto fail;
 	if ((rt->paths = calloc(npaths, sizeof(*rt->paths))) == NULL)
@@ -380,6 +381,8 @@ runtime_free(struct runtime *rt)
 			io_del(rt->loop, &rt->sig_io);
 		if (rt->notify_fd != -1)
 			io_del(rt->loop, &rt->notify_io);
+		if (rt->log_room_io.fd != -1)
+			io_del(rt->loop, &rt->log_room_io);
 		timer_cancel(rt->loop, &rt->stop_timer);
 		timer_cancel(rt->loop, &rt->scan_timer);
 		timer_cancel(rt->loop, &rt->reload_timer);
@@ -1306,6 +1309,22 @@ mark_cloexec_from(int lowest)
 	closedir(d);
 }
 
+/* The log has room again for what the instances write. */
+static void
+on_log_room(struct loop *l, struct io *io, uint32_t events)
+{
+	struct runtime *rt = io->arg;
+	uint64_t n;
+	size_t i;
+
+	(void)l;
+	(void)events;
+	if (read(io->fd, &n, sizeof(n)) != (ssize_t)sizeof(n))
+		return;
+	for (i = 0; i < rt->nworkers; i++)
+		worker_resume_output(rt->workers[i]);
+}
+
 static int
 setup_process(struct runtime *rt)
 {
@@ -1364,6 +1383,11 @@ setup_process(struct runtime *rt)
 		return -1;
 	if (io_add(rt->loop, &rt->notify_io, rt->notify_fd, EPOLLIN, on_notify,
 	    rt) == -1)
+		return -1;
+	/* Without it children's output is never held back: lines that find
+	 * the log full are dropped instead. */
+	if ((fd = log_room_fd()) != -1 &&
+	    io_add(rt->loop, &rt->log_room_io, fd, EPOLLIN, on_log_room, rt) == -1)
 		return -1;
 	if ((rt->base_env = copy_environ()) == NULL)
 		return -1;

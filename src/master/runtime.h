@@ -55,6 +55,7 @@ struct runtime {
 	struct io	  sig_io;
 	int		  notify_fd;
 	struct io	  notify_io;
+	struct io	  log_room_io;	/* log_room_fd(), not ours to close */
 	int		  devnull;
 	int		  fd_limit;		/* RLIMIT_NOFILE once raised */
 

@@ -243,10 +243,38 @@ read_output(struct instance *in, struct io *io, size_t max)
 	return 0;
 }
 
+/*
+ * While the log is behind, a child's output waits in its pipe and the
+ * child with it, as on any slow pipe, until worker_resume_output().  At
+ * its end the pipe is read all the same: nothing more can come.
+ */
 static void
 on_output(struct loop *l, struct io *io, uint32_t events)
 {
-	read_output(io->arg, io, OUTPUT_READ_MAX);
+	struct instance *in = io->arg;
+	size_t max = log_child_budget(in->worker->name);
+
+	if (max == 0 && !(events & (EPOLLHUP | EPOLLERR))) {
+		io_mod(l, io, 0);
+		return;
+	}
+	read_output(in, io, max == 0 ? OUTPUT_READ_MAX : max);
+}
+
+void
+worker_resume_output(struct worker *w)
+{
+	struct loop *l = w->rt->loop;
+	unsigned i;
+
+	for (i = 0; i < w->ninst; i++) {
+		struct instance *in = &w->inst[i];
+
+		if (in->out_io.fd != -1 && in->out_io.events == 0)
+			io_mod(l, &in->out_io, EPOLLIN);
+		if (in->err_io.fd != -1 && in->err_io.events == 0)
+			io_mod(l, &in->err_io, EPOLLIN);
+	}
 }
 
 /* What a child wrote before it died is logged before its exit is. */

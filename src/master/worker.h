@@ -92,5 +92,7 @@ void		 worker_rebind(struct worker *, const struct worker_def *);
 
 /* "exited with status 3", "killed by signal 9 (Killed)". */
 void		 describe_wait(int wstatus, char *buf, size_t len);
+/* Reads the instances' output again, once the log has room for it. */
+void		 worker_resume_output(struct worker *);
 
 #endif
