@@ -312,8 +312,11 @@ logw_take_dropped(bool now)
 {
 	uint64_t n = 0;
 
+	/* Only this thread counts them: no lock for every line logged. */
+	if (w.unreported == 0)
+		return 0;
 	pthread_mutex_lock(&w.mu);
-	if (w.unreported > 0 && w.bytes + REPORT_ROOM <= LOGW_PENDING_MAX &&
+	if (w.bytes + REPORT_ROOM <= LOGW_PENDING_MAX &&
 	    (now || mono_ns() >= w.report_at)) {
 		n = w.unreported;
 		w.unreported = 0;
