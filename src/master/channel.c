@@ -465,7 +465,7 @@ reject(struct instance *in, const char *ref, const char *why)
 		want_flush(in);
 }
 
-/* A durable queue's publish is confirmed by channel_commit(), after the
+/* A durable queue's publish is confirmed by channel_stored(), after the
  * transaction that stores it. */
 static void
 confirm(struct instance *in, struct queue *q, const char *ref, uint64_t id)
@@ -490,6 +490,7 @@ confirm(struct instance *in, struct queue *q, const char *ref, uint64_t id)
 		goto nomem;
 	h->in = in;
 	h->id = id;
+	h->batch = store_batch(rt->store);
 	rt->nheld++;
 	return;
 nomem:
@@ -497,27 +498,32 @@ nomem:
 	reject(in, ref, "out of memory");
 }
 
-int
-channel_commit(struct runtime *rt)
+void
+channel_stored(struct runtime *rt, uint64_t batch, bool stored)
 {
 	struct held_confirm *h;
-	int rc;
 	size_t i;
 
-	if (!store_pending(rt->store))
-		return 0;
-	rc = store_commit(rt->store);
-	for (i = 0; i < rt->nheld; i++) {
+	/* Held in the order taken, so batch numbers never go down. */
+	for (i = 0; i < rt->nheld && rt->held[i].batch <= batch; i++) {
 		h = &rt->held[i];
-		if (h->in != NULL && rc == 0)
+		if (h->in != NULL && stored)
 			confirm_now(h->in, h->ref, h->id);
 		else if (h->in != NULL)
 			reject(h->in, h->ref, "not stored: the durable queue's "
 			    "database write failed");
 		free(h->ref);
 	}
-	rt->nheld = 0;
-	return rc;
+	if (i == 0)
+		return;
+	rt->nheld -= i;
+	memmove(rt->held, rt->held + i, rt->nheld * sizeof(*rt->held));
+}
+
+bool
+channel_takes(struct runtime *rt, struct rqueue *rq)
+{
+	return !queue_full(rq->q) && !(rq->durable && store_behind(rt->store));
 }
 
 /*
@@ -587,7 +593,7 @@ channel_pump(struct runtime *rt, struct queue *q)
 	uint64_t now = mono_ms(), id;
 
 	/* Room again: parked publishers go in, oldest first. */
-	while (rq != NULL && rq->head != NULL && !queue_full(q)) {
+	while (rq != NULL && rq->head != NULL && channel_takes(rt, rq)) {
 		p = unpark(rq);
 		in = p->in;
 		if ((id = queue_publish_traced(q, p->task, p->len, now,
@@ -666,7 +672,7 @@ handle_publish(struct instance *in, struct msg *m)
 	/* Read once, kept with the task: its spans need not read it again. */
 	if (traces_on(rt))
 		traces_task_context_msg(m, &trace);
-	if (!queue_full(rq->q) && rq->head == NULL) {
+	if (channel_takes(rt, rq) && rq->head == NULL) {
 		id = queue_publish_traced(rq->q, task, len, mono_ms(),
 		    m->track ? (uint64_t)in->pid : 0, &trace);
 		if (id != 0 && traces_on(rt))
@@ -679,7 +685,8 @@ handle_publish(struct instance *in, struct msg *m)
 		channel_pump(rt, rq->q);
 		return;
 	}
-	/* Full: the publisher waits for its confirmation (back-pressure). */
+	/* Full, or the store behind: the publisher waits for its
+	 * confirmation (back-pressure). */
 	if ((p = calloc(1, sizeof(*p))) == NULL ||
 	    (p->ref = strdup(m->ref)) == NULL) {
 		free(p);

@@ -49,11 +49,12 @@ struct channel {
 	const char	 *kill_reason;	/* why the master killed it */
 };
 
-/* A publish to a durable queue, confirmed once its transaction commits. */
+/* A publish to a durable queue, confirmed once its batch commits. */
 struct held_confirm {
 	struct instance	*in;		/* NULL once its channel closed */
 	char		*ref;
 	uint64_t	 id;
+	uint64_t	 batch;		/* store_batch() when it was taken */
 };
 
 /* Sets up the channel on the master's end of a fresh socketpair. */
@@ -84,10 +85,14 @@ void	channel_refuse_parked(struct rqueue *, const char *why);
 void	channel_task_done(void *rt, struct queue *, const struct qtask *,
 	    bool acked);
 /*
- * Commits the durable queues' open transaction, then confirms the
- * publishes it stored (or rejects them when it failed).  Once per loop
- * iteration, before the flush; returns store_commit()'s answer.
+ * The store is through with batch `batch`: confirms the publishes held
+ * for it and for the batches before it, or rejects them when it failed.
  */
-int	channel_commit(struct runtime *);
+void	channel_stored(struct runtime *, uint64_t batch, bool stored);
+/*
+ * Whether a publish to rq goes in now, rather than waiting (parked) for
+ * room in the queue or, for a durable queue, for the store to catch up.
+ */
+bool	channel_takes(struct runtime *, struct rqueue *);
 
 #endif

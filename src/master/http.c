@@ -26,6 +26,7 @@
 #include "queue.h"
 #include "runtime.h"
 #include "status.h"
+#include "store.h"
 #include "tracectx.h"
 #include "traces.h"
 #include "worker.h"
@@ -66,6 +67,7 @@ struct action {
 	unsigned	 limit;		/* tasks: how many at most */
 	int		 refs;
 	bool		 done;
+	bool		 on_disk_wait;	/* under mu: answered once its batch is in */
 	int		 code;		/* HTTP status */
 	char		*answer;	/* JSON */
 };
@@ -86,6 +88,15 @@ struct http {
 	int		 refresh;	/* a reader found the snapshot old */
 	int		 reload_due;	/* an accepted reload has been answered */
 	uint64_t	*by_code;	/* the runtime's http_answers */
+	struct held_actions *held;	/* loop only: answers waiting for the disk */
+	struct held_actions *held_tail;
+};
+
+/* Actions that changed a durable queue, answered once their batch is in. */
+struct held_actions {
+	struct held_actions *next;
+	struct action	*list;
+	uint64_t	 batch;
 };
 
 /* --- loop side ------------------------------------------------------------- */
@@ -232,6 +243,13 @@ do_publish(struct runtime *rt, struct action *a)
 		free(task);
 		a->code = 503;
 		a->answer = error_json("queue \"%s\" is full", a->name);
+		return;
+	}
+	if (rq->durable && store_behind(rt->store)) {
+		free(task);
+		a->code = 503;
+		a->answer = error_json("queue \"%s\" is durable, and its "
+		    "database is behind: try again later", a->name);
 		return;
 	}
 	if (task != NULL && traces_on(rt))
@@ -671,13 +689,36 @@ finish(struct http *h, struct action *list)
 	}
 }
 
+static int
+hold(struct http *h, struct action *list, uint64_t batch)
+{
+	struct held_actions *ha;
+	struct action *a;
+
+	if ((ha = malloc(sizeof(*ha))) == NULL)
+		return -1;
+	pthread_mutex_lock(&h->mu);
+	for (a = list; a != NULL; a = a->next)
+		a->on_disk_wait = true;
+	pthread_mutex_unlock(&h->mu);
+	ha->next = NULL;
+	ha->list = list;
+	ha->batch = batch;
+	if (h->held_tail != NULL)
+		h->held_tail->next = ha;
+	else
+		h->held = ha;
+	h->held_tail = ha;
+	return 0;
+}
+
 static void
 on_actions(struct loop *l, struct io *io, uint32_t events)
 {
 	struct runtime *rt = io->arg;
 	struct http *h = rt->http;
 	struct action *a, *list;
-	uint64_t n;
+	uint64_t n, changes;
 
 	(void)!read(h->efd, &n, sizeof(n));
 	if (__atomic_exchange_n(&h->reload_due, 0, __ATOMIC_ACQ_REL))
@@ -690,16 +731,39 @@ on_actions(struct loop *l, struct io *io, uint32_t events)
 		rebuild(rt);
 		return;
 	}
+	changes = store_changes(rt->store);
 	for (a = list; a != NULL; a = a->next)
 		run_action(rt, a);
-	/* A 202 for a durable queue means stored: commit before answering. */
-	if (channel_commit(rt) == -1)
-		unconfirm_durable(rt, list);
 	/* The effect of an action is in the very next answer. */
 	reconcile_now(rt);
 	rebuild(rt);
+	/* A 202 for a durable queue means stored: answered once it is. */
+	if (store_changes(rt->store) != changes) {
+		if (hold(h, list, store_batch(rt->store)) == 0)
+			return;
+		/* No memory to hold them: the disk is waited for here. */
+		if (store_commit(rt->store) == -1)
+			unconfirm_durable(rt, list);
+	}
 	pthread_mutex_lock(&h->mu);
 	finish(h, list);
+}
+
+void
+http_stored(struct runtime *rt, uint64_t batch, bool stored)
+{
+	struct http *h = rt->http;
+	struct held_actions *ha;
+
+	while (h != NULL && (ha = h->held) != NULL && ha->batch <= batch) {
+		if ((h->held = ha->next) == NULL)
+			h->held_tail = NULL;
+		if (!stored)
+			unconfirm_durable(rt, ha->list);
+		pthread_mutex_lock(&h->mu);
+		finish(h, ha->list);
+		free(ha);
+	}
 }
 
 /* --- civetweb side ----------------------------------------------------------- */
@@ -878,6 +942,7 @@ submit(struct http *h, struct mg_connection *c, struct action *a)
 	struct timespec ts;
 	uint64_t one = 1;
 	int rc = 0, code;
+	bool disk;
 
 	a->refs = 2;
 	pthread_mutex_lock(&h->mu);
@@ -900,10 +965,14 @@ submit(struct http *h, struct mg_connection *c, struct action *a)
 	pthread_mutex_lock(&h->mu);
 	while (!a->done && rc != ETIMEDOUT)
 		rc = pthread_cond_timedwait(&h->cv, &h->mu, &ts);
+	disk = a->on_disk_wait;
 	pthread_mutex_unlock(&h->mu);
 	if (!a->done) {
 		action_unref(h, a);
-		return reply_error(h, c, 503, "the master did not answer in time");
+		return reply_error(h, c, 503, disk ? "not known to be stored: "
+		    "the durable queue's database did not finish writing it "
+		    "in time, and it may still be stored" :
+		    "the master did not answer in time");
 	}
 	code = a->answer != NULL ? reply_json(h, c, a->code, a->answer) :
 	    reply_error(h, c, 500, "out of memory");
@@ -1460,6 +1529,9 @@ http_stop(struct runtime *rt)
 
 	if (h == NULL)
 		return;
+	/* Answers waiting for the disk: the disk is waited for now. */
+	if (h->held != NULL)
+		(void)store_commit(rt->store);
 	/* A thread waiting for the loop would hold mg_stop() up to its
 	 * deadline, and the loop is here: answer them now. */
 	pthread_mutex_lock(&h->mu);

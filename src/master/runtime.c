@@ -324,6 +324,7 @@ runtime_new(const char *const *paths, size_t npaths,
 	}
 	rt->sigfd = rt->notify_fd = rt->devnull = -1;
 	rt->log_room_io.fd = -1;
+	rt->store_io.fd = -1;
 	if ((rt->settings = settings_load(paths, npaths, errs)) == NULL)
 		goto fail;
 	if ((rt->paths = calloc(npaths, sizeof(*rt->paths))) == NULL)
@@ -368,6 +369,8 @@ runtime_free(struct runtime *rt)
 	traces_close(rt);
 	free(rt->workers);
 	/* Its last transaction (losses at the very end) goes in first. */
+	if (rt->store_io.fd != -1)
+		io_del(rt->loop, &rt->store_io);
 	store_close(rt->store);
 	for (i = 0; i < rt->nheld; i++)
 		free(rt->held[i].ref);
@@ -437,6 +440,52 @@ runtime_find_queue(struct runtime *rt, const char *name)
 	return NULL;
 }
 
+/* The writer is through with a batch of the durable queues' changes. */
+static void
+on_store(struct loop *l, struct io *io, uint32_t events)
+{
+	struct runtime *rt = io->arg;
+
+	(void)l;
+	(void)events;
+	store_reap(rt->store);
+}
+
+/*
+ * What a batch's commit means for those who wait on it: publishers'
+ * confirmations, HTTP answers, and publishes parked while the store was
+ * behind.
+ */
+static void
+on_stored(void *arg, uint64_t batch, bool stored)
+{
+	struct runtime *rt = arg;
+	size_t i;
+
+	channel_stored(rt, batch, stored);
+	http_stored(rt, batch, stored);
+	for (i = 0; i < rt->nqueues; i++)
+		if (rt->queues[i].durable && rt->queues[i].head != NULL)
+			channel_pump(rt, rt->queues[i].q);
+}
+
+static int
+open_store(struct runtime *rt, const struct settings *s, char *err,
+    size_t errlen)
+{
+	if ((rt->store = store_open(s->state_dir, err, errlen)) == NULL)
+		return -1;
+	store_on_stored(rt->store, on_stored, rt);
+	if (io_add(rt->loop, &rt->store_io, store_fd(rt->store), EPOLLIN,
+	    on_store, rt) == -1) {
+		snprintf(err, errlen, "epoll: %s", strerror(errno));
+		store_close(rt->store);
+		rt->store = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Gives a new durable queue its journal and the tasks it held when the
  * master last stopped.  The database opens with the first durable queue,
@@ -447,11 +496,10 @@ make_durable(struct runtime *rt, const struct settings *s, struct rqueue *rq)
 {
 	char err[512];
 
-	if (rt->store == NULL &&
-	    (rt->store = store_open(s->state_dir, err, sizeof(err))) == NULL)
+	if (rt->store == NULL && open_store(rt, s, err, sizeof(err)) == -1)
 		goto fail;
-	/* A reload: what this iteration wrote is confirmed first. */
-	(void)channel_commit(rt);
+	/* A reload: what was journaled before is committed first, and
+	 * the loop waits for the disk meanwhile. */
 	if (store_attach(rt->store, rq->q, mono_ms(), err, sizeof(err)) == -1)
 		goto fail;
 	rq->durable = true;
@@ -589,8 +637,8 @@ mark_removed(struct runtime *rt, const struct settings *s)
 	}
 }
 
-/* Frees the removed queues that are empty now.  A durable one waits
- * for the store's open transaction, which may hold its last deletes. */
+/* Frees the removed queues that are empty now.  A durable one's last
+ * deletes are in the store's batches, which need not it. */
 void
 runtime_sweep_queues(struct runtime *rt)
 {
@@ -600,8 +648,7 @@ runtime_sweep_queues(struct runtime *rt)
 
 	while (i-- > 0) {
 		rq = &rt->queues[i];
-		if (!rq->removed || rq->nparked > 0 || !queue_empty(rq->q) ||
-		    (rq->durable && store_pending(rt->store)))
+		if (!rq->removed || rq->nparked > 0 || !queue_empty(rq->q))
 			continue;
 		if (rq->durable)
 			store_detach(rt->store, rq->q);
@@ -1473,8 +1520,8 @@ runtime_run(struct runtime *rt)
 	}
 	while (!rt->done) {
 		reconcile(rt);
-		/* Durable publishes are confirmed by what this flush sends. */
-		(void)channel_commit(rt);
+		/* Off to the disk; confirmed when the writer is through. */
+		store_flush(rt->store);
 		channel_flush_all(rt);
 		if (rt->snap_dirty) {
 			rt->snap_dirty = false;
@@ -1488,7 +1535,7 @@ runtime_run(struct runtime *rt)
 			return 1;
 		}
 	}
-	(void)channel_commit(rt);
+	(void)store_commit(rt->store);
 	log_queue_totals(rt);
 	log_info("exiting");
 	if (rt->failed_exit || rt->forced)

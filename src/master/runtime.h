@@ -56,6 +56,7 @@ struct runtime {
 	int		  notify_fd;
 	struct io	  notify_io;
 	struct io	  log_room_io;	/* log_room_fd(), not ours to close */
+	struct io	  store_io;	/* store_fd(): a batch is through */
 	int		  devnull;
 	int		  fd_limit;		/* RLIMIT_NOFILE once raised */
 

@@ -14,6 +14,7 @@
  */
 #include "config.h"
 
+#include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 
@@ -22,6 +23,8 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,18 +41,50 @@
 #define SCHEMA_VERSION	1
 /* Why a task that was in flight when the master died is retried. */
 #define LOST_IN_FLIGHT	"plba-master died while the task was in flight"
+/*
+ * Changes waiting for the writer beyond which durable publishes wait
+ * too: a disk that stalls must not grow the master without bound.
+ */
+#define BEHIND_BYTES	(16u << 20)
+#define NO_ERROR	UINT32_MAX
+
+enum op_kind { OP_INSERT, OP_STATE, OP_DELETE, OP_NEXT_ID };
+
+/*
+ * One change, as the writer applies it.  The queue's name, the error and
+ * the body follow it in the batch, copied: the task may be freed, and the
+ * queue removed, before the writer gets to it.
+ */
+struct op {
+	uint64_t	 id;		/* OP_NEXT_ID: the queue's next id */
+	uint32_t	 attempt;
+	uint32_t	 name_len;
+	uint32_t	 error_len;	/* NO_ERROR: none */
+	uint32_t	 body_len;
+	uint8_t		 kind;
+	uint8_t		 state;		/* OP_STATE: an index in state_names */
+};
+
+/* One transaction's changes, in the order the queues made them. */
+struct batch {
+	char		*buf;
+	size_t		 len;
+	size_t		 cap;
+	size_t		 nops;
+	uint64_t	 seq;
+	bool		 failed;	/* nomem while building, or a write */
+	char		 err[256];	/* the first failure, for the loop's log */
+};
 
 struct attached {
 	struct queue	*q;
-	uint64_t	 saved_next;	/* next id as last committed */
+	uint64_t	 saved_next;	/* next id as last handed to the writer */
 };
 
 struct store {
 	sqlite3		*db;
 	char		*path;
 	int		 lockfd;
-	bool		 txn;		/* BEGIN done, COMMIT due */
-	bool		 failed;	/* a write of this transaction failed */
 	struct queue_journal jn;
 	struct attached	*queues;
 	size_t		 nqueues;
@@ -58,7 +93,30 @@ struct store {
 	sqlite3_stmt	*update;	/* state, attempt and error */
 	sqlite3_stmt	*delete;	/* an acked task */
 	sqlite3_stmt	*next_id;	/* a queue's id counter */
+	uint64_t	 changes;	/* ever journaled */
+	store_stored_fn	*stored;
+	void		*stored_arg;
+
+	/*
+	 * The loop journals into `open`; `work` is the batch the writer
+	 * thread commits, one at a time, while the loop goes on.  Whatever
+	 * the loop journals meanwhile waits in `open` and goes in the next
+	 * transaction, so a slow disk makes transactions larger, not the
+	 * loop slower.
+	 */
+	struct batch	 open;
+	struct batch	 work;
+	int		 efd;		/* eventfd: `work` is through */
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	pthread_t	 thread;
+	bool		 threaded;	/* else `work` is committed in place */
+	bool		 busy;		/* under mu: `work` handed over, not reaped */
+	bool		 finished;	/* under mu: the writer is through with it */
+	bool		 quit;		/* under mu */
 };
+
+static const char *const state_names[] = { "ready", "held", "dead" };
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS queues ("
@@ -89,99 +147,239 @@ set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* The one place a write's failure is noticed: the transaction is then
- * doomed, and its first error is the one logged. */
-static void
-step_done(struct store *st, sqlite3_stmt *s)
-{
-	int rc = sqlite3_step(s);
+/* --- batches: built by the loop -------------------------------------------- */
 
-	if (rc != SQLITE_DONE && !st->failed) {
-		log_error("%s: %s", st->path, sqlite3_errmsg(st->db));
-		st->failed = true;
-	}
-	sqlite3_reset(s);
+static size_t
+op_size(const struct op *op)
+{
+	size_t n = sizeof(*op) + op->name_len + op->body_len +
+	    (op->error_len != NO_ERROR ? op->error_len : 0);
+
+	/* The next op's header stays aligned. */
+	return (n + 7) & ~(size_t)7;
 }
 
+/*
+ * Appends one change.  Out of memory, the batch is doomed: its
+ * transaction is not tried, and none of its publishes is confirmed.
+ */
 static void
-begin(struct store *st)
+journal(struct store *st, uint8_t kind, const struct queue *q, uint64_t id,
+    uint32_t attempt, uint8_t state, const char *error, const char *body,
+    size_t body_len)
 {
-	if (st->txn)
+	struct batch *b = &st->open;
+	struct op op = { .id = id, .attempt = attempt, .kind = kind,
+	    .state = state, .error_len = NO_ERROR };
+	const char *name = queue_name(q);
+	size_t need, cap;
+	char *p;
+
+	st->changes++;
+	if (b->failed)
 		return;
-	st->txn = true;
-	st->failed = false;
-	step_done(st, st->begin);
+	op.name_len = (uint32_t)strlen(name);
+	op.body_len = (uint32_t)body_len;
+	if (error != NULL)
+		op.error_len = (uint32_t)strnlen(error, NO_ERROR - 1);
+	need = op_size(&op);
+	if (b->len + need > b->cap) {
+		cap = b->cap ? b->cap : 4096;
+		while (cap < b->len + need)
+			cap *= 2;
+		if ((p = realloc(b->buf, cap)) == NULL) {
+			snprintf(b->err, sizeof(b->err), "out of memory");
+			b->failed = true;
+			return;
+		}
+		b->buf = p;
+		b->cap = cap;
+	}
+	p = b->buf + b->len;
+	memcpy(p, &op, sizeof(op));
+	p += sizeof(op);
+	memcpy(p, name, op.name_len);
+	p += op.name_len;
+	if (error != NULL) {
+		memcpy(p, error, op.error_len);
+		p += op.error_len;
+	}
+	if (body_len > 0)
+		memcpy(p, body, body_len);
+	b->len += need;
+	b->nops++;
+}
+
+/* Each queue's id counter, once per transaction rather than per publish. */
+static void
+journal_next_ids(struct store *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->nqueues; i++) {
+		struct attached *a = &st->queues[i];
+		uint64_t next = queue_next_id(a->q);
+
+		if (next <= a->saved_next)
+			continue;
+		journal(st, OP_NEXT_ID, a->q, next, 0, 0, NULL, NULL, 0);
+		a->saved_next = next;
+	}
 }
 
 /* --- journal hooks: every change of an attached queue ---------------------- */
 
-static const char *
-state_name(bool dead, bool held)
-{
-	return dead ? "dead" : held ? "held" : "ready";
-}
-
 static void
 j_publish(void *arg, const struct queue *q, const struct qtask *t)
 {
-	struct store *st = arg;
-	sqlite3_stmt *s = st->insert;
-
-	begin(st);
-	sqlite3_bind_text(s, 1, queue_name(q), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)t->id);
-	sqlite3_bind_int64(s, 3, t->attempt);
-	sqlite3_bind_text(s, 4, t->body, (int)t->len, SQLITE_STATIC);
-	step_done(st, s);
-}
-
-static void
-set_state(struct store *st, const struct queue *q, const struct qtask *t,
-    const char *state)
-{
-	sqlite3_stmt *s = st->update;
-
-	begin(st);
-	sqlite3_bind_text(s, 1, queue_name(q), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)t->id);
-	sqlite3_bind_text(s, 3, state, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, t->attempt);
-	if (t->last_error != NULL)
-		sqlite3_bind_text(s, 5, t->last_error, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, 5);
-	step_done(st, s);
+	journal(arg, OP_INSERT, q, t->id, t->attempt, 0, NULL, t->body, t->len);
 }
 
 static void
 j_dispatch(void *arg, const struct queue *q, const struct qtask *t)
 {
-	set_state(arg, q, t, state_name(false, true));
+	journal(arg, OP_STATE, q, t->id, t->attempt, 1, t->last_error, NULL, 0);
 }
 
 static void
 j_requeue(void *arg, const struct queue *q, const struct qtask *t)
 {
-	set_state(arg, q, t, state_name(false, false));
+	journal(arg, OP_STATE, q, t->id, t->attempt, 0, t->last_error, NULL, 0);
 }
 
 static void
 j_bury(void *arg, const struct queue *q, const struct qtask *t)
 {
-	set_state(arg, q, t, state_name(true, false));
+	journal(arg, OP_STATE, q, t->id, t->attempt, 2, t->last_error, NULL, 0);
 }
 
 /* Acked, or a dead letter dropped past dead_max: the row goes. */
 static void
 j_delete(void *arg, const struct queue *q, const struct qtask *t)
 {
-	struct store *st = arg;
-	sqlite3_stmt *s = st->delete;
+	journal(arg, OP_DELETE, q, t->id, 0, 0, NULL, NULL, 0);
+}
 
-	begin(st);
-	sqlite3_bind_text(s, 1, queue_name(q), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)t->id);
-	step_done(st, s);
+/* --- committing: the writer thread, or the loop while the writer is idle --- */
+
+/* The one place a write's failure is noticed: the transaction is then
+ * doomed, and its first error is the one logged. */
+static void
+step_done(struct store *st, struct batch *b, sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc != SQLITE_DONE && !b->failed) {
+		snprintf(b->err, sizeof(b->err), "%s", sqlite3_errmsg(st->db));
+		b->failed = true;
+	}
+	sqlite3_reset(s);
+}
+
+static void
+apply_op(struct store *st, struct batch *b, const struct op *op)
+{
+	const char *name = (const char *)(op + 1);
+	const char *error = name + op->name_len;
+	const char *body = error + (op->error_len != NO_ERROR ?
+	    op->error_len : 0);
+	sqlite3_stmt *s;
+
+	switch (op->kind) {
+	case OP_INSERT:
+		s = st->insert;
+		sqlite3_bind_int64(s, 3, op->attempt);
+		sqlite3_bind_text(s, 4, body, (int)op->body_len, SQLITE_STATIC);
+		break;
+	case OP_STATE:
+		s = st->update;
+		sqlite3_bind_text(s, 3, state_names[op->state], -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int64(s, 4, op->attempt);
+		if (op->error_len != NO_ERROR)
+			sqlite3_bind_text(s, 5, error, (int)op->error_len,
+			    SQLITE_STATIC);
+		else
+			sqlite3_bind_null(s, 5);
+		break;
+	case OP_DELETE:
+		s = st->delete;
+		break;
+	default:
+		s = st->next_id;
+		break;
+	}
+	sqlite3_bind_text(s, 1, name, (int)op->name_len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)op->id);
+	step_done(st, b, s);
+}
+
+/* One transaction for the whole batch; on any failure, none of it. */
+static void
+apply(struct store *st, struct batch *b)
+{
+	const char *p = b->buf, *end = b->buf + b->len;
+	const struct op *op;
+
+	if (b->failed)
+		return;
+	step_done(st, b, st->begin);
+	while (p < end && !b->failed) {
+		op = (const struct op *)p;
+		apply_op(st, b, op);
+		p += op_size(op);
+	}
+	if (!b->failed && sqlite3_step(st->commit) != SQLITE_DONE) {
+		snprintf(b->err, sizeof(b->err), "commit: %s",
+		    sqlite3_errmsg(st->db));
+		b->failed = true;
+	}
+	sqlite3_reset(st->commit);
+	/* A failed COMMIT may have rolled back already. */
+	if (b->failed && !sqlite3_get_autocommit(st->db)) {
+		sqlite3_step(st->rollback);
+		sqlite3_reset(st->rollback);
+	}
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct store *st = arg;
+	static const uint64_t one = 1;
+
+	pthread_mutex_lock(&st->mu);
+	for (;;) {
+		while (!st->quit && !(st->busy && !st->finished))
+			pthread_cond_wait(&st->cv, &st->mu);
+		if (st->quit)
+			break;
+		pthread_mutex_unlock(&st->mu);
+		apply(st, &st->work);
+		pthread_mutex_lock(&st->mu);
+		st->finished = true;
+		pthread_cond_broadcast(&st->cv);
+		(void)!write(st->efd, &one, sizeof(one));
+	}
+	pthread_mutex_unlock(&st->mu);
+	return NULL;
+}
+
+/* Signals stay with the loop's thread. */
+static void
+start_writer(struct store *st)
+{
+	sigset_t all, old;
+	int rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&st->thread, NULL, writer_main, st);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	st->threaded = rc == 0;
+	if (!st->threaded)
+		log_warn("%s: no thread to write it (%s): its commits will hold "
+		    "up the master", st->path, strerror(rc));
 }
 
 /* --- opening ----------------------------------------------------------------- */
@@ -289,6 +487,10 @@ store_open(const char *state_dir, char *err, size_t errlen)
 		return NULL;
 	}
 	st->lockfd = -1;
+	st->efd = -1;
+	st->open.seq = 1;
+	pthread_mutex_init(&st->mu, NULL);
+	pthread_cond_init(&st->cv, NULL);
 	st->jn = (struct queue_journal){ .arg = st, .publish = j_publish,
 	    .dispatch = j_dispatch, .requeue = j_requeue, .bury = j_bury,
 	    .ack = j_delete, .drop = j_delete };
@@ -312,7 +514,8 @@ store_open(const char *state_dir, char *err, size_t errlen)
 		    "in use by another plba-master" : strerror(errno));
 		goto fail;
 	}
-	/* Only the loop's thread uses it: no mutexes. */
+	/* One thread at a time uses it, the writer or the loop while the
+	 * writer is idle: no mutexes of SQLite's. */
 	if (sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		set_err(err, errlen, "%s: %s", st->path,
@@ -321,6 +524,11 @@ store_open(const char *state_dir, char *err, size_t errlen)
 	}
 	if (setup_db(st, err, errlen) == -1)
 		goto fail;
+	if ((st->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
+		set_err(err, errlen, "eventfd: %s", strerror(errno));
+		goto fail;
+	}
+	start_writer(st);
 	return st;
 fail:
 	store_close(st);
@@ -334,11 +542,22 @@ store_close(struct store *st)
 
 	if (st == NULL)
 		return;
+	/* Nobody is left to be told. */
+	st->stored = NULL;
 	if (st->db != NULL)
 		(void)store_commit(st);
+	if (st->threaded) {
+		pthread_mutex_lock(&st->mu);
+		st->quit = true;
+		pthread_cond_broadcast(&st->cv);
+		pthread_mutex_unlock(&st->mu);
+		pthread_join(st->thread, NULL);
+	}
 	for (i = 0; i < st->nqueues; i++)
 		queue_set_journal(st->queues[i].q, NULL);
 	free(st->queues);
+	free(st->open.buf);
+	free(st->work.buf);
 	sqlite3_finalize(st->begin);
 	sqlite3_finalize(st->commit);
 	sqlite3_finalize(st->rollback);
@@ -347,8 +566,12 @@ store_close(struct store *st)
 	sqlite3_finalize(st->delete);
 	sqlite3_finalize(st->next_id);
 	sqlite3_close(st->db);
+	if (st->efd != -1)
+		close(st->efd);
 	if (st->lockfd != -1)
 		close(st->lockfd);
+	pthread_cond_destroy(&st->cv);
+	pthread_mutex_destroy(&st->mu);
 	free(st->path);
 	free(st);
 }
@@ -467,24 +690,20 @@ store_attach(struct store *st, struct queue *q, uint64_t now, char *err,
 		return -1;
 	}
 	st->queues = a;
-	/* Its own transaction: a failure must not undo other queues' writes. */
-	if (st->txn && store_commit(st) == -1) {
-		set_err(err, errlen, "%s: cannot commit", st->path);
-		return -1;
-	}
-	begin(st);
-	if (st->failed || requeue_held(st, q, &back, &buried) == -1 ||
+	/*
+	 * Its own transaction, with the writer idle: what is journaled
+	 * before goes first, and a failure of either does not undo the other.
+	 */
+	(void)store_commit(st);
+	if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+	    requeue_held(st, q, &back, &buried) == -1 ||
 	    load_tasks(st, q, now, &nready, &ndead) == -1 ||
-	    load_next_id(st, q, &saved) == -1) {
+	    load_next_id(st, q, &saved) == -1 ||
+	    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		set_err(err, errlen, "%s: queue %s: %s", st->path, queue_name(q),
 		    sqlite3_errmsg(st->db));
-		step_done(st, st->rollback);
-		st->txn = false;
-		return -1;
-	}
-	if (store_commit(st) == -1) {
-		set_err(err, errlen, "%s: queue %s: cannot commit", st->path,
-		    queue_name(q));
+		if (!sqlite3_get_autocommit(st->db))
+			(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
 	a = &st->queues[st->nqueues++];
@@ -503,10 +722,14 @@ void
 store_detach(struct store *st, struct queue *q)
 {
 	size_t i;
+	uint64_t next;
 
 	for (i = 0; i < st->nqueues; i++) {
 		if (st->queues[i].q != q)
 			continue;
+		/* So that a queue of that name never reuses an id. */
+		if ((next = queue_next_id(q)) > st->queues[i].saved_next)
+			journal(st, OP_NEXT_ID, q, next, 0, 0, NULL, NULL, 0);
 		queue_set_journal(q, NULL);
 		st->queues[i] = st->queues[--st->nqueues];
 		return;
@@ -515,57 +738,160 @@ store_detach(struct store *st, struct queue *q)
 
 /* --- batching ---------------------------------------------------------------- */
 
-bool
-store_pending(const struct store *st)
+void
+store_on_stored(struct store *st, store_stored_fn *fn, void *arg)
 {
-	return st != NULL && st->txn;
+	st->stored = fn;
+	st->stored_arg = arg;
 }
 
-/* Each queue's id counter, once per transaction rather than per publish. */
-static void
-save_next_ids(struct store *st)
+int
+store_fd(const struct store *st)
+{
+	return st != NULL ? st->efd : -1;
+}
+
+uint64_t
+store_batch(const struct store *st)
+{
+	return st != NULL ? st->open.seq : 0;
+}
+
+uint64_t
+store_changes(const struct store *st)
+{
+	return st != NULL ? st->changes : 0;
+}
+
+bool
+store_pending(struct store *st)
+{
+	bool busy;
+
+	if (st == NULL)
+		return false;
+	if (st->open.nops > 0 || st->open.failed)
+		return true;
+	pthread_mutex_lock(&st->mu);
+	busy = st->busy;
+	pthread_mutex_unlock(&st->mu);
+	return busy;
+}
+
+bool
+store_behind(const struct store *st)
+{
+	return st != NULL && st->open.len > BEHIND_BYTES;
+}
+
+/*
+ * The batch the writer is through with: its outcome goes to the log and
+ * to the stored callback.  After a failure the id counters are written
+ * again with the next batch, whatever they were.
+ */
+static int
+finish_batch(struct store *st, struct batch *b)
 {
 	size_t i;
+	uint64_t seq = b->seq;
+	bool failed = b->failed;
 
-	for (i = 0; i < st->nqueues; i++) {
-		struct attached *a = &st->queues[i];
-		uint64_t next = queue_next_id(a->q);
-
-		if (next <= a->saved_next)
-			continue;
-		sqlite3_bind_text(st->next_id, 1, queue_name(a->q), -1,
-		    SQLITE_STATIC);
-		sqlite3_bind_int64(st->next_id, 2, (sqlite3_int64)next);
-		step_done(st, st->next_id);
+	if (failed) {
+		log_error("%s: %s", st->path, b->err);
+		for (i = 0; i < st->nqueues; i++)
+			st->queues[i].saved_next = 0;
 	}
+	b->len = 0;
+	b->nops = 0;
+	b->failed = false;
+	b->err[0] = '\0';
+	if (st->stored != NULL)
+		st->stored(st->stored_arg, seq, !failed);
+	return failed ? -1 : 0;
+}
+
+/* The batch in the writer's hands, once it is through with it. */
+static int
+reap(struct store *st, bool wait)
+{
+	bool done;
+
+	pthread_mutex_lock(&st->mu);
+	while (wait && st->busy && !st->finished)
+		pthread_cond_wait(&st->cv, &st->mu);
+	done = st->busy && st->finished;
+	if (done)
+		st->busy = false;
+	pthread_mutex_unlock(&st->mu);
+	return done ? finish_batch(st, &st->work) : 0;
+}
+
+void
+store_reap(struct store *st)
+{
+	uint64_t n;
+
+	if (st == NULL)
+		return;
+	(void)!read(st->efd, &n, sizeof(n));
+	(void)reap(st, false);
+}
+
+/* `open` becomes `work`; what the loop journals next starts a new batch. */
+static void
+hand_over(struct store *st)
+{
+	struct batch spare = st->work;
+
+	st->work = st->open;
+	st->open = spare;
+	st->open.seq = st->work.seq + 1;
+}
+
+void
+store_flush(struct store *st)
+{
+	static const uint64_t one = 1;
+
+	if (st == NULL)
+		return;
+	journal_next_ids(st);
+	if (st->open.nops == 0 && !st->open.failed)
+		return;
+	pthread_mutex_lock(&st->mu);
+	if (st->busy) {
+		/* Group commit: this waits for the one in flight. */
+		pthread_mutex_unlock(&st->mu);
+		return;
+	}
+	hand_over(st);
+	st->busy = true;
+	st->finished = false;
+	if (st->threaded)
+		pthread_cond_broadcast(&st->cv);
+	pthread_mutex_unlock(&st->mu);
+	if (st->threaded)
+		return;
+	apply(st, &st->work);
+	pthread_mutex_lock(&st->mu);
+	st->finished = true;
+	pthread_mutex_unlock(&st->mu);
+	(void)!write(st->efd, &one, sizeof(one));
 }
 
 int
 store_commit(struct store *st)
 {
-	size_t i;
 	int rc;
 
-	if (st == NULL || !st->txn)
+	if (st == NULL)
 		return 0;
-	save_next_ids(st);
-	st->txn = false;
-	if (!st->failed) {
-		rc = sqlite3_step(st->commit);
-		sqlite3_reset(st->commit);
-		if (rc == SQLITE_DONE) {
-			for (i = 0; i < st->nqueues; i++)
-				st->queues[i].saved_next =
-				    queue_next_id(st->queues[i].q);
-			return 0;
-		}
-		log_error("%s: commit: %s", st->path, sqlite3_errmsg(st->db));
-	}
-	/* A failed COMMIT may have rolled back already. */
-	if (!sqlite3_get_autocommit(st->db)) {
-		sqlite3_step(st->rollback);
-		sqlite3_reset(st->rollback);
-	}
-	st->failed = false;
-	return -1;
+	rc = reap(st, true);
+	journal_next_ids(st);
+	if (st->open.nops == 0 && !st->open.failed)
+		return rc;
+	/* The writer is idle and given nothing: this thread may write. */
+	hand_over(st);
+	apply(st, &st->work);
+	return finish_batch(st, &st->work) == -1 ? -1 : rc;
 }

@@ -5,9 +5,15 @@
  * restart.  The queues themselves stay in memory (queue.c); the store
  * only writes down what they do, through queue.c's journal hooks.
  *
- * Writes are batched: the first change opens a transaction, and
- * store_commit(), called once per loop iteration before replies go out,
- * ends it.  A publish to a durable queue is confirmed only after that.
+ * Writes are batched and made off the loop.  Changes are journaled into
+ * a batch numbered store_batch(); store_flush(), once per loop iteration,
+ * hands that batch to a writer thread, which commits it as one
+ * transaction while the loop goes on, and a new batch begins.  Once the
+ * writer is through, store_fd() is readable, and store_reap() tells the
+ * stored callback whether that batch is on disk.  A publish to a durable
+ * queue is confirmed only then.  While the writer is busy, changes gather
+ * in the next batch: a slow disk makes transactions larger, and
+ * store_behind() says when durable publishes should wait for it.
  */
 #ifndef PLBA_MASTER_STORE_H
 #define PLBA_MASTER_STORE_H
@@ -19,14 +25,17 @@
 struct store;
 struct queue;
 
+/* Whether batch `batch`, and every batch before it, is committed. */
+typedef void store_stored_fn(void *arg, uint64_t batch, bool stored);
+
 /*
  * Opens (creating it, and state_dir, 0700, when missing) the database
  * and takes its lock: two masters on one state_dir would deliver the
  * same tasks.  NULL with a message in err when it cannot.
  */
 struct store	*store_open(const char *state_dir, char *err, size_t errlen);
-/* Commits what is pending, detaches every queue and closes; NULL is a
- * no-op.  Call it before the queues are freed. */
+/* Commits what is pending, without telling anyone, detaches every queue
+ * and closes; NULL is a no-op.  Call it before the queues are freed. */
 void		 store_close(struct store *);
 /*
  * Loads the queue's rows (every task confirmed and not acked, and its
@@ -41,18 +50,35 @@ int		 store_attach(struct store *, struct queue *, uint64_t now,
 /*
  * Stops journaling q, which the caller is about to free.  Its rows stay
  * (there are none once it is empty) and so does its id counter, so a
- * queue of the same name attached later never reuses an id.  Call it
- * only while no transaction is open, so that q's last writes are
- * committed or their failure already reported.
+ * queue of the same name attached later never reuses an id.  What q
+ * journaled before is still written: batches keep copies, not q.
  */
 void		 store_detach(struct store *, struct queue *);
-/* True while a transaction is open. */
-bool		 store_pending(const struct store *);
+/* Who is told, from store_reap() or store_commit(), of each batch. */
+void		 store_on_stored(struct store *, store_stored_fn *, void *arg);
+/* The eventfd that is readable when the writer is through; -1 for NULL. */
+int		 store_fd(const struct store *);
+/* Reports the batch the writer is through with, if any. */
+void		 store_reap(struct store *);
+/* The number of the batch that changes journaled now go into. */
+uint64_t	 store_batch(const struct store *);
+/* How many changes were ever journaled: a caller's way to learn whether
+ * what it did touched a durable queue. */
+uint64_t	 store_changes(const struct store *);
+/* True while some change is not known to be committed or failed. */
+bool		 store_pending(struct store *);
+/* True when so much waits for the writer that durable publishes should
+ * wait too. */
+bool		 store_behind(const struct store *);
+/* Hands the open batch to the writer, unless it is busy with the last. */
+void		 store_flush(struct store *);
 /*
- * Ends the open transaction, if any.  Returns 0 when it is committed
- * (or there was none), -1 when a write or the commit failed: the
- * transaction is then rolled back, logged, and none of its publishes may
- * be confirmed.
+ * Waits for the writer, then commits the open batch on the calling
+ * thread; both are reported to the stored callback.  Returns 0 when all
+ * is committed (or there was nothing), -1 when either failed: that batch
+ * was rolled back, logged, and none of its publishes may be confirmed.
+ * It blocks the caller for as long as the disk takes: for start, reload
+ * and exit.
  */
 int		 store_commit(struct store *);
 /* The database's path, for messages. */

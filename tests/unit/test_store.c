@@ -5,6 +5,7 @@
 #include "unit.h"
 #include <sys/wait.h>
 
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -240,6 +241,127 @@ START_TEST(detach_leaves_the_rest)
 }
 END_TEST
 
+/* What the stored callback was told, in order. */
+static uint64_t told_batch[8];
+static bool told_stored[8];
+static size_t ntold;
+
+static void
+record_stored(void *arg, uint64_t batch, bool stored)
+{
+	(void)arg;
+	ck_assert_uint_lt(ntold, 8);
+	told_batch[ntold] = batch;
+	told_stored[ntold++] = stored;
+}
+
+/* The writer thread is through: its eventfd says so, within 10 s. */
+static void
+await_writer(struct store *st)
+{
+	struct pollfd pfd = { .fd = store_fd(st), .events = POLLIN };
+
+	ck_assert_int_eq(poll(&pfd, 1, 10000), 1);
+	store_reap(st);
+}
+
+/*
+ * Batches are committed off the caller's thread and reported in order,
+ * each once: by store_reap() after the eventfd, or by store_commit(),
+ * which waits for the one in flight before it commits the next.
+ */
+START_TEST(batches_reported_in_order)
+{
+	struct store *st = open_ok();
+	struct queue *q = attach_ok(st, 3);
+
+	ntold = 0;
+	store_on_stored(st, record_stored, NULL);
+	ck_assert_uint_eq(store_batch(st), 1);
+	pub(q, "{\"n\":1}");
+	store_flush(st);
+	/* Journaled now: the next batch. */
+	ck_assert_uint_eq(store_batch(st), 2);
+	await_writer(st);
+	ck_assert_uint_eq(ntold, 1);
+	ck_assert_uint_eq(told_batch[0], 1);
+	ck_assert(told_stored[0]);
+	ck_assert(!store_pending(st));
+
+	pub(q, "{\"n\":2}");
+	store_flush(st);
+	pub(q, "{\"n\":3}");
+	ck_assert(store_pending(st));
+	ck_assert_int_eq(store_commit(st), 0);
+	ck_assert_uint_eq(ntold, 3);
+	ck_assert_uint_eq(told_batch[1], 2);
+	ck_assert_uint_eq(told_batch[2], 3);
+	ck_assert(told_stored[1] && told_stored[2]);
+	ck_assert(!store_pending(st));
+	/* Reaped by store_commit(): the eventfd's news is old, and harmless. */
+	store_reap(st);
+	ck_assert_uint_eq(ntold, 3);
+	store_close(st);
+	queue_free(q);
+
+	st = open_ok();
+	q = attach_ok(st, 3);
+	ck_assert_uint_eq(stats(q).depth, 3);
+	store_close(st);
+	queue_free(q);
+}
+END_TEST
+
+/* A batch keeps copies: a queue freed before its batch is written loses
+ * nothing it journaled. */
+START_TEST(batch_outlives_its_queue)
+{
+	struct store *st = open_ok();
+	struct queue *q = attach_ok(st, 3);
+
+	pub(q, "{\"n\":1}");
+	pub(q, "{\"n\":2}");
+	store_detach(st, q);
+	queue_free(q);
+	store_flush(st);
+	await_writer(st);
+	store_close(st);
+
+	st = open_ok();
+	q = attach_ok(st, 3);
+	ck_assert_uint_eq(stats(q).depth, 2);
+	ck_assert_uint_eq(pub(q, "{}"), 3);
+	store_close(st);
+	queue_free(q);
+}
+END_TEST
+
+/* Past 16 MiB waiting for the writer, the store says it is behind. */
+START_TEST(behind_past_a_bound)
+{
+	struct store *st = open_ok();
+	struct queue *q = attach_ok(st, 3);
+	size_t size = 1 << 20;
+	char *body = malloc(size + 1);
+	int i;
+
+	ck_assert_ptr_nonnull(body);
+	memset(body, 'x', size);
+	body[size] = '\0';
+	for (i = 0; i < 15; i++)
+		pub(q, body);
+	ck_assert(!store_behind(st));
+	pub(q, body);
+	pub(q, body);
+	ck_assert(store_behind(st));
+	ck_assert_int_eq(store_commit(st), 0);
+	ck_assert(!store_behind(st));
+	free(body);
+	store_close(st);
+	queue_free(q);
+}
+END_TEST
+
 START_TEST(second_opener_refused)
 {
 	struct store *st = open_ok();
@@ -290,6 +412,9 @@ suite(void)
 	tcase_add_test(tc, death_without_close);
 	tcase_add_test(tc, ids_never_reused);
 	tcase_add_test(tc, detach_leaves_the_rest);
+	tcase_add_test(tc, batches_reported_in_order);
+	tcase_add_test(tc, batch_outlives_its_queue);
+	tcase_add_test(tc, behind_past_a_bound);
 	tcase_add_test(tc, second_opener_refused);
 	tcase_add_test(tc, unusable_dir);
 	tcase_add_test(tc, in_memory_untouched);
