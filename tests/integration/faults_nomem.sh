@@ -4,14 +4,14 @@
 # wait in the socket, so it slows down) and says so once, instead of
 # cutting it off as if it had hung up; it is not held to its heartbeats
 # meanwhile.  Once memory is back the child goes on where it was.  The
-# shortage is made by tests/workers/failalloc.c, preloaded into the
+# shortage is made by tests/workers/masterfaults.c, preloaded into the
 # master, while the file $T/nomem exists.
 . "$(dirname "$0")/lib.sh"
 
 # AddressSanitizer must be the first library loaded; a preload cannot be.
 [ -z "${PLBA_TEST_CFLAGS:-}" ] || { echo "not under sanitizers (LD_PRELOAD)"; exit 77; }
 [ -n "$PW" ] || { echo "no protocol worker"; exit 77; }
-SHIM=$PLBA_BUILDDIR/tests/workers/.libs/failalloc.so
+SHIM=$PLBA_BUILDDIR/tests/workers/.libs/masterfaults.so
 [ -f "$SHIM" ] || { echo "no $SHIM"; exit 77; }
 
 N=20000

@@ -1,25 +1,41 @@
 /*
- * A test's way to leave the master short of memory at one chosen place.
- * Preloaded (LD_PRELOAD) into plba-master, and into nothing else, it fails
- * realloc(NULL, 64 KiB), which is how a channel's read buffer is allocated
- * (src/lib/frame.c), with ENOMEM while the file named by PLBA_FAILALLOC
- * exists.  It takes itself out of LD_PRELOAD, so workers run without it.
+ * A test's way to make the master's world fail at one chosen place,
+ * while a file exists.  Preloaded (LD_PRELOAD) into plba-master, and into
+ * nothing else; it takes itself out of LD_PRELOAD, so workers run
+ * without it.
+ *
+ * PLBA_FAILALLOC=FILE: realloc(NULL, 64 KiB), which is how a channel's
+ * read buffer is allocated (src/lib/frame.c), fails with ENOMEM while
+ * FILE exists.
+ *
+ * PLBA_SYNCGATE=FILE: fsync(2) and fdatasync(2), which is how SQLite
+ * commits the durable queues, do not return while FILE exists: a disk
+ * that has stalled.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
-static void *(*real_realloc)(void *, size_t);
-static char *trigger;
+static char *nomem_file;
+static char *syncgate_file;
+
+static char *
+copy_env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v != NULL ? strdup(v) : NULL;
+}
 
 __attribute__((constructor)) static void
-failalloc_init(void)
+masterfaults_init(void)
 {
 	char exe[4096];
-	const char *base, *path;
+	const char *base;
 	ssize_t n;
 
 	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <= 0)
@@ -30,19 +46,55 @@ failalloc_init(void)
 	/* libtool's wrapper script runs it as lt-plba-master, or from .libs */
 	if (strcmp(base, "plba-master") != 0 && strcmp(base, "lt-plba-master") != 0)
 		return;
-	if ((path = getenv("PLBA_FAILALLOC")) != NULL)
-		trigger = strdup(path);
+	nomem_file = copy_env("PLBA_FAILALLOC");
+	syncgate_file = copy_env("PLBA_SYNCGATE");
 	unsetenv("LD_PRELOAD");
 }
 
 void *
 realloc(void *p, size_t n)
 {
+	static void *(*real_realloc)(void *, size_t);
+
 	if (real_realloc == NULL)
 		real_realloc = (void *(*)(void *, size_t))dlsym(RTLD_NEXT, "realloc");
-	if (trigger != NULL && p == NULL && n == 65536 && access(trigger, F_OK) == 0) {
+	if (nomem_file != NULL && p == NULL && n == 65536 &&
+	    access(nomem_file, F_OK) == 0) {
 		errno = ENOMEM;
 		return NULL;
 	}
 	return real_realloc(p, n);
+}
+
+static void
+wait_at_gate(void)
+{
+	const struct timespec tick = { 0, 10 * 1000 * 1000 };
+	int saved = errno;
+
+	while (syncgate_file != NULL && access(syncgate_file, F_OK) == 0)
+		nanosleep(&tick, NULL);
+	errno = saved;
+}
+
+int
+fsync(int fd)
+{
+	static int (*real_fsync)(int);
+
+	if (real_fsync == NULL)
+		real_fsync = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+	wait_at_gate();
+	return real_fsync(fd);
+}
+
+int
+fdatasync(int fd)
+{
+	static int (*real_fdatasync)(int);
+
+	if (real_fdatasync == NULL)
+		real_fdatasync = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+	wait_at_gate();
+	return real_fdatasync(fd);
 }

@@ -1,0 +1,138 @@
+# A disk that stalls holds up only what waits for it.  While the durable
+# queue's commit cannot finish (fsync held by tests/workers/masterfaults.c
+# while $T/gate exists), a publish to that queue is not confirmed, over
+# HTTP or over the channel; everything else goes on: a memory queue's
+# publish is answered and delivered, a killed worker is replaced.  A
+# producer that goes on publishing without waiting is held back once
+# 16 MiB of changes wait for the disk, so the master does not grow with
+# it.  Once the disk is back, every publish is confirmed and nothing is
+# lost.
+. "$(dirname "$0")/lib.sh"
+
+need_protoworker
+SHIM=$PLBA_BUILDDIR/tests/workers/.libs/masterfaults.so
+[ -f "$SHIM" ] || { echo "no $SHIM"; exit 77; }
+# AddressSanitizer wants to be the first library loaded; the shim only
+# wraps fsync and realloc, so it may come first here.
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+
+http_port
+DB=$T/state/queues.db
+GATE=$T/gate
+# Publishes of 256 KiB, 50 MiB in all.
+N=200
+
+# config [producer [big]]: a durable queue and a memory queue, each with
+# a recording consumer; then a producer of one task for jobs, and one
+# that publishes N tasks without waiting for their confirmations.
+config() {
+	cat >"$T/plba.yml" <<YML
+platform:
+  state_dir: $T/state
+  stop_timeout: 5s
+  http: {enabled: true, listen: 127.0.0.1:$PORT}
+queues:
+  jobs: {capacity: 1000000, durable: true}
+  fast: {capacity: 100}
+workers:
+  jobsc:
+    command: [$PW, consume, record, $T/jobs]
+    consumes: jobs
+    prefetch: 64
+  fastc:
+    command: [$PW, consume, record, $T/fast]
+    consumes: fast
+YML
+	[ $# -ge 1 ] && cat >>"$T/plba.yml" <<YML
+  producer:
+    command: [$PW, produce, jobs, "1"]
+    ready: protocol
+YML
+	[ $# -ge 2 ] && cat >>"$T/plba.yml" <<YML
+  big:
+    command: [$PW, burst, bigpublish, jobs, "262144", "$N"]
+YML
+	return 0
+}
+
+# post QUEUE N: publishes task N; prints the HTTP status.
+post() {
+	curl -s -o "$T/answer.$1.$2" -w '%{http_code}' --max-time "${3:-10}" \
+	    -X POST -d "{\"name\":\"t\",\"payload\":{\"n\":$2}}" \
+	    "$URL/queues/$1/tasks"
+}
+fastc_pid() {
+	curl -sf --max-time 5 "$URL/workers/fastc" | python3 -c \
+	    'import json,sys; print(json.load(sys.stdin)["instances"][0]["pid"] or 0)'
+}
+waiting_publishers() { [ "$(queue_field jobs waiting_publishers)" -ge 1 ]; }
+
+config
+LD_PRELOAD=$SHIM PLBA_SYNCGATE=$GATE start_master
+wait_for 20 curl_ok "$URL/status"
+[ "$(post jobs 1)" = 202 ] || fail "a durable publish with the disk working"
+wait_for 20 has_lines "$T/jobs" 1
+
+# 1. The disk stalls.  A durable publish over HTTP waits for it...
+touch "$GATE"
+post jobs 2 30 >"$T/jobs2.code" &
+held_post=$!
+# ... and so does one over the channel: a producer added by a reload.
+config producer
+kill -HUP "$MASTER"
+wait_for 20 curl_has "$URL/workers" '"producer"'
+# Everything else goes on: a memory queue's publish is answered ...
+[ "$(post fast 3)" = 202 ] || fail "a memory queue's publish waited for the disk"
+wait_for 20 has_lines "$T/fast" 1
+# ... and a killed worker is replaced.
+old=$(fastc_pid)
+[ "$old" -gt 0 ] || fail "no pid for fastc"
+kill -KILL "$old"
+wait_for 20 eval '[ "$(fastc_pid)" -gt 0 ] && [ "$(fastc_pid)" != "$old" ]'
+[ "$(post fast 4)" = 202 ] || fail "the new fastc was not given a task"
+wait_for 20 has_lines "$T/fast" 2
+# The HTTP publish is not confirmed: past the answer's deadline it is
+# told so, and why.  Nor is the producer's.
+wait "$held_post" || true
+[ "$(cat "$T/jobs2.code")" = 503 ] ||
+	fail "a durable publish got $(cat "$T/jobs2.code") with its commit stalled"
+grep -q "may still be stored" "$T/answer.jobs.2" ||
+	fail "the 503 does not say why: $(cat "$T/answer.jobs.2")"
+log_has "produced 1" && fail "a durable publish was confirmed with its commit stalled"
+
+# 2. The disk is back: the producer's publish is confirmed, and the task
+#    told "may still be stored" was stored, and delivered.
+rm -f "$GATE"
+wait_for 20 log_has "produced 1"
+wait_for 20 has_lines "$T/jobs" 3
+# A publish over HTTP is answered 202 once its commit is in.
+touch "$GATE"
+published=$(queue_field jobs published)
+post jobs 5 30 >"$T/jobs5.code" &
+held_post=$!
+wait_for 20 eval '[ "$(queue_field jobs published)" -gt "$published" ]'
+alive "$held_post" || fail "answered $(cat "$T/jobs5.code") before its commit"
+rm -f "$GATE"
+wait "$held_post" || true
+[ "$(cat "$T/jobs5.code")" = 202 ] || fail "the held publish got $(cat "$T/jobs5.code")"
+wait_for 20 has_lines "$T/jobs" 4
+
+# 3. A child that does not wait for its confirmations, with the disk
+#    stalled: it is held back rather than journaled without bound.
+touch "$GATE"
+config producer big
+kill -HUP "$MASTER"
+wait_for 60 log_has "bigpublish: held back after"
+log_has "bigpublish: $N sent" && fail "all $N were taken with the disk stalled"
+wait_for 20 waiting_publishers
+rss=$(awk '/^VmRSS/ {print $2}' "/proc/$MASTER/status")
+echo "master RSS with the disk stalled: $rss KiB"
+rm -f "$GATE"
+wait_for 120 log_has "bigpublish: $N sent"
+wait_for 120 has_lines "$T/jobs" $((N + 4))
+wait_for 30 rows_are "" 0
+stop_master
+[ "$STATUS" -eq 0 ] || fail "exit $STATUS"
+# Every task once: no publish was lost or confirmed twice.
+[ "$(cut -d' ' -f1 "$T/jobs" | sort -u | wc -l)" -eq $((N + 4)) ] ||
+	fail "tasks recorded twice or missing"
