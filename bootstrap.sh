@@ -14,8 +14,8 @@ packages=(build-essential autoconf automake libtool pkg-config
 	libsqlite3-dev python3 curl)
 # What only the test suite uses: a browser for the dashboard test,
 # promtool for /metrics, mandoc for the manual pages, an IMAP server
-# for the imap-poller.
-check_packages=(chromium prometheus mandoc procps dovecot-imapd)
+# for the imap-poller, libfaketime to move the master's wall clock.
+check_packages=(chromium prometheus mandoc procps dovecot-imapd faketime)
 
 install_missing() {
 	local missing=() p
