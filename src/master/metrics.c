@@ -11,10 +11,12 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "loop.h"
 #include "metrics.h"
 #include "queue.h"
 #include "runtime.h"
 #include "status.h"
+#include "store.h"
 #include "trace_export.h"
 #include "traces.h"
 #include "worker.h"
@@ -103,6 +105,35 @@ help(struct buf *b, const char *name, const char *type, const char *text)
 	bprintf(b, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
 }
 
+/* labels: "" or pairs each followed by a comma, such as `queue="q",`. */
+static void
+histogram_print(struct buf *b, const char *name, const char *labels,
+    const struct histogram *h)
+{
+	uint64_t cum = 0;
+	size_t k;
+	int n = (int)strlen(labels);
+
+	for (k = 0; k < METRICS_BUCKETS; k++) {
+		cum += h->counts[k];
+		bprintf(b, "%s_bucket{%sle=\"%g\"} %llu\n", name, labels,
+		    metrics_bucket_ms[k] / 1000.0, (unsigned long long)cum);
+	}
+	bprintf(b, "%s_bucket{%sle=\"+Inf\"} %llu\n", name, labels,
+	    (unsigned long long)h->total);
+	/* Without the trailing comma, and without braces when empty. */
+	if (n > 0) {
+		bprintf(b, "%s_sum{%.*s} %g\n", name, n - 1, labels,
+		    h->sum_ms / 1000.0);
+		bprintf(b, "%s_count{%.*s} %llu\n", name, n - 1, labels,
+		    (unsigned long long)h->total);
+	} else {
+		bprintf(b, "%s_sum %g\n", name, h->sum_ms / 1000.0);
+		bprintf(b, "%s_count %llu\n", name,
+		    (unsigned long long)h->total);
+	}
+}
+
 /* Counters of every exporter there has been: they never go back, across
  * reloads that replace the exporter or turn tracing off. */
 static void
@@ -126,6 +157,34 @@ trace_metrics(struct buf *b, struct runtime *rt)
 	    (unsigned long long)ts.failed_batches);
 }
 
+/* The durable queues' database, when some queue is durable. */
+static void
+store_metrics(struct buf *b, struct store *store)
+{
+	struct store_stats st;
+
+	store_stats(store, mono_ms(), &st);
+	help(b, "plba_durable_commits_total", "counter",
+	    "Transactions committed to the durable queues' database.");
+	bprintf(b, "plba_durable_commits_total %llu\n",
+	    (unsigned long long)st.commits);
+	help(b, "plba_durable_commit_failures_total", "counter",
+	    "Transactions that failed and were rolled back.");
+	bprintf(b, "plba_durable_commit_failures_total %llu\n",
+	    (unsigned long long)st.failures);
+	help(b, "plba_durable_commit_seconds", "histogram",
+	    "Time from handing a transaction to the writer to its end.");
+	histogram_print(b, "plba_durable_commit_seconds", "", st.commit_ms);
+	help(b, "plba_durable_writing_seconds", "gauge",
+	    "How long the commit in progress has run; 0 when none is.");
+	bprintf(b, "plba_durable_writing_seconds %g\n",
+	    (double)st.writing_ms / 1000.0);
+	help(b, "plba_durable_waiting_bytes", "gauge",
+	    "Changes journaled and not yet committed.");
+	bprintf(b, "plba_durable_waiting_bytes %llu\n",
+	    (unsigned long long)st.waiting_bytes);
+}
+
 char *
 metrics_build(struct runtime *rt, const struct snapshot *snap)
 {
@@ -135,6 +194,7 @@ metrics_build(struct runtime *rt, const struct snapshot *snap)
 	size_t i, k;
 	unsigned j;
 	const char *detail;
+	char label[256];
 
 	binit(&b);
 	help(&b, "plba_health", "gauge", "Runtime health: 1 for the current value.");
@@ -201,23 +261,13 @@ metrics_build(struct runtime *rt, const struct snapshot *snap)
 	help(&b, "plba_queue_task_duration_seconds", "histogram",
 	    "Time from dispatch to ack.");
 	for (i = 0; i < rt->nqueues; i++) {
-		const struct histogram *h = &rt->queues[i].hist;
-		const char *q = queue_name(rt->queues[i].q);
-		uint64_t cum = 0;
-
-		for (k = 0; k < METRICS_BUCKETS; k++) {
-			cum += h->counts[k];
-			bprintf(&b, "plba_queue_task_duration_seconds_bucket{queue="
-			    "\"%s\",le=\"%g\"} %llu\n", q,
-			    metrics_bucket_ms[k] / 1000.0, (unsigned long long)cum);
-		}
-		bprintf(&b, "plba_queue_task_duration_seconds_bucket{queue=\"%s\","
-		    "le=\"+Inf\"} %llu\n", q, (unsigned long long)h->total);
-		bprintf(&b, "plba_queue_task_duration_seconds_sum{queue=\"%s\"} %g\n",
-		    q, h->sum_ms / 1000.0);
-		bprintf(&b, "plba_queue_task_duration_seconds_count{queue=\"%s\"} "
-		    "%llu\n", q, (unsigned long long)h->total);
+		snprintf(label, sizeof(label), "queue=\"%s\",",
+		    queue_name(rt->queues[i].q));
+		histogram_print(&b, "plba_queue_task_duration_seconds", label,
+		    &rt->queues[i].hist);
 	}
+	if (rt->store != NULL)
+		store_metrics(&b, rt->store);
 	trace_metrics(&b, rt);
 	return done(&b);
 }

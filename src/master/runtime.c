@@ -1468,6 +1468,7 @@ scan(struct loop *l, struct timer *t)
 	uint64_t now = mono_ms();
 
 	channel_scan(rt, now);
+	store_watch(rt->store, now);
 	runtime_sweep_queues(rt);
 	traces_report(rt);
 	report_dead_dropped(rt);

@@ -33,6 +33,8 @@
 #include <sqlite3.h>
 
 #include "log.h"
+#include "loop.h"
+#include "metrics.h"
 #include "queue.h"
 #include "store.h"
 
@@ -46,9 +48,15 @@
  * too: a disk that stalls must not grow the master without bound.
  */
 #define BEHIND_BYTES	(16u << 20)
+/* A commit that takes longer is logged when it ends; one still running
+ * after STALLED_MS is logged then, once. */
+#define SLOW_MS		1000
+#define STALLED_MS	5000
 #define NO_ERROR	UINT32_MAX
 
 enum op_kind { OP_INSERT, OP_STATE, OP_DELETE, OP_NEXT_ID };
+/* A row's state, as OP_STATE carries it: an index in state_names. */
+enum row_state { ROW_READY, ROW_HELD, ROW_DEAD };
 
 /*
  * One change, as the writer applies it.  The queue's name, the error and
@@ -62,7 +70,7 @@ struct op {
 	uint32_t	 error_len;	/* NO_ERROR: none */
 	uint32_t	 body_len;
 	uint8_t		 kind;
-	uint8_t		 state;		/* OP_STATE: an index in state_names */
+	uint8_t		 state;		/* OP_STATE: an enum row_state */
 };
 
 /* One transaction's changes, in the order the queues made them. */
@@ -94,6 +102,12 @@ struct store {
 	sqlite3_stmt	*delete;	/* an acked task */
 	sqlite3_stmt	*next_id;	/* a queue's id counter */
 	uint64_t	 changes;	/* ever journaled */
+	uint64_t	 commits;
+	uint64_t	 failures;
+	struct histogram commit_ms;
+	uint64_t	 writing_since;	/* mono ms: `work` handed over */
+	bool		 told_stalled;	/* about `work` */
+	bool		 told_behind;
 	store_stored_fn	*stored;
 	void		*stored_arg;
 
@@ -116,7 +130,9 @@ struct store {
 	bool		 quit;		/* under mu */
 };
 
-static const char *const state_names[] = { "ready", "held", "dead" };
+static const char *const state_names[] = {
+	[ROW_READY] = "ready", [ROW_HELD] = "held", [ROW_DEAD] = "dead"
+};
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS queues ("
@@ -232,25 +248,29 @@ journal_next_ids(struct store *st)
 static void
 j_publish(void *arg, const struct queue *q, const struct qtask *t)
 {
-	journal(arg, OP_INSERT, q, t->id, t->attempt, 0, NULL, t->body, t->len);
+	journal(arg, OP_INSERT, q, t->id, t->attempt, ROW_READY, NULL, t->body,
+	    t->len);
 }
 
 static void
 j_dispatch(void *arg, const struct queue *q, const struct qtask *t)
 {
-	journal(arg, OP_STATE, q, t->id, t->attempt, 1, t->last_error, NULL, 0);
+	journal(arg, OP_STATE, q, t->id, t->attempt, ROW_HELD, t->last_error,
+	    NULL, 0);
 }
 
 static void
 j_requeue(void *arg, const struct queue *q, const struct qtask *t)
 {
-	journal(arg, OP_STATE, q, t->id, t->attempt, 0, t->last_error, NULL, 0);
+	journal(arg, OP_STATE, q, t->id, t->attempt, ROW_READY, t->last_error,
+	    NULL, 0);
 }
 
 static void
 j_bury(void *arg, const struct queue *q, const struct qtask *t)
 {
-	journal(arg, OP_STATE, q, t->id, t->attempt, 2, t->last_error, NULL, 0);
+	journal(arg, OP_STATE, q, t->id, t->attempt, ROW_DEAD, t->last_error,
+	    NULL, 0);
 }
 
 /* Acked, or a dead letter dropped past dead_max: the row goes. */
@@ -793,9 +813,21 @@ static int
 finish_batch(struct store *st, struct batch *b)
 {
 	size_t i;
-	uint64_t seq = b->seq;
+	uint64_t seq = b->seq, took = mono_ms() - st->writing_since;
 	bool failed = b->failed;
 
+	histogram_add(&st->commit_ms, took);
+	if (st->told_stalled)
+		log_info("%s: the commit finished after %.1fs", st->path,
+		    (double)took / 1000);
+	else if (took >= SLOW_MS)
+		log_warn("%s: a commit took %.1fs (%zu changes)", st->path,
+		    (double)took / 1000, b->nops);
+	st->told_stalled = false;
+	if (failed)
+		st->failures++;
+	else
+		st->commits++;
 	if (failed) {
 		log_error("%s: %s", st->path, b->err);
 		for (i = 0; i < st->nqueues; i++)
@@ -846,6 +878,7 @@ hand_over(struct store *st)
 	st->work = st->open;
 	st->open = spare;
 	st->open.seq = st->work.seq + 1;
+	st->writing_since = mono_ms();
 }
 
 void
@@ -894,4 +927,57 @@ store_commit(struct store *st)
 	hand_over(st);
 	apply(st, &st->work);
 	return finish_batch(st, &st->work) == -1 ? -1 : rc;
+}
+
+/* How long the commit in progress has run; 0 when there is none. */
+static uint64_t
+writing_ms(struct store *st, uint64_t now)
+{
+	uint64_t ms = 0;
+
+	pthread_mutex_lock(&st->mu);
+	if (st->busy && !st->finished && now > st->writing_since)
+		ms = now - st->writing_since;
+	pthread_mutex_unlock(&st->mu);
+	return ms;
+}
+
+void
+store_watch(struct store *st, uint64_t now)
+{
+	uint64_t ms;
+
+	if (st == NULL)
+		return;
+	if ((ms = writing_ms(st, now)) >= STALLED_MS && !st->told_stalled) {
+		log_warn("%s: a commit has not finished in %.0fs; durable "
+		    "publishes wait for the disk", st->path, (double)ms / 1000);
+		st->told_stalled = true;
+	}
+	if (store_behind(st) != st->told_behind) {
+		st->told_behind = !st->told_behind;
+		if (st->told_behind)
+			log_warn("%s: %u MiB of changes wait for the disk; "
+			    "durable publishes wait until it catches up",
+			    st->path, BEHIND_BYTES >> 20);
+		else
+			log_info("%s: caught up; durable publishes go in again",
+			    st->path);
+	}
+}
+
+void
+store_stats(struct store *st, uint64_t now, struct store_stats *out)
+{
+	bool busy;
+
+	pthread_mutex_lock(&st->mu);
+	busy = st->busy;
+	pthread_mutex_unlock(&st->mu);
+	out->commits = st->commits;
+	out->failures = st->failures;
+	/* `work` stays as handed over until it is reaped: the loop's. */
+	out->waiting_bytes = st->open.len + (busy ? st->work.len : 0);
+	out->writing_ms = writing_ms(st, now);
+	out->commit_ms = &st->commit_ms;
 }

@@ -22,8 +22,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct histogram;
 struct store;
 struct queue;
+
+struct store_stats {
+	uint64_t	 commits;
+	uint64_t	 failures;	/* transactions rolled back */
+	uint64_t	 waiting_bytes;	/* journaled, not yet committed */
+	uint64_t	 writing_ms;	/* the commit in progress so far, or 0 */
+	const struct histogram *commit_ms;	/* of each transaction */
+};
 
 /* Whether batch `batch`, and every batch before it, is committed. */
 typedef void store_stored_fn(void *arg, uint64_t batch, bool stored);
@@ -81,6 +90,12 @@ void		 store_flush(struct store *);
  * and exit.
  */
 int		 store_commit(struct store *);
+/*
+ * For the heartbeat scan: logs, once each, a commit that has not ended
+ * in 5 s, and the store falling behind and catching up.
+ */
+void		 store_watch(struct store *, uint64_t now);
+void		 store_stats(struct store *, uint64_t now, struct store_stats *);
 /* The database's path, for messages. */
 const char	*store_path(const struct store *);
 

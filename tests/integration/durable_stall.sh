@@ -66,6 +66,11 @@ fastc_pid() {
 	    'import json,sys; print(json.load(sys.stdin)["instances"][0]["pid"] or 0)'
 }
 waiting_publishers() { [ "$(queue_field jobs waiting_publishers)" -ge 1 ]; }
+# metric NAME: its value in /metrics, or nothing.
+metric() {
+	curl -sf --max-time 5 "$URL/metrics" | awk -v n="$1" '$1 == n {print $2}'
+}
+metric_above() { awk -v v="$(metric "$1")" -v m="$2" 'BEGIN {exit !(v != "" && v > m)}'; }
 
 config
 LD_PRELOAD=$SHIM PLBA_SYNCGATE=$GATE start_master
@@ -99,12 +104,20 @@ wait "$held_post" || true
 grep -q "may still be stored" "$T/answer.jobs.2" ||
 	fail "the 503 does not say why: $(cat "$T/answer.jobs.2")"
 log_has "produced 1" && fail "a durable publish was confirmed with its commit stalled"
+# The stall is in the log and in /metrics.
+wait_for 20 log_has "queues.db: a commit has not finished in [0-9]*s; durable publishes wait for the disk"
+metric_above plba_durable_writing_seconds 4 || fail "writing_seconds $(metric plba_durable_writing_seconds)"
+metric_above plba_durable_waiting_bytes 0 || fail "waiting_bytes $(metric plba_durable_waiting_bytes)"
 
 # 2. The disk is back: the producer's publish is confirmed, and the task
 #    told "may still be stored" was stored, and delivered.
+commits=$(metric plba_durable_commits_total)
 rm -f "$GATE"
 wait_for 20 log_has "produced 1"
 wait_for 20 has_lines "$T/jobs" 3
+wait_for 20 log_has "queues.db: the commit finished after"
+wait_for 20 metric_above plba_durable_commits_total "$commits"
+[ "$(metric plba_durable_writing_seconds)" = 0 ] || fail "still writing after the stall"
 # A publish over HTTP is answered 202 once its commit is in.
 touch "$GATE"
 published=$(queue_field jobs published)
@@ -125,10 +138,12 @@ kill -HUP "$MASTER"
 wait_for 60 log_has "bigpublish: held back after"
 log_has "bigpublish: $N sent" && fail "all $N were taken with the disk stalled"
 wait_for 20 waiting_publishers
+wait_for 20 log_has "MiB of changes wait for the disk; durable publishes wait until it catches up"
 rss=$(awk '/^VmRSS/ {print $2}' "/proc/$MASTER/status")
 echo "master RSS with the disk stalled: $rss KiB"
 rm -f "$GATE"
 wait_for 120 log_has "bigpublish: $N sent"
+wait_for 20 log_has "caught up; durable publishes go in again"
 wait_for 120 has_lines "$T/jobs" $((N + 4))
 wait_for 30 rows_are "" 0
 stop_master

@@ -1,6 +1,7 @@
 # GET /metrics: valid Prometheus text (promtool check metrics), and values
 # that agree with what happened: tasks published, acked and dead, the task
-# duration histogram, every instance up, restarts, HTTP requests by code.
+# duration histogram, every instance up, restarts, HTTP requests by code,
+# and the durable queues' commits.
 [ -x /usr/bin/promtool ] || { echo "SKIP: /usr/bin/promtool is missing (Debian package prometheus)"; exit 77; }
 command -v curl >/dev/null || { echo "SKIP: curl is missing"; exit 77; }
 . "$(dirname "$0")/lib.sh"
@@ -12,9 +13,11 @@ DEAD=10		# every 50th is dead-lettered by the consumer
 cat >"$T/plba.yml" <<YML
 platform:
   name: metrics_test
+  state_dir: $T/state
   http: {enabled: true, listen: 127.0.0.1:$PORT}
 queues:
   q: {capacity: 100, max_attempts: 2}
+  kept: {durable: true}
 workers:
   w:
     command: [$TW, --record, $T/w]
@@ -36,6 +39,8 @@ start_master
 wait_for 10 curl_ok "$URL/livez"
 wait_for 30 curl_has "$URL/queues/q" "\"acked\":$((N - DEAD))"
 wait_for 30 curl_has "$URL/queues/q" "\"dead\":$DEAD"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -X POST -d '{"name":"t"}' \
+    "$URL/queues/kept/tasks")" = 202 ] || fail "a publish to the durable queue"
 
 # Requests with known answers.
 for _ in 1 2 3 4 5; do curl -sf -o /dev/null "$URL/status"; done
@@ -56,7 +61,9 @@ scraped() {
 		[ "$(metric 'plba_queue_dead{queue="q"}')" = $DEAD ] &&
 		at_least 'plba_instance_restarts_total{worker="crashy",instance="0"}' 2 &&
 		at_least 'plba_http_requests_total{code="404"}' 2 &&
-		at_least 'plba_http_requests_total{code="405"}' 1
+		at_least 'plba_http_requests_total{code="405"}' 1 &&
+		at_least plba_durable_commits_total 1 &&
+		at_least plba_durable_commit_seconds_count 1
 }
 wait_for 20 scraped
 grep -qi '^Content-Type: text/plain; version=0.0.4' "$T/headers" ||
@@ -85,6 +92,11 @@ expect 'plba_queue_task_duration_seconds_count{queue="q"}' $((N - DEAD))
 [ -n "$(metric 'plba_queue_task_duration_seconds_sum{queue="q"}')" ] || fail "no _sum"
 grep '^plba_queue_task_duration_seconds_bucket{queue="q"' "$T/metrics" |
 	awk '{ if ($2 < prev) exit 1; prev = $2 }' || fail "buckets not cumulative"
+
+# The durable queue's database: commits, none failed, none running.
+expect plba_durable_commit_failures_total 0
+expect 'plba_durable_commit_seconds_bucket{le="+Inf"}' "$(metric plba_durable_commit_seconds_count)"
+expect plba_durable_writing_seconds 0
 
 # One plba_instance_up per instance in /status, 1 for the steady ones.
 curl -sf "$URL/status" | python3 -c 'import json, sys
