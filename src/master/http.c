@@ -35,6 +35,9 @@
 #define BODY_MAX		(1u << 20)
 /* How long a request waits for the loop before it gives up. */
 #define ACTION_DEADLINE_MS	5000
+#define NOT_STORED	"not stored: the durable queue's database write failed"
+#define NOT_KNOWN_STORED	"not known to be stored: the durable queue's " \
+	"database did not finish writing it in time, and it may still be stored"
 /* How long a reader waits for a fresh snapshot before it takes the one
  * there is. */
 #define FRESH_WAIT_MS		100
@@ -633,9 +636,9 @@ run_action(struct runtime *rt, struct action *a)
 	}
 }
 
-/* The commit failed: the durable publishes of this batch are not stored. */
+/* The durable publishes of a batch are not known to be stored: why. */
 static void
-unconfirm_durable(struct runtime *rt, struct action *list)
+unconfirm_durable(struct runtime *rt, struct action *list, const char *why)
 {
 	struct action *a;
 	struct rqueue *rq;
@@ -646,8 +649,7 @@ unconfirm_durable(struct runtime *rt, struct action *list)
 			continue;
 		free(a->answer);
 		a->code = 503;
-		a->answer = error_json("not stored: the durable queue's "
-		    "database write failed");
+		a->answer = error_json("%s", why);
 	}
 }
 
@@ -741,9 +743,9 @@ on_actions(struct loop *l, struct io *io, uint32_t events)
 	if (store_changes(rt->store) != changes) {
 		if (hold(h, list, store_batch(rt->store)) == 0)
 			return;
-		/* No memory to hold them: the disk is waited for here. */
-		if (store_commit(rt->store) == -1)
-			unconfirm_durable(rt, list);
+		/* No memory to hold them till then, and the loop does not
+		 * wait for the disk: they are not known to be stored. */
+		unconfirm_durable(rt, list, NOT_KNOWN_STORED);
 	}
 	pthread_mutex_lock(&h->mu);
 	finish(h, list);
@@ -759,7 +761,7 @@ http_stored(struct runtime *rt, uint64_t batch, bool stored)
 		if ((h->held = ha->next) == NULL)
 			h->held_tail = NULL;
 		if (!stored)
-			unconfirm_durable(rt, ha->list);
+			unconfirm_durable(rt, ha->list, NOT_STORED);
 		pthread_mutex_lock(&h->mu);
 		finish(h, ha->list);
 		free(ha);
@@ -969,9 +971,7 @@ submit(struct http *h, struct mg_connection *c, struct action *a)
 	pthread_mutex_unlock(&h->mu);
 	if (!a->done) {
 		action_unref(h, a);
-		return reply_error(h, c, 503, disk ? "not known to be stored: "
-		    "the durable queue's database did not finish writing it "
-		    "in time, and it may still be stored" :
+		return reply_error(h, c, 503, disk ? NOT_KNOWN_STORED :
 		    "the master did not answer in time");
 	}
 	code = a->answer != NULL ? reply_json(h, c, a->code, a->answer) :
@@ -1525,13 +1525,23 @@ void
 http_stop(struct runtime *rt)
 {
 	struct http *h = rt->http;
+	struct held_actions *ha;
 	struct action *a, *list;
 
 	if (h == NULL)
 		return;
-	/* Answers waiting for the disk: the disk is waited for now. */
+	/* Answers waiting for the disk: the disk is waited for now, as
+	 * long as a request would have waited. */
 	if (h->held != NULL)
-		(void)store_commit(rt->store);
+		(void)store_drain(rt->store, ACTION_DEADLINE_MS);
+	while ((ha = h->held) != NULL) {
+		h->held = ha->next;
+		unconfirm_durable(rt, ha->list, NOT_KNOWN_STORED);
+		pthread_mutex_lock(&h->mu);
+		finish(h, ha->list);
+		free(ha);
+	}
+	h->held_tail = NULL;
 	/* A thread waiting for the loop would hold mg_stop() up to its
 	 * deadline, and the loop is here: answer them now. */
 	pthread_mutex_lock(&h->mu);

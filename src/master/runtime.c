@@ -1536,7 +1536,11 @@ runtime_run(struct runtime *rt)
 			return 1;
 		}
 	}
-	(void)store_commit(rt->store);
+	/* A disk that has stalled must not keep the master from exiting. */
+	if (store_drain(rt->store, rt->settings->stop_timeout_ms) == -1) {
+		store_abandon(rt->store);
+		rt->forced = true;
+	}
 	log_queue_totals(rt);
 	log_info("exiting");
 	if (rt->failed_exit || rt->forced)

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -52,6 +53,8 @@
  * after STALLED_MS is logged then, once. */
 #define SLOW_MS		1000
 #define STALLED_MS	5000
+/* How long attaching a queue waits for the writer. */
+#define ATTACH_WAIT_MS	5000u
 #define NO_ERROR	UINT32_MAX
 
 enum op_kind { OP_INSERT, OP_STATE, OP_DELETE, OP_NEXT_ID };
@@ -128,6 +131,7 @@ struct store {
 	bool		 busy;		/* under mu: `work` handed over, not reaped */
 	bool		 finished;	/* under mu: the writer is through with it */
 	bool		 quit;		/* under mu */
+	bool		 abandoned;	/* the writer is stuck: leave it be */
 };
 
 static const char *const state_names[] = {
@@ -501,6 +505,7 @@ store_open(const char *state_dir, char *err, size_t errlen)
 {
 	struct store *st;
 	char lock[PATH_MAX];
+	pthread_condattr_t ca;
 
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
 		set_err(err, errlen, "out of memory");
@@ -510,7 +515,11 @@ store_open(const char *state_dir, char *err, size_t errlen)
 	st->efd = -1;
 	st->open.seq = 1;
 	pthread_mutex_init(&st->mu, NULL);
-	pthread_cond_init(&st->cv, NULL);
+	/* Waits with a deadline (store_settle) ignore wall-clock jumps. */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&st->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	st->jn = (struct queue_journal){ .arg = st, .publish = j_publish,
 	    .dispatch = j_dispatch, .requeue = j_requeue, .bury = j_bury,
 	    .ack = j_delete, .drop = j_delete };
@@ -564,6 +573,13 @@ store_close(struct store *st)
 		return;
 	/* Nobody is left to be told. */
 	st->stored = NULL;
+	/*
+	 * The writer is still in a system call and holds the database, the
+	 * batch and st: all stay for the process's exit to take.  SQLite's
+	 * WAL makes that as safe as a kill.
+	 */
+	if (st->abandoned)
+		return;
 	if (st->db != NULL)
 		(void)store_commit(st);
 	if (st->threaded) {
@@ -713,8 +729,13 @@ store_attach(struct store *st, struct queue *q, uint64_t now, char *err,
 	/*
 	 * Its own transaction, with the writer idle: what is journaled
 	 * before goes first, and a failure of either does not undo the other.
+	 * A disk that has stalled fails the attach rather than the master.
 	 */
-	(void)store_commit(st);
+	if (store_drain(st, ATTACH_WAIT_MS) == -1) {
+		set_err(err, errlen, "%s: its disk has not finished a commit in "
+		    "%us", st->path, ATTACH_WAIT_MS / 1000);
+		return -1;
+	}
 	if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
 	    requeue_held(st, q, &back, &buried) == -1 ||
 	    load_tasks(st, q, now, &nready, &ndead) == -1 ||
@@ -842,6 +863,19 @@ finish_batch(struct store *st, struct batch *b)
 	return failed ? -1 : 0;
 }
 
+/* How long the commit in progress has run; 0 when there is none. */
+static uint64_t
+writing_ms(struct store *st, uint64_t now)
+{
+	uint64_t ms = 0;
+
+	pthread_mutex_lock(&st->mu);
+	if (st->busy && !st->finished && now > st->writing_since)
+		ms = now - st->writing_since;
+	pthread_mutex_unlock(&st->mu);
+	return ms;
+}
+
 /* The batch in the writer's hands, once it is through with it. */
 static int
 reap(struct store *st, bool wait)
@@ -849,7 +883,7 @@ reap(struct store *st, bool wait)
 	bool done;
 
 	pthread_mutex_lock(&st->mu);
-	while (wait && st->busy && !st->finished)
+	while (wait && st->busy && !st->finished && !st->abandoned)
 		pthread_cond_wait(&st->cv, &st->mu);
 	done = st->busy && st->finished;
 	if (done)
@@ -886,7 +920,7 @@ store_flush(struct store *st)
 {
 	static const uint64_t one = 1;
 
-	if (st == NULL)
+	if (st == NULL || st->abandoned)
 		return;
 	journal_next_ids(st);
 	if (st->open.nops == 0 && !st->open.failed)
@@ -913,12 +947,77 @@ store_flush(struct store *st)
 }
 
 int
+store_settle(struct store *st, uint64_t wait_ms)
+{
+	struct timespec ts;
+	int rc = 0;
+	bool idle;
+
+	if (st == NULL)
+		return 0;
+	if (st->abandoned)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)(wait_ms / 1000);
+	ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&st->mu);
+	while (st->busy && !st->finished && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&st->cv, &st->mu, &ts);
+	idle = !st->busy || st->finished;
+	pthread_mutex_unlock(&st->mu);
+	if (!idle)
+		return -1;
+	(void)reap(st, false);
+	return 0;
+}
+
+int
+store_drain(struct store *st, uint64_t wait_ms)
+{
+	uint64_t deadline = mono_ms() + wait_ms, now;
+
+	if (st == NULL)
+		return 0;
+	if (!st->threaded) {
+		(void)store_commit(st);
+		return 0;
+	}
+	/* What each batch's report lets in (parked publishes) goes too. */
+	for (;;) {
+		store_flush(st);
+		if (!store_pending(st))
+			return 0;
+		now = mono_ms();
+		if (now >= deadline || store_settle(st, deadline - now) == -1)
+			return -1;
+	}
+}
+
+void
+store_abandon(struct store *st)
+{
+	if (st == NULL || st->abandoned)
+		return;
+	log_error("%s: gave up on a commit that has not finished in %.0fs: "
+	    "what it and the changes after it held is not stored (%llu bytes)",
+	    st->path, (double)writing_ms(st, mono_ms()) / 1000,
+	    (unsigned long long)(st->open.len + st->work.len));
+	st->abandoned = true;
+}
+
+int
 store_commit(struct store *st)
 {
 	int rc;
 
 	if (st == NULL)
 		return 0;
+	if (st->abandoned)
+		return -1;
 	rc = reap(st, true);
 	journal_next_ids(st);
 	if (st->open.nops == 0 && !st->open.failed)
@@ -927,19 +1026,6 @@ store_commit(struct store *st)
 	hand_over(st);
 	apply(st, &st->work);
 	return finish_batch(st, &st->work) == -1 ? -1 : rc;
-}
-
-/* How long the commit in progress has run; 0 when there is none. */
-static uint64_t
-writing_ms(struct store *st, uint64_t now)
-{
-	uint64_t ms = 0;
-
-	pthread_mutex_lock(&st->mu);
-	if (st->busy && !st->finished && now > st->writing_since)
-		ms = now - st->writing_since;
-	pthread_mutex_unlock(&st->mu);
-	return ms;
 }
 
 void
