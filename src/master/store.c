@@ -230,12 +230,18 @@ journal(struct store *st, uint8_t kind, const struct queue *q, uint64_t id,
 	b->nops++;
 }
 
-/* Each queue's id counter, once per transaction rather than per publish. */
+/*
+ * Each queue's id counter, once per transaction rather than per publish,
+ * and never a transaction of its own: after a failed commit, which
+ * forgets what was saved, that would be retried at every turn.
+ */
 static void
 journal_next_ids(struct store *st)
 {
 	size_t i;
 
+	if (st->open.nops == 0)
+		return;
 	for (i = 0; i < st->nqueues; i++) {
 		struct attached *a = &st->queues[i];
 		uint64_t next = queue_next_id(a->q);
@@ -1003,7 +1009,8 @@ store_abandon(struct store *st)
 	if (st == NULL || st->abandoned)
 		return;
 	log_error("%s: gave up on a commit that has not finished in %.0fs: "
-	    "what it and the changes after it held is not stored (%llu bytes)",
+	    "it and the changes after it (%llu bytes) are not known to be "
+	    "stored",
 	    st->path, (double)writing_ms(st, mono_ms()) / 1000,
 	    (unsigned long long)(st->open.len + st->work.len));
 	st->abandoned = true;

@@ -97,7 +97,8 @@ int		 store_commit(struct store *);
 int		 store_settle(struct store *, uint64_t wait_ms);
 /*
  * Hands every change to the writer and waits for it, at most wait_ms in
- * all; 0 when nothing is left to write, -1 when the disk has stalled.
+ * all; 0 when nothing is left to write (committed or failed), -1 when
+ * the disk has stalled.
  */
 int		 store_drain(struct store *, uint64_t wait_ms);
 /*

@@ -6,7 +6,10 @@
 # producer that goes on publishing without waiting is held back once
 # 16 MiB of changes wait for the disk, so the master does not grow with
 # it.  Once the disk is back, every publish is confirmed and nothing is
-# lost.
+# lost.  A reload cannot load a new durable queue from a stalled disk and
+# says so after 5 s; a stop gives up on it after platform.stop_timeout and
+# exits 1.  A disk that fails every commit (fsync failing, $T/failing) is
+# not taken for a stalled one.
 . "$(dirname "$0")/lib.sh"
 
 need_protoworker
@@ -186,7 +189,21 @@ grep -q "may still be stored" "$T/answer.jobs.6" ||
 	fail "the 503 does not say why: $(cat "$T/answer.jobs.6")"
 # Its lock went with it: the next master opens the database.
 rm -f "$GATE"
-start_master
+FAILING=$T/failing
+LD_PRELOAD=$SHIM PLBA_SYNCFAIL=$FAILING start_master
 wait_for 20 curl_ok "$URL/status"
+
+# 5. A disk that fails every commit is not one that stalls: a stop goes
+#    through at once, without waiting for it or giving up on it.
+touch "$FAILING"
+[ "$(post jobs 7)" = 503 ] || fail "a publish was confirmed with every commit failing"
+grep -q "not stored: the durable queue's database write failed" "$T/answer.jobs.7" ||
+	fail "the 503 does not say why: $(cat "$T/answer.jobs.7")"
 stop_master
-[ "$STATUS" -eq 0 ] || fail "exit $STATUS after the restart"
+[ "$STATUS" -eq 0 ] || fail "exit $STATUS with every commit failing"
+# Each failure is of a transaction that had something to write: a failed
+# commit is not retried for its own sake.
+[ "$(log_count "commit: disk I/O error")" -le 10 ] ||
+	fail "$(log_count "commit: disk I/O error") failed commits for one publish"
+log_has "gave up on a commit" && fail "a failing disk was taken for a stalled one"
+echo "ok"

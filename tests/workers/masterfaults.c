@@ -11,6 +11,9 @@
  * PLBA_SYNCGATE=FILE: fsync(2) and fdatasync(2), which is how SQLite
  * commits the durable queues, do not return while FILE exists: a disk
  * that has stalled.
+ *
+ * PLBA_SYNCFAIL=FILE: they fail with EIO while FILE exists: a disk that
+ * fails every commit.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -22,6 +25,7 @@
 
 static char *nomem_file;
 static char *syncgate_file;
+static char *syncfail_file;
 
 static char *
 copy_env(const char *name)
@@ -48,6 +52,7 @@ masterfaults_init(void)
 		return;
 	nomem_file = copy_env("PLBA_FAILALLOC");
 	syncgate_file = copy_env("PLBA_SYNCGATE");
+	syncfail_file = copy_env("PLBA_SYNCFAIL");
 	unsetenv("LD_PRELOAD");
 }
 
@@ -66,15 +71,21 @@ realloc(void *p, size_t n)
 	return real_realloc(p, n);
 }
 
-static void
-wait_at_gate(void)
+/* 0 to go on to the real call, -1 with EIO to fail it. */
+static int
+sync_fault(void)
 {
 	const struct timespec tick = { 0, 10 * 1000 * 1000 };
 	int saved = errno;
 
 	while (syncgate_file != NULL && access(syncgate_file, F_OK) == 0)
 		nanosleep(&tick, NULL);
+	if (syncfail_file != NULL && access(syncfail_file, F_OK) == 0) {
+		errno = EIO;
+		return -1;
+	}
 	errno = saved;
+	return 0;
 }
 
 int
@@ -84,8 +95,7 @@ fsync(int fd)
 
 	if (real_fsync == NULL)
 		real_fsync = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
-	wait_at_gate();
-	return real_fsync(fd);
+	return sync_fault() == -1 ? -1 : real_fsync(fd);
 }
 
 int
@@ -95,6 +105,5 @@ fdatasync(int fd)
 
 	if (real_fdatasync == NULL)
 		real_fdatasync = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
-	wait_at_gate();
-	return real_fdatasync(fd);
+	return sync_fault() == -1 ? -1 : real_fdatasync(fd);
 }
