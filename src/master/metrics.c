@@ -105,6 +105,15 @@ help(struct buf *b, const char *name, const char *type, const char *text)
 	bprintf(b, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
 }
 
+/* A metric of one series without labels. */
+static void
+single(struct buf *b, const char *name, const char *type, const char *text,
+    uint64_t value)
+{
+	help(b, name, type, text);
+	bprintf(b, "%s %llu\n", name, (unsigned long long)value);
+}
+
 /* labels: "" or pairs each followed by a comma, such as `queue="q",`. */
 static void
 histogram_print(struct buf *b, const char *name, const char *labels,
@@ -143,18 +152,14 @@ trace_metrics(struct buf *b, struct runtime *rt)
 
 	if (!traces_stats(rt, &ts))
 		return;
-	help(b, "plba_trace_spans_exported_total", "counter",
-	    "Span records written to the file or accepted by the collector.");
-	bprintf(b, "plba_trace_spans_exported_total %llu\n",
-	    (unsigned long long)ts.exported);
-	help(b, "plba_trace_spans_dropped_total", "counter",
-	    "Span records lost: buffer full, collector down, invalid.");
-	bprintf(b, "plba_trace_spans_dropped_total %llu\n",
-	    (unsigned long long)ts.dropped);
-	help(b, "plba_trace_batches_failed_total", "counter",
-	    "OTLP batches given up after retries.");
-	bprintf(b, "plba_trace_batches_failed_total %llu\n",
-	    (unsigned long long)ts.failed_batches);
+	single(b, "plba_trace_spans_exported_total", "counter",
+	    "Span records written to the file or accepted by the collector.",
+	    ts.exported);
+	single(b, "plba_trace_spans_dropped_total", "counter",
+	    "Span records lost: buffer full, collector down, invalid.",
+	    ts.dropped);
+	single(b, "plba_trace_batches_failed_total", "counter",
+	    "OTLP batches given up after retries.", ts.failed_batches);
 }
 
 /* The durable queues' database, when some queue is durable. */
@@ -164,14 +169,11 @@ store_metrics(struct buf *b, struct store *store)
 	struct store_stats st;
 
 	store_stats(store, mono_ms(), &st);
-	help(b, "plba_durable_commits_total", "counter",
-	    "Transactions committed to the durable queues' database.");
-	bprintf(b, "plba_durable_commits_total %llu\n",
-	    (unsigned long long)st.commits);
-	help(b, "plba_durable_commit_failures_total", "counter",
-	    "Transactions that failed and were rolled back.");
-	bprintf(b, "plba_durable_commit_failures_total %llu\n",
-	    (unsigned long long)st.failures);
+	single(b, "plba_durable_commits_total", "counter",
+	    "Transactions committed to the durable queues' database.",
+	    st.commits);
+	single(b, "plba_durable_commit_failures_total", "counter",
+	    "Transactions that failed and were rolled back.", st.failures);
 	help(b, "plba_durable_commit_seconds", "histogram",
 	    "Time from handing a transaction to the writer to its end.");
 	histogram_print(b, "plba_durable_commit_seconds", "", st.commit_ms);
@@ -179,10 +181,8 @@ store_metrics(struct buf *b, struct store *store)
 	    "How long the commit in progress has run; 0 when none is.");
 	bprintf(b, "plba_durable_writing_seconds %g\n",
 	    (double)st.writing_ms / 1000.0);
-	help(b, "plba_durable_waiting_bytes", "gauge",
-	    "Changes journaled and not yet committed.");
-	bprintf(b, "plba_durable_waiting_bytes %llu\n",
-	    (unsigned long long)st.waiting_bytes);
+	single(b, "plba_durable_waiting_bytes", "gauge",
+	    "Changes journaled and not yet committed.", st.waiting_bytes);
 }
 
 char *
@@ -312,10 +312,9 @@ metrics_http(const char *base, const uint64_t by_code[600])
 
 	binit(&b);
 	bprintf(&b, "%s", base != NULL ? base : "");
-	help(&b, "plba_log_lines_dropped_total", "counter",
-	    "Log lines lost because the log's destination could not keep up.");
-	bprintf(&b, "plba_log_lines_dropped_total %llu\n",
-	    (unsigned long long)log_dropped_total());
+	single(&b, "plba_log_lines_dropped_total", "counter",
+	    "Log lines lost because the log's destination could not keep up.",
+	    log_dropped_total());
 	help(&b, "plba_http_requests_total", "counter", "HTTP requests answered, by status code.");
 	for (code = 100; code < 600; code++)
 		if (by_code[code] > 0)

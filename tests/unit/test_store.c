@@ -74,6 +74,22 @@ stats(const struct queue *q)
 	return s;
 }
 
+/*
+ * Opens the store again after the caller closed it: jobs is back with
+ * depth tasks ready, and its next publish gets id next.
+ */
+static void
+reopened_holds(uint64_t depth, uint64_t next)
+{
+	struct store *st = open_ok();
+	struct queue *q = attach_ok(st, 3);
+
+	ck_assert_uint_eq(stats(q).depth, depth);
+	ck_assert_uint_eq(pub(q, "{}"), next);
+	store_close(st);
+	queue_free(q);
+}
+
 START_TEST(round_trip)
 {
 	struct store *st = open_ok();
@@ -194,13 +210,7 @@ START_TEST(ids_never_reused)
 		ck_assert_int_eq(queue_ack(q, c, t->id, 0, NULL), 0);
 	store_close(st);
 	queue_free(q);
-
-	st = open_ok();
-	q = attach_ok(st, 3);
-	ck_assert_uint_eq(stats(q).depth, 0);
-	ck_assert_uint_eq(pub(q, "{}"), 3);
-	store_close(st);
-	queue_free(q);
+	reopened_holds(0, 3);
 }
 END_TEST
 
@@ -303,12 +313,7 @@ START_TEST(batches_reported_in_order)
 	ck_assert_uint_eq(ntold, 3);
 	store_close(st);
 	queue_free(q);
-
-	st = open_ok();
-	q = attach_ok(st, 3);
-	ck_assert_uint_eq(stats(q).depth, 3);
-	store_close(st);
-	queue_free(q);
+	reopened_holds(3, 4);
 }
 END_TEST
 
@@ -326,13 +331,7 @@ START_TEST(batch_outlives_its_queue)
 	store_flush(st);
 	await_writer(st);
 	store_close(st);
-
-	st = open_ok();
-	q = attach_ok(st, 3);
-	ck_assert_uint_eq(stats(q).depth, 2);
-	ck_assert_uint_eq(pub(q, "{}"), 3);
-	store_close(st);
-	queue_free(q);
+	reopened_holds(2, 3);
 }
 END_TEST
 
