@@ -498,8 +498,8 @@ make_durable(struct runtime *rt, const struct settings *s, struct rqueue *rq)
 
 	if (rt->store == NULL && open_store(rt, s, err, sizeof(err)) == -1)
 		goto fail;
-	/* A reload: what was journaled before is committed first, and
-	 * the loop waits for the disk meanwhile. */
+	/* A reload: what was journaled before is committed first; the
+	 * loop waits for that, 5 s at most (store_attach). */
 	if (store_attach(rt->store, rq->q, mono_ms(), err, sizeof(err)) == -1)
 		goto fail;
 	rq->durable = true;
@@ -638,7 +638,7 @@ mark_removed(struct runtime *rt, const struct settings *s)
 }
 
 /* Frees the removed queues that are empty now.  A durable one's last
- * deletes are in the store's batches, which need not it. */
+ * deletes are in the store's batches, which do not need the queue. */
 void
 runtime_sweep_queues(struct runtime *rt)
 {
