@@ -110,8 +110,8 @@ grep -q "may still be stored" "$T/answer.jobs.2" ||
 log_has "produced 1" && fail "a durable publish was confirmed with its commit stalled"
 # The stall is in the log and in /metrics.
 wait_for 20 log_has "queues.db: a commit has not finished in [0-9]*s; durable publishes wait for the disk"
-metric_above plba_durable_writing_seconds 4 || fail "writing_seconds $(metric plba_durable_writing_seconds)"
-metric_above plba_durable_waiting_bytes 0 || fail "waiting_bytes $(metric plba_durable_waiting_bytes)"
+wait_for 20 metric_above plba_durable_writing_seconds 4
+wait_for 20 metric_above plba_durable_waiting_bytes 0
 
 # 2. The disk is back: the producer's publish is confirmed, and the task
 #    told "may still be stored" was stored, and delivered.
@@ -128,10 +128,13 @@ published=$(queue_field jobs published)
 post jobs 5 30 >"$T/jobs5.code" &
 held_post=$!
 wait_for 20 eval '[ "$(queue_field jobs published)" -gt "$published" ]'
-alive "$held_post" || fail "answered $(cat "$T/jobs5.code") before its commit"
+# Still waiting, unless the box was so slow that its 5 s deadline passed.
+if alive "$held_post"; then want=202; else want=503; fi
 rm -f "$GATE"
 wait "$held_post" || true
-[ "$(cat "$T/jobs5.code")" = 202 ] || fail "the held publish got $(cat "$T/jobs5.code")"
+[ "$(cat "$T/jobs5.code")" = $want ] || fail "the held publish got $(cat "$T/jobs5.code")"
+[ $want = 202 ] || grep -q "may still be stored" "$T/answer.jobs.5" ||
+	fail "answered before its commit: $(cat "$T/answer.jobs.5")"
 wait_for 20 has_lines "$T/jobs" 4
 
 # 3. A child that does not wait for its confirmations, with the disk
