@@ -22,6 +22,7 @@ struct ring_entry {
 	size_t	 cap;		/* of json: reused while records fit */
 	char	 worker[72];
 	int	 instance;
+	bool	 canonical;	/* json is valid, in the form cJSON prints */
 };
 
 struct traces {
@@ -306,7 +307,7 @@ slot_clear(struct traces *t, struct ring_entry *e)
  */
 static void
 ring_put_id(struct traces *t, const char *trace_id, const char *json,
-    size_t len, const char *worker, int instance)
+    size_t len, const char *worker, int instance, bool canonical)
 {
 	struct ring_entry *e = &t->ring[t->head];
 	size_t cap, wlen;
@@ -335,6 +336,7 @@ ring_put_id(struct traces *t, const char *trace_id, const char *json,
 	memcpy(e->worker, worker, wlen);
 	e->worker[wlen] = '\0';
 	e->instance = instance;
+	e->canonical = canonical;
 	t->head = (t->head + 1) % TRACE_RING_SPANS;
 	t->n++;
 	/* The oldest go until the ring is within its bytes again. */
@@ -356,7 +358,7 @@ ring_put(struct traces *t, const char *json, size_t len, const char *worker,
 	if (json_member_text(json, len, "trace_id", &id, &idlen) == -1 ||
 	    idlen != 34)
 		return;
-	ring_put_id(t, id + 1, json, len, worker, instance);
+	ring_put_id(t, id + 1, json, len, worker, instance, false);
 }
 
 void
@@ -397,7 +399,7 @@ traces_frame(struct runtime *rt, const char *frame, size_t len,
 	case SPAN_TEXT_VALID:
 		trace_exporter_stage_valid(t->exporter, rec, rlen, worker,
 		    instance);
-		ring_put_id(t, trace_id, rec, rlen, worker, instance);
+		ring_put_id(t, trace_id, rec, rlen, worker, instance, true);
 		return true;
 	case SPAN_TEXT_INVALID:
 		trace_exporter_stage(t->exporter, rec, rlen, worker, instance);
@@ -562,43 +564,107 @@ traces_task_span(struct runtime *rt, struct qtrace *trace,
 			trace_exporter_stage_valid(rt->traces->exporter, text,
 			    t.len, TRACE_EXPORT_MASTER, -1);
 			ring_put_id(rt->traces, tid, text, t.len,
-			    TRACE_EXPORT_MASTER, -1);
+			    TRACE_EXPORT_MASTER, -1, true);
 		} else
 			traces_record(rt, text, t.len, TRACE_EXPORT_MASTER, -1);
 	}
 	rec_text_free(&t);
 }
 
+/*
+ * One span of a lookup's answer: the record with the worker and instance
+ * that sent it added as its last members.  A canonical record goes as it
+ * is, byte for byte as exported; one that came in another form goes as
+ * cJSON prints it, or not at all when it does not parse.
+ */
+static bool
+put_span(struct rec_text *out, const struct ring_entry *e, bool first)
+{
+	cJSON *o = NULL;
+	char *printed = NULL;
+	const char *text = e->json;
+	size_t len;
+
+	if (!e->canonical) {
+		if ((o = cJSON_Parse(e->json)) == NULL || !cJSON_IsObject(o) ||
+		    (printed = cJSON_PrintUnformatted(o)) == NULL) {
+			cJSON_Delete(o);
+			return false;
+		}
+		cJSON_Delete(o);
+		text = printed;
+	}
+	len = strlen(text);
+	if (!first)
+		REC_TEXT_LIT(out, ",");
+	/* Up to its closing brace; "{}" takes no comma before the rest. */
+	rec_text_put(out, text, len - 1);
+	if (len > 2)
+		REC_TEXT_LIT(out, ",");
+	REC_TEXT_LIT(out, "\"worker\":");
+	rec_text_quote(out, e->worker);
+	REC_TEXT_LIT(out, ",\"instance\":");
+	if (e->instance < 0)
+		REC_TEXT_LIT(out, "-");
+	rec_text_u64(out, (uint64_t)(e->instance < 0 ? -(int64_t)e->instance :
+	    e->instance));
+	REC_TEXT_LIT(out, "}");
+	free(printed);
+	return true;
+}
+
+static bool
+entry_of(const struct ring_entry *e, const char *trace_id)
+{
+	return e->json != NULL && strcmp(e->trace_id, trace_id) == 0;
+}
+
 char *
 traces_lookup(struct runtime *rt, const char *trace_id)
 {
 	struct traces *t = rt->traces;
-	cJSON *o, *spans, *s;
-	size_t i, k;
-	char *text;
+	struct ring_entry *e;
+	struct rec_text out;
+	size_t i, size = 64;
+	char *buf;
+	bool first = true;
 
 	if (t == NULL)
 		return NULL;
-	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "trace_id", trace_id);
-	spans = cJSON_AddArrayToObject(o, "spans");
+	/*
+	 * Sized first, so that the answer takes one buffer about as large
+	 * as the spans it holds: a cJSON tree of a ring full of one trace
+	 * took twice as much again.
+	 */
+	for (i = 0; i < t->n; i++) {
+		e = &t->ring[(t->head + TRACE_RING_SPANS - t->n + i) %
+		    TRACE_RING_SPANS];
+		if (entry_of(e, trace_id))
+			size += strlen(e->json) + 6 * strlen(e->worker) + 48;
+	}
+	if (size == 64 || (buf = malloc(size)) == NULL)
+		return NULL;
+	rec_text_init(&out, buf, size);
+	REC_TEXT_LIT(&out, "{\"trace_id\":\"");
+	rec_text_put(&out, trace_id, strlen(trace_id));
+	REC_TEXT_LIT(&out, "\",\"spans\":[");
 	/* Oldest first. */
 	for (i = 0; i < t->n; i++) {
-		k = (t->head + TRACE_RING_SPANS - t->n + i) % TRACE_RING_SPANS;
-		if (t->ring[k].json == NULL ||
-		    strcmp(t->ring[k].trace_id, trace_id) != 0)
-			continue;
-		if ((s = cJSON_Parse(t->ring[k].json)) != NULL) {
-			cJSON_AddStringToObject(s, "worker", t->ring[k].worker);
-			cJSON_AddNumberToObject(s, "instance", t->ring[k].instance);
-			cJSON_AddItemToArray(spans, s);
-		}
+		e = &t->ring[(t->head + TRACE_RING_SPANS - t->n + i) %
+		    TRACE_RING_SPANS];
+		if (entry_of(e, trace_id) && put_span(&out, e, first))
+			first = false;
 	}
-	if (cJSON_GetArraySize(spans) == 0) {
-		cJSON_Delete(o);
+	REC_TEXT_LIT(&out, "]}");
+	if (first || rec_text_end(&out) == NULL) {
+		rec_text_free(&out);
+		free(buf);
 		return NULL;
 	}
-	text = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	return text;
+	/* A record cJSON printed longer than it came may have outgrown buf. */
+	if (out.own) {
+		free(buf);
+		return out.s;
+	}
+	return buf;
 }
