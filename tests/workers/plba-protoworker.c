@@ -224,6 +224,7 @@ struct spans {
 	long	gap_ms;
 	bool	exit;
 	bool	say;	/* a line of output for each span: "made lone N how" */
+	bool	big;	/* an integer attribute past 2^53, lone.big */
 };
 
 /*
@@ -244,6 +245,8 @@ spans(plba_worker *w, void *arg)
 			return 0;
 		snprintf(name, sizeof(name), "lone %ld", i);
 		s = plba_trace_start(w, name);
+		if (sp->big)
+			plba_span_set_int(s, "lone.big", 9007199254740993LL + i);
 		/* For tests that must know a span was made, and whether it
 		 * was to be recorded: tracing off, or the sampled flag. */
 		if (sp->say) {
@@ -724,7 +727,7 @@ main(int argc, char *argv[])
 		fprintf(stderr, "usage: plba-protoworker produce QUEUE N [async|tracked] | "
 		    "consume [record FILE] [payloads FILE [meta KEY]...] [fail-every N] "
 		    "[dead-every N] [sleep MS] [hang] | idle | spans N GAP_MS "
-		    "[exit] | stoppable CLEANUP_MS | hostile MODE | burst MODE [ARGS] | "
+		    "[exit] [say] [big] | stoppable CLEANUP_MS | hostile MODE | burst MODE [ARGS] | "
 		    "linger MS\n");
 		return 2;
 	}
@@ -763,6 +766,7 @@ main(int argc, char *argv[])
 		for (i = 4; i < argc; i++) {
 			sp.exit |= strcmp(argv[i], "exit") == 0;
 			sp.say |= strcmp(argv[i], "say") == 0;
+			sp.big |= strcmp(argv[i], "big") == 0;
 		}
 		return plba_worker_main(&spanner, &sp);
 	}
