@@ -146,6 +146,10 @@ wait_for 60 log_has "bigpublish: held back after"
 log_has "bigpublish: $N sent" && fail "all $N were taken with the disk stalled"
 wait_for 20 waiting_publishers
 wait_for 20 log_has "MiB of changes wait for the disk; durable publishes wait until it catches up"
+# Over HTTP, which does not hold a publish, the store being behind is a 503.
+[ "$(post jobs 8)" = 503 ] || fail "a publish over HTTP went in with the store behind"
+grep -q "is durable, and its database is behind" "$T/answer.jobs.8" ||
+	fail "the 503 does not say why: $(cat "$T/answer.jobs.8")"
 rss=$(awk '/^VmRSS/ {print $2}' "/proc/$MASTER/status")
 echo "master RSS with the disk stalled: $rss KiB"
 rm -f "$GATE"
