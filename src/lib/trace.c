@@ -252,6 +252,11 @@ plba_span_set_str(plba_span *s, const char *key, const char *value)
 	rec_text_free(&t);
 }
 
+/*
+ * Every digit, in int range or not.  cJSON would print one past int range
+ * as a double, which the master's scan knows: such a record takes the
+ * master's parsing way, which keeps the digits (otlp_parse_record()).
+ */
 void
 plba_span_set_int(plba_span *s, const char *key, long long value)
 {
@@ -260,14 +265,11 @@ plba_span_set_int(plba_span *s, const char *key, long long value)
 
 	if (!recording(s))
 		return;
-	if (value < INT_MIN || value > INT_MAX) {
-		set_number(s, key, (double)value);
-		return;
-	}
 	rec_text_init(&t, buf, sizeof(buf));
 	if (value < 0) {
 		rec_text_put(&t, "-", 1);
-		rec_text_u64(&t, (uint64_t)-value);
+		/* Through unsigned: -LLONG_MIN does not fit. */
+		rec_text_u64(&t, -(uint64_t)value);
 	} else
 		rec_text_u64(&t, (uint64_t)value);
 	set(s, key, t.s, t.len);

@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "otlp.h"
+#include "proto.h"
 #include "span_text.h"
 #include "trace_export.h"
 
@@ -165,6 +166,8 @@ any_value(const cJSON *v)
 		ok = otlp_add_string(o, "stringValue", v->valuestring);
 	else if (cJSON_IsBool(v))
 		ok = cJSON_AddBoolToObject(o, "boolValue", cJSON_IsTrue(v)) != NULL;
+	else if (cJSON_IsRaw(v))	/* an integer's digits: exact_ints() */
+		ok = cJSON_AddStringToObject(o, "intValue", v->valuestring) != NULL;
 	else if (cJSON_IsNumber(v)) {
 		/* JSON has one number type: whole ones in int64 range are ints. */
 		d = v->valuedouble;
@@ -334,6 +337,52 @@ fail:
 	return NULL;
 }
 
+/* Digits of an integer in int64 range, as JSON writes one. */
+static bool
+int64_literal(const char *v, size_t len)
+{
+	size_t neg = len > 0 && v[0] == '-', n = len - neg, i;
+
+	if (n == 0 || n > 19 || (n > 1 && v[neg] == '0'))
+		return false;
+	for (i = neg; i < len; i++)
+		if (v[i] < '0' || v[i] > '9')
+			return false;
+	return n < 19 || memcmp(v + neg, neg ? "9223372036854775808" :
+	    "9223372036854775807", 19) <= 0;
+}
+
+/*
+ * cJSON reads every number as a double, which holds integers exactly only
+ * to 2^53: an attribute past that is taken again from the record's text,
+ * as a raw item of its digits, which cJSON prints as they are and
+ * any_value() sends as an intValue.  Only the span's own attributes: the
+ * text is found by top-level member, and events are an array.
+ */
+static void
+exact_ints(cJSON *rec, const char *s, size_t len)
+{
+	cJSON *attrs = cJSON_GetObjectItemCaseSensitive(rec, "attributes"), *a;
+	const char *text, *v;
+	size_t tlen, vlen;
+	char *digits;
+
+	if (!cJSON_IsObject(attrs) ||
+	    json_member_text(s, len, "attributes", &text, &tlen) == -1)
+		return;
+	cJSON_ArrayForEach(a, attrs) {
+		if (!cJSON_IsNumber(a) || a->string == NULL ||
+		    fabs(a->valuedouble) < 9007199254740992.0 ||
+		    json_member_text(text, tlen, a->string, &v, &vlen) == -1 ||
+		    !int64_literal(v, vlen) ||
+		    strtod(v, NULL) != a->valuedouble ||
+		    (digits = strndup(v, vlen)) == NULL)
+			continue;
+		a->type = cJSON_Raw;
+		a->valuestring = digits;
+	}
+}
+
 cJSON *
 otlp_parse_record(const char *s, size_t len)
 {
@@ -347,7 +396,31 @@ otlp_parse_record(const char *s, size_t len)
 		cJSON_Delete(o);
 		return NULL;
 	}
+	exact_ints(o, s, len);
 	return o;
+}
+
+char *
+otlp_normal_record(const char *s, size_t len, bool *invalid)
+{
+	cJSON *o, *span;
+	char *text = NULL;
+
+	*invalid = false;
+	if ((o = otlp_parse_record(s, len)) == NULL ||
+	    (span = otlp_span(o)) == NULL) {
+		cJSON_Delete(o);
+		*invalid = true;
+		return NULL;
+	}
+	cJSON_Delete(span);
+	/* Every one: a child may send the member twice. */
+	while (cJSON_GetObjectItemCaseSensitive(o, "resource") != NULL)
+		cJSON_DeleteItemFromObjectCaseSensitive(o, "resource");
+	if (otlp_clean_tree(o->child))
+		text = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return text;
 }
 
 struct group {

@@ -11,8 +11,19 @@
 
 #include <cjson/cJSON.h>
 
-/* Parses one record of len bytes; NULL unless it is exactly one JSON value. */
+/*
+ * Parses one record of len bytes; NULL unless it is exactly one JSON value.
+ * An integer attribute of the span past 2^53, which a double would round,
+ * keeps its digits as a raw item.
+ */
 cJSON	*otlp_parse_record(const char *s, size_t len);
+/*
+ * A record the slow way: parsed, checked as an OTLP span would be, without
+ * a "resource" of its own, made valid UTF-8 and printed again, as the trace
+ * file and GET /traces give it.  NULL when it is invalid (*invalid set) or
+ * memory ran out.
+ */
+char	*otlp_normal_record(const char *s, size_t len, bool *invalid);
 /*
  * The OTLP Span for a parsed record, or NULL if the record is invalid (or
  * memory ran out; either way the record is not exported).

@@ -183,65 +183,42 @@ line_room(struct trace_file *f, size_t len)
 	return true;
 }
 
-/*
- * A record's line the slow way: parsed, checked as an OTLP span would be,
- * its resource replaced, printed again.  Returns -1 when it is invalid, 0
- * when added, 1 when memory ran out.
- */
+/* A line: the record's text up to its closing brace, the resource spliced
+ * in.  Returns 0, or 1 when memory ran out. */
 static int
-slow_line(struct trace_file *f, const struct rec *r)
-{
-	cJSON *o, *span, *res;
-	char *text;
-	size_t tl;
-
-	if ((o = otlp_parse_record(r->data, r->len)) == NULL ||
-	    (span = otlp_span(o)) == NULL) {
-		cJSON_Delete(o);
-		return -1;
-	}
-	cJSON_Delete(span);
-	/* Every one: a child may send the member twice. */
-	while (cJSON_GetObjectItemCaseSensitive(o, "resource") != NULL)
-		cJSON_DeleteItemFromObjectCaseSensitive(o, "resource");
-	text = NULL;
-	if (!otlp_clean_tree(o->child) ||
-	    (res = cJSON_AddObjectToObject(o, "resource")) == NULL ||
-	    !otlp_add_string(res, "service.name", f->service) ||
-	    !otlp_add_string(res, "worker", r->worker) ||
-	    !cJSON_AddNumberToObject(res, "instance", r->instance) ||
-	    (text = cJSON_PrintUnformatted(o)) == NULL) {
-		cJSON_Delete(o);
-		return 1;
-	}
-	cJSON_Delete(o);
-	tl = strlen(text);
-	if (!line_room(f, tl + 1)) {
-		free(text);
-		return 1;
-	}
-	memcpy(f->line + f->line_len, text, tl);
-	f->line[f->line_len + tl] = '\n';
-	f->line_len += tl + 1;
-	free(text);
-	return 0;
-}
-
-/* A canonical record's line: its text, the resource spliced in. */
-static int
-fast_line(struct trace_file *f, const struct rec *r)
+splice_line(struct trace_file *f, const char *text, size_t len,
+    const char *worker, int instance)
 {
 	const char *suffix;
 	size_t slen;
 
-	if ((suffix = resource_suffix(f, r->worker, r->instance, &slen)) ==
-	    NULL || !line_room(f, r->len - 1 + slen + 1))
+	if ((suffix = resource_suffix(f, worker, instance, &slen)) == NULL ||
+	    !line_room(f, len - 1 + slen + 1))
 		return 1;
-	memcpy(f->line + f->line_len, r->data, r->len - 1);
-	memcpy(f->line + f->line_len + r->len - 1, suffix, slen);
-	f->line_len += r->len - 1 + slen;
+	memcpy(f->line + f->line_len, text, len - 1);
+	memcpy(f->line + f->line_len + len - 1, suffix, slen);
+	f->line_len += len - 1 + slen;
 	f->line[f->line_len++] = '\n';
 	return 0;
+}
+
+/*
+ * Any other record's line: the slow way (otlp_normal_record()), then
+ * spliced as a canonical one.  Returns -1 when it is invalid, 0 when
+ * added, 1 when memory ran out.
+ */
+static int
+slow_line(struct trace_file *f, const struct rec *r)
+{
+	bool invalid;
+	char *text;
+	int rc;
+
+	if ((text = otlp_normal_record(r->data, r->len, &invalid)) == NULL)
+		return invalid ? -1 : 1;
+	rc = splice_line(f, text, strlen(text), r->worker, r->instance);
+	free(text);
+	return rc;
 }
 
 void
@@ -258,7 +235,8 @@ trace_file_send(struct trace_exporter *ex, struct trace_file *f,
 		switch (r->valid ? SPAN_TEXT_VALID :
 		    span_text_check(r->data, r->len)) {
 		case SPAN_TEXT_VALID:
-			rc = fast_line(f, r);
+			rc = splice_line(f, r->data, r->len, r->worker,
+			    r->instance);
 			break;
 		case SPAN_TEXT_INVALID:
 			rc = -1;

@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "log.h"
+#include "otlp.h"
 #include "queue.h"
 #include "runtime.h"
 #include "span_text.h"
@@ -574,24 +575,21 @@ traces_task_span(struct runtime *rt, struct qtrace *trace,
 /*
  * One span of a lookup's answer: the record with the worker and instance
  * that sent it added as its last members.  A canonical record goes as it
- * is, byte for byte as exported; one that came in another form goes as
- * cJSON prints it, or not at all when it does not parse.
+ * is; one that came in another form goes as the trace file's slow way
+ * prints it, or not at all when the file drops it.
  */
 static bool
 put_span(struct rec_text *out, const struct ring_entry *e, bool first)
 {
-	cJSON *o = NULL;
 	char *printed = NULL;
 	const char *text = e->json;
 	size_t len;
+	bool invalid;
 
 	if (!e->canonical) {
-		if ((o = cJSON_Parse(e->json)) == NULL || !cJSON_IsObject(o) ||
-		    (printed = cJSON_PrintUnformatted(o)) == NULL) {
-			cJSON_Delete(o);
+		if ((printed = otlp_normal_record(e->json, strlen(e->json),
+		    &invalid)) == NULL)
 			return false;
-		}
-		cJSON_Delete(o);
 		text = printed;
 	}
 	len = strlen(text);

@@ -2,9 +2,9 @@
 # worker and instance that sent it as its last members: a record in
 # libplba's own form goes out as its text (spliced, never re-parsed), and
 # one in another form as the file's slow way prints it.  Here `lone`
-# sends the first kind, and `big` the second (an integer past int range
-# is printed by libplba as cJSON prints a double, which the master's
-# scan leaves to the parser).
+# sends the first kind, and `big` the second: an integer past int range,
+# which cJSON would print as a double, is left by the master's scan to
+# the parser, which keeps its digits.
 . "$(dirname "$0")/lib.sh"
 
 need_protoworker
@@ -40,7 +40,11 @@ assert filed and answer["spans"] == filed, (answer["spans"], filed)
 assert list(answer["spans"][0])[-2:] == ["worker", "instance"], answer
 PY
 done
-grep -q '"lone.big":' "$T/traces.jsonl" || fail "no span of big's in the file"
+# Every digit of an integer past 2^53, in the file and so in the lookups
+# (a double would have made the first one ...992).
+for n in 9007199254740993 9007199254740994 9007199254740995; do
+	grep -q "\"lone.big\":$n[,}]" "$T/traces.jsonl" || fail "no lone.big $n in the file"
+done
 stop_master
 [ "$STATUS" -eq 0 ] || fail "exit $STATUS"
 echo "ok"

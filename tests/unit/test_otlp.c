@@ -254,7 +254,8 @@ START_TEST(attributes_typed)
 {
 	cJSON *root = encode1(REC("\"attributes\":{\"s\":\"x\",\"i\":42,"
 	    "\"neg\":-7,\"big\":1700000000000,\"d\":1.5,\"t\":true,\"f\":false,"
-	    "\"n\":null,\"o\":{\"a\":[1,2]}},"));
+	    "\"n\":null,\"o\":{\"a\":[1,2]},\"id\":9007199254740993,"
+	    "\"min\":-9223372036854775808,\"over\":92233720368547758070},"));
 	cJSON *a = get(span0(root), "attributes");
 
 	ck_assert(cJSON_IsArray(a));
@@ -269,7 +270,13 @@ START_TEST(attributes_typed)
 	ck_assert(cJSON_IsFalse(get(attr(a, "f"), "boolValue")));
 	ck_assert_ptr_null(attr(a, "n"));
 	ck_assert_str_eq(str(attr(a, "o"), "stringValue"), "{\"a\":[1,2]}");
-	ck_assert_int_eq(cJSON_GetArraySize(a), 8);
+	/* Past 2^53 from the record's digits, not through a double. */
+	ck_assert_str_eq(str(attr(a, "id"), "intValue"), "9007199254740993");
+	ck_assert_str_eq(str(attr(a, "min"), "intValue"),
+	    "-9223372036854775808");
+	/* Past int64: a double. */
+	ck_assert(cJSON_IsNumber(get(attr(a, "over"), "doubleValue")));
+	ck_assert_int_eq(cJSON_GetArraySize(a), 11);
 	cJSON_Delete(root);
 
 	/* No attributes: no empty list either. */
@@ -627,6 +634,7 @@ START_TEST(file_any_record_gives_json_lines)
 		REC("\"a\":\"tab\tnew\nline\\/\\u00e9\","),
 		REC("\"attributes\":{\"deep\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[{}]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]},"),
 		REC("\"attributes\":{\"k\xff\":\"v\xc3\",\"ok\":\"\xc3\xa9\"},"),
+		REC("\"attributes\":{\"id\":9007199254740993},"),
 	};
 	static const char *const invalid[] = {
 		"", "{", "[]", "{\"trace_id\":", REC("") "}", "{\"a\":\"\\ud800\"}",
@@ -668,6 +676,8 @@ START_TEST(file_any_record_gives_json_lines)
 		    n - i)) > 0, "not UTF-8 at %zu: %s", i, text + i);
 	ck_assert_ptr_nonnull(strstr(text, "\"k\xef\xbf\xbd\":\"v\xef\xbf\xbd\","
 	    "\"ok\":\"\xc3\xa9\""));
+	/* Parsed and printed again, an integer past 2^53 keeps its digits. */
+	ck_assert_ptr_nonnull(strstr(text, "\"id\":9007199254740993}"));
 	for (line = strtok_r(text, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save), lines++) {
 		ck_assert_msg((o = cJSON_Parse(line)) != NULL, "%s", line);

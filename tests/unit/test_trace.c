@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -277,6 +278,24 @@ START_TEST(records_print_as_cjson_would)
 }
 END_TEST
 
+/* Integers keep every digit: a double would round those past 2^53. */
+START_TEST(ints_keep_every_digit)
+{
+	plba_span *s;
+
+	reset();
+	s = plba_trace_start(W, "ids");
+	plba_span_set_int(s, "big", 9007199254740993LL);
+	plba_span_set_int(s, "max", LLONG_MAX);
+	plba_span_set_int(s, "min", LLONG_MIN);
+	plba_span_end(s);
+	ck_assert_uint_eq(nsent, 1);
+	ck_assert_ptr_nonnull(strstr(sent_text[0], "\"attributes\":{"
+	    "\"big\":9007199254740993,\"max\":9223372036854775807,"
+	    "\"min\":-9223372036854775808}"));
+}
+END_TEST
+
 START_TEST(resume_continues_remote_trace)
 {
 	plba_span *s;
@@ -424,6 +443,7 @@ suite(void)
 	tcase_add_test(sp, spans_nest_and_restore_current);
 	tcase_add_test(sp, span_record_has_attributes_events_status);
 	tcase_add_test(sp, records_print_as_cjson_would);
+	tcase_add_test(sp, ints_keep_every_digit);
 	tcase_add_test(sp, resume_continues_remote_trace);
 	tcase_add_test(sp, unsampled_is_not_recorded_but_propagates);
 	tcase_add_test(sp, tracing_off_is_inert);
