@@ -521,7 +521,7 @@ store_open(const char *state_dir, char *err, size_t errlen)
 	st->efd = -1;
 	st->open.seq = 1;
 	pthread_mutex_init(&st->mu, NULL);
-	/* Waits with a deadline (store_settle) ignore wall-clock jumps. */
+	/* Waits with a deadline (settle()) ignore wall-clock jumps. */
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&st->cv, &ca);
@@ -952,8 +952,12 @@ store_flush(struct store *st)
 	(void)!write(st->efd, &one, sizeof(one));
 }
 
-int
-store_settle(struct store *st, uint64_t wait_ms)
+/*
+ * Waits at most wait_ms for the writer to be through with its batch, and
+ * reports it; -1 when it is still writing: the disk has stalled.
+ */
+static int
+settle(struct store *st, uint64_t wait_ms)
 {
 	struct timespec ts;
 	int rc = 0;
@@ -998,7 +1002,7 @@ store_drain(struct store *st, uint64_t wait_ms)
 		if (!store_pending(st))
 			return 0;
 		now = mono_ms();
-		if (now >= deadline || store_settle(st, deadline - now) == -1)
+		if (now >= deadline || settle(st, deadline - now) == -1)
 			return -1;
 	}
 }

@@ -91,18 +91,13 @@ void		 store_flush(struct store *);
  */
 int		 store_commit(struct store *);
 /*
- * Waits at most wait_ms for the writer to be through with its batch, and
- * reports it; -1 when it is still writing: the disk has stalled.
- */
-int		 store_settle(struct store *, uint64_t wait_ms);
-/*
  * Hands every change to the writer and waits for it, at most wait_ms in
  * all; 0 when nothing is left to write (committed or failed), -1 when
  * the disk has stalled.
  */
 int		 store_drain(struct store *, uint64_t wait_ms);
 /*
- * Gives up on a writer that store_settle() found stuck, at exit: what it
+ * Gives up on a writer that store_drain() found stuck, at exit: what it
  * and the open batch hold is logged as not stored; store_commit() then
  * fails at once, and store_close() leaves the writer and the database
  * for the process's exit.
