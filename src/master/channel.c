@@ -523,7 +523,8 @@ channel_stored(struct runtime *rt, uint64_t batch, bool stored)
 bool
 channel_takes(struct runtime *rt, struct rqueue *rq)
 {
-	return !queue_full(rq->q) && !(rq->durable && store_behind(rt->store));
+	return !rq->loading && !queue_full(rq->q) &&
+	    !(rq->durable && store_behind(rt->store));
 }
 
 /*

@@ -242,6 +242,14 @@ do_publish(struct runtime *rt, struct action *a)
 	    cJSON_PrintUnformatted(m.task);
 	free(wrapped);
 	msg_clear(&m);
+	if (rq->loading) {
+		free(task);
+		a->code = 503;
+		a->answer = error_json("queue \"%s\" is durable, and its "
+		    "tasks are still being read from its database: try again "
+		    "later", a->name);
+		return;
+	}
 	if (queue_full(rq->q)) {
 		free(task);
 		a->code = 503;

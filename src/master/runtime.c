@@ -469,6 +469,8 @@ on_stored(void *arg, uint64_t batch, bool stored)
 			channel_pump(rt, rt->queues[i].q);
 }
 
+static store_loaded_fn on_loaded;
+
 static int
 open_store(struct runtime *rt, const struct settings *s, char *err,
     size_t errlen)
@@ -476,6 +478,7 @@ open_store(struct runtime *rt, const struct settings *s, char *err,
 	if ((rt->store = store_open(s->state_dir, err, errlen)) == NULL)
 		return -1;
 	store_on_stored(rt->store, on_stored, rt);
+	store_on_loaded(rt->store, on_loaded, rt);
 	if (io_add(rt->loop, &rt->store_io, store_fd(rt->store), EPOLLIN,
 	    on_store, rt) == -1) {
 		snprintf(err, errlen, "epoll: %s", strerror(errno));
@@ -489,24 +492,64 @@ open_store(struct runtime *rt, const struct settings *s, char *err,
 /*
  * Gives a new durable queue its journal and the tasks it held when the
  * master last stopped.  The database opens with the first durable queue,
- * under the state_dir of the configuration that declares it.
+ * under the state_dir of the configuration that declares it.  At start
+ * the rows are read before anything runs; on a reload the writer reads
+ * them while the master goes on, and the queue takes publishes once
+ * on_loaded() has them.
  */
 static int
-make_durable(struct runtime *rt, const struct settings *s, struct rqueue *rq)
+make_durable(struct runtime *rt, const struct settings *s, struct rqueue *rq,
+    bool reload)
 {
 	char err[512];
 
 	if (rt->store == NULL && open_store(rt, s, err, sizeof(err)) == -1)
 		goto fail;
-	/* A reload: what was journaled before is committed first; the
-	 * loop waits for that, 5 s at most (store_attach). */
-	if (store_attach(rt->store, rq->q, mono_ms(), err, sizeof(err)) == -1)
+	if (reload) {
+		if (store_load(rt->store, rq->q) == -1) {
+			snprintf(err, sizeof(err), "out of memory");
+			goto fail;
+		}
+		rq->loading = true;
+	} else if (store_attach(rt->store, rq->q, mono_ms(), err,
+	    sizeof(err)) == -1)
 		goto fail;
 	rq->durable = true;
 	return 0;
 fail:
 	log_error("queues.%s.durable: %s", queue_name(rq->q), err);
 	return -1;
+}
+
+/* A queue that a reload declared durable has its rows, or never will. */
+static void
+on_loaded(void *arg, struct queue *q, const char *err)
+{
+	struct runtime *rt = arg;
+	const struct queue_def *d;
+	struct rqueue *rq;
+
+	if ((rq = runtime_find_queue(rt, queue_name(q))) == NULL || rq->q != q)
+		return;
+	rq->loading = false;
+	runtime_touch(rt);
+	if (err != NULL) {
+		/* In memory only, it would break its promise. */
+		log_error("queues.%s.durable: %s: %s; the queue is not created",
+		    queue_name(q), store_path(rt->store), err);
+		rq->removed = true;
+		channel_refuse_parked(rq, "no such queue: its database could "
+		    "not load it");
+		runtime_sweep_queues(rt);
+		return;
+	}
+	/* The store's dead letters are back: the surplus goes from the
+	 * store too. */
+	if ((d = settings_queue(rt->settings, queue_name(q))) != NULL) {
+		queue_set_dead_max(q, d->dead_max);
+		queue_set_dead_max_bytes(q, d->dead_max_bytes);
+	}
+	channel_pump(rt, q);
 }
 
 static void	mark_removed(struct runtime *, const struct settings *);
@@ -518,7 +561,7 @@ static void	mark_removed(struct runtime *, const struct settings *);
  * for a queue in memory only would break its promise).
  */
 static int
-sync_queues(struct runtime *rt, const struct settings *s)
+sync_queues(struct runtime *rt, const struct settings *s, bool reload)
 {
 	struct rqueue *rq, *qs;
 	size_t i;
@@ -558,7 +601,7 @@ sync_queues(struct runtime *rt, const struct settings *s)
 		if ((rq->q = queue_new(d->name, d->capacity, d->max_attempts)) == NULL)
 			return -1;
 		queue_on_done(rq->q, channel_task_done, rt);
-		if (d->durable && make_durable(rt, s, rq) == -1) {
+		if (d->durable && make_durable(rt, s, rq, reload) == -1) {
 			queue_free(rq->q);
 			rc = -2;
 			continue;
@@ -1191,7 +1234,7 @@ runtime_reload(struct runtime *rt)
 		log_warn("platform.ipc changes take effect at the next start "
 		    "of plba-master");
 
-	switch (sync_queues(rt, next)) {
+	switch (sync_queues(rt, next, true)) {
 	case -1:
 		log_error("queues: out of memory");
 		break;
@@ -1490,7 +1533,7 @@ runtime_run(struct runtime *rt)
 	timer_init(&rt->scan_timer, scan, rt);
 	timer_init(&rt->reload_timer, reload_due, rt);
 	rt->started_ms = mono_ms();
-	switch (sync_queues(rt, rt->settings)) {
+	switch (sync_queues(rt, rt->settings, false)) {
 	case -1:
 		log_error("out of memory");
 		return 1;

@@ -38,6 +38,9 @@ struct rqueue {
 	/* Gone from the configuration: takes no publishes, and is freed
 	 * once empty (runtime_sweep_queues). */
 	bool		 removed;
+	/* Durable, declared by a reload, and its rows not read yet: takes
+	 * no publishes until they are (store_load()). */
+	bool		 loading;
 	uint64_t	 dead_dropped_logged;
 };
 

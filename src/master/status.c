@@ -192,6 +192,8 @@ queue_json(struct rqueue *rq)
 	cJSON_AddNumberToObject(o, "dead_dropped", (double)st.dead_dropped);
 	if (rq->removed)
 		cJSON_AddTrueToObject(o, "removed");
+	if (rq->loading)
+		cJSON_AddTrueToObject(o, "loading");
 	return o;
 }
 

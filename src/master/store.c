@@ -92,6 +92,24 @@ struct attached {
 	uint64_t	 saved_next;	/* next id as last handed to the writer */
 };
 
+/*
+ * A queue's rows, read by the writer for the loop to restore, so that a
+ * reload declaring a durable queue never waits for the disk.  The rows
+ * are ops of `rows` (name_len 0, the error with its NUL); the queue is
+ * the loop's alone, and the writer reads by the copied name.
+ */
+struct load {
+	struct load	*next;
+	struct queue	*q;		/* NULL once detached: rows dropped */
+	char		*name;
+	unsigned	 max_attempts;
+	uint64_t	 after;		/* the batch committed before reading */
+	struct batch	 rows;
+	uint64_t	 saved_next;
+	int		 back;		/* in flight at the crash, requeued */
+	int		 buried;	/* ... and past max_attempts */
+};
+
 struct store {
 	sqlite3		*db;
 	char		*path;
@@ -99,6 +117,7 @@ struct store {
 	struct queue_journal jn;
 	struct attached	*queues;
 	size_t		 nqueues;
+	size_t		 capqueues;
 	sqlite3_stmt	*begin, *commit, *rollback;
 	sqlite3_stmt	*insert;	/* a published task */
 	sqlite3_stmt	*update;	/* state, attempt and error */
@@ -113,6 +132,9 @@ struct store {
 	bool		 told_behind;
 	store_stored_fn	*stored;
 	void		*stored_arg;
+	store_loaded_fn	*loaded;
+	void		*loaded_arg;
+	struct load	*loads;		/* waiting for the writer, in order */
 
 	/*
 	 * The loop journals into `open`; `work` is the batch the writer
@@ -123,6 +145,7 @@ struct store {
 	 */
 	struct batch	 open;
 	struct batch	 work;
+	struct load	*reading;	/* under mu: the writer's job, not `work` */
 	int		 efd;		/* eventfd: `work` is through */
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 cv;
@@ -133,6 +156,9 @@ struct store {
 	bool		 quit;		/* under mu */
 	bool		 abandoned;	/* the writer is stuck: leave it be */
 };
+
+static void	read_rows(struct store *, struct load *);
+static void	load_free(struct load *);
 
 static const char *const state_names[] = {
 	[ROW_READY] = "ready", [ROW_HELD] = "held", [ROW_DEAD] = "dead"
@@ -179,6 +205,39 @@ op_size(const struct op *op)
 	return (n + 7) & ~(size_t)7;
 }
 
+/* Appends op, then its name, error and body; false when out of memory. */
+static bool
+pack(struct batch *b, const struct op *op, const char *name,
+    const char *error, const char *body)
+{
+	size_t need = op_size(op), cap;
+	char *p;
+
+	if (b->len + need > b->cap) {
+		cap = b->cap ? b->cap : 4096;
+		while (cap < b->len + need)
+			cap *= 2;
+		if ((p = realloc(b->buf, cap)) == NULL)
+			return false;
+		b->buf = p;
+		b->cap = cap;
+	}
+	p = b->buf + b->len;
+	memcpy(p, op, sizeof(*op));
+	p += sizeof(*op);
+	memcpy(p, name, op->name_len);
+	p += op->name_len;
+	if (op->error_len != NO_ERROR) {
+		memcpy(p, error, op->error_len);
+		p += op->error_len;
+	}
+	if (op->body_len > 0)
+		memcpy(p, body, op->body_len);
+	b->len += need;
+	b->nops++;
+	return true;
+}
+
 /*
  * Appends one change.  Out of memory, the batch is doomed: its
  * transaction is not tried, and none of its publishes is confirmed.
@@ -192,8 +251,6 @@ journal(struct store *st, uint8_t kind, const struct queue *q, uint64_t id,
 	struct op op = { .id = id, .attempt = attempt, .kind = kind,
 	    .state = state, .error_len = NO_ERROR };
 	const char *name = queue_name(q);
-	size_t need, cap;
-	char *p;
 
 	st->changes++;
 	if (b->failed)
@@ -202,32 +259,10 @@ journal(struct store *st, uint8_t kind, const struct queue *q, uint64_t id,
 	op.body_len = (uint32_t)body_len;
 	if (error != NULL)
 		op.error_len = (uint32_t)strnlen(error, NO_ERROR - 1);
-	need = op_size(&op);
-	if (b->len + need > b->cap) {
-		cap = b->cap ? b->cap : 4096;
-		while (cap < b->len + need)
-			cap *= 2;
-		if ((p = realloc(b->buf, cap)) == NULL) {
-			snprintf(b->err, sizeof(b->err), "out of memory");
-			b->failed = true;
-			return;
-		}
-		b->buf = p;
-		b->cap = cap;
+	if (!pack(b, &op, name, error, body)) {
+		snprintf(b->err, sizeof(b->err), "out of memory");
+		b->failed = true;
 	}
-	p = b->buf + b->len;
-	memcpy(p, &op, sizeof(op));
-	p += sizeof(op);
-	memcpy(p, name, op.name_len);
-	p += op.name_len;
-	if (error != NULL) {
-		memcpy(p, error, op.error_len);
-		p += op.error_len;
-	}
-	if (body_len > 0)
-		memcpy(p, body, body_len);
-	b->len += need;
-	b->nops++;
 }
 
 /*
@@ -377,6 +412,7 @@ writer_main(void *arg)
 {
 	struct store *st = arg;
 	static const uint64_t one = 1;
+	struct load *ld;
 
 	pthread_mutex_lock(&st->mu);
 	for (;;) {
@@ -384,8 +420,12 @@ writer_main(void *arg)
 			pthread_cond_wait(&st->cv, &st->mu);
 		if (st->quit)
 			break;
+		ld = st->reading;
 		pthread_mutex_unlock(&st->mu);
-		apply(st, &st->work);
+		if (ld != NULL)
+			read_rows(st, ld);
+		else
+			apply(st, &st->work);
 		pthread_mutex_lock(&st->mu);
 		st->finished = true;
 		pthread_cond_broadcast(&st->cv);
@@ -573,12 +613,14 @@ fail:
 void
 store_close(struct store *st)
 {
+	struct load *ld;
 	size_t i;
 
 	if (st == NULL)
 		return;
 	/* Nobody is left to be told. */
 	st->stored = NULL;
+	st->loaded = NULL;
 	/*
 	 * The writer is still in a system call and holds the database, the
 	 * batch and st: all stay for the process's exit to take.  SQLite's
@@ -597,6 +639,10 @@ store_close(struct store *st)
 	}
 	for (i = 0; i < st->nqueues; i++)
 		queue_set_journal(st->queues[i].q, NULL);
+	while ((ld = st->loads) != NULL) {
+		st->loads = ld->next;
+		load_free(ld);
+	}
 	free(st->queues);
 	free(st->open.buf);
 	free(st->work.buf);
@@ -652,22 +698,19 @@ exec_q(struct store *st, const char *sql, const char *queue, int64_t i2,
  * dead-letter list once delivered max_attempts times.
  */
 static int
-requeue_held(struct store *st, struct queue *q, int *back, int *buried)
+requeue_held(struct store *st, struct load *ld)
 {
-	const char *name = queue_name(q);
-
-	*buried = exec_q(st, "UPDATE tasks SET state = 'dead', error = ?3 "
-	    "WHERE queue = ?1 AND state = 'held' AND attempt >= ?2", name,
-	    queue_max_attempts(q), LOST_IN_FLIGHT);
-	*back = exec_q(st, "UPDATE tasks SET state = 'ready', "
+	ld->buried = exec_q(st, "UPDATE tasks SET state = 'dead', error = ?3 "
+	    "WHERE queue = ?1 AND state = 'held' AND attempt >= ?2", ld->name,
+	    ld->max_attempts, LOST_IN_FLIGHT);
+	ld->back = exec_q(st, "UPDATE tasks SET state = 'ready', "
 	    "attempt = attempt + 1, error = ?3 WHERE queue = ?1 AND "
-	    "state = 'held'", name, 0, LOST_IN_FLIGHT);
-	return *buried == -1 || *back == -1 ? -1 : 0;
+	    "state = 'held'", ld->name, 0, LOST_IN_FLIGHT);
+	return ld->buried == -1 || ld->back == -1 ? -1 : 0;
 }
 
 static int
-load_tasks(struct store *st, struct queue *q, uint64_t now, uint64_t *nready,
-    uint64_t *ndead)
+read_tasks(struct store *st, struct load *ld)
 {
 	sqlite3_stmt *s;
 	int rc;
@@ -675,102 +718,231 @@ load_tasks(struct store *st, struct queue *q, uint64_t now, uint64_t *nready,
 	if (sqlite3_prepare_v2(st->db, "SELECT id, state, attempt, error, body "
 	    "FROM tasks WHERE queue = ?1 ORDER BY id", -1, &s, NULL) != SQLITE_OK)
 		return -1;
-	sqlite3_bind_text(s, 1, queue_name(q), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 1, ld->name, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *state = (const char *)sqlite3_column_text(s, 1);
 		const char *error = (const char *)sqlite3_column_text(s, 3);
 		const char *body = (const char *)sqlite3_column_text(s, 4);
-		bool dead = state != NULL && strcmp(state, "dead") == 0;
 		sqlite3_int64 attempt = sqlite3_column_int64(s, 2);
+		struct op row = {
+			.id = (uint64_t)sqlite3_column_int64(s, 0),
+			.attempt = attempt > 0 && attempt < UINT_MAX ?
+			    (uint32_t)attempt : 1,
+			.state = state != NULL && strcmp(state, "dead") == 0 ?
+			    ROW_DEAD : ROW_READY,
+			.error_len = error != NULL ? (uint32_t)strnlen(error,
+			    NO_ERROR - 2) + 1 : NO_ERROR,
+		};
 
 		if (body == NULL)
 			continue;
-		if (queue_restore(q, (uint64_t)sqlite3_column_int64(s, 0), body,
-		    (size_t)sqlite3_column_bytes(s, 4),
-		    attempt > 0 && attempt < UINT_MAX ? (unsigned)attempt : 1,
-		    error, dead, now) == -1) {
-			rc = SQLITE_NOMEM;
+		row.body_len = (uint32_t)sqlite3_column_bytes(s, 4);
+		if (!pack(&ld->rows, &row, "", error, body)) {
+			snprintf(ld->rows.err, sizeof(ld->rows.err),
+			    "out of memory");
+			ld->rows.failed = true;
 			break;
 		}
-		(*(dead ? ndead : nready))++;
 	}
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 static int
-load_next_id(struct store *st, struct queue *q, uint64_t *saved)
+read_next_id(struct store *st, struct load *ld)
 {
 	sqlite3_stmt *s;
 	int rc;
 
-	*saved = 0;
+	ld->saved_next = 0;
 	if (sqlite3_prepare_v2(st->db, "SELECT next_id FROM queues WHERE "
 	    "name = ?1", -1, &s, NULL) != SQLITE_OK)
 		return -1;
-	sqlite3_bind_text(s, 1, queue_name(q), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 1, ld->name, -1, SQLITE_STATIC);
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		*saved = (uint64_t)sqlite3_column_int64(s, 0);
-		queue_reserve_ids(q, *saved);
+		ld->saved_next = (uint64_t)sqlite3_column_int64(s, 0);
 		rc = SQLITE_DONE;
 	}
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/*
+ * The queue's rows, in a transaction of their own: the writer's job, or
+ * the loop's while the writer is idle.  Touches the database and ld, not
+ * the queue.
+ */
+static void
+read_rows(struct store *st, struct load *ld)
+{
+	if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK &&
+	    requeue_held(st, ld) == 0 && read_tasks(st, ld) == 0 &&
+	    read_next_id(st, ld) == 0 &&
+	    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+		return;
+	if (!ld->rows.failed) {
+		snprintf(ld->rows.err, sizeof(ld->rows.err), "%s",
+		    sqlite3_errmsg(st->db));
+		ld->rows.failed = true;
+	}
+	if (!sqlite3_get_autocommit(st->db))
+		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static void
+load_free(struct load *ld)
+{
+	if (ld == NULL)
+		return;
+	free(ld->name);
+	free(ld->rows.buf);
+	free(ld);
+}
+
+/* Room for one more attached queue is made here, where failing is
+ * still simple, so that restore() cannot fail for it. */
+static struct load *
+load_new(struct store *st, struct queue *q)
+{
+	struct attached *a;
+	struct load *ld;
+	size_t cap;
+
+	if (st->nqueues + 1 > st->capqueues) {
+		cap = st->capqueues ? st->capqueues * 2 : 4;
+		if ((a = realloc(st->queues, cap * sizeof(*a))) == NULL)
+			return NULL;
+		st->queues = a;
+		st->capqueues = cap;
+	}
+	if ((ld = calloc(1, sizeof(*ld))) == NULL ||
+	    (ld->name = strdup(queue_name(q))) == NULL) {
+		free(ld);
+		return NULL;
+	}
+	ld->q = q;
+	ld->max_attempts = queue_max_attempts(q);
+	return ld;
+}
+
+/*
+ * Puts the rows read into the queue, which journals from now on.  A
+ * failure for want of memory leaves the queue with part of its tasks
+ * and no journal: what it hands out comes back at the next start, as
+ * at-least-once allows.
+ */
+static int
+restore(struct store *st, struct load *ld, uint64_t now)
+{
+	const char *p = ld->rows.buf, *end = p + ld->rows.len;
+	const struct op *row;
+	uint64_t nready = 0, ndead = 0;
+
+	if (ld->rows.failed)
+		return -1;
+	for (; p < end; p += op_size(row)) {
+		const char *error, *body;
+
+		row = (const struct op *)p;
+		error = (const char *)(row + 1);
+		body = error + (row->error_len != NO_ERROR ? row->error_len : 0);
+		if (queue_restore(ld->q, row->id, body, row->body_len,
+		    row->attempt, row->error_len != NO_ERROR ? error : NULL,
+		    row->state == ROW_DEAD, now) == -1) {
+			snprintf(ld->rows.err, sizeof(ld->rows.err),
+			    "out of memory");
+			ld->rows.failed = true;
+			return -1;
+		}
+		(*(row->state == ROW_DEAD ? &ndead : &nready))++;
+	}
+	queue_reserve_ids(ld->q, ld->saved_next);
+	st->queues[st->nqueues++] = (struct attached){ .q = ld->q,
+	    .saved_next = ld->saved_next };
+	queue_set_journal(ld->q, &st->jn);
+	if (nready + ndead > 0)
+		log_info("queue %s: %" PRIu64 " tasks back from %s (%d of them "
+		    "in flight when the master stopped), %" PRIu64 " dead letters"
+		    "%s", ld->name, nready, st->path, ld->back, ndead,
+		    ld->buried > 0 ? ", some of them lost in flight" : "");
+	return 0;
+}
+
 int
 store_attach(struct store *st, struct queue *q, uint64_t now, char *err,
     size_t errlen)
 {
-	struct attached *a;
-	uint64_t nready = 0, ndead = 0, saved;
-	int back = 0, buried = 0;
+	struct load *ld;
+	int rc;
 
-	a = realloc(st->queues, (st->nqueues + 1) * sizeof(*a));
-	if (a == NULL) {
-		set_err(err, errlen, "out of memory");
-		return -1;
-	}
-	st->queues = a;
 	/*
 	 * Its own transaction, with the writer idle: what is journaled
 	 * before goes first, and a failure of either does not undo the other.
-	 * A disk that has stalled fails the attach rather than the master.
 	 */
 	if (store_drain(st, ATTACH_WAIT_MS) == -1) {
 		set_err(err, errlen, "%s: its disk has not finished a commit in "
 		    "%us", st->path, ATTACH_WAIT_MS / 1000);
 		return -1;
 	}
-	if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
-	    requeue_held(st, q, &back, &buried) == -1 ||
-	    load_tasks(st, q, now, &nready, &ndead) == -1 ||
-	    load_next_id(st, q, &saved) == -1 ||
-	    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		set_err(err, errlen, "%s: queue %s: %s", st->path, queue_name(q),
-		    sqlite3_errmsg(st->db));
-		if (!sqlite3_get_autocommit(st->db))
-			(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	if ((ld = load_new(st, q)) == NULL) {
+		set_err(err, errlen, "out of memory");
 		return -1;
 	}
-	a = &st->queues[st->nqueues++];
-	a->q = q;
-	a->saved_next = saved;
-	queue_set_journal(q, &st->jn);
-	if (nready + ndead > 0)
-		log_info("queue %s: %" PRIu64 " tasks back from %s (%d of them "
-		    "in flight when the master stopped), %" PRIu64 " dead letters"
-		    "%s", queue_name(q), nready, st->path, back, ndead,
-		    buried > 0 ? ", some of them lost in flight" : "");
+	read_rows(st, ld);
+	if ((rc = restore(st, ld, now)) == -1)
+		set_err(err, errlen, "%s: queue %s: %s", st->path, ld->name,
+		    ld->rows.err);
+	load_free(ld);
+	return rc;
+}
+
+int
+store_load(struct store *st, struct queue *q)
+{
+	struct load *ld, **tail;
+
+	if ((ld = load_new(st, q)) == NULL)
+		return -1;
+	/* Read after what is journaled now, which may be a queue of that
+	 * name going, with its id counter. */
+	ld->after = st->open.nops > 0 || st->open.failed ? st->open.seq :
+	    st->open.seq - 1;
+	for (tail = &st->loads; *tail != NULL; tail = &(*tail)->next)
+		continue;
+	*tail = ld;
 	return 0;
+}
+
+bool
+store_loading(const struct store *st, const struct queue *q)
+{
+	const struct load *ld;
+
+	if (st == NULL)
+		return false;
+	for (ld = st->loads; ld != NULL; ld = ld->next)
+		if (ld->q == q)
+			return true;
+	return st->reading != NULL && st->reading->q == q;
 }
 
 void
 store_detach(struct store *st, struct queue *q)
 {
+	struct load **p, *ld;
 	size_t i;
 	uint64_t next;
 
+	for (p = &st->loads; (ld = *p) != NULL; ) {
+		if (ld->q == q) {
+			*p = ld->next;
+			load_free(ld);
+		} else
+			p = &ld->next;
+	}
+	/* The writer reads by name and never looks at q. */
+	if (st->reading != NULL && st->reading->q == q)
+		st->reading->q = NULL;
 	for (i = 0; i < st->nqueues; i++) {
 		if (st->queues[i].q != q)
 			continue;
@@ -790,6 +962,13 @@ store_on_stored(struct store *st, store_stored_fn *fn, void *arg)
 {
 	st->stored = fn;
 	st->stored_arg = arg;
+}
+
+void
+store_on_loaded(struct store *st, store_loaded_fn *fn, void *arg)
+{
+	st->loaded = fn;
+	st->loaded_arg = arg;
 }
 
 int
@@ -882,20 +1061,47 @@ writing_ms(struct store *st, uint64_t now)
 	return ms;
 }
 
-/* The batch in the writer's hands, once it is through with it. */
+/* The rows the writer read: into their queue, unless it went meanwhile. */
+static void
+finish_load(struct store *st, struct load *ld)
+{
+	struct queue *q = ld->q;
+	int rc = -1;
+
+	if (st->told_stalled)
+		log_info("%s: queue %s was read after %.1fs", st->path, ld->name,
+		    (double)(mono_ms() - st->writing_since) / 1000);
+	st->told_stalled = false;
+	if (q != NULL)
+		rc = restore(st, ld, mono_ms());
+	if (q != NULL && st->loaded != NULL)
+		st->loaded(st->loaded_arg, q, rc == 0 ? NULL : ld->rows.err);
+	load_free(ld);
+}
+
+/* The job in the writer's hands, once it is through with it. */
 static int
 reap(struct store *st, bool wait)
 {
+	struct load *ld;
 	bool done;
 
 	pthread_mutex_lock(&st->mu);
 	while (wait && st->busy && !st->finished && !st->abandoned)
 		pthread_cond_wait(&st->cv, &st->mu);
 	done = st->busy && st->finished;
-	if (done)
+	ld = st->reading;
+	if (done) {
 		st->busy = false;
+		st->reading = NULL;
+	}
 	pthread_mutex_unlock(&st->mu);
-	return done ? finish_batch(st, &st->work) : 0;
+	if (!done)
+		return 0;
+	if (ld == NULL)
+		return finish_batch(st, &st->work);
+	finish_load(st, ld);
+	return 0;
 }
 
 void
@@ -921,15 +1127,33 @@ hand_over(struct store *st)
 	st->writing_since = mono_ms();
 }
 
+/*
+ * A queue to read goes to the writer once the batches journaled before
+ * it was asked for are committed, and before the batches after.
+ */
+static struct load *
+next_load(struct store *st)
+{
+	struct load *ld = st->loads;
+
+	if (ld == NULL || ld->after >= st->open.seq)
+		return NULL;
+	st->loads = ld->next;
+	ld->next = NULL;
+	st->writing_since = mono_ms();
+	return ld;
+}
+
 void
 store_flush(struct store *st)
 {
 	static const uint64_t one = 1;
+	struct load *ld;
 
 	if (st == NULL || st->abandoned)
 		return;
 	journal_next_ids(st);
-	if (st->open.nops == 0 && !st->open.failed)
+	if (st->open.nops == 0 && !st->open.failed && st->loads == NULL)
 		return;
 	pthread_mutex_lock(&st->mu);
 	if (st->busy) {
@@ -937,7 +1161,14 @@ store_flush(struct store *st)
 		pthread_mutex_unlock(&st->mu);
 		return;
 	}
-	hand_over(st);
+	if ((ld = next_load(st)) == NULL) {
+		if (st->open.nops == 0 && !st->open.failed) {
+			pthread_mutex_unlock(&st->mu);
+			return;
+		}
+		hand_over(st);
+	}
+	st->reading = ld;
 	st->busy = true;
 	st->finished = false;
 	if (st->threaded)
@@ -945,7 +1176,10 @@ store_flush(struct store *st)
 	pthread_mutex_unlock(&st->mu);
 	if (st->threaded)
 		return;
-	apply(st, &st->work);
+	if (ld != NULL)
+		read_rows(st, ld);
+	else
+		apply(st, &st->work);
 	pthread_mutex_lock(&st->mu);
 	st->finished = true;
 	pthread_mutex_unlock(&st->mu);

@@ -36,6 +36,7 @@ struct store_stats {
 
 /* Whether batch `batch`, and every batch before it, is committed. */
 typedef void store_stored_fn(void *arg, uint64_t batch, bool stored);
+typedef void store_loaded_fn(void *arg, struct queue *q, const char *err);
 
 /*
  * Opens (creating it, and state_dir, 0700, when missing) the database
@@ -52,19 +53,32 @@ void		 store_close(struct store *);
  * from now on.  A task that was in flight when the master died counts as
  * delivered and lost: it comes back with attempt + 1, or goes to the
  * dead-letter list past max_attempts, as after a consumer's death.
- * Returns -1 with a message in err.
+ * Returns -1 with a message in err.  It waits for the writer, 5 s at
+ * most, and reads on the calling thread: for start.
  */
 int		 store_attach(struct store *, struct queue *, uint64_t now,
 		    char *err, size_t errlen);
 /*
- * Stops journaling q, which the caller is about to free.  Its rows stay
- * (there are none once it is empty) and so does its id counter, so a
- * queue of the same name attached later never reuses an id.  What q
- * journaled before is still written: batches keep copies, not q.
+ * The same, without waiting: the writer reads the rows once what was
+ * journaled before is committed, and store_reap() restores them into q
+ * and tells the loaded callback.  Until then q takes nothing: the
+ * caller holds publishes back (store_loading()).  -1 when out of memory.
+ */
+int		 store_load(struct store *, struct queue *);
+/* Whether a store_load() of q is still to be reported. */
+bool		 store_loading(const struct store *, const struct queue *);
+/*
+ * Stops journaling q, or loading it, before the caller frees it.  Its
+ * rows stay (there are none once it is empty) and so does its id
+ * counter, so a queue of the same name attached later never reuses an
+ * id.  What q journaled before is still written: batches keep copies.
  */
 void		 store_detach(struct store *, struct queue *);
 /* Who is told, from store_reap() or store_commit(), of each batch. */
 void		 store_on_stored(struct store *, store_stored_fn *, void *arg);
+/* Who is told of each store_load(): err is NULL once q is loaded.  A
+ * queue detached before that is not reported. */
+void		 store_on_loaded(struct store *, store_loaded_fn *, void *arg);
 /* The eventfd that is readable when the writer is through; -1 for NULL. */
 int		 store_fd(const struct store *);
 /* Reports the batch the writer is through with, if any. */

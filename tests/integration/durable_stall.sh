@@ -6,10 +6,11 @@
 # producer that goes on publishing without waiting is held back once
 # 16 MiB of changes wait for the disk, so the master does not grow with
 # it.  Once the disk is back, every publish is confirmed and nothing is
-# lost.  A reload cannot load a new durable queue from a stalled disk and
-# says so after 5 s; a stop gives up on it after platform.stop_timeout and
-# exits 1.  A disk that fails every commit (fsync failing, $T/failing) is
-# not taken for a stalled one.
+# lost.  A reload that declares a durable queue does not wait for the
+# disk to read it: the queue takes publishes once it is read.  A stop
+# gives up on the disk after platform.stop_timeout and exits 1.  A disk
+# that fails every commit (fsync failing, $T/failing) is not taken for a
+# stalled one.
 . "$(dirname "$0")/lib.sh"
 
 need_protoworker
@@ -25,9 +26,10 @@ GATE=$T/gate
 # Publishes of 256 KiB, 50 MiB in all.
 N=200
 
-# config [producer [big]]: a durable queue and a memory queue, each with
-# a recording consumer; then a producer of one task for jobs, and one
-# that publishes N tasks without waiting for their confirmations.
+# [LATER=1] config [producer [big]]: a durable queue and a memory queue,
+# each with a recording consumer; then a producer of one task for jobs,
+# and one that publishes N tasks without waiting for their confirmations.
+# LATER adds a durable queue, later, and a producer of one task for it.
 config() {
 	cat >"$T/plba.yml" <<YML
 platform:
@@ -37,7 +39,7 @@ platform:
 queues:
   jobs: {capacity: 1000000, durable: true}
   fast: {capacity: 100}
-${LATER:-}
+$([ -z "${LATER:-}" ] || echo "  later: {durable: true}")
 workers:
   jobsc:
     command: [$PW, consume, record, $T/jobs]
@@ -46,6 +48,11 @@ workers:
   fastc:
     command: [$PW, consume, record, $T/fast]
     consumes: fast
+YML
+	[ -n "${LATER:-}" ] && cat >>"$T/plba.yml" <<YML
+  laterp:
+    command: [$PW, produce, later, "1"]
+    ready: protocol
 YML
 	[ $# -ge 1 ] && cat >>"$T/plba.yml" <<YML
   producer:
@@ -84,12 +91,21 @@ wait_for 20 has_lines "$T/jobs" 1
 
 # 1. The disk stalls.  A durable publish over HTTP waits for it...
 touch "$GATE"
+published=$(queue_field jobs published)
 post jobs 2 30 >"$T/jobs2.code" &
 held_post=$!
+wait_for 20 eval '[ "$(queue_field jobs published)" -gt "$published" ]'
 # ... and so does one over the channel: a producer added by a reload.
-config producer
+# The same reload declares a durable queue, whose tasks cannot be read
+# with the writer stalled: the reload does not wait for them, and the
+# queue takes nothing meanwhile.
+LATER=1 config producer
 kill -HUP "$MASTER"
 wait_for 20 curl_has "$URL/workers" '"producer"'
+wait_for 20 queue_field_is later loading True
+[ "$(post later 9)" = 503 ] || fail "a queue not read yet took a publish"
+grep -q "still being read from its database" "$T/answer.later.9" ||
+	fail "the 503 does not say why: $(cat "$T/answer.later.9")"
 # Everything else goes on: a memory queue's publish is answered ...
 [ "$(post fast 3)" = 202 ] || fail "a memory queue's publish waited for the disk"
 wait_for 20 has_lines "$T/fast" 1
@@ -117,7 +133,11 @@ wait_for 20 metric_above plba_durable_waiting_bytes 0
 #    told "may still be stored" was stored, and delivered.
 commits=$(metric plba_durable_commits_total)
 rm -f "$GATE"
-wait_for 20 log_has "produced 1"
+wait_for 20 log_at_least "produced 1" 2
+# The queue the reload declared is read, and takes publishes.
+wait_for 20 eval '! curl_has "$URL/queues/later" loading'
+[ "$(post later 10)" = 202 ] || fail "the queue read late took no publish"
+[ "$(queue_field later published)" = 2 ] || fail "later: $(queue_field later published) published"
 wait_for 20 has_lines "$T/jobs" 3
 wait_for 20 log_has "queues.db: the commit finished after"
 wait_for 20 metric_above plba_durable_commits_total "$commits"
@@ -177,13 +197,12 @@ published=$(queue_field jobs published)
 post jobs 6 30 >"$T/jobs6.code" &
 held_post=$!
 wait_for 20 eval '[ "$(queue_field jobs published)" -gt "$published" ]'
-# A reload that declares a durable queue waits 5 s for the disk, then
-# goes on without that queue.
-LATER="  later: {durable: true}" config
+# A reload that declares a durable queue goes on without waiting for its
+# tasks, which stay unread while the disk is stalled.
+LATER=1 config
 kill -HUP "$MASTER"
-wait_for 30 log_has "queues.later.durable: .*queues.db: its disk has not finished a commit in 5s"
-[ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/queues/later")" = 404 ] ||
-	fail "the queue the stalled disk could not load was declared"
+wait_for 20 queue_field_is later loading True
+wait_for 20 curl_has "$URL/workers" '"laterp"'
 kill -TERM "$MASTER"
 wait_for 30 exited
 wait_master
@@ -213,4 +232,29 @@ stop_master
 [ "$(log_count "commit: disk I/O error")" -le 10 ] ||
 	fail "$(log_count "commit: disk I/O error") failed commits for one publish"
 log_has "gave up on a commit" && fail "a failing disk was taken for a stalled one"
+
+# 6. A queue that a reload declares and the database cannot give, here
+#    because another process holds it locked, is not created: in memory
+#    only it would break its promise.  Its producer is refused.
+config
+start_master
+wait_for 20 curl_ok "$URL/status"
+python3 -c '
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN EXCLUSIVE")
+open(sys.argv[2], "w").close()
+time.sleep(120)' "$DB" "$T/locked" &
+locker=$!
+wait_for 20 test -e "$T/locked"
+LATER=1 config
+kill -HUP "$MASTER"
+wait_for 20 log_has "queues.later.durable: .*queues.db: database is locked; the queue is not created"
+kill "$locker"
+wait "$locker" 2>/dev/null || true
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/queues/later")" = 404 ] ||
+	fail "a queue its database could not give was declared"
+wait_for 20 log_has "publish 0: "
+stop_master
+[ "$STATUS" -eq 0 ] || fail "exit $STATUS after a queue was not created"
 echo "ok"

@@ -335,6 +335,106 @@ START_TEST(batch_outlives_its_queue)
 }
 END_TEST
 
+/* What the loaded callback was told. */
+static struct queue *loaded_q;
+static const char *loaded_err;
+static size_t nloaded;
+
+static void
+record_loaded(void *arg, struct queue *q, const char *err)
+{
+	(void)arg;
+	loaded_q = q;
+	loaded_err = err;
+	nloaded++;
+}
+
+/*
+ * store_load() reads on the writer, after the batch journaled before
+ * it: here a queue of the same name going, with its id counter, and a
+ * dead letter.  Until reported, the queue has nothing and no journal.
+ */
+START_TEST(load_after_what_came_before)
+{
+	struct store *st = open_ok();
+	struct queue *q = attach_ok(st, 1);
+	struct qconsumer *c = queue_attach(q, NULL, 8);
+	struct qtask *t;
+
+	pub(q, "{\"n\":1}");
+	pub(q, "{\"n\":2}");
+	t = queue_dispatch(q, NULL, 0);
+	ck_assert_int_eq(queue_nack(q, c, t->id, false, "bad"), 1);
+	t = queue_dispatch(q, NULL, 0);
+	ck_assert_int_eq(queue_ack(q, c, t->id, 0, NULL), 0);
+	ck_assert_int_eq(store_commit(st), 0);
+	pub(q, "{\"n\":3}");
+	t = queue_dispatch(q, NULL, 0);
+	ck_assert_int_eq(queue_ack(q, c, t->id, 0, NULL), 0);
+	/* Not committed yet: id 3 was used, and the counter says so. */
+	store_detach(st, q);
+	queue_free(q);
+
+	nloaded = 0;
+	store_on_loaded(st, record_loaded, NULL);
+	q = queue_new("jobs", 100, 1);
+	ck_assert_int_eq(store_load(st, q), 0);
+	ck_assert(store_loading(st, q));
+	ck_assert(!queue_journaled(q));
+	/* The detach's batch goes first, then the load. */
+	store_flush(st);
+	await_writer(st);
+	ck_assert_uint_eq(nloaded, 0);
+	ck_assert(store_loading(st, q));
+	store_flush(st);
+	await_writer(st);
+	ck_assert_uint_eq(nloaded, 1);
+	ck_assert_ptr_eq(loaded_q, q);
+	ck_assert_ptr_null(loaded_err);
+	ck_assert(!store_loading(st, q));
+	ck_assert(queue_journaled(q));
+	ck_assert_uint_eq(stats(q).dead, 1);
+	ck_assert_str_eq(queue_dead_next(q, NULL)->last_error, "bad");
+	ck_assert_uint_eq(pub(q, "{}"), 4);
+	store_close(st);
+	queue_free(q);
+	reopened_holds(1, 5);
+}
+END_TEST
+
+/* A queue detached while it loads is never reported, nor touched. */
+START_TEST(load_cancelled_by_detach)
+{
+	struct store *st = open_ok();
+	struct queue *q = attach_ok(st, 3);
+	struct queue *other = queue_new("other", 10, 3);
+
+	pub(q, "{}");
+	ck_assert_int_eq(store_commit(st), 0);
+	nloaded = 0;
+	store_on_loaded(st, record_loaded, NULL);
+	/* Detached while waiting for the writer... */
+	ck_assert_int_eq(store_load(st, other), 0);
+	store_detach(st, other);
+	ck_assert(!store_loading(st, other));
+	store_flush(st);
+	ck_assert(!store_pending(st));
+	/* ... and while the writer reads it. */
+	ck_assert_int_eq(store_load(st, other), 0);
+	store_flush(st);
+	store_detach(st, other);
+	queue_free(other);
+	await_writer(st);
+	ck_assert_uint_eq(nloaded, 0);
+	/* Nothing was attached for it: the store goes on. */
+	pub(q, "{}");
+	ck_assert_int_eq(store_commit(st), 0);
+	store_close(st);
+	queue_free(q);
+	reopened_holds(2, 3);
+}
+END_TEST
+
 /* Past 16 MiB waiting for the writer, the store says it is behind. */
 START_TEST(behind_past_a_bound)
 {
@@ -413,6 +513,8 @@ suite(void)
 	tcase_add_test(tc, detach_leaves_the_rest);
 	tcase_add_test(tc, batches_reported_in_order);
 	tcase_add_test(tc, batch_outlives_its_queue);
+	tcase_add_test(tc, load_after_what_came_before);
+	tcase_add_test(tc, load_cancelled_by_detach);
 	tcase_add_test(tc, behind_past_a_bound);
 	tcase_add_test(tc, second_opener_refused);
 	tcase_add_test(tc, unusable_dir);
