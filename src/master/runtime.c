@@ -1198,6 +1198,23 @@ runtime_reload_soon(struct runtime *rt)
 	timer_at(rt->loop, &rt->reload_timer, mono_ms());
 }
 
+/*
+ * The version of worker `name` that a reload removed or replaced and
+ * that is still stopping.  Its successor starts once it is down, so two
+ * never run side by side, however many reloads come meanwhile.
+ */
+static struct worker *
+stopping_version(struct runtime *rt, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < rt->nworkers; i++)
+		if (rt->workers[i]->def == NULL && !worker_down(rt->workers[i]) &&
+		    strcmp(rt->workers[i]->name, name) == 0)
+			return rt->workers[i];
+	return NULL;
+}
+
 static void
 runtime_reload(struct runtime *rt)
 {
@@ -1270,7 +1287,7 @@ runtime_reload(struct runtime *rt)
 			worker_free(nw);
 			continue;
 		}
-		nw->replaces = w;
+		nw->replaces = stopping_version(rt, nd->name);
 		nw->wanted = running;
 	}
 	for (i = 0; i < next->nworkers; i++) {
@@ -1285,6 +1302,8 @@ runtime_reload(struct runtime *rt)
 			worker_free(nw);
 			continue;
 		}
+		/* Removed by an earlier reload and not down yet. */
+		nw->replaces = stopping_version(rt, nw->name);
 		nw->wanted = running;
 	}
 	rt->settings = next;
