@@ -67,6 +67,7 @@ struct plba_worker {
 	bool			   stopping;
 	bool			   force;
 	bool			   closed;	/* the master is gone */
+	bool			   misunderstood; /* ... or said what we cannot read */
 	bool			   leaving;	/* child_run is returning */
 	/*
 	 * What welcome, then any tracing message, said: the channel thread
@@ -526,7 +527,13 @@ channel_thread(void *arg)
 	}
 	goto out;
 bad:
+	/* A master of another version, most likely: say so where the
+	 * master logs it, and exit non-zero so that it counts as a crash. */
 	snprintf(w->err, sizeof(w->err), "bad message from the master: %.200s", err);
+	fprintf(stderr, "plba: %s\n", w->err);
+	pthread_mutex_lock(&w->mu);
+	w->misunderstood = true;
+	pthread_mutex_unlock(&w->mu);
 out:
 	frame_reader_free(&rd);
 	mark_closed(w);
@@ -1131,6 +1138,8 @@ child_run(const struct reg_worker *reg, const struct plba_registry *module)
 	pthread_mutex_unlock(&w->mu);
 	(void)eventfd_write(w->wakefd, 1);
 	pthread_join(th, NULL);
+	if (w->misunderstood)
+		status = 1;
 	worker_free(w);
 	return status;
 }

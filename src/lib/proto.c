@@ -242,11 +242,10 @@ decode_members(struct ctx *c)
 		if (get_string(c, "worker", true, &m->worker) == -1 ||
 		    get_int(c, "instance", true, &m->instance) == -1)
 			return -1;
+		/* The worker's own settings, of any kind (SPEC 5). */
 		m->config = cJSON_GetObjectItemCaseSensitive(m->root, "config");
 		if (cJSON_IsNull(m->config))
 			m->config = NULL;
-		if (m->config != NULL && !cJSON_IsObject(m->config))
-			return bad(c, "config", "must be an object or null");
 		if (m->instance < 0)
 			return bad(c, "instance", "must not be negative");
 		return get_tracing(c, false);

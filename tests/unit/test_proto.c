@@ -243,6 +243,16 @@ START_TEST(decode_welcome)
 	ck_assert_int_eq(m.instance, 0);
 	ck_assert_ptr_null(m.config);
 	msg_clear(&m);
+
+	/* The worker's own settings may be of any kind. */
+	decode_ok(&m, "{\"type\":\"welcome\",\"worker\":\"w\",\"instance\":0,"
+	    "\"config\":[1,2]}", false);
+	ck_assert(cJSON_IsArray(m.config));
+	msg_clear(&m);
+	decode_ok(&m, "{\"type\":\"welcome\",\"worker\":\"w\",\"instance\":0,"
+	    "\"config\":5}", false);
+	ck_assert(cJSON_IsNumber(m.config));
+	msg_clear(&m);
 }
 END_TEST
 
