@@ -53,6 +53,10 @@ struct poller {
 	size_t		 nmarks, capmarks;
 	uint32_t	*found;		/* UIDs the last search returned */
 	size_t		 nfound, capfound;
+	uint64_t	 sent_from;	/* imap_commands() at sent_reset() */
+	char		 sent[2048];	/* verbose: the commands since then */
+	size_t		 sentlen;
+	bool		 sentcut;	/* more than sent holds */
 	char		 err[1024];
 };
 
@@ -157,6 +161,47 @@ drop_connection(struct poller *p)
 	p->imap = NULL;
 }
 
+/* Notes a command for the verbose line; past the room, "...". */
+static void
+on_sent(const char *cmd, size_t len, void *arg)
+{
+	struct poller *p = arg;
+	size_t room = sizeof(p->sent) - p->sentlen;
+	int n;
+
+	if (p->sentcut)
+		return;
+	/* A long UID set says little past its start. */
+	n = snprintf(p->sent + p->sentlen, room, "%s%.*s%s",
+	    p->sentlen > 0 ? "; " : "", len > 200 ? 200 : (int)len, cmd,
+	    len > 200 ? "..." : "");
+	if (n < 0 || (size_t)n >= room - 8) {
+		p->sent[p->sentlen] = '\0';
+		p->sentcut = true;
+	} else
+		p->sentlen += (size_t)n;
+}
+
+/* Starts what the next line reports: the commands sent from here. */
+static void
+sent_reset(struct poller *p)
+{
+	p->sent_from = p->imap != NULL ? imap_commands(p->imap) : 0;
+	p->sentlen = 0;
+	p->sentcut = false;
+	p->sent[0] = '\0';
+}
+
+/*
+ * How many commands went since sent_reset().  After a round that worked
+ * the connection is the one it saw or, if it saw none, a new one.
+ */
+static uint64_t
+sent_count(const struct poller *p)
+{
+	return p->imap != NULL ? imap_commands(p->imap) - p->sent_from : 0;
+}
+
 static void
 on_select(const struct imap_response *r, void *arg)
 {
@@ -176,6 +221,7 @@ connect_mailbox(struct poller *p)
 		.insecure = p->s.insecure, .timeout_ms = (long)p->s.timeout_ms,
 		/* A header block is rarely past 1 MiB. */
 		.max_literal = p->s.max_body + 1024 * 1024,
+		.trace = p->s.verbose ? on_sent : NULL, .trace_arg = p,
 	};
 	char box[IMAP_MAILBOX_MAX], err[300];
 	const char *why;
@@ -567,6 +613,7 @@ settle(struct poller *p, long long until)
 	struct plba_done d;
 	struct pending *e;
 	long long left;
+	size_t marked;
 	int rc;
 
 	while ((left = until - now_ms()) > 0) {
@@ -584,41 +631,54 @@ settle(struct poller *p, long long until)
 				    d.acked };
 			finish_pending(p, e);
 		} while (plba_worker_next_done(p->w, 0, &d) == 1);
+		marked = p->nmarks;
+		sent_reset(p);
 		if (apply_marks(p) == -1) {
 			plba_worker_set_health(p->w, PLBA_HEALTH_UNHEALTHY, p->err);
 			return;
 		}
+		/* Marking between polls sends commands too. */
+		if (p->s.verbose && marked > 0) {
+			printf("imap-poller: %s: %zu marked, %" PRIu64 " IMAP "
+			    "commands: %s%s\n", p->s.mailbox, marked,
+			    sent_count(p), p->sent, p->sentcut ? "; ..." : "");
+			fflush(stdout);
+		}
 	}
+}
+
+static void
+config_error(const char *key, const char *msg, void *arg)
+{
+	wconf_error(arg, key, "%s", msg);
 }
 
 static int
 poller_start(plba_worker *w, void *arg)
 {
 	struct poller p = { .w = w };
-	const char *key = NULL;
-	uint64_t before;
-	int published;
+	int published, nbad;
 
 	(void)arg;
-	/* Errors name the file, line and key, like the master's own. */
-	if (wconf_unknown_keys(w, imap_settings_keys) > 0)
+	/* Every error, each on its line naming the file, line and key like
+	 * the master's own, then the instance ends. */
+	nbad = wconf_unknown_keys(w, imap_settings_keys);
+	nbad += imap_settings_read(plba_worker_config(w), &p.s, config_error, w);
+	if (nbad > 0)
 		wconf_fail();
-	if (imap_settings_read(plba_worker_config(w), &p.s, p.err,
-	    sizeof(p.err), &key) == -1) {
-		wconf_error(w, key, "%s", strchr(p.err, ' ') + 1);
-		wconf_fail();
-	}
 	while (!plba_worker_stopping(w)) {
 		long long due = now_ms() + (long long)p.s.interval_ms;
 
 		plba_worker_set_status(w, PLBA_STATUS_BUSY);
-		before = p.imap != NULL ? imap_commands(p.imap) : 0;
+		sent_reset(&p);
 		if (apply_marks(&p) == 0 && poll_once(&p, &published) == 0) {
 			plba_worker_set_health(w, PLBA_HEALTH_OK, NULL);
 			if (p.s.verbose || published > 0)
 				printf("imap-poller: %s: %d published, %zu in flight, "
-				    "%" PRIu64 " IMAP commands\n", p.s.mailbox,
-				    published, p.live, imap_commands(p.imap) - before);
+				    "%" PRIu64 " IMAP commands%s%s%s\n", p.s.mailbox,
+				    published, p.live, sent_count(&p),
+				    p.s.verbose ? ": " : "", p.sent,
+				    p.sentcut ? "; ..." : "");
 		} else {
 			fprintf(stderr, "imap-poller: %s\n", p.err);
 			plba_worker_set_health(w, PLBA_HEALTH_UNHEALTHY, p.err);

@@ -13,29 +13,28 @@
 #include "imap-settings.h"
 #include "imap.h"
 
-struct errbuf {
-	char		*buf;
-	size_t		 len;
-	const char	**key;
+/* Where errors go, and how many there were. */
+struct errs {
+	imap_settings_error_fn	*fn;
+	void			*arg;
+	int			 n;
 };
 
-static int bad(struct errbuf *, const char *, const char *, ...)
+static int bad(struct errs *, const char *, const char *, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Reports one error; returns -1 for the callers that stop there. */
 static int
-bad(struct errbuf *e, const char *key, const char *fmt, ...)
+bad(struct errs *e, const char *key, const char *fmt, ...)
 {
+	char msg[512];
 	va_list ap;
-	int n;
 
-	n = snprintf(e->buf, e->len, "config.%s: ", key);
-	if (n >= 0 && (size_t)n < e->len) {
-		va_start(ap, fmt);
-		vsnprintf(e->buf + n, e->len - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
-	if (e->key != NULL)
-		*e->key = key;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	e->fn(key, msg, e->arg);
+	e->n++;
 	return -1;
 }
 
@@ -63,7 +62,7 @@ read_secret_file(const char *path)
 }
 
 static int
-mailbox_from_url(struct imap_settings *s, struct errbuf *e)
+mailbox_from_url(struct imap_settings *s, struct errs *e)
 {
 	char *path = NULL, *scheme = NULL, arg[IMAP_MAILBOX_MAX];
 	const char *why;
@@ -117,90 +116,113 @@ out:
 }
 
 /* A mailbox to move mails to, when one is set, must have an IMAP name. */
-static bool
-folder_ok(struct errbuf *e, const char *key, const char *name)
+static void
+folder_ok(struct errs *e, const char *key, const char *name)
 {
 	char arg[IMAP_MAILBOX_MAX];
 	const char *why;
 
-	if (name == NULL || imap_mailbox(arg, sizeof(arg), name, &why) == 0)
+	if (name != NULL && imap_mailbox(arg, sizeof(arg), name, &why) == -1)
+		bad(e, key, "the mailbox name %s", why);
+}
+
+/* A string, NULL when it is not one (which is reported). */
+static bool
+str(const plba_node *c, struct errs *e, const char *key, const char *def,
+    const char **out)
+{
+	if (plba_node_string(c, key, def, out) == PLBA_OK)
 		return true;
-	bad(e, key, "the mailbox name %s", why);
+	*out = NULL;
+	bad(e, key, "must be a string");
 	return false;
 }
 
-int
-imap_settings_read(const plba_node *c, struct imap_settings *s, char *err,
-    size_t errlen, const char **key)
+static void
+boolean(const plba_node *c, struct errs *e, const char *key, bool *out)
 {
-	struct errbuf eb = { err, errlen, key }, *e = &eb;
+	if (plba_node_bool(c, key, false, out) != PLBA_OK)
+		bad(e, key, "must be true or false");
+}
+
+static void
+duration(const plba_node *c, struct errs *e, const char *key, uint64_t def,
+    uint64_t *out)
+{
+	if (plba_node_duration(c, key, def, out) != PLBA_OK || *out == 0)
+		bad(e, key, "must be a positive duration");
+}
+
+static void
+integer(const plba_node *c, struct errs *e, const char *key, long long def,
+    long long max, long long *out)
+{
+	if (plba_node_int(c, key, def, out) != PLBA_OK || *out < 1 ||
+	    *out > max)
+		bad(e, key, "must be an integer from 1 to %lld", max);
+}
+
+/*
+ * Every value is looked at, whatever was wrong before it, so that one
+ * start of the instance shows everything there is to fix.  A check that
+ * needs another value is skipped when that value was itself wrong.
+ */
+int
+imap_settings_read(const plba_node *c, struct imap_settings *s,
+    imap_settings_error_fn *fn, void *arg)
+{
+	struct errs eb = { fn, arg, 0 }, *e = &eb;
 	const char *pw = NULL, *pw_file = NULL, *pw_env = NULL;
-	int n = 0;
+	bool url_ok, pw_ok;
 
 	memset(s, 0, sizeof(*s));
-#define STR(key, def, out) \
-	if (plba_node_string(c, key, def, out) != PLBA_OK) \
-		return bad(e, key, "must be a string")
-#define BOOL(key, def, out) \
-	if (plba_node_bool(c, key, def, out) != PLBA_OK) \
-		return bad(e, key, "must be true or false")
-#define DUR(key, def, out) \
-	if (plba_node_duration(c, key, def, out) != PLBA_OK || *(out) == 0) \
-		return bad(e, key, "must be a positive duration")
-	STR("url", NULL, &s->url);
-	STR("user", NULL, &s->user);
-	STR("password", NULL, &pw);
-	STR("password_file", NULL, &pw_file);
-	STR("password_env", NULL, &pw_env);
-	STR("ca_file", NULL, &s->ca_file);
-	STR("queue", NULL, &s->queue);
-	STR("task", "mail", &s->task);
-	STR("move_to", NULL, &s->move_to);
-	STR("dead_move_to", NULL, &s->dead_move_to);
-	BOOL("starttls", false, &s->starttls);
-	BOOL("insecure", false, &s->insecure);
-	BOOL("verbose", false, &s->verbose);
-	DUR("interval", 30000, &s->interval_ms);
-	DUR("rescan", 600000, &s->rescan_ms);
-	DUR("timeout", 30000, &s->timeout_ms);
+	if (c != NULL && plba_node_kind(c) != PLBA_NODE_MAP) {
+		bad(e, NULL, "expected a map");
+		return e->n;
+	}
+	if ((url_ok = str(c, e, "url", NULL, &s->url)) && s->url == NULL)
+		bad(e, "url", "is required (imap://host/MAILBOX)");
+	if (str(c, e, "user", NULL, &s->user) && s->user == NULL)
+		bad(e, "user", "is required");
+	pw_ok = str(c, e, "password", NULL, &pw);
+	pw_ok &= str(c, e, "password_file", NULL, &pw_file);
+	pw_ok &= str(c, e, "password_env", NULL, &pw_env);
+	if (pw_ok && (pw != NULL) + (pw_file != NULL) + (pw_env != NULL) != 1)
+		bad(e, "password", "give exactly one of password, "
+		    "password_file and password_env");
+	else if (pw_file != NULL &&
+	    (s->password = read_secret_file(pw_file)) == NULL)
+		bad(e, "password_file", "cannot be read");
+	else if (pw_env != NULL && (pw = getenv(pw_env)) == NULL)
+		bad(e, "password_env", "names a variable that is not set");
+	if (s->password == NULL && pw != NULL &&
+	    (s->password = strdup(pw)) == NULL)
+		bad(e, "password", "out of memory");
+	str(c, e, "ca_file", NULL, &s->ca_file);
+	if (str(c, e, "queue", NULL, &s->queue) && s->queue == NULL)
+		bad(e, "queue", "is required");
+	str(c, e, "task", "mail", &s->task);
+	if (str(c, e, "move_to", NULL, &s->move_to))
+		folder_ok(e, "move_to", s->move_to);
+	if (str(c, e, "dead_move_to", NULL, &s->dead_move_to))
+		folder_ok(e, "dead_move_to", s->dead_move_to);
+	boolean(c, e, "starttls", &s->starttls);
+	boolean(c, e, "insecure", &s->insecure);
+	boolean(c, e, "verbose", &s->verbose);
+	/* After starttls, which an imaps:// URL refuses. */
+	if (url_ok && s->url != NULL)
+		mailbox_from_url(s, e);
+	duration(c, e, "interval", 30000, &s->interval_ms);
+	duration(c, e, "rescan", 600000, &s->rescan_ms);
+	duration(c, e, "timeout", 30000, &s->timeout_ms);
 	if (plba_node_size(c, "max_body", 65536, &s->max_body) != PLBA_OK ||
 	    s->max_body > 64 * 1024 * 1024)
-		return bad(e, "max_body", "must be a size up to 64MiB");
-	if (plba_node_int(c, "batch", 100, &s->batch) != PLBA_OK ||
-	    s->batch < 1 || s->batch > 10000)
-		return bad(e, "batch", "must be an integer from 1 to 10000");
-	if (plba_node_int(c, "max_in_flight", 1000, &s->max_in_flight) != PLBA_OK ||
-	    s->max_in_flight < 1 || s->max_in_flight > 1000000)
-		return bad(e, "max_in_flight", "must be an integer from 1 to 1000000");
-#undef STR
-#undef BOOL
-#undef DUR
-	if (s->url == NULL)
-		return bad(e, "url", "is required (imap://host/MAILBOX)");
-	if (s->user == NULL)
-		return bad(e, "user", "is required");
-	if (s->queue == NULL)
-		return bad(e, "queue", "is required");
-	n = (pw != NULL) + (pw_file != NULL) + (pw_env != NULL);
-	if (n != 1)
-		return bad(e, "password", "give exactly one of password, "
-		    "password_file and password_env");
-	if (pw_file != NULL && (s->password = read_secret_file(pw_file)) == NULL)
-		return bad(e, "password_file", "cannot be read");
-	if (pw_env != NULL) {
-		if (getenv(pw_env) == NULL)
-			return bad(e, "password_env", "names a variable that is not set");
-		pw = getenv(pw_env);
-	}
-	if (pw != NULL && (s->password = strdup(pw)) == NULL)
-		return bad(e, "password", "out of memory");
-	if (mailbox_from_url(s, e) == -1 ||
-	    !folder_ok(e, "move_to", s->move_to) ||
-	    !folder_ok(e, "dead_move_to", s->dead_move_to)) {
+		bad(e, "max_body", "must be a size up to 64MiB");
+	integer(c, e, "batch", 100, 10000, &s->batch);
+	integer(c, e, "max_in_flight", 1000, 1000000, &s->max_in_flight);
+	if (e->n > 0)
 		imap_settings_free(s);
-		return -1;
-	}
-	return 0;
+	return e->n;
 }
 
 void

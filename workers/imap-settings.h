@@ -36,11 +36,21 @@ struct imap_settings {
 extern const char *const imap_settings_keys[];
 
 /*
- * Reads and checks the section; -1 with "config.KEY: reason" in err and,
- * when key is not NULL, the key in *key.  A NULL section is an empty one.
+ * Called once per error with the key (relative to the section; NULL for
+ * the section itself) and a message such as "is required".
  */
-int	imap_settings_read(const plba_node *, struct imap_settings *,
-	    char *err, size_t errlen, const char **key);
-void	imap_settings_free(struct imap_settings *);
+typedef void	imap_settings_error_fn(const char *key, const char *msg,
+		    void *arg);
+
+/*
+ * Reads and checks the section, reporting every error, not only the
+ * first, to fn.  Returns how many there were; on 0, *s holds the values
+ * (the strings point into the section) and is freed with
+ * imap_settings_free().  A NULL section is an empty one.
+ */
+int	imap_settings_read(const plba_node *, struct imap_settings *s,
+	    imap_settings_error_fn *fn, void *arg);
+/* Frees what *s owns; again on the same *s is a no-op. */
+void	imap_settings_free(struct imap_settings *s);
 
 #endif

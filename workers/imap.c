@@ -32,6 +32,8 @@ struct imap {
 	uint64_t	 ncmd;
 	long		 timeout_ms;
 	size_t		 max_literal;
+	imap_trace_fn	*trace;
+	void		*trace_arg;
 	char		 caps[2048];	/* " CAP1 CAP2 ... ", for imap_has() */
 };
 
@@ -245,6 +247,8 @@ imap_command(struct imap *im, imap_untagged_fn *fn, void *arg, char *err,
 	}
 	memcpy(cmd + taglen + n, "\r\n", 2);
 	im->ncmd++;
+	if (im->trace != NULL)
+		im->trace(cmd + taglen, (size_t)n, im->trace_arg);
 	if (send_all(im, cmd, taglen + (size_t)n + 2, err, errlen) == -1)
 		return -2;
 	for (;;) {
@@ -298,6 +302,86 @@ imap_command(struct imap *im, imap_untagged_fn *fn, void *arg, char *err,
 
 /* --- session ------------------------------------------------------------------- */
 
+/* The length of the word at s, up to end: what comes before a space. */
+static size_t
+word_len(const char *s, const char *end)
+{
+	const char *p = s;
+
+	while (p < end && *p != ' ')
+		p++;
+	return (size_t)(p - s);
+}
+
+/*
+ * A line that is not a tag and a command is a SASL continuation, the
+ * credentials themselves.  Commands are shown whole only when they carry
+ * nothing secret; AUTHENTICATE keeps its mechanism, anything else (LOGIN)
+ * only its name.
+ */
+int
+imap_login_shown(char *out, size_t cap, const char *line, size_t len)
+{
+	static const char *const harmless[] = { "CAPABILITY", "STARTTLS",
+	    "NOOP", "ID", NULL };
+	const char *end = line + len, *verb, *rest;
+	size_t taglen, vlen, keep, i;
+
+	taglen = word_len(line, end);
+	for (i = 0; i < taglen; i++)
+		if (!((line[i] >= 'A' && line[i] <= 'Z') ||
+		    (line[i] >= 'a' && line[i] <= 'z') ||
+		    (line[i] >= '0' && line[i] <= '9')))
+			return -1;
+	if (taglen == 0 || taglen == len || (vlen = word_len(line + taglen + 1,
+	    end)) == 0 || vlen > 32)
+		return -1;
+	verb = line + taglen + 1;
+	rest = verb + vlen;
+	keep = vlen;
+	if (rest < end && vlen == 12 && strncasecmp(verb, "AUTHENTICATE", 12) == 0)
+		keep = vlen + 1 + word_len(rest + 1, end);
+	for (i = 0; harmless[i] != NULL; i++)
+		if (strlen(harmless[i]) == vlen &&
+		    strncasecmp(verb, harmless[i], vlen) == 0)
+			keep = (size_t)(end - verb);
+	if (keep > 64)
+		keep = 64;
+	snprintf(out, cap, "%.*s%s", (int)keep, verb, verb + keep < end ?
+	    " ***" : "");
+	return 0;
+}
+
+/* libcurl's debug output while it logs in: only the lines it sends. */
+static int
+on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
+{
+	struct imap *im = arg;
+	const char *eol;
+	char shown[128];
+	size_t len, n;
+
+	(void)h;
+	if (type != CURLINFO_HEADER_OUT)
+		return 0;
+	while (size > 0) {
+		eol = memchr(data, '\n', size);
+		len = eol != NULL ? (size_t)(eol - data) + 1 : size;
+		for (n = len; n > 0 && (data[n - 1] == '\n' ||
+		    data[n - 1] == '\r'); n--)
+			;
+		/* Continuations are not commands: not counted either. */
+		if (imap_login_shown(shown, sizeof(shown), data, n) == 0) {
+			im->ncmd++;
+			if (im->trace != NULL)
+				im->trace(shown, strlen(shown), im->trace_arg);
+		}
+		data += len;
+		size -= len;
+	}
+	return 0;
+}
+
 struct imap *
 imap_open(const struct imap_options *o, char *err, size_t errlen)
 {
@@ -313,6 +397,8 @@ imap_open(const struct imap_options *o, char *err, size_t errlen)
 	}
 	im->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 30000;
 	im->max_literal = o->max_literal;
+	im->trace = o->trace;
+	im->trace_arg = o->trace_arg;
 	curl_easy_setopt(im->curl, CURLOPT_URL, o->url);
 	curl_easy_setopt(im->curl, CURLOPT_PROTOCOLS_STR, "imap,imaps");
 	curl_easy_setopt(im->curl, CURLOPT_USERNAME, o->user);
@@ -322,6 +408,10 @@ imap_open(const struct imap_options *o, char *err, size_t errlen)
 	curl_easy_setopt(im->curl, CURLOPT_CONNECTTIMEOUT_MS, im->timeout_ms);
 	curl_easy_setopt(im->curl, CURLOPT_TIMEOUT_MS, im->timeout_ms);
 	curl_easy_setopt(im->curl, CURLOPT_ERRORBUFFER, curlerr);
+	/* To see the login's commands: libcurl sends them, not us. */
+	curl_easy_setopt(im->curl, CURLOPT_DEBUGFUNCTION, on_debug);
+	curl_easy_setopt(im->curl, CURLOPT_DEBUGDATA, im);
+	curl_easy_setopt(im->curl, CURLOPT_VERBOSE, 1L);
 	if (o->starttls)
 		curl_easy_setopt(im->curl, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
 	if (o->ca_file != NULL)
@@ -336,6 +426,7 @@ imap_open(const struct imap_options *o, char *err, size_t errlen)
 		goto fail;
 	}
 	curl_easy_setopt(im->curl, CURLOPT_ERRORBUFFER, NULL);
+	curl_easy_setopt(im->curl, CURLOPT_VERBOSE, 0L);
 	if (curl_easy_getinfo(im->curl, CURLINFO_ACTIVESOCKET, &im->fd) !=
 	    CURLE_OK || im->fd == CURL_SOCKET_BAD) {
 		snprintf(err, errlen, "no socket after the login");
@@ -355,6 +446,8 @@ imap_close(struct imap *im)
 {
 	if (im == NULL)
 		return;
+	/* A LOGOUT libcurl sends now is no poll's. */
+	curl_easy_setopt(im->curl, CURLOPT_VERBOSE, 0L);
 	curl_easy_cleanup(im->curl);
 	free(im->buf);
 	free(im);

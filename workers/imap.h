@@ -36,6 +36,20 @@ struct imap_response {
 long	imap_response_next(const char *buf, size_t len, size_t max_literal,
 	    struct imap_response *);
 
+/*
+ * Called with each command sent, without its tag: libcurl's login
+ * commands too, with their arguments (the credentials) replaced by "***".
+ */
+typedef void	imap_trace_fn(const char *command, size_t len, void *arg);
+
+/*
+ * What may be shown of a line libcurl sent while logging in (without its
+ * line end): 0 with the command, without its tag and with its credentials
+ * replaced by "***", in out; -1 when the line is not a command (a SASL
+ * continuation, which is all credentials).  Pure, for the unit tests.
+ */
+int	imap_login_shown(char *out, size_t cap, const char *line, size_t len);
+
 struct imap_options {
 	const char	*url;		/* imap://host[:port] or imaps://... */
 	const char	*user;
@@ -45,6 +59,8 @@ struct imap_options {
 	bool		 insecure;	/* no certificate check */
 	long		 timeout_ms;
 	size_t		 max_literal;	/* the largest literal accepted */
+	imap_trace_fn	*trace;		/* NULL: none */
+	void		*trace_arg;
 };
 
 struct imap;
@@ -57,7 +73,8 @@ struct imap	*imap_open(const struct imap_options *, char *err, size_t errlen);
 void		 imap_close(struct imap *);
 /* Whether the server announced a capability, such as "MOVE". */
 bool		 imap_has(const struct imap *, const char *capability);
-/* How many commands were sent since the connection was opened. */
+/* How many commands were sent since the connection was opened, the
+ * login's included. */
 uint64_t	 imap_commands(const struct imap *);
 
 /*

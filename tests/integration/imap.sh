@@ -6,6 +6,22 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dovecot.sh"
 
+# Configuration errors need no server: every one is reported, each on
+# its line, then the instance exits 2.
+builtin_config_error imap-poller nouser '{url: "imap://x/", password: a}' \
+	"bad.yml:[0-9]*:[0-9]*: workers.nouser.config.user: is required"
+log_has "workers.nouser.config.queue: is required" || fail "only the first error"
+builtin_config_error imap-poller many \
+	'{url: "imap://x/", user: u, password: a, queue: q, batch: 0, max_in_flight: 0, bogus: 1, interval: x}' \
+	"workers.many.config.bogus: unknown key"
+for want in "interval: must be a positive duration" \
+    "batch: must be an integer from 1 to 10000" \
+    "max_in_flight: must be an integer from 1 to 1000000"; do
+	log_has "workers.many.config.$want" || fail "no \"$want\" in the log"
+done
+[ "$(log_count 'workers.many.config')" -eq 4 ] || fail "not one line per error"
+[ "$(log_count 'exited with status 2')" -eq 1 ] || fail "not one exit"
+
 dovecot_test
 deliver "$D" 200 --bad-every 10 --expect "$T/expect" || fail "delivery failed"
 good=$(grep -c '^good' "$T/expect")
@@ -107,6 +123,38 @@ PY
 deliver "$D" 1 --first 1000 || fail "second delivery failed"
 wait_for 20 has_lines "$T/orders.jsonl" $((good + 1))
 wait_for 20 unseen_is 0
+# Polls that published say so, without the commands.
+log_has 'imap-poller: INBOX: [0-9]* published, [0-9]* in flight, [0-9]* IMAP commands$' ||
+	fail "no line for a poll that published"
 stop_master
 [ $STATUS -eq 0 ] || fail "stop exited $STATUS"
+
+# verbose: a line for every poll, and for marking between polls, with
+# the commands sent; of the login, never the credentials.
+sed -i 's/^      batch: 10$/      verbose: true/' "$T/plba.yml"
+grep -q 'verbose: true' "$T/plba.yml" || fail "no verbose in the configuration"
+start_master
+wait_for 20 log_has 'IMAP commands: NOOP; UID SEARCH UID [0-9]*:\* UNSEEN UNDELETED$'
+deliver "$D" 1 --first 2000 || fail "third delivery failed"
+wait_for 20 log_has 'mail-poller.*: INBOX: 1 marked, [0-9]* IMAP commands: UID STORE'
+stop_master
+[ $STATUS -eq 0 ] || fail "verbose: stop exited $STATUS"
+python3 - "$LOG" <<'PY' || fail "verbose lines wrong"
+import re, sys
+log = open(sys.argv[1]).read()
+for secret in ("secret", "AGJvdABzZWNyZXQ=", "Ym90AGJvdABzZWNyZXQ=", "c2VjcmV0"):
+    assert secret not in log, "the password is in the log: " + secret
+lines = re.findall(r"imap-poller: INBOX: (.*), (\d+) IMAP commands: (.*)", log)
+assert lines, "no verbose line"
+for what, n, cmds in lines:
+    assert int(n) == len(cmds.split("; ")), (n, cmds)
+first = lines[0][2]
+assert re.fullmatch(r'CAPABILITY; (AUTHENTICATE [A-Z0-9-]+ \*\*\*|LOGIN \*\*\*); '
+    r'CAPABILITY; SELECT "INBOX"; NOOP; UID SEARCH UNSEEN UNDELETED', first), first
+fetch = [c for w, n, c in lines if w.startswith("1 published")]
+assert fetch and re.fullmatch(r"NOOP; UID SEARCH UID \d+:\* UNSEEN UNDELETED; "
+    r"UID FETCH \d+ \(.*\)", fetch[0]), fetch
+marked = [c for w, n, c in lines if w == "1 marked"]
+assert marked and re.fullmatch(r"UID STORE \d+ \+FLAGS.SILENT \(\\Seen\)", marked[0]), marked
+PY
 echo "ok"

@@ -222,18 +222,64 @@ START_TEST(payload)
 }
 END_TEST
 
+/* What verbose shows of libcurl's login: never the credentials. */
+START_TEST(login_shown)
+{
+	static const struct { const char *line, *shown; } cases[] = {
+		{ "A001 CAPABILITY", "CAPABILITY" },
+		{ "A002 STARTTLS", "STARTTLS" },
+		{ "A003 LOGIN bot secret", "LOGIN ***" },
+		{ "A003 LOGIN \"bot\" \"se cret\"", "LOGIN ***" },
+		{ "B004 AUTHENTICATE PLAIN AGJvdABzZWNyZXQ=",
+		  "AUTHENTICATE PLAIN ***" },
+		{ "B004 authenticate LOGIN", "authenticate LOGIN" },
+		{ "C005 XOAUTH2 token", "XOAUTH2 ***" },
+		/* SASL continuations are the credentials themselves. */
+		{ "AGJvdABzZWNyZXQ=", NULL },
+		{ "Ym90", NULL },
+		{ "*", NULL },
+		{ "", NULL },
+	};
+	char out[128];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		rc = imap_login_shown(out, sizeof(out), cases[i].line,
+		    strlen(cases[i].line));
+		if (cases[i].shown == NULL)
+			ck_assert_msg(rc == -1, "%s: shown as %s", cases[i].line,
+			    out);
+		else {
+			ck_assert_msg(rc == 0, "%s: not shown", cases[i].line);
+			ck_assert_str_eq(out, cases[i].shown);
+		}
+	}
+}
+END_TEST
+
 /* --- configuration ----------------------------------------------------- */
+
+/* Collects every error as "config.KEY: message" lines. */
+static void
+collect(const char *key, const char *msg, void *arg)
+{
+	char *err = arg;
+	size_t len = strlen(err);
+
+	snprintf(err + len, 1024 - len, "%sconfig%s%s: %s", len > 0 ? "\n" : "",
+	    key != NULL ? "." : "", key != NULL ? key : "", msg);
+}
 
 static const char *
 settings_error(const char *yaml, struct imap_settings *out)
 {
-	static char err[512];
+	static char err[1024];
 	char path[] = "/tmp/plba-imap-XXXXXX";
 	const char *paths[1] = { path };
 	plba_config *cfg;
 	struct imap_settings s;
-	const char *key = NULL;
-	int fd = mkstemp(path), rc;
+	int fd = mkstemp(path), n;
 
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(write(fd, yaml, strlen(yaml)), (ssize_t)strlen(yaml));
@@ -242,18 +288,23 @@ settings_error(const char *yaml, struct imap_settings *out)
 	    PLBA_OK, "%s: %s", yaml, err);
 	unlink(path);
 	err[0] = '\0';
-	rc = imap_settings_read(plba_node_get(plba_config_root(cfg), "c"), &s,
-	    err, sizeof(err), &key);
-	/* The key reported is the one the message names. */
-	if (rc == -1)
-		ck_assert_msg(strncmp(err + 7, key, strlen(key)) == 0 &&
-		    err[7 + strlen(key)] == ':', "%s vs %s", err, key);
-	if (rc == 0 && out != NULL)
+	n = imap_settings_read(plba_node_get(plba_config_root(cfg), "c"), &s,
+	    collect, err);
+	/* As many errors as lines. */
+	if (n > 0) {
+		const char *p;
+		int lines = 1;
+
+		for (p = err; (p = strchr(p, '\n')) != NULL; p++)
+			lines++;
+		ck_assert_msg(lines == n, "%d errors: %s", n, err);
+	}
+	if (n == 0 && out != NULL)
 		*out = s;
-	else if (rc == 0)
+	else if (n == 0)
 		imap_settings_free(&s);
 	plba_config_free(cfg);
-	return rc == 0 ? NULL : err;
+	return n == 0 ? NULL : err;
 }
 
 #define BASE "c: {url: \"imap://h/INBOX\", user: u, password: p, queue: q"
@@ -337,6 +388,25 @@ START_TEST(settings_errors)
 		  "config.move_to: the mailbox name has a control character" },
 		{ BASE ", dead_move_to: \"\"}\n",
 		  "config.dead_move_to: the mailbox name is empty" },
+		{ "c: [1]\n", "config: expected a map" },
+		/* Every error at once, not only the first. */
+		{ "c: {url: \"imap://x/\", password: a}\n",
+		  "config.user: is required\n"
+		  "config.queue: is required" },
+		{ BASE ", batch: 0, max_in_flight: 0, interval: x}\n",
+		  "config.interval: must be a positive duration\n"
+		  "config.batch: must be an integer from 1 to 10000\n"
+		  "config.max_in_flight: must be an integer from 1 to 1000000" },
+		{ "c: {url: \"imaps://h/\", user: [u], starttls: yes, "
+		  "password: p, password_env: PLBA_NO_SUCH_VARIABLE, "
+		  "insecure: maybe, move_to: \"\"}\n",
+		  "config.user: must be a string\n"
+		  "config.password: give exactly one of password, password_file "
+		  "and password_env\n"
+		  "config.queue: is required\n"
+		  "config.move_to: the mailbox name is empty\n"
+		  "config.insecure: must be true or false\n"
+		  "config.starttls: is for imap:// URLs; imaps:// is TLS already" },
 	};
 	char yaml[512];
 	const char *got;
@@ -370,6 +440,7 @@ suite(void)
 	tcase_add_test(rd, response_refused);
 	tcase_add_test(rd, quote);
 	tcase_add_test(rd, mailbox_names);
+	tcase_add_test(rd, login_shown);
 	suite_add_tcase(s, rd);
 	tcase_add_test(msg, utf8);
 	tcase_add_test(msg, payload);
