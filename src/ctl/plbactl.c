@@ -2,7 +2,8 @@
  * plbactl: the command-line client of plba-master's HTTP control plane.
  * Each command is one request; the answer is shown as aligned tables, or
  * as the master's own JSON with --json.  Exit status: 0 success, 1 the
- * master answered with a failure, 2 usage or connection errors.
+ * master answered with a failure, 2 usage or connection errors, or an
+ * answer that is not the master's.
  */
 #include "config.h"
 
@@ -98,7 +99,8 @@ usage(int status)
 	    "  -h, --help             print this help and exit\n"
 	    "  -V, --version          print the version and exit\n"
 	    "\nExit status: 0 success, 1 the master answered with a failure,\n"
-	    "2 usage or connection errors.\n", f);
+	    "2 usage or connection errors, or an answer not from plba-master.\n",
+	    f);
 	exit(0);
 }
 
@@ -251,31 +253,45 @@ jnum(const cJSON *o, const char *key, char buf[32])
 	return buf;
 }
 
+/* Ends plbactl on an answer plba-master would not give. */
+static void __attribute__((noreturn))
+not_master(struct ctl *c, const char *path, const struct reply *r,
+    const char *why, const char *member)
+{
+	if (r->code < 200 || r->code >= 300)
+		die(EXIT_USAGE, "%s%s: HTTP status %ld, %s (is this "
+		    "plba-master?)", c->cl.url, path, r->code, why);
+	if (member != NULL)
+		die(EXIT_USAGE, "%s%s: %s \"%s\" (is this plba-master?)",
+		    c->cl.url, path, why, member);
+	die(EXIT_USAGE, "%s%s: %s (is this plba-master?)", c->cl.url, path,
+	    why);
+}
+
 /*
  * Prints a failed answer the way a person reads it, with the master's own
- * message where it sent one; returns 1.
+ * message, and returns 1.  The master says what failed in an object with
+ * an "error" member; any other answer, such as another server's error
+ * page, is not the master's and ends plbactl with 2.
  */
 static int
 report_failure(struct ctl *c, const char *path, const struct reply *r)
 {
 	cJSON *o = cJSON_Parse(r->body), *e;
-	char *msg = jstr(o, "error") != NULL ? ctl_sanitize(jstr(o, "error")) :
-	    NULL;
+	char *msg;
 
+	if (jstr(o, "error") == NULL)
+		not_master(c, path, r, "and the answer is not a plba-master "
+		    "error", NULL);
+	msg = ctl_sanitize(jstr(o, "error"));
 	if (r->code == 401)
-		fprintf(stderr, "plbactl: 401: %s%s\n", msg != NULL ? msg :
-		    "a valid bearer token is required", c->token_file == NULL ?
-		    " (use --token-file)" : " (the token was refused)");
-	else if (r->code == 503 && msg != NULL && strcmp(msg, "starting") == 0)
-		fputs("plbactl: 503: the master is starting; try again\n",
-		    stderr);
-	else if (msg != NULL && r->code >= 400 && r->code < 500)
-		fprintf(stderr, "plbactl: %s\n", msg);
-	else if (msg != NULL)
-		fprintf(stderr, "plbactl: %ld: %s\n", r->code, msg);
+		fprintf(stderr, "plbactl: 401: %s%s\n", msg,
+		    c->token_file == NULL ? " (use --token-file)" :
+		    " (the token was refused)");
+	else if (r->code == 503 && strcmp(msg, "starting") == 0)
+		fputs("plbactl: the master is starting; try again\n", stderr);
 	else
-		fprintf(stderr, "plbactl: %s%s: HTTP status %ld\n",
-		    c->cl.url, path, r->code);
+		fprintf(stderr, "plbactl: %s\n", msg);
 	free(msg);
 	/* A rejected reload lists what is wrong with the files. */
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(o, "errors")) {
@@ -297,40 +313,60 @@ print_raw(const struct reply *r)
 		putchar('\n');
 }
 
+/* A member an answer must have, and its cJSON type (cJSON_String...). */
+struct need {
+	const char	*name;
+	int		 type;
+};
+
 /*
  * Runs one request and returns the answer's JSON for the caller to show,
  * or NULL with *rc set when there is nothing more to do: with --json the
  * body has been printed, and a failure has been reported.  A 503 from
  * /health still carries the health to show, with *rc 1.
+ *
+ * An answer is the master's only if it is a JSON object with the members
+ * in need (NULL-terminated; NULL for none).  Anything else ends plbactl
+ * with 2, with --json too, before anything is printed: a script must not
+ * take another server's page for the master's answer.
  */
 static cJSON *
 fetch(struct ctl *c, const char *method, const char *path, const char *body,
-    size_t blen, int *rc)
+    size_t blen, const struct need *need, int *rc)
 {
+	const cJSON *v;
 	struct reply r;
 	cJSON *o;
-	bool failed, unhealthy;
+	bool failed;
 
 	call(c, method, path, body, blen, &r);
 	o = cJSON_Parse(r.body);
 	failed = r.code < 200 || r.code >= 300;
-	unhealthy = r.code == 503 && jstr(o, "health") != NULL;
 	*rc = failed ? EXIT_FAILED : 0;
-	if (c->json) {
-		/* An error page that is not JSON is not printed as JSON. */
-		if (o != NULL || !failed)
+	if (failed && !(r.code == 503 && jstr(o, "health") != NULL)) {
+		/* An error page is neither printed as JSON nor a failure
+		 * the master reported: report_failure() ends plbactl. */
+		if (jstr(o, "error") != NULL && c->json)
 			print_raw(&r);
-		if (failed && !unhealthy)
-			report_failure(c, path, &r);
-		cJSON_Delete(o);
-		o = NULL;
-	} else if (failed && !unhealthy) {
 		report_failure(c, path, &r);
 		cJSON_Delete(o);
+		reply_clear(&r);
+		return NULL;
+	}
+	if (!cJSON_IsObject(o))
+		not_master(c, path, &r, o == NULL ? "the answer is not JSON" :
+		    "the answer is not a JSON object", NULL);
+	for (; need != NULL && need->name != NULL; need++) {
+		v = cJSON_GetObjectItemCaseSensitive(o, need->name);
+		if (v == NULL || (v->type & 0xff) != need->type)
+			not_master(c, path, &r, "the answer has no valid",
+			    need->name);
+	}
+	if (c->json) {
+		print_raw(&r);
+		cJSON_Delete(o);
 		o = NULL;
-	} else if (o == NULL)
-		die(EXIT_USAGE, "%s%s: the answer is not JSON (is this "
-		    "plba-master?)", c->cl.url, path);
+	}
 	reply_clear(&r);
 	return o;
 }
@@ -733,6 +769,39 @@ show_tasks(const char *queue, const cJSON *o)
 
 /* --- commands ------------------------------------------------------------ */
 
+/* What each answer must have to be the master's, beyond being an object. */
+static const struct need need_status[] = {
+	{ "state", cJSON_String }, { "health", cJSON_String },
+	{ "instances", cJSON_Array }, { NULL, 0 }
+};
+static const struct need need_health[] = {
+	{ "health", cJSON_String }, { NULL, 0 }
+};
+static const struct need need_worker[] = {
+	{ "instances", cJSON_Array }, { NULL, 0 }
+};
+static const struct need need_queue[] = {
+	{ "depth", cJSON_Number }, { NULL, 0 }
+};
+static const struct need need_tasks[] = {
+	{ "tasks", cJSON_Array }, { NULL, 0 }
+};
+static const struct need need_spans[] = {
+	{ "spans", cJSON_Array }, { NULL, 0 }
+};
+static const struct need need_requeued[] = {
+	{ "requeued", cJSON_Number }, { NULL, 0 }
+};
+static const struct need need_purged[] = {
+	{ "purged", cJSON_Number }, { NULL, 0 }
+};
+static const struct need need_ok[] = {
+	{ "ok", cJSON_True }, { NULL, 0 }
+};
+static const struct need need_id[] = {
+	{ "id", cJSON_String }, { NULL, 0 }
+};
+
 /* "/workers/" NAME "/restart", the name percent-encoded. */
 static char *
 path_of(const char *prefix, const char *name, const char *suffix)
@@ -752,7 +821,7 @@ cmd_status(struct ctl *c, const struct args *a)
 	int rc;
 
 	(void)a;
-	if ((o = fetch(c, "GET", "/status", NULL, 0, &rc)) != NULL)
+	if ((o = fetch(c, "GET", "/status", NULL, 0, need_status, &rc)) != NULL)
 		show_status(o);
 	cJSON_Delete(o);
 	return rc;
@@ -765,7 +834,7 @@ cmd_health(struct ctl *c, const struct args *a)
 	int rc;
 
 	(void)a;
-	if ((o = fetch(c, "GET", "/health", NULL, 0, &rc)) != NULL)
+	if ((o = fetch(c, "GET", "/health", NULL, 0, need_health, &rc)) != NULL)
 		show_health(o);
 	cJSON_Delete(o);
 	return rc;
@@ -784,7 +853,7 @@ show_queues_wide(const cJSON *queues)
  */
 static int
 show_section(struct ctl *c, const struct args *a, const char *section,
-    void (*show)(const cJSON *))
+    const struct need *one_need, void (*show)(const cJSON *))
 {
 	char prefix[32], *path;
 	cJSON *o, *one;
@@ -794,7 +863,8 @@ show_section(struct ctl *c, const struct args *a, const char *section,
 	path = a->npos > 0 ? path_of(prefix, a->pos[0], "") : xstrdup(prefix);
 	if (a->npos == 0)
 		path[strlen(path) - 1] = '\0';		/* "/workers" */
-	if ((o = fetch(c, "GET", path, NULL, 0, &rc)) != NULL) {
+	if ((o = fetch(c, "GET", path, NULL, 0, a->npos == 0 ? NULL : one_need,
+	    &rc)) != NULL) {
 		if (a->npos > 0) {
 			one = cJSON_CreateObject();
 			cJSON_AddItemReferenceToObject(one, a->pos[0], o);
@@ -811,13 +881,13 @@ show_section(struct ctl *c, const struct args *a, const char *section,
 static int
 cmd_workers(struct ctl *c, const struct args *a)
 {
-	return show_section(c, a, "workers", show_workers);
+	return show_section(c, a, "workers", need_worker, show_workers);
 }
 
 static int
 cmd_queues(struct ctl *c, const struct args *a)
 {
-	return show_section(c, a, "queues", show_queues_wide);
+	return show_section(c, a, "queues", need_queue, show_queues_wide);
 }
 
 static int
@@ -832,7 +902,7 @@ cmd_tasks(struct ctl *c, const struct args *a)
 		sprintf(full, "%s?limit=%ld", path, a->limit);
 	else
 		strcpy(full, path);
-	if ((o = fetch(c, "GET", full, NULL, 0, &rc)) != NULL)
+	if ((o = fetch(c, "GET", full, NULL, 0, need_tasks, &rc)) != NULL)
 		show_tasks(a->pos[0], o);
 	cJSON_Delete(o);
 	free(full);
@@ -847,7 +917,7 @@ cmd_dead(struct ctl *c, const struct args *a)
 	cJSON *o;
 	int rc;
 
-	if ((o = fetch(c, "GET", path, NULL, 0, &rc)) != NULL)
+	if ((o = fetch(c, "GET", path, NULL, 0, need_tasks, &rc)) != NULL)
 		show_dead(a->pos[0], o);
 	cJSON_Delete(o);
 	free(path);
@@ -920,7 +990,7 @@ cmd_trace(struct ctl *c, const struct args *a)
 	if (a->nfiles > 0)
 		return trace_from_files(c, a->files, a->nfiles, a->pos[0]);
 	path = path_of("/traces/", a->pos[0], "");
-	if ((o = fetch(c, "GET", path, NULL, 0, &rc)) != NULL)
+	if ((o = fetch(c, "GET", path, NULL, 0, need_spans, &rc)) != NULL)
 		spans_print(o, stdout);
 	cJSON_Delete(o);
 	free(path);
@@ -929,8 +999,8 @@ cmd_trace(struct ctl *c, const struct args *a)
 
 /*
  * retry and purge: every dead letter of a queue (or, for purge --queued,
- * every queued task), or the one whose id is given.  The id goes to the
- * master as typed; it says when it is not one.
+ * every queued task), or the one whose id is given, checked to be a
+ * number already; the master says when no task has it.
  */
 static int
 dead_change(struct ctl *c, const struct args *a, const char *action,
@@ -953,7 +1023,8 @@ dead_change(struct ctl *c, const struct args *a, const char *action,
 			exit(1);
 		}
 	}
-	o = fetch(c, "POST", path, body, body != NULL ? strlen(body) : 0, &rc);
+	o = fetch(c, "POST", path, body, body != NULL ? strlen(body) : 0,
+	    strcmp(counted, "requeued") == 0 ? need_requeued : need_purged, &rc);
 	if (o != NULL) {
 		n = cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(o, counted)) ?
 		    cJSON_GetObjectItemCaseSensitive(o, counted)->valuedouble : 0;
@@ -1002,7 +1073,8 @@ cmd_start(struct ctl *c, const struct args *a)
 	int rc;
 
 	(void)a;
-	if ((o = fetch(c, "POST", "/actions/start", NULL, 0, &rc)) != NULL) {
+	if ((o = fetch(c, "POST", "/actions/start", NULL, 0, need_ok,
+	    &rc)) != NULL) {
 		put(jstr(o, "state") != NULL ? jstr(o, "state") : "starting");
 		putchar('\n');
 	}
@@ -1036,7 +1108,8 @@ cmd_reload(struct ctl *c, const struct args *a)
 	int rc;
 
 	(void)a;
-	if ((o = fetch(c, "POST", "/actions/reload", NULL, 0, &rc)) != NULL) {
+	if ((o = fetch(c, "POST", "/actions/reload", NULL, 0, need_ok,
+	    &rc)) != NULL) {
 		puts("reloading");
 		show_changes(o, "workers", "added");
 		show_changes(o, "workers", "changed");
@@ -1067,7 +1140,7 @@ cmd_stop(struct ctl *c, const struct args *a)
 		die(EXIT_USAGE, "out of memory");
 	cJSON_Delete(body);
 	if ((o = fetch(c, "POST", "/actions/stop", text, strlen(text),
-	    &rc)) != NULL) {
+	    need_ok, &rc)) != NULL) {
 		put(jstr(o, "state") != NULL ? jstr(o, "state") : "stopping");
 		putchar('\n');
 	}
@@ -1083,7 +1156,7 @@ cmd_restart(struct ctl *c, const struct args *a)
 	cJSON *o;
 	int rc;
 
-	if ((o = fetch(c, "POST", path, NULL, 0, &rc)) != NULL) {
+	if ((o = fetch(c, "POST", path, NULL, 0, need_ok, &rc)) != NULL) {
 		fputs("restarting ", stdout);
 		put(a->pos[0]);
 		puts(", one instance at a time");
@@ -1111,7 +1184,7 @@ cmd_publish(struct ctl *c, const struct args *a)
 		body = xstrdup(a->pos[1]);
 		len = strlen(body);
 	}
-	if ((o = fetch(c, "POST", path, body, len, &rc)) != NULL) {
+	if ((o = fetch(c, "POST", path, body, len, need_id, &rc)) != NULL) {
 		fputs("published task ", stdout);
 		put(jstr(o, "id"));
 		fputs(" to ", stdout);
@@ -1174,6 +1247,19 @@ option_value(const char *cmd, const char *name, const char *wanted, int argc,
 	if (*i + 1 >= argc)
 		usage_error("%s: %s needs %s", cmd, name, wanted);
 	return argv[++*i];
+}
+
+/* Whether s is a task id as the master writes them: 1 to 2^64-1. */
+static bool
+is_task_id(const char *s)
+{
+	char *end;
+
+	if (*s < '1' || *s > '9')
+		return false;
+	errno = 0;
+	(void)strtoull(s, &end, 10);
+	return errno == 0 && *end == '\0';
 }
 
 /*
@@ -1254,6 +1340,13 @@ parse_args(struct ctl *c, const struct command *cmd, int argc, char **argv,
 	for (i = 0; i < a->npos; i++)
 		if (a->pos[i][0] == '\0')
 			usage_error("%s: an empty argument", cmd->name);
+	/* The master's answer to a bad id explains its JSON body, which a
+	 * person who typed "retry jobs abc" never wrote. */
+	if ((cmd->run == cmd_retry || purge) && a->npos > 1 &&
+	    !is_task_id(a->pos[1]))
+		usage_error("%s: \"%s\" is not a task id (a number from 1, as "
+		    "plbactl %s shows)", cmd->name, a->pos[1], a->queued ?
+		    "tasks" : "dead");
 }
 
 int

@@ -73,6 +73,7 @@ platform:
 queues:
   jobs: {capacity: 100, max_attempts: 2}
   broken: {capacity: 100, max_attempts: 1}
+  orphan: {capacity: 1}
 workers:
   plain:
     command: [$TW, --record, $T/pids]
@@ -106,6 +107,62 @@ out_has 'publish QUEUE JSON'
 nobody=$(free_port)
 ctl 2 -u "http://127.0.0.1:$nobody" status
 err_is "plbactl: cannot connect to http://127.0.0.1:$nobody: is plba-master running?"
+
+# A server that is not plba-master: exit 2 with --json or without,
+# nothing printed as if it were the master's answer.
+cat >"$T/fake.py" <<'PY'
+import http.server, sys
+answers = {
+    "/status": (200, "text/html", b"<html><body>It works!</body></html>\n"),
+    "/health": (200, "application/json", b'{"foo":1}'),
+    "/queues": (200, "application/json", b'[1, 2]'),
+    "/queues/jobs/dead/retry": (200, "application/json", b'{"queue":"jobs"}'),
+}
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+    def answer(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(n)
+        code, ctype, body = answers.get(self.path,
+            (404, "text/html", b"<html><h1>Not Found</h1></html>\n"))
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    do_GET = do_POST = answer
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(str(s.server_address[1]))
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+s.serve_forever()
+PY
+python3 "$T/fake.py" "$T/fake.port" &
+FAKE=$!
+trap 'rc=$?; kill "$FAKE" 2>/dev/null || true; cleanup $rc' EXIT
+wait_for 10 test -s "$T/fake.port"
+fake=http://127.0.0.1:$(cat "$T/fake.port")
+not_plba() { # WHAT ARGS...: exit 2, stderr says WHAT, stdout empty
+	local what=$1
+	shift
+	ctl 2 -u "$fake" "$@"
+	grep -qF -- "$what" <<<"$ERR" || fail "plbactl $*: stderr lacks \"$what\": $ERR"
+	grep -qF "is this plba-master?" <<<"$ERR" || fail "plbactl $*: $ERR"
+	[ -z "$OUT" ] || fail "plbactl $* printed: $OUT"
+}
+for json in "" --json; do
+	not_plba "$fake/status: the answer is not JSON" $json status
+	not_plba "$fake/health: the answer has no valid \"health\"" $json health
+	not_plba "$fake/queues: the answer is not a JSON object" $json queues
+	not_plba "$fake/workers: HTTP status 404, and the answer is not a plba-master error" $json workers
+	not_plba "$fake/metrics: HTTP status 404" $json metrics
+	not_plba "$fake/queues/jobs/dead/retry: the answer has no valid \"requeued\"" $json retry jobs
+	not_plba "HTTP status 404" $json --token-file "$T/token" publish jobs '{"name":"x"}'
+done
+kill "$FAKE"
+wait "$FAKE" 2>/dev/null || true
+trap cleanup EXIT
 
 # status: the runtime, then one row per instance, then the queues.
 ctl 0 status
@@ -190,6 +247,22 @@ ctl 1 --token-file "$T/token" publish jobs '{"name": "greet", '
 err_is 'plbactl: the body is not valid JSON'
 ctl 1 --token-file "$T/token" publish nosuch '{"name":"x","payload":{}}'
 err_is 'plbactl: no queue named "nosuch"'
+# A full queue refuses with 503: the master's message all the same.
+ctl 0 --token-file "$T/token" publish orphan '{"name":"x","payload":{}}'
+ctl 1 --token-file "$T/token" publish orphan '{"name":"x","payload":{}}'
+err_is 'plbactl: queue "orphan" is full'
+# A task id that is not a number is a usage error, caught before sending.
+for id in abc 0 007 1.5 18446744073709551616; do
+	ctl 2 --token-file "$T/token" retry broken "$id"
+	grep -qx "plbactl: retry: \"$id\" is not a task id (a number from 1, as plbactl dead shows)" <<<"$ERR" ||
+		fail "retry broken $id: $ERR"
+done
+ctl 2 --token-file "$T/token" purge --queued orphan abc
+grep -qx 'plbactl: purge: "abc" is not a task id (a number from 1, as plbactl tasks shows)' <<<"$ERR" ||
+	fail "purge --queued orphan abc: $ERR"
+# The largest id is one, of no task here.
+ctl 0 --token-file "$T/token" purge --queued orphan 18446744073709551615
+out_has '^orphan: 0 queued tasks deleted$'
 
 # dead: a task the consumer refuses lands in the dead letters.
 ctl 0 dead broken
