@@ -6,10 +6,12 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +27,7 @@
 #include "proto.h"
 #include "queue.h"
 #include "runtime.h"
+#include "span_text.h"
 #include "status.h"
 #include "store.h"
 #include "tracectx.h"
@@ -52,6 +55,10 @@ enum action_kind { ACT_START, ACT_STOP, ACT_RELOAD, ACT_RESTART, ACT_PUBLISH,
 	ACT_DEAD, ACT_DEAD_RETRY, ACT_DEAD_PURGE, ACT_TRACE, ACT_TASKS,
 	ACT_TASKS_PURGE };
 
+/* How deep a body parsed on a civetweb thread may nest: cJSON recurses
+ * once a level, and those threads have 100 KiB of stack, which some 700
+ * levels fill. */
+#define THREAD_JSON_DEPTH	64
 /* Ids a dead-letter retry or purge names at most in one request. */
 #define DEAD_IDS_MAX		1000
 
@@ -61,6 +68,7 @@ struct action {
 	enum action_kind kind;
 	char		*name;		/* worker or queue */
 	char		*body;		/* publish: the task JSON */
+	size_t		 body_len;
 	char		*traceparent;	/* publish: the request's header */
 	bool		 force;
 	bool		 reload_after;	/* reload: the files are sound */
@@ -167,12 +175,76 @@ error_json(const char *fmt, ...)
 	return s;
 }
 
+/* How many bytes at s, at most len, are valid UTF-8 without a NUL. */
+static size_t
+utf8_span(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i, n;
+
+	for (i = 0; i < len; i += n)
+		if ((n = u[i] != 0 && u[i] < 0x80 ? 1 :
+		    span_text_utf8(u + i, len - i)) == 0)
+			break;
+	return i;
+}
+
+/* cJSON keeps a number beyond a double's range as infinity, and prints
+ * it as null. */
+static bool
+finite_numbers(const cJSON *o)
+{
+	const cJSON *e;
+
+	if (cJSON_IsNumber(o))
+		return isfinite(o->valuedouble);
+	for (e = o->child; e != NULL; e = e->next)
+		if (!finite_numbers(e))
+			return false;
+	return true;
+}
+
+/*
+ * A request body of len bytes (and read_body's NUL) as JSON in *out, or
+ * why not, for a 400; notjson is the endpoint's word for a body that is
+ * not JSON.  cJSON alone would change what the client sent without a
+ * word: it stops at the end of the first value and ignores the rest, cuts
+ * a string at a NUL (a raw one or \u0000), passes bytes that are not
+ * UTF-8 into answers that are then not JSON, and turns 1e999 into null.
+ * Each is refused.
+ */
+static const char *
+body_json(const char *body, size_t len, const char *notjson, cJSON **out)
+{
+	size_t ok = utf8_span(body, len);
+	const char *p;
+
+	if (ok < len)
+		return body[ok] == '\0' ? notjson : "the body is not valid UTF-8";
+	/* The NUL counted in: cJSON tells the end of the text from trailing
+	 * data by finding its terminator within the length. */
+	if ((*out = cJSON_ParseWithLengthOpts(body, len + 1, NULL, true)) == NULL)
+		return notjson;
+	/* In valid JSON a backslash is in a string and starts an escape. */
+	for (p = body; (p = memchr(p, '\\', len - (size_t)(p - body))) != NULL;
+	    p += 2)
+		if (strncmp(p + 1, "u0000", 5) == 0)
+			break;
+	if (p == NULL && finite_numbers(*out))
+		return NULL;
+	cJSON_Delete(*out);
+	*out = NULL;
+	return p != NULL ? "\\u0000 is not supported in strings" :
+	    "a number in the body is out of range";
+}
+
 static void
 do_publish(struct runtime *rt, struct action *a)
 {
 	struct rqueue *rq = runtime_find_queue(rt, a->name);
 	struct qtrace trace = { .state = QTRACE_UNKNOWN };
 	char err[256], *task, *wrapped, num[32];
+	const char *why;
 	cJSON *wrap, *body;
 	struct msg m;
 	uint64_t id;
@@ -188,10 +260,13 @@ do_publish(struct runtime *rt, struct action *a)
 		    "configuration; it takes no more tasks", a->name);
 		return;
 	}
-	/* The same checks a child's publish gets. */
-	if ((body = cJSON_Parse(a->body)) == NULL) {
+	/* Parsed here, not on the request's thread: the loop's stack takes a
+	 * task as deep as a child's publish may be (THREAD_JSON_DEPTH).  The
+	 * checks a child's publish gets follow. */
+	if ((why = body_json(a->body, a->body_len, "the body is not valid JSON",
+	    &body)) != NULL) {
 		a->code = 400;
-		a->answer = error_json("the body is not valid JSON");
+		a->answer = error_json("%s", why);
 		return;
 	}
 	/* A caller's traceparent header continues its trace, unless the
@@ -887,7 +962,8 @@ token_ok(struct http *h, struct mg_connection *c)
 		pthread_mutex_unlock(&h->mu);
 		return true;
 	}
-	if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0) {
+	/* The scheme is case-insensitive (RFC 7235). */
+	if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0) {
 		pthread_mutex_unlock(&h->mu);
 		return false;
 	}
@@ -902,9 +978,12 @@ token_ok(struct http *h, struct mg_connection *c)
 	return diff == 0;
 }
 
-/* Reads the body, at most BODY_MAX bytes; NULL with *code set otherwise. */
+/*
+ * Reads the body, at most BODY_MAX bytes, into a string of *lenp bytes and
+ * a NUL (the body may hold NULs of its own); NULL with *code set otherwise.
+ */
 static char *
-read_body(struct mg_connection *c, int *code)
+read_body(struct mg_connection *c, size_t *lenp, int *code)
 {
 	const struct mg_request_info *ri = mg_get_request_info(c);
 	size_t len = 0, cap = 4096;
@@ -942,7 +1021,30 @@ read_body(struct mg_connection *c, int *code)
 		return NULL;
 	}
 	buf[len] = '\0';
+	*lenp = len;
 	return buf;
+}
+
+/* Whether the JSON text at s, len bytes, nests at most THREAD_JSON_DEPTH
+ * deep; exact for valid JSON and for the prefix cJSON would parse. */
+static bool
+shallow(const char *s, size_t len)
+{
+	int depth = 0;
+	bool str = false;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (str && s[i] == '\\')
+			i++;
+		else if (s[i] == '"')
+			str = !str;
+		else if (!str && (s[i] == '[' || s[i] == '{') &&
+		    ++depth > THREAD_JSON_DEPTH)
+			return false;
+		else if (!str && (s[i] == ']' || s[i] == '}'))
+			depth--;
+	return true;
 }
 
 /* Hands an action to the loop and waits for its answer. */
@@ -1003,12 +1105,17 @@ new_action(enum action_kind kind, const char *name)
 	return a;
 }
 
-/* Splits "/a/b/c" into at most 4 segments; returns how many. */
+/*
+ * Splits "/a/b/c", as sent, into at most 4 segments, each percent-decoded
+ * on its own: decoded whole, a %2F would split a name, and a %00 end it
+ * and so name another resource.  Returns how many, -1 for a path that is
+ * none of ours, -2 for a segment that decodes to a NUL or to bytes that
+ * are not UTF-8, which no name has.
+ */
 static int
 split(const char *uri, char seg[4][128])
 {
-	int n = 0;
-	size_t len;
+	int n = 0, len;
 	const char *p = uri, *q;
 
 	while (*p == '/')
@@ -1017,11 +1124,11 @@ split(const char *uri, char seg[4][128])
 		if (n == 4)
 			return -1;
 		q = strchrnul(p, '/');
-		len = (size_t)(q - p);
-		if (len == 0 || len >= sizeof(seg[0]))
+		if (q == p || (len = mg_url_decode(p, (int)(q - p), seg[n],
+		    sizeof(seg[0]), 0)) < 0)
 			return -1;
-		memcpy(seg[n], p, len);
-		seg[n++][len] = '\0';
+		if (utf8_span(seg[n++], (size_t)len) < (size_t)len)
+			return -2;
 		p = *q == '/' ? q + 1 : q;
 	}
 	return n;
@@ -1127,17 +1234,22 @@ allowed(char seg[4][128], int n)
 
 static int
 parse_stop(struct http *h, struct mg_connection *c, const char *body,
-    struct action *a)
+    size_t len, struct action *a)
 {
+	static const char *const usage = "the body must be a JSON object "
+	    "such as {\"force\": false, \"timeout\": \"10s\"}";
 	cJSON *o, *force, *timeout;
+	const char *why;
 	uint64_t ms;
 
-	if (body[strspn(body, " \t\r\n")] == '\0')
+	if (strspn(body, " \t\r\n") == len)
 		return 0;
-	if ((o = cJSON_Parse(body)) == NULL || !cJSON_IsObject(o)) {
+	if ((why = shallow(body, len) ? body_json(body, len, usage, &o) :
+	    usage) != NULL)
+		return reply_error(h, c, 400, "%s", why);
+	if (!cJSON_IsObject(o)) {
 		cJSON_Delete(o);
-		return reply_error(h, c, 400, "the body must be a JSON object "
-		    "such as {\"force\": false, \"timeout\": \"10s\"}");
+		return reply_error(h, c, 400, "%s", usage);
 	}
 	force = cJSON_GetObjectItemCaseSensitive(o, "force");
 	timeout = cJSON_GetObjectItemCaseSensitive(o, "timeout");
@@ -1146,11 +1258,13 @@ parse_stop(struct http *h, struct mg_connection *c, const char *body,
 		return reply_error(h, c, 400, "\"force\" must be true or false");
 	}
 	a->force = cJSON_IsTrue(force);
+	/* Under a day, as a number or a string alike. */
 	if (cJSON_IsNumber(timeout) && timeout->valuedouble >= 0 &&
 	    timeout->valuedouble < 86400)
 		a->timeout_ms = (uint64_t)(timeout->valuedouble * 1000);
 	else if (cJSON_IsString(timeout) &&
-	    conf_parse_duration(timeout->valuestring, &ms) == 0)
+	    conf_parse_duration(timeout->valuestring, &ms) == 0 &&
+	    ms < 86400 * 1000)
 		a->timeout_ms = ms;
 	else if (timeout != NULL && !cJSON_IsNull(timeout)) {
 		cJSON_Delete(o);
@@ -1175,16 +1289,19 @@ id_order(const void *a, const void *b)
  */
 static int
 parse_dead_ids(struct http *h, struct mg_connection *c, const char *body,
-    struct action *a)
+    size_t len, struct action *a)
 {
 	static const char *const usage = "the body must be empty or "
 	    "{\"ids\": [\"ID\", ...]}, with 1 to 1000 task ids as strings";
 	cJSON *o, *ids, *id;
+	const char *why;
 	int n;
 
-	if (body[strspn(body, " \t\r\n")] == '\0')
+	if (strspn(body, " \t\r\n") == len)
 		return 0;
-	o = cJSON_Parse(body);
+	if ((why = shallow(body, len) ? body_json(body, len, usage, &o) :
+	    usage) != NULL)
+		return reply_error(h, c, 400, "%s", why);
 	ids = cJSON_GetObjectItemCaseSensitive(o, "ids");
 	n = cJSON_GetArraySize(ids);
 	if (!cJSON_IsObject(o) || !cJSON_IsArray(ids) || n < 1 ||
@@ -1212,12 +1329,14 @@ static int
 post(struct http *h, struct mg_connection *c, char seg[4][128], int n)
 {
 	struct action *a;
+	const char *tp;
 	char *body;
+	size_t len;
 	int code = 0;
 
 	if (!token_ok(h, c))
 		return reply_error(h, c, 401, "a valid bearer token is required");
-	if ((body = read_body(c, &code)) == NULL)
+	if ((body = read_body(c, &len, &code)) == NULL)
 		return code == 413 ? reply_error(h, c, 413, "the body is over "
 		    "%u bytes", BODY_MAX) : reply_error(h, c, 500, "out of memory");
 	if (n == 4 && strcmp(seg[2], "tasks") == 0)
@@ -1239,28 +1358,32 @@ post(struct http *h, struct mg_connection *c, char seg[4][128], int n)
 		free(body);
 		return reply_error(h, c, 500, "out of memory");
 	}
-	if ((a->kind == ACT_STOP && (code = parse_stop(h, c, body, a)) != 0) ||
-	    ((a->kind == ACT_DEAD_RETRY || a->kind == ACT_DEAD_PURGE ||
-	    a->kind == ACT_TASKS_PURGE) &&
-	    (code = parse_dead_ids(h, c, body, a)) != 0)) {
-		free(body);
-		free(a->ids);
-		free(a->name);
-		free(a);
+	switch (a->kind) {
+	case ACT_STOP:
+		code = parse_stop(h, c, body, len, a);
+		break;
+	case ACT_DEAD_RETRY:
+	case ACT_DEAD_PURGE:
+	case ACT_TASKS_PURGE:
+		code = parse_dead_ids(h, c, body, len, a);
+		break;
+	case ACT_PUBLISH:
+		a->body = body;
+		a->body_len = len;
+		body = NULL;
+		if ((tp = mg_get_header(c, "traceparent")) != NULL &&
+		    (a->traceparent = strdup(tp)) == NULL)
+			code = reply_error(h, c, 500, "out of memory");
+		break;
+	default:
+		break;
+	}
+	free(body);
+	if (code != 0) {
+		a->refs = 1;
+		action_unref(h, a);
 		return code;
 	}
-	if (a->kind == ACT_PUBLISH) {
-		const char *tp = mg_get_header(c, "traceparent");
-
-		a->body = body;
-		if (tp != NULL && (a->traceparent = strdup(tp)) == NULL) {
-			free(a->name);
-			free(a->body);
-			free(a);
-			return reply_error(h, c, 500, "out of memory");
-		}
-	} else
-		free(body);
 	return submit(h, c, a);
 }
 
@@ -1297,7 +1420,8 @@ parse_limit(const char *query, unsigned *limit)
 		return false;
 	errno = 0;
 	n = strtoul(v, &end, 10);
-	if (*end != '\0' || errno != 0 || n < 1 || n > TASK_LIST_MAX)
+	/* By the length: a %00 in the value would end it early. */
+	if (end != v + len || errno != 0 || n < 1 || n > TASK_LIST_MAX)
 		return false;
 	*limit = (unsigned)n;
 	return true;
@@ -1314,6 +1438,8 @@ handler(struct mg_connection *c, void *arg)
 	int n;
 
 	n = split(ri->local_uri != NULL ? ri->local_uri : "/", seg);
+	if (n == -2)
+		return reply_error(h, c, 400, "the path is not valid");
 	if (n < 0 || (allow = allowed(seg, n)) == NULL)
 		return reply_error(h, c, 404, "no such resource");
 	if (strcmp(method, "HEAD") == 0 && strncmp(allow, "GET", 3) == 0)
@@ -1408,7 +1534,9 @@ start_with(struct runtime *rt, const struct settings *s)
 		/* Headers and body go out in two writes: without this each
 		 * answer waits ~40 ms for the client's delayed ACK. */
 		"tcp_nodelay", "1",
-		"decode_url", "yes",
+		/* split() decodes each segment: civetweb would decode the
+		 * whole path into a C string, which a %00 cuts short. */
+		"decode_url", "no",
 		NULL
 	};
 
