@@ -1495,24 +1495,28 @@ on_thread(const struct mg_context *ctx, int thread_type)
 	return NULL;
 }
 
-static char *
-read_token(const char *path)
+char *
+http_read_token(const char *path, const char **why)
 {
-	char buf[4096];
+	char buf[4096], *token;
 	FILE *f;
 	size_t n;
 
-	if ((f = fopen(path, "re")) == NULL)
+	if ((f = fopen(path, "re")) == NULL) {
+		*why = strerror(errno);
 		return NULL;
+	}
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
 	buf[strcspn(buf, "\r\n")] = '\0';
 	if (buf[0] == '\0') {
-		errno = EINVAL;
+		*why = "its first line, the token, is empty";
 		return NULL;
 	}
-	return strdup(buf);
+	if ((token = strdup(buf)) == NULL)
+		*why = "out of memory";
+	return token;
 }
 
 static int
@@ -1521,6 +1525,7 @@ start_with(struct runtime *rt, const struct settings *s)
 	struct mg_callbacks cb;
 	struct http *h;
 	char ports[1024] = "";
+	const char *why;
 	size_t i;
 	const char *opts[] = {
 		"listening_ports", ports,
@@ -1567,9 +1572,9 @@ start_with(struct runtime *rt, const struct settings *s)
 		return -1;
 	}
 	if (s->http.token_file != NULL &&
-	    (h->token = read_token(s->http.token_file)) == NULL) {
+	    (h->token = http_read_token(s->http.token_file, &why)) == NULL) {
 		log_error("platform.http.token_file: %s: %s", s->http.token_file,
-		    strerror(errno));
+		    why);
 		return -1;
 	}
 	for (i = 0; s->http.listen[i] != NULL; i++) {
@@ -1606,6 +1611,7 @@ http_reload(struct runtime *rt, const struct settings *prev,
 {
 	struct http *h = rt->http;
 	char *token, *old;
+	const char *why;
 
 	if (rt->no_http)
 		return;
@@ -1623,10 +1629,10 @@ http_reload(struct runtime *rt, const struct settings *prev,
 		/* The same file may hold a new token: rotation. */
 		if (h == NULL || next->http.token_file == NULL)
 			return;
-		if ((token = read_token(next->http.token_file)) == NULL) {
+		if ((token = http_read_token(next->http.token_file,
+		    &why)) == NULL) {
 			log_error("platform.http.token_file: %s: %s; keeping the "
-			    "token read before", next->http.token_file,
-			    strerror(errno));
+			    "token read before", next->http.token_file, why);
 			return;
 		}
 		pthread_mutex_lock(&h->mu);

@@ -16,6 +16,8 @@ struct snapshot;
 
 /* Starts serving platform.http; returns -1 with a reason logged. */
 int	http_start(struct runtime *);
+/* The token: the first line of the file at path; NULL and why not. */
+char	*http_read_token(const char *path, const char **why);
 /* Stops serving; requests waiting for the loop are answered 503 at once,
  * so that it never waits for them. */
 void	http_stop(struct runtime *);

@@ -8,12 +8,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "entry.h"
+#include "http.h"
 #include "runtime.h"
 #include "settings.h"
 
@@ -44,6 +48,61 @@ print_errors(const struct conf_errors *errs)
 		fprintf(stderr, "plba-master: %s\n", errs->msgs[i]);
 }
 
+/*
+ * Whether the start could open path for appending, as the log and the
+ * trace file are: without creating it, or anything.  NULL, or why not.
+ */
+static const char *
+appendable(const char *path)
+{
+	char copy[PATH_MAX];
+	int fd;
+
+	/* O_NONBLOCK: a FIFO without a reader says so instead of waiting. */
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC)) != -1) {
+		close(fd);
+		return NULL;
+	}
+	if (errno != ENOENT)
+		return strerror(errno);
+	snprintf(copy, sizeof(copy), "%s", path);
+	if (access(dirname(copy), W_OK | X_OK) == -1)
+		return strerror(errno);
+	return NULL;
+}
+
+/*
+ * What the start opens and a check can try without changing anything:
+ * the token file is read, the log and trace files must be writable or
+ * creatable.  Ports are not bound, and state_dir is not created.
+ */
+static void
+probe_files(const struct settings *s, struct conf_errors *errs)
+{
+	const struct conf_node *http = conf_map_get(s->platform, "http");
+	const struct conf_node *trace = conf_map_get(s->platform, "trace");
+	const char *why;
+	char *token;
+
+	if (s->http.enabled && s->http.token_file != NULL) {
+		if ((token = http_read_token(s->http.token_file, &why)) == NULL)
+			conf_error(errs, conf_map_get(http, "token_file"),
+			    "platform.http.token_file", "%s: %s",
+			    s->http.token_file, why);
+		free(token);
+	}
+	if (s->log.output != NULL && strcmp(s->log.output, "stderr") != 0 &&
+	    strcmp(s->log.output, "syslog") != 0 &&
+	    (why = appendable(s->log.output)) != NULL)
+		conf_error(errs, conf_map_get(s->log_section, "output"),
+		    "log.output", "%s: %s", s->log.output, why);
+	if (s->trace.transport == TRACE_FILE && s->trace.file != NULL &&
+	    (why = appendable(s->trace.file)) != NULL)
+		conf_error(errs, conf_map_get(trace, "file"),
+		    "platform.trace.file", "%s: %s", s->trace.file, why);
+}
+
 static int
 check(const char *const *paths, size_t npaths)
 {
@@ -52,8 +111,10 @@ check(const char *const *paths, size_t npaths)
 	unsigned long instances = 0;
 	size_t i;
 
-	if ((s = settings_load(paths, npaths, &errs)) == NULL ||
-	    runtime_check_modules(s, NULL, &errs) == -1) {
+	if ((s = settings_load(paths, npaths, &errs)) != NULL &&
+	    runtime_check_modules(s, NULL, &errs) == 0)
+		probe_files(s, &errs);
+	if (s == NULL || errs.n > 0) {
 		settings_free(s);
 		print_errors(&errs);
 		fprintf(stderr, "plba-master: configuration invalid: %zu error%s\n",

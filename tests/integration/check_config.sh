@@ -48,6 +48,38 @@ YML
 out=$("$PLBA_MASTER" -t -c "$T/plba.yml" -c "$T/override.yml") || fail "merge rejected"
 echo "$out" | grep -q "(5 instances)" || fail "merge not applied: $out"
 
+# --check tries what the start would open, without creating anything:
+# the token file, the log file, the trace file.
+: >"$T/empty-token"
+cat >"$T/files.yml" <<YML
+platform:
+  http: {enabled: true, token_file: $T/no-such-token}
+  trace: {transport: file, file: $T/no-such-dir/traces.jsonl}
+log:
+  output: $T/no-such-dir/plba.log
+workers:
+  a: {command: [$TW]}
+YML
+st=0
+out=$("$PLBA_MASTER" -t -c "$T/files.yml" 2>&1) || st=$?
+[ $st -eq 2 ] || fail "--check passed files the start cannot open: $out"
+echo "$out" | grep -q "files.yml:2:[0-9]*: platform.http.token_file: $T/no-such-token: No such file or directory" ||
+	fail "token file: $out"
+echo "$out" | grep -q "files.yml:3:[0-9]*: platform.trace.file: $T/no-such-dir/traces.jsonl: No such file or directory" ||
+	fail "trace file: $out"
+echo "$out" | grep -q "files.yml:5:11: log.output: $T/no-such-dir/plba.log: No such file or directory" ||
+	fail "log file: $out"
+[ ! -e "$T/no-such-dir" ] || fail "--check created something"
+sed -i "s|$T/no-such-token|$T/empty-token|" "$T/files.yml"
+out=$("$PLBA_MASTER" -t -c "$T/files.yml" 2>&1) || true
+echo "$out" | grep -q "platform.http.token_file: $T/empty-token: its first line, the token, is empty" ||
+	fail "empty token file: $out"
+mkdir "$T/logs"
+sed -i "s|$T/no-such-dir|$T/logs|" "$T/files.yml"
+echo tok >"$T/empty-token"
+out=$("$PLBA_MASTER" -t -c "$T/files.yml") || fail "files the start can open were refused: $out"
+[ -z "$(ls "$T/logs")" ] || fail "--check created $(ls "$T/logs")"
+
 # Usage errors are 2 as well.
 st=0
 "$PLBA_MASTER" --no-such-flag >/dev/null 2>&1 || st=$?
