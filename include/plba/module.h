@@ -40,10 +40,20 @@ struct plba_module {
 #define PLBA_EXPORT
 #endif
 
-/* Defines the module a shared object exports. */
+/*
+ * Defines the module a shared object exports.  In C++ a const object at
+ * namespace scope has internal linkage and a mangled name: extern "C"
+ * gives it the name and the linkage the master looks for.
+ */
+#ifdef __cplusplus
+#define PLBA_MODULE(name_, init_) \
+	extern "C" PLBA_EXPORT const struct plba_module plba_module = \
+	    { PLBA_ABI_VERSION, (name_), (init_) }
+#else
 #define PLBA_MODULE(name_, init_) \
 	PLBA_EXPORT const struct plba_module plba_module = \
 	    { PLBA_ABI_VERSION, (name_), (init_) }
+#endif
 
 /* A worker with its own loop. ops and arg must outlive the process. */
 int	plba_register_worker(plba_registry *, const char *name,

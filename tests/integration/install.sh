@@ -59,6 +59,21 @@ export PKG_CONFIG_PATH=$root$prefix/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$root
 cc -Wall -Werror ${PLBA_TEST_CFLAGS:-} -o "$T/w" "$T/w.c" $(pkg-config --cflags --libs plba) ||
 	fail "a worker does not build against the installed headers"
 LD_LIBRARY_PATH=$root$prefix/lib "$T/w" | grep -qx "0.1.0" || fail "installed library not usable"
+# A module written in C++: the headers say they can be, and the master
+# must find its plba_module under that name.
+cat >"$T/m.cc" <<'CXX'
+#include <plba/plba.h>
+static int start(plba_worker *w, void *) { while (!plba_worker_sleep(w, 1000)); return 0; }
+static const struct plba_worker_ops ops = { start, nullptr, nullptr };
+static int init(plba_registry *r) { return plba_register_worker(r, "cxx", &ops, nullptr); }
+PLBA_MODULE("cxx", init);
+CXX
+${CXX:-g++} -Wall -Wextra -Werror -pedantic -shared -fPIC ${PLBA_TEST_CFLAGS:-} \
+    -o "$T/m.so" "$T/m.cc" $(pkg-config --cflags --libs plba) ||
+	fail "a C++ module does not build against the installed headers"
+printf 'platform: {modules: ["%s"]}\nworkers:\n  x: {module: cxx}\n' "$T/m.so" >"$T/cxx.yml"
+LD_LIBRARY_PATH=$root$prefix/lib "$root$prefix/sbin/plba-master" -t -c "$T/cxx.yml" >/dev/null ||
+	fail "the master does not load a C++ module"
 man -l "$root$prefix/share/man/man8/plba-master.8" >/dev/null 2>&1 || fail "man page unreadable"
 
 # The example application, built out of tree against the install with
