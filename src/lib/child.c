@@ -660,14 +660,25 @@ task_json(plba_worker *w, const char *name, const char *payload)
 	cJSON *p = NULL;
 	char *q, *out;
 	size_t qlen, plen, len;
+	bool finite;
 
 	if (payload == NULL)
 		payload = "null";
-	if ((p = cJSON_Parse(payload)) == NULL)
-		return NULL;
-	cJSON_Delete(p);
-	qlen = json_quote(NULL, 0, name);
 	plen = strlen(payload);
+	/*
+	 * Sent as it is, so it must be exactly one JSON value: trailing text
+	 * would make a frame the master kills us for, or add members to the
+	 * task (metadata).  Bytes the master refuses are found here too, and
+	 * so are numbers cJSON would turn into null.
+	 */
+	if (proto_first_invalid(payload, plen) < plen ||
+	    (p = cJSON_ParseWithOpts(payload, NULL, true)) == NULL)
+		return NULL;
+	finite = json_finite(p);
+	cJSON_Delete(p);
+	if (!finite)
+		return NULL;
+	qlen = json_quote(NULL, 0, name);
 	len = qlen + plen + 128;
 	if ((out = malloc(len)) == NULL)
 		return NULL;

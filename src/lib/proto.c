@@ -11,6 +11,7 @@
 #endif
 
 #include "proto.h"
+#include "utf8.h"
 
 static const struct {
 	const char	*name;
@@ -300,38 +301,63 @@ is_ws(char c)
 }
 
 /*
- * Where the first control character that JSON's white space does not
- * allow is, or len.  Every frame either way passes here; sixteen bytes a
- * step where SSE2 is there (every x86-64).
+ * Where the first byte is that a frame's text may not hold, or len: a
+ * control character that JSON's white space does not allow, or a byte
+ * that starts no valid UTF-8 sequence.  Every frame either way passes
+ * here; a block of sixteen printable ASCII bytes is passed at a step
+ * where SSE2 is there (every x86-64).
  */
-static size_t
-first_control(const char *data, size_t len)
+size_t
+proto_first_invalid(const char *data, size_t len)
 {
-	size_t i = 0, k;
-	unsigned char ch;
+	const unsigned char *u = (const unsigned char *)data;
+	size_t i = 0, stop, n;
 
+	while (i < len) {
+		stop = len;
 #ifdef __SSE2__
-	const __m128i top = _mm_set1_epi8(0x1f);
+		if (i + 16 <= len) {
+			const __m128i top = _mm_set1_epi8(0x1f);
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)
+			    (data + i));
 
-	for (; i + 16 <= len; i += 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(data + i));
-
-		/* Lanes at or below 0x1f: their minimum with it is themselves. */
-		if (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(v, top), v)) == 0)
-			continue;
-		for (k = i; k < i + 16; k++) {
-			ch = (unsigned char)data[k];
-			if (ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r')
-				return k;
+			/* Lanes at or below 0x1f are their own minimum with
+			 * it; lanes of 0x80 and above have their top bit. */
+			if ((_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(v,
+			    top), v)) | _mm_movemask_epi8(v)) == 0) {
+				i += 16;
+				continue;
+			}
+			stop = i + 16;
+		}
+#endif
+		while (i < stop) {
+			if (u[i] >= 0x20 && u[i] < 0x80)
+				i++;
+			else if (u[i] < 0x20) {
+				if (!is_ws((char)u[i]))
+					return i;
+				i++;
+			} else if ((n = utf8_seq(u + i, len - i)) == 0)
+				return i;
+			else
+				i += n;
 		}
 	}
-#endif
-	for (k = i; k < len; k++) {
-		ch = (unsigned char)data[k];
-		if (ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r')
-			return k;
-	}
 	return len;
+}
+
+bool
+json_finite(const cJSON *o)
+{
+	const cJSON *e;
+
+	if (cJSON_IsNumber(o))
+		return isfinite(o->valuedouble);
+	for (e = o->child; e != NULL; e = e->next)
+		if (!json_finite(e))
+			return false;
+	return true;
 }
 
 /* A frame is one JSON value: nothing but white space may follow. */
@@ -363,14 +389,19 @@ msg_decode(struct msg *m, const char *data, size_t len, bool from_child,
 
 	memset(m, 0, sizeof(*m));
 	/*
-	 * RFC 8259 allows no raw control character in JSON, and JSON's white
-	 * space is four bytes; cJSON is laxer on both (it stops a string at
-	 * a NUL and skips any byte below 0x20).  A frame is held to the RFC,
-	 * so the text passed on and the tree checked are the same JSON.
+	 * RFC 8259 allows no raw control character in JSON, JSON's white
+	 * space is four bytes, and a frame is UTF-8 (SPEC 5); cJSON is laxer
+	 * on all three (it stops a string at a NUL, skips any byte below
+	 * 0x20 and copies any other through).  A frame is held to the RFC,
+	 * so the text passed on and the tree checked are the same JSON, and
+	 * what the master shows of it (/status, task lists) stays JSON.
 	 */
-	if ((i = first_control(data, len)) < len) {
-		snprintf(err, errlen, "invalid JSON: a control character "
-		    "(0x%02x) at byte %zu", (unsigned char)data[i], i);
+	if ((i = proto_first_invalid(data, len)) < len) {
+		if ((unsigned char)data[i] < 0x20)
+			snprintf(err, errlen, "invalid JSON: a control character "
+			    "(0x%02x) at byte %zu", (unsigned char)data[i], i);
+		else
+			snprintf(err, errlen, "invalid UTF-8 at byte %zu", i);
 		return -1;
 	}
 	/*
@@ -811,7 +842,7 @@ size_t
 json_quote(char *out, size_t cap, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t n = 0;
+	size_t n = 0, k, seq;
 	unsigned char ch;
 
 #define PUT(x) do { if (n < cap) out[n] = (x); n++; } while (0)
@@ -828,8 +859,18 @@ json_quote(char *out, size_t cap, const char *s)
 			PUT('0');
 			PUT(hex[ch >> 4]);
 			PUT(hex[ch & 15]);
-		} else
+		} else if (ch < 0x80)
 			PUT((char)ch);
+		else if ((seq = utf8_seq((const unsigned char *)s, 4)) == 0) {
+			/* A frame is UTF-8: what is not becomes U+FFFD
+			 * (utf8_seq() stops at the NUL). */
+			for (k = 0; k < 3; k++)
+				PUT(UTF8_REPLACEMENT[k]);
+		} else {
+			for (k = 0; k < seq; k++)
+				PUT(s[k]);
+			s += seq - 1;
+		}
 	}
 	PUT('"');
 #undef PUT

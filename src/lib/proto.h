@@ -133,5 +133,14 @@ int	json_member_text(const char *json, size_t len, const char *key,
 /* Appends s as a JSON string literal, quotes included; returns the length
  * written, or the length needed when it does not fit in cap. */
 size_t	json_quote(char *out, size_t cap, const char *s);
+/*
+ * Where the first byte is that a frame's text may not hold, or len: a
+ * control character other than JSON's white space, or one that starts
+ * no valid UTF-8 sequence.
+ */
+size_t	proto_first_invalid(const char *data, size_t len);
+/* Whether every number in o is finite: cJSON keeps one beyond a double's
+ * range as infinity, and prints it as null. */
+bool	json_finite(const cJSON *o);
 
 #endif

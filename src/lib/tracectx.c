@@ -13,6 +13,7 @@
 #endif
 
 #include "tracectx.h"
+#include "utf8.h"
 
 /* A hex digit's value + 1, 0 for anything else: W3C allows lower case only. */
 static const uint8_t hexdig[256] = {
@@ -356,10 +357,15 @@ rec_text_u64(struct rec_text *t, uint64_t v)
 	rec_text_put(t, digits, len);
 }
 
-/* The bytes a JSON string cannot hold as they are, and NUL, its end. */
+/* The bytes a JSON string cannot hold as they are, NUL, its end, and
+ * those past ASCII, which must be checked for UTF-8. */
 static const unsigned char escaped[256] = {
 	1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
 	['"'] = 1, ['\\'] = 1,
+	[0x80] = 1, 1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
+	1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
+	1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
+	1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
 };
 
 void
@@ -392,6 +398,17 @@ rec_text_quote(struct rec_text *t, const char *s)
 			rec_text_put(t, run, (size_t)(s - run));
 		if (*s == '\0')
 			break;
+		if ((unsigned char)*s >= 0x80) {
+			/* A record is UTF-8: what is not becomes U+FFFD
+			 * (utf8_seq() stops at the NUL). */
+			if ((n = utf8_seq((const unsigned char *)s, 4)) == 0) {
+				rec_text_put(t, UTF8_REPLACEMENT, 3);
+				n = 1;
+			} else
+				rec_text_put(t, s, n);
+			s += n;
+			continue;
+		}
 		esc[0] = '\\';
 		n = 2;
 		switch (*s) {

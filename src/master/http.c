@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,10 +26,10 @@
 #include "proto.h"
 #include "queue.h"
 #include "runtime.h"
-#include "span_text.h"
 #include "status.h"
 #include "store.h"
 #include "tracectx.h"
+#include "utf8.h"
 #include "traces.h"
 #include "worker.h"
 
@@ -184,24 +183,9 @@ utf8_span(const char *s, size_t len)
 
 	for (i = 0; i < len; i += n)
 		if ((n = u[i] != 0 && u[i] < 0x80 ? 1 :
-		    span_text_utf8(u + i, len - i)) == 0)
+		    utf8_seq(u + i, len - i)) == 0)
 			break;
 	return i;
-}
-
-/* cJSON keeps a number beyond a double's range as infinity, and prints
- * it as null. */
-static bool
-finite_numbers(const cJSON *o)
-{
-	const cJSON *e;
-
-	if (cJSON_IsNumber(o))
-		return isfinite(o->valuedouble);
-	for (e = o->child; e != NULL; e = e->next)
-		if (!finite_numbers(e))
-			return false;
-	return true;
 }
 
 /*
@@ -230,7 +214,7 @@ body_json(const char *body, size_t len, const char *notjson, cJSON **out)
 	    p += 2)
 		if (strncmp(p + 1, "u0000", 5) == 0)
 			break;
-	if (p == NULL && finite_numbers(*out))
+	if (p == NULL && json_finite(*out))
 		return NULL;
 	cJSON_Delete(*out);
 	*out = NULL;

@@ -18,50 +18,13 @@
 
 #include "otlp.h"
 #include "proto.h"
-#include "span_text.h"
 #include "trace_export.h"
+#include "utf8.h"
 
 /*
- * A copy of s with each byte that does not start a valid UTF-8 sequence
- * (span_text_utf8()) replaced by U+FFFD; NULL when s is valid as it is,
- * or when memory runs out (*nomem then says which).  cJSON copies bytes
- * through unchecked, and a collector decoding strictly would reject the
- * whole batch for one worker's bad string; JSON lines must be UTF-8 too.
+ * cJSON copies bytes through unchecked, and a collector decoding strictly
+ * would reject the whole batch for one worker's bad string.
  */
-static char *
-utf8_clean(const char *s, bool *nomem)
-{
-	const unsigned char *p, *end;
-	size_t n, bad = 0, len = strlen(s);
-	char *clean, *q;
-
-	*nomem = false;
-	end = (const unsigned char *)s + len;
-	for (p = (const unsigned char *)s; p < end; p += n)
-		if ((n = span_text_utf8(p, (size_t)(end - p))) == 0) {
-			n = 1;
-			bad++;
-		}
-	if (bad == 0)
-		return NULL;
-	if ((clean = malloc(len + bad * 2 + 1)) == NULL) {
-		*nomem = true;
-		return NULL;
-	}
-	for (p = (const unsigned char *)s, q = clean; p < end; p += n) {
-		if ((n = span_text_utf8(p, (size_t)(end - p))) == 0) {
-			memcpy(q, "\xef\xbf\xbd", 3);
-			q += 3;
-			n = 1;
-		} else {
-			memcpy(q, p, n);
-			q += n;
-		}
-	}
-	*q = '\0';
-	return clean;
-}
-
 bool
 otlp_add_string(cJSON *o, const char *key, const char *s)
 {

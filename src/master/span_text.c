@@ -33,6 +33,7 @@
 #endif
 
 #include "span_text.h"
+#include "utf8.h"
 
 #define SCAN_DEPTH	32
 
@@ -55,40 +56,6 @@ static bool
 is_hex(char c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-}
-
-size_t
-span_text_utf8(const unsigned char *s, size_t len)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t n, i;
-
-	if (len == 0 || c == 0)
-		return 0;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-	} else
-		return 0;
-	if (len < n || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
 }
 
 /*
@@ -165,7 +132,7 @@ string(struct scan *s)
 		if ((unsigned char)*p < 0x20)
 			return false;
 		if ((unsigned char)*p >= 0x80) {
-			if ((n = span_text_utf8((const unsigned char *)p,
+			if ((n = utf8_seq((const unsigned char *)p,
 			    (size_t)(s->end - p))) == 0)
 				return false;
 			p += n - 1;

@@ -20,8 +20,4 @@ enum span_text	span_text_check(const char *text, size_t len);
 enum span_text	span_text_check_id(const char *text, size_t len,
 		    const char **trace_id);
 
-/* Length of the valid UTF-8 sequence at s (at most len bytes), or 0 if
- * there is none (also for NUL). */
-size_t		span_text_utf8(const unsigned char *s, size_t len);
-
 #endif

@@ -45,6 +45,14 @@ workers:
   bytewise:
     command: [$PW, hostile, bytewise]
     ready: protocol
+  badutf8:
+    command: [$PW, hostile, badutf8]
+    restart_delay: 50ms
+    restart_max_delay: 50ms
+    max_restarts: 0
+  payloads:
+    command: [$PW, payloads, items]
+    ready: protocol
 YML
 start_master
 wait_for 20 log_has "bad-json.0: protocol error: invalid JSON; killing"
@@ -52,6 +60,12 @@ wait_for 20 log_has "huge.0: protocol error: frame length over platform.ipc.max_
 wait_for 20 log_has 'unknown.0: protocol error: unknown message type "launch_missiles"'
 wait_for 20 log_has 'nohello.0: protocol error: no "hello" within'
 wait_for 20 log_has "silent.0: no heartbeat for"
+# A frame is UTF-8: bytes that are not make it a protocol error...
+wait_for 20 log_has "badutf8.0: protocol error: invalid UTF-8 at byte"
+# ... which libplba never sends: a payload the master would refuse, or
+# that would change on the way, is PLBA_EINVAL, and the worker lives.
+wait_for 20 log_has "\[payloads.0\] payloads: 11 of 11 refused, the good one success"
+log_has "payloads.0: protocol error" && fail "libplba sent what the master refuses"
 # Each is restarted by its policy and fails again.
 wait_for 20 log_at_least 'bad-json.0: protocol error' 3
 wait_for 20 log_at_least 'huge.0: protocol error' 3

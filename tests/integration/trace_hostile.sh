@@ -41,7 +41,7 @@ d=$(metric plba_trace_spans_dropped_total)
 	fail "exported $e, dropped $d: not 4 to 3"
 python3 - "$T/traces.jsonl" <<'PY'
 import json, sys
-names = {"plain", "spaced", "bad\ufffd/A", "}}"}
+names = {"plain", "spaced", "odd/A", "}}"}
 seen = set()
 with open(sys.argv[1], "rb") as f:
     for raw in f:
@@ -53,7 +53,7 @@ with open(sys.argv[1], "rb") as f:
         assert "forged" not in line, line
         assert s["name"] in names, s["name"]
         seen.add(s["name"])
-        if s["name"].startswith("bad"):
+        if s["name"].startswith("odd"):
             assert s["attributes"] == {"x\u00e9\U0001F600": 1.5}, s
 assert seen == names, seen
 PY

@@ -25,7 +25,7 @@
 
 #include "otlp.h"
 #include "settings.h"
-#include "span_text.h"
+#include "utf8.h"
 #include "trace_export.h"
 
 #include "span_records.h"
@@ -672,7 +672,7 @@ START_TEST(file_any_record_gives_json_lines)
 	ck_assert_int_eq(strncmp(text, want, strlen(want)), 0);
 	/* JSON is UTF-8: bad bytes were replaced, good ones kept. */
 	for (i = 0, n = strlen(text); i < n; i += k)
-		ck_assert_msg((k = span_text_utf8((unsigned char *)text + i,
+		ck_assert_msg((k = utf8_seq((unsigned char *)text + i,
 		    n - i)) > 0, "not UTF-8 at %zu: %s", i, text + i);
 	ck_assert_ptr_nonnull(strstr(text, "\"k\xef\xbf\xbd\":\"v\xef\xbf\xbd\","
 	    "\"ok\":\"\xc3\xa9\""));

@@ -634,6 +634,72 @@ START_TEST(control_characters_found_anywhere)
 }
 END_TEST
 
+/*
+ * A frame is UTF-8 (SPEC 5): a byte that starts no valid sequence, at any
+ * offset, is refused with it; valid sequences of every length pass.
+ */
+START_TEST(invalid_utf8_found_anywhere)
+{
+	char frame[128], err[128], want[64];
+	struct msg m;
+	size_t len, at;
+	int rc;
+
+	len = (size_t)snprintf(frame, sizeof(frame), "{\"type\":\"nack\","
+	    "\"id\":\"1\",\"error\":\"%s\",\"retry\":true}",
+	    "caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x98\x80, long enough for blocks");
+	ck_assert_int_eq(msg_decode(&m, frame, len, true, err, sizeof(err)), 0);
+	ck_assert_str_eq(m.error, "caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x98\x80, "
+	    "long enough for blocks");
+	msg_clear(&m);
+	for (at = 0; at < len; at++) {
+		char saved = frame[at];
+
+		/* Never a byte of UTF-8, wherever it stands. */
+		frame[at] = '\xff';
+		err[0] = '\0';
+		rc = msg_decode(&m, frame, len, true, err, sizeof(err));
+		if (rc == 0)
+			msg_clear(&m);
+		ck_assert_msg(rc == -1, "accepted 0xff at %zu", at);
+		snprintf(want, sizeof(want), "invalid UTF-8 at byte %zu", at);
+		ck_assert_msg(strstr(err, want) != NULL || ((unsigned char)
+		    saved >= 0x80 && strstr(err, "invalid UTF-8") != NULL),
+		    "%zu: %s", at, err);
+		frame[at] = saved;
+	}
+	/* A surrogate and an overlong form are not UTF-8 either. */
+	ck_assert_int_eq(msg_decode(&m, "{\"type\":\"ack\",\"id\":\"\xed\xa0\x80\"}",
+	    21, true, err, sizeof(err)), -1);
+	ck_assert_int_eq(msg_decode(&m, "{\"type\":\"ack\",\"id\":\"\xc0\xaf\"}",
+	    20, true, err, sizeof(err)), -1);
+}
+END_TEST
+
+/* What libplba sends of a caller's strings is UTF-8, whatever they held:
+ * a health detail with stray bytes decodes, with U+FFFD for them. */
+START_TEST(put_keeps_frames_utf8)
+{
+	struct frame_writer w;
+	struct msg m;
+	char err[128];
+
+	frame_writer_init(&w);
+	ck_assert_int_eq(proto_put_health(&w, "degraded", "disk /m\xe9" "dia full"),
+	    0);
+	/* Past the length prefix. */
+	ck_assert_int_eq(msg_decode(&m, w.buf + w.start + 4, w.len - 4, true,
+	    err, sizeof(err)), 0);
+	ck_assert_str_eq(m.detail, "disk /m\xef\xbf\xbd" "dia full");
+	msg_clear(&m);
+	frame_writer_free(&w);
+	/* A payload the master would refuse is found before it is sent. */
+	ck_assert_uint_eq(proto_first_invalid("\"caf\xe9\"", 6), 4);
+	ck_assert_uint_eq(proto_first_invalid("\"a\x01\"", 4), 2);
+	ck_assert_uint_eq(proto_first_invalid("\"caf\xc3\xa9\"\n", 8), 8);
+}
+END_TEST
+
 /* A frame is one JSON object: anything after it makes the frame bad,
  * or a second message in the same frame would be silently dropped. */
 START_TEST(trailing_bytes_rejected)
@@ -1050,6 +1116,11 @@ static const struct quote {
 	{ "\x7f", "\"\x7f\"" },
 	{ "\xc3\xa9\xe2\x9c\x93\xf0\x9f\x98\x80", "\"\xc3\xa9\xe2\x9c\x93"
 	    "\xf0\x9f\x98\x80\"" },
+	/* Not UTF-8: a frame must be, so each such byte is U+FFFD. */
+	{ "caf\xe9", "\"caf\xef\xbf\xbd\"" },
+	{ "\xc3", "\"\xef\xbf\xbd\"" },
+	{ "\xed\xa0\x80!", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd!\"" },
+	{ "\xff\xc3\xa9", "\"\xef\xbf\xbd\xc3\xa9\"" },
 };
 
 START_TEST(quote_cases)
@@ -1356,6 +1427,8 @@ suite(void)
 	tcase_add_test(dec, decode_uses_length);
 	tcase_add_test(dec, trailing_bytes_rejected);
 	tcase_add_test(dec, control_characters_found_anywhere);
+	tcase_add_test(dec, invalid_utf8_found_anywhere);
+	tcase_add_test(dec, put_keeps_frames_utf8);
 	tcase_add_test(dec, type_names_and_words);
 	suite_add_tcase(s, dec);
 

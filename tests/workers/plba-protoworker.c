@@ -73,6 +73,42 @@ await_done(plba_worker *w, long count)
 	return 0;
 }
 
+/*
+ * Payloads the master would refuse, or that would change on the way:
+ * each must be PLBA_EINVAL, and this process must live.  Then a task
+ * whose name is not UTF-8 goes through, as U+FFFD.
+ */
+static int
+bad_payloads(plba_worker *w, void *arg)
+{
+	static const char *const bad[] = {
+		"1 2", "{} {}", "{\"a\":1}x", "1e",
+		"{} ,\"metadata\":{\"foo\":\"bar\"}",
+		"\"\xff\"", "{\"s\":\"caf\xe9\"}", "\"\xc0\x80\"",
+		"\"\xed\xa0\x80\"", "\"a\x01" "b\"", "1e999",
+	};
+	const char *queue = arg;
+	char id[32];
+	size_t i, refused = 0;
+	int rc;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		rc = plba_publish(w, queue, "bad", bad[i], id, sizeof(id));
+		if (rc == PLBA_EINVAL)
+			refused++;
+		else
+			printf("payload %zu: %s\n", i, plba_strerror(rc));
+	}
+	rc = plba_publish(w, queue, "caf\xe9", "{\"s\":\"caf\xc3\xa9\"}", id,
+	    sizeof(id));
+	printf("payloads: %zu of %zu refused, the good one %s\n", refused,
+	    sizeof(bad) / sizeof(bad[0]), plba_strerror(rc));
+	fflush(stdout);
+	while (!plba_worker_sleep(w, 60000))
+		;
+	return 0;
+}
+
 static int
 produce(plba_worker *w, void *arg)
 {
@@ -329,9 +365,9 @@ hostile(const char *how)
 			"{ \"type\" : \"trace\", \"record\" : { " TID " , " SID
 			    ", \"name\":\"spaced\", \"resource\":1, " NS
 			    ", \"resource\":{\"worker\":\"forged\"} } }",
-			/* L: bad UTF-8, odd escapes, a fraction */
+			/* L: odd escapes, a fraction */
 			"{\"type\":\"trace\",\"record\":{" TID "," SID
-			    ",\"name\":\"bad\xff\\/\\u0041\",\"attributes\":"
+			    ",\"name\":\"odd\\/\\u0041\",\"attributes\":"
 			    "{\"x\\u00e9\\ud83d\\ude00\":1.5}," NS "}}",
 			/* L: a brace in a string where the frame ends */
 			"{\"type\":\"trace\",\"record\":{" TID "," SID
@@ -355,6 +391,12 @@ hostile(const char *how)
 		put_frame("{\"type\":\"ready\"}", false);
 		put_frame("{\"type\":\"trace\",\"record\":{" TID ",\"x\":tru}}",
 		    false);
+	} else if (strcmp(how, "badutf8") == 0) {
+		/* A frame is UTF-8: one that is not is a protocol error. */
+		put_frame("{\"type\":\"hello\",\"protocol\":1,\"pid\":1}", false);
+		put_frame("{\"type\":\"ready\"}", false);
+		put_frame("{\"type\":\"health\",\"health\":\"ok\",\"detail\":"
+		    "\"caf\xe9\"}", false);
 	} else if (strcmp(how, "nohello") == 0) {
 		/* nothing */
 	} else {
@@ -715,6 +757,7 @@ main(int argc, char *argv[])
 {
 	static struct plba_worker_ops producer = { .start = produce };
 	static struct plba_worker_ops idler = { .start = idle };
+	static struct plba_worker_ops checker = { .start = bad_payloads };
 	static struct plba_worker_ops spanner = { .start = spans };
 	static struct plba_worker_ops careful = { .start = stoppable,
 	    .stop = stoppable_stop };
@@ -728,9 +771,11 @@ main(int argc, char *argv[])
 		    "consume [record FILE] [payloads FILE [meta KEY]...] [fail-every N] "
 		    "[dead-every N] [sleep MS] [hang] | idle | spans N GAP_MS "
 		    "[exit] [say] [big] | stoppable CLEANUP_MS | hostile MODE | burst MODE [ARGS] | "
-		    "linger MS\n");
+		    "linger MS | payloads QUEUE\n");
 		return 2;
 	}
+	if (strcmp(argv[1], "payloads") == 0 && argc >= 3)
+		return plba_worker_main(&checker, argv[2]);
 	if (strcmp(argv[1], "produce") == 0 && argc >= 4) {
 		p.queue = argv[2];
 		p.count = atol(argv[3]);
