@@ -36,6 +36,9 @@
  * master hold its answers without bound. */
 #define BACKED_UP_BYTES		(1u << 20)
 #define UNBLOCKED_BYTES		(256u << 10)
+/* How long a child that closed its channel has to be reaped before it
+ * is taken for one that lives on without it. */
+#define HANGUP_GRACE_MS		500
 
 struct parked {
 	struct instance	*in;
@@ -49,6 +52,7 @@ struct parked {
 
 static void	on_channel(struct loop *, struct io *, uint32_t);
 static void	on_drain(struct loop *, struct timer *);
+static void	on_hangup(struct loop *, struct timer *);
 
 static struct runtime *
 rt_of(struct instance *in)
@@ -95,7 +99,7 @@ set_events(struct instance *in)
 	struct channel *ch = &in->ch;
 	uint32_t ev = 0;
 
-	if (ch->io.fd == -1)
+	if (ch->io.fd == -1 || ch->unwatched)
 		return;
 	/* Nothing more is read while frames read before wait: a child
 	 * that sends faster than the master handles fills its own
@@ -141,6 +145,7 @@ channel_open(struct instance *in, int fd)
 
 	memset(ch, 0, sizeof(*ch));
 	timer_init(&ch->drain, on_drain, in);
+	timer_init(&ch->hangup, on_hangup, in);
 	frame_reader_init(&ch->rd, s->ipc.max_frame);
 	frame_writer_init(&ch->wr);
 	ch->reading = true;
@@ -332,6 +337,8 @@ channel_close(struct instance *in, const char *how)
 		ch->queued = false;
 	}
 	timer_cancel(rt->loop, &ch->drain);
+	timer_cancel(rt->loop, &ch->hangup);
+	ch->unwatched = false;
 	ch->backlog = false;
 	if (ch->io.fd != -1) {
 		int fd = ch->io.fd;
@@ -353,6 +360,36 @@ hang_up(struct instance *in, const char *how)
 	if (in->ch.hello && in->pid > 0 && in->sup.state != INST_STOPPING)
 		log_debug("%s.%u: %s", in->worker->name, in->index, how);
 	channel_close(in, how);
+}
+
+static void
+on_hangup(struct loop *l, struct timer *t)
+{
+	(void)l;
+	hang_up(t->arg, "closed its channel");
+}
+
+/*
+ * The child closed its end.  Mostly it is dying: the kernel closes a
+ * process's files before it reports the exit, and the reap a moment
+ * later says how it died ("killed by signal 9"), which is what its tasks
+ * in flight should go back with, and what an operator needs.  One that
+ * lives on without its channel is hung up on after HANGUP_GRACE_MS.
+ */
+static void
+hang_up_soon(struct instance *in)
+{
+	struct channel *ch = &in->ch;
+
+	if (in->pid <= 0 || ch->reaped) {
+		hang_up(in, "closed its channel");
+		return;
+	}
+	if (ch->unwatched)
+		return;
+	io_unwatch(rt_of(in)->loop, &ch->io);
+	ch->unwatched = true;
+	timer_at(rt_of(in)->loop, &ch->hangup, mono_ms() + HANGUP_GRACE_MS);
 }
 
 bool
@@ -927,7 +964,7 @@ on_channel(struct loop *l, struct io *io, uint32_t events)
 		/* epoll reports a hang-up whatever it was asked: stop
 		 * watching, or the loop spins until the child is reaped. */
 		if (events & (EPOLLHUP | EPOLLERR))
-			hang_up(in, "closed its channel");
+			hang_up_soon(in);
 		return;
 	}
 	/* A hang-up with frames still to handle: they come first. */
@@ -944,7 +981,7 @@ on_channel(struct loop *l, struct io *io, uint32_t events)
 		/* A second death notice, or a child that closed fd 3. */
 		if (frame_pending(&ch->rd) > 0 && in->pid > 0)
 			protocol_error(in, "channel closed inside a frame");
-		hang_up(in, "closed its channel");
+		hang_up_soon(in);
 		return;
 	}
 	ch->last_seen = mono_ms();

@@ -34,6 +34,8 @@ struct channel {
 	bool		  reaped;	/* its process is gone: last words */
 	uint64_t	  backed_up_since; /* mono ms */
 	struct timer	  drain;	/* handles the backlog, next turn */
+	struct timer	  hangup;	/* closed its end: waits for the reap */
+	bool		  unwatched;	/* ... and the fd is out of epoll */
 	uint64_t	  last_seen;	/* mono ms of the last frame */
 	uint64_t	  hello_by;	/* 0, or when hello is due */
 	enum health	  health;	/* as reported */

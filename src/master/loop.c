@@ -83,7 +83,7 @@ io_mod(struct loop *l, struct io *io, uint32_t events)
 }
 
 void
-io_del(struct loop *l, struct io *io)
+io_unwatch(struct loop *l, struct io *io)
 {
 	int i;
 
@@ -93,6 +93,12 @@ io_del(struct loop *l, struct io *io)
 	for (i = 0; i < l->nevents; i++)
 		if (l->events[i].data.ptr == io)
 			l->events[i].data.ptr = NULL;
+}
+
+void
+io_del(struct loop *l, struct io *io)
+{
+	io_unwatch(l, io);
 	io->fd = -1;
 }
 

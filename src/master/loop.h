@@ -43,6 +43,13 @@ int		 io_add(struct loop *, struct io *, int fd, uint32_t events,
 int		 io_mod(struct loop *, struct io *, uint32_t events);
 /* Safe to call from inside any callback, including io's own. */
 void		 io_del(struct loop *, struct io *);
+/*
+ * Stops watching io's fd, which stays in io for io_del() and the
+ * caller's close: epoll reports a hang-up whatever it is asked for, so
+ * a peer that has hung up can only be ignored this way.  No io_mod()
+ * after it.
+ */
+void		 io_unwatch(struct loop *, struct io *);
 
 void		 timer_init(struct timer *, timer_fn fn, void *arg);
 /* Arms (or re-arms) the timer for an absolute deadline. */
