@@ -546,6 +546,38 @@ fail:
 	return -1;
 }
 
+/*
+ * The database holds every task's payload: 0600, and SQLite gives the
+ * -wal and -shm files it makes the same mode.  Files an older master
+ * made under the umask, a kill may have left its -wal and -shm, are
+ * narrowed too.
+ */
+static int
+private_files(const char *path, char *err, size_t errlen)
+{
+	static const char *const aside[] = { "-wal", "-shm" };
+	char buf[PATH_MAX];
+	size_t i;
+	int fd;
+
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1 ||
+	    fchmod(fd, 0600) == -1) {
+		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	for (i = 0; i < sizeof(aside) / sizeof(aside[0]); i++) {
+		snprintf(buf, sizeof(buf), "%s%s", path, aside[i]);
+		if (chmod(buf, 0600) == -1 && errno != ENOENT) {
+			set_err(err, errlen, "%s: %s", buf, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 struct store *
 store_open(const char *state_dir, char *err, size_t errlen)
 {
@@ -589,6 +621,8 @@ store_open(const char *state_dir, char *err, size_t errlen)
 		    "in use by another plba-master" : strerror(errno));
 		goto fail;
 	}
+	if (private_files(st->path, err, errlen) == -1)
+		goto fail;
 	/* One thread at a time uses it, the writer or the loop while the
 	 * writer is idle: no mutexes of SQLite's. */
 	if (sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE |

@@ -54,13 +54,24 @@ wait_for 30 log_at_least "dead-lettered" 3
 # Acks are committed in the loop iteration after the one that read them.
 wait_for 30 rows_are "" 3
 rows_are dead 3 || fail "dead letters not stored: $(rows dead)"
+# It holds every payload: only its owner reads it, whatever the umask.
+modes_600() {
+	local f
+	for f in "$DB" "$DB-wal" "$DB-shm"; do
+		[ "$(stat -c %a "$f")" = 600 ] || fail "$f: mode $(stat -c %a "$f")"
+	done
+}
+modes_600
 kill_master
+# Those an older master left readable are narrowed.
+chmod 644 "$DB" "$DB-wal" "$DB-shm"
 
 # 2. 30 more, to a consumer that hangs on its first task: it holds 4 in
 #    flight, 26 stay ready.
 config 30 hang
 start_master
 wait_for 30 log_has "queue jobs: 0 tasks back from $DB (0 of them in flight when the master stopped), 3 dead letters"
+modes_600
 wait_for 30 log_has "produced 30"
 wait_for 30 rows_are held 4
 wait_for 30 rows_are ready 26
