@@ -215,6 +215,11 @@ sup_step(struct sup_inst *in, struct sup_history *h,
 		case INST_RUNNING:
 			in->state = INST_STOPPING;
 			in->restart_after_stop = ev->kind == EV_RESTART;
+			/* One more than a crash loop allows: it stops for good. */
+			if (ev->fault && !history_allow(h, p, now)) {
+				h->failed = true;
+				in->restart_after_stop = false;
+			}
 			in->deadline = 0;
 			if (ev->force)
 				return force(in, p, now);

@@ -37,6 +37,9 @@ struct sup_event {
 	enum sup_event_kind kind;
 	bool		 clean;		/* EV_EXIT: exit status 0 */
 	bool		 force;		/* EV_STOP */
+	/* EV_RESTART: for the instance's own fault (over max_memory), so it
+	 * counts toward max_restarts, as a crash does. */
+	bool		 fault;
 };
 
 enum sup_action {

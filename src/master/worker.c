@@ -738,7 +738,7 @@ static void
 memory_timer(struct loop *l, struct timer *t)
 {
 	struct worker *w = t->arg;
-	struct sup_event ev = { .kind = EV_RESTART };
+	struct sup_event ev = { .kind = EV_RESTART, .fault = true };
 	uint64_t rss;
 	unsigned i;
 

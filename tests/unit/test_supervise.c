@@ -325,6 +325,28 @@ START_TEST(restart_is_stop_then_start)
 }
 END_TEST
 
+/* A restart for the instance's own fault (max_memory) counts as a crash
+ * does: one too many within the window stops it for good. */
+START_TEST(fault_restarts_count)
+{
+	struct sup_event fault = { .kind = EV_RESTART, .fault = true };
+	uint64_t now = 0;
+	int i;
+
+	step(EV_START, now);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(sup_step(&in, &hist, &pol, &fault, now += 10),
+		    ACT_TERM);
+		ck_assert_int_eq(exit_with(true, now += 10), ACT_SPAWN);
+	}
+	ck_assert_uint_eq(hist.n, 3);
+	ck_assert_int_eq(sup_step(&in, &hist, &pol, &fault, now += 10), ACT_TERM);
+	ck_assert(hist.failed);
+	ck_assert_int_eq(exit_with(true, now += 10), ACT_NONE);
+	ck_assert_str_eq(sup_state_name(&in, &hist), "failed");
+}
+END_TEST
+
 START_TEST(spawn_failure_counts_as_crash)
 {
 	step(EV_START, 0);
@@ -342,6 +364,7 @@ suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, start_then_ready_on_timer);
+	tcase_add_test(tc, fault_restarts_count);
 	tcase_add_test(tc, ready_by_notification);
 	tcase_add_test(tc, crash_backs_off_exponentially);
 	tcase_add_test(tc, backoff_resets_after_stable_run);
