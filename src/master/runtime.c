@@ -1073,15 +1073,24 @@ stop_deadline(struct loop *l, struct timer *t)
 	uint64_t queued = 0, held = 0;
 	size_t i;
 
+	/* A durable queue keeps what it holds; an in-memory one, only
+	 * while the master stays up (a stop action). */
 	for (i = 0; i < rt->nqueues; i++) {
+		if (rt->queues[i].durable)
+			continue;
 		queue_stats(rt->queues[i].q, &st);
 		queued += st.depth + rt->queues[i].nparked;
 		held += st.in_flight;
 	}
 	log_warn("platform.stop_timeout reached: killing what is left");
-	if (queued + held > 0)
+	if (queued + held > 0 && rt->exit_when_stopped)
 		log_warn("%llu tasks not processed and lost with the in-memory "
 		    "queues (%llu queued, %llu in flight)",
+		    (unsigned long long)(queued + held),
+		    (unsigned long long)queued, (unsigned long long)held);
+	else if (queued + held > 0)
+		log_info("%llu tasks not processed stay in the in-memory queues "
+		    "(%llu queued, %llu in flight, which go back)",
 		    (unsigned long long)(queued + held),
 		    (unsigned long long)queued, (unsigned long long)held);
 	rt->forced = true;

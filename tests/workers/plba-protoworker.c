@@ -27,6 +27,7 @@ static long fail_every;		/* nack with retry every Nth task */
 static long dead_every;		/* fail (no retry) tasks whose n % N == 0 */
 static long sleep_ms;
 static bool hang;
+static const char *hang_while;	/* a file: hangs on a task while it exists */
 
 static void
 msleep(long ms)
@@ -180,6 +181,8 @@ consume(plba_worker *w, plba_task *t, void *arg)
 	if (hang)
 		for (;;)
 			pause();
+	while (hang_while != NULL && access(hang_while, F_OK) == 0)
+		msleep(20);
 	if (sleep_ms > 0)
 		msleep(sleep_ms);
 	handled++;
@@ -769,7 +772,7 @@ main(int argc, char *argv[])
 	if (argc < 2) {
 		fprintf(stderr, "usage: plba-protoworker produce QUEUE N [async|tracked] | "
 		    "consume [record FILE] [payloads FILE [meta KEY]...] [fail-every N] "
-		    "[dead-every N] [sleep MS] [hang] | idle | spans N GAP_MS "
+		    "[dead-every N] [sleep MS] [hang] [hang-while FILE] | idle | spans N GAP_MS "
 		    "[exit] [say] [big] | stoppable CLEANUP_MS | hostile MODE | burst MODE [ARGS] | "
 		    "linger MS | payloads QUEUE\n");
 		return 2;
@@ -800,6 +803,8 @@ main(int argc, char *argv[])
 				sleep_ms = atol(argv[++i]);
 			else if (strcmp(argv[i], "hang") == 0)
 				hang = true;
+			else if (strcmp(argv[i], "hang-while") == 0 && i + 1 < argc)
+				hang_while = argv[++i];
 		}
 		return plba_queue_worker_main(consume, NULL);
 	}
