@@ -809,6 +809,20 @@ deps_ready(struct runtime *rt, const struct worker *w)
 	return true;
 }
 
+/* A dependency of w that has failed: w waits for it until an operator
+ * restarts it, which is worth saying. */
+static const struct worker *
+failed_dependency(struct runtime *rt, const struct worker *w)
+{
+	const struct worker *d;
+	char **dep;
+
+	for (dep = w->def->depends_on; dep != NULL && *dep != NULL; dep++)
+		if ((d = runtime_find_worker(rt, *dep)) != NULL && d->hist.failed)
+			return d;
+	return NULL;
+}
+
 static bool
 depends_on(const struct worker *w, const char *name)
 {
@@ -870,12 +884,23 @@ reconcile_starts(struct runtime *rt)
 
 	for (i = 0; i < rt->nworkers; i++) {
 		struct worker *w = rt->workers[i];
+		const struct worker *d;
 
 		if (w->def == NULL || !w->wanted)
 			continue;
 		if (!w->started && w->replaces == NULL && deps_ready(rt, w)) {
 			w->started = true;
+			w->told_blocked = false;
 			worker_event(w, &start);
+		} else if (!w->started && (d = failed_dependency(rt, w)) != NULL) {
+			if (!w->told_blocked)
+				log_warn("%s: not started: it depends on %s, which "
+				    "has failed", w->name, d->name);
+			w->told_blocked = true;
+			/* Held up by a failure, as a failed worker is: only a
+			 * critical one keeps the runtime from being up. */
+			if (!w->def->critical)
+				continue;
 		}
 		/* A non-critical worker that never gets ready (a crash
 		 * loop) must not keep the runtime from being up. */

@@ -54,6 +54,7 @@ struct worker {
 	bool		  wanted;	/* the runtime wants it up */
 	bool		  started;	/* instances were sent EV_START */
 	bool		  failed_logged;
+	bool		  told_blocked;	/* that a dependency of it failed */
 	struct worker	 *replaces;	/* an old version still stopping */
 	unsigned	  rolling;	/* instance being restarted, or UINT_MAX */
 	pid_t		  rolling_pid;	/* its process before the restart */

@@ -29,6 +29,32 @@ app_stop=$(grep -n "app.0: stopped" "$LOG" | cut -d: -f1)
 db_stop=$(grep -n "db.0: stopping" "$LOG" | cut -d: -f1)
 [ "$app_stop" -lt "$db_stop" ] || fail "db stopped before app"
 
+# A dependency that has failed keeps its dependents from starting, and
+# that is said; a worker that is not critical held up so does not keep
+# the runtime from being up.
+rm -f "$T"/app.* "$T"/db.*
+cat >"$T/plba.yml" <<YML
+workers:
+  bad:
+    command: [$TW, --exit-after, 0]
+    restart: always
+    restart_delay: 10ms
+    max_restarts: 1
+    critical: false
+  app:
+    command: [$TW, --record, $T]
+    depends_on: [bad]
+    critical: false
+YML
+start_master
+wait_for 20 log_has "bad: failed: more than 1 restarts"
+wait_for 20 log_has "app: not started: it depends on bad, which has failed"
+wait_for 20 log_has "all workers started, critical ones ready"
+[ "$(log_count "app: not started")" -eq 1 ] || fail "said more than once"
+has_lines "$T/app.0" 1 && fail "app started without its dependency"
+stop_master
+[ $STATUS -eq 0 ] || fail "stop exited $STATUS"
+
 # A cycle is a configuration error.
 cat >"$T/cycle.yml" <<YML
 workers:
