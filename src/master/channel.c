@@ -252,8 +252,8 @@ drop_parked(struct runtime *rt, struct instance *in)
  * A task's move to the dead-letter list: on its trace, and in the log
  * with the trace's id, so that the log line leads to the trace.
  */
-static void
-dead_lettered(struct runtime *rt, struct queue *q, const struct qtask *t,
+void
+channel_dead_lettered(struct runtime *rt, struct queue *q, const struct qtask *t,
     const char *why)
 {
 	struct qtrace trace = t->trace;
@@ -285,7 +285,7 @@ log_dead_tail(struct runtime *rt, struct queue *q, uint64_t newest)
 		newest = st.dead;
 	while ((t = queue_dead_next(q, t)) != NULL)
 		if (++i > st.dead - newest)
-			dead_lettered(rt, q, t,
+			channel_dead_lettered(rt, q, t,
 			    t->last_error != NULL ? t->last_error : "?");
 }
 
@@ -785,7 +785,7 @@ handle_ack(struct instance *in, struct msg *m, bool ack)
 
 		/* NULL only for an empty list, which this is not. */
 		if (t != NULL)
-			dead_lettered(rt_of(in), ch->cq, t, why);
+			channel_dead_lettered(rt_of(in), ch->cq, t, why);
 		else
 			log_warn("%s: task %s dead-lettered: %s",
 			    queue_name(ch->cq), m->id, why);

@@ -67,6 +67,10 @@ void	channel_last_words(struct instance *);
 /* After the process is gone: requeues its tasks, drops its parked
  * publishes, closes the fd. how says how it ended, for the requeue. */
 void	channel_close(struct instance *, const char *how);
+/* Logs a task moved to the dead-letter list, with its trace, and records
+ * the plba.dead_letter span there. */
+void	channel_dead_lettered(struct runtime *, struct queue *,
+	    const struct qtask *, const char *why);
 /* Queues a stop message (graceful or forced) for a protocol child;
  * false when it cannot be told (no hello, or its channel is closed). */
 bool	channel_send_stop(struct instance *, bool force);

@@ -471,6 +471,13 @@ on_stored(void *arg, uint64_t batch, bool stored)
 
 static store_loaded_fn on_loaded;
 
+/* A task in flight when the master died, its deliveries spent. */
+static void
+on_lost(void *arg, struct queue *q, const struct qtask *t)
+{
+	channel_dead_lettered(arg, q, t, t->last_error);
+}
+
 static int
 open_store(struct runtime *rt, const struct settings *s, char *err,
     size_t errlen)
@@ -479,6 +486,7 @@ open_store(struct runtime *rt, const struct settings *s, char *err,
 		return -1;
 	store_on_stored(rt->store, on_stored, rt);
 	store_on_loaded(rt->store, on_loaded, rt);
+	store_on_lost(rt->store, on_lost, rt);
 	if (io_add(rt->loop, &rt->store_io, store_fd(rt->store), EPOLLIN,
 	    on_store, rt) == -1) {
 		snprintf(err, errlen, "epoll: %s", strerror(errno));
@@ -1586,6 +1594,10 @@ runtime_run(struct runtime *rt)
 	timer_init(&rt->scan_timer, scan, rt);
 	timer_init(&rt->reload_timer, reload_due, rt);
 	rt->started_ms = mono_ms();
+	/* Before the queues: those loaded from disk may have dead letters
+	 * to record on their traces. */
+	if (traces_open(rt) == -1)
+		return 2;
 	switch (sync_queues(rt, rt->settings, false)) {
 	case -1:
 		log_error("out of memory");
@@ -1605,8 +1617,6 @@ runtime_run(struct runtime *rt)
 	}
 	log_info("%s: %zu workers configured", rt->settings->name,
 	    rt->nworkers);
-	if (traces_open(rt) == -1)
-		return 2;
 	if (rt->settings->http.enabled && !rt->no_http && http_start(rt) == -1)
 		return 2;
 	if (rt->settings->autostart)

@@ -108,6 +108,7 @@ struct load {
 	uint64_t	 saved_next;
 	int		 back;		/* in flight at the crash, requeued */
 	int		 buried;	/* ... and past max_attempts */
+	uint64_t	*lost;		/* the buried ones' ids, ascending */
 };
 
 struct store {
@@ -134,6 +135,8 @@ struct store {
 	void		*stored_arg;
 	store_loaded_fn	*loaded;
 	void		*loaded_arg;
+	store_lost_fn	*lost;
+	void		*lost_arg;
 	struct load	*loads;		/* waiting for the writer, in order */
 
 	/*
@@ -732,15 +735,57 @@ exec_q(struct store *st, const char *sql, const char *queue, int64_t i2,
  * dead-letter list once delivered max_attempts times.
  */
 static int
+id_order(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The ids of those dead-lettered, for each to be logged and traced as a
+ * dead letter is (store_on_lost()). */
+static int
+bury_held(struct store *st, struct load *ld)
+{
+	sqlite3_stmt *s;
+	uint64_t *ids;
+	size_t cap = 0;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "UPDATE tasks SET state = 'dead', "
+	    "error = ?3 WHERE queue = ?1 AND state = 'held' AND attempt >= ?2 "
+	    "RETURNING id", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(s, 1, ld->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, ld->max_attempts);
+	sqlite3_bind_text(s, 3, LOST_IN_FLIGHT, -1, SQLITE_STATIC);
+	ld->buried = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((size_t)ld->buried == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((ids = realloc(ld->lost, cap * sizeof(*ids))) == NULL) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			ld->lost = ids;
+		}
+		ld->lost[ld->buried++] = (uint64_t)sqlite3_column_int64(s, 0);
+	}
+	sqlite3_finalize(s);
+	if (ld->buried > 1)
+		qsort(ld->lost, (size_t)ld->buried, sizeof(*ld->lost), id_order);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
 requeue_held(struct store *st, struct load *ld)
 {
-	ld->buried = exec_q(st, "UPDATE tasks SET state = 'dead', error = ?3 "
-	    "WHERE queue = ?1 AND state = 'held' AND attempt >= ?2", ld->name,
-	    ld->max_attempts, LOST_IN_FLIGHT);
+	if (bury_held(st, ld) == -1)
+		return -1;
 	ld->back = exec_q(st, "UPDATE tasks SET state = 'ready', "
 	    "attempt = attempt + 1, error = ?3 WHERE queue = ?1 AND "
 	    "state = 'held'", ld->name, 0, LOST_IN_FLIGHT);
-	return ld->buried == -1 || ld->back == -1 ? -1 : 0;
+	return ld->back == -1 ? -1 : 0;
 }
 
 static int
@@ -830,6 +875,7 @@ load_free(struct load *ld)
 		return;
 	free(ld->name);
 	free(ld->rows.buf);
+	free(ld->lost);
 	free(ld);
 }
 
@@ -857,6 +903,23 @@ load_new(struct store *st, struct queue *q)
 	ld->q = q;
 	ld->max_attempts = queue_max_attempts(q);
 	return ld;
+}
+
+/* Both lists ascend by id: the queue's dead letters were restored so. */
+static void
+tell_lost(struct store *st, struct load *ld)
+{
+	const struct qtask *t = NULL;
+	int i = 0;
+
+	if (st->lost == NULL)
+		return;
+	while (i < ld->buried && (t = queue_dead_next(ld->q, t)) != NULL) {
+		while (i < ld->buried && ld->lost[i] < t->id)
+			i++;
+		if (i < ld->buried && ld->lost[i] == t->id)
+			st->lost(st->lost_arg, ld->q, t);
+	}
 }
 
 /*
@@ -899,6 +962,7 @@ restore(struct store *st, struct load *ld, uint64_t now)
 		    "in flight when the master stopped), %" PRIu64 " dead letters"
 		    "%s", ld->name, nready, st->path, ld->back, ndead,
 		    ld->buried > 0 ? ", some of them lost in flight" : "");
+	tell_lost(st, ld);
 	return 0;
 }
 
@@ -1003,6 +1067,13 @@ store_on_loaded(struct store *st, store_loaded_fn *fn, void *arg)
 {
 	st->loaded = fn;
 	st->loaded_arg = arg;
+}
+
+void
+store_on_lost(struct store *st, store_lost_fn *fn, void *arg)
+{
+	st->lost = fn;
+	st->lost_arg = arg;
 }
 
 int

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 struct histogram;
+struct qtask;
 struct store;
 struct queue;
 
@@ -37,6 +38,7 @@ struct store_stats {
 /* Whether batch `batch`, and every batch before it, is committed. */
 typedef void store_stored_fn(void *arg, uint64_t batch, bool stored);
 typedef void store_loaded_fn(void *arg, struct queue *q, const char *err);
+typedef void store_lost_fn(void *arg, struct queue *q, const struct qtask *t);
 
 /*
  * Opens (creating it, and state_dir, 0700, when missing) the database
@@ -79,6 +81,11 @@ void		 store_on_stored(struct store *, store_stored_fn *, void *arg);
 /* Who is told of each store_load(): err is NULL once q is loaded.  A
  * queue detached before that is not reported. */
 void		 store_on_loaded(struct store *, store_loaded_fn *, void *arg);
+/* Who is told, as a queue is loaded, of each task it puts on its
+ * dead-letter list because it was in flight when the master died, with
+ * its deliveries spent: a dead letter like any other, for the log and
+ * the trace. */
+void		 store_on_lost(struct store *, store_lost_fn *, void *arg);
 /* The eventfd that is readable when the writer is through; -1 for NULL. */
 int		 store_fd(const struct store *);
 /* Reports the batch the writer is through with, if any. */

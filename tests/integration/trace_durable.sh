@@ -12,7 +12,8 @@ TID2=0af7651916cd43dd8448eb211c80319c
 PID1=00f067aa0ba902b7
 PID2=b7ad6b7169203331
 
-# config TRACE-FILE [CONSUMER]: one durable queue; a consumer or none.
+# config TRACE-FILE [CONSUMER-ARGS]: one durable queue; a consumer or
+# none.
 config() {
 	cat >"$T/plba.yml" <<YML
 platform:
@@ -21,13 +22,13 @@ platform:
   http: {enabled: true, listen: 127.0.0.1:$PORT}
   trace: {transport: file, file: $1}
 queues:
-  jobs: {capacity: 100, durable: true}
+  jobs: {capacity: 100, durable: true, max_attempts: ${MAX_ATTEMPTS:-3}}
 workers:
 YML
 	if [ -n "${2:-}" ]; then
 		cat >>"$T/plba.yml" <<YML
   consumer:
-    command: [$PW, consume, record, $T/rec]
+    command: [$PW, consume, $2]
     consumes: jobs
 YML
 	else
@@ -58,7 +59,7 @@ stop_master KILL
 
 # 2. A new master restores them from the store and dispatches them: each
 #    gets its dispatch span, on its own trace, child of its publisher.
-config "$T/traces2.jsonl" consumer
+config "$T/traces2.jsonl" "record, $T/rec"
 start_master
 wait_for 30 has_lines "$T/rec" 2
 wait_for 10 grep -q "\"trace_id\":\"$TID2\".*\"name\":\"plba.dispatch\"" "$T/traces2.jsonl"
@@ -78,6 +79,26 @@ for arg in sys.argv[2:]:
     assert len(c) == 1 and c[0]["parent_span_id"] == parent, (c, spans)
 PY
 [ $? -eq 0 ] || fail "spans of the restored tasks"
+stop_master
+[ $STATUS -eq 0 ] || fail "stop exited $STATUS"
+
+# 3. A task in flight on its last delivery when the master dies is
+#    dead-lettered by the next one, as a dead letter is: logged with its
+#    trace, and a plba.dead_letter span on that trace.
+TID3=5bf92f3577b34da6a3ce929d0e0e4737
+MAX_ATTEMPTS=1 config "$T/traces3.jsonl" hang
+start_master
+wait_for 10 curl_ok "$URL/livez"
+publish $TID3 $PID1 || fail "publish 3"
+wait_for 20 queue_field_is jobs in_flight 1
+# In flight in the store too: its dispatch is committed.
+DB=$T/state/queues.db
+wait_for 20 rows_are held 1
+stop_master KILL
+MAX_ATTEMPTS=1 config "$T/traces4.jsonl"
+start_master
+wait_for 20 log_has "jobs: task 3 dead-lettered: plba-master died while the task was in flight (trace $TID3)"
+wait_for 10 grep -q "\"trace_id\":\"$TID3\".*\"name\":\"plba.dead_letter\"" "$T/traces4.jsonl"
 stop_master
 [ $STATUS -eq 0 ] || fail "stop exited $STATUS"
 echo "ok"
