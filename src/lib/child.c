@@ -66,7 +66,8 @@ struct plba_worker {
 	bool			   welcomed;
 	bool			   stopping;
 	bool			   force;
-	bool			   closed;	/* the master is gone */
+	/* The master is gone: atomic, so that every write can look. */
+	_Atomic bool		   closed;
 	bool			   misunderstood; /* ... or said what we cannot read */
 	bool			   leaving;	/* child_run is returning */
 	/*
@@ -132,12 +133,28 @@ write_out(struct frame_writer *fw)
 	return PLBA_OK;
 }
 
-/* Sends fw, after the trace frames waiting and in the same write. */
+/* PLBA_ECLOSED, with words for plba_worker_error(). */
+static int
+closed_error(plba_worker *w)
+{
+	snprintf(w->err, sizeof(w->err), "the channel to the master is closed");
+	return PLBA_ECLOSED;
+}
+
+/*
+ * Sends fw, after the trace frames waiting and in the same write.  Once
+ * the channel is closed nothing is sent, even when fd 3 is still open
+ * (libplba gave up on a master it could not read).
+ */
 static int
 send_frames(plba_worker *w, struct frame_writer *fw)
 {
 	int rc = PLBA_OK;
 
+	if (w->closed) {
+		frame_writer_free(fw);
+		return closed_error(w);
+	}
 	pthread_mutex_lock(&w->wmu);
 	if (frame_queued(&w->traces) > 0 &&
 	    frame_writer_move(&w->traces, fw) == -1)
@@ -146,7 +163,7 @@ send_frames(plba_worker *w, struct frame_writer *fw)
 		rc = write_out(frame_queued(&w->traces) > 0 ? &w->traces : fw);
 	pthread_mutex_unlock(&w->wmu);
 	frame_writer_free(fw);
-	return rc;
+	return rc == PLBA_ECLOSED ? closed_error(w) : rc;
 }
 
 /* Sends the trace frames waiting, if any. */
@@ -712,7 +729,7 @@ publish(plba_worker *w, const char *queue, const char *name,
 	if (w->closed || w->force) {
 		pthread_mutex_unlock(&w->mu);
 		free(task);
-		return w->closed ? PLBA_ECLOSED : PLBA_ESTATE;
+		return w->closed ? closed_error(w) : PLBA_ESTATE;
 	}
 	snprintf(ref, sizeof(ref), "%" PRIu64, ++w->next_ref);
 	if (wt != NULL) {
@@ -754,7 +771,7 @@ publish_wait(plba_worker *w, const char *queue, const char *name,
 			break;
 		}
 	if (rc == PLBA_OK)
-		rc = wt.done ? wt.rc : PLBA_ECLOSED;
+		rc = wt.done ? wt.rc : closed_error(w);
 	pthread_mutex_unlock(&w->mu);
 	if (rc == PLBA_OK && id != NULL && idlen > 0)
 		snprintf(id, idlen, "%s", wt.id);
@@ -802,7 +819,7 @@ plba_worker_next_done(plba_worker *w, uint64_t ms, struct plba_done *out)
 		*out = n->d;
 		rc = 1;
 	} else
-		rc = w->closed ? PLBA_ECLOSED : 0;
+		rc = w->closed ? closed_error(w) : 0;
 	pthread_mutex_unlock(&w->mu);
 	free(n);
 	return rc;
@@ -816,7 +833,7 @@ plba_publish_flush(plba_worker *w)
 	pthread_mutex_lock(&w->mu);
 	while (w->async_out > 0 && !w->closed)
 		pthread_cond_wait(&w->cv, &w->mu);
-	rc = w->async_out > 0 ? PLBA_ECLOSED : w->async_rc;
+	rc = w->async_out > 0 ? closed_error(w) : w->async_rc;
 	w->async_rc = PLBA_OK;
 	pthread_mutex_unlock(&w->mu);
 	return rc;

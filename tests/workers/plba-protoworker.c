@@ -110,6 +110,24 @@ bad_payloads(plba_worker *w, void *arg)
 	return 0;
 }
 
+/* Once its channel is closed, what a worker's calls return, and say. */
+static int
+after_close(plba_worker *w, void *arg)
+{
+	char id[32];
+	int status, pub;
+
+	(void)arg;
+	while (!plba_worker_sleep(w, 60000))
+		;
+	status = plba_worker_set_status(w, PLBA_STATUS_BUSY);
+	pub = plba_publish(w, "q", "t", "1", id, sizeof(id));
+	printf("after close: status: %s; publish: %s: %s\n",
+	    plba_strerror(status), plba_strerror(pub), plba_worker_error(w));
+	fflush(stdout);
+	return 0;
+}
+
 static int
 produce(plba_worker *w, void *arg)
 {
@@ -761,6 +779,7 @@ main(int argc, char *argv[])
 	static struct plba_worker_ops producer = { .start = produce };
 	static struct plba_worker_ops idler = { .start = idle };
 	static struct plba_worker_ops checker = { .start = bad_payloads };
+	static struct plba_worker_ops closer = { .start = after_close };
 	static struct plba_worker_ops spanner = { .start = spans };
 	static struct plba_worker_ops careful = { .start = stoppable,
 	    .stop = stoppable_stop };
@@ -774,9 +793,11 @@ main(int argc, char *argv[])
 		    "consume [record FILE] [payloads FILE [meta KEY]...] [fail-every N] "
 		    "[dead-every N] [sleep MS] [hang] [hang-while FILE] | idle | spans N GAP_MS "
 		    "[exit] [say] [big] | stoppable CLEANUP_MS | hostile MODE | burst MODE [ARGS] | "
-		    "linger MS | payloads QUEUE\n");
+		    "linger MS | payloads QUEUE | after-close\n");
 		return 2;
 	}
+	if (strcmp(argv[1], "after-close") == 0)
+		return plba_worker_main(&closer, NULL);
 	if (strcmp(argv[1], "payloads") == 0 && argc >= 3)
 		return plba_worker_main(&checker, argv[2]);
 	if (strcmp(argv[1], "produce") == 0 && argc >= 4) {
