@@ -297,6 +297,7 @@ channel_close(struct instance *in, const char *how)
 	char reason[256];
 	struct queue *q = ch->cq;
 	struct queue_stats before, after;
+	uint64_t buried;
 	size_t n;
 
 	if (ch->consumer != NULL) {
@@ -310,15 +311,17 @@ channel_close(struct instance *in, const char *how)
 		queue_stats(q, &before);
 		n = queue_detach(q, ch->consumer, reason);
 		queue_stats(q, &after);
-		if (n > 0)
-			log_warn("%s.%u: %zu task%s in flight put back on %s",
-			    in->worker->name, in->index, n, n == 1 ? "" : "s",
-			    queue_name(q));
 		/* Counted with those dropped: a full list does not grow. */
-		if (after.dead + after.dead_dropped >
-		    before.dead + before.dead_dropped)
-			log_dead_tail(rt, q, after.dead + after.dead_dropped -
-			    before.dead - before.dead_dropped);
+		buried = after.dead + after.dead_dropped - before.dead -
+		    before.dead_dropped;
+		/* Those with deliveries left; the others are dead letters,
+		 * each with a line of its own. */
+		if (n > buried)
+			log_warn("%s.%u: %zu task%s in flight put back on %s",
+			    in->worker->name, in->index, n - (size_t)buried,
+			    n - buried == 1 ? "" : "s", queue_name(q));
+		if (buried > 0)
+			log_dead_tail(rt, q, buried);
 		ch->consumer = NULL;
 		ch->cq = NULL;
 	}
