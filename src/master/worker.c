@@ -473,6 +473,17 @@ note_failure(struct worker *w)
 }
 
 static void
+note_backoff(struct instance *in)
+{
+	uint64_t now = mono_ms();
+
+	if (in->sup.state == INST_BACKOFF)
+		log_info("%s.%u: restarting in %llums", in->worker->name,
+		    in->index, (unsigned long long)(in->sup.deadline > now ?
+		    in->sup.deadline - now : 0));
+}
+
+static void
 apply(struct instance *in, enum sup_action act)
 {
 	struct sup_event failed = { .kind = EV_SPAWN_FAILED };
@@ -480,13 +491,16 @@ apply(struct instance *in, enum sup_action act)
 
 	switch (act) {
 	case ACT_SPAWN:
-		/* An operator's start after a stop is not a restart. */
-		if (in->last_exit != -1 && !in->operator_start)
+		/* An operator's start after a stop is not a restart; one
+		 * after a spawn that failed is. */
+		if (in->tried && !in->operator_start)
 			in->restarts++;
+		in->tried = true;
 		if (do_spawn(in) == -1) {
 			act = sup_step(&in->sup, &w->hist, &w->policy, &failed,
 			    mono_ms());
 			note_failure(w);
+			note_backoff(in);
 			apply(in, act);
 			return;
 		}
@@ -648,13 +662,7 @@ instance_exited(struct instance *in, int wstatus)
 		log_warn("%s.%u: %s", w->name, in->index, how);
 	instance_event(in, &ev);
 	note_failure(w);
-	if (in->sup.state == INST_BACKOFF) {
-		uint64_t now = mono_ms();
-
-		log_info("%s.%u: restarting in %llums", w->name, in->index,
-		    (unsigned long long)(in->sup.deadline > now ?
-		    in->sup.deadline - now : 0));
-	}
+	note_backoff(in);
 }
 
 /* --- rolling restart ------------------------------------------------------ */

@@ -34,6 +34,7 @@ struct instance {
 	uint64_t	 started_wall;	/* ms since the epoch, for status */
 	int		 last_exit;	/* wait status; -1 before any exit */
 	unsigned	 restarts;
+	bool		 tried;		/* a spawn was tried, even one that failed */
 	bool		 operator_start;	/* the spawn under way is not a restart */
 	char		 notify_status[256];
 };
