@@ -918,8 +918,8 @@ reconcile_starts(struct runtime *rt)
 	if (rt->state == RT_STARTING && all_ready) {
 		rt->state = RT_RUNNING;
 		log_info("all workers started, critical ones ready");
-		notify_upward("READY=1\nSTATUS=running, %zu workers",
-		    rt->nworkers);
+		notify_upward("READY=1\nSTATUS=running, %zu worker%s",
+		    rt->nworkers, rt->nworkers == 1 ? "" : "s");
 	}
 }
 
@@ -1068,7 +1068,8 @@ runtime_start(struct runtime *rt)
 	rt->forced = false;
 	rt->force_asked = false;
 	timer_cancel(rt->loop, &rt->stop_timer);
-	log_info("starting %zu workers", rt->nworkers);
+	log_info("starting %zu worker%s", rt->nworkers,
+	    rt->nworkers == 1 ? "" : "s");
 	notify_upward("STATUS=starting");
 	for (i = 0; i < rt->nworkers; i++) {
 		struct worker *w = rt->workers[i];
@@ -1615,8 +1616,8 @@ runtime_run(struct runtime *rt)
 			return 1;
 		}
 	}
-	log_info("%s: %zu workers configured", rt->settings->name,
-	    rt->nworkers);
+	log_info("%s: %zu worker%s configured", rt->settings->name,
+	    rt->nworkers, rt->nworkers == 1 ? "" : "s");
 	if (rt->settings->http.enabled && !rt->no_http && http_start(rt) == -1)
 		return 2;
 	if (rt->settings->autostart)

@@ -467,8 +467,9 @@ note_failure(struct worker *w)
 	if (!w->hist.failed || w->failed_logged)
 		return;
 	w->failed_logged = true;
-	log_error("%s: failed: more than %u restarts within %llums; no longer "
+	log_error("%s: failed: more than %u restart%s within %llums; no longer "
 	    "restarted", w->name, w->policy.max_restarts,
+	    w->policy.max_restarts == 1 ? "" : "s",
 	    (unsigned long long)w->policy.restart_window_ms);
 }
 

@@ -47,7 +47,7 @@ workers:
     critical: false
 YML
 start_master
-wait_for 20 log_has "bad: failed: more than 1 restarts"
+wait_for 20 log_has "bad: failed: more than 1 restart within"
 wait_for 20 log_has "app: not started: it depends on bad, which has failed"
 wait_for 20 log_has "all workers started, critical ones ready"
 [ "$(log_count "app: not started")" -eq 1 ] || fail "said more than once"
