@@ -199,9 +199,12 @@ read_config(plba_worker *w, struct probe_conf *c)
 	}
 	bad = wconf_unknown_keys(w, probe_keys);
 	if (plba_node_string(cfg, "url", NULL, &c->url) != PLBA_OK ||
-	    c->url == NULL || (strncmp(c->url, "http://", 7) != 0 &&
-	    strncmp(c->url, "https://", 8) != 0)) {
+	    c->url == NULL) {
 		wconf_error(w, "url", "required: an http:// or https:// URL");
+		bad++;
+	} else if (strncmp(c->url, "http://", 7) != 0 &&
+	    strncmp(c->url, "https://", 8) != 0) {
+		wconf_error(w, "url", "expected an http:// or https:// URL");
 		bad++;
 	}
 	if (plba_node_string(cfg, "method", "GET", &c->method) != PLBA_OK ||

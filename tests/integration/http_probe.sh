@@ -98,7 +98,7 @@ check_bad() { builtin_config_error http-probe "$@"; }
 check_bad nourl '{interval: 1s}' \
 	"workers.nourl.config.url: required: an http:// or https:// URL"
 check_bad fileurl '{url: "file:///etc/passwd"}' \
-	"bad.yml:[0-9]*:[0-9]*: workers.fileurl.config.url: required"
+	"bad.yml:[0-9]*:[0-9]*: workers.fileurl.config.url: expected an http:// or https:// URL"
 check_bad badexpect '{url: "http://127.0.0.1/", expect: "200-99"}' \
 	'workers.badexpect.config.expect: "200-99" is not a status code'
 check_bad badmethod '{url: "http://127.0.0.1/", method: POST}' \
