@@ -490,7 +490,9 @@ poll_once(struct poller *p, int *published)
 	}
 	if (full)
 		p->rescan_at = now + (long long)p->s.rescan_ms;
-	qsort(p->found, p->nfound, sizeof(*p->found), cmp_uid);
+	/* Nothing found: found may be NULL, which qsort() may not be given. */
+	if (p->nfound > 1)
+		qsort(p->found, p->nfound, sizeof(*p->found), cmp_uid);
 	highest = p->last_uid;
 	room = (size_t)(p->s.max_in_flight > (long long)p->live ?
 	    p->s.max_in_flight - (long long)p->live : 0);
