@@ -109,10 +109,10 @@ check(const char *const *paths, size_t npaths)
 	struct conf_errors errs = { 0 };
 	struct settings *s;
 	unsigned long instances = 0;
-	size_t i;
+	size_t i, nqueues = 0;
 
 	if ((s = settings_load(paths, npaths, &errs)) != NULL &&
-	    runtime_check_modules(s, NULL, &errs) == 0)
+	    runtime_check_modules(s, NULL, &errs, &nqueues) == 0)
 		probe_files(s, &errs);
 	if (s == NULL || errs.n > 0) {
 		settings_free(s);
@@ -124,10 +124,12 @@ check(const char *const *paths, size_t npaths)
 	}
 	for (i = 0; i < s->nworkers; i++)
 		instances += s->workers[i].concurrency;
+	/* Those a module declares count too: they are created alike. */
+	nqueues += s->nqueues;
 	printf("%s: configuration ok: %zu worker%s (%lu instance%s), "
 	    "%zu queue%s\n", paths[npaths - 1], s->nworkers,
 	    s->nworkers == 1 ? "" : "s", instances, instances == 1 ? "" : "s",
-	    s->nqueues, s->nqueues == 1 ? "" : "s");
+	    nqueues, nqueues == 1 ? "" : "s");
 	settings_free(s);
 	return 0;
 }

@@ -235,10 +235,10 @@ free_registries(struct plba_registry **rs, size_t n)
 
 int
 runtime_check_modules(const struct settings *s, struct runtime *rt,
-    struct conf_errors *errs)
+    struct conf_errors *errs, size_t *module_queues)
 {
 	struct runtime tmp = { .nmodules = 0 };
-	size_t i, before = errs->n;
+	size_t i, j, before = errs->n;
 	char path[160], err[4600];
 
 	if (rt == NULL) {
@@ -283,6 +283,15 @@ runtime_check_modules(const struct settings *s, struct runtime *rt,
 			    "a module", w->consumes);
 		}
 	}
+	/* Queues only a module declares, each once. */
+	for (i = 0; module_queues != NULL && i < rt->nmodules; i++)
+		for (j = 0; j < rt->modules[i]->nqueues; j++) {
+			const char *name = rt->modules[i]->queues[j].name;
+
+			if (settings_queue(s, name) == NULL &&
+			    !module_queue(rt->modules, i, name))
+				(*module_queues)++;
+		}
 out:
 	if (rt == &tmp) {
 		free_registries(tmp.modules, tmp.nmodules);
@@ -333,7 +342,7 @@ runtime_new(const char *const *paths, size_t npaths,
 		if ((rt->paths[rt->npaths] = strdup(paths[rt->npaths])) == NULL)
 			goto nomem;
 	if (load_modules(rt, rt->settings, module, errs) == -1 ||
-	    runtime_check_modules(rt->settings, rt, errs) == -1)
+	    runtime_check_modules(rt->settings, rt, errs, NULL) == -1)
 		goto fail;
 	if ((rt->config_env = config_env(rt->paths, rt->npaths)) == NULL ||
 	    (rt->host_path = find_beside("PLBA_WORKER_HOST", "plba-worker",
@@ -1175,7 +1184,7 @@ load_next(struct runtime *rt, struct conf_errors *errs)
 	struct settings *next;
 
 	next = settings_load((const char *const *)rt->paths, rt->npaths, errs);
-	if (next != NULL && runtime_check_modules(next, rt, errs) == -1) {
+	if (next != NULL && runtime_check_modules(next, rt, errs, NULL) == -1) {
 		settings_free(next);
 		next = NULL;
 	}

@@ -112,10 +112,11 @@ struct runtime	*runtime_new(const char *const *paths, size_t npaths,
  * Checks what settings say about modules against what the modules
  * register: every `module:` worker exists, every consumed queue is
  * declared by the configuration or a module.  rt may be NULL (--check:
- * the modules are loaded just for the check).
+ * the modules are loaded just for the check).  module_queues, unless
+ * NULL, is increased by the queues only modules declare.
  */
 int		 runtime_check_modules(const struct settings *, struct runtime *rt,
-		    struct conf_errors *errs);
+		    struct conf_errors *errs, size_t *module_queues);
 /* The module that registers a worker name, or NULL. */
 struct plba_registry *runtime_module_for(struct runtime *, const char *worker);
 void		 runtime_free(struct runtime *);

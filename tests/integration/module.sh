@@ -25,6 +25,11 @@ mail_order_bot:
   orders_file: $T/orders.jsonl
 YML
 "$PLBA_MASTER" -t -c "$T/plba.yml" >/dev/null || fail "--check rejected the module config"
+# A queue only the module declares is counted by the check as it is made.
+grep -v '^queues:\|^  emails:' "$T/plba.yml" >"$T/modonly.yml"
+out=$("$PLBA_MASTER" -t -c "$T/modonly.yml") || fail "--check rejected $out"
+echo "$out" | grep -q "configuration ok: 2 workers (4 instances), 1 queue$" ||
+	fail "module queue not counted: $out"
 start_master
 wait_for 20 has_lines "$T/orders.jsonl" 20
 victim=
