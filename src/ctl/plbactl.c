@@ -280,9 +280,11 @@ report_failure(struct ctl *c, const char *path, const struct reply *r)
 	cJSON *o = cJSON_Parse(r->body), *e;
 	char *msg;
 
-	if (jstr(o, "error") == NULL)
+	if (jstr(o, "error") == NULL) {
+		cJSON_Delete(o);
 		not_master(c, path, r, "and the answer is not a plba-master "
 		    "error", NULL);
+	}
 	msg = ctl_sanitize(jstr(o, "error"));
 	if (r->code == 401)
 		fprintf(stderr, "plbactl: 401: %s%s\n", msg,
@@ -353,14 +355,21 @@ fetch(struct ctl *c, const char *method, const char *path, const char *body,
 		reply_clear(&r);
 		return NULL;
 	}
-	if (!cJSON_IsObject(o))
-		not_master(c, path, &r, o == NULL ? "the answer is not JSON" :
-		    "the answer is not a JSON object", NULL);
+	/* Freed before the exit, so that a leak checker sees none. */
+	if (!cJSON_IsObject(o)) {
+		const char *why = o == NULL ? "the answer is not JSON" :
+		    "the answer is not a JSON object";
+
+		cJSON_Delete(o);
+		not_master(c, path, &r, why, NULL);
+	}
 	for (; need != NULL && need->name != NULL; need++) {
 		v = cJSON_GetObjectItemCaseSensitive(o, need->name);
-		if (v == NULL || (v->type & 0xff) != need->type)
+		if (v == NULL || (v->type & 0xff) != need->type) {
+			cJSON_Delete(o);
 			not_master(c, path, &r, "the answer has no valid",
 			    need->name);
+		}
 	}
 	if (c->json) {
 		print_raw(&r);
