@@ -597,6 +597,38 @@ START_TEST(decode_uses_length)
 END_TEST
 
 /*
+ * Puts bad at every offset of frame in turn: each must be refused, with
+ * what and the offset in the error; where bad broke a sequence that began
+ * before it, with why at least.
+ */
+static void
+refused_at_every_offset(char *frame, size_t len, char bad, const char *what,
+    const char *why)
+{
+	char err[128], want[64];
+	struct msg m;
+	size_t at;
+	int rc;
+
+	for (at = 0; at < len; at++) {
+		char saved = frame[at];
+
+		frame[at] = bad;
+		err[0] = '\0';
+		rc = msg_decode(&m, frame, len, true, err, sizeof(err));
+		if (rc == 0)
+			msg_clear(&m);
+		ck_assert_msg(rc == -1, "accepted 0x%02x at %zu",
+		    (unsigned char)bad, at);
+		snprintf(want, sizeof(want), "%s at byte %zu", what, at);
+		ck_assert_msg(strstr(err, want) != NULL ||
+		    ((unsigned char)saved >= 0x80 && strstr(err, why) != NULL),
+		    "%zu: %s", at, err);
+		frame[at] = saved;
+	}
+}
+
+/*
  * A raw control character anywhere in a frame, inside a string or out, is
  * refused with its byte offset; tab, newline and carriage return are white
  * space outside strings.  Every offset of a long frame is tried: the scan
@@ -604,29 +636,17 @@ END_TEST
  */
 START_TEST(control_characters_found_anywhere)
 {
-	char frame[128], err[128], want[64];
+	char frame[128], err[128];
 	struct msg m;
-	size_t len, at;
-	int rc;
+	size_t len;
 
 	len = (size_t)snprintf(frame, sizeof(frame), "{\"type\":\"nack\","
 	    "\"id\":\"1\",\"error\":\"%s\",\"retry\":true}",
 	    "a reason long enough to span a few blocks");
 	ck_assert_int_eq(msg_decode(&m, frame, len, true, err, sizeof(err)), 0);
 	msg_clear(&m);
-	for (at = 0; at < len; at++) {
-		char saved = frame[at];
-
-		frame[at] = '\x01';
-		err[0] = '\0';
-		rc = msg_decode(&m, frame, len, true, err, sizeof(err));
-		if (rc == 0)
-			msg_clear(&m);
-		ck_assert_msg(rc == -1, "accepted a control character at %zu", at);
-		snprintf(want, sizeof(want), "(0x01) at byte %zu", at);
-		ck_assert_msg(strstr(err, want) != NULL, "%zu: %s", at, err);
-		frame[at] = saved;
-	}
+	refused_at_every_offset(frame, len, '\x01', "(0x01)",
+	    "control character");
 	/* White space between tokens, past the first sixteen bytes. */
 	ck_assert_int_eq(msg_decode(&m, "{\"type\":\"ack\",   \t\r\n  \"id\":"
 	    "\t\"1\"\n}", 33, true, err, sizeof(err)), 0);
@@ -640,10 +660,9 @@ END_TEST
  */
 START_TEST(invalid_utf8_found_anywhere)
 {
-	char frame[128], err[128], want[64];
+	char frame[128], err[128];
 	struct msg m;
-	size_t len, at;
-	int rc;
+	size_t len;
 
 	len = (size_t)snprintf(frame, sizeof(frame), "{\"type\":\"nack\","
 	    "\"id\":\"1\",\"error\":\"%s\",\"retry\":true}",
@@ -652,22 +671,9 @@ START_TEST(invalid_utf8_found_anywhere)
 	ck_assert_str_eq(m.error, "caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x98\x80, "
 	    "long enough for blocks");
 	msg_clear(&m);
-	for (at = 0; at < len; at++) {
-		char saved = frame[at];
-
-		/* Never a byte of UTF-8, wherever it stands. */
-		frame[at] = '\xff';
-		err[0] = '\0';
-		rc = msg_decode(&m, frame, len, true, err, sizeof(err));
-		if (rc == 0)
-			msg_clear(&m);
-		ck_assert_msg(rc == -1, "accepted 0xff at %zu", at);
-		snprintf(want, sizeof(want), "invalid UTF-8 at byte %zu", at);
-		ck_assert_msg(strstr(err, want) != NULL || ((unsigned char)
-		    saved >= 0x80 && strstr(err, "invalid UTF-8") != NULL),
-		    "%zu: %s", at, err);
-		frame[at] = saved;
-	}
+	/* Never a byte of UTF-8, wherever it stands. */
+	refused_at_every_offset(frame, len, '\xff', "invalid UTF-8",
+	    "invalid UTF-8");
 	/* A surrogate and an overlong form are not UTF-8 either. */
 	ck_assert_int_eq(msg_decode(&m, "{\"type\":\"ack\",\"id\":\"\xed\xa0\x80\"}",
 	    21, true, err, sizeof(err)), -1);
