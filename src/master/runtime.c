@@ -1274,7 +1274,7 @@ runtime_reload(struct runtime *rt)
 	struct settings *next, *prev = rt->settings;
 	struct sup_event stop = { .kind = EV_STOP };
 	bool running = rt->state == RT_STARTING || rt->state == RT_RUNNING;
-	bool tell_tracing = false;
+	bool tell_tracing = false, new_workers = false;
 	size_t i, n;
 
 	log_info("reloading configuration");
@@ -1341,6 +1341,7 @@ runtime_reload(struct runtime *rt)
 		}
 		nw->replaces = stopping_version(rt, nd->name);
 		nw->wanted = running;
+		new_workers = true;
 	}
 	for (i = 0; i < next->nworkers; i++) {
 		struct worker *nw;
@@ -1357,14 +1358,17 @@ runtime_reload(struct runtime *rt)
 		/* Removed by an earlier reload and not down yet. */
 		nw->replaces = stopping_version(rt, nw->name);
 		nw->wanted = running;
+		new_workers = true;
 	}
 	rt->settings = next;
 	http_reload(rt, prev, next);
 	settings_free(prev);
 	if (tell_tracing)
 		channel_send_tracing(rt);
-	if (rt->state == RT_RUNNING)
-		rt->state = RT_STARTING;	/* READY again once all are up */
+	/* READY again once the workers it added or changed are up; a
+	 * reload that touched none leaves the state, and the log, alone. */
+	if (rt->state == RT_RUNNING && new_workers)
+		rt->state = RT_STARTING;
 	runtime_touch(rt);
 }
 

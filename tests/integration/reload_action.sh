@@ -61,6 +61,13 @@ wait_for 10 has_lines "$T/second.0" 1
 [ "$(last_pid "$T/first.0")" = "$first" ] || fail "first was restarted"
 log_has "reload asked for over HTTP" || fail "the request was not logged"
 
+# 2b. A reload that adds or changes no worker leaves the runtime up: it
+#     is not "starting" again, nor said to be ready again (checked after
+#     the next request, which the loop handles after this one).
+wait_for 20 curl_has "http://127.0.0.1:$A/status" '"state":"idle"'
+ready=$(log_count "all workers started, critical ones ready")
+ctl "$A" 0 --token-file "$T/token" reload
+
 # 3. A broken file: 422 with the errors, and nothing changes.
 config "$A" "  second:
     command: [$TW, --record, $T]
@@ -79,7 +86,9 @@ esac
 	fail "broken file: $(cat "$T/answer")"
 jq_check "$(cat "$T/answer")" '(d["error"] == "configuration rejected; keeping the running one" and
     len(d["errors"]) == 1 and d["errors"][0].startswith("'"$T/plba.yml:$line:18: workers.second.concurrency: "'"))'
-[ "$(log_count "reloading configuration")" -eq 1 ] || fail "a broken file was applied"
+[ "$(log_count "reloading configuration")" -eq 2 ] || fail "a broken file was applied"
+[ "$(log_count "all workers started, critical ones ready")" -eq "$ready" ] ||
+	fail "a reload that changed no worker made the runtime start again"
 [ "$(last_pid "$T/first.0")" = "$first" ] || fail "first was restarted"
 alive "$(last_pid "$T/second.0")" || fail "second stopped"
 
