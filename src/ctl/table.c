@@ -5,10 +5,13 @@
  */
 #include "config.h"
 
+#include <locale.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
 #include "ctl.h"
 
@@ -49,15 +52,21 @@ xstrdup(const char *s)
 	return memcpy(xmalloc(n), s, n);
 }
 
-/* Length of the valid UTF-8 sequence at S, or 0 if it is not one. */
+/*
+ * Length of the valid UTF-8 sequence at S, or 0 if it is not one; *shown
+ * says whether its code point may reach the terminal.
+ */
 static size_t
-utf8_len(const unsigned char *s)
+utf8_len(const unsigned char *s, bool *shown)
 {
 	size_t n, i;
 	unsigned long cp;
 
-	if (s[0] < 0x80)
+	*shown = true;
+	if (s[0] < 0x80) {
+		*shown = s[0] >= 0x20 && s[0] != 0x7f;
 		return 1;
+	}
 	if (s[0] >= 0xc2 && s[0] <= 0xdf)
 		n = 2, cp = s[0] & 0x1f;
 	else if (s[0] >= 0xe0 && s[0] <= 0xef)
@@ -71,31 +80,37 @@ utf8_len(const unsigned char *s)
 			return 0;
 		cp = cp << 6 | (s[i] & 0x3f);
 	}
-	/* Overlong forms, surrogates, past U+10FFFF, and C1 controls. */
+	/* Overlong forms, surrogates and past U+10FFFF. */
 	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff ||
-	    (cp >= 0x80 && cp <= 0x9f))
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
 		return 0;
+	/* C1 controls, and bidirectional controls, which would turn the
+	 * text after them around on the terminal. */
+	*shown = !((cp >= 0x80 && cp <= 0x9f) || cp == 0x61c || cp == 0x200e ||
+	    cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+	    (cp >= 0x2066 && cp <= 0x2069));
 	return n;
 }
 
 /*
- * Control characters (C0, DEL and C1) and bytes that are not valid UTF-8
- * become '?', so what a worker wrote cannot move the cursor or change the
- * terminal's colours.
+ * Control characters (C0, DEL and C1), bidirectional controls and bytes
+ * that are not valid UTF-8 become '?', so what a worker wrote cannot move
+ * the cursor, change the terminal's colours or reverse the line.
  */
 char *
 ctl_sanitize(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	char *out = xmalloc(strlen(s) + 1), *q = out;
+	bool shown;
 	size_t n;
 
+	/* One '?' for a byte that is not UTF-8, or for a character that
+	 * may not be shown. */
 	while (*p != '\0') {
-		n = utf8_len(p);
-		if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f))) {
+		if ((n = utf8_len(p, &shown)) == 0 || !shown) {
 			*q++ = '?';
-			p++;
+			p += n != 0 ? n : 1;
 			continue;
 		}
 		memcpy(q, p, n);
@@ -106,15 +121,46 @@ ctl_sanitize(const char *s)
 	return out;
 }
 
-/* Columns a sanitized string takes: one per code point. */
+/*
+ * Columns a sanitized string takes on a terminal: two for a wide
+ * character (CJK), none for a combining mark, as wcwidth(3) has it under
+ * C.UTF-8, whatever plbactl's own locale; one a code point without it.
+ */
 static size_t
 width(const char *s)
 {
-	size_t w = 0;
+	static locale_t utf8;
+	static bool tried;
+	locale_t was;
+	mbstate_t st;
+	wchar_t wc;
+	size_t n, w = 0;
+	int cols;
 
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			w++;
+	if (!tried) {
+		utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+		tried = true;
+	}
+	if (utf8 == (locale_t)0) {
+		for (; *s != '\0'; s++)
+			if (((unsigned char)*s & 0xc0) != 0x80)
+				w++;
+		return w;
+	}
+	was = uselocale(utf8);
+	memset(&st, 0, sizeof(st));
+	while (*s != '\0') {
+		n = mbrtowc(&wc, s, 4, &st);
+		if (n == 0 || n > 4) {		/* sanitized: not seen */
+			memset(&st, 0, sizeof(st));
+			n = 1;
+			cols = 1;
+		} else
+			cols = wcwidth(wc);
+		w += cols >= 0 ? (size_t)cols : 1;
+		s += n;
+	}
+	uselocale(was);
 	return w;
 }
 

@@ -1,6 +1,7 @@
 /*
  * plbactl trace's tree (src/ctl/spans.c): order, nesting, and answers
- * that are not a tree at all.
+ * that are not a tree at all; and the tables every command prints
+ * (src/ctl/table.c).
  */
 #include "config.h"
 
@@ -308,6 +309,67 @@ START_TEST(test_durations)
 }
 END_TEST
 
+/* Terminal columns of the first n bytes of s, for the strings below:
+ * two for CJK (lead bytes 0xe4 to 0xe9), none for U+0300 to U+036F. */
+static size_t
+columns(const char *s, size_t n)
+{
+	size_t i, c = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned char b = (unsigned char)s[i];
+
+		if ((b & 0xc0) == 0x80 || b == 0xcc || b == 0xcd)
+			continue;
+		c += b >= 0xe4 && b <= 0xe9 ? 2 : 1;
+	}
+	return c;
+}
+
+/* ERROR starts at one terminal column on every line, whatever the names
+ * before it are made of. */
+START_TEST(test_table_columns)
+{
+	static const char *const headers[] = { "NAME", "ERROR", NULL };
+	struct table *t = table_new(headers, "ll");
+	char *out = NULL, *line, *save = NULL;
+	size_t len = 0, rows = 0;
+	const char *at;
+	FILE *f;
+
+	table_add(t, "plain");
+	table_add(t, "e1");
+	table_add(t, "\xe6\xbc\xa2\xe5\xad\x97");	/* two CJK: four columns */
+	table_add(t, "e2");
+	table_add(t, "e\xcc\x81" "e\xcc\x81");	/* e with acute, twice: two */
+	table_add(t, "e3");
+	f = open_memstream(&out, &len);
+	ck_assert_ptr_nonnull(f);
+	table_print(t, f);
+	fclose(f);
+	table_free(t);
+	for (line = strtok_r(out, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save), rows++) {
+		at = rows == 0 ? strstr(line, "ERROR") : strstr(line, "  e") + 2;
+		/* "plain" is the widest: five columns, then two blanks. */
+		ck_assert_msg(columns(line, (size_t)(at - line)) == 7,
+		    "line %zu: %s", rows, line);
+	}
+	ck_assert_uint_eq(rows, 4);
+	free(out);
+}
+END_TEST
+
+/* What a worker wrote cannot drive the terminal, nor turn a line around. */
+START_TEST(test_table_sanitized)
+{
+	char *s = ctl_sanitize("a\x1b[31m\xe2\x80\xae" "b\xe2\x81\xa7" "c\xc3\xa9");
+
+	ck_assert_str_eq(s, "a?[31m?b?c\xc3\xa9");
+	free(s);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -323,6 +385,8 @@ suite(void)
 	tcase_add_test(tc, test_events);
 	tcase_add_test(tc, test_from_file);
 	tcase_add_test(tc, test_durations);
+	tcase_add_test(tc, test_table_columns);
+	tcase_add_test(tc, test_table_sanitized);
 	suite_add_tcase(s, tc);
 	return s;
 }
