@@ -43,6 +43,9 @@ const char dashboard_html[] =
 "h2{margin:14px 0 6px;font-size:14px}\n"
 "table{border-collapse:collapse;width:100%;background:#fff;border:1px solid #d1d5db}\n"
 "th,td{padding:3px 8px;border-bottom:1px solid #e5e7eb;text-align:left;vertical-align:top}\n"
+/* A 64-character name or a 300-character task name must not widen the
+ * page until free text is squeezed into a column a word wide. */
+"td{overflow-wrap:anywhere;max-width:24em}\n"
 "th{background:#f9fafb;font-weight:600;color:#374151;white-space:nowrap}\n"
 "td.n{text-align:right;font-variant-numeric:tabular-nums}\n"
 "th.n{text-align:right}\n"
@@ -434,7 +437,9 @@ const char dashboard_html[] =
 "      traceCell(r, task);\n"
 "    });\n"
 "  } catch (e) {\n"
-"    if (taskQueue === name) message(body, e.message, 9);\n"
+"    if (taskQueue !== name) return;\n"
+"    $('taskmsg').textContent = '';\n"
+"    message(body, e.message, 9);\n"
 "  }\n"
 "}\n"
 "\n"

@@ -70,6 +70,24 @@ wait_for 10 page_has 'document.getElementById("taskbox").hidden'
 stamp=$(cdp 'document.body.dataset.updated')
 wait_for 10 page_has "document.body.dataset.updated !== '$stamp'"
 page_has 'document.getElementById("taskbox").hidden' || fail "reopened by a refresh"
+
+# 7. A task name of 300 characters without a space wraps in its cell:
+#    the page does not grow wider than the window.
+stuck_publish "$(printf 'x%.0s' $(seq 300))"
+cdp 'document.querySelector("#queues tr[data-queue=items] button.tasks").click(), true' >/dev/null
+wait_for 10 page_has 'document.getElementById("taskmsg").textContent === "2 in flight, 1 queued"'
+page_has 'document.documentElement.scrollWidth <= window.innerWidth' ||
+	fail "page $(cdp 'document.documentElement.scrollWidth') wide in a window of $(cdp 'window.innerWidth')"
+
+# 8. A list whose queue is gone (a reload removed it, or the master came
+#    back without it) says so, and keeps no counts of before.
+cdp 'window.fetch = function () {
+    return Promise.resolve(new Response("{\"error\":\"no queue named \\\"items\\\"\"}",
+      {status: 404, headers: {"Content-Type": "application/json"}})); },
+  showTasks("items"), true' >/dev/null
+wait_for 10 page_has 'document.querySelector("#tasks tbody").textContent.indexOf("no queue named") >= 0'
+page_has 'document.getElementById("taskmsg").textContent === ""' ||
+	fail "counts kept: $(cdp 'document.getElementById("taskmsg").textContent')"
 stop_master
 [ "$STATUS" -eq 1 ] || fail "master exited $STATUS, not 1 (a forced stop)"
 echo "ok: a queue's tasks are listed, each linked to its trace"
