@@ -1429,7 +1429,12 @@ handler(struct mg_connection *c, void *arg)
 	if (strcmp(method, "HEAD") == 0 && strncmp(allow, "GET", 3) == 0)
 		method = "GET";
 	if (!method_in(method, allow)) {
-		snprintf(hdr, sizeof(hdr), "Allow: %s\r\n", allow);
+		/* HEAD goes wherever GET does, and the header says so. */
+		if (strncmp(allow, "GET", 3) == 0)
+			snprintf(hdr, sizeof(hdr), "Allow: GET, HEAD%s\r\n",
+			    allow + 3);
+		else
+			snprintf(hdr, sizeof(hdr), "Allow: %s\r\n", allow);
 		return reply(h, c, 405, "application/json",
 		    "{\"error\":\"method not allowed\"}", hdr) ;
 	}

@@ -78,7 +78,7 @@ jq_check "$BODY" 'd["error"] == "no queue named \"nosuch\""'
 code=$(curl -s -o /dev/null -D "$T/headers" -w '%{http_code}' --max-time 5 \
 	-X DELETE "$URL/queues/items/tasks")
 [ "$code" = 405 ] || fail "DELETE: $code"
-grep -qi '^Allow: GET, POST' "$T/headers" || fail "Allow: $(cat "$T/headers")"
+grep -qi '^Allow: GET, HEAD, POST' "$T/headers" || fail "Allow: $(cat "$T/headers")"
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -I "$URL/queues/items/tasks")
 [ "$code" = 200 ] || fail "HEAD: $code"
 
