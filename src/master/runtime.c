@@ -1250,6 +1250,39 @@ runtime_reload_soon(struct runtime *rt)
 	timer_at(rt->loop, &rt->reload_timer, mono_ms());
 }
 
+/* Where a worker goes in the order of the files: a version stopping just
+ * before the one that replaces it, a removed one after all the rest. */
+static size_t
+file_rank(const struct runtime *rt, const struct worker *w)
+{
+	size_t i, n = rt->settings->nworkers;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(rt->settings->workers[i].name, w->name) == 0)
+			return 2 * i + (w->def != NULL);
+	return 2 * n;
+}
+
+/*
+ * Puts the workers back in the order of the files, which status, the
+ * dashboard and plbactl show: a changed or added one was appended.  An
+ * insertion sort, which keeps versions of one name in the order made.
+ */
+static void
+order_workers(struct runtime *rt)
+{
+	struct worker *w;
+	size_t i, j;
+
+	for (i = 1; i < rt->nworkers; i++) {
+		w = rt->workers[i];
+		for (j = i; j > 0 && file_rank(rt, rt->workers[j - 1]) >
+		    file_rank(rt, w); j--)
+			rt->workers[j] = rt->workers[j - 1];
+		rt->workers[j] = w;
+	}
+}
+
 /*
  * The version of worker `name` that a reload removed or replaced and
  * that is still stopping.  Its successor starts once it is down, so two
@@ -1361,6 +1394,7 @@ runtime_reload(struct runtime *rt)
 		new_workers = true;
 	}
 	rt->settings = next;
+	order_workers(rt);
 	http_reload(rt, prev, next);
 	settings_free(prev);
 	if (tell_tracing)

@@ -131,6 +131,17 @@ wait_for 10 has_lines "$T/third.0" 1
 wait_for 10 log_has "second: removed from the configuration"
 wait_for 10 curl_ok "http://127.0.0.1:$B/queues/jobs"
 wait_for 20 eval '[ "$(last_pid "$T/first.0")" != "$first" ]'
+# Changed again, first keeps its place before third: the order of the
+# file, not of the changes.
+sed -i 's/CHANGED: "1"/CHANGED: "2"/' "$T/plba.yml"
+first=$(last_pid "$T/first.0")
+ctl "$B" 0 --token-file "$T/token" reload
+wait_for 20 eval '[ "$(last_pid "$T/first.0")" != "$first" ]'
+order() {
+	curl -sf --max-time 5 "http://127.0.0.1:$B/status" |
+		python3 -c 'import json, sys; print(" ".join(json.load(sys.stdin)["workers"]))'
+}
+wait_for 10 eval '[ "$(order)" = "first third" ]'
 ctl "$B" 0 --token-file "$T/token" reload
 [ "$OUT" = reloading ] || fail "reload after reload printed: $OUT"
 config "$B" ""
