@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "log_writer.h"
+#include "utf8.h"
 
 enum log_dest { DEST_STDERR, DEST_SYSLOG, DEST_FILE };
 
@@ -123,7 +124,8 @@ log_child_budget(const char *worker)
 {
 	/* What a line costs beyond its text: time, level, worker and
 	 * instance, the JSON members, a cut mark.  An empty line of one
-	 * byte costs that much; any other byte at most 6 (an escape). */
+	 * byte costs that much; any other byte at most 6 (an escape, or
+	 * U+FFFD for a byte that is not UTF-8). */
 	size_t per_line = (lg.json ? 128 : 64) + strlen(worker);
 
 	return logw_child_room() / per_line;
@@ -172,30 +174,72 @@ puts_(const char *s)
 	put(s, strlen(s));
 }
 
+/*
+ * What is not UTF-8 becomes U+FFFD, here and in put_text(): the log is
+ * read by tools that decode it strictly, and one stray byte from a child
+ * must not cost the whole line.  Runs of plain bytes are copied whole, so
+ * an ordinary line costs one scan.
+ */
 static void
 put_json_string(const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned char c;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i, start, len;
 	char esc[6];
-	size_t i;
 
 	put("\"", 1);
-	for (i = 0; i < n; i++) {
-		c = (unsigned char)s[i];
-		if (c == '"' || c == '\\') {
+	for (i = start = 0; i < n; i++) {
+		if (p[i] >= 0x80) {
+			if ((len = utf8_seq(p + i, n - i)) > 0) {
+				i += len - 1;
+				continue;
+			}
+			put(s + start, i - start);
+			put(UTF8_REPLACEMENT, 3);
+		} else if (p[i] == '"' || p[i] == '\\') {
+			put(s + start, i - start);
 			esc[0] = '\\';
-			esc[1] = (char)c;
+			esc[1] = (char)p[i];
 			put(esc, 2);
-		} else if (c < 0x20 || c == 0x7f) {
+		} else if (p[i] < 0x20 || p[i] == 0x7f) {
+			put(s + start, i - start);
 			memcpy(esc, "\\u00", 4);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
+			esc[4] = hex[p[i] >> 4];
+			esc[5] = hex[p[i] & 15];
 			put(esc, 6);
 		} else
-			put((const char *)&s[i], 1);
+			continue;
+		start = i + 1;
 	}
+	put(s + start, n - start);
 	put("\"", 1);
+}
+
+/* A child's line as text: a control character becomes '?', so that no
+ * child forges lines of its own. */
+static void
+put_text(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i, start, len;
+
+	for (i = start = 0; i < n; i++) {
+		if (p[i] >= 0x80) {
+			if ((len = utf8_seq(p + i, n - i)) > 0) {
+				i += len - 1;
+				continue;
+			}
+			put(s + start, i - start);
+			put(UTF8_REPLACEMENT, 3);
+		} else if (p[i] < 0x20 && p[i] != '\t') {
+			put(s + start, i - start);
+			put("?", 1);
+		} else
+			continue;
+		start = i + 1;
+	}
+	put(s + start, n - start);
 }
 
 static void
@@ -328,17 +372,7 @@ log_child(enum log_level level, const char *worker, unsigned instance,
 			puts_(",\"truncated\":true");
 		puts_("}");
 	} else {
-		/* Keep a hostile child from forging lines of its own. */
-		size_t i, start = 0;
-
-		for (i = 0; i < len; i++) {
-			if ((unsigned char)line[i] >= 0x20 || line[i] == '\t')
-				continue;
-			put(line + start, i - start);
-			put("?", 1);
-			start = i + 1;
-		}
-		put(line + start, len - start);
+		put_text(line, len);
 		if (truncated)
 			puts_(" [...]");
 	}

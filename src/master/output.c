@@ -20,6 +20,27 @@ emit_partial(struct output *o, line_fn fn, void *arg, bool truncated)
 	output_reset(o);
 }
 
+/*
+ * Where a piece of a long line ends: before a character it does not hold
+ * all of, so that the pieces are as much UTF-8 as the line.  Only the
+ * lead byte is looked at; bytes that make no character either way become
+ * U+FFFD in the log (log.c), in this piece or in the next.
+ */
+static size_t
+piece_end(const char *s, size_t len)
+{
+	unsigned char c;
+	size_t i, need;
+
+	for (i = len; i > 0 && len - i < 4; i--) {
+		if (((c = (unsigned char)s[i - 1]) & 0xc0) == 0x80)
+			continue;
+		need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+		return len - (i - 1) < need ? i - 1 : len;
+	}
+	return len;
+}
+
 /* Keeps an incomplete tail; when the buffer cannot be had, it is logged now. */
 static void
 keep(struct output *o, const char *data, size_t n, line_fn fn, void *arg)
@@ -37,7 +58,7 @@ void
 output_feed(struct output *o, const char *data, size_t n, line_fn fn, void *arg)
 {
 	const char *nl;
-	size_t take, room;
+	size_t take, room, cut;
 
 	while (n > 0) {
 		nl = memchr(data, '\n', n);
@@ -45,15 +66,24 @@ output_feed(struct output *o, const char *data, size_t n, line_fn fn, void *arg)
 		room = OUTPUT_LINE_MAX - o->len;
 		if (take > room || (take == room && nl == NULL)) {
 			/* Too long for one line: pass on a full piece. */
-			if (o->len == 0)
-				fn(arg, data, room, true);
-			else {
-				keep(o, data, room, fn, arg);
-				if (o->partial != NULL)
-					emit_partial(o, fn, arg, true);
+			if (o->len == 0) {
+				cut = piece_end(data, room);
+				fn(arg, data, cut, true);
+				data += cut;
+				n -= cut;
+				continue;
 			}
+			keep(o, data, room, fn, arg);
 			data += room;
 			n -= room;
+			/* The few bytes of a character cut short wait for
+			 * the rest of it. */
+			cut = piece_end(o->partial, o->len);
+			fn(arg, o->partial, cut, true);
+			if ((o->len -= cut) == 0)
+				output_reset(o);
+			else
+				memmove(o->partial, o->partial + cut, o->len);
 			continue;
 		}
 		if (nl == NULL) {

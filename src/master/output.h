@@ -3,7 +3,9 @@
  * bounded: a partial line is buffered only while it is incomplete, and a
  * line longer than OUTPUT_LINE_MAX is passed on in pieces marked
  * truncated, so a child writing a huge line or a flood cannot grow the
- * master.
+ * master.  A piece ends between UTF-8 characters, a few bytes short of
+ * OUTPUT_LINE_MAX if need be: cut inside one, the log would show two
+ * U+FFFD where the line had a valid character.
  */
 #ifndef PLBA_MASTER_OUTPUT_H
 #define PLBA_MASTER_OUTPUT_H

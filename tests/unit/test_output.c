@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "output.h"
+#include "utf8.h"
 
 struct got {
 	size_t	 n;
@@ -124,6 +125,95 @@ START_TEST(exact_max_line_is_whole)
 }
 END_TEST
 
+static bool
+valid_utf8(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i, n;
+
+	for (i = 0; i < len; i += n)
+		if ((n = utf8_seq(p + i, len - i)) == 0)
+			return false;
+	return true;
+}
+
+/*
+ * A long line of skip ASCII bytes and count chars (each clen bytes), fed
+ * in reads of step bytes: every piece ends between characters, and
+ * together they are the line.
+ */
+static void
+check_multibyte(size_t skip, const char *chr, size_t clen, size_t count,
+    size_t step)
+{
+	struct output o = { 0 };
+	struct got g = { 0 };
+	size_t big = skip + clen * count, i, at;
+	char *data = malloc(big + 1);
+
+	memset(data, 'x', skip);
+	for (i = 0; i < count; i++)
+		memcpy(data + skip + i * clen, chr, clen);
+	data[big] = '\n';
+	for (i = 0; i < big + 1; i += step)
+		output_feed(&o, data + i, big + 1 - i < step ? big + 1 - i : step,
+		    collect, &g);
+	ck_assert_uint_gt(g.n, 1);
+	for (i = at = 0; i < g.n; at += g.lens[i], i++) {
+		ck_assert(valid_utf8(g.lines[i], g.lens[i]));
+		ck_assert_uint_eq((g.lens[i] - (i == 0 ? skip : 0)) % clen, 0);
+		ck_assert_mem_eq(g.lines[i], data + at, g.lens[i]);
+		if (i + 1 < g.n) {
+			ck_assert(g.trunc[i]);
+			ck_assert_uint_le(g.lens[i], OUTPUT_LINE_MAX);
+			ck_assert_uint_gt(g.lens[i], OUTPUT_LINE_MAX - clen);
+		} else
+			ck_assert(!g.trunc[i]);
+	}
+	ck_assert_uint_eq(at, big);
+	ck_assert_ptr_null(o.partial);
+	free(data);
+	got_free(&g);
+}
+
+START_TEST(pieces_end_between_characters)
+{
+	static const size_t steps[] = { 1000, 4093, 65536 };
+	size_t i;
+
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		check_multibyte(0, "\xe2\x82\xac", 3, 20000, steps[i]);
+		check_multibyte(1, "\xe2\x82\xac", 3, 20000, steps[i]);
+		check_multibyte(1, "\xf0\x9f\x98\x80", 4, 9000, steps[i]);
+		check_multibyte(3, "\xf0\x9f\x98\x80", 4, 9000, steps[i]);
+		check_multibyte(1, "\xc3\xa9", 2, 10000, steps[i]);
+	}
+}
+END_TEST
+
+/* Bytes that are no character are passed on as they are: log.c replaces
+ * them, and the splitter must still make progress through them. */
+START_TEST(invalid_bytes_still_split)
+{
+	struct output o = { 0 };
+	struct got g = { 0 };
+	size_t big = OUTPUT_LINE_MAX * 2 + 5, i, at;
+	char *data = malloc(big + 1);
+
+	memset(data, 0xff, big);
+	data[OUTPUT_LINE_MAX - 1] = (char)0xe2;	/* a lead byte cut short */
+	data[big] = '\n';
+	output_feed(&o, data, big + 1, collect, &g);
+	for (i = at = 0; i < g.n; at += g.lens[i], i++)
+		ck_assert_mem_eq(g.lines[i], data + at, g.lens[i]);
+	ck_assert_uint_eq(at, big);
+	ck_assert_uint_eq(g.lens[0], OUTPUT_LINE_MAX - 1);
+	ck_assert_ptr_null(o.partial);
+	free(data);
+	got_free(&g);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -135,6 +225,8 @@ suite(void)
 	tcase_add_test(tc, empty_lines_kept);
 	tcase_add_test(tc, huge_line_in_pieces);
 	tcase_add_test(tc, exact_max_line_is_whole);
+	tcase_add_test(tc, pieces_end_between_characters);
+	tcase_add_test(tc, invalid_bytes_still_split);
 	suite_add_tcase(s, tc);
 	return s;
 }
