@@ -45,7 +45,8 @@
 #define FRESH_WAIT_MS		100
 #define DEAD_LIST_MAX		1000
 /* Tasks GET /queues/NAME/tasks lists by default and at most, and the task
- * bytes it carries at most: a look at a full queue must not copy it. */
+ * bytes (bodies and errors) it and GET /queues/NAME/dead carry at most: a
+ * look at a full queue must not copy it on the loop. */
 #define TASK_LIST_DEFAULT	100
 #define TASK_LIST_MAX		1000
 #define TASK_LIST_BYTES		(8u << 20)
@@ -345,15 +346,23 @@ do_publish(struct runtime *rt, struct action *a)
 	a->code = 202;
 }
 
+/*
+ * GET /queues/NAME/dead: the newest dead letters that fit in
+ * DEAD_LIST_MAX and TASK_LIST_BYTES, oldest first.  The list runs oldest
+ * first, one way only, so the newest DEAD_LIST_MAX are gathered and
+ * their bytes counted back from the last: what fails now is what is
+ * shown.  The count next to the list tells a client it got only part.
+ */
 static void
 do_dead(struct runtime *rt, struct action *a)
 {
 	struct rqueue *rq = runtime_find_queue(rt, a->name);
-	const struct qtask *t = NULL;
+	const struct qtask *t = NULL, *newest[DEAD_LIST_MAX];
 	struct queue_stats st;
 	cJSON *o, *arr, *e, *task;
 	char num[32];
 	uint64_t skip, i = 0;
+	size_t n = 0, first, left = TASK_LIST_BYTES;
 
 	if (rq == NULL) {
 		a->code = 404;
@@ -362,13 +371,18 @@ do_dead(struct runtime *rt, struct action *a)
 	}
 	queue_stats(rq->q, &st);
 	skip = st.dead > DEAD_LIST_MAX ? st.dead - DEAD_LIST_MAX : 0;
+	while ((t = queue_dead_next(rq->q, t)) != NULL && n < DEAD_LIST_MAX)
+		if (i++ >= skip)
+			newest[n++] = t;
+	for (first = n; first > 0 &&
+	    queue_task_bytes(newest[first - 1]) <= left; first--)
+		left -= queue_task_bytes(newest[first - 1]);
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "queue", a->name);
 	cJSON_AddNumberToObject(o, "dead", (double)st.dead);
 	arr = cJSON_AddArrayToObject(o, "tasks");
-	while ((t = queue_dead_next(rq->q, t)) != NULL) {
-		if (i++ < skip)
-			continue;
+	for (; first < n; first++) {
+		t = newest[first];
 		e = cJSON_CreateObject();
 		snprintf(num, sizeof(num), "%" PRIu64, t->id);
 		cJSON_AddStringToObject(e, "id", num);
@@ -399,11 +413,12 @@ list_task(struct listing *l, const struct qtask *t)
 	const struct instance *in;
 	cJSON *e, *task;
 	char num[32], who[160];
+	size_t bytes = queue_task_bytes(t);
 
-	if (l->n == l->limit || t->len > l->bytes_left)
+	if (l->n == l->limit || bytes > l->bytes_left)
 		return false;
 	l->n++;
-	l->bytes_left -= t->len;
+	l->bytes_left -= bytes;
 	e = cJSON_CreateObject();
 	snprintf(num, sizeof(num), "%" PRIu64, t->id);
 	cJSON_AddStringToObject(e, "id", num);

@@ -16,6 +16,10 @@
 #include <string.h>
 
 #include "queue.h"
+#include "utf8.h"
+
+/* What follows a cut error, so a reader can tell. */
+#define ERROR_CUT	"..."
 
 struct qconsumer {
 	struct queue	 *q;		/* pause needs it to rejoin the rotation */
@@ -34,14 +38,14 @@ struct tasklist {
 	struct qtask	*head;
 	struct qtask	*tail;
 	uint64_t	 len;
-	uint64_t	 bytes;		/* of the bodies */
+	uint64_t	 bytes;		/* of the bodies and errors */
 };
 
 struct queue {
 	char		 *name;
 	uint64_t	  capacity;
 	unsigned	  max_attempts;
-	uint64_t	  max_bytes;	/* of the ready bodies; 0: no limit */
+	uint64_t	  max_bytes;	/* of the ready tasks; 0: no limit */
 	uint64_t	  dead_max;
 	uint64_t	  dead_max_bytes;	/* 0: no limit */
 	uint64_t	  dead_dropped;
@@ -76,7 +80,7 @@ list_append(struct tasklist *l, struct qtask *t)
 		l->head = t;
 	l->tail = t;
 	l->len++;
-	l->bytes += t->len;
+	l->bytes += queue_task_bytes(t);
 }
 
 static struct qtask *
@@ -90,7 +94,7 @@ list_shift(struct tasklist *l)
 	if (l->head == NULL)
 		l->tail = NULL;
 	l->len--;
-	l->bytes -= t->len;
+	l->bytes -= queue_task_bytes(t);
 	t->next = NULL;
 	return t;
 }
@@ -136,13 +140,44 @@ chain_free(struct qtask *t)
 	}
 }
 
+/*
+ * A copy of an error, cut to QUEUE_ERROR_MAX bytes at a character
+ * boundary, or NULL when out of memory.  The text is a child's and may
+ * be a frame long; kept whole, dead_max of them would hold gigabytes
+ * that no byte limit saw.  A byte that starts no valid sequence is
+ * passed as one character: cutting is not checking.
+ */
+static char *
+error_copy(const char *error)
+{
+	const unsigned char *u = (const unsigned char *)error;
+	size_t len = strnlen(error, QUEUE_ERROR_MAX + 1), cut = 0, n;
+	char *s;
+
+	if (len <= QUEUE_ERROR_MAX)
+		return strdup(error);
+	for (;;) {
+		if ((n = utf8_seq(u + cut, len - cut)) == 0)
+			n = 1;
+		if (cut + n > QUEUE_ERROR_MAX - (sizeof(ERROR_CUT) - 1))
+			break;
+		cut += n;
+	}
+	if ((s = malloc(cut + sizeof(ERROR_CUT))) == NULL)
+		return NULL;
+	memcpy(s, error, cut);
+	memcpy(s + cut, ERROR_CUT, sizeof(ERROR_CUT));
+	return s;
+}
+
 /* A NULL or unallocatable error leaves the task with no last error: losing
- * the message is better than losing the task or its place. */
+ * the message is better than losing the task or its place.  The task must
+ * be on no list, whose bytes count the error. */
 static void
 set_error(struct qtask *t, const char *error)
 {
 	free(t->last_error);
-	t->last_error = error != NULL ? strdup(error) : NULL;
+	t->last_error = error != NULL ? error_copy(error) : NULL;
 }
 
 static void
@@ -341,8 +376,9 @@ queue_set_max_bytes(struct queue *q, uint64_t max_bytes)
 }
 
 /* Checked before a publish, not with its size: a task of any size goes
- * into a queue below the limit, so none waits for ever, and the bodies
- * held stay under max_bytes plus one task. */
+ * into a queue below the limit, so none waits for ever, and the bytes
+ * held stay under max_bytes plus one task.  A task put back counts its
+ * error too: it is held as long as the body, and a consumer wrote it. */
 bool
 queue_full(const struct queue *q)
 {
@@ -407,7 +443,8 @@ queue_restore(struct queue *q, uint64_t id, const char *body, size_t len,
 	t->id = id;
 	t->attempt = attempt > 0 ? attempt : 1;
 	t->published_at = now;
-	if (error != NULL && (t->last_error = strdup(error)) == NULL) {
+	/* A journal written before errors were cut may hold a long one. */
+	if (error != NULL && (t->last_error = error_copy(error)) == NULL) {
 		task_free(t);
 		return -1;
 	}
@@ -597,6 +634,12 @@ queue_stats(const struct queue *q, struct queue_stats *st)
 	st->dead_bytes = q->dead.bytes;
 	st->dead_max_bytes = q->dead_max_bytes;
 	st->dead_dropped = q->dead_dropped;
+}
+
+size_t
+queue_task_bytes(const struct qtask *t)
+{
+	return t->len + (t->last_error != NULL ? strlen(t->last_error) : 0);
 }
 
 uint64_t

@@ -65,7 +65,8 @@ struct qtask {
 	char		 *body;		/* the task object's JSON text, NUL-terminated */
 	size_t		  len;
 	unsigned	  attempt;	/* 1 on first delivery */
-	char		 *last_error;	/* from the last nack or loss, or NULL */
+	char		 *last_error;	/* from the last nack or loss, or NULL;
+					 * at most QUEUE_ERROR_MAX bytes */
 	uint64_t	  published_at;	/* ms, caller's clock */
 	uint64_t	  dispatched_at;/* ms, when handed to its holder */
 	uint64_t	  origin;	/* who wants a done notice, or 0 */
@@ -76,7 +77,7 @@ struct qtask {
 
 struct queue_stats {
 	uint64_t	depth;		/* ready, waiting for a consumer */
-	uint64_t	bytes;		/* of the ready tasks' bodies */
+	uint64_t	bytes;		/* of the ready tasks' bodies and errors */
 	uint64_t	max_bytes;	/* 0: no limit */
 	uint64_t	in_flight;
 	uint64_t	dead;		/* in the dead-letter list now */
@@ -86,7 +87,7 @@ struct queue_stats {
 	uint64_t	redelivered;	/* put back after a nack or a loss */
 	uint64_t	capacity;
 	uint64_t	dead_max;
-	uint64_t	dead_bytes;	/* of the dead letters' bodies */
+	uint64_t	dead_bytes;	/* of the dead letters' bodies and errors */
 	uint64_t	dead_max_bytes;	/* 0: no limit */
 	uint64_t	dead_dropped;	/* oldest dead letters dropped, since start */
 };
@@ -97,6 +98,12 @@ struct queue_stats {
 #define QUEUE_MAX_BYTES_DEFAULT	(256u << 20)
 /* The same for the dead letters' bytes. */
 #define QUEUE_DEAD_MAX_BYTES_DEFAULT	(256u << 20)
+/*
+ * The bytes of a task's last error the queue keeps, "..." included: the
+ * text is a child's, up to a frame long, and is kept with the task as
+ * long as the task, across restarts for a durable queue.
+ */
+#define QUEUE_ERROR_MAX		4096
 
 struct queue	*queue_new(const char *name, uint64_t capacity, unsigned max_attempts);
 /* Frees the queue, its tasks and its consumers. NULL is a no-op. */
@@ -110,12 +117,14 @@ void		 queue_set_limits(struct queue *, uint64_t capacity, unsigned max_attempts
  * always kept.
  */
 void		 queue_set_dead_max(struct queue *, uint64_t dead_max);
-/* The ready tasks' bodies at which the queue is full too; 0: no limit. */
+/* The ready tasks' bytes (bodies and errors) at which the queue is full
+ * too; 0: no limit. */
 void		 queue_set_max_bytes(struct queue *, uint64_t max_bytes);
 /*
- * Keeps the dead letters' bodies within max_bytes (0: no limit) from now
- * on, as queue_set_dead_max() keeps their count: a consumer that fails
- * every large task must not grow the master by dead_max of them.
+ * Keeps the dead letters' bytes, bodies and errors, within max_bytes (0:
+ * no limit) from now on, as queue_set_dead_max() keeps their count: a
+ * consumer that fails every large task must not grow the master by
+ * dead_max of them.
  */
 void		 queue_set_dead_max_bytes(struct queue *, uint64_t max_bytes);
 
@@ -125,9 +134,10 @@ void		 queue_set_journal(struct queue *, const struct queue_journal *);
 bool		 queue_journaled(const struct queue *);
 /*
  * Puts back a task read from a journal, with the id, attempt and last
- * error it had, on the ready list or the dead-letter list, and moves the
- * id counter past it.  Not reported to the journal, and not held to
- * dead_max: queue_set_dead_max() once the journal is set does that.
+ * error it had (cut to QUEUE_ERROR_MAX, as a nack's is), on the ready
+ * list or the dead-letter list, and moves the id counter past it.  Not
+ * reported to the journal, and not held to dead_max: queue_set_dead_max()
+ * once the journal is set does that.
  * Returns 0, or -1 when out of memory.
  */
 int		 queue_restore(struct queue *, uint64_t id, const char *body,
@@ -139,7 +149,7 @@ uint64_t	 queue_next_id(const struct queue *);
 /* Moves the id counter to at least next, so ids are never reused. */
 void		 queue_reserve_ids(struct queue *, uint64_t next);
 
-/* True when depth >= capacity, or the ready bodies' bytes >= max_bytes:
+/* True when depth >= capacity, or the ready tasks' bytes >= max_bytes:
  * publishers must wait. */
 bool		 queue_full(const struct queue *);
 /*
@@ -190,14 +200,18 @@ int		 queue_ack(struct queue *, struct qconsumer *, uint64_t id,
 		    uint64_t now, uint64_t *held_ms);
 /* Nacks a task the consumer holds: with retry it goes back (or, past
  * max_attempts, to the dead-letter list), without it goes straight to the
- * dead-letter list.  Returns -1 when the consumer holds no such task,
- * 0 when requeued, 1 when dead-lettered. */
+ * dead-letter list.  The error is copied, cut to QUEUE_ERROR_MAX.
+ * Returns -1 when the consumer holds no such task, 0 when requeued, 1
+ * when dead-lettered. */
 int		 queue_nack(struct queue *, struct qconsumer *, uint64_t id,
 		    bool retry, const char *error);
 /* The task the consumer has held longest, for task_timeout; or NULL. */
 struct qtask	*queue_oldest_held(const struct qconsumer *);
 
 void		 queue_stats(const struct queue *, struct queue_stats *);
+/* What a task counts for in bytes and dead_bytes: its body and its last
+ * error. */
+size_t		 queue_task_bytes(const struct qtask *);
 /* Nothing queued, in flight or dead, and no consumer attached. */
 bool		 queue_empty(const struct queue *);
 /* A task id in its string form (the protocol's and the API's), or 0 when

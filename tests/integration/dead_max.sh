@@ -84,21 +84,22 @@ wait_for 10 rows_are dead 1
 stop_master
 [ $STATUS -eq 0 ] || fail "stop exited $STATUS"
 
-# 4. Bytes: each task is 33 bytes, {"name":"item","payload":{"n":7}};
-#    70 bytes of dead letters hold the newest two, whatever dead_max.
-config 100 10 ", dead_max_bytes: 70"
+# 4. Bytes: each task is 33 bytes, {"name":"item","payload":{"n":7}}, and
+#    its error 19, "item 7 is malformed"; 110 bytes of dead letters hold
+#    the newest two, whatever dead_max.
+config 100 10 ", dead_max_bytes: 110"
 start_master
 wait_for 30 log_has "produced 10"
 wait_for 30 queue_field_is jobs dead_dropped 9
 queue_field_is jobs dead 2 || fail "dead: $(queue_field jobs dead)"
-queue_field_is jobs dead_bytes 66 || fail "dead_bytes: $(queue_field jobs dead_bytes)"
-queue_field_is jobs dead_max_bytes 70 || fail "dead_max_bytes: $(queue_field jobs dead_max_bytes)"
+queue_field_is jobs dead_bytes 104 || fail "dead_bytes: $(queue_field jobs dead_bytes)"
+queue_field_is jobs dead_max_bytes 110 || fail "dead_max_bytes: $(queue_field jobs dead_max_bytes)"
 [ "$(dead_ns)" = "8 9" ] || fail "dead letters kept by bytes: $(dead_ns)"
 # Read whole before grep: grep -q may leave before curl is done (lib.sh).
 metrics=$(curl -sf "$URL/metrics")
-grep -qx 'plba_queue_dead_bytes{queue="jobs"} 66' <<<"$metrics" ||
+grep -qx 'plba_queue_dead_bytes{queue="jobs"} 104' <<<"$metrics" ||
 	fail "metrics: $(grep dead <<<"$metrics")"
-wait_for 10 log_has "queue jobs: the dead-letter list is full (dead_max 100, dead_max_bytes 70): 9 oldest dead letters dropped so far"
+wait_for 10 log_has "queue jobs: the dead-letter list is full (dead_max 100, dead_max_bytes 110): 9 oldest dead letters dropped so far"
 wait_for 10 rows_are dead 2
 stop_master
 [ $STATUS -eq 0 ] || fail "stop exited $STATUS"

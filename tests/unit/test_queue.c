@@ -384,6 +384,92 @@ START_TEST(nack_error_is_copied)
 }
 END_TEST
 
+/*
+ * A consumer's error is kept cut to QUEUE_ERROR_MAX, at a character
+ * boundary and marked, and counted in bytes and dead_bytes: dead letters
+ * failed with a megabyte each must not hold dead_max megabytes that
+ * dead_max_bytes never sees.
+ */
+START_TEST(nack_error_is_cut_and_counted)
+{
+	struct queue *q = queue_new("q", 100, 2);
+	struct qconsumer *c = queue_attach(q, NULL, 10), *to;
+	struct qtask *t;
+	const struct qtask *d;
+	size_t big = 1u << 20, i, kept;
+	char *err;
+	uint64_t id;
+
+	/* Two-byte characters from the start: QUEUE_ERROR_MAX - 3 is odd, so
+	 * the last whole one ends a byte before it. */
+	ck_assert((QUEUE_ERROR_MAX - 3) % 2 == 1);
+	ck_assert_ptr_nonnull(err = malloc(big + 1));
+	for (i = 0; i < big; i += 2)
+		memcpy(err + i, "\xc3\xa9", 2);
+	err[big] = '\0';
+	kept = QUEUE_ERROR_MAX - 4 + 3;
+
+	/* With retry: back on the ready list, its error counted in bytes. */
+	id = pub(q, "{}", 0);
+	t = queue_dispatch(q, &to, 0);
+	ck_assert_int_eq(queue_nack(q, c, id, true, err), 0);
+	t = queue_dispatch(q, &to, 0);
+	ck_assert_uint_eq(strlen(t->last_error), kept);
+	ck_assert_int_eq(memcmp(t->last_error, err, kept - 3), 0);
+	ck_assert_str_eq(t->last_error + kept - 3, "...");
+	ck_assert_uint_eq(queue_task_bytes(t), 2 + kept);
+	ck_assert_uint_eq(stats(q).bytes, 0);
+	/* Past max_attempts, or without retry: dead_bytes counts it. */
+	ck_assert_int_eq(queue_nack(q, c, id, true, err), 1);
+	ck_assert_uint_eq(stats(q).dead_bytes, 2 + kept);
+	ck_assert_uint_eq(stats(q).bytes, 0);
+
+	/* dead_max_bytes holds the errors too: two fit, not three. */
+	queue_set_dead_max_bytes(q, 3 * (2 + kept) - 1);
+	for (i = 0; i < 2; i++) {
+		id = pub(q, "{}", 0);
+		queue_dispatch(q, &to, 0);
+		ck_assert_int_eq(queue_nack(q, c, id, false, err), 1);
+	}
+	ck_assert_uint_eq(stats(q).dead, 2);
+	ck_assert_uint_eq(stats(q).dead_bytes, 2 * (2 + kept));
+	ck_assert_uint_eq(stats(q).dead_dropped, 1);
+
+	/* Retried, they take their bytes to the ready list, and dispatch
+	 * takes them off again. */
+	ck_assert_uint_eq(queue_dead_retry(q, NULL, 0, NULL, NULL), 2);
+	ck_assert_uint_eq(stats(q).dead_bytes, 0);
+	ck_assert_uint_eq(stats(q).bytes, 2 * (2 + kept));
+	while (queue_dispatch(q, &to, 0) != NULL)
+		;
+	ck_assert_uint_eq(stats(q).bytes, 0);
+
+	/* One byte over is cut; exactly QUEUE_ERROR_MAX is kept whole. */
+	memset(err, 'a', QUEUE_ERROR_MAX + 1);
+	err[QUEUE_ERROR_MAX + 1] = '\0';
+	id = pub(q, "{}", 0);
+	queue_dispatch(q, &to, 0);
+	queue_nack(q, c, id, false, err);
+	d = queue_dead_last(q);
+	ck_assert_uint_eq(strlen(d->last_error), QUEUE_ERROR_MAX);
+	ck_assert_str_eq(d->last_error + QUEUE_ERROR_MAX - 3, "...");
+	err[QUEUE_ERROR_MAX] = '\0';
+	id = pub(q, "{}", 0);
+	queue_dispatch(q, &to, 0);
+	queue_nack(q, c, id, false, err);
+	ck_assert_str_eq(queue_dead_last(q)->last_error, err);
+
+	/* A journal's long error is cut as it is read back. */
+	memset(err, 'b', big);
+	err[big] = '\0';
+	ck_assert_int_eq(queue_restore(q, 100, "{}", 2, 1, err, true, 0), 0);
+	ck_assert_uint_eq(strlen(queue_dead_last(q)->last_error),
+	    QUEUE_ERROR_MAX);
+	free(err);
+	queue_free(q);
+}
+END_TEST
+
 START_TEST(dead_after_max_attempts)
 {
 	struct queue *q = queue_new("q", 100, 3);
@@ -691,10 +777,10 @@ START_TEST(max_bytes_and_full)
 	t = queue_dispatch(q, &to, 0);
 	ck_assert_uint_eq(stats(q).bytes, 0);
 	ck_assert(!queue_full(q));
-	/* A nack with retry puts the bytes back. */
+	/* A nack with retry puts the bytes back, with the error's. */
 	queue_set_limits(q, 100, 2);
 	queue_nack(q, c, t->id, true, "again");
-	ck_assert_uint_eq(stats(q).bytes, 15);
+	ck_assert_uint_eq(stats(q).bytes, 20);
 	ck_assert(queue_full(q));
 	/* 0 is no limit: only capacity counts. */
 	queue_set_max_bytes(q, 0);
@@ -898,8 +984,8 @@ END_TEST
 
 /* A consumer lost with more exhausted tasks than dead_max: the list still
  * holds dead_max, the newest. */
-/* dead_max_bytes drops the oldest by their bodies' bytes, but never the
- * newest, however large. */
+/* dead_max_bytes drops the oldest by their bodies' and errors' bytes, but
+ * never the newest, however large. */
 START_TEST(dead_max_bytes_drops_oldest)
 {
 	struct queue *q = queue_new("q", 100, 1);
@@ -920,22 +1006,22 @@ START_TEST(dead_max_bytes_drops_oldest)
 		ck_assert_int_eq(queue_nack(q, c, (uint64_t)i, false, "no"), 1);
 	queue_stats(q, &st);
 	ck_assert_uint_eq(st.dead, 5);
-	ck_assert_uint_eq(st.dead_bytes, 50);
+	ck_assert_uint_eq(st.dead_bytes, 60);		/* 10 + "no" each */
 	ck_assert_uint_eq(st.dead_max_bytes, 100);
 	/* Lowered: the oldest go first, to 30 bytes. */
 	queue_set_dead_max_bytes(q, 30);
 	queue_stats(q, &st);
-	ck_assert_uint_eq(st.dead, 3);
-	ck_assert_uint_eq(st.dead_bytes, 30);
-	ck_assert_uint_eq(st.dead_dropped, 2);
-	ck_assert_uint_eq(queue_dead_next(q, NULL)->id, 3);
+	ck_assert_uint_eq(st.dead, 2);
+	ck_assert_uint_eq(st.dead_bytes, 24);
+	ck_assert_uint_eq(st.dead_dropped, 3);
+	ck_assert_uint_eq(queue_dead_next(q, NULL)->id, 4);
 	/* One larger than the limit: everything older goes, it stays. */
 	ck_assert_uint_eq(queue_publish(q, big, strlen(big), 0), 6);
 	ck_assert_ptr_nonnull(queue_dispatch(q, NULL, 0));
 	ck_assert_int_eq(queue_nack(q, c, 6, false, "too big"), 1);
 	queue_stats(q, &st);
 	ck_assert_uint_eq(st.dead, 1);
-	ck_assert_uint_eq(st.dead_bytes, strlen(big));
+	ck_assert_uint_eq(st.dead_bytes, strlen(big) + strlen("too big"));
 	d = queue_dead_next(q, NULL);
 	ck_assert_uint_eq(d->id, 6);
 	/* 0: no limit. */
@@ -1748,6 +1834,7 @@ suite(void)
 	tcase_add_test(fail, ack_unknown_or_foreign);
 	tcase_add_test(fail, nack_retry_to_tail);
 	tcase_add_test(fail, nack_error_is_copied);
+	tcase_add_test(fail, nack_error_is_cut_and_counted);
 	tcase_add_test(fail, dead_after_max_attempts);
 	tcase_add_test(fail, max_attempts_one);
 	tcase_add_test(fail, nack_without_retry);
