@@ -452,13 +452,18 @@ sync_timer(struct instance *in)
 		timer_at(l, &in->timer, in->sup.deadline);
 }
 
+/*
+ * The instance's process group, and the instance itself: a child may
+ * have moved to another group (setpgid), and a zombie left in its own
+ * makes the group's kill succeed without reaching it.
+ */
 static void
 signal_group(struct instance *in, int sig)
 {
 	if (in->pid <= 0)
 		return;
-	if (kill(-in->pid, sig) == -1)
-		(void)kill(in->pid, sig);
+	(void)kill(-in->pid, sig);
+	(void)kill(in->pid, sig);
 }
 
 static void
