@@ -1007,9 +1007,12 @@ channel_last_words(struct instance *in)
 	struct channel *ch = &in->ch;
 	int reads = 0;
 
-	/* Nothing sent to it will be read now. */
+	/* Nothing sent to it will be read now, and nothing more is sent:
+	 * an ack among its last words frees room that is not its own. */
 	ch->backed_up = false;
 	ch->reaped = true;
+	if (ch->consumer != NULL)
+		queue_consumer_pause(ch->consumer, true);
 	while (ch->io.fd != -1 && ch->reading) {
 		if (frame_pending(&ch->rd) > 0) {
 			handle_frames(in);

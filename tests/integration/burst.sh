@@ -84,6 +84,39 @@ wait_for 20 has_lines "$T/rec" 5
 awk '$3 != 1 { exit 1 }' "$T/rec" || fail "tasks came back as attempts: $(cat "$T/rec")"
 stop_clean
 
+# Nor is one whose last ack is among its last words: the ack frees room,
+# but the next task must not go to a consumer already reaped.
+rm -f "$T/go" "$T/rec"
+write_config <<YML
+queues:
+  work: {capacity: 100}
+workers:
+  producer:
+    command: [$PW, produce, work, "5"]
+  late:
+    command: [$PW, burst, late-ack, $T/go]
+    consumes: work
+    prefetch: 1
+    restart: never
+YML
+start_master
+wait_for 20 log_has "\[late.0\] holding a task"
+late=$(pgrep -f "burst late-ack" -P "$MASTER")
+kill -STOP "$MASTER"
+touch "$T/go"
+wait_for 20 zombie "$late"
+kill -CONT "$MASTER"
+wait_for 20 log_has "late.0: .*exited with status 0"
+cat >>"$T/plba.yml" <<YML
+  sink:
+    command: [$PW, consume, record, $T/rec]
+    consumes: work
+YML
+kill -HUP "$MASTER"
+wait_for 20 has_lines "$T/rec" 4
+awk '$3 != 1 { exit 1 }' "$T/rec" || fail "a task sent to the reaped consumer: $(cat "$T/rec")"
+stop_clean
+
 write_config <<YML
 workers:
   flood:

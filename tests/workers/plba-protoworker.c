@@ -589,6 +589,33 @@ burst_late_ready(const char *path)
 	return ok ? 0 : 1;
 }
 
+/* Takes the first task (id 1), and once path exists acks it after 2000
+ * heartbeats, and exits. */
+static int
+burst_late_ack(const char *path)
+{
+	static const char ack[] = "{\"type\":\"ack\",\"id\":\"1\"}";
+	char *buf;
+	size_t len = 0;
+	int i;
+	bool ok;
+
+	if (!say_hello() || !await_frame("\"type\":\"task\""))
+		return 1;
+	printf("holding a task\n");
+	fflush(stdout);
+	while (access(path, F_OK) == -1)
+		msleep(10);
+	if ((buf = frames_buf(2001, strlen(ack))) == NULL)
+		return 1;
+	for (i = 0; i < 2000; i++)
+		len = add_frame(buf, len, beat_frame);
+	len = add_frame(buf, len, ack);
+	ok = write_all(3, buf, len);
+	free(buf);
+	return ok ? 0 : 1;
+}
+
 /* n span records, each with an attribute of size bytes. */
 static int
 burst_bigspans(size_t size, long n)
@@ -678,6 +705,8 @@ burst_bigpublish(const char *queue, size_t size, long n)
  *                    without waiting
  *   late-ready FILE  once FILE exists: hello, 2000 heartbeats and ready,
  *                    then exits 0
+ *   late-ack FILE    hello and ready, takes task 1, and once FILE exists
+ *                    2000 heartbeats and its ack, then exits 0
  *   bigspans SIZE N  N span records with an attribute of SIZE bytes
  *   bigpublish QUEUE SIZE N
  *                    N publishes of SIZE-byte payloads, saying when the
@@ -701,6 +730,8 @@ burst(int argc, char *argv[])
 		return burst_publish(argv[0], argv[1], atol(argv[2]));
 	if (strcmp(argv[0], "late-ready") == 0 && argc == 2)
 		return burst_late_ready(argv[1]);
+	if (strcmp(argv[0], "late-ack") == 0 && argc == 2)
+		return burst_late_ack(argv[1]);
 	if (strcmp(argv[0], "bigspans") == 0 && argc == 3)
 		return burst_bigspans((size_t)atol(argv[1]), atol(argv[2]));
 	if (strcmp(argv[0], "bigpublish") == 0 && argc == 4)
