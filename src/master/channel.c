@@ -46,6 +46,7 @@ struct parked {
 	char		*ref;
 	char		*task;
 	size_t		 len;
+	size_t		 held;		/* len and the ref's: what it costs */
 	struct qtrace	 trace;		/* read when parked, if tracing */
 	struct parked	*next;
 };
@@ -602,7 +603,7 @@ unpark(struct rqueue *rq)
 		rq->tail = NULL;
 	rq->nparked--;
 	in->ch.parked--;
-	in->ch.parked_bytes -= p->len;
+	in->ch.parked_bytes -= p->held;
 	if (was_full && !parked_full(&in->ch) && in->ch.io.fd != -1) {
 		/* Its heartbeats waited in the socket too. */
 		in->ch.last_seen = mono_ms();
@@ -738,6 +739,8 @@ handle_publish(struct instance *in, struct msg *m)
 	p->track = m->track;
 	p->task = task;
 	p->len = len;
+	/* A ref is the child's to choose, up to max_frame: it counts. */
+	p->held = len + strlen(p->ref);
 	p->trace = trace;
 	if (rq->tail != NULL)
 		rq->tail->next = p;
@@ -746,7 +749,7 @@ handle_publish(struct instance *in, struct msg *m)
 	rq->tail = p;
 	rq->nparked++;
 	in->ch.parked++;
-	in->ch.parked_bytes += len;
+	in->ch.parked_bytes += p->held;
 	if (parked_full(&in->ch)) {
 		in->ch.reading = false;
 		set_events(in);

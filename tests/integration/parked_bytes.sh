@@ -1,5 +1,5 @@
 # Publishes waiting for room in a full queue are held by the master up to
-# 256 of them or 4 MiB of tasks for one child, whichever comes first;
+# 256 of them or 4 MiB of tasks and refs for one child, whichever comes first;
 # past that it reads nothing more from the child, whose own socket holds
 # it back, heartbeats included: the child sends none for over 2 s, its
 # heartbeat_timeout, and is not taken for hung.  Once there is room, the
@@ -41,4 +41,14 @@ wait_for 30 has_lines "$T/rec" 12
 log_has "big.0: no heartbeat" && fail "held back, and taken for hung"
 stop_master
 [ $STATUS -eq 0 ] || fail "stop exited $STATUS"
+
+# The ref is the child's to choose, up to max_frame: a waiting publish
+# costs its ref as well as its task.  Refs of 1 MB, tasks of nothing.
+sed -i 's/burst, bigpublish,/burst, bigref,/' "$T/plba.yml"
+sed -i '/^  sink:/,$d' "$T/plba.yml"
+start_master
+wait_for 30 log_has "bigpublish: held back after"
+waiting=$(queue_field q waiting_publishers)
+[ "$waiting" -le 6 ] || fail "$waiting publishes with refs of 1 MB held by the master"
+stop_master
 echo "ok"

@@ -649,28 +649,36 @@ burst_bigspans(size_t size, long n)
  * the master has stopped reading: it says after how many, then goes on.
  */
 static int
-burst_bigpublish(const char *queue, size_t size, long n)
+burst_bigpublish(const char *queue, size_t size, long n, bool in_ref)
 {
-	static const char tail[] = "\"}}}";
 	struct pollfd pfd = { .fd = 3, .events = POLLOUT };
-	char head[256], *frame;
-	size_t hlen, len, done;
+	char head[256], tail[256], *frame;
+	size_t hlen, tlen, len, done;
 	bool told = false;
 	uint32_t be;
 	ssize_t w;
 	long i;
 
-	hlen = (size_t)snprintf(head, sizeof(head), "{\"type\":\"publish\","
-	    "\"ref\":\"p\",\"queue\":\"%s\",\"task\":{\"name\":\"big\","
-	    "\"payload\":{\"p\":\"", queue);
-	len = hlen + size + sizeof(tail) - 1;
+	/* The size bytes go in the payload, or in the ref. */
+	if (in_ref) {
+		hlen = (size_t)snprintf(head, sizeof(head), "{\"type\":"
+		    "\"publish\",\"ref\":\"");
+		tlen = (size_t)snprintf(tail, sizeof(tail), "\",\"queue\":"
+		    "\"%s\",\"task\":{\"name\":\"big\",\"payload\":{}}}", queue);
+	} else {
+		hlen = (size_t)snprintf(head, sizeof(head), "{\"type\":"
+		    "\"publish\",\"ref\":\"p\",\"queue\":\"%s\",\"task\":"
+		    "{\"name\":\"big\",\"payload\":{\"p\":\"", queue);
+		tlen = (size_t)snprintf(tail, sizeof(tail), "\"}}}");
+	}
+	len = hlen + size + tlen;
 	if (!say_hello() || (frame = malloc(4 + len)) == NULL)
 		return 1;
 	be = htonl((uint32_t)len);
 	memcpy(frame, &be, 4);
 	memcpy(frame + 4, head, hlen);
 	memset(frame + 4 + hlen, 'x', size);
-	memcpy(frame + 4 + hlen + size, tail, sizeof(tail) - 1);
+	memcpy(frame + 4 + hlen + size, tail, tlen);
 	(void)fcntl(3, F_SETFL, fcntl(3, F_GETFL) | O_NONBLOCK);
 	for (i = 0; i < n; i++)
 		for (done = 0; done < 4 + len; ) {
@@ -711,6 +719,8 @@ burst_bigpublish(const char *queue, size_t size, long n)
  *   bigpublish QUEUE SIZE N
  *                    N publishes of SIZE-byte payloads, saying when the
  *                    master stops reading them
+ *   bigref QUEUE SIZE N
+ *                    the same with SIZE-byte refs and empty payloads
  */
 static int
 burst(int argc, char *argv[])
@@ -734,9 +744,10 @@ burst(int argc, char *argv[])
 		return burst_late_ack(argv[1]);
 	if (strcmp(argv[0], "bigspans") == 0 && argc == 3)
 		return burst_bigspans((size_t)atol(argv[1]), atol(argv[2]));
-	if (strcmp(argv[0], "bigpublish") == 0 && argc == 4)
+	if ((strcmp(argv[0], "bigpublish") == 0 ||
+	    strcmp(argv[0], "bigref") == 0) && argc == 4)
 		return burst_bigpublish(argv[1], (size_t)atol(argv[2]),
-		    atol(argv[3]));
+		    atol(argv[3]), strcmp(argv[0], "bigref") == 0);
 	fprintf(stderr, "unknown burst mode %s\n", argv[0]);
 	return 2;
 }
