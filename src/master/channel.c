@@ -1039,8 +1039,44 @@ give_up_on(struct instance *in, const char *why)
 	instance_kill(in);
 }
 
+/* The liveness deadlines: hello, heartbeats, reading its channel.
+ * True when the instance was given up on. */
+static bool
+gave_up(struct runtime *rt, struct instance *in, uint64_t now)
+{
+	struct channel *ch = &in->ch;
+	uint64_t timeout = rt->settings->ipc.heartbeat_timeout_ms;
+
+	if (ch->hello_by != 0 && now >= ch->hello_by) {
+		protocol_error(in, "no \"hello\" within "
+		    "platform.ipc.heartbeat_timeout");
+		return true;
+	}
+	if (ch->backed_up) {
+		/* Its heartbeats wait unread behind what it does not read:
+		 * this deadline stands in for theirs. */
+		if (now - ch->backed_up_since < timeout)
+			return false;
+		log_error("%s.%u: has not read its channel for %llums (%zu "
+		    "bytes waiting for it); killing pid %ld", in->worker->name,
+		    in->index, (unsigned long long)(now - ch->backed_up_since),
+		    frame_queued(&ch->wr), (long)in->pid);
+		give_up_on(in, "not reading its channel");
+		return true;
+	}
+	/* Not while the master itself holds back its reads, for the
+	 * publishes it parked. */
+	if (!ch->hello || parked_full(ch) || now - ch->last_seen < timeout)
+		return false;
+	log_error("%s.%u: no heartbeat for %llums: hung; killing pid %ld",
+	    in->worker->name, in->index,
+	    (unsigned long long)(now - ch->last_seen), (long)in->pid);
+	give_up_on(in, "missed heartbeats");
+	return true;
+}
+
 void
-channel_scan(struct runtime *rt, uint64_t now)
+channel_scan(struct runtime *rt, uint64_t now, bool judge)
 {
 	size_t i;
 	unsigned j;
@@ -1068,37 +1104,8 @@ channel_scan(struct runtime *rt, uint64_t now)
 				if (!parked_full(ch) && ch->io.fd != -1)
 					resume_reading(in);
 			}
-			if (ch->hello_by != 0 && now >= ch->hello_by) {
-				protocol_error(in, "no \"hello\" within "
-				    "platform.ipc.heartbeat_timeout");
+			if (judge && gave_up(rt, in, now))
 				continue;
-			}
-			if (ch->backed_up) {
-				/* Its heartbeats wait unread behind what it
-				 * does not read: this deadline stands in for
-				 * theirs. */
-				if (now - ch->backed_up_since >=
-				    rt->settings->ipc.heartbeat_timeout_ms) {
-					log_error("%s.%u: has not read its channel "
-					    "for %llums (%zu bytes waiting for it); "
-					    "killing pid %ld", w->name, j,
-					    (unsigned long long)(now -
-					    ch->backed_up_since),
-					    frame_queued(&ch->wr), (long)in->pid);
-					give_up_on(in, "not reading its channel");
-					continue;
-				}
-			} else if (ch->hello && !parked_full(ch) &&
-			    now - ch->last_seen >= rt->settings->ipc.heartbeat_timeout_ms) {
-				/* Not while the master itself holds back its
-				 * reads, for the publishes it parked. */
-				log_error("%s.%u: no heartbeat for %llums: hung; "
-				    "killing pid %ld", w->name, j,
-				    (unsigned long long)(now - ch->last_seen),
-				    (long)in->pid);
-				give_up_on(in, "missed heartbeats");
-				continue;
-			}
 			if (def != NULL && def->task_timeout_ms > 0 &&
 			    ch->consumer != NULL &&
 			    (t = queue_oldest_held(ch->consumer)) != NULL &&

@@ -79,8 +79,9 @@ bool	channel_send_stop(struct instance *, bool force);
 void	channel_send_tracing(struct runtime *);
 /* Sends everything queued on every channel that has something. */
 void	channel_flush_all(struct runtime *);
-/* Heartbeat, hello and task_timeout deadlines, checked periodically. */
-void	channel_scan(struct runtime *, uint64_t now);
+/* Heartbeat, hello and task_timeout deadlines, checked periodically;
+ * the first three only when judge. */
+void	channel_scan(struct runtime *, uint64_t now, bool judge);
 /* Hands ready tasks of a queue to consumers with room, and lets parked
  * publishers in when there is room again. */
 void	channel_pump(struct runtime *, struct queue *);

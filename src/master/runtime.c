@@ -1617,14 +1617,26 @@ static void
 scan(struct loop *l, struct timer *t)
 {
 	struct runtime *rt = t->arg;
-	uint64_t now = mono_ms();
+	uint64_t now = mono_ms(), late = now > rt->scan_due ?
+	    now - rt->scan_due : 0;
+	bool judge = late <= rt->settings->ipc.heartbeat_timeout_ms / 2;
 
-	channel_scan(rt, now);
+	/*
+	 * Held up (stopped, or swapped out, or busy with a long request)
+	 * the master read nothing meanwhile: the heartbeats wait in its
+	 * sockets, and would be taken for missing.  The next scan judges,
+	 * after the loop has read them.
+	 */
+	if (!judge)
+		log_warn("the master was held up for %llums; heartbeats are not "
+		    "judged this time", (unsigned long long)late);
+	channel_scan(rt, now, judge);
 	store_watch(rt->store, now);
 	runtime_sweep_queues(rt);
 	traces_report(rt);
 	report_dead_dropped(rt);
-	timer_at(l, t, now + rt->settings->ipc.heartbeat_interval_ms);
+	rt->scan_due = now + rt->settings->ipc.heartbeat_interval_ms;
+	timer_at(l, t, rt->scan_due);
 }
 
 int
@@ -1653,8 +1665,8 @@ runtime_run(struct runtime *rt)
 	case -2:
 		return 2;
 	}
-	timer_at(rt->loop, &rt->scan_timer,
-	    rt->started_ms + rt->settings->ipc.heartbeat_interval_ms);
+	rt->scan_due = rt->started_ms + rt->settings->ipc.heartbeat_interval_ms;
+	timer_at(rt->loop, &rt->scan_timer, rt->scan_due);
 	for (i = 0; i < rt->settings->nworkers; i++) {
 		if ((w = worker_new(rt, &rt->settings->workers[i])) == NULL ||
 		    add_worker(rt, w) == -1) {

@@ -82,6 +82,7 @@ struct runtime {
 	size_t		  nflush;
 	size_t		  capflush;
 	struct timer	  scan_timer;		/* heartbeats, hello, task_timeout */
+	uint64_t	  scan_due;		/* mono ms it is armed for */
 	struct store	 *store;		/* durable queues; NULL if none */
 	struct held_confirm *held;		/* publishes awaiting the commit */
 	size_t		  nheld;

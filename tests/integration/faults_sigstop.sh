@@ -45,6 +45,16 @@ alive "$other" || fail "the neighbour died"
 ! log_has "frozen.1: no heartbeat" || fail "the neighbour was taken for hung"
 wait_for 5 no_zombies "$MASTER"
 
+# The master itself stopped for longer than heartbeat_timeout (a stall):
+# the workers' heartbeats wait unread in its sockets meanwhile, and must
+# not be taken for missing when it goes on.  The 3 s are the fault
+# injected, not a wait for a condition.
+kill -STOP "$MASTER"
+sleep 3
+kill -CONT "$MASTER"
+wait_for 10 log_has "the master was held up for [0-9]*ms; heartbeats are not judged this time"
+! log_has "frozen.1: no heartbeat" || fail "a live worker was taken for hung after the master's stall"
+
 stop_master
 [ $STATUS -eq 0 ] || fail "stop exited $STATUS"
 dead "$new" || fail "replacement outlived the master"
