@@ -453,9 +453,10 @@ sync_timer(struct instance *in)
 }
 
 /*
- * The instance's process group, and the instance itself: a child may
- * have moved to another group (setpgid), and a zombie left in its own
- * makes the group's kill succeed without reaching it.
+ * The instance's process group, and the instance itself if it moved to
+ * another (setpgid): a zombie left in its own group makes the group's
+ * kill succeed without reaching it.  Not twice to one that stayed: a
+ * second SIGTERM may find it past its handler, exiting.
  */
 static void
 signal_group(struct instance *in, int sig)
@@ -463,7 +464,8 @@ signal_group(struct instance *in, int sig)
 	if (in->pid <= 0)
 		return;
 	(void)kill(-in->pid, sig);
-	(void)kill(in->pid, sig);
+	if (getpgid(in->pid) != in->pid)
+		(void)kill(in->pid, sig);
 }
 
 static void
