@@ -175,20 +175,21 @@ puts_(const char *s)
 }
 
 /*
- * What is not UTF-8 becomes U+FFFD, here and in put_text(): the log is
- * read by tools that decode it strictly, and one stray byte from a child
- * must not cost the whole line.  Runs of plain bytes are copied whole, so
- * an ordinary line costs one scan.
+ * Puts n bytes of s as JSON string content or as text.  What is not
+ * UTF-8 becomes U+FFFD either way: the log is read by tools that decode
+ * it strictly, and one stray byte from a child must not cost the whole
+ * line.  In text a control character other than tab becomes '?', so that
+ * no child forges lines of its own; in JSON it is escaped.  Runs of plain
+ * bytes are copied whole, so an ordinary line costs one scan.
  */
 static void
-put_json_string(const char *s, size_t n)
+put_clean(const char *s, size_t n, bool json)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i, start, len;
 	char esc[6];
 
-	put("\"", 1);
 	for (i = start = 0; i < n; i++) {
 		if (p[i] >= 0x80) {
 			if ((len = utf8_seq(p + i, n - i)) > 0) {
@@ -197,42 +198,18 @@ put_json_string(const char *s, size_t n)
 			}
 			put(s + start, i - start);
 			put(UTF8_REPLACEMENT, 3);
-		} else if (p[i] == '"' || p[i] == '\\') {
+		} else if (json && (p[i] == '"' || p[i] == '\\')) {
 			put(s + start, i - start);
 			esc[0] = '\\';
 			esc[1] = (char)p[i];
 			put(esc, 2);
-		} else if (p[i] < 0x20 || p[i] == 0x7f) {
+		} else if (json && (p[i] < 0x20 || p[i] == 0x7f)) {
 			put(s + start, i - start);
 			memcpy(esc, "\\u00", 4);
 			esc[4] = hex[p[i] >> 4];
 			esc[5] = hex[p[i] & 15];
 			put(esc, 6);
-		} else
-			continue;
-		start = i + 1;
-	}
-	put(s + start, n - start);
-	put("\"", 1);
-}
-
-/* A child's line as text: a control character becomes '?', so that no
- * child forges lines of its own. */
-static void
-put_text(const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i, start, len;
-
-	for (i = start = 0; i < n; i++) {
-		if (p[i] >= 0x80) {
-			if ((len = utf8_seq(p + i, n - i)) > 0) {
-				i += len - 1;
-				continue;
-			}
-			put(s + start, i - start);
-			put(UTF8_REPLACEMENT, 3);
-		} else if (p[i] < 0x20 && p[i] != '\t') {
+		} else if (!json && p[i] < 0x20 && p[i] != '\t') {
 			put(s + start, i - start);
 			put("?", 1);
 		} else
@@ -240,6 +217,14 @@ put_text(const char *s, size_t n)
 		start = i + 1;
 	}
 	put(s + start, n - start);
+}
+
+static void
+put_json_string(const char *s, size_t n)
+{
+	put("\"", 1);
+	put_clean(s, n, true);
+	put("\"", 1);
 }
 
 static void
@@ -372,7 +357,7 @@ log_child(enum log_level level, const char *worker, unsigned instance,
 			puts_(",\"truncated\":true");
 		puts_("}");
 	} else {
-		put_text(line, len);
+		put_clean(line, len, false);
 		if (truncated)
 			puts_(" [...]");
 	}

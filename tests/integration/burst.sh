@@ -48,74 +48,55 @@ wait_for 20 grep -q "^answer " "$T/got"
 
 stop_clean
 
-# A consumer whose "ready" is among its last words is given no task: it
-# could not take one, and the task would come back counted as an attempt.
-# The master is stopped while the child writes and exits, so that on
-# waking it reads 1024 of its frames, then reaps it, and finds the ready
-# in what is left.
-write_config <<YML
-queues:
-  work: {capacity: 100}
-workers:
-  producer:
-    command: [$PW, produce, work, "5"]
-  late:
-    command: [$PW, burst, late-ready, $T/go]
-    consumes: work
-    restart: never
-YML
-start_master
-wait_for 20 log_has "\[producer.0\] produced 5"
-wait_for 20 pgrep -f "burst late-ready" -P "$MASTER"
-late=$(pgrep -f "burst late-ready" -P "$MASTER")
+# last_words MODE N: a consumer, late, in protoworker burst MODE, writes
+# its last frames and exits while the master is stopped, so that on waking
+# the master reads 1024 of its frames, reaps it, and finds the rest as its
+# last words.  A sink added then must get N tasks, each on its first
+# attempt: none may have gone to the reaped consumer.
 zombie() { [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
-kill -STOP "$MASTER"
-touch "$T/go"
-wait_for 20 zombie "$late"
-kill -CONT "$MASTER"
-wait_for 20 log_has "late.0: .*exited with status 0"
-cat >>"$T/plba.yml" <<YML
-  sink:
-    command: [$PW, consume, record, $T/rec]
-    consumes: work
-YML
-kill -HUP "$MASTER"
-wait_for 20 has_lines "$T/rec" 5
-awk '$3 != 1 { exit 1 }' "$T/rec" || fail "tasks came back as attempts: $(cat "$T/rec")"
-stop_clean
-
-# Nor is one whose last ack is among its last words: the ack frees room,
-# but the next task must not go to a consumer already reaped.
-rm -f "$T/go" "$T/rec"
-write_config <<YML
+last_words() {
+	local late
+	rm -f "$T/go" "$T/rec"
+	write_config <<YML
 queues:
   work: {capacity: 100}
 workers:
   producer:
     command: [$PW, produce, work, "5"]
   late:
-    command: [$PW, burst, late-ack, $T/go]
+    command: [$PW, burst, $1, $T/go]
     consumes: work
     prefetch: 1
     restart: never
 YML
-start_master
-wait_for 20 log_has "\[late.0\] holding a task"
-late=$(pgrep -f "burst late-ack" -P "$MASTER")
-kill -STOP "$MASTER"
-touch "$T/go"
-wait_for 20 zombie "$late"
-kill -CONT "$MASTER"
-wait_for 20 log_has "late.0: .*exited with status 0"
-cat >>"$T/plba.yml" <<YML
+	start_master
+	wait_for 20 log_has "\[producer.0\] produced 5"
+	wait_for 20 pgrep -f "burst $1" -P "$MASTER"
+	late=$(pgrep -f "burst $1" -P "$MASTER")
+	[ "$1" != late-ack ] || wait_for 20 log_has "\[late.0\] holding a task"
+	kill -STOP "$MASTER"
+	touch "$T/go"
+	wait_for 20 zombie "$late"
+	kill -CONT "$MASTER"
+	wait_for 20 log_has "late.0: .*exited with status 0"
+	cat >>"$T/plba.yml" <<YML
   sink:
     command: [$PW, consume, record, $T/rec]
     consumes: work
 YML
-kill -HUP "$MASTER"
-wait_for 20 has_lines "$T/rec" 4
-awk '$3 != 1 { exit 1 }' "$T/rec" || fail "a task sent to the reaped consumer: $(cat "$T/rec")"
-stop_clean
+	kill -HUP "$MASTER"
+	wait_for 20 has_lines "$T/rec" "$2"
+	awk '$3 != 1 { exit 1 }' "$T/rec" ||
+		fail "$1: tasks came back as attempts: $(cat "$T/rec")"
+	stop_clean
+}
+
+# A consumer whose "ready" is among its last words is given no task: it
+# could not take one, and the task would come back counted as an attempt.
+last_words late-ready 5
+# Nor is one whose last ack is among them: the ack frees room, but the
+# next task must not go to a consumer already reaped.
+last_words late-ack 4
 
 write_config <<YML
 workers:
