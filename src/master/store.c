@@ -410,11 +410,30 @@ apply(struct store *st, struct batch *b)
 	}
 }
 
+/*
+ * The job handed over, ld's rows or the batch in `work`, on the writer
+ * or, without one, in place; then the loop is told, by the eventfd.
+ */
+static void
+do_job(struct store *st, struct load *ld)
+{
+	static const uint64_t one = 1;
+
+	if (ld != NULL)
+		read_rows(st, ld);
+	else
+		apply(st, &st->work);
+	pthread_mutex_lock(&st->mu);
+	st->finished = true;
+	pthread_cond_broadcast(&st->cv);
+	pthread_mutex_unlock(&st->mu);
+	(void)!write(st->efd, &one, sizeof(one));
+}
+
 static void *
 writer_main(void *arg)
 {
 	struct store *st = arg;
-	static const uint64_t one = 1;
 	struct load *ld;
 
 	pthread_mutex_lock(&st->mu);
@@ -425,14 +444,8 @@ writer_main(void *arg)
 			break;
 		ld = st->reading;
 		pthread_mutex_unlock(&st->mu);
-		if (ld != NULL)
-			read_rows(st, ld);
-		else
-			apply(st, &st->work);
+		do_job(st, ld);
 		pthread_mutex_lock(&st->mu);
-		st->finished = true;
-		pthread_cond_broadcast(&st->cv);
-		(void)!write(st->efd, &one, sizeof(one));
 	}
 	pthread_mutex_unlock(&st->mu);
 	return NULL;
@@ -1252,7 +1265,6 @@ next_load(struct store *st)
 void
 store_flush(struct store *st)
 {
-	static const uint64_t one = 1;
 	struct load *ld;
 
 	if (st == NULL || st->abandoned)
@@ -1279,16 +1291,8 @@ store_flush(struct store *st)
 	if (st->threaded)
 		pthread_cond_broadcast(&st->cv);
 	pthread_mutex_unlock(&st->mu);
-	if (st->threaded)
-		return;
-	if (ld != NULL)
-		read_rows(st, ld);
-	else
-		apply(st, &st->work);
-	pthread_mutex_lock(&st->mu);
-	st->finished = true;
-	pthread_mutex_unlock(&st->mu);
-	(void)!write(st->efd, &one, sizeof(one));
+	if (!st->threaded)
+		do_job(st, ld);
 }
 
 /*
