@@ -1,6 +1,7 @@
 /*
  * POST /queues/Q/tasks as src/master/http.c's do_publish handles it: the
- * body parsed with cJSON_Parse, a caller's traceparent header added to the
+ * body checked as body_json() does (UTF-8 without NUL, one whole JSON
+ * value, no \u0000, finite numbers), a caller's traceparent header added to the
  * task's metadata, then the wrapper {"type":"publish","ref":"http",
  * "queue":Q,"task":BODY} printed and checked by msg_decode, the same checks
  * a child's publish gets.  The input is three parts split at the first
@@ -33,6 +34,7 @@
 #include "frame.h"
 #include "proto.h"
 #include "tracectx.h"
+#include "utf8.h"
 
 #include "fuzz.h"
 
@@ -57,6 +59,18 @@ task_acceptable(const cJSON *task)
 		return false;
 	for (e = meta->child; e != NULL; e = e->next)
 		if (!cJSON_IsString(e))
+			return false;
+	return true;
+}
+
+/* What split() and body_json() want of a name and a body: UTF-8, no NUL. */
+static bool
+valid_utf8(const char *s, size_t n)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i += k)
+		if ((k = utf8_seq((const unsigned char *)s + i, n - i)) == 0)
 			return false;
 	return true;
 }
@@ -104,7 +118,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	qlen = (size_t)(nl - p);
 	if (qlen == 0 || qlen >= sizeof(queue) || memchr(p, '/', qlen) != NULL ||
-	    memchr(p, '\0', qlen) != NULL)
+	    !valid_utf8(p, qlen))
 		return 0;
 	memcpy(queue, p, qlen);
 	queue[qlen] = '\0';
@@ -119,9 +133,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((btext = fuzz_cstr((const uint8_t *)p, (size_t)(end - p))) == NULL)
 		goto out;
 
-	/* From here to msg_decode, what do_publish does. */
-	if ((body = cJSON_Parse(btext)) == NULL)
-		goto out;			/* 400 "the body is not valid JSON" */
+	/* From here to msg_decode, what do_publish does: body_json() first,
+	 * whose refusals are each a 400 of its own. */
+	if (!valid_utf8(btext, (size_t)(end - p)) ||
+	    memmem(btext, (size_t)(end - p), "\\u0000", 6) != NULL ||
+	    (body = cJSON_ParseWithLengthOpts(btext, (size_t)(end - p) + 1, NULL,
+	    true)) == NULL)
+		goto out;
+	if (!json_finite(body)) {
+		cJSON_Delete(body);
+		goto out;
+	}
 	if (tp != NULL && cJSON_IsObject(body)) {
 		struct tracectx ctx;
 		cJSON *meta = cJSON_GetObjectItemCaseSensitive(body, "metadata");
