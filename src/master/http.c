@@ -255,9 +255,12 @@ do_publish(struct runtime *rt, struct action *a)
 		return;
 	}
 	/* A caller's traceparent header continues its trace, unless the
-	 * task names one itself. */
+	 * task names one itself. It goes on as version 00, the one we
+	 * understand (W3C Trace Context): a later version's extra fields
+	 * are the caller's, and may be any bytes. */
 	if (a->traceparent != NULL && cJSON_IsObject(body)) {
 		struct tracectx ctx;
+		char canonical[TRACEPARENT_LEN + 1];
 		cJSON *meta = cJSON_GetObjectItemCaseSensitive(body, "metadata");
 
 		if (tracectx_parse(a->traceparent, &ctx) == 0 &&
@@ -265,7 +268,8 @@ do_publish(struct runtime *rt, struct action *a)
 		    cJSON_GetObjectItemCaseSensitive(meta, "traceparent") == NULL))) {
 			if (meta == NULL)
 				meta = cJSON_AddObjectToObject(body, "metadata");
-			cJSON_AddStringToObject(meta, "traceparent", a->traceparent);
+			tracectx_format(&ctx, canonical);
+			cJSON_AddStringToObject(meta, "traceparent", canonical);
 		}
 	}
 	wrap = cJSON_CreateObject();

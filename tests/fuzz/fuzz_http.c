@@ -146,6 +146,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (tp != NULL && cJSON_IsObject(body)) {
 		struct tracectx ctx;
+		char canonical[TRACEPARENT_LEN + 1];
 		cJSON *meta = cJSON_GetObjectItemCaseSensitive(body, "metadata");
 
 		if (tracectx_parse(tp, &ctx) == 0 &&
@@ -153,7 +154,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    cJSON_GetObjectItemCaseSensitive(meta, "traceparent") == NULL))) {
 			if (meta == NULL)
 				meta = cJSON_AddObjectToObject(body, "metadata");
-			cJSON_AddStringToObject(meta, "traceparent", tp);
+			tracectx_format(&ctx, canonical);
+			cJSON_AddStringToObject(meta, "traceparent", canonical);
 		}
 	}
 	acceptable = task_acceptable(body);
