@@ -1146,11 +1146,17 @@ runtime_stop(struct runtime *rt, bool force, bool exit_after,
 {
 	size_t i;
 
-	rt->exit_when_stopped = rt->exit_when_stopped || exit_after;
 	if (rt->state == RT_STOPPED || rt->state == RT_IDLE) {
+		/* Stopped by an action, forced or not, with the master left
+		 * up: the exit status tells of the stop that ends it, and
+		 * this one stops nothing. */
+		if (exit_after && !rt->exit_when_stopped)
+			rt->forced = false;
+		rt->exit_when_stopped = rt->exit_when_stopped || exit_after;
 		rt->done = rt->exit_when_stopped;
 		return;
 	}
+	rt->exit_when_stopped = rt->exit_when_stopped || exit_after;
 	if (rt->state != RT_STOPPING) {
 		rt->state = RT_STOPPING;
 		log_info("stopping%s", force ? " (forced)" : "");
