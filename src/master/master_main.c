@@ -111,9 +111,12 @@ check(const char *const *paths, size_t npaths)
 	unsigned long instances = 0;
 	size_t i, nqueues = 0;
 
-	if ((s = settings_load(paths, npaths, &errs)) != NULL &&
-	    runtime_check_modules(s, NULL, &errs, &nqueues) == 0)
+	/* Both second-round checks run: one list, not two rounds of
+	 * fixes.  They need a valid configuration to know what to try. */
+	if ((s = settings_load(paths, npaths, &errs)) != NULL) {
+		runtime_check_modules(s, NULL, &errs, &nqueues);
 		probe_files(s, &errs);
+	}
 	if (s == NULL || errs.n > 0) {
 		settings_free(s);
 		print_errors(&errs);
@@ -126,8 +129,10 @@ check(const char *const *paths, size_t npaths)
 		instances += s->workers[i].concurrency;
 	/* Those a module declares count too: they are created alike. */
 	nqueues += s->nqueues;
-	printf("%s: configuration ok: %zu worker%s (%lu instance%s), "
-	    "%zu queue%s\n", paths[npaths - 1], s->nworkers,
+	for (i = 0; i < npaths; i++)
+		printf("%s%s", i > 0 ? ", " : "", paths[i]);
+	printf(": configuration ok: %zu worker%s (%lu instance%s), "
+	    "%zu queue%s\n", s->nworkers,
 	    s->nworkers == 1 ? "" : "s", instances, instances == 1 ? "" : "s",
 	    nqueues, nqueues == 1 ? "" : "s");
 	settings_free(s);

@@ -47,6 +47,8 @@ workers:
 YML
 out=$("$PLBA_MASTER" -t -c "$T/plba.yml" -c "$T/override.yml") || fail "merge rejected"
 echo "$out" | grep -q "(5 instances)" || fail "merge not applied: $out"
+echo "$out" | grep -q "^$T/plba.yml, $T/override.yml: configuration ok" ||
+	fail "the summary does not name every file: $out"
 
 # --check tries what the start would open, without creating anything:
 # the token file, the log file, the trace file.
@@ -70,6 +72,15 @@ echo "$out" | grep -q "files.yml:3:[0-9]*: platform.trace.file: $T/no-such-dir/t
 echo "$out" | grep -q "files.yml:5:11: log.output: $T/no-such-dir/plba.log: No such file or directory" ||
 	fail "log file: $out"
 [ ! -e "$T/no-such-dir" ] || fail "--check created something"
+# What this build cannot run is said in the same list as the files.
+printf '  b: {type: no-such-type}\n' >>"$T/files.yml"
+st=0
+out=$("$PLBA_MASTER" -t -c "$T/files.yml" 2>&1) || st=$?
+[ $st -eq 2 ] || fail "--check passed an unknown type: $out"
+echo "$out" | grep -q "workers.b.type: " || fail "unknown type: $out"
+echo "$out" | grep -q "log.output: $T/no-such-dir/plba.log" ||
+	fail "the files were not tried beside the unknown type: $out"
+sed -i '$d' "$T/files.yml"
 sed -i "s|$T/no-such-token|$T/empty-token|" "$T/files.yml"
 out=$("$PLBA_MASTER" -t -c "$T/files.yml" 2>&1) || true
 echo "$out" | grep -q "platform.http.token_file: $T/empty-token: its first line, the token, is empty" ||
