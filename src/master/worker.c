@@ -593,6 +593,8 @@ instance_health(const struct instance *in, const char **detail)
 			*detail = "not running";
 			return HEALTH_UNHEALTHY;
 		}
+		/* Stopped on purpose: what it last said of itself is old. */
+		*detail = NULL;
 		return HEALTH_OK;
 	default:
 		break;

@@ -88,6 +88,14 @@ grep -q "elsewhere" "$T/requests" && fail "a redirect was followed"
 # Nobody listens: the failure itself is the detail.
 wait_for 20 worker_is refused unhealthy "http://127.0.0.1:$DEAD_PORT/: "
 worker refused | grep -q "Connection refused" || fail "detail: $(worker refused)"
+# Stopped on purpose, it is ok, and what it said while it ran is gone.
+[ "$(curl -s -o /dev/null -w '%{http_code}' -X POST -d '{}' "$BASE/actions/stop")" = 202 ] ||
+	fail "stop action refused"
+inst_stopped_clean() {
+	python3 -c 'import json,sys; i=json.loads(sys.argv[1])["instances"][0]; sys.exit(0 if i["status"] == "stopped" and i["health"] == "ok" and i["detail"] == "" else 1)' \
+		"$(worker refused)" 2>/dev/null
+}
+wait_for 20 inst_stopped_clean
 t0=$SECONDS
 stop_master
 [ $STATUS -eq 0 ] || fail "stop exited $STATUS"
