@@ -978,15 +978,19 @@ yaml_failure(struct parser *p, const yaml_parser_t *yp, const char *text,
 			perr(p, &m, NULL, "%s", yp->problem);
 		return;
 	}
+	/* The scanner and parser are a token or so ahead of the tree, so
+	 * the key path is where the mistake is, or the value just before
+	 * it: either way where to look.  (The reader, above, decodes ahead
+	 * by whole buffers, so its errors get none.) */
 	m = yaml_mark(p, yp->problem_mark);
 	if (yp->context != NULL) {
 		struct conf_mark c = yaml_mark(p, yp->context_mark);
 
-		perr(p, &m, NULL, "%s (%s at line %d, column %d)",
+		perr_here(p, &m, "%s (%s at line %d, column %d)",
 		    yp->problem ? yp->problem : "syntax error", yp->context,
 		    c.line, c.col);
 	} else
-		perr(p, &m, NULL, "%s",
+		perr_here(p, &m, "%s",
 		    yp->problem ? yp->problem : "syntax error");
 }
 

@@ -405,15 +405,15 @@ END_TEST
 START_TEST(parse_syntax_errors)
 {
 	assert_load_fails("a: [1, 2\nb: 3\n",
-	    "t.yml:2:2: did not find expected ',' or ']' (while parsing a "
+	    "t.yml:2:2: a[2]: did not find expected ',' or ']' (while parsing a "
 	    "flow sequence at line 1, column 4)");
 	assert_load_fails("a:\n\tb: 1\n",
-	    "t.yml:2:1: found character that cannot start any token (while "
+	    "t.yml:2:1: a: found character that cannot start any token (while "
 	    "scanning for the next token at line 2, column 1)");
 	assert_load_fails("a: b: c\n",
 	    "t.yml:1:5: mapping values are not allowed in this context");
 	assert_load_fails("a: 'x\n",
-	    "t.yml:2:1: found unexpected end of stream (while scanning a "
+	    "t.yml:2:1: a: found unexpected end of stream (while scanning a "
 	    "quoted scalar at line 1, column 4)");
 	assert_load_fails("ok: 1\nb: \xff\n",
 	    "t.yml:2:4: invalid leading UTF-8 octet (byte 0xff)");
@@ -778,7 +778,7 @@ START_TEST(merge_errors_from_every_file)
 	    "on line 1", paths[0]);
 	assert_error(msg);
 	assert_error("/nonexistent/plba.yml: No such file or directory");
-	snprintf(msg, sizeof(msg), "%s:2:1: did not find expected node "
+	snprintf(msg, sizeof(msg), "%s:2:1: b[0]: did not find expected node "
 	    "content (while parsing a flow node at line 2, column 1)",
 	    paths[2]);
 	assert_error(msg);

@@ -1071,7 +1071,7 @@ START_TEST(errors_from_conf_layer)
 	    "demo.yml:3:18: workers.w.command[1]: environment variable "
 	    "PLBA_T_UNSET is not set");
 	assert_fails("workers: [\n",
-	    "demo.yml:2:1: did not find expected node content (while parsing "
+	    "demo.yml:2:1: workers[0]: did not find expected node content (while parsing "
 	    "a flow node at line 2, column 1)");
 	assert_fails("workers:\n  a: {command: [x]}\n  a: {command: [y]}\n",
 	    "demo.yml:3:3: workers.a: duplicate key, first written on line 2");
