@@ -874,6 +874,9 @@ reply(struct http *h, struct mg_connection *c, int code, const char *type,
 	    "Content-Length: %zu\r\n"
 	    "Cache-Control: no-store\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"
+	    /* Said, so that a client does not send its next request
+	     * down a connection about to close (start_with). */
+	    "Connection: close\r\n"
 	    "%s"
 	    "\r\n", code, mg_get_response_code_text(c, code), type, len,
 	    extra != NULL ? extra : "");
@@ -1539,8 +1542,11 @@ start_with(struct runtime *rt, const struct settings *s)
 		"listening_ports", ports,
 		"num_threads", "8",
 		"request_timeout_ms", "10000",
-		"keep_alive_timeout_ms", "5000",
-		"enable_keep_alive", "yes",
+		/* civetweb gives a connection a thread for as long as it is
+		 * open: eight dashboards polling every 2 s over keep-alive
+		 * would hold every thread for good, /livez shut out.  A new
+		 * connection on the loopback costs less than that. */
+		"enable_keep_alive", "no",
 		"enable_directory_listing", "no",
 		"max_request_size", "16384",
 		"access_control_allow_origin", "",

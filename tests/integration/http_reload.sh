@@ -68,12 +68,15 @@ curl -sf --max-time 5 "http://127.0.0.1:$B/metrics" >"$T/metrics" ||
 n=$(sed -n 's/^plba_http_requests_total{code="401"} //p' "$T/metrics")
 [ "${n:-0}" -ge 2 ] || fail "401s counted before the restart: ${n:-none}"
 
-# hold PORT: a process keeps PORT bound, its pid in $holder.
+# hold PORT: a process keeps PORT bound, its pid in $holder.  It sets
+# SO_REUSEADDR as servers do: the master closes each connection, so its
+# old port has connections in TIME_WAIT.
 hold() {
 	rm -f "$T/holding"
 	python3 -c '
 import socket, sys, time
-s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen()
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen()
 open(sys.argv[2], "w").close()
 time.sleep(60)' "$1" "$T/holding" &
 	holder=$!
