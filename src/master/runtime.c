@@ -1548,10 +1548,12 @@ setup_process(struct runtime *rt)
 	 */
 	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == -1)
 		mark_cloexec_from(3);
-	/* Three fds per instance: take what the hard limit allows. */
+	/* Three fds per instance: take what the hard limit allows, and
+	 * give the workers back the limit they would have had. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rt->child_nofile = rl;
 		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		rt->nofile_raised = setrlimit(RLIMIT_NOFILE, &rl) == 0;
 	}
 	rt->fd_limit = getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
 	    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < INT_MAX ?

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/resource.h>
 
 #include "conf.h"
 #include "loop.h"
@@ -62,6 +63,8 @@ struct runtime {
 	struct io	  store_io;	/* store_fd(): a batch is through */
 	int		  devnull;
 	int		  fd_limit;		/* RLIMIT_NOFILE once raised */
+	struct rlimit	  child_nofile;		/* as the master was started */
+	bool		  nofile_raised;
 
 	enum rt_state	  state;
 	bool		  done;			/* leave the loop */

@@ -111,6 +111,10 @@ child(const struct spawn_req *r, volatile struct spawn_failure *failure,
 	} else if (dup2(r->channel_fd, SPAWN_CHANNEL_FD) == -1)
 		child_fail(failure, SPAWN_STAGE_FDS);
 
+	/* The limit the master raised for itself is not the worker's: a
+	 * program using select() breaks on descriptors above 1023. */
+	if (r->nofile != NULL)
+		(void)setrlimit(RLIMIT_NOFILE, r->nofile);
 	if (r->cwd != NULL && chdir(r->cwd) == -1)
 		child_fail(failure, SPAWN_STAGE_CHDIR);
 	if (r->set_user) {

@@ -13,6 +13,7 @@
 #define PLBA_MASTER_SPAWN_H
 
 #include <stdbool.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 /* The child's end of its channel to the master is always this fd. */
@@ -30,6 +31,7 @@ struct spawn_req {
 	int		  stdout_fd;
 	int		  stderr_fd;
 	int		  channel_fd;	/* becomes SPAWN_CHANNEL_FD */
+	const struct rlimit *nofile;	/* RLIMIT_NOFILE to give back, or NULL */
 };
 
 /* Why the child could not exec, written by it into the master's memory

@@ -395,6 +395,7 @@ do_spawn(struct instance *in)
 	req.set_user = def->user != NULL && geteuid() == 0;
 	req.uid = def->uid;
 	req.gid = def->gid;
+	req.nofile = rt->nofile_raised ? &rt->child_nofile : NULL;
 	req.stdin_fd = rt->devnull;
 	req.stdout_fd = out[1];
 	req.stderr_fd = err[1];

@@ -31,4 +31,21 @@ now=$(fd_count "$MASTER")
 wait_for 20 no_zombies "$MASTER"
 stop_master
 [ $STATUS -eq 0 ] || fail "stop exited $STATUS"
+
+# The master raises its descriptor limit to the hard one for itself; its
+# workers get the limit it was started with.
+cat >"$T/plba.yml" <<YML
+workers:
+  limits:
+    command: [sh, -c, 'echo \$\$(ulimit -Sn) \$\$(ulimit -Hn) >$T/limits.tmp && mv $T/limits.tmp $T/limits && exec sleep 1000']
+YML
+: >"$LOG"
+(ulimit -Sn 1000 && ulimit -Hn 4096 && exec "$PLBA_MASTER" -c "$T/plba.yml") >>"$LOG" 2>&1 &
+MASTER=$!
+wait_for 10 test -s "$T/limits"
+[ "$(cat "$T/limits")" = "1000 4096" ] || fail "the worker's limits: $(cat "$T/limits")"
+grep -q "^Max open files *4096 *4096 " "/proc/$MASTER/limits" ||
+	fail "the master's limit: $(grep "open files" "/proc/$MASTER/limits")"
+stop_master
+[ $STATUS -eq 0 ] || fail "stop exited $STATUS"
 echo "ok"
