@@ -140,6 +140,13 @@ http_dirty(struct runtime *rt)
 }
 
 void
+http_refresh(struct runtime *rt)
+{
+	if (rt->http != NULL)
+		rebuild(rt);
+}
+
+void
 http_publish(struct runtime *rt, struct snapshot *s)
 {
 	struct http *h = rt->http;

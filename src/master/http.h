@@ -32,6 +32,8 @@ void	http_reload(struct runtime *, const struct settings *prev,
 void	http_publish(struct runtime *, struct snapshot *);
 /* The runtime changed: a new snapshot is built shortly. */
 void	http_dirty(struct runtime *);
+/* The same, built now: the loop is about to be busy for a while. */
+void	http_refresh(struct runtime *);
 /* The store is through with batch `batch`: the answers that waited for
  * it, and for those before it, go out. */
 void	http_stored(struct runtime *, uint64_t batch, bool stored);

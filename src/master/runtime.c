@@ -1091,6 +1091,10 @@ runtime_start(struct runtime *rt)
 		w->hist.n = 0;
 		w->failed_logged = false;
 	}
+	/* Spawning every instance keeps the loop from the readers for a
+	 * while (seconds, with hundreds): they are told it is starting, not
+	 * served the stopped runtime of before. */
+	http_refresh(rt);
 	runtime_touch(rt);
 }
 
