@@ -322,9 +322,19 @@ do_publish(struct runtime *rt, struct action *a)
 		return;
 	}
 	if (queue_full(rq->q)) {
+		struct queue_stats st;
+
 		free(task);
+		queue_stats(rq->q, &st);
 		a->code = 503;
-		a->answer = error_json("queue \"%s\" is full", a->name);
+		/* Which limit: the cure differs (consumers, or smaller tasks). */
+		a->answer = st.depth >= st.capacity ?
+		    error_json("queue \"%s\" is full: %" PRIu64 " task%s "
+		    "wait%s, its capacity", a->name, st.depth,
+		    st.depth == 1 ? "" : "s", st.depth == 1 ? "s" : "") :
+		    error_json("queue \"%s\" is full: its waiting tasks take "
+		    "%" PRIu64 " bytes, its max_bytes %" PRIu64, a->name,
+		    st.bytes, st.max_bytes);
 		return;
 	}
 	if (rq->durable && store_behind(rt->store)) {

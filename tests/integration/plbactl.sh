@@ -250,7 +250,7 @@ err_is 'plbactl: no queue named "nosuch"'
 # A full queue refuses with 503: the master's message all the same.
 ctl 0 --token-file "$T/token" publish orphan '{"name":"x","payload":{}}'
 ctl 1 --token-file "$T/token" publish orphan '{"name":"x","payload":{}}'
-err_is 'plbactl: queue "orphan" is full'
+err_is 'plbactl: queue "orphan" is full: 1 task waits, its capacity'
 # A task id that is not a number is a usage error, caught before sending.
 for id in abc 0 007 1.5 18446744073709551616; do
 	ctl 2 --token-file "$T/token" retry broken "$id"

@@ -53,7 +53,8 @@ bytes=$(queue_field jobs bytes)
 queue_field_is jobs depth 3 || fail "depth: $(queue_field jobs depth)"
 code=$(publish 4)
 [ "$code" = 503 ] || fail "publish into a full queue: $code"
-grep -q 'queue \\"jobs\\" is full' "$T/answer" || fail "answer: $(cat "$T/answer")"
+grep -Eq 'queue \\"jobs\\" is full: its waiting tasks take [0-9]+ bytes, its max_bytes 1024"' "$T/answer" ||
+	fail "answer: $(cat "$T/answer")"
 # A worker's publish waits.
 config 1KiB producer
 kill -HUP "$MASTER"
