@@ -420,7 +420,7 @@ channel_send_tracing(struct runtime *rt)
 
 	for (i = 0; i < rt->nworkers; i++)
 		for (j = 0; j < rt->workers[i]->ninst; j++) {
-			struct instance *in = &rt->workers[i]->inst[j];
+			struct instance *in = rt->workers[i]->inst[j];
 
 			if (!in->ch.tracing_updates || in->ch.io.fd == -1)
 				continue;
@@ -1086,7 +1086,7 @@ channel_scan(struct runtime *rt, uint64_t now, bool judge)
 		const struct worker_def *def = w->def;
 
 		for (j = 0; j < w->ninst; j++) {
-			struct instance *in = &w->inst[j];
+			struct instance *in = w->inst[j];
 			struct channel *ch = &in->ch;
 			struct qtask *t;
 

@@ -208,11 +208,11 @@ metrics_build(struct runtime *rt, const struct snapshot *snap)
 	for (i = 0; i < rt->nworkers; i++)
 		for (j = 0; j < rt->workers[i]->ninst; j++)
 			bprintf(&b, "plba_instance_up{worker=\"%s\",instance=\"%u\"} %d\n",
-			    rt->workers[i]->name, j, rt->workers[i]->inst[j].pid > 0);
+			    rt->workers[i]->name, j, rt->workers[i]->inst[j]->pid > 0);
 	help(&b, "plba_instance_health", "gauge", "Instance health: 1 for the current value.");
 	for (i = 0; i < rt->nworkers; i++)
 		for (j = 0; j < rt->workers[i]->ninst; j++) {
-			enum health h = instance_health(&rt->workers[i]->inst[j], &detail);
+			enum health h = instance_health(rt->workers[i]->inst[j], &detail);
 
 			for (k = 0; k < 3; k++)
 				bprintf(&b, "plba_instance_health{worker=\"%s\","
@@ -224,7 +224,7 @@ metrics_build(struct runtime *rt, const struct snapshot *snap)
 		for (j = 0; j < rt->workers[i]->ninst; j++)
 			bprintf(&b, "plba_instance_restarts_total{worker=\"%s\","
 			    "instance=\"%u\"} %u\n", rt->workers[i]->name, j,
-			    rt->workers[i]->inst[j].restarts);
+			    rt->workers[i]->inst[j]->restarts);
 	help(&b, "plba_worker_failed", "gauge", "1 when the worker exhausted max_restarts.");
 	for (i = 0; i < rt->nworkers; i++)
 		bprintf(&b, "plba_worker_failed{worker=\"%s\"} %d\n",

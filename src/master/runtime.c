@@ -783,8 +783,8 @@ runtime_find_pid(struct runtime *rt, pid_t pid)
 	for (i = 0; i < rt->nworkers; i++) {
 		w = rt->workers[i];
 		for (j = 0; j < w->ninst; j++)
-			if (w->inst[j].pid == pid)
-				return &w->inst[j];
+			if (w->inst[j]->pid == pid)
+				return w->inst[j];
 	}
 	return NULL;
 }

@@ -39,8 +39,8 @@ views(struct runtime *rt, struct inst_view **store)
 		wv[i].inst = &iv[k];
 		wv[i].ninst = w->ninst;
 		for (j = 0; j < w->ninst; j++, k++) {
-			iv[k].health = instance_health(&w->inst[j], &detail);
-			iv[k].status = instance_status(&w->inst[j]);
+			iv[k].health = instance_health(w->inst[j], &detail);
+			iv[k].status = instance_status(w->inst[j]);
 		}
 	}
 	*store = iv;
@@ -104,7 +104,7 @@ runtime_ready(struct runtime *rt)
 			continue;
 		any = false;
 		for (j = 0; j < w->ninst; j++)
-			any = any || w->inst[j].sup.state == INST_RUNNING;
+			any = any || w->inst[j]->sup.state == INST_RUNNING;
 		if (!any)
 			return false;
 	}
@@ -256,7 +256,7 @@ status_json(struct runtime *rt, enum health h)
 		for (j = 0; j < w->ninst; j++) {
 			const char *d;
 
-			if (instance_health(&w->inst[j], &d) != HEALTH_OK &&
+			if (instance_health(w->inst[j], &d) != HEALTH_OK &&
 			    d != NULL && *d != '\0') {
 				detail = d;
 				break;
@@ -270,8 +270,8 @@ status_json(struct runtime *rt, enum health h)
 			cJSON_AddStringToObject(wo, "consumes", w->def->consumes);
 		wi = cJSON_AddArrayToObject(wo, "instances");
 		for (j = 0; j < w->ninst; j++) {
-			cJSON_AddItemToArray(wi, instance_json(&w->inst[j]));
-			cJSON_AddItemToArray(insts, instance_json(&w->inst[j]));
+			cJSON_AddItemToArray(wi, instance_json(w->inst[j]));
+			cJSON_AddItemToArray(insts, instance_json(w->inst[j]));
 		}
 	}
 	free(wv);

@@ -36,6 +36,7 @@
 
 static void	instance_timer(struct loop *, struct timer *);
 static void	memory_timer(struct loop *, struct timer *);
+static struct instance *instance_new(struct worker *, unsigned);
 static void	apply(struct instance *, enum sup_action);
 
 static void
@@ -106,22 +107,36 @@ worker_new(struct runtime *rt, const struct worker_def *def)
 		    rt->self_path != NULL ? rt->self_path : rt->host_path;
 	}
 	w->rolling = UINT_MAX;
-	w->ninst = def->concurrency;
-	for (i = 0; i < w->ninst; i++) {
-		struct instance *in = &w->inst[i];
-
-		in->worker = w;
-		in->index = i;
-		in->last_exit = -1;
-		timer_init(&in->timer, instance_timer, in);
-		init_io(&in->out_io);
-		init_io(&in->err_io);
-		init_io(&in->ch.io);
+	w->capacity = def->concurrency;
+	for (i = 0; i < def->concurrency; i++) {
+		if ((w->inst[i] = instance_new(w, i)) == NULL) {
+			worker_free(w);
+			return NULL;
+		}
+		w->ninst = i + 1;
 	}
+	w->nwanted = w->ninst;
 	timer_init(&w->mem_timer, memory_timer, w);
 	if (def->max_memory > 0)
 		timer_at(rt->loop, &w->mem_timer, mono_ms() + MEMORY_CHECK_MS);
 	return w;
+}
+
+static struct instance *
+instance_new(struct worker *w, unsigned index)
+{
+	struct instance *in;
+
+	if ((in = calloc(1, sizeof(*in))) == NULL)
+		return NULL;
+	in->worker = w;
+	in->index = index;
+	in->last_exit = -1;
+	timer_init(&in->timer, instance_timer, in);
+	init_io(&in->out_io);
+	init_io(&in->err_io);
+	init_io(&in->ch.io);
+	return in;
 }
 
 static void
@@ -135,6 +150,16 @@ close_instance_fds(struct instance *in)
 	output_reset(&in->err);
 }
 
+static void
+instance_free(struct instance *in)
+{
+	close_instance_fds(in);
+	if (in->ch.io.fd != -1)
+		channel_close(in, "gone");
+	timer_cancel(in->worker->rt->loop, &in->timer);
+	free(in);
+}
+
 void
 worker_free(struct worker *w)
 {
@@ -142,12 +167,8 @@ worker_free(struct worker *w)
 
 	if (w == NULL)
 		return;
-	for (i = 0; i < w->ninst && w->inst != NULL; i++) {
-		close_instance_fds(&w->inst[i]);
-		if (w->inst[i].ch.io.fd != -1)
-			channel_close(&w->inst[i], "gone");
-		timer_cancel(w->rt->loop, &w->inst[i].timer);
-	}
+	for (i = 0; i < w->ninst && w->inst != NULL; i++)
+		instance_free(w->inst[i]);
 	timer_cancel(w->rt->loop, &w->mem_timer);
 	sup_history_free(&w->hist);
 	free(w->inst);
@@ -178,7 +199,7 @@ worker_ready(const struct worker *w)
 	unsigned i;
 
 	for (i = 0; i < w->ninst; i++)
-		if (w->inst[i].sup.state != INST_RUNNING)
+		if (w->inst[i]->sup.state != INST_RUNNING)
 			return false;
 	return true;
 }
@@ -189,7 +210,7 @@ worker_down(const struct worker *w)
 	unsigned i;
 
 	for (i = 0; i < w->ninst; i++)
-		if (instance_alive(&w->inst[i]))
+		if (instance_alive(w->inst[i]))
 			return false;
 	return true;
 }
@@ -268,7 +289,7 @@ worker_resume_output(struct worker *w)
 	unsigned i;
 
 	for (i = 0; i < w->ninst; i++) {
-		struct instance *in = &w->inst[i];
+		struct instance *in = w->inst[i];
 
 		if (in->out_io.fd != -1 && in->out_io.events == 0)
 			io_mod(l, &in->out_io, EPOLLIN);
@@ -558,7 +579,7 @@ worker_event(struct worker *w, const struct sup_event *ev)
 	unsigned i;
 
 	for (i = 0; i < w->ninst; i++)
-		instance_event(&w->inst[i], ev);
+		instance_event(w->inst[i], ev);
 }
 
 void
@@ -685,7 +706,7 @@ roll_next(struct worker *w)
 	struct sup_event start = { .kind = EV_START };
 
 	while (w->rolling < w->ninst) {
-		struct instance *in = &w->inst[w->rolling];
+		struct instance *in = w->inst[w->rolling];
 
 		w->rolling_pid = in->pid;
 		if (in->sup.state == INST_RUNNING || in->sup.state == INST_STARTING) {
@@ -722,7 +743,7 @@ worker_rolling_step(struct worker *w)
 
 	if (w->rolling >= w->ninst)
 		return;
-	in = &w->inst[w->rolling];
+	in = w->inst[w->rolling];
 	/* The next one goes once this one is back and ready. */
 	if (in->sup.state == INST_RUNNING && in->pid != w->rolling_pid) {
 		w->rolling++;
@@ -764,7 +785,7 @@ memory_timer(struct loop *l, struct timer *t)
 	if (w->def == NULL || w->def->max_memory == 0)
 		return;
 	for (i = 0; i < w->ninst; i++) {
-		struct instance *in = &w->inst[i];
+		struct instance *in = w->inst[i];
 
 		if (in->sup.state != INST_RUNNING && in->sup.state != INST_STARTING)
 			continue;

@@ -46,8 +46,14 @@ struct worker {
 	const struct worker_def *def;
 	struct sup_policy policy;
 	struct sup_history hist;
-	struct instance	 *inst;
+	/* Instances are allocated one by one: the loop's timers and fds
+	 * point into them, so a reload that scales the worker may not move
+	 * them.  Those from nwanted up are leaving (scaled down) and go once
+	 * they are down; ninst counts them, capacity is the array's. */
+	struct instance	**inst;
 	unsigned	  ninst;
+	unsigned	  nwanted;
+	unsigned	  capacity;
 	char		 *path;		/* argv[0] resolved through PATH */
 	char		 *config_json;	/* its config: section, for welcome */
 	char		 *module_env[3];/* PLBA_MODULE_WORKER=, PLBA_MODULE_PATH= */
