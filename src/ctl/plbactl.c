@@ -1122,6 +1122,7 @@ cmd_reload(struct ctl *c, const struct args *a)
 		puts("reloading");
 		show_changes(o, "workers", "added");
 		show_changes(o, "workers", "changed");
+		show_changes(o, "workers", "scaled");
 		show_changes(o, "workers", "removed");
 		show_changes(o, "queues", "added");
 		show_changes(o, "queues", "removed");

@@ -1554,6 +1554,27 @@ conf_equal(const struct conf_node *a, const struct conf_node *b)
 	return false;
 }
 
+bool
+conf_equal_except(const struct conf_node *a, const struct conf_node *b,
+    const char *key)
+{
+	size_t	 i, na = 0, nb = 0;
+
+	if (a == NULL || b == NULL || a->type != CONF_MAP || b->type != CONF_MAP)
+		return conf_equal(a, b);
+	for (i = 0; i < a->n; i++) {
+		if (strcmp(a->keys[i], key) == 0)
+			continue;
+		na++;
+		if (!conf_equal(a->items[i], conf_map_get(b, a->keys[i])))
+			return false;
+	}
+	for (i = 0; i < b->n; i++)
+		if (strcmp(b->keys[i], key) != 0)
+			nb++;
+	return na == nb;
+}
+
 /* Only unquoted text is null: "null" in quotes is a string. */
 bool
 conf_is_null(const struct conf_node *n)

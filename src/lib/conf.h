@@ -70,6 +70,9 @@ struct conf_node *conf_map_get(const struct conf_node *map, const char *key);
 struct conf_node *conf_path(const struct conf_node *root, const char *path);
 /* Deep equality of two subtrees, ignoring positions. NULL equals only NULL. */
 bool		 conf_equal(const struct conf_node *, const struct conf_node *);
+/* The same for two maps, leaving out one key (absent in either, or not). */
+bool		 conf_equal_except(const struct conf_node *, const struct conf_node *,
+		    const char *key);
 /* A scalar that is an unquoted null, ~ or empty value. */
 bool		 conf_is_null(const struct conf_node *);
 

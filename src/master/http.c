@@ -611,6 +611,7 @@ note_change(void *arg, enum reload_change what, const char *name)
 	static const char *const where[][2] = {
 		[RELOAD_WORKER_ADDED] = { "workers", "added" },
 		[RELOAD_WORKER_CHANGED] = { "workers", "changed" },
+		[RELOAD_WORKER_SCALED] = { "workers", "scaled" },
 		[RELOAD_WORKER_REMOVED] = { "workers", "removed" },
 		[RELOAD_QUEUE_ADDED] = { "queues", "added" },
 		[RELOAD_QUEUE_REMOVED] = { "queues", "removed" },
@@ -624,7 +625,7 @@ note_change(void *arg, enum reload_change what, const char *name)
 		cJSON_Delete(item);
 }
 
-/* {"ok", "state", "workers": {added, changed, removed}, "queues": {added,
+/* {"ok", "state", "workers": {added, changed, scaled, removed}, "queues": {added,
  * removed}}: what the reload about to run will do. */
 static cJSON *
 reload_plan(struct runtime *rt)
@@ -636,6 +637,7 @@ reload_plan(struct runtime *rt)
 	w = cJSON_AddObjectToObject(o, "workers");
 	cJSON_AddArrayToObject(w, "added");
 	cJSON_AddArrayToObject(w, "changed");
+	cJSON_AddArrayToObject(w, "scaled");
 	cJSON_AddArrayToObject(w, "removed");
 	q = cJSON_AddObjectToObject(o, "queues");
 	cJSON_AddArrayToObject(q, "added");

@@ -1039,8 +1039,10 @@ reconcile(struct runtime *rt)
 			remove_worker(rt, i--);
 		}
 		check_failures(rt);
-		for (i = 0; i < rt->nworkers; i++)
+		for (i = 0; i < rt->nworkers; i++) {
+			worker_prune(rt->workers[i]);
 			worker_rolling_step(rt->workers[i]);
+		}
 		if (rt->state == RT_STARTING || rt->state == RT_RUNNING)
 			reconcile_starts(rt);
 		else if (rt->state == RT_STOPPING)
@@ -1225,8 +1227,11 @@ reload_diff(struct runtime *rt, const struct settings *next,
 			continue;
 		if ((nd = settings_worker(next, w->name)) == NULL)
 			note(arg, RELOAD_WORKER_REMOVED, w->name);
-		else if (!conf_equal(w->def->section, nd->section))
+		else if (!conf_equal_except(w->def->section, nd->section,
+		    "concurrency"))
 			note(arg, RELOAD_WORKER_CHANGED, w->name);
+		else if (nd->concurrency != w->nwanted)
+			note(arg, RELOAD_WORKER_SCALED, w->name);
 	}
 	for (i = 0; i < next->nworkers; i++)
 		if (runtime_find_worker(rt, next->workers[i].name) == NULL)
@@ -1363,8 +1368,26 @@ runtime_reload(struct runtime *rt)
 		if (w->def == NULL)
 			continue;
 		nd = settings_worker(next, w->name);
-		if (nd != NULL && conf_equal(w->def->section, nd->section)) {
+		/* Only its concurrency changed: the instances it keeps run
+		 * on, untouched. */
+		if (nd != NULL && conf_equal_except(w->def->section,
+		    nd->section, "concurrency")) {
 			worker_rebind(w, nd);
+			if (nd->concurrency == w->nwanted)
+				continue;
+			if (nd->concurrency > w->nwanted) {
+				log_info("%s: concurrency %u, was %u: instances "
+				    "%u to %u are added, the others run on",
+				    w->name, nd->concurrency, w->nwanted,
+				    w->nwanted, nd->concurrency - 1);
+				new_workers = true;
+			} else
+				log_info("%s: concurrency %u, was %u: instances "
+				    "%u to %u stop, the others run on", w->name,
+				    nd->concurrency, w->nwanted, nd->concurrency,
+				    w->nwanted - 1);
+			if (worker_scale(w, nd->concurrency) == -1)
+				log_error("%s: out of memory", w->name);
 			continue;
 		}
 		/* Removed or changed: the old version stops for good. */

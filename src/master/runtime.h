@@ -140,7 +140,8 @@ void		 runtime_start(struct runtime *);
  * platform.stop_timeout. */
 void		 runtime_stop_for(struct runtime *, bool force, uint64_t timeout_ms);
 enum reload_change {
-	RELOAD_WORKER_ADDED, RELOAD_WORKER_CHANGED, RELOAD_WORKER_REMOVED,
+	RELOAD_WORKER_ADDED, RELOAD_WORKER_CHANGED, RELOAD_WORKER_SCALED,
+	RELOAD_WORKER_REMOVED,
 	RELOAD_QUEUE_ADDED, RELOAD_QUEUE_REMOVED
 };
 typedef void	(*reload_note_fn)(void *arg, enum reload_change,

@@ -265,7 +265,7 @@ status_json(struct runtime *rt, enum health h)
 		cJSON_AddStringToObject(wo, "detail", detail);
 		cJSON_AddBoolToObject(wo, "critical", w->def->critical);
 		cJSON_AddBoolToObject(wo, "failed", w->hist.failed);
-		cJSON_AddNumberToObject(wo, "concurrency", w->ninst);
+		cJSON_AddNumberToObject(wo, "concurrency", w->nwanted);
 		if (w->def->consumes != NULL)
 			cJSON_AddStringToObject(wo, "consumes", w->def->consumes);
 		wi = cJSON_AddArrayToObject(wo, "instances");

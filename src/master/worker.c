@@ -198,7 +198,7 @@ worker_ready(const struct worker *w)
 {
 	unsigned i;
 
-	for (i = 0; i < w->ninst; i++)
+	for (i = 0; i < w->nwanted; i++)
 		if (w->inst[i]->sup.state != INST_RUNNING)
 			return false;
 	return true;
@@ -576,10 +576,65 @@ instance_event(struct instance *in, const struct sup_event *ev)
 void
 worker_event(struct worker *w, const struct sup_event *ev)
 {
+	bool starts = ev->kind == EV_START || ev->kind == EV_RESTART;
 	unsigned i;
 
-	for (i = 0; i < w->ninst; i++)
+	/* Those leaving after a scale-down are stopped, never started. */
+	for (i = 0; i < (starts ? w->nwanted : w->ninst); i++)
 		instance_event(w->inst[i], ev);
+}
+
+int
+worker_scale(struct worker *w, unsigned n)
+{
+	struct sup_event start = { .kind = EV_START };
+	struct sup_event stop = { .kind = EV_STOP };
+	unsigned i, was = w->nwanted;
+
+	if (n > w->capacity) {
+		struct instance **inst;
+
+		if ((inst = reallocarray(w->inst, n, sizeof(*inst))) == NULL)
+			return -1;
+		w->inst = inst;
+		w->capacity = n;
+	}
+	for (i = w->ninst; i < n; i++) {
+		if ((w->inst[i] = instance_new(w, i)) == NULL)
+			return -1;
+		w->ninst = i + 1;
+	}
+	w->nwanted = n;
+	if (w->rolling != UINT_MAX && w->rolling >= n)
+		w->rolling = UINT_MAX;
+	/* Leaving: a graceful stop, as the worker's own would be.  They go
+	 * once down (worker_prune). */
+	for (i = n; i < was; i++)
+		instance_event(w->inst[i], &stop);
+	/* New ones, and any still leaving from an earlier scale-down, which
+	 * start again once down. */
+	if (w->started)
+		for (i = was; i < n; i++)
+			instance_event(w->inst[i], &start);
+	runtime_touch(w->rt);
+	return 0;
+}
+
+void
+worker_prune(struct worker *w)
+{
+	struct instance *in;
+
+	while (w->ninst > w->nwanted) {
+		in = w->inst[w->ninst - 1];
+		/* Its channel too: a consumer's last words are still read
+		 * for a moment after it is reaped. */
+		if (in->pid > 0 || in->sup.state != INST_STOPPED ||
+		    in->ch.io.fd != -1)
+			return;
+		instance_free(in);
+		w->ninst--;
+	}
 }
 
 void
@@ -611,7 +666,7 @@ instance_health(const struct instance *in, const char **detail)
 		*detail = "restarting";
 		return HEALTH_UNHEALTHY;
 	case INST_STOPPED:
-		if (w->wanted) {
+		if (w->wanted && in->index < w->nwanted) {
 			*detail = "not running";
 			return HEALTH_UNHEALTHY;
 		}
@@ -705,7 +760,7 @@ roll_next(struct worker *w)
 	struct sup_event restart = { .kind = EV_RESTART };
 	struct sup_event start = { .kind = EV_START };
 
-	while (w->rolling < w->ninst) {
+	while (w->rolling < w->nwanted) {
 		struct instance *in = w->inst[w->rolling];
 
 		w->rolling_pid = in->pid;
@@ -741,7 +796,7 @@ worker_rolling_step(struct worker *w)
 {
 	struct instance *in;
 
-	if (w->rolling >= w->ninst)
+	if (w->rolling >= w->nwanted)
 		return;
 	in = w->inst[w->rolling];
 	/* The next one goes once this one is back and ready. */

@@ -71,6 +71,11 @@ struct worker {
 struct worker	*worker_new(struct runtime *, const struct worker_def *);
 void		 worker_free(struct worker *);
 
+/* Gives the worker n instances: new ones are started if the worker is,
+ * those past n are stopped.  -1 when out of memory. */
+int		 worker_scale(struct worker *, unsigned n);
+/* Frees the instances a scale-down stopped, once they are down. */
+void		 worker_prune(struct worker *);
 /* Feeds an event to every instance (or one), carrying out the actions. */
 void		 worker_event(struct worker *, const struct sup_event *);
 void		 instance_event(struct instance *, const struct sup_event *);

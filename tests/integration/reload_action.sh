@@ -125,7 +125,7 @@ code=$(curl -s -o "$T/answer" -w '%{http_code}' --max-time 5 -X POST \
 	-H "Authorization: Bearer reload-$$" "http://127.0.0.1:$B/actions/reload")
 [ "$code" = 202 ] || fail "reload: $code $(cat "$T/answer")"
 jq_check "$(cat "$T/answer")" '(d["ok"] is True and
-    d["workers"] == {"added": ["third"], "changed": ["first"], "removed": ["second"]} and
+    d["workers"] == {"added": ["third"], "changed": ["first"], "scaled": [], "removed": ["second"]} and
     d["queues"] == {"added": ["jobs"], "removed": []})'
 wait_for 10 has_lines "$T/third.0" 1
 wait_for 10 log_has "second: removed from the configuration"

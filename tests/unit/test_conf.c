@@ -987,6 +987,32 @@ START_TEST(equality)
 }
 END_TEST
 
+/* A reload scales a worker whose section differs in concurrency alone. */
+START_TEST(equality_except_one_key)
+{
+	struct conf_doc	 *d;
+	struct conf_node *r;
+
+	d = load_ok("a: {command: [x], concurrency: 2}\n"
+	    "b: {concurrency: 5, command: [x]}\n"
+	    "c: {command: [x]}\n"
+	    "d: {command: [y], concurrency: 2}\n"
+	    "e: {command: [x], concurrency: 2, user: u}\n"
+	    "f: [command, concurrency]\n");
+	r = conf_doc_root(d);
+#define EQ(x, y) conf_equal_except(conf_map_get(r, x), conf_map_get(r, y), \
+	    "concurrency")
+	ck_assert(EQ("a", "b"));
+	ck_assert(EQ("a", "c") && EQ("c", "a"));
+	ck_assert(!EQ("a", "d"));
+	ck_assert(!EQ("a", "e") && !EQ("e", "a"));
+	ck_assert(!EQ("a", "f"));
+	ck_assert(EQ("f", "f"));
+#undef EQ
+	conf_doc_free(d);
+}
+END_TEST
+
 START_TEST(many_keys)
 {
 	/* Duplicate detection stays fast on a map with many keys. */
@@ -1291,6 +1317,7 @@ conf_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, error_formats);
 	tcase_add_test(tc, equality);
+	tcase_add_test(tc, equality_except_one_key);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("public");
