@@ -612,8 +612,9 @@ worker_scale(struct worker *w, unsigned n)
 	for (i = n; i < was; i++)
 		instance_event(w->inst[i], &stop);
 	/* New ones, and any still leaving from an earlier scale-down, which
-	 * start again once down. */
-	if (w->started)
+	 * start again once down; not for a failed worker, which waits for
+	 * an operator's restart, as its other instances do. */
+	if (w->started && !w->hist.failed)
 		for (i = was; i < n; i++)
 			instance_event(w->inst[i], &start);
 	runtime_touch(w->rt);

@@ -79,6 +79,35 @@ dead "$p0" || fail "w.0 kept running through a change"
 stop_master
 [ $STATUS -eq 0 ] || fail "stop exited $STATUS"
 
+# A failed worker scaled up: the new instance waits for an operator's
+# restart, as the failed ones do, instead of starting on its own.
+crashy() {
+	cat >"$T/plba.yml" <<YML
+platform:
+  http: {enabled: true, listen: 127.0.0.1:$PORT}
+workers:
+  crashy:
+    command: [$TW, --record, $T, --exit-after, 0, 1]
+    concurrency: $1
+    restart_delay: 0
+    max_restarts: 2
+    critical: false
+YML
+}
+crashy 1
+start_master
+wait_for 20 log_has "crashy: failed"
+crashy 2
+kill -HUP "$MASTER"
+second_waits() {
+	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); i=d["instances"]; sys.exit(0 if len(i) == 2 and i[1]["status"] == "failed" and i[1]["pid"] is None else 1)' \
+		"$(curl -s --max-time 5 "$URL/workers/crashy")" 2>/dev/null
+}
+wait_for 20 second_waits
+[ ! -e "$T/crashy.1" ] || fail "a failed worker's new instance started"
+stop_master
+[ $STATUS -eq 0 ] || fail "stop exited $STATUS"
+
 # Consumers scaled down while they work: the leaving ones finish or give
 # back what they hold, and every task is acked once.
 consumers() {
