@@ -10,7 +10,7 @@ workers:
     concurrency: 2
 YML
 out=$("$PLBA_MASTER" --check -c "$T/plba.yml") || fail "valid file rejected"
-echo "$out" | grep -q "configuration ok: 1 worker (2 instances)" || fail "summary: $out"
+grep -q -- "configuration ok: 1 worker (2 instances)" <<<"$out" || fail "summary: $out"
 
 cat >"$T/bad.yml" <<YML
 platform:
@@ -24,8 +24,8 @@ YML
 st=0
 out=$("$PLBA_MASTER" -t -c "$T/bad.yml" 2>&1) || st=$?
 [ $st -eq 2 ] || fail "--check on a bad file exited $st"
-echo "$out" | grep -q "bad.yml:3:3: platform.colour" || fail "no position for unknown key: $out"
-echo "$out" | grep -q "bad.yml:7:18: workers.a.concurrency" || fail "no position for concurrency: $out"
+grep -q -- "bad.yml:3:3: platform.colour" <<<"$out" || fail "no position for unknown key: $out"
+grep -q -- "bad.yml:7:18: workers.a.concurrency" <<<"$out" || fail "no position for concurrency: $out"
 
 # The same file refuses to start, and nothing is started.
 st=0
@@ -37,7 +37,7 @@ printf 'workers:\n  a: [unclosed\n' >"$T/broken.yml"
 st=0
 out=$("$PLBA_MASTER" -t -c "$T/broken.yml" 2>&1) || st=$?
 [ $st -eq 2 ] || fail "broken YAML exited $st"
-echo "$out" | grep -q "broken.yml:[0-9]*:[0-9]*:" || fail "no position in: $out"
+grep -q -- "broken.yml:[0-9]*:[0-9]*:" <<<"$out" || fail "no position in: $out"
 
 # Later files override earlier ones.
 cat >"$T/override.yml" <<YML
@@ -46,8 +46,8 @@ workers:
     concurrency: 5
 YML
 out=$("$PLBA_MASTER" -t -c "$T/plba.yml" -c "$T/override.yml") || fail "merge rejected"
-echo "$out" | grep -q "(5 instances)" || fail "merge not applied: $out"
-echo "$out" | grep -q "^$T/plba.yml, $T/override.yml: configuration ok" ||
+grep -q -- "(5 instances)" <<<"$out" || fail "merge not applied: $out"
+grep -q -- "^$T/plba.yml, $T/override.yml: configuration ok" <<<"$out" ||
 	fail "the summary does not name every file: $out"
 
 # --check tries what the start would open, without creating anything:
@@ -65,11 +65,11 @@ YML
 st=0
 out=$("$PLBA_MASTER" -t -c "$T/files.yml" 2>&1) || st=$?
 [ $st -eq 2 ] || fail "--check passed files the start cannot open: $out"
-echo "$out" | grep -q "files.yml:2:[0-9]*: platform.http.token_file: $T/no-such-token: No such file or directory" ||
+grep -q -- "files.yml:2:[0-9]*: platform.http.token_file: $T/no-such-token: No such file or directory" <<<"$out" ||
 	fail "token file: $out"
-echo "$out" | grep -q "files.yml:3:[0-9]*: platform.trace.file: $T/no-such-dir/traces.jsonl: No such file or directory" ||
+grep -q -- "files.yml:3:[0-9]*: platform.trace.file: $T/no-such-dir/traces.jsonl: No such file or directory" <<<"$out" ||
 	fail "trace file: $out"
-echo "$out" | grep -q "files.yml:5:11: log.output: $T/no-such-dir/plba.log: No such file or directory" ||
+grep -q -- "files.yml:5:11: log.output: $T/no-such-dir/plba.log: No such file or directory" <<<"$out" ||
 	fail "log file: $out"
 [ ! -e "$T/no-such-dir" ] || fail "--check created something"
 # What this build cannot run is said in the same list as the files.
@@ -77,13 +77,13 @@ printf '  b: {type: no-such-type}\n' >>"$T/files.yml"
 st=0
 out=$("$PLBA_MASTER" -t -c "$T/files.yml" 2>&1) || st=$?
 [ $st -eq 2 ] || fail "--check passed an unknown type: $out"
-echo "$out" | grep -q "workers.b.type: " || fail "unknown type: $out"
-echo "$out" | grep -q "log.output: $T/no-such-dir/plba.log" ||
+grep -q -- "workers.b.type: " <<<"$out" || fail "unknown type: $out"
+grep -q -- "log.output: $T/no-such-dir/plba.log" <<<"$out" ||
 	fail "the files were not tried beside the unknown type: $out"
 sed -i '$d' "$T/files.yml"
 sed -i "s|$T/no-such-token|$T/empty-token|" "$T/files.yml"
 out=$("$PLBA_MASTER" -t -c "$T/files.yml" 2>&1) || true
-echo "$out" | grep -q "platform.http.token_file: $T/empty-token: its first line, the token, is empty" ||
+grep -q -- "platform.http.token_file: $T/empty-token: its first line, the token, is empty" <<<"$out" ||
 	fail "empty token file: $out"
 mkdir "$T/logs"
 sed -i "s|$T/no-such-dir|$T/logs|" "$T/files.yml"

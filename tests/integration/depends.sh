@@ -64,5 +64,5 @@ YML
 st=0
 out=$("$PLBA_MASTER" -t -c "$T/cycle.yml" 2>&1) || st=$?
 [ $st -eq 2 ] || fail "cycle accepted"
-echo "$out" | grep -q "cycle" || fail "cycle not named: $out"
+grep -q -- "cycle" <<<"$out" || fail "cycle not named: $out"
 echo "ok"

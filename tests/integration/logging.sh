@@ -37,7 +37,7 @@ PY
 line=$(grep '"instance":0' "$T/plba.log" | grep inherit: | head -n1)
 for want in "worker=w" "instance=0" "fd=3" "protocol=1" "blocked=0" \
     "ignored=0" "fd3=open" "extra_fds=0" "pgrp=own" "env_TZ=Europe/Paris" "cwd=$T/work"; do
-	echo "$line" | grep -q -- "$want" || fail "child inherited wrong: want $want in $line"
+	grep -q -- "$want" <<<"$line" || fail "child inherited wrong: want $want in $line"
 done
 
 # As root, user: switches the instance to that account.

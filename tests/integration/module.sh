@@ -28,7 +28,7 @@ YML
 # A queue only the module declares is counted by the check as it is made.
 grep -v '^queues:\|^  emails:' "$T/plba.yml" >"$T/modonly.yml"
 out=$("$PLBA_MASTER" -t -c "$T/modonly.yml") || fail "--check rejected $out"
-echo "$out" | grep -q "configuration ok: 2 workers (4 instances), 1 queue$" ||
+grep -q -- "configuration ok: 2 workers (4 instances), 1 queue$" <<<"$out" ||
 	fail "module queue not counted: $out"
 start_master
 wait_for 20 has_lines "$T/orders.jsonl" 20
@@ -93,7 +93,7 @@ sed -i 's/module: mail-faker/module: no-such-worker/' "$T/plba.yml"
 st=0
 out=$("$PLBA_MASTER" -t -c "$T/plba.yml" 2>&1) || st=$?
 [ $st -eq 2 ] || fail "unknown module worker exited $st"
-echo "$out" | grep -q 'workers.mail-poller.module: no module in platform.modules registers a worker named "no-such-worker"' ||
+grep -q -- 'workers.mail-poller.module: no module in platform.modules registers a worker named "no-such-worker"' <<<"$out" ||
 	fail "no clear error: $out"
 cat >"$T/abi.yml" <<YML
 platform:
@@ -103,5 +103,5 @@ YML
 st=0
 out=$("$PLBA_MASTER" -c "$T/abi.yml" 2>&1) || st=$?
 [ $st -eq 2 ] || fail "bad ABI exited $st"
-echo "$out" | grep -q "built for PLBA ABI 2, this is ABI 1: rebuild it" || fail "no ABI error: $out"
+grep -q -- "built for PLBA ABI 2, this is ABI 1: rebuild it" <<<"$out" || fail "no ABI error: $out"
 echo "ok"

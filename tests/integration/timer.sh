@@ -135,5 +135,5 @@ YML
 st=0
 out=$("$PLBA_MASTER" -t -c "$T/nosuch.yml" 2>&1) || st=$?
 [ $st -eq 2 ] || fail "type: nosuch exited $st"
-echo "$out" | grep -q 'workers.x.type: no built-in worker "nosuch"' || fail "no clear error: $out"
+grep -q -- 'workers.x.type: no built-in worker "nosuch"' <<<"$out" || fail "no clear error: $out"
 echo "ok"
