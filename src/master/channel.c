@@ -639,7 +639,7 @@ channel_pump(struct runtime *rt, struct queue *q)
 		p = unpark(rq);
 		in = p->in;
 		if ((id = queue_publish_traced(q, p->task, p->len, now,
-		    p->track ? (uint64_t)in->pid : 0, &p->trace)) != 0) {
+		    p->track ? in->spawn_id : 0, &p->trace)) != 0) {
 			confirm(in, q, p->ref, id);
 			if (traces_on(rt))
 				traces_task_span(rt, &p->trace, p->task,
@@ -671,15 +671,16 @@ channel_pump(struct runtime *rt, struct queue *q)
 }
 
 /*
- * The publisher is found by pid: an instance restarted since has another
- * one and gets nothing, which is right, since it knows nothing of the
- * task.  Its successor finds the unfinished work again by itself.
+ * The publisher is found by the spawn id of its process, not its pid,
+ * which a later process may have again: an instance restarted since gets
+ * nothing, which is right, since it knows nothing of the task.  Its
+ * successor finds the unfinished work again by itself.
  */
 void
 channel_task_done(void *arg, struct queue *q, const struct qtask *t,
     bool acked)
 {
-	struct instance *in = runtime_find_pid(arg, (pid_t)t->origin);
+	struct instance *in = runtime_find_spawn(arg, t->origin);
 
 	if (in == NULL || in->ch.io.fd == -1)
 		return;
@@ -716,7 +717,7 @@ handle_publish(struct instance *in, struct msg *m)
 		traces_task_context_msg(m, &trace);
 	if (channel_takes(rt, rq) && rq->head == NULL) {
 		id = queue_publish_traced(rq->q, task, len, mono_ms(),
-		    m->track ? (uint64_t)in->pid : 0, &trace);
+		    m->track ? in->spawn_id : 0, &trace);
 		if (id != 0 && traces_on(rt))
 			traces_task_span(rt, &trace, task, "plba.enqueue",
 			    m->queue, id, 1, NULL, false);

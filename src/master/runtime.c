@@ -789,6 +789,23 @@ runtime_find_pid(struct runtime *rt, pid_t pid)
 	return NULL;
 }
 
+struct instance *
+runtime_find_spawn(struct runtime *rt, uint64_t spawn_id)
+{
+	struct worker *w;
+	size_t i;
+	unsigned j;
+
+	for (i = 0; i < rt->nworkers; i++) {
+		w = rt->workers[i];
+		for (j = 0; j < w->ninst; j++)
+			if (w->inst[j]->spawn_id == spawn_id &&
+			    w->inst[j]->pid > 0)
+				return w->inst[j];
+	}
+	return NULL;
+}
+
 static int
 add_worker(struct runtime *rt, struct worker *w)
 {

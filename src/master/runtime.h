@@ -63,6 +63,7 @@ struct runtime {
 	struct io	  store_io;	/* store_fd(): a batch is through */
 	int		  devnull;
 	int		  fd_limit;		/* RLIMIT_NOFILE once raised */
+	uint64_t	  spawns;		/* spawn ids handed out */
 	struct rlimit	  child_nofile;		/* as the master was started */
 	bool		  nofile_raised;
 
@@ -160,6 +161,8 @@ void		 runtime_reload_soon(struct runtime *);
 /* Settles starts and stops now rather than before the next sleep. */
 void		 reconcile_now(struct runtime *);
 struct instance	*runtime_find_pid(struct runtime *, pid_t);
+/* The instance whose current process has this spawn id, or NULL. */
+struct instance	*runtime_find_spawn(struct runtime *, uint64_t spawn_id);
 /*
  * The module of the built-in worker `type`, loaded from the workers
  * directory the first time it is named; NULL with a reason in err.

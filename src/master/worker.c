@@ -431,6 +431,7 @@ do_spawn(struct instance *in)
 	nonblock(err[0]);
 	nonblock(sv[0]);
 	in->pid = pid;
+	in->spawn_id = ++rt->spawns;
 	in->started_wall = (uint64_t)time(NULL) * 1000;
 	in->notify_status[0] = '\0';
 	io_add(rt->loop, &in->out_io, out[0], EPOLLIN, on_output, in);

@@ -26,6 +26,8 @@ struct instance {
 	struct sup_inst	 sup;
 	struct timer	 timer;		/* fires at sup.deadline */
 	pid_t		 pid;		/* 0 when no process */
+	uint64_t	 spawn_id;	/* its latest process's, unique while the
+					 * master runs; pids are reused */
 	struct io	 out_io;
 	struct io	 err_io;
 	struct channel	 ch;		/* master's end of the socketpair */

@@ -23,9 +23,12 @@ import http.client, os, sys, threading, time
 port, done, count = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 answers, errors = [0], []
 lock = threading.Lock()
+# Bounded, and gone with the test's directory, should the test fail.
+end = time.monotonic() + 120
 def poll():
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    while not os.path.exists(done):
+    while (not os.path.exists(done) and os.path.isdir(os.path.dirname(done))
+           and time.monotonic() < end):
         try:
             c.request("GET", "/status", headers={"Connection": "keep-alive"})
             r = c.getresponse()

@@ -75,6 +75,50 @@ await_done(plba_worker *w, long count)
 }
 
 /*
+ * Two processes of one pid.  The first publishes a tracked task, has the
+ * next process of its pid namespace get its own pid (ns_last_pid, as
+ * root) and exits 1; the one the master starts in its place publishes a
+ * tracked task of its own and prints the first done notice it hears,
+ * which must be for its own task: the first's belongs to no process.
+ */
+static int
+reincarnate(plba_worker *w, void *arg)
+{
+	char *const *args = arg;
+	const char *marker = args[0], *queue = args[1];
+	char id[32];
+	FILE *f;
+
+	if (access(marker, F_OK) != 0) {
+		if ((f = fopen(marker, "w")) == NULL)
+			return 2;
+		fclose(f);
+		if (plba_publish_tracked(w, queue, "item", "{\"who\":\"first\"}",
+		    id, sizeof(id)) != PLBA_OK)
+			return 2;
+		printf("first pid %ld published %s\n", (long)getpid(), id);
+		fflush(stdout);
+		if ((f = fopen("/proc/sys/kernel/ns_last_pid", "w")) != NULL) {
+			fprintf(f, "%ld", (long)getpid() - 1);
+			fclose(f);
+		}
+		/* At once: an exit handler that starts a thread or a process
+		 * (LeakSanitizer's does) would take the pid. */
+		_exit(1);
+	}
+	if (plba_publish_tracked(w, queue, "item", "{\"who\":\"second\"}", id,
+	    sizeof(id)) != PLBA_OK)
+		return 2;
+	printf("second pid %ld published %s\n", (long)getpid(), id);
+	fflush(stdout);
+	if (await_done(w, 1) != 0)
+		return 1;
+	while (!plba_worker_sleep(w, 60000))
+		;
+	return 0;
+}
+
+/*
  * Payloads the master would refuse, or that would change on the way:
  * each must be PLBA_EINVAL, and this process must live.  Then a task
  * whose name is not UTF-8 goes through, as U+FFFD.
@@ -819,6 +863,7 @@ int
 main(int argc, char *argv[])
 {
 	static struct plba_worker_ops producer = { .start = produce };
+	static struct plba_worker_ops reincarnating = { .start = reincarnate };
 	static struct plba_worker_ops idler = { .start = idle };
 	static struct plba_worker_ops checker = { .start = bad_payloads };
 	static struct plba_worker_ops closer = { .start = after_close };
@@ -835,7 +880,8 @@ main(int argc, char *argv[])
 		    "consume [record FILE] [payloads FILE [meta KEY]...] [fail-every N] "
 		    "[dead-every N] [sleep MS] [hang] [hang-while FILE] | idle | spans N GAP_MS "
 		    "[exit] [say] [big] | stoppable CLEANUP_MS | hostile MODE | burst MODE [ARGS] | "
-		    "linger MS | payloads QUEUE | after-close\n");
+		    "linger MS | payloads QUEUE | after-close | "
+		    "reincarnate MARKER QUEUE\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "after-close") == 0)
@@ -893,6 +939,8 @@ main(int argc, char *argv[])
 		return burst(argc - 2, argv + 2);
 	if (strcmp(argv[1], "linger") == 0 && argc >= 3)
 		return linger(atol(argv[2]));
+	if (strcmp(argv[1], "reincarnate") == 0 && argc >= 4)
+		return plba_worker_main(&reincarnating, argv + 2);
 	fprintf(stderr, "plba-protoworker: bad arguments\n");
 	return 2;
 }
