@@ -773,37 +773,35 @@ queues_drained(struct runtime *rt)
 	return true;
 }
 
-struct instance *
-runtime_find_pid(struct runtime *rt, pid_t pid)
+/* The instance whose process has this pid, or (spawn_id not 0) this
+ * spawn id. */
+static struct instance *
+find_instance(struct runtime *rt, pid_t pid, uint64_t spawn_id)
 {
-	struct worker *w;
+	struct instance *in;
 	size_t i;
 	unsigned j;
 
-	for (i = 0; i < rt->nworkers; i++) {
-		w = rt->workers[i];
-		for (j = 0; j < w->ninst; j++)
-			if (w->inst[j]->pid == pid)
-				return w->inst[j];
-	}
+	for (i = 0; i < rt->nworkers; i++)
+		for (j = 0; j < rt->workers[i]->ninst; j++) {
+			in = rt->workers[i]->inst[j];
+			if (spawn_id != 0 ? in->spawn_id == spawn_id &&
+			    in->pid > 0 : in->pid == pid)
+				return in;
+		}
 	return NULL;
+}
+
+struct instance *
+runtime_find_pid(struct runtime *rt, pid_t pid)
+{
+	return find_instance(rt, pid, 0);
 }
 
 struct instance *
 runtime_find_spawn(struct runtime *rt, uint64_t spawn_id)
 {
-	struct worker *w;
-	size_t i;
-	unsigned j;
-
-	for (i = 0; i < rt->nworkers; i++) {
-		w = rt->workers[i];
-		for (j = 0; j < w->ninst; j++)
-			if (w->inst[j]->spawn_id == spawn_id &&
-			    w->inst[j]->pid > 0)
-				return w->inst[j];
-	}
-	return NULL;
+	return find_instance(rt, 0, spawn_id);
 }
 
 static int
