@@ -1225,6 +1225,24 @@ reload_due(struct loop *l, struct timer *t)
 	runtime_reload(t->arg);
 }
 
+/* "w: concurrency 4, was 2: instances 2 to 3 are added, the others run
+ * on", or "instance 1 stops". */
+static void
+log_scaling(const struct worker *w, unsigned n)
+{
+	unsigned first = n > w->nwanted ? w->nwanted : n;
+	unsigned last = (n > w->nwanted ? n : w->nwanted) - 1;
+	const char *what = n > w->nwanted ? "added" : "stopped";
+
+	if (first == last)
+		log_info("%s: concurrency %u, was %u: instance %u is %s, the "
+		    "others run on", w->name, n, w->nwanted, first, what);
+	else
+		log_info("%s: concurrency %u, was %u: instances %u to %u are "
+		    "%s, the others run on", w->name, n, w->nwanted, first,
+		    last, what);
+}
+
 /* What runtime_reload() will do with next's workers and queues; it must
  * decide the same way. */
 static void
@@ -1390,17 +1408,9 @@ runtime_reload(struct runtime *rt)
 			worker_rebind(w, nd);
 			if (nd->concurrency == w->nwanted)
 				continue;
-			if (nd->concurrency > w->nwanted) {
-				log_info("%s: concurrency %u, was %u: instances "
-				    "%u to %u are added, the others run on",
-				    w->name, nd->concurrency, w->nwanted,
-				    w->nwanted, nd->concurrency - 1);
-				new_workers = true;
-			} else
-				log_info("%s: concurrency %u, was %u: instances "
-				    "%u to %u stop, the others run on", w->name,
-				    nd->concurrency, w->nwanted, nd->concurrency,
-				    w->nwanted - 1);
+			log_scaling(w, nd->concurrency);
+			new_workers = new_workers ||
+			    nd->concurrency > w->nwanted;
 			if (worker_scale(w, nd->concurrency) == -1)
 				log_error("%s: out of memory", w->name);
 			continue;
