@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1673,6 +1674,38 @@ report_dead_dropped(struct runtime *rt)
 	}
 }
 
+/* How far what the queues hold must fall before it is worth a trim. */
+#define TRIM_AFTER_DRAIN	(8u << 20)
+
+/*
+ * glibc keeps freed memory for the next allocations, and one small
+ * block allocated above a burst of tasks (a status snapshot, a log
+ * line) pins the heap's top: after a million tasks had drained the
+ * master would hold its peak, some 160 MB, for good.  Once what the
+ * queues hold has fallen far enough, the free pages go back.  It costs
+ * a walk of the heap, so it is done once a drain, not on every scan.
+ */
+static void
+trim_after_drain(struct runtime *rt)
+{
+	struct queue_stats st;
+	uint64_t held = 0;
+	size_t i;
+
+	for (i = 0; i < rt->nqueues; i++) {
+		queue_stats(rt->queues[i].q, &st);
+		held += st.bytes + st.dead_bytes +
+		    (st.depth + st.in_flight + st.dead) * sizeof(struct qtask);
+	}
+	if (held > rt->queued_peak)
+		rt->queued_peak = held;
+	else if (held <= rt->queued_peak / 2 &&
+	    rt->queued_peak - held >= TRIM_AFTER_DRAIN) {
+		malloc_trim(0);
+		rt->queued_peak = held;
+	}
+}
+
 static void
 scan(struct loop *l, struct timer *t)
 {
@@ -1695,6 +1728,7 @@ scan(struct loop *l, struct timer *t)
 	runtime_sweep_queues(rt);
 	traces_report(rt);
 	report_dead_dropped(rt);
+	trim_after_drain(rt);
 	rt->scan_due = now + rt->settings->ipc.heartbeat_interval_ms;
 	timer_at(l, t, rt->scan_due);
 }

@@ -82,6 +82,7 @@ struct runtime {
 
 	struct rqueue	 *queues;
 	size_t		  nqueues;
+	uint64_t	  queued_peak;		/* bytes, since memory was trimmed */
 	struct channel	**flush;		/* channels with output queued */
 	size_t		  nflush;
 	size_t		  capflush;
