@@ -3,6 +3,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -21,6 +22,7 @@
 #include "conf.h"
 #include "dashboard.h"
 #include "http.h"
+#include "http_watchdog.h"
 #include "log.h"
 #include "metrics.h"
 #include "proto.h"
@@ -35,6 +37,8 @@
 
 /* Bodies are capped here: civetweb's own limit covers headers only. */
 #define BODY_MAX		(1u << 20)
+/* How long a request may hold a thread once its headers are in, in ms. */
+#define REQUEST_HOLD_MS		10000u
 /* How long a request waits for the loop before it gives up. */
 #define ACTION_DEADLINE_MS	5000
 #define NOT_STORED	"not stored: the durable queue's database write failed"
@@ -101,6 +105,7 @@ struct http {
 	uint64_t	*by_code;	/* the runtime's http_answers */
 	struct held_actions *held;	/* loop only: answers waiting for the disk */
 	struct held_actions *held_tail;
+	struct watchdog	*watchdog;
 };
 
 /* Actions that changed a durable queue, answered once their batch is in. */
@@ -973,6 +978,64 @@ current(struct http *h)
 	return s;
 }
 
+/* Whether a Host header names the loopback: localhost or 127.x.x.x, with
+ * or without a port. */
+static bool
+loopback_host(const char *host)
+{
+	char name[64];
+	const char *colon = strrchr(host, ':');
+	size_t len = colon != NULL ? (size_t)(colon - host) : strlen(host);
+	struct in_addr a;
+
+	if (colon != NULL && (colon[1] == '\0' ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1)))
+		return false;
+	if (len >= sizeof(name))
+		return false;
+	memcpy(name, host, len);
+	name[len] = '\0';
+	if (strcasecmp(name, "localhost") == 0)
+		return true;
+	return inet_pton(AF_INET, name, &a) == 1 &&
+	    (ntohl(a.s_addr) >> 24) == 127;
+}
+
+/*
+ * Without a token a loopback listener trusts whoever connects, and a web
+ * page can connect: a form or a no-cors fetch on any site posts to
+ * 127.0.0.1 unseen, and a name of the site's own that resolves to
+ * 127.0.0.1 (DNS rebinding) makes even its reads same-origin.  A browser
+ * names what it asked for in Host and where a POST comes from in Origin,
+ * and a page can forge neither; curl and plbactl send no Origin.  With a
+ * token none of this is needed: a page cannot send Authorization.
+ * Returns why the request is refused, or NULL.
+ */
+static const char *
+browser_refusal(struct http *h, struct mg_connection *c, const char *method)
+{
+	const char *host = mg_get_header(c, "Host"), *origin;
+	bool token;
+
+	pthread_mutex_lock(&h->mu);
+	token = h->token != NULL;
+	pthread_mutex_unlock(&h->mu);
+	if (token)
+		return NULL;
+	if (host != NULL && !loopback_host(host))
+		return "the Host header must name the loopback (localhost or "
+		    "127.x.x.x) when no token is set (platform.http.token_file)";
+	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+		return NULL;
+	origin = mg_get_header(c, "Origin");
+	if (origin != NULL && (host == NULL ||
+	    strncasecmp(origin, "http://", 7) != 0 ||
+	    strcasecmp(origin + 7, host) != 0))
+		return "a request from another origin needs a token "
+		    "(platform.http.token_file)";
+	return NULL;
+}
+
 /* Compares without an early exit, so timing tells nothing of the token. */
 static bool
 token_ok(struct http *h, struct mg_connection *c)
@@ -1006,6 +1069,9 @@ token_ok(struct http *h, struct mg_connection *c)
 /*
  * Reads the body, at most BODY_MAX bytes, into a string of *lenp bytes and
  * a NUL (the body may hold NULs of its own); NULL with *code set otherwise.
+ * A body cut short (the client gone before its Content-Length or its last
+ * chunk, or cut by the watchdog) is refused, never taken for what
+ * arrived of it: an empty purge body means "all".
  */
 static char *
 read_body(struct mg_connection *c, size_t *lenp, int *code)
@@ -1039,6 +1105,12 @@ read_body(struct mg_connection *c, size_t *lenp, int *code)
 			}
 			buf = p;
 		}
+	}
+	if (n < 0 || (ri->content_length >= 0 &&
+	    len != (size_t)ri->content_length)) {
+		free(buf);
+		*code = 400;
+		return NULL;
 	}
 	if (len > BODY_MAX) {
 		free(buf);
@@ -1361,9 +1433,17 @@ post(struct http *h, struct mg_connection *c, char seg[4][128], int n)
 
 	if (!token_ok(h, c))
 		return reply_error(h, c, 401, "a valid bearer token is required");
-	if ((body = read_body(c, &len, &code)) == NULL)
-		return code == 413 ? reply_error(h, c, 413, "the body is over "
-		    "%u bytes", BODY_MAX) : reply_error(h, c, 500, "out of memory");
+	if ((body = read_body(c, &len, &code)) == NULL) {
+		switch (code) {
+		case 400:
+			return reply_error(h, c, 400, "the body ended before "
+			    "it was complete");
+		case 413:
+			return reply_error(h, c, 413, "the body is over %u "
+			    "bytes", BODY_MAX);
+		}
+		return reply_error(h, c, 500, "out of memory");
+	}
 	if (n == 4 && strcmp(seg[2], "tasks") == 0)
 		a = new_action(ACT_TASKS_PURGE, seg[1]);
 	else if (n == 4)
@@ -1457,11 +1537,14 @@ handler(struct mg_connection *c, void *arg)
 {
 	struct http *h = arg;
 	const struct mg_request_info *ri = mg_get_request_info(c);
-	const char *method = ri->request_method, *allow;
+	const char *method = ri->request_method, *allow, *why;
 	char seg[4][128], hdr[64];
 	struct action *a;
 	int n;
 
+	watchdog_watch(h->watchdog, c);
+	if ((why = browser_refusal(h, c, method)) != NULL)
+		return reply_error(h, c, 403, "%s", why);
 	n = split(ri->local_uri != NULL ? ri->local_uri : "/", seg);
 	if (n == -2)
 		return reply_error(h, c, 400, "the path is not valid");
@@ -1499,6 +1582,56 @@ handler(struct mg_connection *c, void *arg)
 		return submit(h, c, a);
 	}
 	return get(h, c, seg, n);
+}
+
+/*
+ * Requests civetweb refuses before any handler (a request line it cannot
+ * parse, headers over max_request_size, an HTTP version it does not
+ * speak) get JSON like every other error.  Its own page would echo the
+ * version from the request line into the status line, CR LF and all.
+ */
+static int
+on_http_error(struct mg_connection *c, int code, const char *msg)
+{
+	struct http *h = mg_get_user_data(mg_get_context(c));
+	const char *why;
+	char body[128];
+	int len;
+
+	(void)msg;	/* may carry the request's own bytes */
+	switch (code) {
+	case 400:
+		why = "the request is not valid HTTP/1.1";
+		break;
+	case 413:
+	case 431:
+		why = "the request line and headers are over 16384 bytes";
+		break;
+	case 505:
+		why = "only HTTP/1.0 and HTTP/1.1 are spoken here";
+		break;
+	default:
+		why = "the request cannot be answered";
+		break;
+	}
+	len = snprintf(body, sizeof(body), "{\"error\":\"%s\"}", why);
+	mg_printf(c, "HTTP/1.1 %d %s\r\n"
+	    "Content-Type: application/json\r\n"
+	    "Content-Length: %d\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "Connection: close\r\n"
+	    "\r\n%s", code, mg_get_response_code_text(c, code), len, body);
+	count(h, code);
+	return 0;
+}
+
+static void
+on_close(const struct mg_connection *c)
+{
+	struct http *h = mg_get_user_data(mg_get_context(c));
+
+	watchdog_forget(h->watchdog, c);
 }
 
 /* civetweb's own messages (bad requests it answers itself) are not ours
@@ -1619,6 +1752,12 @@ start_with(struct runtime *rt, const struct settings *s)
 	memset(&cb, 0, sizeof(cb));
 	cb.log_message = on_log;
 	cb.init_thread = on_thread;
+	cb.connection_close = on_close;
+	cb.http_error = on_http_error;
+	if ((h->watchdog = watchdog_start(REQUEST_HOLD_MS)) == NULL) {
+		log_error("http: cannot start a thread: %s", strerror(errno));
+		return -1;
+	}
 	mg_init_library(0);
 	if ((h->ctx = mg_start(&cb, h, opts)) == NULL) {
 		log_error("platform.http.listen: cannot listen on %s (in use, "
@@ -1730,6 +1869,7 @@ http_stop(struct runtime *rt)
 	finish(h, list);
 	if (h->ctx != NULL)
 		mg_stop(h->ctx);	/* joins every civetweb thread */
+	watchdog_stop(h->watchdog);
 	if (h->efd != -1 && h->io.fd != -1)
 		io_del(rt->loop, &h->io);
 	if (h->efd > 0)
