@@ -411,23 +411,30 @@ probe_loop(plba_worker *w, struct probe *p)
 	}
 }
 
+/* What probe_check read, for probe_start: one worker per process. */
+static struct probe_conf conf;
+
+static int
+probe_check(plba_worker *w, void *arg)
+{
+	(void)arg;
+	return read_config(w, &conf);
+}
+
 static int
 probe_start(plba_worker *w, void *arg)
 {
 	struct probe p = { 0 };
-	struct probe_conf c;
 	int rc;
 
 	(void)arg;
-	if (read_config(w, &c) == -1)
-		wconf_fail();
 	/* Once per process, on the main thread, before any handle. */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
 	    (p.h = curl_easy_init()) == NULL) {
 		fprintf(stderr, "http-probe: cannot initialise libcurl\n");
 		return 1;
 	}
-	p.c = &c;
+	p.c = &conf;
 	if (setup_handle(&p) == -1) {
 		fprintf(stderr, "http-probe: this libcurl lacks an option the "
 		    "probe needs\n");
@@ -436,7 +443,7 @@ probe_start(plba_worker *w, void *arg)
 	}
 	rc = probe_loop(w, &p);
 	curl_easy_cleanup(p.h);
-	curl_slist_free_all(c.headers);
+	curl_slist_free_all(conf.headers);
 	return rc;
 }
 
@@ -445,7 +452,12 @@ static const struct plba_worker_ops probe_ops = { .start = probe_start };
 static int
 probe_init(plba_registry *reg)
 {
-	return plba_register_worker(reg, "http-probe", &probe_ops, NULL);
+	int rc;
+
+	if ((rc = plba_register_worker(reg, "http-probe", &probe_ops,
+	    NULL)) != 0)
+		return rc;
+	return plba_register_check(reg, "http-probe", probe_check);
 }
 
 PLBA_MODULE("http-probe", probe_init);

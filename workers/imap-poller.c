@@ -655,19 +655,30 @@ config_error(const char *key, const char *msg, void *arg)
 	wconf_error(arg, key, "%s", msg);
 }
 
+/* What poller_check read, for poller_start: one worker per process. */
+static struct imap_settings settings;
+
+/* Every error, each on its line naming the file, line and key like the
+ * master's own; then the instance ends, never ready. */
+static int
+poller_check(plba_worker *w, void *arg)
+{
+	int nbad;
+
+	(void)arg;
+	nbad = wconf_unknown_keys(w, imap_settings_keys);
+	nbad += imap_settings_read(plba_worker_config(w), &settings,
+	    config_error, w);
+	return nbad > 0 ? -1 : 0;
+}
+
 static int
 poller_start(plba_worker *w, void *arg)
 {
-	struct poller p = { .w = w };
-	int published, nbad;
+	struct poller p = { .w = w, .s = settings };
+	int published;
 
 	(void)arg;
-	/* Every error, each on its line naming the file, line and key like
-	 * the master's own, then the instance ends. */
-	nbad = wconf_unknown_keys(w, imap_settings_keys);
-	nbad += imap_settings_read(plba_worker_config(w), &p.s, config_error, w);
-	if (nbad > 0)
-		wconf_fail();
 	while (!plba_worker_stopping(w)) {
 		long long due = now_ms() + (long long)p.s.interval_ms;
 
@@ -702,7 +713,12 @@ static const struct plba_worker_ops imap_poller = { .start = poller_start };
 static int
 init(plba_registry *reg)
 {
-	return plba_register_worker(reg, "imap-poller", &imap_poller, NULL);
+	int rc;
+
+	if ((rc = plba_register_worker(reg, "imap-poller", &imap_poller,
+	    NULL)) != 0)
+		return rc;
+	return plba_register_check(reg, "imap-poller", poller_check);
 }
 
 PLBA_MODULE("imap-poller", init);

@@ -308,21 +308,28 @@ run_at(plba_worker *w, const struct timer_conf *c)
 	}
 }
 
-static int
-timer_start(plba_worker *w, void *arg)
-{
-	struct timer_conf c;
-	int rc;
+/* What timer_check read, for timer_start: one worker per process. */
+static struct timer_conf conf;
 
+static int
+timer_check(plba_worker *w, void *arg)
+{
 	(void)arg;
 	/* TZ may come from the worker's `environment:`. */
 	tzset();
-	if (read_config(w, &c) == -1)
-		wconf_fail();
+	return read_config(w, &conf);
+}
+
+static int
+timer_start(plba_worker *w, void *arg)
+{
+	int rc;
+
+	(void)arg;
 	plba_worker_set_health(w, PLBA_HEALTH_OK, NULL);
-	rc = c.interval_ms > 0 ? run_interval(w, &c) : run_at(w, &c);
-	free(c.tods);
-	cJSON_free(c.payload);
+	rc = conf.interval_ms > 0 ? run_interval(w, &conf) : run_at(w, &conf);
+	free(conf.tods);
+	cJSON_free(conf.payload);
 	return rc;
 }
 
@@ -331,7 +338,11 @@ static const struct plba_worker_ops timer_ops = { .start = timer_start };
 static int
 timer_init(plba_registry *reg)
 {
-	return plba_register_worker(reg, "timer", &timer_ops, NULL);
+	int rc;
+
+	if ((rc = plba_register_worker(reg, "timer", &timer_ops, NULL)) != 0)
+		return rc;
+	return plba_register_check(reg, "timer", timer_check);
 }
 
 PLBA_MODULE("timer", timer_init);

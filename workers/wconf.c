@@ -9,7 +9,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 void
 wconf_error(plba_worker *w, const char *key, const char *fmt, ...)
@@ -58,12 +57,4 @@ void
 wconf_type_error(plba_worker *w, const char *key, const char *what)
 {
 	wconf_error(w, key, "expected %s", what);
-}
-
-void
-wconf_fail(void)
-{
-	fflush(stdout);
-	fflush(stderr);
-	_exit(WCONF_EXIT);
 }

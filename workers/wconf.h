@@ -10,9 +10,6 @@
 
 #include <plba/plba.h>
 
-/* The exit status of an instance whose configuration is wrong. */
-#define WCONF_EXIT	2
-
 /* Writes one error about key (relative to the config section; NULL for
  * the section itself) to stderr. */
 void	 wconf_error(plba_worker *, const char *key, const char *fmt, ...)
@@ -22,11 +19,5 @@ void	 wconf_error(plba_worker *, const char *key, const char *fmt, ...)
 int	 wconf_unknown_keys(plba_worker *, const char *const *known);
 /* Reports a value of key that is not what: "expected WHAT". */
 void	 wconf_type_error(plba_worker *, const char *key, const char *what);
-/*
- * Ends an instance whose configuration is wrong, with WCONF_EXIT.  stderr
- * is flushed first; _exit() because the library's channel thread is still
- * running and must not see the process's destructors.
- */
-void	 wconf_fail(void) __attribute__((noreturn));
 
 #endif

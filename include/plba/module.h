@@ -67,6 +67,15 @@ int	plba_register_queue(plba_registry *, const char *name,
 	    uint64_t capacity, unsigned max_attempts);
 int	plba_register_health(plba_registry *, const char *name,
 	    plba_health_fn fn, void *arg);
+/*
+ * A check of a registered worker's configuration, run in each instance
+ * before it is reported ready, with the arg the worker was registered
+ * with.  Anything but 0 ends the instance with status 2, never ready, so
+ * nothing that depends on it starts.
+ */
+typedef int (*plba_check_fn)(plba_worker *w, void *arg);
+int	plba_register_check(plba_registry *, const char *worker,
+	    plba_check_fn fn);
 
 #ifdef __cplusplus
 }

@@ -1145,7 +1145,12 @@ child_run(const struct reg_worker *reg, const struct plba_registry *module)
 		pthread_cond_wait(&w->cv, &w->mu);
 	pthread_mutex_unlock(&w->mu);
 
-	if (!w->closed && send_simple(w, "ready") == PLBA_OK) {
+	/* A worker that cannot run its configuration must never count as
+	 * ready: what depends on it would start, and so would the runtime. */
+	if (!w->closed && reg->check != NULL &&
+	    reg->check(w, reg->ops != NULL ? reg->arg : reg->handler_arg) != 0)
+		status = 2;
+	else if (!w->closed && send_simple(w, "ready") == PLBA_OK) {
 		if (reg->ops != NULL)
 			status = reg->ops->start(w, reg->arg) == 0 ? 0 : 1;
 		else

@@ -116,6 +116,23 @@ nomem:
 	return PLBA_ENOMEM;
 }
 
+/* A separate call, not a member of plba_worker_ops: modules built before
+ * it pass a smaller structure that must not be read past its end. */
+int
+plba_register_check(plba_registry *r, const char *worker, plba_check_fn fn)
+{
+	size_t i;
+
+	if (r == NULL || worker == NULL || fn == NULL)
+		return PLBA_EINVAL;
+	for (i = 0; i < r->nworkers; i++)
+		if (strcmp(r->workers[i].name, worker) == 0) {
+			r->workers[i].check = fn;
+			return PLBA_OK;
+		}
+	return PLBA_EINVAL;
+}
+
 const struct reg_worker *
 registry_worker(const struct plba_registry *r, const char *name)
 {

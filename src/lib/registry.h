@@ -17,6 +17,7 @@ struct reg_worker {
 	void				*arg;
 	plba_task_handler		 handler;
 	void				*handler_arg;
+	plba_check_fn			 check;		/* or NULL */
 };
 
 struct reg_queue {
