@@ -47,6 +47,7 @@ struct probe_conf {
 /* The handle and what lives as long as it. */
 struct probe {
 	const struct probe_conf *c;
+	plba_worker	*w;
 	CURL		*h;
 	char		 errbuf[CURL_ERROR_SIZE];
 	size_t		 seen;		/* body bytes of the current check */
@@ -249,6 +250,24 @@ discard_body(char *data, size_t size, size_t n, void *arg)
 	return *seen > BODY_CAP ? 0 : size * n;
 }
 
+/*
+ * libcurl asks about once a second, and more often while bytes move,
+ * whatever the server does: a graceful stop ends a check that waits on a
+ * silent server instead of holding the stop up to stop_timeout.
+ */
+static int
+on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct probe *p = arg;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return plba_worker_stopping(p->w) ? 1 : 0;
+}
+
 /* Options for every check, set once on the handle. */
 static int
 setup_handle(struct probe *p)
@@ -272,6 +291,9 @@ setup_handle(struct probe *p)
 	SET(CURLOPT_WRITEFUNCTION, discard_body);
 	SET(CURLOPT_WRITEDATA, &p->seen);
 	SET(CURLOPT_ERRORBUFFER, p->errbuf);
+	SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+	SET(CURLOPT_XFERINFODATA, p);
+	SET(CURLOPT_NOPROGRESS, 0L);
 	/* A redirect must not lead the probe to file:// or other schemes. */
 #if LIBCURL_VERSION_NUM >= 0x075500
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
@@ -370,6 +392,12 @@ probe(plba_worker *w, struct probe *p, char *detail, size_t len)
 
 	plba_span_set_str(span, "url.full", p->c->url);
 	check_once(p, &r);
+	/* Cut short by a stop: it says nothing of the server. */
+	if (plba_worker_stopping(w) && !r.answered) {
+		plba_span_error(span, "stopped");
+		plba_span_end(span);
+		return PLBA_HEALTH_OK;
+	}
 	p->failures = r.expected ? 0 : p->failures + 1;
 	health = judge(p->c, &r, p->failures, detail, len);
 	if (r.answered)
@@ -400,6 +428,8 @@ probe_loop(plba_worker *w, struct probe *p)
 	for (;;) {
 		plba_worker_set_status(w, PLBA_STATUS_BUSY);
 		health = probe(w, p, detail, sizeof(detail));
+		if (plba_worker_stopping(w))
+			return 0;
 		plba_worker_set_health(w, health, detail);
 		plba_worker_set_status(w, PLBA_STATUS_IDLE);
 		/* On the grid from the first check; a check that overran
@@ -435,6 +465,7 @@ probe_start(plba_worker *w, void *arg)
 		return 1;
 	}
 	p.c = &conf;
+	p.w = w;
 	if (setup_handle(&p) == -1) {
 		fprintf(stderr, "http-probe: this libcurl lacks an option the "
 		    "probe needs\n");

@@ -212,6 +212,14 @@ on_select(const struct imap_response *r, void *arg)
 		p->uidvalidity = (uint32_t)v;
 }
 
+static bool
+on_cancel(void *arg)
+{
+	struct poller *p = arg;
+
+	return plba_worker_stopping(p->w);
+}
+
 static int
 connect_mailbox(struct poller *p)
 {
@@ -222,6 +230,8 @@ connect_mailbox(struct poller *p)
 		/* A header block is rarely past 1 MiB. */
 		.max_literal = p->s.max_body + 1024 * 1024,
 		.trace = p->s.verbose ? on_sent : NULL, .trace_arg = p,
+		/* A stop must not wait for a server that does not answer. */
+		.cancel = on_cancel, .cancel_arg = p,
 	};
 	char box[IMAP_MAILBOX_MAX], err[300];
 	const char *why;
@@ -692,7 +702,7 @@ poller_start(plba_worker *w, void *arg)
 				    published, p.live, sent_count(&p),
 				    p.s.verbose ? ": " : "", p.sent,
 				    p.sentcut ? "; ..." : "");
-		} else {
+		} else if (!plba_worker_stopping(w)) {
 			fprintf(stderr, "imap-poller: %s\n", p.err);
 			plba_worker_set_health(w, PLBA_HEALTH_UNHEALTHY, p.err);
 		}

@@ -21,6 +21,8 @@
 
 /* A line without its end this long is not IMAP. */
 #define IMAP_MAX_LINE	(64 * 1024)
+/* The longest wait on the socket before cancel is asked again. */
+#define CANCEL_LOOK_MS	100
 
 struct imap {
 	CURL		*curl;
@@ -34,6 +36,8 @@ struct imap {
 	size_t		 max_literal;
 	imap_trace_fn	*trace;
 	void		*trace_arg;
+	bool		(*cancel)(void *);
+	void		*cancel_arg;
 	char		 caps[2048];	/* " CAP1 CAP2 ... ", for imap_has() */
 };
 
@@ -113,7 +117,16 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Waits until the socket is ready for events; -1 at the deadline. */
+static bool
+cancelled(const struct imap *im)
+{
+	return im->cancel != NULL && im->cancel(im->cancel_arg);
+}
+
+/*
+ * Waits until the socket is ready for events: 0, or -1 at the deadline
+ * or on an error, -2 once cancel says so.
+ */
 static int
 wait_socket(struct imap *im, short events, long long deadline)
 {
@@ -122,9 +135,12 @@ wait_socket(struct imap *im, short events, long long deadline)
 	int rc;
 
 	for (;;) {
+		if (cancelled(im))
+			return -2;
 		if ((left = deadline - now_ms()) <= 0)
 			return -1;
-		rc = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
+		rc = poll(&pfd, 1, left > CANCEL_LOOK_MS ? CANCEL_LOOK_MS :
+		    (int)left);
 		if (rc > 0)
 			return 0;
 		if (rc == -1 && errno != EINTR)
@@ -139,12 +155,14 @@ send_all(struct imap *im, const char *data, size_t len, char *err,
 	long long deadline = now_ms() + im->timeout_ms;
 	CURLcode rc;
 	size_t n;
+	int w;
 
 	while (len > 0) {
 		rc = curl_easy_send(im->curl, data, len, &n);
 		if (rc == CURLE_AGAIN) {
-			if (wait_socket(im, POLLOUT, deadline) == -1) {
-				snprintf(err, errlen, "send: timed out");
+			if ((w = wait_socket(im, POLLOUT, deadline)) != 0) {
+				snprintf(err, errlen, "send: %s", w == -2 ?
+				    "cancelled" : "timed out");
 				return -1;
 			}
 			continue;
@@ -167,6 +185,7 @@ read_more(struct imap *im, char *err, size_t errlen)
 	size_t want = im->max_literal + 2 * IMAP_MAX_LINE, n;
 	CURLcode rc;
 	char *nb;
+	int w;
 
 	if (im->cap - im->len < 16 * 1024) {
 		size_t cap = im->cap == 0 ? 64 * 1024 : im->cap * 2;
@@ -188,8 +207,9 @@ read_more(struct imap *im, char *err, size_t errlen)
 		rc = curl_easy_recv(im->curl, im->buf + im->len, im->cap - im->len,
 		    &n);
 		if (rc == CURLE_AGAIN) {
-			if (wait_socket(im, POLLIN, deadline) == -1) {
-				snprintf(err, errlen, "no answer within the timeout");
+			if ((w = wait_socket(im, POLLIN, deadline)) != 0) {
+				snprintf(err, errlen, "%s", w == -2 ? "cancelled" :
+				    "no answer within the timeout");
 				return -1;
 			}
 			continue;
@@ -382,6 +402,19 @@ on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 	return 0;
 }
 
+/* libcurl asks about once a second while it connects and logs in, and
+ * again while a LOGOUT waits for its answer when the handle goes. */
+static int
+on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return cancelled(arg) ? 1 : 0;
+}
+
 struct imap *
 imap_open(const struct imap_options *o, char *err, size_t errlen)
 {
@@ -399,6 +432,8 @@ imap_open(const struct imap_options *o, char *err, size_t errlen)
 	im->max_literal = o->max_literal;
 	im->trace = o->trace;
 	im->trace_arg = o->trace_arg;
+	im->cancel = o->cancel;
+	im->cancel_arg = o->cancel_arg;
 	curl_easy_setopt(im->curl, CURLOPT_URL, o->url);
 	curl_easy_setopt(im->curl, CURLOPT_PROTOCOLS_STR, "imap,imaps");
 	curl_easy_setopt(im->curl, CURLOPT_USERNAME, o->user);
@@ -412,6 +447,11 @@ imap_open(const struct imap_options *o, char *err, size_t errlen)
 	curl_easy_setopt(im->curl, CURLOPT_DEBUGFUNCTION, on_debug);
 	curl_easy_setopt(im->curl, CURLOPT_DEBUGDATA, im);
 	curl_easy_setopt(im->curl, CURLOPT_VERBOSE, 1L);
+	if (o->cancel != NULL) {
+		curl_easy_setopt(im->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(im->curl, CURLOPT_XFERINFODATA, im);
+		curl_easy_setopt(im->curl, CURLOPT_NOPROGRESS, 0L);
+	}
 	if (o->starttls)
 		curl_easy_setopt(im->curl, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
 	if (o->ca_file != NULL)

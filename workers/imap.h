@@ -61,6 +61,11 @@ struct imap_options {
 	size_t		 max_literal;	/* the largest literal accepted */
 	imap_trace_fn	*trace;		/* NULL: none */
 	void		*trace_arg;
+	/* Asked at least every 100ms while waiting on the server, the
+	 * login's waits too; true ends the wait with an error, so a stop
+	 * need not outwait timeout_ms.  NULL: never. */
+	bool		(*cancel)(void *arg);
+	void		*cancel_arg;
 };
 
 struct imap;
