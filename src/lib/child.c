@@ -414,9 +414,14 @@ handle(plba_worker *w, struct msg *m)
 		return 0;
 	case MSG_REJECTED:
 		/* The master may say more after the words. */
-		confirm(w, m, m->error != NULL &&
-		    strncmp(m->error, "no such queue", 13) == 0 ? PLBA_ENOENT :
-		    PLBA_EINVAL);
+		if (m->error != NULL && strncmp(m->error, "no such queue",
+		    13) == 0)
+			confirm(w, m, PLBA_ENOENT);
+		else if (m->error != NULL && strncmp(m->error,
+		    PROTO_REJECT_STOPPING, strlen(PROTO_REJECT_STOPPING)) == 0)
+			confirm(w, m, PLBA_ESTATE);
+		else
+			confirm(w, m, PLBA_EINVAL);
 		return 0;
 	case MSG_TASK:
 		take_task(w, m);

@@ -113,6 +113,9 @@ int	proto_put_welcome(struct frame_writer *, const char *worker, unsigned instan
 	    double trace_sample);
 int	proto_put_published(struct frame_writer *, const char *ref, uint64_t id);
 int	proto_put_rejected(struct frame_writer *, const char *ref, const char *error);
+/* How the reason of a publish refused because its publisher was asked to
+ * stop begins; libplba returns PLBA_ESTATE for it. */
+#define PROTO_REJECT_STOPPING	"stopping"
 int	proto_put_task(struct frame_writer *, uint64_t id, const char *queue,
 	    unsigned attempt, const char *task_json, size_t task_len);
 int	proto_put_stop(struct frame_writer *, bool force);

@@ -39,6 +39,9 @@
 /* How long a child that closed its channel has to be reaped before it
  * is taken for one that lives on without it. */
 #define HANGUP_GRACE_MS		500
+/* The reason a stopping instance's publish that would wait is refused. */
+#define STOPPING_REFUSAL	PROTO_REJECT_STOPPING ": asked to stop, " \
+				"and the queue has no room"
 
 struct parked {
 	struct instance	*in;
@@ -54,6 +57,7 @@ struct parked {
 static void	on_channel(struct loop *, struct io *, uint32_t);
 static void	on_drain(struct loop *, struct timer *);
 static void	on_hangup(struct loop *, struct timer *);
+static void	reject(struct instance *, const char *ref, const char *why);
 
 static struct runtime *
 rt_of(struct instance *in)
@@ -396,6 +400,45 @@ hang_up_soon(struct instance *in)
 	timer_at(rt_of(in)->loop, &ch->hangup, mono_ms() + HANGUP_GRACE_MS);
 }
 
+/*
+ * A publish waiting for room holds its publisher, and so the stop, until
+ * a consumer takes a task: maybe never, if none runs.  An instance asked
+ * to stop should start nothing new, so its waiting publishes are refused
+ * instead, and it exits.  The task was never accepted, and the publisher
+ * is told so.
+ */
+static void
+refuse_parked_of(struct runtime *rt, struct instance *in)
+{
+	struct parked **pp, *p;
+	bool was_full = parked_full(&in->ch);
+	size_t i;
+
+	for (i = 0; i < rt->nqueues && in->ch.parked > 0; i++) {
+		struct rqueue *rq = &rt->queues[i];
+
+		for (pp = &rq->head; (p = *pp) != NULL; ) {
+			if (p->in != in) {
+				pp = &p->next;
+				continue;
+			}
+			*pp = p->next;
+			rq->nparked--;
+			in->ch.parked--;
+			in->ch.parked_bytes -= p->held;
+			reject(in, p->ref, STOPPING_REFUSAL);
+			parked_free(p);
+		}
+		rq->tail = NULL;
+		for (p = rq->head; p != NULL; p = p->next)
+			rq->tail = p;
+	}
+	if (was_full && !parked_full(&in->ch)) {
+		in->ch.last_seen = mono_ms();
+		resume_reading(in);
+	}
+}
+
 bool
 channel_send_stop(struct instance *in, bool force)
 {
@@ -403,6 +446,9 @@ channel_send_stop(struct instance *in, bool force)
 
 	if (!in->ch.hello || in->ch.io.fd == -1)
 		return false;
+	in->ch.stopping = true;
+	if (in->ch.parked > 0)
+		refuse_parked_of(rt_of(in), in);
 	if (proto_put_stop(&in->ch.wr, force) == 0) {
 		want_flush(in);
 		sent = true;
@@ -729,7 +775,12 @@ handle_publish(struct instance *in, struct msg *m)
 		return;
 	}
 	/* Full, or the store behind: the publisher waits for its
-	 * confirmation (back-pressure). */
+	 * confirmation (back-pressure), unless it was asked to stop. */
+	if (in->ch.stopping) {
+		free(task);
+		reject(in, m->ref, STOPPING_REFUSAL);
+		return;
+	}
 	if ((p = calloc(1, sizeof(*p))) == NULL ||
 	    (p->ref = strdup(m->ref)) == NULL) {
 		free(p);

@@ -44,6 +44,7 @@ struct channel {
 	char		  detail[256];
 	struct queue	 *cq;		/* the queue it consumes, once ready */
 	struct qconsumer *consumer;
+	bool		  stopping;	/* told to stop: its publishes never wait */
 	unsigned	  parked;	/* its publishes waiting for room */
 	size_t		  parked_bytes;	/* ... and the size of their tasks */
 	bool		  held;		/* not read until the next scan: no memory */
