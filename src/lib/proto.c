@@ -84,62 +84,72 @@ bad(struct ctx *c, const char *member, const char *what)
 	return -1;
 }
 
-static int
-get_string(struct ctx *c, const char *member, bool required, const char **out)
+/* A member, or NULL when it is absent or null: plba-protocol(7) lets an
+ * optional member be either. */
+static cJSON *
+member(struct ctx *c, const char *name)
 {
-	cJSON *v = cJSON_GetObjectItemCaseSensitive(c->m->root, member);
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(c->m->root, name);
+
+	return cJSON_IsNull(v) ? NULL : v;
+}
+
+static int
+get_string(struct ctx *c, const char *name, bool required, const char **out)
+{
+	cJSON *v = member(c, name);
 
 	*out = NULL;
-	if (v == NULL || cJSON_IsNull(v))
-		return required ? bad(c, member, "is missing") : 0;
+	if (v == NULL)
+		return required ? bad(c, name, "is missing") : 0;
 	if (!cJSON_IsString(v))
-		return bad(c, member, "must be a string");
+		return bad(c, name, "must be a string");
 	*out = v->valuestring;
 	return 0;
 }
 
 static int
-get_int(struct ctx *c, const char *member, bool required, long long *out)
+get_int(struct ctx *c, const char *name, bool required, long long *out)
 {
-	cJSON *v = cJSON_GetObjectItemCaseSensitive(c->m->root, member);
+	cJSON *v = member(c, name);
 	double d;
 
 	if (v == NULL)
-		return required ? bad(c, member, "is missing") : 0;
+		return required ? bad(c, name, "is missing") : 0;
 	if (!cJSON_IsNumber(v))
-		return bad(c, member, "must be a number");
+		return bad(c, name, "must be a number");
 	d = v->valuedouble;
 	if (d != floor(d) || d < -9007199254740992.0 || d > 9007199254740992.0)
-		return bad(c, member, "must be an integer");
+		return bad(c, name, "must be an integer");
 	*out = (long long)d;
 	return 0;
 }
 
 static int
-get_bool(struct ctx *c, const char *member, bool def, bool *out)
+get_bool(struct ctx *c, const char *name, bool def, bool *out)
 {
-	cJSON *v = cJSON_GetObjectItemCaseSensitive(c->m->root, member);
+	cJSON *v = member(c, name);
 
 	*out = def;
 	if (v == NULL)
 		return 0;
 	if (!cJSON_IsBool(v))
-		return bad(c, member, "must be true or false");
+		return bad(c, name, "must be true or false");
 	*out = cJSON_IsTrue(v);
 	return 0;
 }
 
 /* A sampling ratio, from 0 to 1; 1 when absent. */
 static int
-get_ratio(struct ctx *c, const char *member, double *out)
+get_ratio(struct ctx *c, const char *name, double *out)
 {
-	cJSON *v = cJSON_GetObjectItemCaseSensitive(c->m->root, member);
+	cJSON *v = member(c, name);
 
 	*out = 1;
 	if (v == NULL)
 		return 0;
 	if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= 1))
-		return bad(c, member, "must be a number from 0 to 1");
+		return bad(c, name, "must be a number from 0 to 1");
 	*out = v->valuedouble;
 	return 0;
 }
@@ -148,8 +158,7 @@ get_ratio(struct ctx *c, const char *member, double *out)
 static int
 get_tracing(struct ctx *c, bool required)
 {
-	if (required && cJSON_GetObjectItemCaseSensitive(c->m->root,
-	    "trace") == NULL)
+	if (required && member(c, "trace") == NULL)
 		return bad(c, "trace", "is missing");
 	if (get_bool(c, "trace", false, &c->m->trace) == -1)
 		return -1;
@@ -157,15 +166,15 @@ get_tracing(struct ctx *c, bool required)
 }
 
 static int
-get_object(struct ctx *c, const char *member, bool required, cJSON **out)
+get_object(struct ctx *c, const char *name, bool required, cJSON **out)
 {
-	cJSON *v = cJSON_GetObjectItemCaseSensitive(c->m->root, member);
+	cJSON *v = member(c, name);
 
 	*out = NULL;
-	if (v == NULL || cJSON_IsNull(v))
-		return required ? bad(c, member, "is missing") : 0;
+	if (v == NULL)
+		return required ? bad(c, name, "is missing") : 0;
 	if (!cJSON_IsObject(v))
-		return bad(c, member, "must be an object");
+		return bad(c, name, "must be an object");
 	*out = v;
 	return 0;
 }

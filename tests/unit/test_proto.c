@@ -89,6 +89,12 @@ START_TEST(decode_hello)
 	    "\"tracing_updates\":true}", true);
 	ck_assert(m.tracing_updates);
 	msg_clear(&m);
+	/* An optional member may be null, as if absent. */
+	decode_ok(&m, "{\"type\":\"hello\",\"protocol\":1,\"pid\":null,"
+	    "\"tracing_updates\":null}", true);
+	ck_assert_int_eq(m.pid, 0);
+	ck_assert(!m.tracing_updates);
+	msg_clear(&m);
 }
 END_TEST
 
@@ -205,6 +211,13 @@ START_TEST(decode_ack_nack)
 	decode_ok(&m, "{\"type\":\"nack\",\"id\":\"20\",\"retry\":true}", true);
 	ck_assert(m.retry);
 	msg_clear(&m);
+
+	/* Optional members may be null, as if absent. */
+	decode_ok(&m, "{\"type\":\"nack\",\"id\":\"21\",\"error\":null,"
+	    "\"retry\":null}", true);
+	ck_assert_ptr_null(m.error);
+	ck_assert(m.retry);
+	msg_clear(&m);
 }
 END_TEST
 
@@ -307,6 +320,9 @@ START_TEST(decode_stop)
 	ck_assert(!m.force);
 	msg_clear(&m);
 	decode_ok(&m, "{\"type\":\"stop\"}", false);
+	ck_assert(!m.force);
+	msg_clear(&m);
+	decode_ok(&m, "{\"type\":\"stop\",\"force\":null}", false);
 	ck_assert(!m.force);
 	msg_clear(&m);
 }
@@ -521,8 +537,6 @@ static const struct reject {
 	    "task: \"task\" \"metadata\" values must be strings" },
 	/* stop */
 	{ "{\"type\":\"stop\",\"force\":\"true\"}", false,
-	    "stop: \"force\" must be true or false" },
-	{ "{\"type\":\"stop\",\"force\":null}", false,
 	    "stop: \"force\" must be true or false" },
 	/* tracing, and welcome's tracing members */
 	{ "{\"type\":\"tracing\"}", false, "tracing: \"trace\" is missing" },
