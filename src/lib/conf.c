@@ -1006,7 +1006,6 @@ parse_text(struct conf_doc *doc, const char *text, size_t len,
 	yaml_parser_t	 yp;
 	yaml_event_t	 ev;
 	struct conf_mark m;
-	struct conf_node *root = NULL;
 	bool		 done = false;
 	int		 r = 0, i;
 	size_t		 k;
@@ -1069,13 +1068,17 @@ parse_text(struct conf_doc *doc, const char *text, size_t len,
 	if (!done || p.nerrs > 0)
 		return NULL;
 
-	/* An empty file, or a document that is only a null, is an empty map. */
+	/* A file with no document, or only a null, is more often one an
+	 * editor truncated mid-save than one meant to be empty; taken as an
+	 * empty map, a reload of it would stop every worker.  An empty
+	 * configuration is written {} on purpose. */
 	if (p.root == NULL || conf_is_null(p.root)) {
-		root = doc_node(doc, CONF_MAP, file,
-		    p.root ? p.root->line : 1, p.root ? p.root->col : 1);
-		if (root == NULL)
-			perr(&p, NULL, file, "out of memory");
-		return root;
+		m.file = file;
+		m.line = m.col = 1;
+		perr(&p, &m, NULL, "the file holds no configuration (it is "
+		    "empty, comments only or null); write {} for an empty "
+		    "one on purpose");
+		return NULL;
 	}
 	if (p.root->type != CONF_MAP) {
 		m = node_mark(p.root);

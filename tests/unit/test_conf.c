@@ -123,6 +123,11 @@ write_temp(const char *text)
 
 /* --- value parsers ------------------------------------------------------ */
 
+/* The error of a file that holds no document, or only a null. */
+#define EMPTY_MSG(file)	file ":1:1: the file holds no configuration "	\
+	"(it is empty, comments only or null); write {} for an empty "	\
+	"one on purpose"
+
 START_TEST(duration_valid)
 {
 	static const struct { const char *s; uint64_t ms; } ok[] = {
@@ -335,24 +340,47 @@ END_TEST
 
 START_TEST(parse_empty_documents)
 {
+	/* An editor that truncates a file mid-save leaves one of these;
+	 * none of them may pass for a configuration. */
 	static const char *const empties[] = {
 		"", "\n\n", "# only a comment\n", "---\n", "--- ~\n", "~\n",
-		"null\n", "{}\n", "---\n...\n",
+		"null\n", "---\n...\n", "\n# a comment\nnull # more\n",
 	};
 	struct conf_doc	*d;
 	size_t		 i;
 
 	for (i = 0; i < sizeof(empties) / sizeof(empties[0]); i++) {
-		d = load_ok(empties[i]);
-		ck_assert_int_eq(conf_doc_root(d)->type, CONF_MAP);
-		ck_assert_uint_eq(conf_doc_root(d)->n, 0);
-		conf_doc_free(d);
+		assert_load_fails(empties[i], EMPTY_MSG("t.yml"));
+		conf_errors_clear(&errs);
 	}
-	/* NULL text is an empty document too. */
-	d = conf_load_string(NULL, 0, NULL, &errs);
-	ck_assert_ptr_nonnull(d);
+	/* NULL text is no document either. */
+	ck_assert_ptr_null(conf_load_string(NULL, 0, NULL, &errs));
+	assert_error(EMPTY_MSG("<string>"));
+	conf_errors_clear(&errs);
+
+	/* {} is the way to say it on purpose. */
+	d = load_ok("{}\n");
+	ck_assert_int_eq(conf_doc_root(d)->type, CONF_MAP);
 	ck_assert_uint_eq(conf_doc_root(d)->n, 0);
 	conf_doc_free(d);
+	d = load_ok("# nothing yet\n--- {}\n");
+	ck_assert_uint_eq(conf_doc_root(d)->n, 0);
+	conf_doc_free(d);
+}
+END_TEST
+
+START_TEST(merge_empty_file_fails)
+{
+	const char	*paths[2];
+
+	/* A later file that was emptied is an error, not "no overrides". */
+	paths[0] = write_temp("a: 1\n");
+	paths[1] = write_temp("# overrides, truncated\n");
+	ck_assert_ptr_null(conf_load_files(paths, 2, &errs));
+	ck_assert_uint_eq(errs.n, 1);
+	ck_assert_ptr_nonnull(strstr(errs.msgs[0], paths[1]));
+	ck_assert_ptr_nonnull(strstr(errs.msgs[0],
+	    ":1:1: the file holds no configuration"));
 }
 END_TEST
 
@@ -650,8 +678,9 @@ START_TEST(parse_size_limit)
 	ck_assert_uint_eq(errs.n, 1);
 	conf_errors_clear(&errs);
 
-	/* Exactly at the limit is fine. */
+	/* Exactly at the limit is fine: {} and a long comment. */
 	text[len - 1] = '\0';
+	memcpy(text, "{}\n", 3);
 	{
 		struct conf_doc *d = conf_load_string(text, len - 1, "ok.yml",
 		    &errs);
@@ -1283,6 +1312,7 @@ conf_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, parse_tree_and_positions);
 	tcase_add_test(tc, parse_empty_documents);
+	tcase_add_test(tc, merge_empty_file_fails);
 	tcase_add_test(tc, parse_top_level_must_be_map);
 	tcase_add_test(tc, parse_duplicate_keys);
 	tcase_add_test(tc, parse_keys_must_be_scalars);

@@ -109,7 +109,7 @@ write_temp(const char *text)
 START_TEST(defaults)
 {
 	static const char *const empties[] = {
-		"", "platform:\nlog:\nqueues:\nworkers:\n",
+		"{}\n", "platform:\nlog:\nqueues:\nworkers:\n",
 		"platform: {}\nlog: {}\nqueues: {}\nworkers: {}\n",
 	};
 	struct settings	*s;
@@ -208,6 +208,27 @@ static const char spec_example[] =
 "    type: ~\n"
 "mail_order_bot:\n"
 "  imap: {url: \"imaps://mail.example.com/INBOX\", user: \"${IMAP_USER}\"}\n";
+
+START_TEST(empty_file_fails)
+{
+	static const char *const empties[] = {
+		"", "# all commented out\n", "null\n", "~\n", "---\n...\n",
+	};
+	const char	*paths[1];
+	size_t		 i;
+
+	/* A reload of a truncated file must not stop every worker. */
+	for (i = 0; i < sizeof(empties) / sizeof(empties[0]); i++)
+		assert_fails(empties[i], "demo.yml:1:1: the file holds no "
+		    "configuration (it is empty, comments only or null); "
+		    "write {} for an empty one on purpose");
+	paths[0] = write_temp("");
+	ck_assert_ptr_null(settings_load(paths, 1, &errs));
+	ck_assert_uint_eq(errs.n, 1);
+	ck_assert_ptr_nonnull(strstr(errs.msgs[0], paths[0]));
+	ck_assert_ptr_nonnull(strstr(errs.msgs[0], "write {} for an empty"));
+}
+END_TEST
 
 START_TEST(spec_example_loads)
 {
@@ -1131,6 +1152,7 @@ settings_suite(void)
 	tc = tcase_create("values");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, defaults);
+	tcase_add_test(tc, empty_file_fails);
 	tcase_add_test(tc, spec_example_loads);
 	tcase_add_test(tc, worker_defaults);
 	tcase_add_test(tc, worker_values);
