@@ -38,14 +38,24 @@ sup_history_free(struct sup_history *h)
 	h->cap = h->n = h->head = 0;
 }
 
+/*
+ * restart_delay for the first restart of a streak, which may be 0; then
+ * doubled, never below SUP_BACKOFF_FLOOR_MS, up to restart_max_delay or
+ * the floor if that is longer.  Without the floor a delay of 0 doubles to
+ * 0 and a crash loop restarts as fast as fork allows.
+ */
 uint64_t
 sup_backoff(const struct sup_policy *p, unsigned streak)
 {
-	uint64_t d = p->restart_delay_ms;
+	uint64_t d = p->restart_delay_ms, max;
 
-	while (streak-- > 0 && d < p->restart_max_delay_ms)
-		d *= 2;
-	return d < p->restart_max_delay_ms ? d : p->restart_max_delay_ms;
+	max = p->restart_max_delay_ms > SUP_BACKOFF_FLOOR_MS ?
+	    p->restart_max_delay_ms : SUP_BACKOFF_FLOOR_MS;
+	if (streak == 0)
+		return d < max ? d : max;
+	while (streak-- > 0 && d < max)
+		d = d * 2 > SUP_BACKOFF_FLOOR_MS ? d * 2 : SUP_BACKOFF_FLOOR_MS;
+	return d < max ? d : max;
 }
 
 /*
@@ -101,6 +111,11 @@ crashed(struct sup_inst *in, struct sup_history *h, const struct sup_policy *p,
 {
 	uint64_t stable = p->restart_max_delay_ms < SUP_STABLE_MS ?
 	    p->restart_max_delay_ms : SUP_STABLE_MS;
+
+	/* A run shorter than the floor is part of the loop even when
+	 * restart_max_delay is 0: otherwise every restart is a first one. */
+	if (stable < SUP_BACKOFF_FLOOR_MS)
+		stable = SUP_BACKOFF_FLOOR_MS;
 
 	in->state = INST_STOPPED;
 	in->deadline = 0;

@@ -83,6 +83,9 @@ struct sup_inst {
 
 /* Once an instance has stayed up this long, its back-off starts afresh. */
 #define SUP_STABLE_MS	10000
+/* The shortest wait before any restart of a streak but the first, so that
+ * restart_delay: 0 cannot make a crash loop spin. */
+#define SUP_BACKOFF_FLOOR_MS	100
 /* How long a child told stop {force: true} has to exit before SIGKILL,
  * unless its stop_timeout is shorter: enough to close connections and
  * hand back held tasks, short enough for an operator who said "now". */

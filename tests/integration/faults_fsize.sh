@@ -27,6 +27,7 @@ workers:
   steady:
     command: [$TW, --record, $T, --line, "4000"]
     restart_delay: 0
+    restart_max_delay: 100ms
     max_restarts: 0
 YML
 metric() { curl -s --max-time 5 "$URL/metrics" | awk -v m="$1" '$1 == m {print $2}'; }

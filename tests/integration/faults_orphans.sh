@@ -11,6 +11,7 @@ workers:
     command: [$TW, --record, $T, --grandchild, 500, --exit-after, 50, 1]
     concurrency: 2
     restart_delay: 0
+    restart_max_delay: 100ms
     max_restarts: 0
 YML
 start_master

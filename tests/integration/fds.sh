@@ -19,6 +19,7 @@ workers:
   crashy:
     command: [$TW, --record, $T, --grandchild, 100, --exit-after, 0, 1]
     restart_delay: 0
+    restart_max_delay: 100ms
     max_restarts: 200
     restart_window: 1h
 YML

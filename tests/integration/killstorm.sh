@@ -16,6 +16,7 @@ workers:
     consumes: items
     prefetch: 4
     restart_delay: 0
+    restart_max_delay: 100ms
     max_restarts: 0
 YML
 start_master

@@ -76,6 +76,7 @@ workers:
     command: [$TW, --record, $T, --grandchild, 300, --exit-after, 50, 1]
     concurrency: 2
     restart_delay: 0
+    restart_max_delay: 100ms
     max_restarts: 20
     restart_window: 1h
 YML

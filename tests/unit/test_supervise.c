@@ -120,8 +120,56 @@ START_TEST(backoff_arithmetic)
 	ck_assert_uint_eq(sup_backoff(&pol, 3), 800);
 	ck_assert_uint_eq(sup_backoff(&pol, 4), 1000);
 	ck_assert_uint_eq(sup_backoff(&pol, 400), 1000);
+}
+END_TEST
+
+START_TEST(backoff_floor)
+{
+	/* restart_delay: 0 restarts once at once, then from the floor up. */
 	pol.restart_delay_ms = 0;
-	ck_assert_uint_eq(sup_backoff(&pol, 5), 0);
+	ck_assert_uint_eq(sup_backoff(&pol, 0), 0);
+	ck_assert_uint_eq(sup_backoff(&pol, 1), SUP_BACKOFF_FLOOR_MS);
+	ck_assert_uint_eq(sup_backoff(&pol, 2), 200);
+	ck_assert_uint_eq(sup_backoff(&pol, 3), 400);
+	ck_assert_uint_eq(sup_backoff(&pol, 5), 1000);
+	ck_assert_uint_eq(sup_backoff(&pol, 4000), 1000);
+	/* A delay under the floor grows from the floor. */
+	pol.restart_delay_ms = 10;
+	ck_assert_uint_eq(sup_backoff(&pol, 0), 10);
+	ck_assert_uint_eq(sup_backoff(&pol, 1), SUP_BACKOFF_FLOOR_MS);
+	ck_assert_uint_eq(sup_backoff(&pol, 2), 200);
+	/* The floor wins over a restart_max_delay below it. */
+	pol.restart_delay_ms = 0;
+	pol.restart_max_delay_ms = 0;
+	ck_assert_uint_eq(sup_backoff(&pol, 0), 0);
+	ck_assert_uint_eq(sup_backoff(&pol, 1), SUP_BACKOFF_FLOOR_MS);
+	ck_assert_uint_eq(sup_backoff(&pol, 100), SUP_BACKOFF_FLOOR_MS);
+}
+END_TEST
+
+START_TEST(zero_delay_crash_loop_does_not_spin)
+{
+	uint64_t now = 0;
+	unsigned spawns = 1;
+
+	/* restart_delay: 0, restart_max_delay: 0, max_restarts: 0: a child
+	 * that dies 1 ms after each start, for 2 s of the clock. */
+	pol.restart_delay_ms = 0;
+	pol.restart_max_delay_ms = 0;
+	pol.max_restarts = 0;
+	step(EV_START, now);
+	while (now < 2000) {
+		exit_with(false, now += 1);
+		ck_assert_int_eq(in.state, INST_BACKOFF);
+		if (spawns > 1)
+			ck_assert_uint_ge(in.deadline - now,
+			    SUP_BACKOFF_FLOOR_MS);
+		now = in.deadline;
+		ck_assert_int_eq(step(EV_DEADLINE, now), ACT_SPAWN);
+		spawns++;
+	}
+	/* One at once, then one per 101 ms at most: about 21. */
+	ck_assert_uint_le(spawns, 2 + 2000 / SUP_BACKOFF_FLOOR_MS);
 }
 END_TEST
 
@@ -369,6 +417,8 @@ suite(void)
 	tcase_add_test(tc, crash_backs_off_exponentially);
 	tcase_add_test(tc, backoff_resets_after_stable_run);
 	tcase_add_test(tc, backoff_arithmetic);
+	tcase_add_test(tc, backoff_floor);
+	tcase_add_test(tc, zero_delay_crash_loop_does_not_spin);
 	tcase_add_test(tc, restart_window_marks_failed);
 	tcase_add_test(tc, restart_window_slides);
 	tcase_add_test(tc, policy_on_failure_keeps_clean_exit_down);
