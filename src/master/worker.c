@@ -57,6 +57,23 @@ close_io(struct loop *l, struct io *io)
 	close(fd);
 }
 
+/*
+ * PLBA_MODULE_PATH for an instance, which opens the object after its chdir
+ * to working_directory: a relative path is made absolute against the
+ * directory dlopen resolved it against in the master, which never changes
+ * directory.  A bare name is searched for the same way by both, and left.
+ */
+static int
+module_path_env(char **out, const char *path)
+{
+	char cwd[PATH_MAX];
+
+	if (path[0] == '/' || strchr(path, '/') == NULL ||
+	    getcwd(cwd, sizeof(cwd)) == NULL)
+		return asprintf(out, "PLBA_MODULE_PATH=%s", path);
+	return asprintf(out, "PLBA_MODULE_PATH=%s/%s", cwd, path);
+}
+
 struct worker *
 worker_new(struct runtime *rt, const struct worker_def *def)
 {
@@ -95,8 +112,7 @@ worker_new(struct runtime *rt, const struct worker_def *def)
 			return NULL;
 		}
 		if (reg != NULL && reg->path != NULL &&
-		    asprintf(&w->module_env[1], "PLBA_MODULE_PATH=%s",
-		    reg->path) == -1) {
+		    module_path_env(&w->module_env[1], reg->path) == -1) {
 			w->module_env[1] = NULL;
 			worker_free(w);
 			return NULL;
