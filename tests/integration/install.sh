@@ -131,4 +131,21 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 		fail "systemd-analyze verify complains about the unit"
 	fi
 fi
+
+# An edited configuration survives make install and make uninstall; the
+# shipped one, unchanged, is removed, as distcheck wants.
+conf=$root$prefix/etc/plba/plba.yml
+cmp -s "$PLBA_SRCDIR/etc/plba.yml" "$conf" || fail "the installed plba.yml is not the shipped one"
+echo "# edited here" >>"$conf"
+make -s -C "$PLBA_BUILDDIR" install DESTDIR="$root" >"$T/install2.log" 2>&1 ||
+	{ cat "$T/install2.log"; fail "make install again failed"; }
+grep -qx "# edited here" "$conf" || fail "make install replaced an edited plba.yml"
+make -s -C "$PLBA_BUILDDIR" uninstall DESTDIR="$root" >"$T/uninstall.log" 2>&1 ||
+	{ cat "$T/uninstall.log"; fail "make uninstall failed"; }
+[ -e "$root$prefix/sbin/plba-master" ] && fail "make uninstall left plba-master"
+grep -qx "# edited here" "$conf" || fail "make uninstall removed an edited plba.yml"
+cp "$PLBA_SRCDIR/etc/plba.yml" "$conf"
+make -s -C "$PLBA_BUILDDIR" uninstall DESTDIR="$root" >"$T/uninstall.log" 2>&1 ||
+	{ cat "$T/uninstall.log"; fail "make uninstall failed"; }
+[ -e "$conf" ] && fail "make uninstall left the shipped plba.yml"
 echo "ok"
