@@ -19,6 +19,7 @@
 
 #include "plba/plba.h"
 #include "child.h"
+#include "json_exact.h"
 #include "frame.h"
 #include "proto.h"
 #include "tracectx.h"
@@ -532,6 +533,13 @@ channel_thread(void *arg)
 		while ((rc = frame_next(&rd, &data, &len)) == 1) {
 			if (msg_decode(&m, data, len, false, err, sizeof(err)) == -1)
 				goto bad;
+			/* The payload goes to the handler as published. */
+			if (m.type == MSG_TASK &&
+			    json_exact_numbers(m.root, data, len) == -1) {
+				snprintf(err, sizeof(err), "out of memory");
+				msg_clear(&m);
+				goto bad;
+			}
 			if (handle(w, &m) == -1) {
 				snprintf(err, sizeof(err), "unexpected \"%s\"",
 				    msg_type_name(m.type));

@@ -23,6 +23,7 @@
 #include "dashboard.h"
 #include "http.h"
 #include "http_watchdog.h"
+#include "json_exact.h"
 #include "log.h"
 #include "metrics.h"
 #include "proto.h"
@@ -235,6 +236,20 @@ body_json(const char *body, size_t len, const char *notjson, cJSON **out)
 	    "a number in the body is out of range";
 }
 
+/* A queued task as a tree that prints its text's numbers as they are. */
+static cJSON *
+task_json(const struct qtask *t)
+{
+	cJSON *task;
+
+	if ((task = cJSON_ParseWithLength(t->body, t->len)) != NULL &&
+	    json_exact_numbers(task, t->body, t->len) == -1) {
+		cJSON_Delete(task);
+		task = NULL;
+	}
+	return task;
+}
+
 static void
 do_publish(struct runtime *rt, struct action *a)
 {
@@ -264,6 +279,13 @@ do_publish(struct runtime *rt, struct action *a)
 	    &body)) != NULL) {
 		a->code = 400;
 		a->answer = error_json("%s", why);
+		return;
+	}
+	/* Queued as sent: cJSON would print an id past 2^53 rounded. */
+	if (json_exact_numbers(body, a->body, a->body_len) == -1) {
+		cJSON_Delete(body);
+		a->code = 500;
+		a->answer = error_json("out of memory");
 		return;
 	}
 	/* A caller's traceparent header continues its trace, unless the
@@ -415,7 +437,7 @@ do_dead(struct runtime *rt, struct action *a)
 		cJSON_AddNumberToObject(e, "attempt", t->attempt);
 		cJSON_AddStringToObject(e, "error",
 		    t->last_error != NULL ? t->last_error : "");
-		if ((task = cJSON_Parse(t->body)) != NULL)
+		if ((task = task_json(t)) != NULL)
 			cJSON_AddItemToObject(e, "task", task);
 		cJSON_AddItemToArray(arr, e);
 	}
@@ -462,7 +484,7 @@ list_task(struct listing *l, const struct qtask *t)
 	    l->now - t->published_at : 0));
 	if (t->last_error != NULL)
 		cJSON_AddStringToObject(e, "error", t->last_error);
-	if ((task = cJSON_Parse(t->body)) != NULL)
+	if ((task = task_json(t)) != NULL)
 		cJSON_AddItemToObject(e, "task", task);
 	cJSON_AddItemToArray(l->tasks, e);
 	return true;

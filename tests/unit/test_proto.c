@@ -12,6 +12,7 @@
 
 #include "frame.h"
 #include "proto.h"
+#include "json_exact.h"
 
 /* A string every encoder must quote: quotes, backslashes, control
  * characters, a slash, UTF-8 of two, three and four bytes, DEL. */
@@ -1256,6 +1257,41 @@ START_TEST(member_text)
 }
 END_TEST
 
+/* exact: TEXT reprinted after the fix-up, as cJSON prints it. */
+static void
+exact(const char *text, const char *want)
+{
+	cJSON *o = cJSON_Parse(text);
+	char *out;
+
+	ck_assert_ptr_nonnull(o);
+	ck_assert_int_eq(json_exact_numbers(o, text, strlen(text)), 0);
+	out = cJSON_PrintUnformatted(o);
+	ck_assert_str_eq(out, want);
+	free(out);
+	cJSON_Delete(o);
+}
+
+/* Numbers of 16 significant digits or more print as written; shorter
+ * ones, and digits in strings, as cJSON prints them. */
+START_TEST(exact_numbers)
+{
+	exact("[9007199254740993]", "[9007199254740993]");
+	exact("{\"id\": 123456789012345678, \"n\": 1.50}",
+	    "{\"id\":123456789012345678,\"n\":1.5}");
+	exact("[-0.000012345678901234567, 12345678901234567890123, 1e2]",
+	    "[-0.000012345678901234567,12345678901234567890123,100]");
+	exact("[\"1234567890123456789\", \"a\\\"12345678901234567\", "
+	    "12345678901234567]",
+	    "[\"1234567890123456789\",\"a\\\"12345678901234567\","
+	    "12345678901234567]");
+	exact("{\"a\":[1,{\"b\":[2,1234567890123456.5]}],\"c\":3}",
+	    "{\"a\":[1,{\"b\":[2,1234567890123456.5]}],\"c\":3}");
+	/* 15 digits come back from cJSON's print unchanged. */
+	exact("[123456789012345]", "[123456789012345]");
+}
+END_TEST
+
 START_TEST(publish_keeps_task_text)
 {
 	const char *f = "{\"type\":\"publish\",\"ref\":\"7\",\"queue\":\"q\","
@@ -1433,6 +1469,7 @@ suite(void)
 	TCase *quo = tcase_create("json_quote");
 
 	tcase_add_test(dec, decode_hello);
+	tcase_add_test(dec, exact_numbers);
 	tcase_add_test(dec, decode_ready_heartbeat);
 	tcase_add_test(dec, decode_status);
 	tcase_add_test(dec, decode_health);

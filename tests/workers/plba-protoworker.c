@@ -45,6 +45,7 @@ struct produce {
 	long		 count;
 	bool		 async;
 	bool		 tracked;
+	const char	*payload;	/* the same for each task; NULL: {"n":i} */
 };
 
 /* Prints every done notice until one came for each task. */
@@ -188,8 +189,8 @@ produce(plba_worker *w, void *arg)
 			rc = plba_publish_tracked(w, p->queue, "item", payload, id,
 			    sizeof(id));
 		else
-			rc = plba_publish(w, p->queue, "item", payload, id,
-			    sizeof(id));
+			rc = plba_publish(w, p->queue, "item", p->payload != NULL ?
+			    p->payload : payload, id, sizeof(id));
 		if (rc != PLBA_OK) {
 			fprintf(stderr, "publish %ld: %s\n", i, plba_strerror(rc));
 			return 1;
@@ -876,7 +877,7 @@ main(int argc, char *argv[])
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 2) {
-		fprintf(stderr, "usage: plba-protoworker produce QUEUE N [async|tracked] | "
+		fprintf(stderr, "usage: plba-protoworker produce QUEUE N [async|tracked|payload JSON] | "
 		    "consume [record FILE] [payloads FILE [meta KEY]...] [fail-every N] "
 		    "[dead-every N] [sleep MS] [hang] [hang-while FILE] | idle | spans N GAP_MS "
 		    "[exit] [say] [big] | stoppable CLEANUP_MS | hostile MODE | burst MODE [ARGS] | "
@@ -893,6 +894,8 @@ main(int argc, char *argv[])
 		p.count = atol(argv[3]);
 		p.async = argc > 4 && strcmp(argv[4], "async") == 0;
 		p.tracked = argc > 4 && strcmp(argv[4], "tracked") == 0;
+		if (argc > 5 && strcmp(argv[4], "payload") == 0)
+			p.payload = argv[5];
 		return plba_worker_main(&producer, &p);
 	}
 	if (strcmp(argv[1], "consume") == 0) {
