@@ -679,10 +679,30 @@ plba_worker_error(const plba_worker *w)
 	return w->err;
 }
 
-/* Builds {name, payload, metadata} as JSON text; checks the payload.
- * Published inside a span, the task carries its trace. */
+/*
+ * The deepest payload a publish frame carries: the master parses the frame
+ * with cJSON, whose limit counts the frame and the task objects too.  A
+ * deeper one would make a frame the master kills us for.
+ */
+#define PAYLOAD_DEPTH_MAX	(CJSON_NESTING_LIMIT - 2)
+
+static int
+json_depth(const cJSON *o)
+{
+	const cJSON *e;
+	int d, max = 0;
+
+	for (e = o->child; e != NULL; e = e->next)
+		if ((d = json_depth(e)) > max)
+			max = d;
+	return cJSON_IsArray(o) || cJSON_IsObject(o) ? max + 1 : max;
+}
+
+/* Builds {name, payload, metadata} as JSON text; checks the payload, and
+ * says in *deep when nesting is what it is refused for.  Published inside
+ * a span, the task carries its trace. */
 static char *
-task_json(plba_worker *w, const char *name, const char *payload)
+task_json(plba_worker *w, const char *name, const char *payload, bool *deep)
 {
 	char tp[64];
 	plba_span *cur = w->tracing ? plba_span_current(w) : NULL;
@@ -705,8 +725,9 @@ task_json(plba_worker *w, const char *name, const char *payload)
 	    (p = cJSON_ParseWithOpts(payload, NULL, true)) == NULL)
 		return NULL;
 	finite = json_finite(p);
+	*deep = json_depth(p) > PAYLOAD_DEPTH_MAX;
 	cJSON_Delete(p);
-	if (!finite)
+	if (!finite || *deep)
 		return NULL;
 	qlen = json_quote(NULL, 0, name);
 	len = qlen + plen + 128;
@@ -730,12 +751,17 @@ publish(plba_worker *w, const char *queue, const char *name,
 {
 	struct frame_writer fw;
 	char ref[24], *task;
+	bool deep = false;
 	int rc;
 
 	if (queue == NULL || name == NULL)
 		return PLBA_EINVAL;
-	if ((task = task_json(w, name, payload)) == NULL) {
-		snprintf(w->err, sizeof(w->err), "payload is not JSON");
+	if ((task = task_json(w, name, payload, &deep)) == NULL) {
+		if (deep)
+			snprintf(w->err, sizeof(w->err), "payload is nested "
+			    "more than %d deep", PAYLOAD_DEPTH_MAX);
+		else
+			snprintf(w->err, sizeof(w->err), "payload is not JSON");
 		return PLBA_EINVAL;
 	}
 	pthread_mutex_lock(&w->mu);

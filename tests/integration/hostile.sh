@@ -65,6 +65,10 @@ wait_for 20 log_has "badutf8.0: protocol error: invalid UTF-8 at byte"
 # ... which libplba never sends: a payload the master would refuse, or
 # that would change on the way, is PLBA_EINVAL, and the worker lives.
 wait_for 20 log_has "\[payloads.0\] payloads: 11 of 11 refused, the good one success"
+wait_for 20 log_has "\[payloads.0\] payloads: 999 deep: "
+log_has "\[payloads.0\] payloads: 998 deep: success" || fail "998 levels refused"
+log_has "\[payloads.0\] payloads: 999 deep: invalid argument: payload is nested more than 998 deep" ||
+	fail "999 levels: $(grep "999 deep" "$LOG")"
 log_has "payloads.0: protocol error" && fail "libplba sent what the master refuses"
 # Each is restarted by its policy and fails again.
 wait_for 20 log_at_least 'bad-json.0: protocol error' 3

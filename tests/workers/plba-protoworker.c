@@ -134,6 +134,7 @@ bad_payloads(plba_worker *w, void *arg)
 		"\"\xed\xa0\x80\"", "\"a\x01" "b\"", "1e999",
 	};
 	const char *queue = arg;
+	static char deep[2 * 999 + 1];
 	char id[32];
 	size_t i, refused = 0;
 	int rc;
@@ -149,6 +150,16 @@ bad_payloads(plba_worker *w, void *arg)
 	    sizeof(id));
 	printf("payloads: %zu of %zu refused, the good one %s\n", refused,
 	    sizeof(bad) / sizeof(bad[0]), plba_strerror(rc));
+	/* cJSON parses 1000 levels: the frame and the task take two. */
+	for (i = 998; i <= 999; i++) {
+		memset(deep, '[', i);
+		memset(deep + i, ']', i);
+		deep[2 * i] = '\0';
+		rc = plba_publish(w, queue, "deep", deep, id, sizeof(id));
+		printf("payloads: %zu deep: %s%s%s\n", i, plba_strerror(rc),
+		    rc == PLBA_OK ? "" : ": ", rc == PLBA_OK ? "" :
+		    plba_worker_error(w));
+	}
 	fflush(stdout);
 	while (!plba_worker_sleep(w, 60000))
 		;
