@@ -245,8 +245,12 @@ otlp_http_endpoint_ok(const char *url)
 {
 	CURLU *u;
 	char *scheme = NULL, *host = NULL;
+	const char *authority = strstr(url, "://");
 	bool ok;
 
+	/* libcurl reads "http:///v1" as the host "v1". */
+	if (authority == NULL || authority[3] == '/')
+		return false;
 	if ((u = curl_url()) == NULL)
 		return false;
 	ok = curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&

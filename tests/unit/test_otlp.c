@@ -508,7 +508,8 @@ START_TEST(bad_endpoint)
 {
 	static const char *const urls[] = {
 		"not a url", "ftp://127.0.0.1/v1/traces", "127.0.0.1:4318",
-		"http://", "",
+		"http://", "", "http:///v1/traces", "https:///",
+		"http://:4318/v1/traces",
 	};
 	struct settings s;
 	struct trace_exporter *ex;
