@@ -1450,7 +1450,7 @@ post(struct http *h, struct mg_connection *c, char seg[4][128], int n)
 	struct action *a;
 	const char *tp;
 	char *body;
-	size_t len;
+	size_t len, tplen;
 	int code = 0;
 
 	if (!token_ok(h, c))
@@ -1498,9 +1498,16 @@ post(struct http *h, struct mg_connection *c, char seg[4][128], int n)
 		a->body = body;
 		a->body_len = len;
 		body = NULL;
-		if ((tp = mg_get_header(c, "traceparent")) != NULL &&
-		    (a->traceparent = strdup(tp)) == NULL)
-			code = reply_error(h, c, 500, "out of memory");
+		/* Less the white space around it, which is the header's
+		 * (RFC 9110), not the value's. */
+		if ((tp = mg_get_header(c, "traceparent")) != NULL) {
+			for (tplen = strlen(tp); tplen > 0 &&
+			    (tp[tplen - 1] == ' ' || tp[tplen - 1] == '\t');
+			    tplen--)
+				;
+			if ((a->traceparent = strndup(tp, tplen)) == NULL)
+				code = reply_error(h, c, 500, "out of memory");
+		}
 		break;
 	default:
 		break;

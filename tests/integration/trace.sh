@@ -82,6 +82,11 @@ curl -sf -X POST -H "$(printf 'traceparent: 01-5bf92f3577b34da6a3ce929d0e0e4736-
 	-d '{"name":"mail","payload":{"message_id":"<v01@x>","body":"order: TEA-01 x 1"}}' \
 	"$URL/queues/emails/tasks" >/dev/null || fail "a later traceparent version refused"
 wait_for 10 grep -q '"trace_id":"5bf92f3577b34da6a3ce929d0e0e4736".*"name":"process emails"' "$T/traces.jsonl"
+# White space around the value is the header's (RFC 9110), not the value's.
+curl -sf -X POST -H "$(printf 'traceparent: 00-6bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01   ')" \
+	-d '{"name":"mail","payload":{"message_id":"<ows@x>","body":"order: TEA-01 x 1"}}' \
+	"$URL/queues/emails/tasks" >/dev/null || fail "a traceparent with trailing white space refused"
+wait_for 10 grep -q '"trace_id":"6bf92f3577b34da6a3ce929d0e0e4736".*"name":"process emails"' "$T/traces.jsonl"
 # logrotate: the file is reopened on SIGUSR1.
 mv "$T/traces.jsonl" "$T/traces.jsonl.1"
 kill -USR1 "$MASTER"
