@@ -21,6 +21,7 @@
 #include "channel.h"
 #include "conf.h"
 #include "dashboard.h"
+#include "civet_sockets.h"
 #include "http.h"
 #include "http_watchdog.h"
 #include "json_exact.h"
@@ -1896,8 +1897,10 @@ http_stop(struct runtime *rt)
 		a->answer = error_json("the HTTP server is restarting");
 	}
 	finish(h, list);
-	if (h->ctx != NULL)
+	if (h->ctx != NULL) {
+		civet_wake_listener(h->ctx);
 		mg_stop(h->ctx);	/* joins every civetweb thread */
+	}
 	watchdog_stop(h->watchdog);
 	if (h->efd != -1 && h->io.fd != -1)
 		io_del(rt->loop, &h->io);

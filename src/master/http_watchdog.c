@@ -4,7 +4,7 @@
  * for, and after a handler that refused a body unread civetweb drains it
  * to its Content-Length.  Eight clients sending a byte a second would
  * hold every thread for good, /livez included.  civetweb offers no hook
- * with the socket, so the watchdog finds it by its two addresses and
+ * with the socket, so the watchdog finds it by its addresses and
  * puts a socket that is not connected in its place: the thread's next
  * read fails, and civetweb closes the connection as it would any other
  * broken one.
@@ -15,7 +15,6 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -27,6 +26,7 @@
 
 #include <civetweb.h>
 
+#include "civet_sockets.h"
 #include "http_watchdog.h"
 #include "log.h"
 #include "loop.h"
@@ -52,37 +52,6 @@ struct watchdog {
 	struct watched	 slot[WATCH_SLOTS];
 };
 
-/* The descriptor of the TCP connection between peer and local_port, or -1. */
-static int
-find_socket(const struct watched *w)
-{
-	struct sockaddr_in sa;
-	socklen_t len;
-	struct dirent *de;
-	DIR *d;
-	int fd, found = -1;
-
-	if ((d = opendir("/proc/self/fd")) == NULL)
-		return -1;
-	while (found == -1 && (de = readdir(d)) != NULL) {
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		fd = atoi(de->d_name);
-		len = sizeof(sa);
-		if (getpeername(fd, (struct sockaddr *)&sa, &len) == -1 ||
-		    sa.sin_family != AF_INET ||
-		    sa.sin_addr.s_addr != w->peer.s_addr ||
-		    ntohs(sa.sin_port) != w->peer_port)
-			continue;
-		len = sizeof(sa);
-		if (getsockname(fd, (struct sockaddr *)&sa, &len) == 0 &&
-		    ntohs(sa.sin_port) == w->local_port)
-			found = fd;
-	}
-	closedir(d);
-	return found;
-}
-
 /*
  * Under mu, so the slot's connection cannot close meanwhile: civetweb
  * calls connection_close, and so watchdog_forget(), before it closes the
@@ -95,7 +64,8 @@ cut(struct watchdog *wd, struct watched *w)
 	int fd, dead;
 
 	w->cut = true;
-	if ((fd = find_socket(w)) == -1)
+	if ((fd = civet_connection_fd(w->peer, w->peer_port,
+	    w->local_port)) == -1)
 		return;
 	if ((dead = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return;
