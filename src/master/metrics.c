@@ -185,6 +185,12 @@ store_metrics(struct buf *b, struct store *store)
 	    "Changes journaled and not yet committed.", st.waiting_bytes);
 }
 
+static unsigned
+shown(const struct worker *w)
+{
+	return w->def != NULL ? worker_nshown(w) : 0;
+}
+
 char *
 metrics_build(struct runtime *rt, const struct snapshot *snap)
 {
@@ -204,15 +210,20 @@ metrics_build(struct runtime *rt, const struct snapshot *snap)
 	help(&b, "plba_ready", "gauge", "1 when every critical worker has a ready instance.");
 	bprintf(&b, "plba_ready %d\n", snap->ready);
 
+	/* The instances /status shows: a version that a reload removed or
+	 * replaced is left out, or its series would repeat the labels of
+	 * the one that replaces it, which shows its instances instead. */
 	help(&b, "plba_instance_up", "gauge", "1 when the instance has a running process.");
 	for (i = 0; i < rt->nworkers; i++)
-		for (j = 0; j < rt->workers[i]->ninst; j++)
+		for (j = 0; j < shown(rt->workers[i]); j++)
 			bprintf(&b, "plba_instance_up{worker=\"%s\",instance=\"%u\"} %d\n",
-			    rt->workers[i]->name, j, rt->workers[i]->inst[j]->pid > 0);
+			    rt->workers[i]->name, j,
+			    worker_shown(rt->workers[i], j)->pid > 0);
 	help(&b, "plba_instance_health", "gauge", "Instance health: 1 for the current value.");
 	for (i = 0; i < rt->nworkers; i++)
-		for (j = 0; j < rt->workers[i]->ninst; j++) {
-			enum health h = instance_health(rt->workers[i]->inst[j], &detail);
+		for (j = 0; j < shown(rt->workers[i]); j++) {
+			enum health h = instance_health(
+			    worker_shown(rt->workers[i], j), &detail);
 
 			for (k = 0; k < 3; k++)
 				bprintf(&b, "plba_instance_health{worker=\"%s\","
@@ -221,13 +232,14 @@ metrics_build(struct runtime *rt, const struct snapshot *snap)
 		}
 	help(&b, "plba_instance_restarts_total", "counter", "Restarts of the instance.");
 	for (i = 0; i < rt->nworkers; i++)
-		for (j = 0; j < rt->workers[i]->ninst; j++)
+		for (j = 0; j < shown(rt->workers[i]); j++)
 			bprintf(&b, "plba_instance_restarts_total{worker=\"%s\","
 			    "instance=\"%u\"} %u\n", rt->workers[i]->name, j,
-			    rt->workers[i]->inst[j]->restarts);
+			    worker_shown(rt->workers[i], j)->restarts);
 	help(&b, "plba_worker_failed", "gauge", "1 when the worker exhausted max_restarts.");
 	for (i = 0; i < rt->nworkers; i++)
-		bprintf(&b, "plba_worker_failed{worker=\"%s\"} %d\n",
+		if (rt->workers[i]->def != NULL)
+			bprintf(&b, "plba_worker_failed{worker=\"%s\"} %d\n",
 		    rt->workers[i]->name, rt->workers[i]->hist.failed);
 
 #define QUEUE_METRIC(name, type, text, field) do {			\

@@ -24,7 +24,7 @@ views(struct runtime *rt, struct inst_view **store)
 	const char *detail;
 
 	for (i = 0; i < rt->nworkers; i++)
-		n += rt->workers[i]->ninst;
+		n += worker_nshown(rt->workers[i]);
 	wv = calloc(rt->nworkers + 1, sizeof(*wv));
 	iv = calloc(n + 1, sizeof(*iv));
 	if (wv == NULL || iv == NULL) {
@@ -37,10 +37,10 @@ views(struct runtime *rt, struct inst_view **store)
 
 		wv[i].critical = w->def != NULL && w->def->critical && w->wanted;
 		wv[i].inst = &iv[k];
-		wv[i].ninst = w->ninst;
-		for (j = 0; j < w->ninst; j++, k++) {
-			iv[k].health = instance_health(w->inst[j], &detail);
-			iv[k].status = instance_status(w->inst[j]);
+		wv[i].ninst = worker_nshown(w);
+		for (j = 0; j < wv[i].ninst; j++, k++) {
+			iv[k].health = instance_health(worker_shown(w, j), &detail);
+			iv[k].status = instance_status(worker_shown(w, j));
 		}
 	}
 	*store = iv;
@@ -253,10 +253,10 @@ status_json(struct runtime *rt, enum health h)
 		if (wv != NULL)
 			cJSON_AddStringToObject(wo, "health",
 			    health_name(worker_health(&wv[i])));
-		for (j = 0; j < w->ninst; j++) {
+		for (j = 0; j < worker_nshown(w); j++) {
 			const char *d;
 
-			if (instance_health(w->inst[j], &d) != HEALTH_OK &&
+			if (instance_health(worker_shown(w, j), &d) != HEALTH_OK &&
 			    d != NULL && *d != '\0') {
 				detail = d;
 				break;
@@ -269,9 +269,10 @@ status_json(struct runtime *rt, enum health h)
 		if (w->def->consumes != NULL)
 			cJSON_AddStringToObject(wo, "consumes", w->def->consumes);
 		wi = cJSON_AddArrayToObject(wo, "instances");
-		for (j = 0; j < w->ninst; j++) {
-			cJSON_AddItemToArray(wi, instance_json(w->inst[j]));
-			cJSON_AddItemToArray(insts, instance_json(w->inst[j]));
+		for (j = 0; j < worker_nshown(w); j++) {
+			cJSON_AddItemToArray(wi, instance_json(worker_shown(w, j)));
+			cJSON_AddItemToArray(insts,
+			    instance_json(worker_shown(w, j)));
 		}
 	}
 	free(wv);

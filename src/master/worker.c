@@ -209,6 +209,31 @@ instance_alive(const struct instance *in)
 	return in->pid > 0;
 }
 
+/*
+ * While a reload's old version of a worker stops, its instances stand in
+ * for the new version's, which start only once it is down: a process
+ * still alive is shown stopping, with its pid, not hidden behind a new
+ * instance that has none.  Indices past the old version's are the new
+ * version's own.
+ */
+unsigned
+worker_nshown(const struct worker *w)
+{
+	const struct worker *old = w->replaces;
+
+	return old != NULL && old->ninst > w->ninst ? old->ninst : w->ninst;
+}
+
+struct instance *
+worker_shown(const struct worker *w, unsigned i)
+{
+	const struct worker *old = w->replaces;
+
+	if (old != NULL && i < old->ninst)
+		return old->inst[i];
+	return w->inst[i];
+}
+
 bool
 worker_ready(const struct worker *w)
 {

@@ -93,6 +93,10 @@ void		 instance_kill(struct instance *);
 enum health	 instance_health(const struct instance *, const char **detail);
 enum status	 instance_status(const struct instance *);
 
+/* The instances status shows, in place of w->inst[0 .. ninst - 1]. */
+unsigned	 worker_nshown(const struct worker *);
+struct instance	*worker_shown(const struct worker *, unsigned);
+
 bool		 worker_ready(const struct worker *);	/* every instance ready */
 bool		 worker_down(const struct worker *);	/* no process left */
 bool		 instance_alive(const struct instance *);
