@@ -908,11 +908,19 @@ check_failures(struct runtime *rt)
 	}
 }
 
+/*
+ * Starts what may start, and ends the start phase once every worker is
+ * started and every critical one is ready or settled: ready, or down
+ * for good but by an operator's action (a crash loop, a one-shot job
+ * that is over, a dependency that failed).  Waiting on those would say
+ * "starting" for ever; the health says what is wrong.
+ */
 static void
 reconcile_starts(struct runtime *rt)
 {
 	struct sup_event start = { .kind = EV_START };
-	bool all_ready = true;
+	const struct worker *down = NULL;	/* critical, and not up */
+	bool settled = true;
 	size_t i;
 
 	for (i = 0; i < rt->nworkers; i++) {
@@ -930,22 +938,39 @@ reconcile_starts(struct runtime *rt)
 				log_warn("%s: not started: it depends on %s, which "
 				    "has failed", w->name, d->name);
 			w->told_blocked = true;
-			/* Held up by a failure, as a failed worker is: only a
-			 * critical one keeps the runtime from being up. */
-			if (!w->def->critical)
-				continue;
+			/* Held up by a failure, as a failed worker is. */
+			if (w->def->critical && down == NULL)
+				down = w;
+			continue;
+		}
+		if (!w->started) {
+			settled = false;
+			continue;
 		}
 		/* A non-critical worker that never gets ready (a crash
 		 * loop) must not keep the runtime from being up. */
-		if (!w->started || (w->def->critical && !worker_ready(w)))
-			all_ready = false;
+		if (!w->def->critical || worker_ready(w))
+			continue;
+		if (!worker_settled(w))
+			settled = false;
+		else if (!worker_done(w) && down == NULL)
+			down = w;
 	}
-	if (rt->state == RT_STARTING && all_ready) {
-		rt->state = RT_RUNNING;
+	if (rt->state != RT_STARTING || !settled)
+		return;
+	rt->state = RT_RUNNING;
+	if (down == NULL) {
 		log_info("all workers started, critical ones ready");
 		notify_upward("READY=1\nSTATUS=running, %zu worker%s",
 		    rt->nworkers, rt->nworkers == 1 ? "" : "s");
+		return;
 	}
+	/* The start is over all the same: a service manager that waits for
+	 * READY=1 would otherwise kill a master told to stay up. */
+	log_warn("workers started, but critical worker %s is not up",
+	    down->name);
+	notify_upward("READY=1\nSTATUS=running, %zu worker%s, critical %s "
+	    "not up", rt->nworkers, rt->nworkers == 1 ? "" : "s", down->name);
 }
 
 /*

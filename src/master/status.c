@@ -35,7 +35,10 @@ views(struct runtime *rt, struct inst_view **store)
 	for (i = 0; i < rt->nworkers; i++) {
 		struct worker *w = rt->workers[i];
 
-		wv[i].critical = w->def != NULL && w->def->critical && w->wanted;
+		/* One whose instances all ended by their policy is over,
+		 * not down: nothing of it should run. */
+		wv[i].critical = w->def != NULL && w->def->critical &&
+		    w->wanted && !worker_done(w);
 		wv[i].inst = &iv[k];
 		wv[i].ninst = worker_nshown(w);
 		for (j = 0; j < wv[i].ninst; j++, k++) {
@@ -100,7 +103,8 @@ runtime_ready(struct runtime *rt)
 	for (i = 0; i < rt->nworkers; i++) {
 		struct worker *w = rt->workers[i];
 
-		if (w->def == NULL || !w->def->critical || !w->wanted)
+		if (w->def == NULL || !w->def->critical || !w->wanted ||
+		    worker_done(w))
 			continue;
 		any = false;
 		for (j = 0; j < w->ninst; j++)

@@ -91,6 +91,7 @@ spawn(struct sup_inst *in, const struct sup_policy *p, uint64_t now)
 	in->speaks = false;
 	in->forced = false;
 	in->restart_after_stop = false;
+	in->done = false;
 	in->deadline = p->ready_on_timer ? now + p->ready_delay_ms : 0;
 	return ACT_SPAWN;
 }
@@ -157,6 +158,8 @@ enum sup_action
 sup_step(struct sup_inst *in, struct sup_history *h,
     const struct sup_policy *p, const struct sup_event *ev, uint64_t now)
 {
+	enum sup_action act;
+
 	switch (ev->kind) {
 	case EV_START:
 		if (in->state == INST_STOPPED || in->state == INST_BACKOFF) {
@@ -197,7 +200,12 @@ sup_step(struct sup_inst *in, struct sup_history *h,
 			return ACT_NONE;
 		case INST_STARTING:
 		case INST_RUNNING:
-			return crashed(in, h, p, ev->clean, now);
+			act = crashed(in, h, p, ev->clean, now);
+			/* Down for good by its own policy, not by a crash
+			 * loop: it is stopped on purpose, as a one-shot job
+			 * that is over. */
+			in->done = in->state == INST_STOPPED && !h->failed;
+			return act;
 		default:
 			return ACT_NONE;
 		}

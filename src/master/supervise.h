@@ -79,6 +79,8 @@ struct sup_inst {
 	bool		 speaks;	/* said hello: can be told to stop */
 	bool		 forced;	/* told stop {force: true} */
 	bool		 killed;	/* SIGKILL was needed to stop it */
+	bool		 done;		/* exited, and its restart policy
+					 * does not start it again */
 };
 
 /* Once an instance has stayed up this long, its back-off starts afresh. */

@@ -245,6 +245,38 @@ worker_ready(const struct worker *w)
 	return true;
 }
 
+/*
+ * Every instance is ready or will not come up on its own: it ended and
+ * its policy does not restart it, its spawn failed for good, or the
+ * worker failed.  Only an operator's action changes that.
+ */
+bool
+worker_settled(const struct worker *w)
+{
+	unsigned i;
+
+	for (i = 0; i < w->nwanted; i++)
+		if (w->inst[i]->sup.state != INST_RUNNING &&
+		    w->inst[i]->sup.state != INST_STOPPED)
+			return false;
+	return true;
+}
+
+/* Every instance ended, and by its policy for good: nothing should run. */
+bool
+worker_done(const struct worker *w)
+{
+	unsigned i;
+
+	if (w->hist.failed || w->nwanted == 0)
+		return false;
+	for (i = 0; i < w->nwanted; i++)
+		if (w->inst[i]->sup.state != INST_STOPPED ||
+		    !w->inst[i]->sup.done)
+			return false;
+	return true;
+}
+
 bool
 worker_down(const struct worker *w)
 {
@@ -709,7 +741,7 @@ instance_health(const struct instance *in, const char **detail)
 		*detail = "restarting";
 		return HEALTH_UNHEALTHY;
 	case INST_STOPPED:
-		if (w->wanted && in->index < w->nwanted) {
+		if (w->wanted && in->index < w->nwanted && !in->sup.done) {
 			*detail = "not running";
 			return HEALTH_UNHEALTHY;
 		}

@@ -99,6 +99,10 @@ struct instance	*worker_shown(const struct worker *, unsigned);
 
 bool		 worker_ready(const struct worker *);	/* every instance ready */
 bool		 worker_down(const struct worker *);	/* no process left */
+/* Every instance ready, or down and not to be restarted but by an
+ * operator; worker_done(): every one exited and by its policy for good. */
+bool		 worker_settled(const struct worker *);
+bool		 worker_done(const struct worker *);
 bool		 instance_alive(const struct instance *);
 
 /* Restarts the instances gracefully one at a time, each after the

@@ -216,6 +216,10 @@ START_TEST(policy_on_failure_keeps_clean_exit_down)
 	ck_assert_int_eq(in.state, INST_STOPPED);
 	ck_assert(!hist.failed);
 	ck_assert_str_eq(sup_state_name(&in, &hist), "stopped");
+	ck_assert(in.done);
+	/* Started again, it is no longer over. */
+	step(EV_START, 10);
+	ck_assert(!in.done);
 }
 END_TEST
 
@@ -234,6 +238,23 @@ START_TEST(policy_never)
 	step(EV_START, 0);
 	exit_with(false, 5);
 	ck_assert_int_eq(in.state, INST_STOPPED);
+	ck_assert(in.done);
+}
+
+START_TEST(crash_loop_is_not_done)
+{
+	int i;
+
+	step(EV_START, 0);
+	for (i = 0; i < 3; i++) {
+		exit_with(false, in.started_at + 5);
+		ck_assert(!in.done);
+		step(EV_DEADLINE, in.deadline);
+	}
+	exit_with(false, in.started_at + 5);
+	ck_assert(hist.failed);
+	ck_assert_int_eq(in.state, INST_STOPPED);
+	ck_assert(!in.done);
 }
 END_TEST
 
@@ -423,6 +444,7 @@ suite(void)
 	tcase_add_test(tc, restart_window_slides);
 	tcase_add_test(tc, policy_on_failure_keeps_clean_exit_down);
 	tcase_add_test(tc, policy_always_restarts_clean_exit);
+	tcase_add_test(tc, crash_loop_is_not_done);
 	tcase_add_test(tc, policy_never);
 	tcase_add_test(tc, graceful_stop_escalates);
 	tcase_add_test(tc, forced_stop_kills_a_plain_program);
