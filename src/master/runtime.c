@@ -1521,6 +1521,7 @@ on_signal(struct loop *l, struct io *io, uint32_t events)
 			break;
 		case SIGTERM:
 		case SIGINT:
+		case SIGQUIT:	/* supervisord's and nginx's graceful stop */
 			if (rt->state == RT_STOPPING && rt->exit_when_stopped &&
 			    rt->force_asked) {
 				log_warn("%s during a forced stop: killing what "
@@ -1653,6 +1654,7 @@ setup_process(struct runtime *rt)
 	sigaddset(&mask, SIGCHLD);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGQUIT);
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGUSR1);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) == -1)

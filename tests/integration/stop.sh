@@ -61,4 +61,15 @@ start_master
 wait_for 10 has_lines "$T/w.0" 1
 stop_master INT
 [ $STATUS -eq 0 ] || fail "SIGINT stop exited $STATUS"
+
+# And SIGQUIT, as supervisord and nginx take it: the workers stopped, the
+# pid file removed, exit 0.
+rm -f "$T"/w.*
+start_master --pid-file "$T/pid"
+wait_for 10 has_lines "$T/w.0" 1
+wait_for 10 test -s "$T/pid"
+stop_master QUIT
+[ $STATUS -eq 0 ] || fail "SIGQUIT stop exited $STATUS"
+log_has "w.0: stopped, exited with status 0" || fail "SIGQUIT did not stop w gracefully"
+[ ! -e "$T/pid" ] || fail "the pid file is left after SIGQUIT"
 echo "ok"
