@@ -68,7 +68,11 @@ rm -f "$T"/w.*
 start_master --pid-file "$T/pid"
 wait_for 10 has_lines "$T/w.0" 1
 wait_for 10 test -s "$T/pid"
-stop_master QUIT
+# (A shell starts background jobs with SIGQUIT ignored: the master must
+# take it all the same.)
+kill -QUIT "$MASTER"
+wait_for 20 dead "$MASTER"
+wait_master
 [ $STATUS -eq 0 ] || fail "SIGQUIT stop exited $STATUS"
 log_has "w.0: stopped, exited with status 0" || fail "SIGQUIT did not stop w gracefully"
 [ ! -e "$T/pid" ] || fail "the pid file is left after SIGQUIT"
