@@ -1538,3 +1538,116 @@ settings_queue(const struct settings *s, const char *name)
 			return &s->queues[i];
 	return NULL;
 }
+
+static bool
+str_same(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static size_t
+strv_len(char *const *v)
+{
+	size_t	 n = 0;
+
+	while (v != NULL && v[n] != NULL)
+		n++;
+	return n;
+}
+
+static bool
+strv_has(char *const *v, const char *s)
+{
+	for (; v != NULL && *v != NULL; v++)
+		if (strcmp(*v, s) == 0)
+			return true;
+	return false;
+}
+
+/* NULL is the empty list: `environment: {}` is no environment. */
+static bool
+strv_same(char *const *a, char *const *b, bool ordered)
+{
+	size_t	 i, n = strv_len(a);
+
+	if (n != strv_len(b))
+		return false;
+	for (i = 0; i < n; i++)
+		if (ordered ? strcmp(a[i], b[i]) != 0 :
+		    (!strv_has(b, a[i]) || !strv_has(a, b[i])))
+			return false;
+	return true;
+}
+
+/*
+ * The config: subtree is opaque here; what an instance sees of it is the
+ * JSON of its welcome, so that is what is compared: "1" and '1' differ
+ * there, 1 and 1.0 or a reordered map do not.  No memory counts as a
+ * difference, which restarts rather than keeps a stale config.
+ */
+static bool
+config_same(const struct conf_node *a, const struct conf_node *b)
+{
+	cJSON	*ja, *jb;
+	bool	 same;
+
+	if (conf_equal(a, b))
+		return true;
+	ja = conf_to_cjson(a);
+	jb = conf_to_cjson(b);
+	same = ja != NULL && jb != NULL && cJSON_Compare(ja, jb, true);
+	cJSON_Delete(ja);
+	cJSON_Delete(jb);
+	return same;
+}
+
+/*
+ * What a reload decides by: whether instances of a and b run the same
+ * way, by the values after defaults, not the text that gave them.  The
+ * environment and depends_on are sets; argv and the listen addresses
+ * keep their order.
+ */
+bool
+settings_worker_same(const struct worker_def *a, const struct worker_def *b)
+{
+	if (!str_same(a->name, b->name) || a->kind != b->kind ||
+	    !strv_same(a->argv, b->argv, true) ||
+	    !str_same(a->module, b->module) || !str_same(a->type, b->type))
+		return false;
+	if (a->critical != b->critical || a->restart != b->restart ||
+	    a->restart_delay_ms != b->restart_delay_ms ||
+	    a->restart_max_delay_ms != b->restart_max_delay_ms ||
+	    a->max_restarts != b->max_restarts ||
+	    a->restart_window_ms != b->restart_window_ms)
+		return false;
+	if (a->ready != b->ready || (a->ready == READY_DELAY &&
+	    a->ready_delay_ms != b->ready_delay_ms))
+		return false;
+	if (a->max_memory != b->max_memory ||
+	    a->task_timeout_ms != b->task_timeout_ms ||
+	    !str_same(a->consumes, b->consumes) || a->prefetch != b->prefetch)
+		return false;
+	if (!strv_same(a->depends_on, b->depends_on, false) ||
+	    !strv_same(a->env, b->env, false) ||
+	    !str_same(a->working_directory, b->working_directory))
+		return false;
+	/* Instances run as the uid and group, whichever name gave them. */
+	if ((a->user == NULL) != (b->user == NULL) ||
+	    (a->user != NULL && (a->uid != b->uid || a->gid != b->gid)))
+		return false;
+	return config_same(a->config, b->config);
+}
+
+/* Off is off, whatever address it would have listened on. */
+bool
+settings_http_same(const struct settings *a, const struct settings *b)
+{
+	if (!a->http.enabled || !b->http.enabled)
+		return a->http.enabled == b->http.enabled;
+	return strv_same(a->http.listen, b->http.listen, true) &&
+	    str_same(a->http.token_file, b->http.token_file) &&
+	    str_same(a->http.tls_cert, b->http.tls_cert) &&
+	    str_same(a->http.tls_key, b->http.tls_key);
+}

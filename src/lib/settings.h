@@ -45,7 +45,7 @@ struct worker_def {
 	uid_t		  uid;			/* resolved from user at load */
 	gid_t		  gid;			/* user's primary group */
 	const struct conf_node *config;		/* workers.NAME.config, may be NULL */
-	const struct conf_node *section;	/* workers.NAME, to diff on reload */
+	const struct conf_node *section;	/* workers.NAME, for errors */
 };
 
 struct queue_def {
@@ -114,6 +114,17 @@ struct settings	*settings_load(const char *const *paths, size_t npaths,
 struct settings	*settings_load_string(const char *text, size_t len,
 		    const char *name, struct conf_errors *errs);
 void		 settings_free(struct settings *);
+
+/*
+ * Whether a reload keeps a worker's instances: every value after defaults
+ * is the same but concurrency, which scales, and stop_timeout, which
+ * only says how long a stop waits and applies to the instances kept.
+ */
+bool		 settings_worker_same(const struct worker_def *,
+		    const struct worker_def *);
+/* Whether the HTTP server would serve the same way (platform.http). */
+bool		 settings_http_same(const struct settings *,
+		    const struct settings *);
 
 struct worker_def *settings_worker(const struct settings *, const char *name);
 struct queue_def  *settings_queue(const struct settings *, const char *name);

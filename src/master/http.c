@@ -1817,8 +1817,7 @@ http_reload(struct runtime *rt, const struct settings *prev,
 
 	if (rt->no_http)
 		return;
-	if (conf_equal(conf_map_get(prev->platform, "http"),
-	    conf_map_get(next->platform, "http"))) {
+	if (settings_http_same(prev, next)) {
 		/* Off since a reload whose listener did not start: the
 		 * address may be free now. */
 		if (h == NULL && next->http.enabled) {

@@ -23,7 +23,7 @@ char	*http_read_token(const char *path, const char **why);
 void	http_stop(struct runtime *);
 /*
  * Applies a reload's platform.http: the token file is read again, and a
- * changed section restarts the server on it (on prev again when it does
+ * changed one (by its values, not its text) restarts the server on it (on prev again when it does
  * not start, logged).  Never fails the reload.
  */
 void	http_reload(struct runtime *, const struct settings *prev,

@@ -1286,8 +1286,7 @@ reload_diff(struct runtime *rt, const struct settings *next,
 			continue;
 		if ((nd = settings_worker(next, w->name)) == NULL)
 			note(arg, RELOAD_WORKER_REMOVED, w->name);
-		else if (!conf_equal_except(w->def->section, nd->section,
-		    "concurrency"))
+		else if (!settings_worker_same(w->def, nd))
 			note(arg, RELOAD_WORKER_CHANGED, w->name);
 		else if (nd->concurrency != w->nwanted)
 			note(arg, RELOAD_WORKER_SCALED, w->name);
@@ -1405,8 +1404,9 @@ runtime_reload(struct runtime *rt)
 	if (apply_log(next) == -1)
 		log_error("log.output: %s: %s; keeping the current log",
 		    next->log.output, strerror(errno));
-	if (!conf_equal(conf_map_get(prev->platform, "ipc"),
-	    conf_map_get(next->platform, "ipc")))
+	if (prev->ipc.max_frame != next->ipc.max_frame ||
+	    prev->ipc.heartbeat_interval_ms != next->ipc.heartbeat_interval_ms ||
+	    prev->ipc.heartbeat_timeout_ms != next->ipc.heartbeat_timeout_ms)
 		log_warn("platform.ipc changes take effect at the next start "
 		    "of plba-master");
 
@@ -1427,10 +1427,9 @@ runtime_reload(struct runtime *rt)
 		if (w->def == NULL)
 			continue;
 		nd = settings_worker(next, w->name);
-		/* Only its concurrency changed: the instances it keeps run
-		 * on, untouched. */
-		if (nd != NULL && conf_equal_except(w->def->section,
-		    nd->section, "concurrency")) {
+		/* The same definition, or only its concurrency (or stop
+		 * timeout) changed: the instances it keeps run on, untouched. */
+		if (nd != NULL && settings_worker_same(w->def, nd)) {
 			worker_rebind(w, nd);
 			if (nd->concurrency == w->nwanted)
 				continue;

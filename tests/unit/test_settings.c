@@ -1143,6 +1143,74 @@ START_TEST(files_merge)
 }
 END_TEST
 
+/* same(A, B): the worker w of A and of B are the same definition. */
+static bool
+same(const char *a, const char *b)
+{
+	struct settings	*sa = load_ok(a), *sb = load_ok(b);
+	bool		 r;
+
+	r = settings_worker_same(settings_worker(sa, "w"),
+	    settings_worker(sb, "w"));
+	settings_free(sa);
+	settings_free(sb);
+	return r;
+}
+
+START_TEST(worker_same_by_value)
+{
+	const char *base = "workers:\n  w:\n    command: [/bin/true, a]\n"
+	    "    restart_delay: 100ms\n    environment: {A: 1, B: x}\n"
+	    "    depends_on: [p, q]\n    config: {n: 1, s: t}\n"
+	    "  p: {command: [/bin/true]}\n  q: {command: [/bin/true]}\n";
+
+	ck_assert(same(base, base));
+	/* Written another way, or a default written out. */
+	ck_assert(same(base, "workers:\n  w:\n    command: [\"/bin/true\", 'a']\n"
+	    "    restart_delay: 0.1s\n    environment: {B: 'x', A: \"1\"}\n"
+	    "    depends_on: [q, p]\n    config: {s: 't', n: 1.0}\n"
+	    "    critical: true\n    restart: on-failure\n"
+	    "    concurrency: 3\n    stop_timeout: 30s\n"
+	    "  p: {command: [/bin/true]}\n  q: {command: [/bin/true]}\n"));
+	ck_assert(same("workers: {w: {command: [x]}}\n",
+	    "workers: {w: {command: [x], environment: {}, ready: 1s}}\n"));
+	/* Changes. */
+	ck_assert(!same(base, "workers:\n  w:\n    command: [/bin/true, a]\n"
+	    "    restart_delay: 100ms\n    environment: {A: 1, B: x}\n"
+	    "    depends_on: [p, q]\n    config: {n: '1', s: t}\n"
+	    "  p: {command: [/bin/true]}\n  q: {command: [/bin/true]}\n"));
+	ck_assert(!same("workers: {w: {command: [x, a, b]}}\n",
+	    "workers: {w: {command: [x, b, a]}}\n"));
+	ck_assert(!same("workers: {w: {command: [x]}}\n",
+	    "workers: {w: {command: [x], environment: {A: ''}}}\n"));
+	ck_assert(!same("workers: {w: {command: [x]}}\n",
+	    "workers: {w: {command: [x], critical: false}}\n"));
+	ck_assert(!same("workers: {w: {command: [x]}}\n",
+	    "workers: {w: {command: [x], ready: 2s}}\n"));
+}
+END_TEST
+
+START_TEST(http_same_by_value)
+{
+	struct settings *a, *b;
+
+	a = load_ok("platform: {http: {enabled: true, listen: 127.0.0.1:81}}\n");
+	b = load_ok("platform: {http: {enabled: true, listen: [\"127.0.0.1:81\"]}}\n");
+	ck_assert(settings_http_same(a, b));
+	settings_free(b);
+	b = load_ok("platform: {http: {enabled: true, listen: 127.0.0.1:82}}\n");
+	ck_assert(!settings_http_same(a, b));
+	settings_free(a);
+	settings_free(b);
+	/* Off, wherever it would listen. */
+	a = load_ok("platform: {http: {listen: 127.0.0.1:81}}\n");
+	b = load_ok("platform: {http: {enabled: false}}\n");
+	ck_assert(settings_http_same(a, b));
+	settings_free(a);
+	settings_free(b);
+}
+END_TEST
+
 static Suite *
 settings_suite(void)
 {
@@ -1158,6 +1226,8 @@ settings_suite(void)
 	tcase_add_test(tc, worker_values);
 	tcase_add_test(tc, platform_values);
 	tcase_add_test(tc, files_merge);
+	tcase_add_test(tc, worker_same_by_value);
+	tcase_add_test(tc, http_same_by_value);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");
