@@ -315,11 +315,65 @@ print_raw(const struct reply *r)
 		putchar('\n');
 }
 
-/* A member an answer must have, and its cJSON type (cJSON_String...). */
+/*
+ * A member an answer must have, and its cJSON type (cJSON_String...).
+ * The name "*" stands for every member of the object, as in /workers,
+ * a map of name to worker.  A list or map whose items plbactl reads has
+ * those items checked too: their type, and for objects their members.
+ */
 struct need {
 	const char	*name;
 	int		 type;
+	int		 items;		/* cJSON type of every item, 0: any */
+	const struct need *each;	/* members of every item, or NULL */
+	const struct need *inner;	/* its own members, or NULL */
 };
+
+static bool	has_needs(const cJSON *, const struct need *, const char **);
+
+/* Whether V is what need wants; *bad is the name of what is not. */
+static bool
+fits(const cJSON *v, const struct need *need, const char **bad)
+{
+	const cJSON *it;
+
+	if (v == NULL || (v->type & 0xff) != need->type ||
+	    !has_needs(v, need->inner, bad))
+		return false;
+	cJSON_ArrayForEach(it, v)
+		if ((need->items != 0 && (it->type & 0xff) != need->items) ||
+		    !has_needs(it, need->each, bad))
+			return false;
+	return true;
+}
+
+/*
+ * Whether the object O has the members in need (NULL-terminated; NULL
+ * for none).  *bad names the outermost member that is missing or not
+ * what plba-master sends there.
+ */
+static bool
+has_needs(const cJSON *o, const struct need *need, const char **bad)
+{
+	const cJSON *v;
+
+	for (; need != NULL && need->name != NULL; need++) {
+		if (strcmp(need->name, "*") == 0) {
+			cJSON_ArrayForEach(v, o)
+				if (!fits(v, need, bad)) {
+					*bad = v->string;
+					return false;
+				}
+			continue;
+		}
+		if (!fits(cJSON_GetObjectItemCaseSensitive(o, need->name),
+		    need, bad)) {
+			*bad = need->name;
+			return false;
+		}
+	}
+	return true;
+}
 
 /*
  * Runs one request and returns the answer's JSON for the caller to show,
@@ -336,7 +390,7 @@ static cJSON *
 fetch(struct ctl *c, const char *method, const char *path, const char *body,
     size_t blen, const struct need *need, int *rc)
 {
-	const cJSON *v;
+	const char *bad = NULL;
 	struct reply r;
 	cJSON *o;
 	bool failed;
@@ -363,13 +417,21 @@ fetch(struct ctl *c, const char *method, const char *path, const char *body,
 		cJSON_Delete(o);
 		not_master(c, path, &r, why, NULL);
 	}
-	for (; need != NULL && need->name != NULL; need++) {
-		v = cJSON_GetObjectItemCaseSensitive(o, need->name);
-		if (v == NULL || (v->type & 0xff) != need->type) {
-			cJSON_Delete(o);
-			not_master(c, path, &r, "the answer has no valid",
-			    need->name);
-		}
+	if (!has_needs(o, need, &bad)) {
+		/* Copied: it lives in o, freed before the exit. */
+		char name[128];
+		const char *why = "the answer has no valid";
+		const struct need *n;
+
+		snprintf(name, sizeof(name), "%s", bad != NULL ? bad : "");
+		/* A member where "*" wanted every one to be an item. */
+		for (n = need; n->name != NULL && strcmp(n->name, name) != 0;
+		    n++)
+			;
+		if (n->name == NULL)
+			why = "the answer has an unexpected";
+		cJSON_Delete(o);
+		not_master(c, path, &r, why, name);
 	}
 	if (c->json) {
 		print_raw(&r);
@@ -778,37 +840,85 @@ show_tasks(const char *queue, const cJSON *o)
 
 /* --- commands ------------------------------------------------------------ */
 
-/* What each answer must have to be the master's, beyond being an object. */
-static const struct need need_status[] = {
-	{ "state", cJSON_String }, { "health", cJSON_String },
-	{ "instances", cJSON_Array }, { NULL, 0 }
-};
-static const struct need need_health[] = {
-	{ "health", cJSON_String }, { NULL, 0 }
-};
-static const struct need need_worker[] = {
-	{ "instances", cJSON_Array }, { NULL, 0 }
+/*
+ * What each answer must have to be the master's, beyond being an object:
+ * what the command reads, down to the items of every list and map it
+ * goes through.  Single values may be missing (shown as "-").
+ */
+static const struct need need_instance[] = {
+	{ .name = "name", .type = cJSON_String }, { .name = NULL }
 };
 static const struct need need_queue[] = {
-	{ "depth", cJSON_Number }, { NULL, 0 }
+	{ .name = "depth", .type = cJSON_Number }, { .name = NULL }
+};
+static const struct need need_status[] = {
+	{ .name = "state", .type = cJSON_String },
+	{ .name = "health", .type = cJSON_String },
+	{ .name = "instances", .type = cJSON_Array, .items = cJSON_Object,
+	    .each = need_instance },
+	{ .name = "queues", .type = cJSON_Object, .items = cJSON_Object,
+	    .each = need_queue },
+	{ .name = NULL }
+};
+static const struct need need_health[] = {
+	{ .name = "health", .type = cJSON_String },
+	{ .name = "workers", .type = cJSON_Object, .items = cJSON_Object },
+	{ .name = NULL }
+};
+static const struct need need_worker[] = {
+	{ .name = "instances", .type = cJSON_Array, .items = cJSON_Object,
+	    .each = need_instance },
+	{ .name = NULL }
+};
+static const struct need need_workers[] = {
+	{ .name = "*", .type = cJSON_Object, .inner = need_worker },
+	{ .name = NULL }
+};
+static const struct need need_queues[] = {
+	{ .name = "*", .type = cJSON_Object, .inner = need_queue },
+	{ .name = NULL }
+};
+static const struct need need_task[] = {
+	{ .name = "id", .type = cJSON_String }, { .name = NULL }
 };
 static const struct need need_tasks[] = {
-	{ "tasks", cJSON_Array }, { NULL, 0 }
+	{ .name = "tasks", .type = cJSON_Array, .items = cJSON_Object,
+	    .each = need_task },
+	{ .name = NULL }
 };
 static const struct need need_spans[] = {
-	{ "spans", cJSON_Array }, { NULL, 0 }
+	{ .name = "spans", .type = cJSON_Array, .items = cJSON_Object },
+	{ .name = NULL }
 };
 static const struct need need_requeued[] = {
-	{ "requeued", cJSON_Number }, { NULL, 0 }
+	{ .name = "requeued", .type = cJSON_Number }, { .name = NULL }
 };
 static const struct need need_purged[] = {
-	{ "purged", cJSON_Number }, { NULL, 0 }
+	{ .name = "purged", .type = cJSON_Number }, { .name = NULL }
 };
 static const struct need need_ok[] = {
-	{ "ok", cJSON_True }, { NULL, 0 }
+	{ .name = "ok", .type = cJSON_True }, { .name = NULL }
+};
+static const struct need need_names[] = {
+	{ .name = "added", .type = cJSON_Array, .items = cJSON_String },
+	{ .name = "removed", .type = cJSON_Array, .items = cJSON_String },
+	{ .name = NULL }
+};
+static const struct need need_worker_names[] = {
+	{ .name = "added", .type = cJSON_Array, .items = cJSON_String },
+	{ .name = "changed", .type = cJSON_Array, .items = cJSON_String },
+	{ .name = "scaled", .type = cJSON_Array, .items = cJSON_String },
+	{ .name = "removed", .type = cJSON_Array, .items = cJSON_String },
+	{ .name = NULL }
+};
+static const struct need need_reload[] = {
+	{ .name = "ok", .type = cJSON_True },
+	{ .name = "workers", .type = cJSON_Object, .inner = need_worker_names },
+	{ .name = "queues", .type = cJSON_Object, .inner = need_names },
+	{ .name = NULL }
 };
 static const struct need need_id[] = {
-	{ "id", cJSON_String }, { NULL, 0 }
+	{ .name = "id", .type = cJSON_String }, { .name = NULL }
 };
 
 /* "/workers/" NAME "/restart", the name percent-encoded. */
@@ -862,7 +972,8 @@ show_queues_wide(const cJSON *queues)
  */
 static int
 show_section(struct ctl *c, const struct args *a, const char *section,
-    const struct need *one_need, void (*show)(const cJSON *))
+    const struct need *all_need, const struct need *one_need,
+    void (*show)(const cJSON *))
 {
 	char prefix[32], *path;
 	cJSON *o, *one;
@@ -872,8 +983,8 @@ show_section(struct ctl *c, const struct args *a, const char *section,
 	path = a->npos > 0 ? path_of(prefix, a->pos[0], "") : xstrdup(prefix);
 	if (a->npos == 0)
 		path[strlen(path) - 1] = '\0';		/* "/workers" */
-	if ((o = fetch(c, "GET", path, NULL, 0, a->npos == 0 ? NULL : one_need,
-	    &rc)) != NULL) {
+	if ((o = fetch(c, "GET", path, NULL, 0, a->npos == 0 ? all_need :
+	    one_need, &rc)) != NULL) {
 		if (a->npos > 0) {
 			one = cJSON_CreateObject();
 			cJSON_AddItemReferenceToObject(one, a->pos[0], o);
@@ -890,13 +1001,15 @@ show_section(struct ctl *c, const struct args *a, const char *section,
 static int
 cmd_workers(struct ctl *c, const struct args *a)
 {
-	return show_section(c, a, "workers", need_worker, show_workers);
+	return show_section(c, a, "workers", need_workers, need_worker,
+	    show_workers);
 }
 
 static int
 cmd_queues(struct ctl *c, const struct args *a)
 {
-	return show_section(c, a, "queues", need_queue, show_queues_wide);
+	return show_section(c, a, "queues", need_queues, need_queue,
+	    show_queues_wide);
 }
 
 static int
@@ -1117,7 +1230,7 @@ cmd_reload(struct ctl *c, const struct args *a)
 	int rc;
 
 	(void)a;
-	if ((o = fetch(c, "POST", "/actions/reload", NULL, 0, need_ok,
+	if ((o = fetch(c, "POST", "/actions/reload", NULL, 0, need_reload,
 	    &rc)) != NULL) {
 		puts("reloading");
 		show_changes(o, "workers", "added");
