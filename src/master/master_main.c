@@ -183,6 +183,14 @@ plba__master_main(int argc, char *argv[])
 				    "files\n", MAX_CONFIGS);
 				return 2;
 			}
+			/* Not stdin: a reload reads the files again, and
+			 * stdin would be read out by then. */
+			if (strcmp(optarg, "-") == 0) {
+				fprintf(stderr, "plba-master: -c -: the "
+				    "configuration must be a file, which a "
+				    "reload reads again\n");
+				return 2;
+			}
 			paths[npaths++] = optarg;
 			break;
 		case 't':
@@ -202,8 +210,11 @@ plba__master_main(int argc, char *argv[])
 			usage(2);
 		}
 	}
-	if (optind != argc)
+	if (optind != argc) {
+		fprintf(stderr, "plba-master: unexpected argument \"%s\"\n",
+		    argv[optind]);
 		usage(2);
+	}
 	if (npaths == 0)
 		paths[npaths++] = DEFAULT_CONFIG;
 	if (check_only)
