@@ -10,7 +10,9 @@
  *     frame the master would deliver with it decodes on the child's side;
  *   - every decoded message re-encodes to a frame that decodes the same;
  *   - a task whose plain metadata was cut out of the parse is the task
- *     cJSON finds in the whole frame, which it accepts.
+ *     cJSON finds in the whole frame, which it accepts;
+ *   - json_exact_numbers, as libplba applies it to a task frame, leaves a
+ *     tree that prints as JSON and reads back as the frame's values.
  * The first input byte seeds the piece sizes; the rest is the stream.
  */
 #include "config.h"
@@ -28,6 +30,7 @@
 
 #include "frame.h"
 #include "proto.h"
+#include "json_exact.h"
 
 #include "fuzz.h"
 
@@ -434,6 +437,34 @@ check_meta_cut(struct msg *m, const char *body, size_t len)
 	cJSON_Delete(root);
 }
 
+/* The numbers kept as their text print as JSON that reads back to the
+ * values the frame's parse gave: no token went to the wrong number. */
+static void
+check_exact_numbers(const struct msg *m, const char *body, size_t len)
+{
+	cJSON *copy, *back;
+	char *text, *want, *got;
+
+	if ((copy = cJSON_Duplicate(m->root, true)) == NULL)
+		return;
+	if (json_exact_numbers(copy, body, len) == 0 &&
+	    (text = cJSON_PrintUnformatted(copy)) != NULL) {
+		back = cJSON_Parse(text);
+		FUZZ_ASSERT(back != NULL, "exact numbers print no JSON: %s", text);
+		/* Printed by cJSON both, so equal exactly when the values are
+		 * (cJSON_Compare would trip on duplicate member names). */
+		want = cJSON_PrintUnformatted(m->root);
+		got = cJSON_PrintUnformatted(back);
+		FUZZ_ASSERT(want == NULL || got == NULL || strcmp(want, got) == 0,
+		    "exact numbers changed a value: %s", text);
+		free(want);
+		free(got);
+		cJSON_Delete(back);
+		free(text);
+	}
+	cJSON_Delete(copy);
+}
+
 static void
 check_frame(const char *body, size_t len)
 {
@@ -456,6 +487,8 @@ check_frame(const char *body, size_t len)
 		if (m.type == MSG_PUBLISH)
 			check_publish_passthrough(&m, body, len);
 		check_roundtrip(&m, dir == 0);
+		if (m.meta == NULL)
+			check_exact_numbers(&m, body, len);
 		msg_clear(&m);
 	}
 	check_member_text(body, len);

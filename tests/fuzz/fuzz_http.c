@@ -1,7 +1,8 @@
 /*
  * POST /queues/Q/tasks as src/master/http.c's do_publish handles it: the
  * body checked as body_json() does (UTF-8 without NUL, one whole JSON
- * value, no \u0000, finite numbers), a caller's traceparent header added to the
+ * value, no \u0000, finite numbers, long numbers kept as their text), a
+ * caller's traceparent header added to the
  * task's metadata, then the wrapper {"type":"publish","ref":"http",
  * "queue":Q,"task":BODY} printed and checked by msg_decode, the same checks
  * a child's publish gets.  The input is three parts split at the first
@@ -33,6 +34,7 @@
 
 #include "frame.h"
 #include "proto.h"
+#include "json_exact.h"
 #include "tracectx.h"
 #include "utf8.h"
 
@@ -141,6 +143,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    true)) == NULL)
 		goto out;
 	if (!json_finite(body)) {
+		cJSON_Delete(body);
+		goto out;
+	}
+	/* Long numbers queued as sent. */
+	if (json_exact_numbers(body, btext, (size_t)(end - p)) == -1) {
 		cJSON_Delete(body);
 		goto out;
 	}

@@ -67,9 +67,9 @@ cflags="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
 # The library sources each target needs, compiled in directly.
 sources() {
 	case $1 in
-	frame)		echo src/lib/frame.c src/lib/proto.c src/lib/utf8.c ;;
+	frame)		echo src/lib/frame.c src/lib/proto.c src/lib/utf8.c src/lib/json_exact.c ;;
 	config)		echo src/lib/conf.c src/lib/conf_json.c src/lib/settings.c ;;
-	http)		echo src/lib/frame.c src/lib/proto.c src/lib/tracectx.c src/lib/utf8.c src/lib/conf.c ;;
+	http)		echo src/lib/frame.c src/lib/proto.c src/lib/tracectx.c src/lib/utf8.c src/lib/conf.c src/lib/json_exact.c ;;
 	traceparent)	echo src/lib/tracectx.c src/lib/utf8.c ;;
 	units)		echo src/lib/conf.c ;;
 	*)		return 1 ;;
