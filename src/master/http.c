@@ -1573,6 +1573,11 @@ handler(struct mg_connection *c, void *arg)
 	int n;
 
 	watchdog_watch(h->watchdog, c);
+	/* RFC 9112 3.2: and the Host checks below would pass it. */
+	if (mg_get_header(c, "Host") == NULL && ri->http_version != NULL &&
+	    strcmp(ri->http_version, "1.1") == 0)
+		return reply_error(h, c, 400, "an HTTP/1.1 request needs a "
+		    "Host header");
 	if ((why = browser_refusal(h, c, method)) != NULL)
 		return reply_error(h, c, 403, "%s", why);
 	n = split(ri->local_uri != NULL ? ri->local_uri : "/", seg);

@@ -81,6 +81,13 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H "Origin: http://127.0.0.1:$PORT
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://localhost:$PORT/health")
 [ "$code" = 200 ] || fail "Host localhost got $code"
 
+# HTTP/1.1 without Host (RFC 9112); HTTP/1.0 needs none.
+out=$(raw 'GET /health HTTP/1.1\r\n\r\n')
+grep -q '^HTTP/1.1 400 .*' <<<"$out" && grep -q '"an HTTP/1.1 request needs a Host header"' <<<"$out" ||
+	fail "HTTP/1.1 without Host: $out"
+out=$(raw 'GET /health HTTP/1.0\r\n\r\n')
+grep -q ' 200 ' <<<"$out" || fail "HTTP/1.0 without Host: $out"
+
 # civetweb's own refusal: JSON, and the request line is not echoed.
 out=$(raw 'GET / HTTP/1.1 x\r\nSet-Cookie: pwned=1\r\n\r\n')
 head -1 <<<"$out" | grep -q '^HTTP/1.1 400 ' || fail "bad request line answered: $out"
