@@ -1352,24 +1352,48 @@ allowed(char seg[4][128], int n)
 	return NULL;
 }
 
+/* The first member of object o not named in known (NULL-terminated), or
+ * NULL: a typo such as {"forse": true} must not pass as an empty body. */
+static const char *
+unknown_member(const cJSON *o, const char *const *known)
+{
+	const cJSON *e;
+	size_t i;
+
+	cJSON_ArrayForEach(e, o) {
+		for (i = 0; known[i] != NULL; i++)
+			if (strcmp(e->string, known[i]) == 0)
+				break;
+		if (known[i] == NULL)
+			return e->string;
+	}
+	return NULL;
+}
+
 static int
 parse_stop(struct http *h, struct mg_connection *c, const char *body,
     size_t len, struct action *a)
 {
 	static const char *const usage = "the body must be a JSON object "
 	    "such as {\"force\": false, \"timeout\": \"10s\"}";
+	static const char *const stop_members[] = { "force", "timeout", NULL };
 	cJSON *o, *force, *timeout;
 	const char *why;
 	uint64_t ms;
+	int code;
 
 	if (strspn(body, " \t\r\n") == len)
 		return 0;
 	if ((why = shallow(body, len) ? body_json(body, len, usage, &o) :
 	    usage) != NULL)
 		return reply_error(h, c, 400, "%s", why);
-	if (!cJSON_IsObject(o)) {
+	if (!cJSON_IsObject(o) ||
+	    (why = unknown_member(o, stop_members)) != NULL) {
+		code = cJSON_IsObject(o) ? reply_error(h, c, 400, "unknown "
+		    "member \"%s\": %s", why, usage) :
+		    reply_error(h, c, 400, "%s", usage);
 		cJSON_Delete(o);
-		return reply_error(h, c, 400, "%s", usage);
+		return code;
 	}
 	force = cJSON_GetObjectItemCaseSensitive(o, "force");
 	timeout = cJSON_GetObjectItemCaseSensitive(o, "timeout");
@@ -1413,6 +1437,7 @@ parse_dead_ids(struct http *h, struct mg_connection *c, const char *body,
 {
 	static const char *const usage = "the body must be empty or "
 	    "{\"ids\": [\"ID\", ...]}, with 1 to 1000 task ids as strings";
+	static const char *const ids_members[] = { "ids", NULL };
 	cJSON *o, *ids, *id;
 	const char *why;
 	int n;
@@ -1425,7 +1450,7 @@ parse_dead_ids(struct http *h, struct mg_connection *c, const char *body,
 	ids = cJSON_GetObjectItemCaseSensitive(o, "ids");
 	n = cJSON_GetArraySize(ids);
 	if (!cJSON_IsObject(o) || !cJSON_IsArray(ids) || n < 1 ||
-	    n > DEAD_IDS_MAX) {
+	    n > DEAD_IDS_MAX || unknown_member(o, ids_members) != NULL) {
 		cJSON_Delete(o);
 		return reply_error(h, c, 400, "%s", usage);
 	}

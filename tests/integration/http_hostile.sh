@@ -81,6 +81,15 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H "Origin: http://127.0.0.1:$PORT
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://localhost:$PORT/health")
 [ "$code" = 200 ] || fail "Host localhost got $code"
 
+# A typo in an action's body is refused, not taken for an empty body.
+code=$(curl -s -o "$T/body" -w '%{http_code}' -d '{"forse":true}' "$URL/actions/stop")
+[ "$code" = 400 ] && grep -q 'unknown member \\"forse\\"' "$T/body" ||
+	fail "stop with a typo: $code $(cat "$T/body")"
+curl -s "$URL/status" | grep -q '"state":"\(running\|idle\)"' || fail "stopped by a typo"
+code=$(curl -s -o /dev/null -w '%{http_code}' -d '{"ids":["1"],"x":1}' "$URL/queues/q/tasks/purge")
+[ "$code" = 400 ] || fail "a purge with an unknown member got $code"
+queue_field_is q depth 5 || fail "depth $(queue_field q depth) after a refused purge"
+
 # HTTP/1.1 without Host (RFC 9112); HTTP/1.0 needs none.
 out=$(raw 'GET /health HTTP/1.1\r\n\r\n')
 grep -q '^HTTP/1.1 400 .*' <<<"$out" && grep -q '"an HTTP/1.1 request needs a Host header"' <<<"$out" ||
