@@ -964,6 +964,29 @@ parse_environment(struct ctx *c, struct worker_def *w,
 	}
 }
 
+/*
+ * What login(1) and systemd's User= set, taken here because the spawn
+ * cannot look anything up: it runs after fork in a process with threads.
+ * An empty shell is /bin/sh, as passwd(5) says; an empty home sets none.
+ */
+static void
+user_env(struct ctx *c, struct worker_def *w, const struct passwd *pw)
+{
+	const char *shell = *pw->pw_shell != '\0' ? pw->pw_shell : "/bin/sh";
+	size_t k = 0;
+
+	if ((w->user_env = strv_new(c, 4)) == NULL)
+		return;
+	if ((*pw->pw_dir != '\0' &&
+	    asprintf(&w->user_env[k++], "HOME=%s", pw->pw_dir) == -1) ||
+	    asprintf(&w->user_env[k++], "USER=%s", pw->pw_name) == -1 ||
+	    asprintf(&w->user_env[k++], "LOGNAME=%s", pw->pw_name) == -1 ||
+	    asprintf(&w->user_env[k++], "SHELL=%s", shell) == -1) {
+		w->user_env[k - 1] = NULL;
+		c->oom = true;
+	}
+}
+
 static void
 parse_user(struct ctx *c, struct worker_def *w, const struct conf_node *wn,
     const char *wpath)
@@ -1001,6 +1024,7 @@ parse_user(struct ctx *c, struct worker_def *w, const struct conf_node *wn,
 	w->user = xstrdup(c, n->value);
 	w->uid = pw->pw_uid;
 	w->gid = pw->pw_gid;
+	user_env(c, w, pw);
 }
 
 /*
@@ -1503,6 +1527,7 @@ settings_free(struct settings *s)
 		strv_free(w->env);
 		free(w->working_directory);
 		free(w->user);
+		strv_free(w->user_env);
 	}
 	free(s->workers);
 	conf_doc_free(s->doc);
@@ -1635,7 +1660,8 @@ settings_worker_same(const struct worker_def *a, const struct worker_def *b)
 		return false;
 	/* Instances run as the uid and group, whichever name gave them. */
 	if ((a->user == NULL) != (b->user == NULL) ||
-	    (a->user != NULL && (a->uid != b->uid || a->gid != b->gid)))
+	    (a->user != NULL && (a->uid != b->uid || a->gid != b->gid ||
+	    !strv_same(a->user_env, b->user_env, false))))
 		return false;
 	return config_same(a->config, b->config);
 }

@@ -44,6 +44,8 @@ struct worker_def {
 	char		 *user;			/* NULL: the master's */
 	uid_t		  uid;			/* resolved from user at load */
 	gid_t		  gid;			/* user's primary group */
+	char		**user_env;		/* HOME=, USER=, LOGNAME=, SHELL=
+						 * from user's passwd entry */
 	const struct conf_node *config;		/* workers.NAME.config, may be NULL */
 	const struct conf_node *section;	/* workers.NAME, for errors */
 };

@@ -387,12 +387,32 @@ drain_output(struct instance *in, struct io *io)
 
 /* --- spawning ------------------------------------------------------------ */
 
+/* Only root can change user; anyone else runs instances as itself. */
+static bool
+user_applies(const struct worker_def *def)
+{
+	return def->user != NULL && geteuid() == 0;
+}
+
+/* Whether the first n of env already set the variable of "NAME=value". */
+static bool
+env_has(char *const *env, size_t n, const char *var)
+{
+	size_t klen = strcspn(var, "="), i;
+
+	for (i = 0; i < n; i++)
+		if (strncmp(env[i], var, klen + 1) == 0)
+			return true;
+	return false;
+}
+
 static char **
 build_env(const struct instance *in, const struct worker_def *def,
     char *buf, size_t buflen)
 {
 	char **base = in->worker->rt->base_env, **env, **p;
-	size_t n = 0, m = 0, i;
+	char **user = user_applies(def) ? def->user_env : NULL;
+	size_t n = 0, m = 0;
 	char *s = buf;
 	int len;
 
@@ -400,21 +420,24 @@ build_env(const struct instance *in, const struct worker_def *def,
 		n++;
 	for (p = def->env; p != NULL && *p != NULL; p++)
 		n++;
+	for (p = user; p != NULL && *p != NULL; p++)
+		n++;
 	if ((env = calloc(n + 10, sizeof(*env))) == NULL)
 		return NULL;
-	/* getenv() takes the first match: the worker's own environment
-	 * goes first and shadows the master's. */
+	/*
+	 * getenv() takes the first match, and a program may take any: each
+	 * name is given once.  The worker's own environment wins, then its
+	 * user's HOME and the like, as login(1) would set them, then the
+	 * master's.
+	 */
 	for (p = def->env; p != NULL && *p != NULL; p++)
 		env[m++] = *p;
-	for (p = base; *p != NULL; p++) {
-		size_t klen = strcspn(*p, "=");
-		bool shadowed = false;
-
-		for (i = 0; i < m && !shadowed; i++)
-			shadowed = strncmp(env[i], *p, klen + 1) == 0;
-		if (!shadowed)
+	for (p = user; p != NULL && *p != NULL; p++)
+		if (!env_has(env, m, *p))
 			env[m++] = *p;
-	}
+	for (p = base; *p != NULL; p++)
+		if (!env_has(env, m, *p))
+			env[m++] = *p;
 	len = snprintf(s, buflen, "PLBA_WORKER=%s", def->name);
 	env[m++] = s;
 	s += len + 1;
@@ -486,7 +509,7 @@ do_spawn(struct instance *in)
 	req.argv = def->kind != WORKER_EXEC ? w->host_argv : def->argv;
 	req.envp = env;
 	req.cwd = def->working_directory;
-	req.set_user = def->user != NULL && geteuid() == 0;
+	req.set_user = user_applies(def);
 	req.uid = def->uid;
 	req.gid = def->gid;
 	req.nofile = rt->nofile_raised ? &rt->child_nofile : NULL;

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "unit.h"
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -361,6 +362,8 @@ START_TEST(worker_values)
 {
 	struct settings	  *s;
 	struct worker_def *w;
+	struct passwd	  *pw;
+	char		   want[256];
 
 	s = load_ok("workers:\n"
 	    "  a:\n"
@@ -404,6 +407,9 @@ START_TEST(worker_values)
 	ck_assert_ptr_null(w->env[4]);
 	ck_assert_str_eq(w->user, "0");
 	ck_assert_int_eq(w->uid, 0);
+	/* A uid gives the name of its entry, not the number. */
+	ck_assert_str_eq(w->user_env[1], "USER=root");
+	ck_assert_str_eq(w->user_env[2], "LOGNAME=root");
 	ck_assert_int_eq(w->config->type, CONF_SEQ);
 
 	w = settings_worker(s, "b");
@@ -420,6 +426,15 @@ START_TEST(worker_values)
 	ck_assert_str_eq(w->user, "nobody");
 	ck_assert_int_eq(w->uid, 65534);
 	ck_assert_int_eq(w->gid, 65534);
+	pw = getpwnam("nobody");
+	ck_assert_ptr_nonnull(pw);
+	snprintf(want, sizeof(want), "HOME=%s", pw->pw_dir);
+	ck_assert_str_eq(w->user_env[0], want);
+	ck_assert_str_eq(w->user_env[1], "USER=nobody");
+	ck_assert_str_eq(w->user_env[2], "LOGNAME=nobody");
+	snprintf(want, sizeof(want), "SHELL=%s", pw->pw_shell);
+	ck_assert_str_eq(w->user_env[3], want);
+	ck_assert_ptr_null(w->user_env[4]);
 
 	w = settings_worker(s, "c");
 	ck_assert_int_eq(w->ready, READY_DELAY);
