@@ -716,7 +716,7 @@ parse_platform(struct ctx *c, const struct conf_node *root)
 	s->platform = p;
 	opt_string(c, p, "platform", "name", &s->name);
 	opt_bool(c, p, "platform", "autostart", &s->autostart);
-	opt_duration(c, p, "platform", "stop_timeout", false,
+	opt_duration(c, p, "platform", "stop_timeout", true,
 	    &s->stop_timeout_ms);
 	opt_bool(c, p, "platform", "exit_on_failure", &s->exit_on_failure);
 	opt_string(c, p, "platform", "state_dir", &s->state_dir);
@@ -1085,7 +1085,7 @@ parse_worker(struct ctx *c, struct worker_def *w, size_t wi,
 	opt_duration(c, wn, wpath, "restart_window", true,
 	    &w->restart_window_ms);
 	w->stop_timeout_ms = s->stop_timeout_ms;
-	opt_duration(c, wn, wpath, "stop_timeout", false, &w->stop_timeout_ms);
+	opt_duration(c, wn, wpath, "stop_timeout", true, &w->stop_timeout_ms);
 	parse_ready(c, w, wn, wpath);
 	opt_size(c, wn, wpath, "max_memory", 0, UINT64_MAX, &w->max_memory);
 	opt_duration(c, wn, wpath, "task_timeout", false, &w->task_timeout_ms);

@@ -27,6 +27,24 @@ out=$("$PLBA_MASTER" -t -c "$T/bad.yml" 2>&1) || st=$?
 grep -q -- "bad.yml:3:3: platform.colour" <<<"$out" || fail "no position for unknown key: $out"
 grep -q -- "bad.yml:7:18: workers.a.concurrency" <<<"$out" || fail "no position for concurrency: $out"
 
+# A stop_timeout of 0 would SIGKILL every stop at once: refused, at its
+# place, for the platform and for a worker.
+cat >"$T/zero.yml" <<YML
+platform:
+  stop_timeout: 0
+workers:
+  a:
+    command: [$TW]
+    stop_timeout: 0s
+YML
+st=0
+out=$("$PLBA_MASTER" -t -c "$T/zero.yml" 2>&1) || st=$?
+[ $st -eq 2 ] || fail "--check with stop_timeout 0 exited $st"
+grep -q -- "zero.yml:2:17: platform.stop_timeout: must be longer than 0" <<<"$out" ||
+	fail "platform.stop_timeout 0 not refused: $out"
+grep -q -- "zero.yml:6:19: workers.a.stop_timeout: must be longer than 0" <<<"$out" ||
+	fail "workers.a.stop_timeout 0 not refused: $out"
+
 # The same file refuses to start, and nothing is started.
 st=0
 "$PLBA_MASTER" -c "$T/bad.yml" >"$T/out" 2>&1 || st=$?

@@ -612,6 +612,9 @@ START_TEST(error_platform_values)
 	assert_fails("platform:\n  stop_timeout: 30x\n",
 	    "demo.yml:2:17: platform.stop_timeout: expected a duration such as "
 	    "250ms, 5s, 2m or 1h, got \"30x\"");
+	/* 0 would kill every instance at once, never asked to stop. */
+	assert_fails("platform:\n  stop_timeout: 0\n",
+	    "demo.yml:2:17: platform.stop_timeout: must be longer than 0");
 	assert_fails("platform:\n  exit_on_failure: {a: 1}\n",
 	    "demo.yml:2:20: platform.exit_on_failure: expected true or false, "
 	    "got a map");
@@ -874,6 +877,10 @@ START_TEST(error_worker_values)
 		{ "stop_timeout: -1s", "demo.yml:4:19: workers.mail-poller."
 		    "stop_timeout: expected a duration such as 250ms, 5s, 2m or "
 		    "1h, got \"-1s\"" },
+		{ "stop_timeout: 0s", "demo.yml:4:19: workers.mail-poller."
+		    "stop_timeout: must be longer than 0" },
+		{ "stop_timeout: 0.5ms", "demo.yml:4:19: workers.mail-poller."
+		    "stop_timeout: must be longer than 0" },
 		{ "ready: soon", "demo.yml:4:12: workers.mail-poller.ready: "
 		    "expected protocol, notify or a duration such as 2s, got "
 		    "\"soon\"" },
