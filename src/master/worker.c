@@ -841,8 +841,12 @@ instance_exited(struct instance *in, int wstatus)
 	ev.clean = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
 	in->pid = 0;
 	in->last_exit = wstatus;
+	/* A clean exit that its policy does not restart is a job done, not
+	 * something to look into: on-failure and never leave it stopped. */
 	if (before == INST_STOPPING)
 		log_info("%s.%u: stopped, %s", w->name, in->index, how);
+	else if (ev.clean && w->policy.restart != RESTART_ALWAYS)
+		log_info("%s.%u: %s", w->name, in->index, how);
 	else
 		log_warn("%s.%u: %s", w->name, in->index, how);
 	instance_event(in, &ev);

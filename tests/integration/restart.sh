@@ -37,6 +37,16 @@ wait_for 10 log_has "once.0: exited with status 0"
 wait_for 10 log_has "never.0: exited with status 3"
 [ "$(lines "$T/once.0")" -eq 1 ] || fail "on-failure restarted a clean exit"
 [ "$(lines "$T/never.0")" -eq 1 ] || fail "never restarted"
+# A clean exit left stopped is a job done, logged at info; a crash, a
+# signal or a clean exit that is restarted is a warning.
+log_has " info plba-master: once.0: exited with status 0" ||
+	fail "clean exit not at info: $(grep 'once.0: exited' "$LOG")"
+log_has " warning plba-master: never.0: exited with status 3" ||
+	fail "failed exit not a warning: $(grep 'never.0: exited' "$LOG")"
+log_has " warning plba-master: a.0: killed by signal 9" ||
+	fail "kill not a warning: $(grep 'a.0: killed' "$LOG")"
+log_has " warning plba-master: always.0: exited with status 0" ||
+	fail "restarted clean exit not a warning: $(grep 'always.0: exited' "$LOG")"
 
 stop_master
 [ $STATUS -eq 0 ] || fail "clean stop exited $STATUS"
