@@ -1160,16 +1160,23 @@ stop_deadline(struct loop *l, struct timer *t)
 	struct runtime *rt = t->arg;
 
 	struct queue_stats st;
-	uint64_t queued = 0, held = 0;
+	uint64_t queued = 0, held = 0, waiting = 0;
 	size_t i;
 
-	/* A durable queue keeps what it holds; an in-memory one, only
-	 * while the master stays up (a stop action). */
+	/*
+	 * A durable queue keeps what it holds; an in-memory one, only
+	 * while the master stays up (a stop action).  A publish waiting for
+	 * room (one whose producer is not asked to stop yet, behind a
+	 * dependent) was never accepted: its producer is killed with it
+	 * unanswered, so it is said apart and not counted as queued, which
+	 * the queue's own summary would contradict.
+	 */
 	for (i = 0; i < rt->nqueues; i++) {
+		waiting += rt->queues[i].nparked;
 		if (rt->queues[i].durable)
 			continue;
 		queue_stats(rt->queues[i].q, &st);
-		queued += st.depth + rt->queues[i].nparked;
+		queued += st.depth;
 		held += st.in_flight;
 	}
 	log_warn("platform.stop_timeout reached: killing what is left");
@@ -1183,6 +1190,10 @@ stop_deadline(struct loop *l, struct timer *t)
 		    "(%llu queued, %llu in flight, which go back)",
 		    (unsigned long long)(queued + held),
 		    (unsigned long long)queued, (unsigned long long)held);
+	if (waiting > 0)
+		log_warn("%llu publish%s waiting for room in a full queue not "
+		    "accepted: never queued, so not counted as queued",
+		    (unsigned long long)waiting, waiting == 1 ? "" : "es");
 	rt->forced = true;
 	force_all(rt, EV_KILL);
 }
