@@ -62,7 +62,8 @@ int	plba_register_worker(plba_registry *, const char *name,
  * queue named by the worker's `consumes:` and calls handler for each. */
 int	plba_register_queue_worker(plba_registry *, const char *name,
 	    plba_task_handler handler, void *arg);
-/* A queue with its defaults; a `queues:` entry in the configuration wins. */
+/* A queue with its defaults; a `queues:` entry in the configuration wins.
+ * The name follows the rule of a `queues:` key, once per module. */
 int	plba_register_queue(plba_registry *, const char *name,
 	    uint64_t capacity, unsigned max_attempts);
 int	plba_register_health(plba_registry *, const char *name,

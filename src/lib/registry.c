@@ -8,6 +8,8 @@
 #include "plba/error.h"
 #include "registry.h"
 
+#define QUEUE_NAME_MAX	64
+
 static int
 grow(void **arr, size_t n, size_t size)
 {
@@ -23,6 +25,28 @@ static int
 name_taken(const plba_registry *r, const char *name)
 {
 	return registry_worker(r, name) != NULL;
+}
+
+static int
+queue_taken(const plba_registry *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->nqueues; i++)
+		if (strcmp(r->queues[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+/* The rule of a `queues:` key in settings.c: a module's queue must be
+ * one the configuration could name, in URLs and in plbactl. */
+static int
+queue_name_ok(const char *s)
+{
+	size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789_.-");
+
+	return n > 0 && s[n] == '\0' && n <= QUEUE_NAME_MAX;
 }
 
 int
@@ -78,7 +102,8 @@ plba_register_queue(plba_registry *r, const char *name, uint64_t capacity,
 {
 	struct reg_queue *q;
 
-	if (r == NULL || name == NULL || capacity == 0 || max_attempts == 0)
+	if (r == NULL || name == NULL || capacity == 0 || max_attempts == 0 ||
+	    !queue_name_ok(name) || queue_taken(r, name))
 		return PLBA_EINVAL;
 	if (grow((void **)&r->queues, r->nqueues, sizeof(*r->queues)) == -1)
 		goto nomem;
