@@ -55,7 +55,8 @@ bool		 plba_worker_stopping(const plba_worker *);
 bool		 plba_worker_sleep(plba_worker *, uint64_t ms);
 
 /* Reports health (with a short detail, may be NULL) and status.  Thread
- * safe; sent to the master at once when changed. */
+ * safe; sent to the master at once when changed.  A value outside its
+ * enum is PLBA_EINVAL and sends nothing. */
 int		 plba_worker_set_health(plba_worker *, enum plba_health,
 		    const char *detail);
 int		 plba_worker_set_status(plba_worker *, enum plba_status);

@@ -665,6 +665,9 @@ plba_worker_set_status(plba_worker *w, enum plba_status s)
 {
 	struct frame_writer fw;
 
+	/* Any other value would be sent as "idle", hiding the caller's bug. */
+	if (s != PLBA_STATUS_IDLE && s != PLBA_STATUS_BUSY)
+		return PLBA_EINVAL;
 	frame_writer_init(&fw);
 	if (proto_put_status(&fw, s == PLBA_STATUS_BUSY ? "busy" : "idle") == -1) {
 		frame_writer_free(&fw);

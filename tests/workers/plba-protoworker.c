@@ -295,6 +295,25 @@ idle(plba_worker *w, void *arg)
 	return 0;
 }
 
+/* Busy, then a status that is not one: says what that returned, and
+ * stays busy, degraded once both are sent. */
+static int
+badstatus(plba_worker *w, void *arg)
+{
+	int rc;
+
+	(void)arg;
+	rc = plba_worker_set_status(w, PLBA_STATUS_BUSY);
+	printf("set_status busy: %s\n", plba_strerror(rc));
+	rc = plba_worker_set_status(w, (enum plba_status)7);
+	printf("set_status 7: %s\n", plba_strerror(rc));
+	/* Sent after the statuses: once the master shows it, it has them. */
+	plba_worker_set_health(w, PLBA_HEALTH_DEGRADED, "statuses sent");
+	while (!plba_worker_sleep(w, 60000))
+		;
+	return 0;
+}
+
 /* --- stop, graceful and forced -------------------------------------------- */
 
 /*
@@ -877,6 +896,7 @@ main(int argc, char *argv[])
 	static struct plba_worker_ops producer = { .start = produce };
 	static struct plba_worker_ops reincarnating = { .start = reincarnate };
 	static struct plba_worker_ops idler = { .start = idle };
+	static struct plba_worker_ops misstater = { .start = badstatus };
 	static struct plba_worker_ops checker = { .start = bad_payloads };
 	static struct plba_worker_ops closer = { .start = after_close };
 	static struct plba_worker_ops spanner = { .start = spans };
@@ -890,7 +910,8 @@ main(int argc, char *argv[])
 	if (argc < 2) {
 		fprintf(stderr, "usage: plba-protoworker produce QUEUE N [async|tracked|payload JSON] | "
 		    "consume [record FILE] [payloads FILE [meta KEY]...] [fail-every N] "
-		    "[dead-every N] [sleep MS] [hang] [hang-while FILE] | idle | spans N GAP_MS "
+		    "[dead-every N] [sleep MS] [hang] [hang-while FILE] | idle | badstatus | "
+		    "spans N GAP_MS "
 		    "[exit] [say] [big] | stoppable CLEANUP_MS | hostile MODE | burst MODE [ARGS] | "
 		    "linger MS | payloads QUEUE | after-close | "
 		    "reincarnate MARKER QUEUE\n");
@@ -933,6 +954,8 @@ main(int argc, char *argv[])
 	}
 	if (strcmp(argv[1], "idle") == 0)
 		return plba_worker_main(&idler, NULL);
+	if (strcmp(argv[1], "badstatus") == 0)
+		return plba_worker_main(&misstater, NULL);
 	if (strcmp(argv[1], "spans") == 0 && argc >= 4) {
 		sp.count = atol(argv[2]);
 		sp.gap_ms = atol(argv[3]);
