@@ -1,10 +1,10 @@
 /*
  * The otlp transport: each batch POSTed to platform.trace.endpoint as one
- * OTLP/HTTP JSON request (otlp.c encodes it) with libcurl's easy interface,
- * on the exporter thread.  A connection error, a 429 or a 5xx is tried
- * again after a back-off (TRACE_EXPORT_TRIES, TRACE_EXPORT_BACKOFF_MS,
- * the collector's Retry-After); anything else gives the batch up.  Once
- * the exporter is stopping, a transfer is abandoned at its deadline.
+ * OTLP/HTTP JSON request (otlp.c encodes it) with libcurl, on the exporter
+ * thread.  A connection error, a 429 or a 5xx is tried again after a
+ * back-off (TRACE_EXPORT_TRIES, TRACE_EXPORT_BACKOFF_MS, the collector's
+ * Retry-After); anything else gives the batch up.  Once the exporter is
+ * stopping, a transfer is abandoned at its deadline.
  */
 #include "config.h"
 
@@ -25,10 +25,10 @@
 #define RESPONSE_MAX	(64u << 10)	/* of a collector's answer, kept for errors */
 
 struct otlp_http {
-	struct trace_exporter *ex;	/* for curl's progress callback */
 	char		*endpoint;
 	char		*service;
-	CURL		*curl;		/* reused, with its connection */
+	CURLM		*multi;		/* holds the connection between batches */
+	CURL		*curl;		/* reused */
 	struct curl_slist *headers;
 	char		*response;	/* the collector's last answer (capped) */
 	size_t		 response_len;
@@ -57,15 +57,56 @@ on_response(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-/* Aborts a transfer once the stop deadline has passed. */
-static int
-on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
-    curl_off_t ultotal, curl_off_t ulnow)
+/*
+ * Runs the transfer set up on h->curl until it ends or the stop deadline
+ * passes.  Not curl_easy_perform(): the loop thread sets the deadline
+ * while a transfer waits on a slow collector, and an easy transfer only
+ * looks at it in its progress callback, up to a second late, which made
+ * the master's exit overrun its 2 s for spans.  Here the wait is a
+ * curl_multi_poll() that otlp_http_wakeup() interrupts, and that never
+ * sleeps past a deadline already set.  Returns false when abandoned.
+ */
+static bool
+perform(struct trace_exporter *ex, struct otlp_http *h, CURLcode *rc)
 {
-	struct otlp_http *h = arg;
-	uint64_t at = trace_export_abort_at(h->ex);
+	CURLMsg *m;
+	CURLMcode mc;
+	uint64_t at, now;
+	int running, left, wait;
+	bool done = true;
 
-	return at != 0 && trace_mono_ns() >= at;
+	*rc = CURLE_OK;
+	if ((mc = curl_multi_add_handle(h->multi, h->curl)) != CURLM_OK) {
+		*rc = CURLE_OUT_OF_MEMORY;
+		return true;
+	}
+	for (;;) {
+		if ((mc = curl_multi_perform(h->multi, &running)) != CURLM_OK)
+			break;
+		if (running == 0)
+			break;
+		wait = 1000;
+		if ((at = trace_export_abort_at(ex)) != 0) {
+			now = trace_mono_ns();
+			if (now >= at) {
+				done = false;
+				break;
+			}
+			if ((at - now) / NS_PER_MS < (uint64_t)wait)
+				wait = (int)((at - now) / NS_PER_MS) + 1;
+		}
+		if ((mc = curl_multi_poll(h->multi, NULL, 0, wait, NULL)) !=
+		    CURLM_OK)
+			break;
+	}
+	if (mc != CURLM_OK)
+		*rc = mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY :
+		    CURLE_FAILED_INIT;
+	while ((m = curl_multi_info_read(h->multi, &left)) != NULL)
+		if (m->msg == CURLMSG_DONE && m->easy_handle == h->curl)
+			*rc = m->data.result;
+	curl_multi_remove_handle(h->multi, h->curl);
+	return done;
 }
 
 /* What a collector's error body says, for last_error. */
@@ -149,7 +190,12 @@ post(struct trace_exporter *ex, struct otlp_http *h, const char *body,
 	curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, timeout);
 	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-	rc = curl_easy_perform(h->curl);
+	if (!perform(ex, h, &rc)) {
+		curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, NULL);
+		trace_export_error(ex, "platform.trace.endpoint: %s: no answer "
+		    "by the stop deadline", h->endpoint);
+		return POST_FAIL;
+	}
 	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, NULL);
 	if (rc != CURLE_OK) {
 		trace_export_error(ex, "platform.trace.endpoint: %s: %s",
@@ -287,7 +333,8 @@ curl_setup(struct otlp_http *h)
 	/* Before the exporter thread exists: curl_global_init is not
 	 * thread-safe in every libcurl configure accepts. */
 	pthread_once(&once, curl_init_once);
-	if (curl_init_rc != CURLE_OK || (c = curl_easy_init()) == NULL)
+	if (curl_init_rc != CURLE_OK || (h->multi = curl_multi_init()) == NULL ||
+	    (c = curl_easy_init()) == NULL)
 		return false;
 	h->curl = c;
 	if ((h->headers = curl_slist_append(NULL,
@@ -310,15 +357,12 @@ curl_setup(struct otlp_http *h)
 #endif
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_response);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
-	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
-	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	return true;
 }
 
 struct otlp_http *
-otlp_http_new(struct trace_exporter *ex, const char *endpoint,
-    const char *service, char *err, size_t errlen)
+otlp_http_new(const char *endpoint, const char *service, char *err,
+    size_t errlen)
 {
 	struct otlp_http *h;
 
@@ -335,7 +379,6 @@ otlp_http_new(struct trace_exporter *ex, const char *endpoint,
 		otlp_http_free(h);
 		return NULL;
 	}
-	h->ex = ex;
 	if (!curl_setup(h)) {
 		snprintf(err, errlen, "platform.trace.endpoint: "
 		    "cannot initialise libcurl");
@@ -345,6 +388,16 @@ otlp_http_new(struct trace_exporter *ex, const char *endpoint,
 	return h;
 }
 
+/* Thread safe: curl_multi_wakeup() is the one multi call that may be
+ * made from another thread.  A wake-up with no transfer waiting makes the
+ * next poll return at once, which perform() takes in its stride. */
+void
+otlp_http_wakeup(struct otlp_http *h)
+{
+	if (h != NULL)
+		curl_multi_wakeup(h->multi);
+}
+
 void
 otlp_http_free(struct otlp_http *h)
 {
@@ -352,6 +405,8 @@ otlp_http_free(struct otlp_http *h)
 		return;
 	if (h->curl != NULL)
 		curl_easy_cleanup(h->curl);
+	if (h->multi != NULL)
+		curl_multi_cleanup(h->multi);
 	curl_slist_free_all(h->headers);
 	free(h->response);
 	free(h->endpoint);

@@ -44,7 +44,8 @@ struct trace_exporter {
 	enum trace_transport transport;
 	size_t		 wake_n;	/* records that make a batch go */
 	uint64_t	 delay_ns;	/* or the age of its first that does */
-	/* The transport's; the thread's alone once it has started. */
+	/* The transport's; the thread's alone once it has started, but for
+	 * otlp_http_wakeup(), which any thread may call. */
 	struct trace_file *file;	/* TRACE_FILE */
 	struct otlp_http *http;		/* TRACE_OTLP */
 
@@ -346,8 +347,8 @@ trace_exporter_new(const struct settings *s, char *err, size_t errlen)
 		if ((ex->file = trace_file_open(s->trace.file, service, err,
 		    errlen)) == NULL)
 			goto fail;
-	} else if ((ex->http = otlp_http_new(ex, s->trace.endpoint, service,
-	    err, errlen)) == NULL)
+	} else if ((ex->http = otlp_http_new(s->trace.endpoint, service, err,
+	    errlen)) == NULL)
 		goto fail;
 
 	pthread_mutex_init(&ex->mu, NULL);
@@ -575,6 +576,9 @@ trace_exporter_retire(struct trace_exporter *ex, unsigned deadline_ms)
 		pthread_cond_broadcast(&ex->cv);
 	}
 	pthread_mutex_unlock(&ex->mu);
+	/* A transfer under way learns of the deadline now, not at its next
+	 * wake-up. */
+	otlp_http_wakeup(ex->http);
 }
 
 bool
@@ -589,13 +593,27 @@ trace_exporter_done(struct trace_exporter *ex)
 }
 
 void
-trace_exporter_free(struct trace_exporter *ex, unsigned deadline_ms)
+trace_exporter_close(struct trace_exporter *ex, unsigned deadline_ms,
+    struct trace_export_stats *st)
 {
-	if (ex == NULL)
+	if (ex == NULL) {
+		if (st != NULL)
+			memset(st, 0, sizeof(*st));
 		return;
+	}
 	trace_exporter_retire(ex, deadline_ms);
 	pthread_join(ex->thread, NULL);
+	if (st != NULL) {
+		*st = ex->st;
+		st->queued = ex->held;
+	}
 	pthread_cond_destroy(&ex->cv);
 	pthread_mutex_destroy(&ex->mu);
 	release(ex);
+}
+
+void
+trace_exporter_free(struct trace_exporter *ex, unsigned deadline_ms)
+{
+	trace_exporter_close(ex, deadline_ms, NULL);
 }

@@ -134,5 +134,9 @@ bool	trace_exporter_done(struct trace_exporter *);
  * and for no longer than deadline_ms plus a moment (nothing, once _done).
  */
 void	trace_exporter_free(struct trace_exporter *, unsigned deadline_ms);
+/* The same, with the final counters copied to st (when not NULL): what
+ * the last moments cost is known only once the thread is done. */
+void	trace_exporter_close(struct trace_exporter *, unsigned deadline_ms,
+	    struct trace_export_stats *st);
 
 #endif

@@ -85,10 +85,13 @@ struct otlp_http;
 /* An http or https URL with a host. */
 bool	otlp_http_endpoint_ok(const char *url);
 /* Call before the exporter thread exists (curl_global_init). */
-struct otlp_http *otlp_http_new(struct trace_exporter *, const char *endpoint,
-		    const char *service, char *err, size_t errlen);
+struct otlp_http *otlp_http_new(const char *endpoint, const char *service,
+		    char *err, size_t errlen);
 void	otlp_http_send(struct trace_exporter *, struct otlp_http *,
 	    struct rec *batch, size_t n);
+/* From any thread: a transfer waiting on the collector looks at
+ * trace_export_abort_at() again at once. */
+void	otlp_http_wakeup(struct otlp_http *);
 void	otlp_http_free(struct otlp_http *);
 
 #endif

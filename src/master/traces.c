@@ -140,24 +140,43 @@ reap_retired(struct trace_history *h)
 	}
 }
 
+/*
+ * What is buffered gets 2 s to go out, a batch in flight included; what
+ * misses the deadline is dropped, and said, since no later report will.
+ */
 void
 traces_close(struct runtime *rt)
 {
 	struct trace_history *h = rt->trace_history;
+	struct trace_export_stats st, all;
+	uint64_t before;
 	size_t i;
 
 	traces_report(rt);
+	if (h == NULL)
+		return;
+	/* The clock starts now, not once the replaced ones are done. */
+	if (rt->traces != NULL)
+		trace_exporter_retire(rt->traces->exporter, 2000);
+	traces_stats(rt, &all);
+	before = all.dropped;
+	all = h->gone;
+	/* Each has its own deadline, set when it was replaced. */
+	for (i = 0; i < h->nretiring; i++) {
+		trace_exporter_close(h->retiring[i], RETIRE_MS, &st);
+		add_stats(&all, &st);
+	}
 	if (rt->traces != NULL) {
-		/* What is buffered gets a moment to go out. */
-		trace_exporter_free(rt->traces->exporter, 2000);
+		trace_exporter_close(rt->traces->exporter, 2000, &st);
+		add_stats(&all, &st);
 		traces_free(rt->traces);
 		rt->traces = NULL;
 	}
-	if (h == NULL)
-		return;
-	/* Each has its own deadline, set when it was replaced. */
-	for (i = 0; i < h->nretiring; i++)
-		trace_exporter_free(h->retiring[i], RETIRE_MS);
+	if (all.dropped > before)
+		log_warn("tracing: %llu span records dropped at exit, %llu in "
+		    "all%s%s", (unsigned long long)(all.dropped - before),
+		    (unsigned long long)all.dropped,
+		    all.last_error[0] != '\0' ? ": " : "", all.last_error);
 	free(h->retiring);
 	free(h);
 	rt->trace_history = NULL;

@@ -21,7 +21,9 @@ request are written together and flushed before the answer goes out.
 
 --slow SECONDS   sleep that long before answering each request (the spans
                  are still written afterwards, even if the exporter has
-                 timed out and hung up by then: it will send them again)
+                 timed out and hung up by then: it will send them again);
+                 "POST /v1/traces ... answering in N s" goes to stderr as
+                 the request arrives
 --fail N         answer the first N requests with --fail-status (default
                  503) and write nothing for them
 A body that is not OTLP JSON as the spec has it (ids not hex of the right
@@ -184,6 +186,7 @@ class Handler(BaseHTTPRequestHandler):
             srv.requests += 1
             n = srv.requests
         if opts.slow > 0:
+            self.log("...", f"answering in {opts.slow:g} s")
             time.sleep(opts.slow)
         if self.path != "/v1/traces":
             self.answer(404, {"code": 5, "message": "not /v1/traces"})
