@@ -49,6 +49,11 @@ class Channel:
         self.wlock = threading.Lock()
 
     def send(self, msg_type, **members):
+        # Strings must be valid Unicode.  json.dumps writes a lone
+        # surrogate as a \udcXX escape, and the master kills a child for
+        # one (plba-protocol(7)): what errors="surrogateescape" leaves for
+        # bytes that are not UTF-8, as in sys.argv, os.environ or file
+        # names.  Decode such bytes with errors="replace" instead.
         body = json.dumps({"type": msg_type, **members},
                           separators=(",", ":")).encode()
         with self.wlock:
