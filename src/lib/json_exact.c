@@ -10,8 +10,12 @@
  */
 #include "config.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,6 +104,55 @@ walk(cJSON *o, struct numbers *n)
 	return 0;
 }
 
+/* A digit or a decimal point: what a number's mantissa is made of. */
+static bool
+mantissa_byte(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || c == '.';
+}
+
+/*
+ * Whether the text has a run of 16 digits and points: a number of 16
+ * significant digits has one, so most texts are done with here.  Every
+ * task frame a consumer reads goes through this, so it looks at sixteen
+ * bytes a step where it can: a run of 16 either fills a step or ends one
+ * step and begins the next.
+ */
+static bool
+has_long_run(const char *text, size_t len)
+{
+	size_t i = 0, run = 0;
+
+#ifdef __SSE2__
+	const __m128i zero = _mm_set1_epi8('0' - 1), nine = _mm_set1_epi8('9' + 1);
+	const __m128i dot = _mm_set1_epi8('.');
+	unsigned m, lead;
+
+	for (; i + 16 <= len; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)
+		    (text + i));
+
+		/* Signed compares: bytes of 0x80 and above are below '0'. */
+		m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_and_si128(
+		    _mm_cmpgt_epi8(v, zero), _mm_cmplt_epi8(v, nine)),
+		    _mm_cmpeq_epi8(v, dot)));
+		if (m == 0xffff)
+			return true;
+		lead = (unsigned)__builtin_ctz(~m);	/* from the step's start */
+		if (run + lead >= 16)
+			return true;
+		/* What reaches the step's end carries over. */
+		run = m == 0 ? 0 : (unsigned)__builtin_clz(~(m << 16));
+	}
+#endif
+	for (; i < len; i++) {
+		run = mantissa_byte((unsigned char)text[i]) ? run + 1 : 0;
+		if (run >= 16)
+			return true;
+	}
+	return false;
+}
+
 int
 json_exact_numbers(cJSON *root, const char *text, size_t len)
 {
@@ -108,7 +161,10 @@ json_exact_numbers(cJSON *root, const char *text, size_t len)
 	size_t toklen;
 	bool found = false;
 
-	/* Most texts have no long number: one pass finds that out. */
+	/* Most texts have no long number: a quick look, then one pass
+	 * finds that out. */
+	if (!has_long_run(text, len))
+		return 0;
 	while (!found && next_number(&n, &tok, &toklen))
 		found = long_number(tok, toklen);
 	if (!found)

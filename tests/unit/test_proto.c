@@ -1292,6 +1292,27 @@ START_TEST(exact_numbers)
 }
 END_TEST
 
+/* Wherever the long number falls against the 16-byte steps of the first
+ * look, it is found. */
+START_TEST(exact_numbers_any_offset)
+{
+	char text[128], want[128];
+	int pad;
+
+	for (pad = 0; pad < 48; pad++) {
+		snprintf(text, sizeof(text), "[%*s12345678901234.56]", pad, "");
+		exact(text, "[12345678901234.56]");
+		snprintf(text, sizeof(text), "[%*s\"x\",9007199254740993,1]",
+		    pad, "");
+		exact(text, "[\"x\",9007199254740993,1]");
+		/* 15 digits: left to cJSON, which prints them as they are. */
+		snprintf(text, sizeof(text), "[%*s900719925474099]", pad, "");
+		snprintf(want, sizeof(want), "[900719925474099]");
+		exact(text, want);
+	}
+}
+END_TEST
+
 START_TEST(publish_keeps_task_text)
 {
 	const char *f = "{\"type\":\"publish\",\"ref\":\"7\",\"queue\":\"q\","
@@ -1470,6 +1491,7 @@ suite(void)
 
 	tcase_add_test(dec, decode_hello);
 	tcase_add_test(dec, exact_numbers);
+	tcase_add_test(dec, exact_numbers_any_offset);
 	tcase_add_test(dec, decode_ready_heartbeat);
 	tcase_add_test(dec, decode_status);
 	tcase_add_test(dec, decode_health);
