@@ -41,7 +41,7 @@
 #define HANGUP_GRACE_MS		500
 /* The reason a stopping instance's publish that would wait is refused. */
 #define STOPPING_REFUSAL	PROTO_REJECT_STOPPING ": asked to stop, " \
-				"and the queue has no room"
+				"and the queue has no room and no worker to drain it"
 
 struct parked {
 	struct instance	*in;
@@ -402,10 +402,11 @@ hang_up_soon(struct instance *in)
 
 /*
  * A publish waiting for room holds its publisher, and so the stop, until
- * a consumer takes a task: maybe never, if none runs.  An instance asked
- * to stop should start nothing new, so its waiting publishes are refused
- * instead, and it exits.  The task was never accepted, and the publisher
- * is told so.
+ * a consumer takes a task: never, if none runs.  So an instance asked to
+ * stop has its publishes waiting on a queue that no worker drains
+ * refused, and it exits; the task was never accepted, and the publisher
+ * is told so.  Those on a drained queue wait on: a pipeline stage asked
+ * to stop (a rolling restart, a reload) finishes its task that way.
  */
 static void
 refuse_parked_of(struct runtime *rt, struct instance *in)
@@ -417,6 +418,8 @@ refuse_parked_of(struct runtime *rt, struct instance *in)
 	for (i = 0; i < rt->nqueues && in->ch.parked > 0; i++) {
 		struct rqueue *rq = &rt->queues[i];
 
+		if (runtime_queue_drains(rt, queue_name(rq->q)))
+			continue;
 		for (pp = &rq->head; (p = *pp) != NULL; ) {
 			if (p->in != in) {
 				pp = &p->next;
@@ -775,8 +778,9 @@ handle_publish(struct instance *in, struct msg *m)
 		return;
 	}
 	/* Full, or the store behind: the publisher waits for its
-	 * confirmation (back-pressure), unless it was asked to stop. */
-	if (in->ch.stopping) {
+	 * confirmation (back-pressure), unless it was asked to stop and
+	 * nothing will make room. */
+	if (in->ch.stopping && !runtime_queue_drains(rt, m->queue)) {
 		free(task);
 		reject(in, m->ref, STOPPING_REFUSAL);
 		return;

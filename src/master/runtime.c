@@ -757,6 +757,21 @@ consumed(struct runtime *rt, const char *queue)
 	return false;
 }
 
+bool
+runtime_queue_drains(struct runtime *rt, const char *queue)
+{
+	const struct worker *w;
+	size_t i;
+
+	for (i = 0; i < rt->nworkers; i++) {
+		w = rt->workers[i];
+		if (w->def != NULL && w->def->consumes != NULL &&
+		    strcmp(w->def->consumes, queue) == 0 && !w->hist.failed)
+			return true;
+	}
+	return false;
+}
+
 /* Queues nobody consumes cannot drain and do not hold a stop up. */
 static bool
 queues_drained(struct runtime *rt)

@@ -175,4 +175,13 @@ struct rqueue	*runtime_find_queue(struct runtime *, const char *name);
 /* Frees the queues removed from the configuration that are empty now. */
 void		 runtime_sweep_queues(struct runtime *);
 
+/*
+ * Whether a worker consumes queue and has not failed: one that can make
+ * room in it.  A publish waiting for room in a queue that none drains is
+ * refused once its publisher is asked to stop, or it would hold the stop
+ * up to stop_timeout; one that some worker drains waits, as a pipeline
+ * stage's publish must.
+ */
+bool		 runtime_queue_drains(struct runtime *, const char *queue);
+
 #endif

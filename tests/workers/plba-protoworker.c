@@ -28,6 +28,7 @@ static long dead_every;		/* fail (no retry) tasks whose n % N == 0 */
 static long sleep_ms;
 static bool hang;
 static const char *hang_while;	/* a file: hangs on a task while it exists */
+static const char *relay_to;	/* a queue each task is published to first */
 
 static void
 msleep(long ms)
@@ -280,6 +281,21 @@ consume(plba_worker *w, plba_task *t, void *arg)
 	}
 	if (payload_path != NULL)
 		record_payload(t);
+	/* Before the ack, as a pipeline stage does: a stop must let the
+	 * publish through once the next stage makes room. */
+	if (relay_to != NULL) {
+		char id[32];
+		int rc = plba_publish(w, relay_to, plba_task_name(t), payload, id,
+		    sizeof(id));
+
+		if (rc != PLBA_OK) {
+			printf("relay: publish: %s: %s\n", plba_strerror(rc),
+			    plba_worker_error(w));
+			fflush(stdout);
+			plba_task_error(t, "relay: %s", plba_strerror(rc));
+			return PLBA_TASK_RETRY;
+		}
+	}
 	return PLBA_TASK_OK;
 }
 
@@ -910,7 +926,7 @@ main(int argc, char *argv[])
 	if (argc < 2) {
 		fprintf(stderr, "usage: plba-protoworker produce QUEUE N [async|tracked|payload JSON] | "
 		    "consume [record FILE] [payloads FILE [meta KEY]...] [fail-every N] "
-		    "[dead-every N] [sleep MS] [hang] [hang-while FILE] | idle | badstatus | "
+		    "[dead-every N] [sleep MS] [hang] [hang-while FILE] [relay QUEUE] | idle | badstatus | "
 		    "spans N GAP_MS "
 		    "[exit] [say] [big] | stoppable CLEANUP_MS | hostile MODE | burst MODE [ARGS] | "
 		    "linger MS | payloads QUEUE | after-close | "
@@ -949,6 +965,8 @@ main(int argc, char *argv[])
 				hang = true;
 			else if (strcmp(argv[i], "hang-while") == 0 && i + 1 < argc)
 				hang_while = argv[++i];
+			else if (strcmp(argv[i], "relay") == 0 && i + 1 < argc)
+				relay_to = argv[++i];
 		}
 		return plba_queue_worker_main(consume, NULL);
 	}
