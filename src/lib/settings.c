@@ -1668,6 +1668,17 @@ settings_worker_same(const struct worker_def *a, const struct worker_def *b)
 
 /* Off is off, whatever address it would have listened on. */
 bool
+settings_http_loopback_only(const struct settings *s)
+{
+	size_t i;
+
+	for (i = 0; s->http.listen != NULL && s->http.listen[i] != NULL; i++)
+		if (!is_loopback(s->http.listen[i]))
+			return false;
+	return true;
+}
+
+bool
 settings_http_same(const struct settings *a, const struct settings *b)
 {
 	if (!a->http.enabled || !b->http.enabled)

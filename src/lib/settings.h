@@ -127,6 +127,8 @@ bool		 settings_worker_same(const struct worker_def *,
 /* Whether the HTTP server would serve the same way (platform.http). */
 bool		 settings_http_same(const struct settings *,
 		    const struct settings *);
+/* Whether every platform.http.listen address is on the loopback. */
+bool		 settings_http_loopback_only(const struct settings *);
 
 struct worker_def *settings_worker(const struct settings *, const char *name);
 struct queue_def  *settings_queue(const struct settings *, const char *name);

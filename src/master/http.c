@@ -108,6 +108,7 @@ struct http {
 	struct held_actions *held;	/* loop only: answers waiting for the disk */
 	struct held_actions *held_tail;
 	struct watchdog	*watchdog;
+	bool		 loopback;	/* every listener is on the loopback */
 };
 
 /* Actions that changed a durable queue, answered once their batch is in. */
@@ -1025,14 +1026,14 @@ loopback_host(const char *host)
 }
 
 /*
- * Without a token a loopback listener trusts whoever connects, and a web
- * page can connect: a form or a no-cors fetch on any site posts to
- * 127.0.0.1 unseen, and a name of the site's own that resolves to
- * 127.0.0.1 (DNS rebinding) makes even its reads same-origin.  A browser
- * names what it asked for in Host and where a POST comes from in Origin,
- * and a page can forge neither; curl and plbactl send no Origin.  With a
- * token none of this is needed: a page cannot send Authorization.
- * Returns why the request is refused, or NULL.
+ * A loopback listener is reachable by any web page the machine's browser
+ * shows: a name of the page's own site that resolves to 127.0.0.1 (DNS
+ * rebinding) makes its reads same-origin, and reads need no token; and
+ * without a token a form or a no-cors fetch on any site posts to
+ * 127.0.0.1 unseen.  A browser names what it asked for in Host and where
+ * a POST comes from in Origin, and a page can forge neither; curl and
+ * plbactl send no Origin.  With a token a POST is safe from pages, which
+ * cannot send Authorization.  Returns why the request is refused, or NULL.
  */
 static const char *
 browser_refusal(struct http *h, struct mg_connection *c, const char *method)
@@ -1040,15 +1041,13 @@ browser_refusal(struct http *h, struct mg_connection *c, const char *method)
 	const char *host = mg_get_header(c, "Host"), *origin;
 	bool token;
 
+	if (h->loopback && host != NULL && !loopback_host(host))
+		return "the Host header must name the loopback (localhost or "
+		    "127.x.x.x), where this server listens";
 	pthread_mutex_lock(&h->mu);
 	token = h->token != NULL;
 	pthread_mutex_unlock(&h->mu);
-	if (token)
-		return NULL;
-	if (host != NULL && !loopback_host(host))
-		return "the Host header must name the loopback (localhost or "
-		    "127.x.x.x) when no token is set (platform.http.token_file)";
-	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+	if (token || strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
 		return NULL;
 	origin = mg_get_header(c, "Origin");
 	if (origin != NULL && (host == NULL ||
@@ -1781,6 +1780,7 @@ start_with(struct runtime *rt, const struct settings *s)
 		return -1;
 	h->rt = rt;
 	h->by_code = rt->http_answers;
+	h->loopback = settings_http_loopback_only(s);
 	rt->http = h;
 	pthread_mutex_init(&h->mu, NULL);
 	{

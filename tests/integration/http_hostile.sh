@@ -144,4 +144,27 @@ done
 
 stop_master
 [ $STATUS -eq 0 ] || fail "stop exited $STATUS"
+
+# With a token, reads need none: a loopback listener still serves only
+# Hosts of the loopback (DNS rebinding).  A POST with the token is a
+# client's, whatever its Origin.
+echo "s3cret" >"$T/token"
+cat >"$T/plba.yml" <<YML
+platform:
+  http: {enabled: true, listen: 127.0.0.1:$PORT, token_file: $T/token}
+queues:
+  q: {}
+workers:
+  idle:
+    command: [$TW]
+YML
+start_master
+wait_for 10 curl_ok "$URL/readyz"
+code=$(curl -s -o "$T/body" -w '%{http_code}' -H "Host: rebound.example:$PORT" "$URL/queues/q/tasks")
+[ "$code" = 403 ] || fail "a read through another name, with a token set, got $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer s3cret" \
+	-H "Origin: https://plba.example.com" -d '{"name":"proxied"}' "$URL/queues/q/tasks")
+[ "$code" = 202 ] || fail "a POST with the token and another Origin got $code"
+stop_master
+[ $STATUS -eq 0 ] || fail "stop exited $STATUS"
 echo "ok"
