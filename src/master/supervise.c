@@ -201,10 +201,11 @@ sup_step(struct sup_inst *in, struct sup_history *h,
 		case INST_STARTING:
 		case INST_RUNNING:
 			act = crashed(in, h, p, ev->clean, now);
-			/* Down for good by its own policy, not by a crash
-			 * loop: it is stopped on purpose, as a one-shot job
-			 * that is over. */
-			in->done = in->state == INST_STOPPED && !h->failed;
+			/* Down for good by its own policy after a clean exit:
+			 * stopped on purpose, as a one-shot job that is over.
+			 * A crash that restart: never leaves down is not. */
+			in->done = in->state == INST_STOPPED && !h->failed &&
+			    ev->clean;
 			return act;
 		default:
 			return ACT_NONE;

@@ -63,8 +63,9 @@ stop_master
 [ $STATUS -eq 0 ] || fail "stop exited $STATUS"
 wait "$listener" || fail "listener saw no STOPPING=1"
 
-# Instances that end and, by their policy, are not restarted: exit 0
-# under on-failure (the default), any exit under never.
+# Instances that exit 0 and, by their policy, are not restarted: under
+# on-failure (the default) and under never, a job done; and one that
+# crashes under never, which is not running and counts as down.
 cat >"$T/plba.yml" <<YML
 platform:
   http: {enabled: true, listen: 127.0.0.1:$PORT}
@@ -72,6 +73,9 @@ workers:
   once:
     command: [$TW, --exit-after, 0, 0]
   never:
+    command: [$TW, --exit-after, 0, 0]
+    restart: never
+  broken:
     command: [$TW, --exit-after, 0, 3]
     restart: never
   steady:
@@ -79,20 +83,23 @@ workers:
 YML
 start_master
 wait_for 20 log_has "once.0: exited with status 0"
-wait_for 20 log_has "never.0: exited with status 3"
-wait_for 10 state_is idle ok
+wait_for 20 log_has "never.0: exited with status 0"
+wait_for 20 log_has "broken.0: exited with status 3"
+wait_for 10 state_is idle unhealthy
 s=$(status)
 for w in once never; do
 	jq_check "$s" '[(i["status"], i["health"], i["detail"], i["pid"]) for i in d["workers"]["'$w'"]["instances"]] == [("stopped", "ok", "", None)]'
 	jq_check "$s" 'd["workers"]["'$w'"]["health"] == "ok"'
 done
-jq_check "$s" 'd["workers"]["never"]["instances"][0]["last_exit"] == {"code": 3}'
-[ "$(readyz)" = 200 ] || fail "not ready with every worker up or over"
-"$CTL" status >"$T/ctl.out" 2>&1 || fail "plbactl status: $(cat "$T/ctl.out")"
-! grep -q "not running" "$T/ctl.out" || fail "plbactl status: $(cat "$T/ctl.out")"
-# Neither is started again.
+jq_check "$s" '[(i["status"], i["health"], i["detail"]) for i in d["workers"]["broken"]["instances"]] == [("stopped", "unhealthy", "not running")]'
+jq_check "$s" 'd["workers"]["broken"]["instances"][0]["last_exit"] == {"code": 3}'
+[ "$(readyz)" = 503 ] || fail "ready with a critical worker crashed"
+"$CTL" status >"$T/ctl.out" 2>&1
+! grep -q "starting" "$T/ctl.out" || fail "plbactl status: $(cat "$T/ctl.out")"
+# None is started again.
 [ "$(log_count "once.0: started")" -eq 1 ] || fail "once restarted"
 [ "$(log_count "never.0: started")" -eq 1 ] || fail "never restarted"
+[ "$(log_count "broken.0: started")" -eq 1 ] || fail "broken restarted"
 stop_master
 [ $STATUS -eq 0 ] || fail "stop exited $STATUS"
 echo "ok"

@@ -238,8 +238,14 @@ START_TEST(policy_never)
 	step(EV_START, 0);
 	exit_with(false, 5);
 	ck_assert_int_eq(in.state, INST_STOPPED);
+	/* Down after a crash: not a job done. */
+	ck_assert(!in.done);
+	step(EV_START, 10);
+	exit_with(true, 15);
+	ck_assert_int_eq(in.state, INST_STOPPED);
 	ck_assert(in.done);
 }
+END_TEST
 
 START_TEST(crash_loop_is_not_done)
 {
