@@ -63,13 +63,13 @@ cut(struct watchdog *wd, struct watched *w)
 {
 	int fd, dead;
 
-	w->cut = true;
+	/* Out of descriptors, say: tried again at the next tick. */
 	if ((fd = civet_connection_fd(w->peer, w->peer_port,
 	    w->local_port)) == -1)
 		return;
 	if ((dead = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return;
-	(void)dup3(dead, fd, O_CLOEXEC);
+	w->cut = dup3(dead, fd, O_CLOEXEC) != -1;
 	close(dead);
 }
 
