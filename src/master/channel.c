@@ -682,7 +682,9 @@ channel_pump(struct runtime *rt, struct queue *q)
 	struct parked *p;
 	struct instance *in;
 	uint64_t now = mono_ms(), id;
+	bool dispatched;
 
+again:
 	/* Room again: parked publishers go in, oldest first. */
 	while (rq != NULL && rq->head != NULL && channel_takes(rt, rq)) {
 		p = unpark(rq);
@@ -697,6 +699,7 @@ channel_pump(struct runtime *rt, struct queue *q)
 		}
 		parked_free(p);
 	}
+	dispatched = false;
 	while ((t = queue_dispatch(q, &c, now)) != NULL) {
 		in = queue_consumer_owner(c);
 		if (traces_on(rt)) {
@@ -713,7 +716,12 @@ channel_pump(struct runtime *rt, struct queue *q)
 		if (proto_put_task(&in->ch.wr, t->id, queue_name(q), t->attempt,
 		    t->body, t->len) == 0)
 			want_flush(in);
+		dispatched = true;
 	}
+	/* Capacity counts waiting tasks only: each one dispatched made room
+	 * for a publisher still waiting. */
+	if (dispatched && rq != NULL && rq->head != NULL && channel_takes(rt, rq))
+		goto again;
 	/* A stop waits for the queues to drain: look again. */
 	if (rt->state == RT_STOPPING)
 		runtime_touch(rt);
