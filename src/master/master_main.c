@@ -20,6 +20,7 @@
 #include "http.h"
 #include "runtime.h"
 #include "settings.h"
+#include "trace_sink.h"
 
 #define DEFAULT_CONFIG	PLBA_SYSCONFDIR "/plba/plba.yml"
 #define MAX_CONFIGS	32
@@ -101,6 +102,13 @@ probe_files(const struct settings *s, struct conf_errors *errs)
 	    (why = appendable(s->trace.file)) != NULL)
 		conf_error(errs, conf_map_get(trace, "file"),
 		    "platform.trace.file", "%s: %s", s->trace.file, why);
+	/* What otlp_http_new() would refuse at the start: a unit's
+	 * ExecStartPre=-t must not pass a master that cannot start. */
+	if (s->trace.transport == TRACE_OTLP && s->trace.endpoint != NULL &&
+	    !otlp_http_endpoint_ok(s->trace.endpoint))
+		conf_error(errs, conf_map_get(trace, "endpoint"),
+		    "platform.trace.endpoint", "%s: " OTLP_ENDPOINT_WANTED,
+		    s->trace.endpoint);
 }
 
 static int

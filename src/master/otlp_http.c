@@ -368,8 +368,7 @@ otlp_http_new(const char *endpoint, const char *service, char *err,
 
 	if (endpoint == NULL || !otlp_http_endpoint_ok(endpoint)) {
 		snprintf(err, errlen, "platform.trace.endpoint: %s: "
-		    "not an http:// or https:// URL",
-		    endpoint != NULL ? endpoint : "");
+		    OTLP_ENDPOINT_WANTED, endpoint != NULL ? endpoint : "");
 		return NULL;
 	}
 	if ((h = calloc(1, sizeof(*h))) == NULL ||

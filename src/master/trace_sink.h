@@ -82,8 +82,9 @@ void	trace_file_close(struct trace_file *);
 /* The otlp transport. */
 struct otlp_http;
 
-/* An http or https URL with a host. */
+/* An http or https URL with a host; what to say of another. */
 bool	otlp_http_endpoint_ok(const char *url);
+#define OTLP_ENDPOINT_WANTED	"not an http:// or https:// URL with a host"
 /* Call before the exporter thread exists (curl_global_init). */
 struct otlp_http *otlp_http_new(const char *endpoint, const char *service,
 		    char *err, size_t errlen);

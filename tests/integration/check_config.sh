@@ -108,6 +108,18 @@ sed -i "s|$T/no-such-dir|$T/logs|" "$T/files.yml"
 echo tok >"$T/empty-token"
 out=$("$PLBA_MASTER" -t -c "$T/files.yml") || fail "files the start can open were refused: $out"
 [ -z "$(ls "$T/logs")" ] || fail "--check created $(ls "$T/logs")"
+# An OTLP endpoint the start refuses is refused here too.
+cat >"$T/otlp.yml" <<YML
+platform:
+  trace: {transport: otlp, endpoint: "http:///v1/traces"}
+workers:
+  a: {command: [$TW]}
+YML
+st=0
+out=$("$PLBA_MASTER" -t -c "$T/otlp.yml" 2>&1) || st=$?
+[ $st -eq 2 ] || fail "--check passed an endpoint without a host: $out"
+grep -q -- 'otlp.yml:2:[0-9]*: platform.trace.endpoint: http:///v1/traces: not an http:// or https:// URL with a host' <<<"$out" ||
+	fail "endpoint: $out"
 
 # Usage errors are 2 as well.
 st=0
