@@ -60,7 +60,7 @@ usage(int status)
 {
 	FILE *f = status ? stderr : stdout;
 
-	fputs("usage: plbactl [-u URL] [--token-file FILE] [--json] [--timeout S]"
+	fputs("usage: plbactl [-u URL] [--token-file FILE] [--json] [--timeout DURATION]"
 	    " COMMAND [ARGS]\n", f);
 	if (status) {
 		fputs("       plbactl -h lists the commands\n", f);
@@ -80,7 +80,7 @@ usage(int status)
 	    "                                --queued: its queued tasks instead\n"
 	    "  metrics                       Prometheus metrics, as served\n"
 	    "  start                         start the workers\n"
-	    "  stop [--force] [--timeout S]  stop the workers; the master stays up\n"
+	    "  stop [--force] [--timeout DURATION]  stop the workers; the master stays up\n"
 	    "  reload                        read the configuration again, as on\n"
 	    "                                SIGHUP; exit 1 with the errors if rejected\n"
 	    "  restart WORKER                restart a worker's instances one at a time\n"
@@ -95,7 +95,7 @@ usage(int status)
 	    "      --token-file FILE  bearer token for actions (default "
 	    "$PLBA_TOKEN_FILE)\n"
 	    "      --json             print the master's JSON answer unchanged\n"
-	    "      --timeout S        give up on a request after S (default 30s)\n"
+	    "      --timeout DURATION give up on a request after it (default 30s)\n"
 	    "  -h, --help             print this help and exit\n"
 	    "  -V, --version          print the version and exit\n"
 	    "\nExit status: 0 success, 1 the master answered with a failure,\n"
@@ -1332,7 +1332,7 @@ static const struct command commands[] = {
 	{ "metrics",	0, 0, cmd_metrics, "metrics" },
 	{ "start",	0, 0, cmd_start,   "start" },
 	{ "reload",	0, 0, cmd_reload,  "reload" },
-	{ "stop",	0, 0, cmd_stop,    "stop [--force] [--timeout S]" },
+	{ "stop",	0, 0, cmd_stop,    "stop [--force] [--timeout DURATION]" },
 	{ "restart",	1, 1, cmd_restart, "restart WORKER" },
 	{ "publish",	2, 2, cmd_publish, "publish QUEUE JSON" },
 	{ "trace",	1, 1, cmd_trace,   "trace [--file FILE]... TRACE-ID" },

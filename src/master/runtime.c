@@ -1196,14 +1196,16 @@ stop_deadline(struct loop *l, struct timer *t)
 	}
 	log_warn("platform.stop_timeout reached: killing what is left");
 	if (queued + held > 0 && rt->exit_when_stopped)
-		log_warn("%llu tasks not processed and lost with the in-memory "
-		    "queues (%llu queued, %llu in flight)",
+		log_warn("%llu task%s not processed and lost with the "
+		    "in-memory queues (%llu queued, %llu in flight)",
 		    (unsigned long long)(queued + held),
+		    queued + held == 1 ? "" : "s",
 		    (unsigned long long)queued, (unsigned long long)held);
 	else if (queued + held > 0)
-		log_info("%llu tasks not processed stay in the in-memory queues "
-		    "(%llu queued, %llu in flight, which go back)",
+		log_info("%llu task%s not processed stay in the in-memory "
+		    "queues (%llu queued, %llu in flight, which go back)",
 		    (unsigned long long)(queued + held),
+		    queued + held == 1 ? "" : "s",
 		    (unsigned long long)queued, (unsigned long long)held);
 	if (waiting > 0)
 		log_warn("%llu publish%s waiting for room in a full queue not "
@@ -1554,7 +1556,7 @@ on_signal(struct loop *l, struct io *io, uint32_t events)
 				force_all(rt, EV_KILL);
 			} else if (rt->state == RT_STOPPING &&
 			    rt->exit_when_stopped) {
-				log_warn("second %s: forcing the stop",
+				log_warn("a second signal (%s): forcing the stop",
 				    strsignal((int)si.ssi_signo));
 				runtime_stop(rt, true, true, 0);
 			} else

@@ -46,7 +46,7 @@ t0=$SECONDS
 stop_master INT
 [ $STATUS -eq 1 ] || fail "forced stop exited $STATUS, not 1"
 [ $((SECONDS - t0)) -lt 30 ] || fail "forced stop took $((SECONDS - t0))s"
-log_has "second Interrupt: forcing the stop" || fail "second signal not logged"
+log_has "a second signal (Interrupt): forcing the stop" || fail "second signal not logged"
 log_has "careful.0: stopping pid [0-9]* at once (forced)" ||
 	fail "the forced stop was not logged"
 log_has "stop force=1" || fail "careful.0 was not told stop {force: true}"

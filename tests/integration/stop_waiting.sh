@@ -25,7 +25,7 @@ wait_for 20 log_has "deaf.0: ready"
 stop_master
 [ "$STATUS" -eq 1 ] || fail "exit $STATUS after the deadline"
 log_has "stop_timeout reached" || fail "the stop was not forced"
-log_has "1 tasks not processed and lost with the in-memory queues (1 queued, 0 in flight)" ||
+log_has "1 task not processed and lost with the in-memory queues (1 queued, 0 in flight)" ||
 	fail "loss: $(grep 'not processed' "$LOG")"
 log_has "1 publish waiting for room in a full queue not accepted: never queued, so not counted as queued" ||
 	fail "the waiting publish was not said apart"
