@@ -682,25 +682,6 @@ plba_worker_error(const plba_worker *w)
 	return w->err;
 }
 
-/*
- * The deepest payload a publish frame carries: the master parses the frame
- * with cJSON, whose limit counts the frame and the task objects too.  A
- * deeper one would make a frame the master kills us for.
- */
-#define PAYLOAD_DEPTH_MAX	(CJSON_NESTING_LIMIT - 2)
-
-static int
-json_depth(const cJSON *o)
-{
-	const cJSON *e;
-	int d, max = 0;
-
-	for (e = o->child; e != NULL; e = e->next)
-		if ((d = json_depth(e)) > max)
-			max = d;
-	return cJSON_IsArray(o) || cJSON_IsObject(o) ? max + 1 : max;
-}
-
 /* Builds {name, payload, metadata} as JSON text; checks the payload, and
  * says in *deep when nesting is what it is refused for.  Published inside
  * a span, the task carries its trace. */
@@ -728,7 +709,8 @@ task_json(plba_worker *w, const char *name, const char *payload, bool *deep)
 	    (p = cJSON_ParseWithOpts(payload, NULL, true)) == NULL)
 		return NULL;
 	finite = json_finite(p);
-	*deep = json_depth(p) > PAYLOAD_DEPTH_MAX;
+	/* The master refuses a deeper one (proto.h says why). */
+	*deep = json_deeper(p, PROTO_TASK_DEPTH);
 	cJSON_Delete(p);
 	if (!finite || *deep)
 		return NULL;
@@ -762,7 +744,7 @@ publish(plba_worker *w, const char *queue, const char *name,
 	if ((task = task_json(w, name, payload, &deep)) == NULL) {
 		if (deep)
 			snprintf(w->err, sizeof(w->err), "payload is nested "
-			    "more than %d deep", PAYLOAD_DEPTH_MAX);
+			    "more than %d deep", PROTO_TASK_DEPTH);
 		else
 			snprintf(w->err, sizeof(w->err), "payload is not JSON");
 		return PLBA_EINVAL;

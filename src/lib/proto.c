@@ -369,6 +369,71 @@ json_finite(const cJSON *o)
 	return true;
 }
 
+/* Stops at limit: the cost is the tree's size, not its depth times it,
+ * and the recursion never goes further than that. */
+bool
+json_deeper(const cJSON *v, int limit)
+{
+	const cJSON *e;
+
+	if (!cJSON_IsArray(v) && !cJSON_IsObject(v))
+		return false;
+	if (limit <= 0)
+		return true;
+	for (e = v->child; e != NULL; e = e->next)
+		if (json_deeper(e, limit - 1))
+			return true;
+	return false;
+}
+
+const char *
+proto_task_too_deep(const cJSON *task)
+{
+	const cJSON *e;
+
+	for (e = task->child; e != NULL; e = e->next)
+		if (json_deeper(e, PROTO_TASK_DEPTH))
+			return e->string;
+	return NULL;
+}
+
+/*
+ * A container opened at depth 1 is a top-level member's value, and the
+ * last string closed at depth 1 before it is that member's key.
+ */
+bool
+proto_text_too_deep(const char *s, size_t len, const char **key,
+    size_t *klen)
+{
+	const char *k = NULL, *kend = NULL;
+	int depth = 0;
+	bool str = false, object = false;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (str && s[i] == '\\')
+			i++;
+		else if (s[i] == '"') {
+			if (depth == 1 && !str)
+				k = s + i + 1;
+			else if (depth == 1)
+				kend = s + i;
+			str = !str;
+		} else if (!str && (s[i] == '[' || s[i] == '{')) {
+			if (++depth == 1)
+				object = s[i] == '{';
+			if (depth > PROTO_TASK_DEPTH + 1) {
+				*key = object && kend != NULL ? k : NULL;
+				*klen = object && kend != NULL ?
+				    (size_t)(kend - k) : 0;
+				return true;
+			}
+		} else if (!str && (s[i] == ']' || s[i] == '}'))
+			depth--;
+	}
+	return false;
+}
+
 /* A frame is one JSON value: nothing but white space may follow. */
 static cJSON *
 parse_object(const char *data, size_t len)

@@ -146,4 +146,28 @@ size_t	proto_first_invalid(const char *data, size_t len);
  * range as infinity, and prints it as null. */
 bool	json_finite(const cJSON *o);
 
+/*
+ * How deep a task's payload, or any other member of a task, may nest,
+ * counting its own levels ([[1]] is 2).  Every reader nests a task deeper
+ * than it came (a task frame, the master's listings) and some stop at a
+ * fixed depth (cJSON, and so plbactl, at 1000 levels; Python's json at
+ * its recursion limit, 1000): this leaves all of them room.
+ */
+#define PROTO_TASK_DEPTH	256
+/* Whether the JSON value v nests deeper than limit; a scalar is 0 deep. */
+bool	json_deeper(const cJSON *v, int limit);
+/* The name of a member of the task object nested deeper than
+ * PROTO_TASK_DEPTH, or NULL; it lives as long as the task. */
+const char *proto_task_too_deep(const cJSON *task);
+/*
+ * The same check on a task's text, for text cJSON may be unable to parse
+ * (past 1000 levels): whether it nests deeper than a task object whose
+ * members keep to PROTO_TASK_DEPTH.  If so, *key and *klen are the
+ * top-level key, as written, of the member where it does, or NULL and 0
+ * when the text is not an object.  Exact for valid JSON and for the
+ * prefix of any text that cJSON would parse.
+ */
+bool	proto_text_too_deep(const char *s, size_t len, const char **key,
+	    size_t *klen);
+
 #endif

@@ -753,13 +753,23 @@ handle_publish(struct instance *in, struct msg *m)
 	struct rqueue *rq = runtime_find_queue(rt, m->queue);
 	struct parked *p;
 	struct qtrace trace = { .state = QTRACE_UNKNOWN };
-	char *task;
+	char *task, why[128];
+	const char *deep;
 	size_t len;
 	uint64_t id;
 
 	if (rq == NULL || rq->removed) {
 		reject(in, m->ref, rq == NULL ? "no such queue" :
 		    "no such queue: it was removed from the configuration");
+		return;
+	}
+	/* Valid JSON, so no reason to kill the child: refused, because a
+	 * task this deep would hide every listing it is in from plbactl. */
+	if ((deep = proto_task_too_deep(m->task)) != NULL) {
+		snprintf(why, sizeof(why), "%s is nested more than %d deep",
+		    strcmp(deep, "payload") == 0 ? "payload" :
+		    "a member of the task", PROTO_TASK_DEPTH);
+		reject(in, m->ref, why);
 		return;
 	}
 	if (m->task_raw != NULL)

@@ -258,9 +258,10 @@ do_publish(struct runtime *rt, struct action *a)
 	struct rqueue *rq = runtime_find_queue(rt, a->name);
 	struct qtrace trace = { .state = QTRACE_UNKNOWN };
 	char err[256], *task, *wrapped, num[32];
-	const char *why;
+	const char *why, *key;
 	cJSON *wrap, *body;
 	struct msg m;
+	size_t klen;
 	uint64_t id;
 
 	if (rq == NULL) {
@@ -275,8 +276,20 @@ do_publish(struct runtime *rt, struct action *a)
 		return;
 	}
 	/* Parsed here, not on the request's thread: the loop's stack takes a
-	 * task as deep as a child's publish may be (THREAD_JSON_DEPTH).  The
+	 * task as deep as a child's publish may be (THREAD_JSON_DEPTH).  Its
+	 * depth is read from the text first: past cJSON's limit a body would
+	 * be "not valid JSON", and it is one reason however deep.  The
 	 * checks a child's publish gets follow. */
+	if (proto_text_too_deep(a->body, a->body_len, &key, &klen)) {
+		a->code = 400;
+		/* Not an object: the levels are the body's own. */
+		a->answer = key == NULL ? error_json("the body is nested "
+		    "more than %d deep", PROTO_TASK_DEPTH + 1) :
+		    error_json("%s is nested more than %d deep", klen == 7 &&
+		    memcmp(key, "payload", 7) == 0 ? "the payload" :
+		    "a member of the task", PROTO_TASK_DEPTH);
+		return;
+	}
 	if ((why = body_json(a->body, a->body_len, "the body is not valid JSON",
 	    &body)) != NULL) {
 		a->code = 400;

@@ -92,11 +92,12 @@ expect 400 "$STOP" -X POST -d '{"force":true} x' "$URL/actions/stop" "${AUTH[@]}
 body '{"force":true}\0';	expect 400 "$STOP" -X POST --data-binary @"$T/in" "$URL/actions/stop" "${AUTH[@]}"
 body '{"timeout":-1e999}';	expect 400 "$RANGE" -X POST --data-binary @"$T/in" "$URL/actions/stop" "${AUTH[@]}"
 # Nested too deep for a civetweb thread's stack to parse (these bodies
-# are parsed there), and a task as deep as a worker may publish.
+# are parsed there), and a task as deep as a worker may publish (its
+# members 256 levels).
 deep=$(python3 -c 'print("[" * 999 + "]" * 999)')
 expect 400 "$STOP" -X POST -d "$deep" "$URL/actions/stop" "${AUTH[@]}"
 expect 400 "$IDS" -X POST -d "{\"ids\":$deep}" "$URL/queues/q/dead/purge" "${AUTH[@]}"
-expect 202 "" -X POST -d "{\"name\":\"n\",\"p\":${deep:99:1800}}" "$URL/queues/q/tasks" "${AUTH[@]}"
+expect 202 "" -X POST -d "{\"name\":\"n\",\"p\":${deep:743:512}}" "$URL/queues/q/tasks" "${AUTH[@]}"
 
 # A path segment decoding to a NUL or to bytes that are not UTF-8 names
 # nothing; each segment is decoded on its own.

@@ -144,8 +144,10 @@ END_TEST
  * do_publish builds around a body fails msg_decode, the reason starts
  * with "publish: ", which do_publish skips before answering.  A body
  * nested as deep as cJSON_Parse allows (1000 levels) is one level too
- * deep once wrapped, so the reason is "invalid JSON" and the client is
- * told "SON".
+ * deep once wrapped, so the reason is "invalid JSON" and the client was
+ * told "SON".  do_publish now refuses such a body for its depth before
+ * it parses it (deep_payload.sh); msg_decode still must not say
+ * "publish: " for it.
  */
 START_TEST(wrapped_too_deep)
 {

@@ -135,7 +135,7 @@ bad_payloads(plba_worker *w, void *arg)
 		"\"\xed\xa0\x80\"", "\"a\x01" "b\"", "1e999",
 	};
 	const char *queue = arg;
-	static char deep[2 * 999 + 1];
+	static char deep[2 * 257 + 1];
 	char id[32];
 	size_t i, refused = 0;
 	int rc;
@@ -151,8 +151,8 @@ bad_payloads(plba_worker *w, void *arg)
 	    sizeof(id));
 	printf("payloads: %zu of %zu refused, the good one %s\n", refused,
 	    sizeof(bad) / sizeof(bad[0]), plba_strerror(rc));
-	/* cJSON parses 1000 levels: the frame and the task take two. */
-	for (i = 998; i <= 999; i++) {
+	/* As deep as a task's payload may be (256 levels), and one more. */
+	for (i = 256; i <= 257; i++) {
 		memset(deep, '[', i);
 		memset(deep + i, ']', i);
 		deep[2 * i] = '\0';
@@ -433,6 +433,25 @@ put_frame(const char *json, bool bytewise)
 	}
 }
 
+/* Reads n bytes from fd; false at EOF or on an error. */
+static bool
+read_all(int fd, void *buf, size_t n)
+{
+	char *p = buf;
+	ssize_t r;
+
+	while (n > 0) {
+		if ((r = read(fd, p, n)) <= 0) {
+			if (r == -1 && errno == EINTR)
+				continue;
+			return false;
+		}
+		p += r;
+		n -= (size_t)r;
+	}
+	return true;
+}
+
 static int
 hostile(const char *how)
 {
@@ -509,6 +528,40 @@ hostile(const char *how)
 		put_frame("{\"type\":\"ready\"}", false);
 		put_frame("{\"type\":\"health\",\"health\":\"ok\",\"detail\":"
 		    "\"caf\xe9\"}", false);
+	} else if (strcmp(how, "deep") == 0) {
+		/* Payloads as deep as a task's may be, and one deeper, which
+		 * libplba would not send: valid JSON, so refused, not killed.
+		 * The answers go to stdout, then heartbeats show it lives. */
+		static char frame[4096], in[4096];
+		size_t depth, n, answers = 0;
+		uint32_t len;
+		char *p;
+
+		put_frame("{\"type\":\"hello\",\"protocol\":1,\"pid\":1}", false);
+		put_frame("{\"type\":\"ready\"}", false);
+		for (depth = 256; depth <= 257; depth++) {
+			p = frame + sprintf(frame, "{\"type\":\"publish\","
+			    "\"ref\":\"%zu\",\"queue\":\"deep\",\"task\":"
+			    "{\"name\":\"deep\",\"payload\":", depth);
+			memset(p, '[', depth);
+			memset(p + depth, ']', depth);
+			strcpy(p + 2 * depth, "}}");
+			put_frame(frame, false);
+		}
+		while (answers < 2 && read_all(3, &len, 4) &&
+		    (n = ntohl(len)) < sizeof(in) && read_all(3, in, n)) {
+			in[n] = '\0';
+			if (strstr(in, "\"published\"") != NULL ||
+			    strstr(in, "\"rejected\"") != NULL) {
+				printf("deep: %s\n", in);
+				answers++;
+			}
+		}
+		fflush(stdout);
+		for (;;) {
+			put_frame("{\"type\":\"heartbeat\"}", false);
+			msleep(200);
+		}
 	} else if (strcmp(how, "nohello") == 0) {
 		/* nothing */
 	} else {
