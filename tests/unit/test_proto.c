@@ -1480,6 +1480,73 @@ START_TEST(meta_value_too_long)
 }
 END_TEST
 
+/* A task {"name":"n","KEY":V} where V is depth arrays, one in another. */
+static char *
+nested_task(const char *key, int depth)
+{
+	char *t = malloc(64 + 2 * (size_t)depth), *p;
+
+	ck_assert_ptr_nonnull(t);
+	p = t + sprintf(t, "{\"name\":\"n\",\"%s\":", key);
+	memset(p, '[', (size_t)depth);
+	memset(p + depth, ']', (size_t)depth);
+	strcpy(p + 2 * depth, "}");
+	return t;
+}
+
+/* A member nests at most PROTO_TASK_DEPTH deep, as a tree and as text;
+ * past cJSON's limit the text still says which member. */
+START_TEST(task_depth)
+{
+	static const struct { const char *key; int depth; bool deep; } c[] = {
+		{ "payload", 1, false }, { "payload", 256, false },
+		{ "payload", 257, true }, { "p", 257, true },
+		{ "payload", 1001, true },
+	};
+	const char *key;
+	size_t i, klen;
+	cJSON *t, *v;
+	char *text;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		text = nested_task(c[i].key, c[i].depth);
+		ck_assert_int_eq(proto_text_too_deep(text, strlen(text), &key,
+		    &klen), c[i].deep);
+		if (c[i].deep)
+			ck_assert(klen == strlen(c[i].key) &&
+			    memcmp(key, c[i].key, klen) == 0);
+		if ((t = cJSON_Parse(text)) != NULL) {
+			ck_assert(proto_task_too_deep(t) == NULL ? !c[i].deep :
+			    strcmp(proto_task_too_deep(t), c[i].key) == 0);
+			cJSON_Delete(t);
+		} else
+			ck_assert_int_gt(c[i].depth, 998);
+		free(text);
+	}
+	/* [[1]] is 2 deep; a scalar 0. */
+	v = cJSON_Parse("[[1]]");
+	ck_assert(!json_deeper(v, 2) && json_deeper(v, 1));
+	cJSON_Delete(v);
+	v = cJSON_Parse("1");
+	ck_assert(!json_deeper(v, 0));
+	cJSON_Delete(v);
+	/* Brackets in strings are not levels; a body not an object has no
+	 * member to name. */
+	text = malloc(600);
+	ck_assert_ptr_nonnull(text);
+	memcpy(text, "{\"p\":\"\\\"", 8);	/* {"p":"\" */
+	memset(text + 8, '[', 300);
+	memcpy(text + 308, "\"}", 2);
+	ck_assert(!proto_text_too_deep(text, 310, &key, &klen));
+	free(text);
+	text = malloc(600);
+	memset(text, '[', 300);
+	memset(text + 300, ']', 300);
+	ck_assert(proto_text_too_deep(text, 600, &key, &klen) && key == NULL);
+	free(text);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -1509,6 +1576,7 @@ suite(void)
 	tcase_add_test(dec, invalid_utf8_found_anywhere);
 	tcase_add_test(dec, put_keeps_frames_utf8);
 	tcase_add_test(dec, type_names_and_words);
+	tcase_add_test(dec, task_depth);
 	suite_add_tcase(s, dec);
 
 	tcase_add_loop_test(rej, rejected_with_reason, 0,
