@@ -168,6 +168,8 @@ check_publish_passthrough(const struct msg *m, const char *body, size_t len)
 	struct frame_writer w;
 	struct msg t;
 	cJSON *back;
+	const char *key;
+	size_t klen;
 	char *text;
 
 	/* Known: control bytes that cJSON takes and JSON does not, in a
@@ -183,6 +185,11 @@ check_publish_passthrough(const struct msg *m, const char *body, size_t len)
 		text = cJSON_PrintUnformatted(m->task);
 	if (text == NULL)
 		return;
+	/* handle_publish reads a task's depth from the tree, do_publish
+	 * from the text: the two must agree. */
+	FUZZ_ASSERT(proto_text_too_deep(text, strlen(text), &key, &klen) ==
+	    (proto_task_too_deep(m->task) != NULL),
+	    "the text and the tree disagree on the task's depth");
 	back = cJSON_Parse(text);
 	if (back == NULL || !fuzz_json_same(back, m->task)) {
 		char *want = cJSON_PrintUnformatted(m->task);
