@@ -249,6 +249,7 @@ status_json(struct runtime *rt, enum health h)
 	for (i = 0; i < rt->nworkers; i++) {
 		struct worker *w = rt->workers[i];
 		const char *detail = "";
+		enum health worst = HEALTH_OK, ih;
 
 		if (w->def == NULL)
 			continue;	/* being replaced or removed */
@@ -257,13 +258,15 @@ status_json(struct runtime *rt, enum health h)
 		if (wv != NULL)
 			cJSON_AddStringToObject(wo, "health",
 			    health_name(worker_health(&wv[i])));
+		/* The detail that explains the worker's health: that of
+		 * its first instance as bad as the worker. */
 		for (j = 0; j < worker_nshown(w); j++) {
 			const char *d;
 
-			if (instance_health(worker_shown(w, j), &d) != HEALTH_OK &&
-			    d != NULL && *d != '\0') {
+			ih = instance_health(worker_shown(w, j), &d);
+			if (ih > worst && d != NULL && *d != '\0') {
+				worst = ih;
 				detail = d;
-				break;
 			}
 		}
 		cJSON_AddStringToObject(wo, "detail", detail);
