@@ -1431,6 +1431,33 @@ parse_stop(struct http *h, struct mg_connection *c, const char *body,
 	return 0;
 }
 
+/* Start, reload and restart take no body: none, or an empty object.
+ * Anything else is a request for something they do not do. */
+static int
+parse_no_body(struct http *h, struct mg_connection *c, const char *body,
+    size_t len)
+{
+	static const char *const usage = "this action takes no body "
+	    "(none, or {})";
+	static const char *const none[] = { NULL };
+	const char *why;
+	cJSON *o;
+	int code = 0;
+
+	if (strspn(body, " \t\r\n") == len)
+		return 0;
+	if ((why = shallow(body, len) ? body_json(body, len, usage, &o) :
+	    usage) != NULL)
+		return reply_error(h, c, 400, "%s", why);
+	if (!cJSON_IsObject(o))
+		code = reply_error(h, c, 400, "%s", usage);
+	else if ((why = unknown_member(o, none)) != NULL)
+		code = reply_error(h, c, 400, "unknown member \"%s\": %s", why,
+		    usage);
+	cJSON_Delete(o);
+	return code;
+}
+
 static int
 id_order(const void *a, const void *b)
 {
@@ -1531,6 +1558,11 @@ post(struct http *h, struct mg_connection *c, char seg[4][128], int n)
 	case ACT_DEAD_PURGE:
 	case ACT_TASKS_PURGE:
 		code = parse_dead_ids(h, c, body, len, a);
+		break;
+	case ACT_START:
+	case ACT_RELOAD:
+	case ACT_RESTART:
+		code = parse_no_body(h, c, body, len);
 		break;
 	case ACT_PUBLISH:
 		a->body = body;

@@ -89,6 +89,13 @@ curl -s "$URL/status" | grep -q '"state":"\(running\|idle\)"' || fail "stopped b
 code=$(curl -s -o /dev/null -w '%{http_code}' -d '{"ids":["1"],"x":1}' "$URL/queues/q/tasks/purge")
 [ "$code" = 400 ] || fail "a purge with an unknown member got $code"
 queue_field_is q depth 5 || fail "depth $(queue_field q depth) after a refused purge"
+code=$(curl -s -o "$T/body" -w '%{http_code}' -d '{"bogus":1}' "$URL/actions/reload")
+[ "$code" = 400 ] && grep -q 'this action takes no body' "$T/body" ||
+	fail "reload with a body: $code $(cat "$T/body")"
+code=$(curl -s -o /dev/null -w '%{http_code}' -d '{}' "$URL/actions/reload")
+[ "$code" = 202 ] || [ "$code" = 200 ] || fail "reload with {} got $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -d 'x' "$URL/workers/idle/restart")
+[ "$code" = 400 ] || fail "restart with a body got $code"
 
 # HTTP/1.1 without Host (RFC 9112); HTTP/1.0 needs none.
 out=$(raw 'GET /health HTTP/1.1\r\n\r\n')
