@@ -844,6 +844,9 @@ remove_worker(struct runtime *rt, size_t i)
 
 /* --- dependency order ----------------------------------------------------- */
 
+/* Every dependency ready, or done: a one-shot job (a migration, say)
+ * that exited 0 is what its dependents waited for, not a reason to wait
+ * for good. */
 static bool
 deps_ready(struct runtime *rt, const struct worker *w)
 {
@@ -852,7 +855,7 @@ deps_ready(struct runtime *rt, const struct worker *w)
 
 	for (dep = w->def->depends_on; dep != NULL && *dep != NULL; dep++)
 		if ((d = runtime_find_worker(rt, *dep)) == NULL ||
-		    !worker_ready(d))
+		    (!worker_ready(d) && !worker_done(d)))
 			return false;
 	return true;
 }

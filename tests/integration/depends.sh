@@ -65,4 +65,23 @@ st=0
 out=$("$PLBA_MASTER" -t -c "$T/cycle.yml" 2>&1) || st=$?
 [ $st -eq 2 ] || fail "cycle accepted"
 grep -q -- "cycle" <<<"$out" || fail "cycle not named: $out"
+# A one-shot job that exits 0 before it counts as ready (ready: 5s) is
+# done: what depends on it starts, and the start ends.
+cat >"$T/plba.yml" <<YML
+workers:
+  migrate:
+    command: [$TW, --exit-after, 0, 0]
+    ready: 5s
+  api:
+    command: [$TW, --record, $T]
+    depends_on: [migrate]
+YML
+rm -f "$T"/api.*
+start_master
+wait_for 10 log_has "migrate.0: exited with status 0"
+wait_for 10 has_lines "$T/api.0" 1
+wait_for 10 log_has "all workers started, critical ones ready"
+log_has "migrate.0: ready" && fail "migrate was ready, so the test shows nothing"
+stop_master
+[ $STATUS -eq 0 ] || fail "stop exited $STATUS"
 echo "ok"
