@@ -745,20 +745,9 @@ log_queue_totals(struct runtime *rt)
 	}
 }
 
+/* Whether a worker consumes queue; with live, one that has not failed. */
 static bool
-consumed(struct runtime *rt, const char *queue)
-{
-	size_t i;
-
-	for (i = 0; i < rt->nworkers; i++)
-		if (rt->workers[i]->def != NULL && rt->workers[i]->def->consumes &&
-		    strcmp(rt->workers[i]->def->consumes, queue) == 0)
-			return true;
-	return false;
-}
-
-bool
-runtime_queue_drains(struct runtime *rt, const char *queue)
+consumed_by(struct runtime *rt, const char *queue, bool live)
 {
 	const struct worker *w;
 	size_t i;
@@ -766,10 +755,17 @@ runtime_queue_drains(struct runtime *rt, const char *queue)
 	for (i = 0; i < rt->nworkers; i++) {
 		w = rt->workers[i];
 		if (w->def != NULL && w->def->consumes != NULL &&
-		    strcmp(w->def->consumes, queue) == 0 && !w->hist.failed)
+		    strcmp(w->def->consumes, queue) == 0 &&
+		    (!live || !w->hist.failed))
 			return true;
 	}
 	return false;
+}
+
+bool
+runtime_queue_drains(struct runtime *rt, const char *queue)
+{
+	return consumed_by(rt, queue, true);
 }
 
 /* Queues nobody consumes cannot drain and do not hold a stop up. */
@@ -780,7 +776,7 @@ queues_drained(struct runtime *rt)
 	size_t i;
 
 	for (i = 0; i < rt->nqueues; i++) {
-		if (!consumed(rt, queue_name(rt->queues[i].q)))
+		if (!consumed_by(rt, queue_name(rt->queues[i].q), false))
 			continue;
 		queue_stats(rt->queues[i].q, &st);
 		if (st.depth > 0 || st.in_flight > 0 || rt->queues[i].nparked > 0)
