@@ -30,15 +30,22 @@
 #include "trace_sink.h"
 
 /*
- * Records are copied into blocks of REC_SLOT bytes (bigger ones get their
- * own) that the exporter thread hands back for reuse instead of freeing:
- * blocks malloc'ed by the loop and freed by the thread made the two fight
- * over the allocator's lock.  At most POOL_KEEP blocks wait for reuse.
+ * Records are copied one after the other into a circular log that the
+ * exporter thread reads in the same order and gives back by the byte.  It
+ * replaced blocks passed back and forth between the two threads, which
+ * showed in the queue's throughput with tracing to a file (bench/trace.md,
+ * "The exporter's log"): each record went to a block last touched on the
+ * other core, at no address the processor could see coming.  Written in order,
+ * the log's lines are fetched ahead on both sides, and nothing is
+ * allocated.  A record that finds no room in it (the transport is behind,
+ * or the record is large) is allocated on its own; the bounds on what is
+ * held are the same either way.
  */
 #define FILE_BATCH	256		/* the file transport's batching */
 #define FILE_DELAY_MS	10
-#define REC_SLOT	1024
-#define POOL_KEEP	4096
+#define LOG_CAP		(4u << 20)
+#define LOG_RECORD_MAX	(64u << 10)	/* larger records are malloc'ed */
+#define LOG_ALIGN	64		/* records start on a cache line */
 
 struct trace_exporter {
 	enum trace_transport transport;
@@ -66,8 +73,7 @@ struct trace_exporter {
 	uint64_t	 deadline;	/* monotonic ns, once stopping */
 	struct trace_export_stats st;
 
-	struct rec	*spare;		/* blocks back from the thread */
-	size_t		 nspare;
+	size_t		 log_used;	/* log bytes not given back, gaps too */
 
 	/* The stop deadline again, for a transfer under way; 0: none. */
 	_Atomic uint64_t abort_at;
@@ -84,9 +90,17 @@ struct trace_exporter {
 	uint64_t	 stage_submitted;
 	uint64_t	 stage_dropped;
 	uint64_t	 stage_at;	/* trace_mono_ns() at the first staged */
-	struct rec	*pool;
 	size_t		 seen_held;
 	size_t		 seen_bytes;
+	/*
+	 * The log.  Unreturned records lie in the log_used + stage_log bytes
+	 * before log_w (circularly); seen_log_used is log_used as of the last
+	 * flush, at least what it is now.
+	 */
+	char		*log;
+	size_t		 log_w;
+	size_t		 stage_log;
+	size_t		 seen_log_used;
 };
 
 /* Called without mu held. */
@@ -115,6 +129,24 @@ uint64_t
 trace_export_abort_at(struct trace_exporter *ex)
 {
 	return atomic_load(&ex->abort_at);
+}
+
+/* What a record of size bytes takes in the log. */
+static size_t
+log_size(size_t size)
+{
+	return (size + LOG_ALIGN - 1) & ~(size_t)(LOG_ALIGN - 1);
+}
+
+/* A record let go without going through trace_export_finish(): the
+ * exporter is stopping, and its log goes with it. */
+static void
+rec_free(struct trace_exporter *ex, struct rec *r)
+{
+	if (r->in_log)
+		ex->log_used -= r->gap + log_size(r->size);
+	else
+		free(r);
 }
 
 /* ---- the exporter thread ------------------------------------------------- */
@@ -184,16 +216,16 @@ void
 trace_export_finish(struct trace_exporter *ex, struct rec *batch, size_t n,
     size_t exported, size_t invalid, bool failed)
 {
-	struct rec *r, *next, *keep = NULL, *lose = NULL;
-	size_t bytes = 0;
+	struct rec *r, *next, *lose = NULL;
+	size_t bytes = 0, logged = 0;
 
+	/* The batch leaves the log in order: only its byte count goes back. */
 	for (r = batch; r != NULL; r = next) {
 		next = r->next;
 		bytes += r->size;
-		if (r->slot) {
-			r->next = keep;
-			keep = r;
-		} else {
+		if (r->in_log)
+			logged += r->gap + log_size(r->size);
+		else {
 			r->next = lose;
 			lose = r;
 		}
@@ -201,22 +233,13 @@ trace_export_finish(struct trace_exporter *ex, struct rec *batch, size_t n,
 	pthread_mutex_lock(&ex->mu);
 	ex->held -= n;
 	ex->bytes -= bytes;
+	ex->log_used -= logged;
 	ex->st.exported += exported;
 	ex->st.invalid += invalid;
 	ex->st.dropped += n - exported;
 	if (failed)
 		ex->st.failed_batches++;
-	for (r = keep; r != NULL && ex->nspare < POOL_KEEP; r = keep) {
-		keep = r->next;
-		r->next = ex->spare;
-		ex->spare = r;
-		ex->nspare++;
-	}
 	pthread_mutex_unlock(&ex->mu);
-	for (r = keep; r != NULL; r = next) {
-		next = r->next;
-		free(r);
-	}
 	for (r = lose; r != NULL; r = next) {
 		next = r->next;
 		free(r);
@@ -275,7 +298,7 @@ exporter_main(void *arg)
 		ex->held--;
 		ex->bytes -= r->size;
 		ex->st.dropped++;
-		free(r);
+		rec_free(ex, r);
 	}
 	ex->tail = &ex->head;
 	ex->nlist = 0;
@@ -293,20 +316,15 @@ release(struct trace_exporter *ex)
 
 	while ((r = ex->head) != NULL) {
 		ex->head = r->next;
-		free(r);
+		if (!r->in_log)
+			free(r);
 	}
 	while ((r = ex->stage) != NULL) {
 		ex->stage = r->next;
-		free(r);
+		if (!r->in_log)
+			free(r);
 	}
-	while ((r = ex->pool) != NULL) {
-		ex->pool = r->next;
-		free(r);
-	}
-	while ((r = ex->spare) != NULL) {
-		ex->spare = r->next;
-		free(r);
-	}
+	free(ex->log);
 	trace_file_close(ex->file);
 	otlp_http_free(ex->http);
 	free(ex);
@@ -375,21 +393,44 @@ fail:
 	return NULL;
 }
 
-/* A block for a record of size bytes in all: a reused one if it fits. */
+/*
+ * Room for a record of size bytes in all: next in the log, or at its start
+ * when it does not fit before the end (the bytes skipped go back with the
+ * record), or a block of its own.
+ */
 static struct rec *
 rec_alloc(struct trace_exporter *ex, size_t size)
 {
+	size_t need = log_size(size), gap = 0, used;
 	struct rec *r;
 
-	if (size > REC_SLOT) {
-		if ((r = malloc(size)) != NULL)
-			r->slot = false;
-		return r;
+	if (size <= LOG_RECORD_MAX && (ex->log != NULL ||
+	    (ex->log = malloc(LOG_CAP)) != NULL)) {
+		if (LOG_CAP - ex->log_w < need)
+			gap = LOG_CAP - ex->log_w;
+		used = ex->seen_log_used + ex->stage_log;
+		if (used + gap + need > LOG_CAP) {
+			pthread_mutex_lock(&ex->mu);
+			ex->seen_log_used = ex->log_used;
+			pthread_mutex_unlock(&ex->mu);
+			used = ex->seen_log_used + ex->stage_log;
+		}
+		if (used + gap + need <= LOG_CAP) {
+			r = (struct rec *)(void *)(ex->log +
+			    (gap > 0 ? 0 : ex->log_w));
+			ex->log_w = (gap > 0 ? 0 : ex->log_w) + need;
+			if (ex->log_w == LOG_CAP)
+				ex->log_w = 0;
+			ex->stage_log += gap + need;
+			r->gap = (uint32_t)gap;
+			r->in_log = true;
+			return r;
+		}
 	}
-	if ((r = ex->pool) != NULL)
-		ex->pool = r->next;
-	else if ((r = malloc(REC_SLOT)) != NULL)
-		r->slot = true;
+	if ((r = malloc(size)) != NULL) {
+		r->gap = 0;
+		r->in_log = false;
+	}
 	return r;
 }
 
@@ -488,10 +529,14 @@ trace_exporter_flush(struct trace_exporter *ex)
 	} else if (ex->stage_dropped == 0 && ex->nstage > 0)
 		ex->full = false;
 	if (ex->stopping) {
-		/* Too late: what was staged is dropped. */
+		/* Too late: what was staged is dropped, and its log bytes
+		 * are free again. */
 		ex->st.dropped += ex->nstage;
 		next = ex->stage;
+		ex->log_w = (ex->log_w + LOG_CAP - ex->stage_log % LOG_CAP) %
+		    LOG_CAP;
 	} else {
+		ex->log_used += ex->stage_log;
 		next = NULL;
 		if (ex->nstage > 0) {
 			before = ex->nlist;
@@ -507,17 +552,15 @@ trace_exporter_flush(struct trace_exporter *ex)
 				pthread_cond_signal(&ex->cv);
 		}
 	}
-	if (ex->pool == NULL) {
-		ex->pool = ex->spare;
-		ex->spare = NULL;
-		ex->nspare = 0;
-	}
 	ex->seen_held = ex->held;
 	ex->seen_bytes = ex->bytes;
+	ex->seen_log_used = ex->log_used;
 	pthread_mutex_unlock(&ex->mu);
+	ex->stage_log = 0;
 	for (r = next; r != NULL; r = next) {
 		next = r->next;
-		free(r);
+		if (!r->in_log)
+			free(r);
 	}
 	ex->stage = NULL;
 	ex->stage_tail = &ex->stage;

@@ -30,7 +30,8 @@ struct rec {
 	size_t		 size;		/* what it counts against the byte bound */
 	size_t		 len;		/* of the record text */
 	int		 instance;
-	bool		 slot;		/* a block of the exporter's pool, reused */
+	uint32_t	 gap;		/* log bytes skipped before it (wrap) */
+	bool		 in_log;	/* in the exporter's log, else malloc'ed */
 	bool		 valid;		/* span_text_check() said VALID */
 	char		*worker;	/* into data, after the record */
 	char		 data[];	/* record text, NUL, worker, NUL */

@@ -730,8 +730,8 @@ START_TEST(file_staged_until_flush)
 	ck_assert_msg(strncmp(st.last_error, "platform.trace: the span buffer "
 	    "is full (10000 spans, ", 54) == 0, "%s", st.last_error);
 
-	/* Again, through blocks the first round left for reuse, mixed with
-	 * records too big for one. */
+	/* Again, through the log the first round went round, mixed with
+	 * records of 2.5 KB. */
 	snprintf(big, sizeof(big), REC("\"attributes\":{\"pad\":\"%2500d\"},"), 7);
 	for (i = 0; i < 300; i++) {
 		if (i % 3 == 0)
@@ -770,6 +770,82 @@ START_TEST(file_staged_until_flush)
 	}
 	ck_assert_int_eq(lines, TRACE_EXPORT_MAX_RECORDS + 300);
 	ck_assert_int_eq(bigs, 100);
+	free(text);
+	unlink(path);
+}
+END_TEST
+
+/*
+ * The exporter's log (trace_export.c) goes round many times, skips its
+ * end when a record does not fit before it, and is overflowed into blocks
+ * of their own when the transport is behind or a record is large: every
+ * record still comes out once, whole and in order.
+ */
+START_TEST(file_log_keeps_records_whole_and_in_order)
+{
+	enum { ROUNDS = 8, PER_ROUND = 600 };
+	struct settings s;
+	struct trace_exporter *ex;
+	struct trace_export_stats st;
+	char path[256], err[256], *rec, *text, *line, *save = NULL;
+	size_t i, pad, total = 0, sizes[ROUNDS * PER_ROUND];
+	unsigned seed = 12345;
+	const char *p;
+	cJSON *o;
+	int r, lines = 0;
+
+	tmpname(path, sizeof(path), "log");
+	settings_for(&s, TRACE_FILE, path, NULL);
+	ex = trace_exporter_new(&s, err, sizeof(err));
+	ck_assert_msg(ex != NULL, "%s", err);
+	rec = malloc(100 << 10);
+	ck_assert_ptr_nonnull(rec);
+	for (r = 0; r < ROUNDS; r++) {
+		/* 600 records of 100 B to 40 KB, some past 64 KiB: some 12 MB
+		 * a round, three times what the log holds.  Every other round
+		 * is staged whole before the thread sees any of it, so that
+		 * the log fills; the others are handed over as they come. */
+		for (i = (size_t)r * PER_ROUND; i < (size_t)(r + 1) * PER_ROUND;
+		    i++) {
+			seed = seed * 1103515245u + 12345u;
+			pad = (seed >> 8) % 40000;
+			if (i % 97 == 0)
+				pad = 70000 + i % 5000;
+			sizes[i] = pad;
+			total += pad;
+			snprintf(rec, 100 << 10, REC("\"attributes\":{\"n\":%zu,"
+			    "\"pad\":\"%*s\"},"), i, (int)pad, "");
+			memset(strstr(rec, "\"pad\":\"") + 7, 'a' + (int)(i % 26),
+			    pad);
+			trace_exporter_stage(ex, rec, strlen(rec), "w", r);
+			if (r % 2 == 1 && i % 7 == 6)
+				trace_exporter_flush(ex);
+		}
+		trace_exporter_flush(ex);
+		WAIT_STATS(ex, st, st.queued == 0, 20000);
+		ck_assert_uint_eq(st.queued, 0);
+	}
+	ck_assert_uint_eq(st.submitted, ROUNDS * PER_ROUND);
+	ck_assert_uint_eq(st.dropped, 0);
+	ck_assert_uint_eq(st.exported, ROUNDS * PER_ROUND);
+	ck_assert_uint_gt(total, 8u * (4u << 20));
+	trace_exporter_free(ex, 1000);
+	free(rec);
+
+	text = slurp(path);
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save), lines++) {
+		ck_assert_msg((o = cJSON_Parse(line)) != NULL, "line %d", lines);
+		ck_assert_int_eq(num(get(o, "attributes"), "n"), lines);
+		p = str(get(o, "attributes"), "pad");
+		ck_assert_uint_eq(strlen(p), sizes[lines]);
+		ck_assert_uint_eq(strspn(p, (char[]){ (char)('a' + lines % 26),
+		    '\0' }), sizes[lines]);
+		ck_assert_int_eq(num(get(o, "resource"), "instance"),
+		    lines / PER_ROUND);
+		cJSON_Delete(o);
+	}
+	ck_assert_int_eq(lines, ROUNDS * PER_ROUND);
 	free(text);
 	unlink(path);
 }
@@ -1334,6 +1410,7 @@ otlp_suite(void)
 	tcase_add_test(ex, file_lines);
 	tcase_add_test(ex, file_any_record_gives_json_lines);
 	tcase_add_test(ex, file_staged_until_flush);
+	tcase_add_test(ex, file_log_keeps_records_whole_and_in_order);
 	tcase_add_test(ex, file_reopen);
 	tcase_add_test(ex, otlp_exports);
 	tcase_add_test(ex, otlp_batches_by_time);
