@@ -38,14 +38,15 @@
  * other core, at no address the processor could see coming.  Written in order,
  * the log's lines are fetched ahead on both sides, and nothing is
  * allocated.  A record that finds no room in it (the transport is behind,
- * or the record is large) is allocated on its own; the bounds on what is
- * held are the same either way.
+ * or the record is large) is allocated on its own.  The log and those
+ * blocks together stay within TRACE_EXPORT_MAX_BYTES.
  */
 #define FILE_BATCH	256		/* the file transport's batching */
 #define FILE_DELAY_MS	10
 #define LOG_CAP		(4u << 20)
 #define LOG_RECORD_MAX	(64u << 10)	/* larger records are malloc'ed */
 #define LOG_ALIGN	64		/* records start on a cache line */
+#define BLOCK_BYTES	(TRACE_EXPORT_MAX_BYTES - LOG_CAP)
 
 struct trace_exporter {
 	enum trace_transport transport;
@@ -65,7 +66,7 @@ struct trace_exporter {
 	struct rec     **tail;
 	size_t		 nlist;		/* records in the list */
 	size_t		 held;		/* in the list or in a batch being sent */
-	size_t		 bytes;		/* their sizes */
+	size_t		 bytes;		/* the blocks among them (not the log) */
 	bool		 full;		/* the last submit found no room */
 	bool		 reopen;
 	bool		 stopping;
@@ -145,8 +146,10 @@ rec_free(struct trace_exporter *ex, struct rec *r)
 {
 	if (r->in_log)
 		ex->log_used -= r->gap + log_size(r->size);
-	else
+	else {
+		ex->bytes -= r->size;
 		free(r);
+	}
 }
 
 /* ---- the exporter thread ------------------------------------------------- */
@@ -222,10 +225,10 @@ trace_export_finish(struct trace_exporter *ex, struct rec *batch, size_t n,
 	/* The batch leaves the log in order: only its byte count goes back. */
 	for (r = batch; r != NULL; r = next) {
 		next = r->next;
-		bytes += r->size;
 		if (r->in_log)
 			logged += r->gap + log_size(r->size);
 		else {
+			bytes += r->size;
 			r->next = lose;
 			lose = r;
 		}
@@ -296,7 +299,6 @@ exporter_main(void *arg)
 	while ((r = ex->head) != NULL) {
 		ex->head = r->next;
 		ex->held--;
-		ex->bytes -= r->size;
 		ex->st.dropped++;
 		rec_free(ex, r);
 	}
@@ -393,65 +395,66 @@ fail:
 	return NULL;
 }
 
+/* The fills as they are now: they only shrink between flushes. */
+static void
+refresh(struct trace_exporter *ex)
+{
+	pthread_mutex_lock(&ex->mu);
+	ex->seen_held = ex->held;
+	ex->seen_bytes = ex->bytes;
+	ex->seen_log_used = ex->log_used;
+	pthread_mutex_unlock(&ex->mu);
+}
+
 /*
  * Room for a record of size bytes in all: next in the log, or at its start
  * when it does not fit before the end (the bytes skipped go back with the
- * record), or a block of its own.
+ * record), or a block of its own.  Blocks get what the log leaves of
+ * TRACE_EXPORT_MAX_BYTES.  The fills seen at the last flush are at least
+ * the fills now (only the thread changes them since, and only down), so
+ * checking against them keeps the bounds; when they say no, the fills now
+ * are asked for, which may say yes.
  */
 static struct rec *
 rec_alloc(struct trace_exporter *ex, size_t size)
 {
-	size_t need = log_size(size), gap = 0, used;
+	size_t need = log_size(size), gap = 0, at;
 	struct rec *r;
 
 	if (size <= LOG_RECORD_MAX && (ex->log != NULL ||
 	    (ex->log = malloc(LOG_CAP)) != NULL)) {
 		if (LOG_CAP - ex->log_w < need)
 			gap = LOG_CAP - ex->log_w;
-		used = ex->seen_log_used + ex->stage_log;
-		if (used + gap + need > LOG_CAP) {
-			pthread_mutex_lock(&ex->mu);
-			ex->seen_log_used = ex->log_used;
-			pthread_mutex_unlock(&ex->mu);
-			used = ex->seen_log_used + ex->stage_log;
-		}
-		if (used + gap + need <= LOG_CAP) {
-			r = (struct rec *)(void *)(ex->log +
-			    (gap > 0 ? 0 : ex->log_w));
-			ex->log_w = (gap > 0 ? 0 : ex->log_w) + need;
-			if (ex->log_w == LOG_CAP)
-				ex->log_w = 0;
+		if (ex->seen_log_used + ex->stage_log + gap + need > LOG_CAP)
+			refresh(ex);
+		if (ex->seen_log_used + ex->stage_log + gap + need <= LOG_CAP) {
+			at = gap > 0 ? 0 : ex->log_w;
+			r = (struct rec *)(void *)(ex->log + at);
+			ex->log_w = at + need == LOG_CAP ? 0 : at + need;
 			ex->stage_log += gap + need;
 			r->gap = (uint32_t)gap;
 			r->in_log = true;
 			return r;
 		}
 	}
-	if ((r = malloc(size)) != NULL) {
-		r->gap = 0;
-		r->in_log = false;
-	}
+	if (ex->seen_bytes + ex->stage_bytes + size > BLOCK_BYTES)
+		refresh(ex);
+	if (ex->seen_bytes + ex->stage_bytes + size > BLOCK_BYTES ||
+	    (r = malloc(size)) == NULL)
+		return NULL;
+	r->gap = 0;
+	r->in_log = false;
+	ex->stage_bytes += size;
 	return r;
 }
 
-/*
- * Room for one more staged record of size bytes.  The fill seen at the
- * last flush is at least the fill now (only the thread changes it since,
- * and only down), so checking against it keeps the buffer within bounds;
- * when that says no, the fill now is asked for, which may say yes.
- */
+/* Room for one more record in the count. */
 static bool
-room(struct trace_exporter *ex, size_t size)
+room(struct trace_exporter *ex)
 {
-	if (ex->seen_held + ex->nstage < TRACE_EXPORT_MAX_RECORDS &&
-	    ex->seen_bytes + ex->stage_bytes + size <= TRACE_EXPORT_MAX_BYTES)
-		return true;
-	pthread_mutex_lock(&ex->mu);
-	ex->seen_held = ex->held;
-	ex->seen_bytes = ex->bytes;
-	pthread_mutex_unlock(&ex->mu);
-	return ex->seen_held + ex->nstage < TRACE_EXPORT_MAX_RECORDS &&
-	    ex->seen_bytes + ex->stage_bytes + size <= TRACE_EXPORT_MAX_BYTES;
+	if (ex->seen_held + ex->nstage >= TRACE_EXPORT_MAX_RECORDS)
+		refresh(ex);
+	return ex->seen_held + ex->nstage < TRACE_EXPORT_MAX_RECORDS;
 }
 
 static void
@@ -468,8 +471,7 @@ stage(struct trace_exporter *ex, const char *json, size_t len,
 	wlen = strlen(worker);
 	size = sizeof(*r) + len + 1 + wlen + 1;
 	ex->stage_submitted++;
-	if (json == NULL || len >= TRACE_EXPORT_MAX_BYTES ||
-	    !room(ex, size) || (r = rec_alloc(ex, size)) == NULL) {
+	if (json == NULL || !room(ex) || (r = rec_alloc(ex, size)) == NULL) {
 		ex->stage_dropped++;
 		return;
 	}
@@ -489,7 +491,6 @@ stage(struct trace_exporter *ex, const char *json, size_t len,
 	*ex->stage_tail = r;
 	ex->stage_tail = &r->next;
 	ex->nstage++;
-	ex->stage_bytes += size;
 }
 
 void
@@ -524,7 +525,8 @@ trace_exporter_flush(struct trace_exporter *ex)
 		snprintf(ex->st.last_error, sizeof(ex->st.last_error),
 		    "platform.trace: the span buffer is full "
 		    "(%zu spans, %zu bytes): dropping spans",
-		    ex->held + ex->nstage, ex->bytes + ex->stage_bytes);
+		    ex->held + ex->nstage, ex->bytes + ex->stage_bytes +
+		    ex->log_used + ex->stage_log);
 		ex->st.errors++;
 	} else if (ex->stage_dropped == 0 && ex->nstage > 0)
 		ex->full = false;

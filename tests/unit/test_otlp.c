@@ -14,6 +14,7 @@
 #include "unit.h"
 #include <cJSON.h>
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -851,6 +852,49 @@ START_TEST(file_log_keeps_records_whole_and_in_order)
 }
 END_TEST
 
+/*
+ * What waits for the transport, the log and the records too big for it
+ * together, takes at most TRACE_EXPORT_MAX_BYTES of memory: measured by
+ * the allocator, with nothing handed to the thread yet.
+ */
+START_TEST(file_buffer_within_its_bytes)
+{
+	struct settings s;
+	struct trace_exporter *ex;
+	struct trace_export_stats st;
+	struct mallinfo2 before, after;
+	char path[256], err[256], *rec;
+	size_t i, held, pad = 100000, n = 250;
+
+	tmpname(path, sizeof(path), "bytes");
+	settings_for(&s, TRACE_FILE, path, NULL);
+	ex = trace_exporter_new(&s, err, sizeof(err));
+	ck_assert_msg(ex != NULL, "%s", err);
+	rec = malloc(pad + 256);
+	ck_assert_ptr_nonnull(rec);
+	snprintf(rec, pad + 256, REC("\"attributes\":{\"pad\":\"%*s\"},"),
+	    (int)pad, "");
+	before = mallinfo2();
+	/* Small ones first, into the log, then 25 MB of large ones. */
+	for (i = 0; i < 2000; i++)
+		trace_exporter_stage(ex, REC(""), strlen(REC("")), "w", 0);
+	for (i = 0; i < n; i++)
+		trace_exporter_stage(ex, rec, strlen(rec), "w", 1);
+	after = mallinfo2();
+	held = (after.uordblks + after.hblkhd) - (before.uordblks +
+	    before.hblkhd);
+	ck_assert_msg(held <= TRACE_EXPORT_MAX_BYTES, "%zu bytes held", held);
+	trace_exporter_flush(ex);
+	trace_exporter_stats(ex, &st);
+	ck_assert_uint_eq(st.submitted, 2000 + n);
+	ck_assert_uint_gt(st.dropped, 0);
+	ck_assert_uint_lt(st.dropped, n);
+	trace_exporter_free(ex, 5000);
+	free(rec);
+	unlink(path);
+}
+END_TEST
+
 START_TEST(file_reopen)
 {
 	const char *rec = REC("");
@@ -1411,6 +1455,7 @@ otlp_suite(void)
 	tcase_add_test(ex, file_any_record_gives_json_lines);
 	tcase_add_test(ex, file_staged_until_flush);
 	tcase_add_test(ex, file_log_keeps_records_whole_and_in_order);
+	tcase_add_test(ex, file_buffer_within_its_bytes);
 	tcase_add_test(ex, file_reopen);
 	tcase_add_test(ex, otlp_exports);
 	tcase_add_test(ex, otlp_batches_by_time);
