@@ -191,6 +191,7 @@ const char dashboard_html[] =
 "        c.appendChild(document.createTextNode(' '));\n"
 "        c.appendChild(tag(w.failed ? 'failed' : w.health || '-'));\n"
 "        const notes = [];\n"
+"        if (w.removed) notes.push('removed');\n"
 "        if (w.critical) notes.push('critical');\n"
 "        if (w.consumes) notes.push('consumes ' + w.consumes);\n"
 "        if (notes.length) c.appendChild(el('div', notes.join(', '), 'dim'));\n"

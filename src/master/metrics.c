@@ -186,9 +186,10 @@ store_metrics(struct buf *b, struct store *store)
 }
 
 static unsigned
-shown(const struct worker *w)
+shown(struct runtime *rt, const struct worker *w)
 {
-	return w->def != NULL ? worker_nshown(w) : 0;
+	return w->def != NULL || status_removed_stopping(rt, w) ?
+	    worker_nshown(w) : 0;
 }
 
 char *
@@ -210,18 +211,18 @@ metrics_build(struct runtime *rt, const struct snapshot *snap)
 	help(&b, "plba_ready", "gauge", "1 when every critical worker has a ready instance.");
 	bprintf(&b, "plba_ready %d\n", snap->ready);
 
-	/* The instances /status shows: a version that a reload removed or
-	 * replaced is left out, or its series would repeat the labels of
-	 * the one that replaces it, which shows its instances instead. */
+	/* The instances /status shows: a version that a reload replaced is
+	 * left out, or its series would repeat the labels of the one that
+	 * replaces it, which shows its instances instead. */
 	help(&b, "plba_instance_up", "gauge", "1 when the instance has a running process.");
 	for (i = 0; i < rt->nworkers; i++)
-		for (j = 0; j < shown(rt->workers[i]); j++)
+		for (j = 0; j < shown(rt, rt->workers[i]); j++)
 			bprintf(&b, "plba_instance_up{worker=\"%s\",instance=\"%u\"} %d\n",
 			    rt->workers[i]->name, j,
 			    worker_shown(rt->workers[i], j)->pid > 0);
 	help(&b, "plba_instance_health", "gauge", "Instance health: 1 for the current value.");
 	for (i = 0; i < rt->nworkers; i++)
-		for (j = 0; j < shown(rt->workers[i]); j++) {
+		for (j = 0; j < shown(rt, rt->workers[i]); j++) {
 			enum health h = instance_health(
 			    worker_shown(rt->workers[i], j), &detail);
 
@@ -232,7 +233,7 @@ metrics_build(struct runtime *rt, const struct snapshot *snap)
 		}
 	help(&b, "plba_instance_restarts_total", "counter", "Restarts of the instance.");
 	for (i = 0; i < rt->nworkers; i++)
-		for (j = 0; j < shown(rt->workers[i]); j++)
+		for (j = 0; j < shown(rt, rt->workers[i]); j++)
 			bprintf(&b, "plba_instance_restarts_total{worker=\"%s\","
 			    "instance=\"%u\"} %u\n", rt->workers[i]->name, j,
 			    worker_shown(rt->workers[i], j)->restarts);

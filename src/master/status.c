@@ -226,6 +226,18 @@ trace_json(cJSON *root, const struct settings *s)
 		cJSON_AddNumberToObject(t, "sample", s->trace.sample);
 }
 
+/*
+ * A version that a reload removed and that no later version stands in
+ * for (worker_shown()): shown on its own, "removed", until its processes
+ * are down, so that a worker still stopping does not vanish from view.
+ */
+bool
+status_removed_stopping(struct runtime *rt, const struct worker *w)
+{
+	return w->def == NULL && !worker_down(w) &&
+	    runtime_find_worker(rt, w->name) == NULL;
+}
+
 static cJSON *
 status_json(struct runtime *rt, enum health h)
 {
@@ -251,8 +263,9 @@ status_json(struct runtime *rt, enum health h)
 		const char *detail = "";
 		enum health worst = HEALTH_OK, ih;
 
-		if (w->def == NULL)
-			continue;	/* being replaced or removed */
+		/* A replaced version shows through the one replacing it. */
+		if (w->def == NULL && !status_removed_stopping(rt, w))
+			continue;
 		wo = cJSON_AddObjectToObject(workers, w->name);
 		cJSON_AddStringToObject(wo, "name", w->name);
 		if (wv != NULL)
@@ -269,12 +282,18 @@ status_json(struct runtime *rt, enum health h)
 				detail = d;
 			}
 		}
+		if (w->def == NULL && *detail == '\0')
+			detail = "removed from the configuration; stopping";
 		cJSON_AddStringToObject(wo, "detail", detail);
-		cJSON_AddBoolToObject(wo, "critical", w->def->critical);
+		cJSON_AddBoolToObject(wo, "critical", w->def != NULL &&
+		    w->def->critical);
 		cJSON_AddBoolToObject(wo, "failed", w->hist.failed);
-		cJSON_AddNumberToObject(wo, "concurrency", w->nwanted);
-		if (w->def->consumes != NULL)
+		cJSON_AddNumberToObject(wo, "concurrency", w->def != NULL ?
+		    w->nwanted : 0);
+		if (w->def != NULL && w->def->consumes != NULL)
 			cJSON_AddStringToObject(wo, "consumes", w->def->consumes);
+		if (w->def == NULL)
+			cJSON_AddTrueToObject(wo, "removed");
 		wi = cJSON_AddArrayToObject(wo, "instances");
 		for (j = 0; j < worker_nshown(w); j++) {
 			cJSON_AddItemToArray(wi, instance_json(worker_shown(w, j)));

@@ -38,5 +38,9 @@ const char	*runtime_state_name(struct runtime *);
 /* Every critical worker has a ready instance, and the runtime is not
  * stopping: what /readyz answers. */
 bool		 runtime_ready(struct runtime *);
+struct worker;
+/* A worker a reload removed, still stopping, with no new version of that
+ * name: shown in /status, /workers and /metrics until it is down. */
+bool		 status_removed_stopping(struct runtime *, const struct worker *);
 
 #endif
