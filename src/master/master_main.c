@@ -183,7 +183,10 @@ plba__master_main(int argc, char *argv[])
 	bool check_only = false;
 	int ch, status;
 
-	while ((ch = getopt_long(argc, argv, "c:tfVh", longopts, NULL)) != -1) {
+	/* Our own words, not getopt's: its name the program by argv[0],
+	 * which in a build tree is libtool's .libs/lt-plba-master. */
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":c:tfVh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			if (npaths == MAX_CONFIGS) {
@@ -214,7 +217,17 @@ plba__master_main(int argc, char *argv[])
 			return 0;
 		case 'h':
 			usage(0);
+		case ':':
+			fprintf(stderr, "plba-master: %s needs an argument\n",
+			    argv[optind - 1]);
+			usage(2);
 		default:
+			if (optopt != 0)
+				fprintf(stderr, "plba-master: unknown option "
+				    "-%c\n", optopt);
+			else
+				fprintf(stderr, "plba-master: unknown option "
+				    "%s\n", argv[optind - 1]);
 			usage(2);
 		}
 	}

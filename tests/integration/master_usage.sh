@@ -26,6 +26,15 @@ grep -q "^usage: plba-master" "$T/err" || fail "no usage after the error: $(cat 
 usage_error 'plba-master: unexpected argument "extra-arg"' -t -c "$T/plba.yml" extra-arg
 usage_error 'plba-master: unexpected argument "--"' -c "$T/plba.yml" -- --
 
+# Options it does not know, or without their argument, in its own name
+# (getopt would name it by argv[0]: libtool's lt-plba-master here).
+usage_error 'plba-master: unknown option -x' -x -c "$T/plba.yml"
+usage_error 'plba-master: unknown option -x' -tx -c "$T/plba.yml"
+usage_error 'plba-master: unknown option --bogus' --bogus
+usage_error 'plba-master: -c needs an argument' -t -c
+usage_error 'plba-master: --config needs an argument' --config
+grep -q "^usage: plba-master" "$T/err" || fail "no usage after the error: $(cat "$T/err")"
+
 # stdin is not a configuration file: a reload could not read it again.
 want='plba-master: -c -: the configuration must be a file, which a reload reads again'
 usage_error "$want" -c -
