@@ -98,6 +98,7 @@ read_expect(plba_worker *w, const plba_node *cfg, struct probe_conf *c)
 	bool seq = plba_node_kind(e) == PLBA_NODE_SEQ;
 	const char *s;
 	size_t i, n;
+	int bad = 0;
 
 	if (e == NULL) {
 		c->expect[0] = (struct code_range){ 200, 399 };
@@ -111,18 +112,25 @@ read_expect(plba_worker *w, const plba_node *cfg, struct probe_conf *c)
 		    MAX_RANGES);
 		return -1;
 	}
+	/* Every bad entry is said, not only the first. */
 	for (i = 0; i < n; i++) {
 		item = seq ? plba_node_at(e, i) : e;
-		if (plba_node_string(item, NULL, NULL, &s) != PLBA_OK ||
-		    s == NULL || parse_range(s, &c->expect[i]) == -1) {
+		s = NULL;
+		if (plba_node_string(item, NULL, NULL, &s) == PLBA_OK &&
+		    s != NULL && parse_range(s, &c->expect[i]) == 0)
+			continue;
+		if (seq)
+			wconf_item_error(w, "expect", i, item, "\"%s\" is not a "
+			    "status code (100-599) or a range of them such as "
+			    "\"200-399\"", s != NULL ? s : "");
+		else
 			wconf_error(w, "expect", "\"%s\" is not a status code "
 			    "(100-599) or a range of them such as \"200-399\"",
 			    s != NULL ? s : "");
-			return -1;
-		}
+		bad++;
 	}
 	c->nexpect = n;
-	return 0;
+	return bad > 0 ? -1 : 0;
 }
 
 /* `headers`: a map of name to value, sent with every check. */
@@ -134,6 +142,7 @@ read_headers(plba_worker *w, const plba_node *cfg, struct probe_conf *c)
 	const char *name, *value;
 	char line[1024];
 	size_t i;
+	int bad = 0;
 
 	if (h == NULL)
 		return 0;
@@ -150,7 +159,8 @@ read_headers(plba_worker *w, const plba_node *cfg, struct probe_conf *c)
 		    value) >= sizeof(line)) {
 			wconf_error(w, "headers", "\"%s\": expected a header "
 			    "name and a one-line value", name);
-			return -1;
+			bad++;
+			continue;
 		}
 		if ((l = curl_slist_append(c->headers, line)) == NULL) {
 			wconf_error(w, "headers", "out of memory");
@@ -158,7 +168,7 @@ read_headers(plba_worker *w, const plba_node *cfg, struct probe_conf *c)
 		}
 		c->headers = l;
 	}
-	return 0;
+	return bad > 0 ? -1 : 0;
 }
 
 static int

@@ -111,6 +111,7 @@ read_at(plba_worker *w, const plba_node *at, struct timer_conf *c)
 	const plba_node *item;
 	const char *s;
 	size_t i, n;
+	int bad = 0;
 
 	n = seq ? plba_node_count(at) : 1;
 	if (plba_node_kind(at) == PLBA_NODE_MAP || n == 0) {
@@ -122,17 +123,24 @@ read_at(plba_worker *w, const plba_node *at, struct timer_conf *c)
 		wconf_error(w, "at", "out of memory");
 		return -1;
 	}
+	/* Every bad entry is said, not only the first. */
 	for (i = 0; i < n; i++) {
 		item = seq ? plba_node_at(at, i) : at;
-		if (plba_node_string(item, NULL, NULL, &s) != PLBA_OK ||
-		    s == NULL || sched_parse_tod(s, &c->tods[i]) == -1) {
+		s = NULL;
+		if (plba_node_string(item, NULL, NULL, &s) == PLBA_OK &&
+		    s != NULL && sched_parse_tod(s, &c->tods[i]) == 0)
+			continue;
+		if (seq)
+			wconf_item_error(w, "at", i, item, "\"%s\" is not a "
+			    "time of day \"HH:MM\" (00:00 to 23:59)",
+			    s != NULL ? s : "");
+		else
 			wconf_error(w, "at", "\"%s\" is not a time of day "
 			    "\"HH:MM\" (00:00 to 23:59)", s != NULL ? s : "");
-			return -1;
-		}
+		bad++;
 	}
 	c->ntods = n;
-	return 0;
+	return bad > 0 ? -1 : 0;
 }
 
 /* Either `interval` or `at`, never both. */

@@ -10,21 +10,44 @@
 #include <stdio.h>
 #include <string.h>
 
+/* "FILE:LINE:COL: workers.NAME.config.KEY: ", pointing at node. */
+static void
+where(plba_worker *w, const plba_node *node, const char *key)
+{
+	const char *file = NULL;
+	int line = 0, col = 0;
+
+	plba_node_where(node, &file, &line, &col);
+	if (file != NULL)
+		fprintf(stderr, "%s:%d:%d: ", file, line, col);
+	fprintf(stderr, "workers.%s.config%s%s", plba_worker_name(w),
+	    key != NULL ? "." : "", key != NULL ? key : "");
+}
+
 void
 wconf_error(plba_worker *w, const char *key, const char *fmt, ...)
 {
 	const plba_node *cfg = plba_worker_config(w);
 	const plba_node *at = plba_node_get(cfg, key);
-	const char *file = NULL;
-	int line = 0, col = 0;
 	va_list ap;
 
 	/* Point at the key when it is there, else at the section. */
-	plba_node_where(at != NULL ? at : cfg, &file, &line, &col);
-	if (file != NULL)
-		fprintf(stderr, "%s:%d:%d: ", file, line, col);
-	fprintf(stderr, "workers.%s.config%s%s: ", plba_worker_name(w),
-	    key != NULL ? "." : "", key != NULL ? key : "");
+	where(w, at != NULL ? at : cfg, key);
+	fputs(": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void
+wconf_item_error(plba_worker *w, const char *key, size_t index,
+    const plba_node *item, const char *fmt, ...)
+{
+	va_list ap;
+
+	where(w, item, key);
+	fprintf(stderr, "[%zu]: ", index);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);

@@ -17,6 +17,11 @@ void	 wconf_error(plba_worker *, const char *key, const char *fmt, ...)
 /* Reports every key of the section not in known (NULL-terminated);
  * returns how many there were. */
 int	 wconf_unknown_keys(plba_worker *, const char *const *known);
+/* The same for entry index of the list at key, pointing at the entry:
+ * "workers.NAME.config.KEY[INDEX]: ...". */
+void	 wconf_item_error(plba_worker *, const char *key, size_t index,
+	    const plba_node *item, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
 /* Reports a value of key that is not what: "expected WHAT". */
 void	 wconf_type_error(plba_worker *, const char *key, const char *what);
 

@@ -109,6 +109,14 @@ check_bad fileurl '{url: "file:///etc/passwd"}' \
 	"bad.yml:[0-9]*:[0-9]*: workers.fileurl.config.url: expected an http:// or https:// URL"
 check_bad badexpect '{url: "http://127.0.0.1/", expect: "200-99"}' \
 	'workers.badexpect.config.expect: "200-99" is not a status code'
+check_bad badlist '{url: "http://127.0.0.1/", expect: [200, "600", "x"]}' \
+	'workers.badlist.config.expect\[1\]: "600" is not a status code'
+log_has 'workers.badlist.config.expect\[2\]: "x" is not a status code' ||
+	fail "badlist: the second bad entry is not reported"
+check_bad badheaders '{url: "http://127.0.0.1/", headers: {"A b": x, Ok: y, "C:d": z}}' \
+	'workers.badheaders.config.headers: "A b": expected a header name'
+log_has 'workers.badheaders.config.headers: "C:d": expected a header name' ||
+	fail "badheaders: the second bad header is not reported"
 check_bad badmethod '{url: "http://127.0.0.1/", method: POST}' \
 	"workers.badmethod.config.method: expected GET or HEAD"
 check_bad badafter '{url: "http://127.0.0.1/", unhealthy_after: 0}' \

@@ -98,8 +98,12 @@ check_bad noqueue '{interval: 1s}' \
 check_bad both '{queue: q, interval: 1s, at: ["12:00"]}' \
 	"bad.yml:[0-9]*:[0-9]*: workers.both.config.at: set either interval or at, not both"
 check_bad neither '{queue: q}' "workers.neither.config.interval: required (or at)"
-check_bad badat '{queue: q, at: ["12:00", "25:00"]}' \
-	'workers.badat.config.at: "25:00" is not a time of day'
+# Every bad entry of a list, each pointing at itself.
+check_bad badat '{queue: q, at: ["12:00", "25:00", "7"]}' \
+	'bad.yml:[0-9]*:[0-9]*: workers.badat.config.at\[1\]: "25:00" is not a time of day'
+log_has 'bad.yml:[0-9]*:[0-9]*: workers.badat.config.at\[2\]: "7" is not a time of day' ||
+	fail "badat: the second bad entry is not reported"
+log_has 'config.at\[0\]' && fail "badat: a good entry reported"
 check_bad badint '{queue: q, interval: soon}' \
 	"workers.badint.config.interval: expected a duration"
 check_bad typo '{queue: q, interval: 1s, imediately: true}' \
