@@ -119,14 +119,9 @@ read_expect(plba_worker *w, const plba_node *cfg, struct probe_conf *c)
 		if (plba_node_string(item, NULL, NULL, &s) == PLBA_OK &&
 		    s != NULL && parse_range(s, &c->expect[i]) == 0)
 			continue;
-		if (seq)
-			wconf_item_error(w, "expect", i, item, "\"%s\" is not a "
-			    "status code (100-599) or a range of them such as "
-			    "\"200-399\"", s != NULL ? s : "");
-		else
-			wconf_error(w, "expect", "\"%s\" is not a status code "
-			    "(100-599) or a range of them such as \"200-399\"",
-			    s != NULL ? s : "");
+		wconf_item_error(w, "expect", seq ? (long)i : -1, item, "\"%s\" "
+		    "is not a status code (100-599) or a range of them such as "
+		    "\"200-399\"", s != NULL ? s : "");
 		bad++;
 	}
 	c->nexpect = n;

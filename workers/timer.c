@@ -130,13 +130,9 @@ read_at(plba_worker *w, const plba_node *at, struct timer_conf *c)
 		if (plba_node_string(item, NULL, NULL, &s) == PLBA_OK &&
 		    s != NULL && sched_parse_tod(s, &c->tods[i]) == 0)
 			continue;
-		if (seq)
-			wconf_item_error(w, "at", i, item, "\"%s\" is not a "
-			    "time of day \"HH:MM\" (00:00 to 23:59)",
-			    s != NULL ? s : "");
-		else
-			wconf_error(w, "at", "\"%s\" is not a time of day "
-			    "\"HH:MM\" (00:00 to 23:59)", s != NULL ? s : "");
+		wconf_item_error(w, "at", seq ? (long)i : -1, item, "\"%s\" is "
+		    "not a time of day \"HH:MM\" (00:00 to 23:59)",
+		    s != NULL ? s : "");
 		bad++;
 	}
 	c->ntods = n;

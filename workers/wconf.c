@@ -41,13 +41,15 @@ wconf_error(plba_worker *w, const char *key, const char *fmt, ...)
 }
 
 void
-wconf_item_error(plba_worker *w, const char *key, size_t index,
+wconf_item_error(plba_worker *w, const char *key, long index,
     const plba_node *item, const char *fmt, ...)
 {
 	va_list ap;
 
 	where(w, item, key);
-	fprintf(stderr, "[%zu]: ", index);
+	if (index >= 0)
+		fprintf(stderr, "[%ld]", index);
+	fputs(": ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);

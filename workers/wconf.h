@@ -18,8 +18,9 @@ void	 wconf_error(plba_worker *, const char *key, const char *fmt, ...)
  * returns how many there were. */
 int	 wconf_unknown_keys(plba_worker *, const char *const *known);
 /* The same for entry index of the list at key, pointing at the entry:
- * "workers.NAME.config.KEY[INDEX]: ...". */
-void	 wconf_item_error(plba_worker *, const char *key, size_t index,
+ * "workers.NAME.config.KEY[INDEX]: ..."; index -1 for the value at key
+ * when it is no list. */
+void	 wconf_item_error(plba_worker *, const char *key, long index,
 	    const plba_node *item, const char *fmt, ...)
 	    __attribute__((format(printf, 5, 6)));
 /* Reports a value of key that is not what: "expected WHAT". */
