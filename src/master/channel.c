@@ -922,7 +922,7 @@ handle(struct instance *in, struct msg *m)
 		instance_ready(in);
 		/* Tasks sent to a dead consumer would come back counted as
 		 * an attempt that never was. */
-		if (!ch->reaped)
+		if (!ch->reaped && !ch->closed_by_child)
 			attach_consumer(in);
 		break;
 	case MSG_STATUS:
@@ -1038,6 +1038,17 @@ on_channel(struct loop *l, struct io *io, uint32_t events)
 	ssize_t n;
 
 	(void)l;
+	/*
+	 * A child that closed its end can take no task, whatever it said
+	 * before: a ready read with the hang-up, or a free prefetch slot,
+	 * would send one that comes back counted as an attempt.  SIGCHLD
+	 * may come later than the frames, or never, for one that lives on.
+	 */
+	if ((events & (EPOLLHUP | EPOLLERR)) && !ch->closed_by_child) {
+		ch->closed_by_child = true;
+		if (ch->consumer != NULL)
+			queue_consumer_pause(ch->consumer, true);
+	}
 	if (events & EPOLLOUT)
 		flush_one(in);
 	if (reads_paused(ch)) {

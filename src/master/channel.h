@@ -32,6 +32,7 @@ struct channel {
 	bool		  backlog;	/* frames read, not handled yet */
 	bool		  backed_up;	/* not reading what is sent to it */
 	bool		  reaped;	/* its process is gone: last words */
+	bool		  closed_by_child; /* its end is closed: no more tasks */
 	uint64_t	  backed_up_since; /* mono ms */
 	struct timer	  drain;	/* handles the backlog, next turn */
 	struct timer	  hangup;	/* closed its end: waits for the reap */

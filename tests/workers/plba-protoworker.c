@@ -733,6 +733,31 @@ burst_late_ready(const char *path)
 	return ok ? 0 : 1;
 }
 
+/* Once path exists: hello and ready, then it closes its channel and lives
+ * on without it until it is killed. */
+static int
+burst_ready_close(const char *path)
+{
+	char *buf;
+	size_t len;
+	bool ok;
+
+	while (access(path, F_OK) == -1)
+		msleep(10);
+	if ((buf = frames_buf(2, strlen(hello_frame))) == NULL)
+		return 1;
+	len = add_frame(buf, 0, hello_frame);
+	len = add_frame(buf, len, ready_frame);
+	ok = write_all(3, buf, len);
+	free(buf);
+	close(3);
+	printf("channel closed\n");
+	fflush(stdout);
+	while (ok)
+		pause();
+	return 1;
+}
+
 /* Takes the first task (id 1), and once path exists acks it after 2000
  * heartbeats, and exits. */
 static int
@@ -859,6 +884,8 @@ burst_bigpublish(const char *queue, size_t size, long n, bool in_ref)
  *                    then exits 0
  *   late-ack FILE    hello and ready, takes task 1, and once FILE exists
  *                    2000 heartbeats and its ack, then exits 0
+ *   ready-close FILE once FILE exists: hello and ready, then closes its
+ *                    channel and lives on until killed
  *   bigspans SIZE N  N span records with an attribute of SIZE bytes
  *   bigpublish QUEUE SIZE N
  *                    N publishes of SIZE-byte payloads, saying when the
@@ -886,6 +913,8 @@ burst(int argc, char *argv[])
 		return burst_late_ready(argv[1]);
 	if (strcmp(argv[0], "late-ack") == 0 && argc == 2)
 		return burst_late_ack(argv[1]);
+	if (strcmp(argv[0], "ready-close") == 0 && argc == 2)
+		return burst_ready_close(argv[1]);
 	if (strcmp(argv[0], "bigspans") == 0 && argc == 3)
 		return burst_bigspans((size_t)atol(argv[1]), atol(argv[2]));
 	if ((strcmp(argv[0], "bigpublish") == 0 ||
