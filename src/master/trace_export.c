@@ -43,7 +43,7 @@
  */
 #define FILE_BATCH	256		/* the file transport's batching */
 #define FILE_DELAY_MS	10
-#define LOG_CAP		(4u << 20)
+#define LOG_CAP		TRACE_EXPORT_LOG_BYTES
 #define LOG_RECORD_MAX	(64u << 10)	/* larger records are malloc'ed */
 #define LOG_ALIGN	64		/* records start on a cache line */
 #define BLOCK_BYTES	(TRACE_EXPORT_MAX_BYTES - LOG_CAP)
@@ -96,10 +96,13 @@ struct trace_exporter {
 	/*
 	 * The log.  Unreturned records lie in the log_used + stage_log bytes
 	 * before log_w (circularly); seen_log_used is log_used as of the last
-	 * flush, at least what it is now.
+	 * flush, at least what it is now.  log_end counts every byte the log
+	 * was ever written up to (log_w is it modulo LOG_CAP): a record that
+	 * began at b is intact while log_end - b <= LOG_CAP.
 	 */
 	char		*log;
 	size_t		 log_w;
+	uint64_t	 log_end;
 	size_t		 stage_log;
 	size_t		 seen_log_used;
 };
@@ -409,14 +412,15 @@ refresh(struct trace_exporter *ex)
 /*
  * Room for a record of size bytes in all: next in the log, or at its start
  * when it does not fit before the end (the bytes skipped go back with the
- * record), or a block of its own.  Blocks get what the log leaves of
+ * record), or a block of its own; *at says where in the log (0: not in
+ * it; trace_exporter_logged()).  Blocks get what the log leaves of
  * TRACE_EXPORT_MAX_BYTES.  The fills seen at the last flush are at least
  * the fills now (only the thread changes them since, and only down), so
  * checking against them keeps the bounds; when they say no, the fills now
  * are asked for, which may say yes.
  */
 static struct rec *
-rec_alloc(struct trace_exporter *ex, size_t size)
+rec_alloc(struct trace_exporter *ex, size_t size, uint64_t *at_log)
 {
 	size_t need = log_size(size), gap = 0, at;
 	struct rec *r;
@@ -432,6 +436,8 @@ rec_alloc(struct trace_exporter *ex, size_t size)
 			r = (struct rec *)(void *)(ex->log + at);
 			ex->log_w = at + need == LOG_CAP ? 0 : at + need;
 			ex->stage_log += gap + need;
+			*at_log = ex->log_end + gap + 1;
+			ex->log_end += gap + need;
 			r->gap = (uint32_t)gap;
 			r->in_log = true;
 			return r;
@@ -457,23 +463,24 @@ room(struct trace_exporter *ex)
 	return ex->seen_held + ex->nstage < TRACE_EXPORT_MAX_RECORDS;
 }
 
-static void
+static uint64_t
 stage(struct trace_exporter *ex, const char *json, size_t len,
     const char *worker, int instance, bool valid)
 {
 	struct rec *r = NULL;
 	size_t wlen, size;
+	uint64_t at = 0;
 
 	if (ex == NULL)
-		return;
+		return 0;
 	if (worker == NULL)
 		worker = TRACE_EXPORT_MASTER;
 	wlen = strlen(worker);
 	size = sizeof(*r) + len + 1 + wlen + 1;
 	ex->stage_submitted++;
-	if (json == NULL || !room(ex) || (r = rec_alloc(ex, size)) == NULL) {
+	if (json == NULL || !room(ex) || (r = rec_alloc(ex, size, &at)) == NULL) {
 		ex->stage_dropped++;
-		return;
+		return 0;
 	}
 	memcpy(r->data, json, len);
 	r->data[len] = '\0';
@@ -491,20 +498,48 @@ stage(struct trace_exporter *ex, const char *json, size_t len,
 	*ex->stage_tail = r;
 	ex->stage_tail = &r->next;
 	ex->nstage++;
+	return at;
 }
 
-void
+uint64_t
 trace_exporter_stage(struct trace_exporter *ex, const char *json, size_t len,
     const char *worker, int instance)
 {
-	stage(ex, json, len, worker, instance, false);
+	return stage(ex, json, len, worker, instance, false);
 }
 
-void
+uint64_t
 trace_exporter_stage_valid(struct trace_exporter *ex, const char *json,
     size_t len, const char *worker, int instance)
 {
-	stage(ex, json, len, worker, instance, true);
+	return stage(ex, json, len, worker, instance, true);
+}
+
+/*
+ * The exporter thread only reads a record's text, worker and instance, and
+ * the loop writes them only when it stages the record: read here on the
+ * loop, they are the record's until a later one takes its bytes, exported
+ * or not.
+ */
+bool
+trace_exporter_logged(const struct trace_exporter *ex, uint64_t at,
+    struct trace_logged *out)
+{
+	const struct rec *r;
+	uint64_t begin;
+
+	if (ex == NULL || ex->log == NULL || at == 0)
+		return false;
+	begin = at - 1;
+	if (begin >= ex->log_end || ex->log_end - begin > LOG_CAP)
+		return false;
+	r = (const struct rec *)(const void *)(ex->log + begin % LOG_CAP);
+	out->json = r->data;
+	out->len = r->len;
+	out->worker = r->worker;
+	out->instance = r->instance;
+	out->valid = r->valid;
+	return true;
 }
 
 void
@@ -537,6 +572,7 @@ trace_exporter_flush(struct trace_exporter *ex)
 		next = ex->stage;
 		ex->log_w = (ex->log_w + LOG_CAP - ex->stage_log % LOG_CAP) %
 		    LOG_CAP;
+		ex->log_end -= ex->stage_log;
 	} else {
 		ex->log_used += ex->stage_log;
 		next = NULL;

@@ -43,6 +43,9 @@ struct trace_exporter;
 /* Records buffered at most (including a batch being sent), whichever first. */
 #define TRACE_EXPORT_MAX_RECORDS	10000
 #define TRACE_EXPORT_MAX_BYTES		(16u << 20)
+/* Of which the log, where records go one after the other (and stay, after
+ * their export, until the log comes round to them again). */
+#define TRACE_EXPORT_LOG_BYTES		(8u << 20)
 /* An OTLP batch leaves at this many spans, or this long after its first. */
 #define TRACE_EXPORT_BATCH		512
 #define TRACE_EXPORT_BATCH_BYTES	(4u << 20)
@@ -102,13 +105,30 @@ void	trace_exporter_submit(struct trace_exporter *, const char *record_json,
  * flushes once per iteration.  Staged records count against the bounds
  * as they stood at the last flush.  _free flushes first.  Loop thread only.
  */
-void	trace_exporter_stage(struct trace_exporter *, const char *record_json,
+uint64_t trace_exporter_stage(struct trace_exporter *, const char *record_json,
 	    size_t len, const char *worker, int instance);
 void	trace_exporter_flush(struct trace_exporter *);
 /* A record span_text_check() found SPAN_TEXT_VALID: not checked again. */
-void	trace_exporter_stage_valid(struct trace_exporter *,
+uint64_t trace_exporter_stage_valid(struct trace_exporter *,
 	    const char *record_json, size_t len, const char *worker,
 	    int instance);
+/*
+ * Both stages return where the record went in the exporter's log, or 0
+ * when it did not go there (dropped, or in a block of its own).  A record
+ * stays in the log after its export until later records take its bytes:
+ * _logged finds it there while it does, for the /traces ring, which need
+ * not copy it.  Loop thread only; not for an exporter retired (whose
+ * records are dropped and their bytes used again).
+ */
+struct trace_logged {
+	const char	*json;		/* NUL-terminated, len bytes */
+	size_t		 len;
+	const char	*worker;
+	int		 instance;
+	bool		 valid;		/* staged with _stage_valid */
+};
+bool	trace_exporter_logged(const struct trace_exporter *, uint64_t at,
+	    struct trace_logged *);
 
 /* On SIGUSR1: asks the thread to reopen the trace file (file transport
  * only; otherwise nothing).  Failure keeps the old file and sets last_error. */

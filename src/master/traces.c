@@ -17,13 +17,31 @@
 #include "proto.h"
 #include "tracectx.h"
 
+/*
+ * A span kept for GET /traces/{id}.  Most are read where the exporter's log
+ * holds them (trace_exporter_logged()) for as long as it does: a copy of
+ * each record here cost about a twelfth of the queue's throughput with
+ * tracing on (bench/trace.md, "The ring reads the log").  The rest, the
+ * records the log did not take and those of an exporter a reload replaced,
+ * are copied into json, with their worker and instance.
+ */
 struct ring_entry {
 	char	 trace_id[33];
+	uint64_t logged;	/* where in the exporter's log; 0: in json */
 	char	*json;		/* the record as received */
 	size_t	 cap;		/* of json: reused while records fit */
 	char	 worker[72];
 	int	 instance;
 	bool	 canonical;	/* json is valid, in the form cJSON prints */
+};
+
+/* What a lookup reads of a kept span, wherever it is. */
+struct ring_span {
+	const char	*json;
+	size_t		 len;
+	const char	*worker;
+	int		 instance;
+	bool		 canonical;
 };
 
 struct traces {
@@ -47,6 +65,8 @@ struct trace_history {
 	struct trace_export_stats gone;
 	uint64_t		 reported_drops;
 };
+
+static void	ring_unlog(struct traces *);
 
 /* A replaced exporter's buffer gets this long to go out. */
 #define RETIRE_MS	2000
@@ -235,6 +255,8 @@ traces_reload(struct runtime *rt, const struct settings *next)
 		goto nomem;
 
 	if (rt->traces != NULL) {
+		if (ex != NULL)
+			ring_unlog(rt->traces);
 		trace_exporter_retire(rt->traces->exporter, RETIRE_MS);
 		h->retiring[h->nretiring++] = rt->traces->exporter;
 		if (ex == NULL) {
@@ -320,29 +342,23 @@ slot_clear(struct traces *t, struct ring_entry *e)
 }
 
 /*
- * The record is kept as it came; it is parsed only if someone asks.  A
- * slot's buffer is reused while records fit and it is not far larger
- * than the record: no allocation per record, and no memory held for a
- * large one gone.  trace_id is the record's, 32 hex digits.
+ * A copy of the record into e, kept as it came; it is parsed only if
+ * someone asks.  A slot's buffer is reused while records fit and it is
+ * not far larger than the record: no allocation per record, and no memory
+ * held for a large one gone.
  */
-static void
-ring_put_id(struct traces *t, const char *trace_id, const char *json,
+static bool
+slot_copy(struct traces *t, struct ring_entry *e, const char *json,
     size_t len, const char *worker, int instance, bool canonical)
 {
-	struct ring_entry *e = &t->ring[t->head];
 	size_t cap, wlen;
 	char *p;
 
-	if (len + 1 > TRACE_RING_SPAN_MAX)
-		return;
-	/* Full: this slot holds the oldest, which goes. */
-	if (t->n == TRACE_RING_SPANS)
-		t->n--;
 	cap = len + 1 < 512 ? 512 : len + 1;
 	if (e->cap < cap || e->cap > 4 * cap) {
 		if ((p = realloc(e->json, cap)) == NULL) {
 			slot_clear(t, e);
-			return;
+			return false;
 		}
 		t->bytes = t->bytes - e->cap + cap;
 		e->json = p;
@@ -350,16 +366,18 @@ ring_put_id(struct traces *t, const char *trace_id, const char *json,
 	}
 	memcpy(e->json, json, len);
 	e->json[len] = '\0';
-	memcpy(e->trace_id, trace_id, 32);
-	e->trace_id[32] = '\0';
 	wlen = strnlen(worker, sizeof(e->worker) - 1);
 	memcpy(e->worker, worker, wlen);
 	e->worker[wlen] = '\0';
 	e->instance = instance;
 	e->canonical = canonical;
-	t->head = (t->head + 1) % TRACE_RING_SPANS;
-	t->n++;
-	/* The oldest go until the ring is within its bytes again. */
+	return true;
+}
+
+/* The oldest go until the ring is within its bytes again. */
+static void
+ring_trim(struct traces *t)
+{
 	while (t->bytes > TRACE_RING_BYTES && t->n > 1) {
 		slot_clear(t, &t->ring[(t->head + TRACE_RING_SPANS - t->n) %
 		    TRACE_RING_SPANS]);
@@ -367,10 +385,39 @@ ring_put_id(struct traces *t, const char *trace_id, const char *json,
 	}
 }
 
+/*
+ * trace_id is the record's, 32 hex digits; logged, where the exporter's
+ * log has it (0: nowhere, and it is copied).
+ */
+static void
+ring_put_id(struct traces *t, const char *trace_id, const char *json,
+    size_t len, const char *worker, int instance, bool canonical,
+    uint64_t logged)
+{
+	struct ring_entry *e = &t->ring[t->head];
+
+	if (len + 1 > TRACE_RING_SPAN_MAX)
+		return;
+	/* Full: this slot holds the oldest, which goes. */
+	if (t->n == TRACE_RING_SPANS)
+		t->n--;
+	e->logged = logged;
+	if (logged != 0) {
+		if (e->json != NULL)
+			slot_clear(t, e);
+	} else if (!slot_copy(t, e, json, len, worker, instance, canonical))
+		return;
+	memcpy(e->trace_id, trace_id, 32);
+	e->trace_id[32] = '\0';
+	t->head = (t->head + 1) % TRACE_RING_SPANS;
+	t->n++;
+	ring_trim(t);
+}
+
 /* A record from elsewhere: its trace id is looked up in its text. */
 static void
 ring_put(struct traces *t, const char *json, size_t len, const char *worker,
-    int instance)
+    int instance, uint64_t logged)
 {
 	const char *id;
 	size_t idlen;
@@ -378,7 +425,57 @@ ring_put(struct traces *t, const char *json, size_t len, const char *worker,
 	if (json_member_text(json, len, "trace_id", &id, &idlen) == -1 ||
 	    idlen != 34)
 		return;
-	ring_put_id(t, id + 1, json, len, worker, instance, false);
+	ring_put_id(t, id + 1, json, len, worker, instance, false, logged);
+}
+
+/* A kept span's text and sender; false once the log has let it go. */
+static bool
+ring_span(const struct traces *t, const struct ring_entry *e,
+    struct ring_span *out)
+{
+	struct trace_logged l;
+
+	if (e->logged == 0) {
+		if (e->json == NULL)
+			return false;
+		out->json = e->json;
+		out->len = strlen(e->json);
+		out->worker = e->worker;
+		out->instance = e->instance;
+		out->canonical = e->canonical;
+		return true;
+	}
+	if (!trace_exporter_logged(t->exporter, e->logged, &l))
+		return false;
+	out->json = l.json;
+	out->len = l.len;
+	out->worker = l.worker;
+	out->instance = l.instance;
+	out->canonical = l.valid;
+	return true;
+}
+
+/*
+ * Before the exporter goes (a reload replaced it): the spans its log
+ * holds are copied, so that lookups find them as before.
+ */
+static void
+ring_unlog(struct traces *t)
+{
+	struct ring_entry *e;
+	struct ring_span sp;
+	size_t i;
+
+	for (i = 0; i < TRACE_RING_SPANS; i++) {
+		e = &t->ring[i];
+		if (e->logged == 0)
+			continue;
+		if (!ring_span(t, e, &sp) || !slot_copy(t, e, sp.json, sp.len,
+		    sp.worker, sp.instance, sp.canonical))
+			e->trace_id[0] = '\0';	/* found by no lookup */
+		e->logged = 0;
+	}
+	ring_trim(t);
 }
 
 void
@@ -386,11 +483,12 @@ traces_record(struct runtime *rt, const char *json, size_t len,
     const char *worker, int instance)
 {
 	struct traces *t = rt->traces;
+	uint64_t at;
 
 	if (t == NULL)
 		return;
-	trace_exporter_stage(t->exporter, json, len, worker, instance);
-	ring_put(t, json, len, worker, instance);
+	at = trace_exporter_stage(t->exporter, json, len, worker, instance);
+	ring_put(t, json, len, worker, instance, at);
 }
 
 /*
@@ -417,13 +515,14 @@ traces_frame(struct runtime *rt, const char *frame, size_t len,
 	rlen = len - hlen - 1;
 	switch (span_text_check_id(rec, rlen, &trace_id)) {
 	case SPAN_TEXT_VALID:
-		trace_exporter_stage_valid(t->exporter, rec, rlen, worker,
-		    instance);
-		ring_put_id(t, trace_id, rec, rlen, worker, instance, true);
+		ring_put_id(t, trace_id, rec, rlen, worker, instance, true,
+		    trace_exporter_stage_valid(t->exporter, rec, rlen, worker,
+		    instance));
 		return true;
 	case SPAN_TEXT_INVALID:
-		trace_exporter_stage(t->exporter, rec, rlen, worker, instance);
-		ring_put(t, rec, rlen, worker, instance);
+		ring_put(t, rec, rlen, worker, instance,
+		    trace_exporter_stage(t->exporter, rec, rlen, worker,
+		    instance));
 		return true;
 	default:
 		return false;
@@ -580,12 +679,12 @@ traces_task_span(struct runtime *rt, struct qtrace *trace,
 	if ((text = rec_text_end(&t)) != NULL) {
 		/* Valid as printed when its strings are plain ASCII: the
 		 * exporter need not scan it again. */
-		if (plain) {
-			trace_exporter_stage_valid(rt->traces->exporter, text,
-			    t.len, TRACE_EXPORT_MASTER, -1);
+		if (plain)
 			ring_put_id(rt->traces, tid, text, t.len,
-			    TRACE_EXPORT_MASTER, -1, true);
-		} else
+			    TRACE_EXPORT_MASTER, -1, true,
+			    trace_exporter_stage_valid(rt->traces->exporter,
+			    text, t.len, TRACE_EXPORT_MASTER, -1));
+		else
 			traces_record(rt, text, t.len, TRACE_EXPORT_MASTER, -1);
 	}
 	rec_text_free(&t);
@@ -598,20 +697,20 @@ traces_task_span(struct runtime *rt, struct qtrace *trace,
  * prints it, or not at all when the file drops it.
  */
 static bool
-put_span(struct rec_text *out, const struct ring_entry *e, bool first)
+put_span(struct rec_text *out, const struct ring_span *e, bool first)
 {
 	char *printed = NULL;
 	const char *text = e->json;
-	size_t len;
+	size_t len = e->len;
 	bool invalid;
 
 	if (!e->canonical) {
-		if ((printed = otlp_normal_record(e->json, strlen(e->json),
+		if ((printed = otlp_normal_record(e->json, e->len,
 		    &invalid)) == NULL)
 			return false;
 		text = printed;
+		len = strlen(text);
 	}
-	len = strlen(text);
 	if (!first)
 		REC_TEXT_LIT(out, ",");
 	/* Up to its closing brace; "{}" takes no comma before the rest. */
@@ -630,10 +729,12 @@ put_span(struct rec_text *out, const struct ring_entry *e, bool first)
 	return true;
 }
 
+/* The span of trace_id that e keeps, if it does. */
 static bool
-entry_of(const struct ring_entry *e, const char *trace_id)
+span_of(const struct traces *t, const struct ring_entry *e,
+    const char *trace_id, struct ring_span *sp)
 {
-	return e->json != NULL && strcmp(e->trace_id, trace_id) == 0;
+	return strcmp(e->trace_id, trace_id) == 0 && ring_span(t, e, sp);
 }
 
 char *
@@ -641,6 +742,7 @@ traces_lookup(struct runtime *rt, const char *trace_id)
 {
 	struct traces *t = rt->traces;
 	struct ring_entry *e;
+	struct ring_span sp;
 	struct rec_text out;
 	size_t i, size = 64;
 	char *buf;
@@ -656,8 +758,8 @@ traces_lookup(struct runtime *rt, const char *trace_id)
 	for (i = 0; i < t->n; i++) {
 		e = &t->ring[(t->head + TRACE_RING_SPANS - t->n + i) %
 		    TRACE_RING_SPANS];
-		if (entry_of(e, trace_id))
-			size += strlen(e->json) + 6 * strlen(e->worker) + 48;
+		if (span_of(t, e, trace_id, &sp))
+			size += sp.len + 6 * strlen(sp.worker) + 48;
 	}
 	if (size == 64 || (buf = malloc(size)) == NULL)
 		return NULL;
@@ -669,7 +771,7 @@ traces_lookup(struct runtime *rt, const char *trace_id)
 	for (i = 0; i < t->n; i++) {
 		e = &t->ring[(t->head + TRACE_RING_SPANS - t->n + i) %
 		    TRACE_RING_SPANS];
-		if (entry_of(e, trace_id) && put_span(&out, e, first))
+		if (span_of(t, e, trace_id, &sp) && put_span(&out, &sp, first))
 			first = false;
 	}
 	REC_TEXT_LIT(&out, "]}");

@@ -853,6 +853,84 @@ START_TEST(file_log_keeps_records_whole_and_in_order)
 END_TEST
 
 /*
+ * A record staged into the log can be read there, as it was staged, after
+ * its export too, until records after it have taken its bytes: the
+ * /traces ring keeps no copy of its own.  One the log did not take, too
+ * large or dropped, is not there.
+ */
+START_TEST(file_log_lends_its_records)
+{
+	enum { N = 300 };
+	struct settings s;
+	struct trace_exporter *ex;
+	struct trace_export_stats st;
+	struct trace_logged l;
+	char path[256], err[256], rec[600], *big;
+	uint64_t at[N], first, last = 0;
+	size_t i, filled = 0, staged = 0;
+
+	tmpname(path, sizeof(path), "lend");
+	settings_for(&s, TRACE_FILE, path, NULL);
+	ex = trace_exporter_new(&s, err, sizeof(err));
+	ck_assert_msg(ex != NULL, "%s", err);
+	for (i = 0; i < N; i++) {
+		snprintf(rec, sizeof(rec), REC("\"attributes\":{\"n\":%zu},"),
+		    i);
+		at[i] = i % 2 ? trace_exporter_stage_valid(ex, rec, strlen(rec),
+		    i % 3 ? "mailer" : NULL, (int)i) :
+		    trace_exporter_stage(ex, rec, strlen(rec), "w", (int)i);
+		ck_assert_uint_ne(at[i], 0);
+	}
+	trace_exporter_flush(ex);
+	WAIT_STATS(ex, st, st.exported == N, 10000);
+	ck_assert_uint_eq(st.exported, N);
+	for (i = 0; i < N; i++) {
+		snprintf(rec, sizeof(rec), REC("\"attributes\":{\"n\":%zu},"),
+		    i);
+		ck_assert(trace_exporter_logged(ex, at[i], &l));
+		ck_assert_str_eq(l.json, rec);
+		ck_assert_uint_eq(l.len, strlen(rec));
+		ck_assert_str_eq(l.worker, i % 2 == 0 ? "w" : i % 3 ?
+		    "mailer" : TRACE_EXPORT_MASTER);
+		ck_assert_int_eq(l.instance, (int)i);
+		ck_assert(l.valid == (i % 2 == 1));
+	}
+	ck_assert(!trace_exporter_logged(ex, 0, &l));
+
+	/* Larger than a log record may be: a block of its own. */
+	big = malloc(80 << 10);
+	ck_assert_ptr_nonnull(big);
+	snprintf(big, 80 << 10, REC("\"attributes\":{\"pad\":\"%*s\"},"),
+	    70000, "");
+	ck_assert_uint_eq(trace_exporter_stage(ex, big, strlen(big), "w", 0), 0);
+	free(big);
+
+	/* Round the log once more: the first records go, the last stay, and
+	 * a record is whole for as long as it can be read. */
+	first = at[0];
+	while (trace_exporter_logged(ex, first, &l)) {
+		ck_assert_ptr_nonnull(strstr(l.json, "\"n\":0}"));
+		ck_assert_uint_lt(filled, 2 * TRACE_EXPORT_LOG_BYTES);
+		snprintf(rec, sizeof(rec), REC("\"attributes\":{\"fill\":%zu},"),
+		    filled);
+		last = trace_exporter_stage(ex, rec, strlen(rec), "w", 7);
+		ck_assert_uint_ne(last, 0);
+		filled += strlen(rec);
+		if (++staged % 64 == 0) {
+			trace_exporter_flush(ex);
+			WAIT_STATS(ex, st, st.queued == 0, 10000);
+		}
+	}
+	ck_assert_uint_gt(filled, TRACE_EXPORT_LOG_BYTES / 2);
+	ck_assert(trace_exporter_logged(ex, last, &l));
+	ck_assert_int_eq(l.instance, 7);
+	ck_assert_ptr_nonnull(strstr(l.json, "\"fill\":"));
+	trace_exporter_free(ex, 5000);
+	unlink(path);
+}
+END_TEST
+
+/*
  * What waits for the transport, the log and the records too big for it
  * together, takes at most TRACE_EXPORT_MAX_BYTES of memory: measured by
  * the allocator, with nothing handed to the thread yet.
@@ -1455,6 +1533,7 @@ otlp_suite(void)
 	tcase_add_test(ex, file_any_record_gives_json_lines);
 	tcase_add_test(ex, file_staged_until_flush);
 	tcase_add_test(ex, file_log_keeps_records_whole_and_in_order);
+	tcase_add_test(ex, file_log_lends_its_records);
 	tcase_add_test(ex, file_buffer_within_its_bytes);
 	tcase_add_test(ex, file_reopen);
 	tcase_add_test(ex, otlp_exports);
