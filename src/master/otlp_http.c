@@ -21,6 +21,7 @@
 #include "otlp.h"
 #include "trace_export.h"
 #include "trace_sink.h"
+#include "tracectx.h"
 
 #define RESPONSE_MAX	(64u << 10)	/* of a collector's answer, kept for errors */
 
@@ -238,7 +239,16 @@ otlp_http_send(struct trace_exporter *ex, struct otlp_http *h,
 	if (recs == NULL || workers == NULL || instances == NULL)
 		goto done;
 	for (r = batch, i = 0; r != NULL; r = r->next, i++) {
-		recs[i] = otlp_parse_record(r->data, r->len);
+		struct rec_text t;
+		const char *text;
+		char buf[1024];
+		size_t len;
+		bool canonical;
+
+		rec_text_init(&t, buf, sizeof(buf));
+		if ((text = trace_rec_text(r, &t, &len, &canonical)) != NULL)
+			recs[i] = otlp_parse_record(text, len);
+		rec_text_free(&t);
 		workers[i] = r->worker;
 		instances[i] = r->instance;
 	}

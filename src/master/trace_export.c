@@ -20,14 +20,17 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "settings.h"
+#include "task_span.h"
 #include "trace_export.h"
 #include "trace_sink.h"
+#include "tracectx.h"
 
 /*
  * Records are copied one after the other into a circular log that the
@@ -463,34 +466,31 @@ room(struct trace_exporter *ex)
 	return ex->seen_held + ex->nstage < TRACE_EXPORT_MAX_RECORDS;
 }
 
-static uint64_t
-stage(struct trace_exporter *ex, const char *json, size_t len,
-    const char *worker, int instance, bool valid)
-{
-	struct rec *r = NULL;
-	size_t wlen, size;
-	uint64_t at = 0;
+/* A master's span sits where a record's text would. */
+_Static_assert(offsetof(struct rec, data) % _Alignof(struct task_span) == 0,
+    "struct rec's data is not aligned for a task_span");
 
-	if (ex == NULL)
-		return 0;
-	if (worker == NULL)
-		worker = TRACE_EXPORT_MASTER;
-	wlen = strlen(worker);
-	size = sizeof(*r) + len + 1 + wlen + 1;
+/* Room for a record of size bytes, counted; NULL when there is none
+ * (the record is dropped, and counted). */
+static struct rec *
+stage_alloc(struct trace_exporter *ex, size_t size, uint64_t *at)
+{
+	struct rec *r;
+
+	*at = 0;
 	ex->stage_submitted++;
-	if (json == NULL || !room(ex) || (r = rec_alloc(ex, size, &at)) == NULL) {
+	if (!room(ex) || (r = rec_alloc(ex, size, at)) == NULL) {
 		ex->stage_dropped++;
-		return 0;
+		return NULL;
 	}
-	memcpy(r->data, json, len);
-	r->data[len] = '\0';
-	r->worker = r->data + len + 1;
-	memcpy(r->worker, worker, wlen + 1);
+	return r;
+}
+
+/* The record r, filled, goes to the stage. */
+static void
+stage_put(struct trace_exporter *ex, struct rec *r)
+{
 	r->next = NULL;
-	r->len = len;
-	r->size = size;
-	r->instance = instance;
-	r->valid = valid;
 	/* One clock read a loop iteration: the batch timer needs no more. */
 	if (ex->nstage == 0)
 		ex->stage_at = trace_mono_ns();
@@ -498,7 +498,97 @@ stage(struct trace_exporter *ex, const char *json, size_t len,
 	*ex->stage_tail = r;
 	ex->stage_tail = &r->next;
 	ex->nstage++;
+}
+
+static uint64_t
+stage(struct trace_exporter *ex, const char *json, size_t len,
+    const char *worker, int instance, bool valid)
+{
+	struct rec *r;
+	size_t wlen, size;
+	uint64_t at;
+	char *w;
+
+	if (ex == NULL)
+		return 0;
+	if (worker == NULL)
+		worker = TRACE_EXPORT_MASTER;
+	wlen = strlen(worker);
+	size = sizeof(*r) + len + 1 + wlen + 1;
+	if (json == NULL) {
+		ex->stage_submitted++;
+		ex->stage_dropped++;
+		return 0;
+	}
+	if ((r = stage_alloc(ex, size, &at)) == NULL)
+		return 0;
+	memcpy(r->data, json, len);
+	r->data[len] = '\0';
+	w = r->data + len + 1;
+	memcpy(w, worker, wlen + 1);
+	r->worker = w;
+	r->len = len;
+	r->size = size;
+	r->instance = instance;
+	r->valid = valid;
+	r->task_span = false;
+	stage_put(ex, r);
 	return at;
+}
+
+uint64_t
+trace_exporter_stage_task_span(struct trace_exporter *ex,
+    const struct task_span *span)
+{
+	struct task_span *s;
+	struct rec *r;
+	size_t qlen, dlen, size;
+	uint64_t at;
+	char *p;
+
+	if (ex == NULL)
+		return 0;
+	qlen = strlen(span->queue);
+	dlen = span->detail != NULL ? strlen(span->detail) : 0;
+	size = sizeof(*r) + sizeof(*s) + qlen + 1 + dlen + 1;
+	if ((r = stage_alloc(ex, size, &at)) == NULL)
+		return 0;
+	s = (struct task_span *)(void *)r->data;
+	*s = *span;
+	p = r->data + sizeof(*s);
+	memcpy(p, span->queue, qlen + 1);
+	s->queue = p;
+	if (span->detail != NULL) {
+		memcpy(p + qlen + 1, span->detail, dlen + 1);
+		s->detail = p + qlen + 1;
+	}
+	r->worker = TRACE_EXPORT_MASTER;
+	/* What its text will take, for the batches' byte bound. */
+	r->len = TASK_SPAN_TEXT_MAX + 6 * (qlen + 2 * dlen);
+	r->size = size;
+	r->instance = -1;
+	r->valid = false;
+	r->task_span = true;
+	stage_put(ex, r);
+	return at;
+}
+
+const char *
+trace_rec_text(const struct rec *r, struct rec_text *t, size_t *len,
+    bool *valid)
+{
+	const char *text;
+
+	if (!r->task_span) {
+		*len = r->len;
+		*valid = r->valid;
+		return r->data;
+	}
+	*valid = task_span_print((const struct task_span *)(const void *)
+	    r->data, t);
+	if ((text = rec_text_end(t)) != NULL)
+		*len = t->len;
+	return text;
 }
 
 uint64_t
@@ -534,8 +624,10 @@ trace_exporter_logged(const struct trace_exporter *ex, uint64_t at,
 	if (begin >= ex->log_end || ex->log_end - begin > LOG_CAP)
 		return false;
 	r = (const struct rec *)(const void *)(ex->log + begin % LOG_CAP);
-	out->json = r->data;
-	out->len = r->len;
+	out->json = r->task_span ? NULL : r->data;
+	out->len = r->task_span ? 0 : r->len;
+	out->task_span = r->task_span ?
+	    (const struct task_span *)(const void *)r->data : NULL;
 	out->worker = r->worker;
 	out->instance = r->instance;
 	out->valid = r->valid;

@@ -38,6 +38,7 @@
 #include <stdint.h>
 
 struct settings;
+struct task_span;
 struct trace_exporter;
 
 /* Records buffered at most (including a batch being sent), whichever first. */
@@ -123,12 +124,21 @@ uint64_t trace_exporter_stage_valid(struct trace_exporter *,
 struct trace_logged {
 	const char	*json;		/* NUL-terminated, len bytes */
 	size_t		 len;
+	/* Or, json NULL, a span of the master's (task_span.h). */
+	const struct task_span *task_span;
 	const char	*worker;
 	int		 instance;
 	bool		 valid;		/* staged with _stage_valid */
 };
 bool	trace_exporter_logged(const struct trace_exporter *, uint64_t at,
 	    struct trace_logged *);
+/*
+ * A span of the master's own, staged as its fields (copied, strings too)
+ * with worker TRACE_EXPORT_MASTER and instance -1: the exporter thread
+ * prints it.  Returns as the stages above.
+ */
+uint64_t trace_exporter_stage_task_span(struct trace_exporter *,
+	    const struct task_span *);
 
 /* On SIGUSR1: asks the thread to reopen the trace file (file transport
  * only; otherwise nothing).  Failure keeps the old file and sets last_error. */

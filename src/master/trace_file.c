@@ -24,6 +24,7 @@
 #include "otlp.h"
 #include "span_text.h"
 #include "trace_sink.h"
+#include "tracectx.h"
 
 #define SUFFIXES	16		/* resource suffixes kept */
 #define LINE_KEEP	(1u << 20)	/* the line buffer kept between batches */
@@ -208,13 +209,14 @@ splice_line(struct trace_file *f, const char *text, size_t len,
  * added, 1 when memory ran out.
  */
 static int
-slow_line(struct trace_file *f, const struct rec *r)
+slow_line(struct trace_file *f, const char *record, size_t len,
+    const struct rec *r)
 {
 	bool invalid;
 	char *text;
 	int rc;
 
-	if ((text = otlp_normal_record(r->data, r->len, &invalid)) == NULL)
+	if ((text = otlp_normal_record(record, len, &invalid)) == NULL)
 		return invalid ? -1 : 1;
 	rc = splice_line(f, text, strlen(text), r->worker, r->instance);
 	free(text);
@@ -225,26 +227,32 @@ void
 trace_file_send(struct trace_exporter *ex, struct trace_file *f,
     struct rec *batch, size_t n)
 {
-	size_t valid = 0, invalid = 0;
+	size_t valid = 0, invalid = 0, len;
+	struct rec_text t;
 	struct rec *r;
-	bool failed = false;
+	const char *text;
+	char buf[1024];
+	bool failed = false, canonical;
 	int rc;
 
 	f->line_len = 0;
 	for (r = batch; r != NULL; r = r->next) {
-		switch (r->valid ? SPAN_TEXT_VALID :
-		    span_text_check(r->data, r->len)) {
+		rec_text_init(&t, buf, sizeof(buf));
+		if ((text = trace_rec_text(r, &t, &len, &canonical)) == NULL)
+			rc = 1;
+		else switch (canonical ? SPAN_TEXT_VALID :
+		    span_text_check(text, len)) {
 		case SPAN_TEXT_VALID:
-			rc = splice_line(f, r->data, r->len, r->worker,
-			    r->instance);
+			rc = splice_line(f, text, len, r->worker, r->instance);
 			break;
 		case SPAN_TEXT_INVALID:
 			rc = -1;
 			break;
 		default:
-			rc = slow_line(f, r);
+			rc = slow_line(f, text, len, r);
 			break;
 		}
+		rec_text_free(&t);
 		if (rc == -1)
 			invalid++;
 		else if (rc == 0)

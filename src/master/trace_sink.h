@@ -33,9 +33,23 @@ struct rec {
 	uint32_t	 gap;		/* log bytes skipped before it (wrap) */
 	bool		 in_log;	/* in the exporter's log, else malloc'ed */
 	bool		 valid;		/* span_text_check() said VALID */
-	char		*worker;	/* into data, after the record */
-	char		 data[];	/* record text, NUL, worker, NUL */
+	bool		 task_span;	/* data holds a struct task_span */
+	const char	*worker;	/* into data, after the record */
+	/* Record text, NUL, worker, NUL; or a task_span, its strings after
+	 * it, and worker TRACE_EXPORT_MASTER. */
+	char		 data[];
 };
+
+struct rec_text;
+
+/*
+ * The record's text, as the transports read it: as staged, or a span of
+ * the master's printed into t, which the caller frees with
+ * rec_text_free().  *valid: canonical as it stands (span_text.h); NULL
+ * when memory ran out.
+ */
+const char *trace_rec_text(const struct rec *, struct rec_text *t,
+	    size_t *len, bool *valid);
 
 static inline uint64_t
 trace_mono_ns(void)

@@ -27,6 +27,7 @@
 #include "otlp.h"
 #include "settings.h"
 #include "utf8.h"
+#include "task_span.h"
 #include "trace_export.h"
 
 #include "span_records.h"
@@ -931,6 +932,84 @@ START_TEST(file_log_lends_its_records)
 END_TEST
 
 /*
+ * A span of the master's is staged as its fields and printed by the
+ * exporter thread: its line is the record cJSON would print, with the
+ * resource; a detail that is not plain ASCII comes out escaped as cJSON
+ * escapes it; and the log lends the fields to a lookup.
+ */
+START_TEST(file_task_spans_printed_by_the_thread)
+{
+	struct settings s;
+	struct trace_exporter *ex;
+	struct trace_export_stats st;
+	struct trace_logged l;
+	struct task_span span = {
+		.trace_id = { 0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6,
+		    0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36 },
+		.span_id = { 0, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7 },
+		.parent_id = { 1, 2, 3, 4, 5, 6, 7, 8 },
+		.time_ns = 1795804122987940736u, .task_id = 233, .attempt = 2,
+		.name = "plba.dispatch", .queue = "mail", .detail = "consumer.0",
+	};
+	char path[256], err[256], detail[] = "nack: \"bad\"\tmail \xc3\xa9";
+	char *text, *line, *printed, *save = NULL;
+	uint64_t at;
+	cJSON *o;
+
+	tmpname(path, sizeof(path), "task");
+	settings_for(&s, TRACE_FILE, path, NULL);
+	ex = trace_exporter_new(&s, err, sizeof(err));
+	ck_assert_msg(ex != NULL, "%s", err);
+	at = trace_exporter_stage_task_span(ex, &span);
+	ck_assert_uint_ne(at, 0);
+	span.name = "plba.redeliver";
+	span.detail = detail;
+	span.error = true;
+	ck_assert_uint_ne(trace_exporter_stage_task_span(ex, &span), 0);
+	trace_exporter_flush(ex);
+	WAIT_STATS(ex, st, st.exported == 2, 10000);
+	ck_assert_uint_eq(st.exported, 2);
+	ck_assert(trace_exporter_logged(ex, at, &l));
+	ck_assert_ptr_null(l.json);
+	ck_assert_ptr_nonnull(l.task_span);
+	ck_assert_str_eq(l.task_span->name, "plba.dispatch");
+	ck_assert_str_eq(l.task_span->queue, "mail");
+	ck_assert_str_eq(l.task_span->detail, "consumer.0");
+	ck_assert_uint_eq(l.task_span->task_id, 233);
+	ck_assert_str_eq(l.worker, TRACE_EXPORT_MASTER);
+	ck_assert_int_eq(l.instance, -1);
+	trace_exporter_free(ex, 5000);
+
+	text = slurp(path);
+	line = strtok_r(text, "\n", &save);
+	ck_assert_ptr_nonnull(line);
+	ck_assert_str_eq(line, "{\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\","
+	    "\"span_id\":\"00f067aa0ba902b7\",\"parent_span_id\":"
+	    "\"0102030405060708\",\"name\":\"plba.dispatch\",\"kind\":"
+	    "\"internal\",\"start_ns\":\"1795804122987940736\",\"end_ns\":"
+	    "\"1795804122987940736\",\"attributes\":{\"plba.queue\":\"mail\","
+	    "\"plba.task.id\":\"233\",\"plba.task.attempt\":2,\"plba.detail\":"
+	    "\"consumer.0\"},\"status\":{\"code\":\"ok\"},\"resource\":"
+	    "{\"service.name\":\"svc\",\"worker\":\"plba-master\",\"instance\":-1}}");
+	line = strtok_r(NULL, "\n", &save);
+	ck_assert_ptr_nonnull(line);
+	ck_assert_ptr_nonnull(o = cJSON_Parse(line));
+	ck_assert_str_eq(str(o, "name"), "plba.redeliver");
+	ck_assert_str_eq(str(get(o, "attributes"), "plba.detail"), detail);
+	ck_assert_str_eq(str(get(o, "status"), "code"), "error");
+	ck_assert_str_eq(str(get(o, "status"), "message"), detail);
+	/* As cJSON prints it, byte for byte. */
+	ck_assert_ptr_nonnull(printed = cJSON_PrintUnformatted(o));
+	ck_assert_str_eq(line, printed);
+	free(printed);
+	cJSON_Delete(o);
+	ck_assert_ptr_null(strtok_r(NULL, "\n", &save));
+	free(text);
+	unlink(path);
+}
+END_TEST
+
+/*
  * What waits for the transport, the log and the records too big for it
  * together, takes at most TRACE_EXPORT_MAX_BYTES of memory: measured by
  * the allocator, with nothing handed to the thread yet.
@@ -1534,6 +1613,7 @@ otlp_suite(void)
 	tcase_add_test(ex, file_staged_until_flush);
 	tcase_add_test(ex, file_log_keeps_records_whole_and_in_order);
 	tcase_add_test(ex, file_log_lends_its_records);
+	tcase_add_test(ex, file_task_spans_printed_by_the_thread);
 	tcase_add_test(ex, file_buffer_within_its_bytes);
 	tcase_add_test(ex, file_reopen);
 	tcase_add_test(ex, otlp_exports);
