@@ -31,8 +31,9 @@ struct ring_span {
 
 /* A span's own copy, for one the exporter's log does not hold. */
 struct ring_copy {
-	struct ring_span span;		/* into text */
+	struct ring_span span;		/* into ts and text */
 	size_t		 size;		/* of this allocation */
+	struct task_span ts;		/* a master's span, its strings in text */
 	char		 text[];	/* the record, NUL, worker, NUL */
 };
 
@@ -350,27 +351,54 @@ slot_clear(struct traces *t, struct ring_entry *e)
 	e->logged = 0;
 }
 
-/* A copy of the span into e, kept as it came; it is parsed only if
- * someone asks. */
+/*
+ * A copy of the span into e, kept as it came (a master's span as its
+ * fields); it is printed or parsed only if someone asks.  Copies are made
+ * for every span while the exporter's buffer is full (a collector down):
+ * an entry's allocation is reused while spans fit and it is not far
+ * larger than they need.
+ */
 static bool
 slot_copy(struct traces *t, struct ring_entry *e, const struct ring_span *sp)
 {
-	struct ring_copy *c;
-	size_t wlen = strlen(sp->worker);
-	size_t size = sizeof(*c) + sp->len + 1 + wlen + 1;
+	const struct task_span *ts = sp->task_span;
+	struct ring_copy *c = e->copy;
+	size_t qlen = 0, dlen = 0, wlen = strlen(sp->worker), need, size;
+	char *p;
 
-	slot_clear(t, e);
-	if ((c = malloc(size)) == NULL)
-		return false;
-	memcpy(c->text, sp->json, sp->len);
-	c->text[sp->len] = '\0';
-	memcpy(c->text + sp->len + 1, sp->worker, wlen + 1);
+	if (ts != NULL) {
+		qlen = strlen(ts->queue) + 1;
+		dlen = ts->detail != NULL ? strlen(ts->detail) + 1 : 0;
+		need = sizeof(*c) + qlen + dlen + wlen + 1;
+	} else
+		need = sizeof(*c) + sp->len + 1 + wlen + 1;
+	size = need < 512 ? 512 : need;
+	e->logged = 0;
+	if (c == NULL || c->size < need || c->size > 4 * size) {
+		slot_clear(t, e);
+		if ((c = malloc(size)) == NULL)
+			return false;
+		c->size = size;
+		t->bytes += size;
+		e->copy = c;
+	}
 	c->span = *sp;
-	c->span.json = c->text;
-	c->span.worker = c->text + sp->len + 1;
-	c->size = size;
-	t->bytes += size;
-	e->copy = c;
+	p = c->text;
+	if (ts != NULL) {
+		c->ts = *ts;
+		c->ts.queue = memcpy(p, ts->queue, qlen);
+		p += qlen;
+		if (ts->detail != NULL) {
+			c->ts.detail = memcpy(p, ts->detail, dlen);
+			p += dlen;
+		}
+		c->span.task_span = &c->ts;
+	} else {
+		c->span.json = memcpy(p, sp->json, sp->len);
+		p[sp->len] = '\0';
+		p += sp->len + 1;
+	}
+	c->span.worker = memcpy(p, sp->worker, wlen + 1);
 	return true;
 }
 
@@ -386,19 +414,16 @@ ring_trim(struct traces *t)
 }
 
 /*
- * trace_id is the record's, 32 hex digits; logged, where the exporter's
- * log has it (0: nowhere, and it is copied).
+ * trace_id is the span's, 32 hex digits; logged, where the exporter's log
+ * has it (0: nowhere, and it is copied).
  */
 static void
-ring_put_id(struct traces *t, const char *trace_id, const char *json,
-    size_t len, const char *worker, int instance, bool canonical,
-    uint64_t logged)
+ring_put_span(struct traces *t, const char *trace_id,
+    const struct ring_span *sp, uint64_t logged)
 {
 	struct ring_entry *e = &t->ring[t->head];
-	struct ring_span sp = { .json = json, .len = len, .worker = worker,
-	    .instance = instance, .canonical = canonical };
 
-	if (len + 1 > TRACE_RING_SPAN_MAX)
+	if (sp->len + 1 > TRACE_RING_SPAN_MAX)
 		return;
 	/* Full: this slot holds the oldest, which goes. */
 	if (t->n == TRACE_RING_SPANS)
@@ -407,12 +432,23 @@ ring_put_id(struct traces *t, const char *trace_id, const char *json,
 		if (e->copy != NULL)
 			slot_clear(t, e);
 		e->logged = logged;
-	} else if (!slot_copy(t, e, &sp))
+	} else if (!slot_copy(t, e, sp))
 		return;
 	memcpy(e->trace_id, trace_id, 32);
 	t->head = (t->head + 1) % TRACE_RING_SPANS;
 	t->n++;
 	ring_trim(t);
+}
+
+static void
+ring_put_id(struct traces *t, const char *trace_id, const char *json,
+    size_t len, const char *worker, int instance, bool canonical,
+    uint64_t logged)
+{
+	struct ring_span sp = { .json = json, .len = len, .worker = worker,
+	    .instance = instance, .canonical = canonical };
+
+	ring_put_span(t, trace_id, &sp, logged);
 }
 
 /* A record from elsewhere: its trace id is looked up in its text. */
@@ -480,19 +516,8 @@ ring_put_task_span(struct traces *t, const char *tid,
 {
 	struct ring_span sp = { .task_span = span,
 	    .worker = TRACE_EXPORT_MASTER, .instance = -1 };
-	struct rec_text text;
-	char buf[1024];
 
-	if (logged != 0) {
-		ring_put_id(t, tid, NULL, 0, TRACE_EXPORT_MASTER, -1, true,
-		    logged);
-		return;
-	}
-	rec_text_init(&text, buf, sizeof(buf));
-	if (ring_span_text(&sp, &text))
-		ring_put_id(t, tid, sp.json, sp.len, sp.worker, sp.instance,
-		    sp.canonical, 0);
-	rec_text_free(&text);
+	ring_put_span(t, tid, &sp, logged);
 }
 
 /*
@@ -504,22 +529,15 @@ ring_unlog(struct traces *t)
 {
 	struct ring_entry *e;
 	struct ring_span sp;
-	struct rec_text text;
-	char buf[1024];
 	size_t i;
-	bool kept;
 
 	for (i = 0; i < TRACE_RING_SPANS; i++) {
 		e = &t->ring[i];
 		if (e->logged == 0)
 			continue;
-		/* Copied from the log into a new buffer: slot_copy() frees
-		 * only the entry's old copy, and a logged entry has none. */
-		rec_text_init(&text, buf, sizeof(buf));
-		kept = ring_span(t, e, &sp) && ring_span_text(&sp, &text) &&
-		    slot_copy(t, e, &sp);
-		rec_text_free(&text);
-		if (!kept)
+		/* From the log into a copy of its own: a logged entry has
+		 * no copy that sp could be in. */
+		if (!ring_span(t, e, &sp) || !slot_copy(t, e, &sp))
 			slot_clear(t, e);
 	}
 	ring_trim(t);
