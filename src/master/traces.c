@@ -507,8 +507,8 @@ ring_span_text(struct ring_span *sp, struct rec_text *t)
 }
 
 /*
- * A master's span: where the log has it, or else printed and copied.  tid
- * is its trace id in hex.
+ * A master's span: where the log has it, or else copied as its fields.
+ * tid is its trace id in hex.
  */
 static void
 ring_put_task_span(struct traces *t, const char *tid,
