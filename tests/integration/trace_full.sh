@@ -11,7 +11,8 @@ RECEIVER=$(dirname "$0")/otlp_receiver.py
 # batch hangs, and its buffer stays full.
 python3 "$RECEIVER" --slow 60 0 "$T/otlp.jsonl" >"$T/rport" 2>"$T/receiver.log" &
 RECV=$!
-trap 'kill $RECV 2>/dev/null' EXIT
+stop_receiver() { kill "$RECV" 2>/dev/null || true; wait "$RECV" 2>/dev/null || true; }
+trap 'rc=$?; stop_receiver; cleanup $rc' EXIT
 wait_for 10 test -s "$T/rport"
 
 http_port
