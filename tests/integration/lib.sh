@@ -62,6 +62,19 @@ wait_master() {
 	MASTER=
 }
 
+# slow_receiver SECONDS: otlp_receiver.py on a free port, answering each
+# request SECONDS late; RECEIVER_URL is its endpoint.  Stopped at exit,
+# before the clean-up.
+slow_receiver() {
+	python3 "$(dirname "${BASH_SOURCE[0]}")/otlp_receiver.py" --slow "$1" 0 \
+		"$T/otlp.jsonl" >"$T/rport" 2>"$T/receiver.log" &
+	RECV=$!
+	trap 'rc=$?; stop_receiver; cleanup $rc' EXIT
+	wait_for 10 test -s "$T/rport"
+	RECEIVER_URL="http://127.0.0.1:$(head -1 "$T/rport")/v1/traces"
+}
+stop_receiver() { kill "$RECV" 2>/dev/null || true; wait "$RECV" 2>/dev/null || true; }
+
 log_has() { grep -q -- "$1" "$LOG"; }
 log_count() { grep -c -- "$1" "$LOG" || true; }
 # For wait_for: these evaluate their condition on every try.

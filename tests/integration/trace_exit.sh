@@ -5,15 +5,10 @@
 need_protoworker
 
 export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
-RECEIVER=$(dirname "$0")/otlp_receiver.py
-python3 "$RECEIVER" --slow 30 0 "$T/otlp.jsonl" >"$T/rport" 2>"$T/receiver.log" &
-RECV=$!
-stop_receiver() { kill "$RECV" 2>/dev/null || true; wait "$RECV" 2>/dev/null || true; }
-trap 'rc=$?; stop_receiver; cleanup $rc' EXIT
-wait_for 10 test -s "$T/rport"
+slow_receiver 30
 cat >"$T/plba.yml" <<YML
 platform:
-  trace: {transport: otlp, endpoint: "http://127.0.0.1:$(cat "$T/rport")/v1/traces"}
+  trace: {transport: otlp, endpoint: "$RECEIVER_URL"}
 workers:
   w:
     command: [$PW, spans, "3", "0", say]

@@ -6,20 +6,15 @@
 
 need_protoworker
 
-RECEIVER=$(dirname "$0")/otlp_receiver.py
 # Takes each batch and answers none for a minute: the exporter's first
 # batch hangs, and its buffer stays full.
-python3 "$RECEIVER" --slow 60 0 "$T/otlp.jsonl" >"$T/rport" 2>"$T/receiver.log" &
-RECV=$!
-stop_receiver() { kill "$RECV" 2>/dev/null || true; wait "$RECV" 2>/dev/null || true; }
-trap 'rc=$?; stop_receiver; cleanup $rc' EXIT
-wait_for 10 test -s "$T/rport"
+slow_receiver 60
 
 http_port
 cat >"$T/plba.yml" <<YML
 platform:
   http: {enabled: true, listen: "127.0.0.1:$PORT"}
-  trace: {transport: otlp, endpoint: "http://127.0.0.1:$(cat "$T/rport")/v1/traces"}
+  trace: {transport: otlp, endpoint: "$RECEIVER_URL"}
 queues:
   jobs: {}
 workers:
