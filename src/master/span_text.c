@@ -50,6 +50,8 @@ struct members {
 	const char	*v[6];
 	size_t		 l[6];
 	bool		 resource;
+	bool		 ids_hex;	/* v[0], v[1] checked as they were taken */
+	bool		 parent_hex;	/* and v[2] */
 };
 
 static bool
@@ -444,10 +446,16 @@ string_member(struct scan *s, struct members *m, int i)
 static bool
 libplba_prefix(struct scan *s, struct members *m)
 {
-	return EXPECT(s, "{\"trace_id\":") && id_member(s, m, 0, 32) &&
-	    EXPECT(s, ",\"span_id\":") && id_member(s, m, 1, 16) &&
-	    (!EXPECT(s, ",\"parent_span_id\":") || id_member(s, m, 2, 16)) &&
-	    EXPECT(s, ",\"name\":") && string_member(s, m, 3) &&
+	if (!EXPECT(s, "{\"trace_id\":") || !id_member(s, m, 0, 32) ||
+	    !EXPECT(s, ",\"span_id\":") || !id_member(s, m, 1, 16))
+		return false;
+	if (EXPECT(s, ",\"parent_span_id\":")) {
+		if (!id_member(s, m, 2, 16))
+			return false;
+		m->parent_hex = true;
+	}
+	m->ids_hex = true;
+	return EXPECT(s, ",\"name\":") && string_member(s, m, 3) &&
 	    EXPECT(s, ",\"kind\":") && string_member(s, m, -1) &&
 	    EXPECT(s, ",\"start_ns\":") && string_member(s, m, 4) &&
 	    EXPECT(s, ",\"end_ns\":") && string_member(s, m, 5);
@@ -491,8 +499,10 @@ span_text_check_id(const char *text, size_t len, const char **trace_id)
 	/* What otlp.c's otlp_span() requires of a record. */
 	parent = m.v[2];
 	plen = m.l[2];
-	if (!hex_id(m.v[0], m.l[0], 32) || !hex_id(m.v[1], m.l[1], 16) ||
-	    (parent != NULL && !(plen == 4 && memcmp(parent, "null", 4) == 0) &&
+	if ((!m.ids_hex && (!hex_id(m.v[0], m.l[0], 32) ||
+	    !hex_id(m.v[1], m.l[1], 16))) ||
+	    (parent != NULL && !m.parent_hex &&
+	    !(plen == 4 && memcmp(parent, "null", 4) == 0) &&
 	    !(plen == 2 && parent[0] == '"') && !hex_id(parent, plen, 16)) ||
 	    m.v[3] == NULL || m.v[3][0] != '"' || m.l[3] <= 2 ||
 	    !nanos(m.v[4], m.l[4]) || !nanos(m.v[5], m.l[5]))

@@ -21,7 +21,7 @@ struct task_span {
 	uint64_t	 task_id;
 	unsigned	 attempt;
 	bool		 error;		/* status error, detail its message */
-	const char	*name;		/* "plba.dispatch", ... */
+	const char	*name;		/* "plba.dispatch", ...: printed as is */
 	const char	*queue;
 	const char	*detail;	/* or NULL */
 };

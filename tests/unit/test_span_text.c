@@ -209,6 +209,10 @@ START_TEST(invalid_spans_known_without_parsing)
 		    "\"start_ns\":\"\",\"end_ns\":\"1\"}",
 		"{\"trace_id\":\"" TID "\",\"span_id\":\"" SID "\",\"name\":\"n\","
 		    "\"start_ns\":\"1\",\"end_ns\":\"000000000000000000001\"}",
+		/* libplba's order, so its ids are taken on the way, and a
+		 * parent after them that must still be checked. */
+		"{\"trace_id\":\"" TID "\",\"span_id\":\"" SID "\",\"name\":\"n\","
+		    "\"kind\":\"internal\"," TIMES ",\"parent_span_id\":\"00f067\"}",
 	};
 	size_t i;
 
