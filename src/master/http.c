@@ -1039,6 +1039,42 @@ loopback_host(const char *host)
 }
 
 /*
+ * The host a request is for: the authority of a target in absolute form
+ * (http://host:port/path), which RFC 9112 3.2.2 puts before the Host
+ * header, else the Host header (NULL when there is none).  civetweb hands
+ * on an absolute target only when its port is the listener's.
+ */
+static const char *
+request_host(struct mg_connection *c, char *buf, size_t size)
+{
+	const char *uri = mg_get_request_info(c)->request_uri, *auth, *end;
+	size_t len;
+
+	if (uri == NULL || uri[0] == '/' || (auth = strstr(uri, "://")) == NULL)
+		return mg_get_header(c, "Host");
+	auth += 3;
+	end = auth + strcspn(auth, "/");
+	/* Too long for a name of the loopback: it names something else. */
+	len = (size_t)(end - auth) < size ? (size_t)(end - auth) : size - 1;
+	memcpy(buf, auth, len);
+	buf[len] = '\0';
+	return buf;
+}
+
+/* How many Host header lines the request has. */
+static int
+host_headers(struct mg_connection *c)
+{
+	const struct mg_request_info *ri = mg_get_request_info(c);
+	int i, n = 0;
+
+	for (i = 0; i < ri->num_headers; i++)
+		if (strcasecmp(ri->http_headers[i].name, "Host") == 0)
+			n++;
+	return n;
+}
+
+/*
  * A loopback listener is reachable by any web page the machine's browser
  * shows: a name of the page's own site that resolves to 127.0.0.1 (DNS
  * rebinding) makes its reads same-origin, and reads need no token; and
@@ -1049,13 +1085,17 @@ loopback_host(const char *host)
  * cannot send Authorization.  Returns why the request is refused, or NULL.
  */
 static const char *
-browser_refusal(struct http *h, struct mg_connection *c, const char *method)
+browser_refusal(struct http *h, struct mg_connection *c, const char *host,
+    const char *method)
 {
-	const char *host = mg_get_header(c, "Host"), *origin;
+	const char *origin;
 	bool token;
 
 	if (h->loopback && host != NULL && !loopback_host(host))
-		return "the Host header must name the loopback (localhost or "
+		return host == mg_get_header(c, "Host") ?
+		    "the Host header must name the loopback (localhost or "
+		    "127.x.x.x), where this server listens" :
+		    "the request target must name the loopback (localhost or "
 		    "127.x.x.x), where this server listens";
 	pthread_mutex_lock(&h->mu);
 	token = h->token != NULL;
@@ -1636,18 +1676,24 @@ handler(struct mg_connection *c, void *arg)
 {
 	struct http *h = arg;
 	const struct mg_request_info *ri = mg_get_request_info(c);
-	const char *method = ri->request_method, *allow, *why;
-	char seg[4][128], hdr[64];
+	const char *method = ri->request_method, *allow, *why, *host;
+	char seg[4][128], hdr[64], hostbuf[256];
 	struct action *a;
 	int n;
 
 	watchdog_watch(h->watchdog, c);
 	/* RFC 9112 3.2: and the Host checks below would pass it. */
-	if (mg_get_header(c, "Host") == NULL && ri->http_version != NULL &&
+	if ((n = host_headers(c)) == 0 && ri->http_version != NULL &&
 	    strcmp(ri->http_version, "1.1") == 0)
 		return reply_error(h, c, 400, "an HTTP/1.1 request needs a "
 		    "Host header");
-	if ((why = browser_refusal(h, c, method)) != NULL)
+	/* Which one would count is a guess that two parties may make
+	 * differently (RFC 9112 3.2 says 400). */
+	if (n > 1)
+		return reply_error(h, c, 400, "a request may have one Host "
+		    "header only");
+	host = request_host(c, hostbuf, sizeof(hostbuf));
+	if ((why = browser_refusal(h, c, host, method)) != NULL)
 		return reply_error(h, c, 403, "%s", why);
 	n = split(ri->local_uri != NULL ? ri->local_uri : "/", seg);
 	if (n == -2)
@@ -1812,6 +1858,11 @@ start_with(struct runtime *rt, const struct settings *s)
 		/* split() decodes each segment: civetweb would decode the
 		 * whole path into a C string, which a %00 cuts short. */
 		"decode_url", "no",
+		/* A target in absolute form naming this listener's port goes
+		 * to the handler, which checks its host as it would Host;
+		 * with the check civetweb would close the connection unless
+		 * the host were its authentication_domain. */
+		"enable_auth_domain_check", "no",
 		NULL
 	};
 

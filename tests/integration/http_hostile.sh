@@ -103,6 +103,18 @@ grep -q '^HTTP/1.1 400 .*' <<<"$out" && grep -q '"an HTTP/1.1 request needs a Ho
 	fail "HTTP/1.1 without Host: $out"
 out=$(raw 'GET /health HTTP/1.0\r\n\r\n')
 grep -q ' 200 ' <<<"$out" || fail "HTTP/1.0 without Host: $out"
+# Two Host lines: which one counts is a guess (RFC 9112 3.2 says 400).
+out=$(raw 'GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: rebound.example\r\n\r\n')
+grep -q '^HTTP/1.1 400 .*' <<<"$out" && grep -q '"a request may have one Host header only"' <<<"$out" ||
+	fail "two Host headers: $out"
+# A target in absolute form is served as its path (RFC 9112 3.2.2), and
+# its host, not the Host header, is the one checked.
+out=$(raw "GET http://127.0.0.1:$PORT/status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+grep -q '^HTTP/1.1 200 ' <<<"$out" && grep -q '"state":' <<<"$out" ||
+	fail "absolute-form target: $out"
+out=$(raw "GET http://rebound.example:$PORT/status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+grep -q '^HTTP/1.1 403 ' <<<"$out" && grep -q '"the request target must name the loopback' <<<"$out" ||
+	fail "absolute-form target of another host: $out"
 
 # civetweb's own refusal: JSON, and the request line is not echoed.
 out=$(raw 'GET / HTTP/1.1 x\r\nSet-Cookie: pwned=1\r\n\r\n')
