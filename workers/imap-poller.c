@@ -665,6 +665,58 @@ config_error(const char *key, const char *msg, void *arg)
 	wconf_error(arg, key, "%s", msg);
 }
 
+/*
+ * Polls that fail in a row: a server down for a night at a 30 s interval
+ * would otherwise put the same line in the log a thousand times.  The log
+ * says when failing starts, when the reason changes, every
+ * OUTAGE_REMIND_MS while it goes on, and when polls work again; the
+ * health detail counts the polls.
+ */
+#define OUTAGE_REMIND_MS	(10 * 60 * 1000)
+
+struct outage {
+	unsigned long	 failed;	/* polls in a row */
+	long long	 since;		/* ms: the first of them failed */
+	long long	 told;		/* ms: the log last said so */
+	char		 err[sizeof(((struct poller *)0)->err)];
+};
+
+static void
+outage_poll_failed(struct outage *o, plba_worker *w, const char *err)
+{
+	long long now = now_ms();
+	char detail[sizeof(o->err) + 64];
+
+	if (o->failed++ == 0 || strcmp(err, o->err) != 0) {
+		if (o->failed == 1)
+			o->since = now;
+		fprintf(stderr, "imap-poller: %s\n", err);
+		o->told = now;
+	} else if (now - o->told >= OUTAGE_REMIND_MS) {
+		fprintf(stderr, "imap-poller: %s (still: %lu polls in a row "
+		    "over %lld s)\n", err, o->failed, (now - o->since) / 1000);
+		o->told = now;
+	}
+	snprintf(o->err, sizeof(o->err), "%s", err);
+	if (o->failed > 1) {
+		snprintf(detail, sizeof(detail), "%s (%lu polls in a row)",
+		    err, o->failed);
+		plba_worker_set_health(w, PLBA_HEALTH_UNHEALTHY, detail);
+	} else
+		plba_worker_set_health(w, PLBA_HEALTH_UNHEALTHY, err);
+}
+
+static void
+outage_poll_worked(struct outage *o, const char *mailbox)
+{
+	if (o->failed == 0)
+		return;
+	fprintf(stderr, "imap-poller: %s: polls work again, after %lu "
+	    "failed in a row over %lld s\n", mailbox, o->failed,
+	    (now_ms() - o->since) / 1000);
+	o->failed = 0;
+}
+
 /* What poller_check read, for poller_start: one worker per process. */
 static struct imap_settings settings;
 
@@ -686,6 +738,7 @@ static int
 poller_start(plba_worker *w, void *arg)
 {
 	struct poller p = { .w = w, .s = settings };
+	struct outage outage = { 0 };
 	int published;
 
 	(void)arg;
@@ -695,6 +748,7 @@ poller_start(plba_worker *w, void *arg)
 		plba_worker_set_status(w, PLBA_STATUS_BUSY);
 		sent_reset(&p);
 		if (apply_marks(&p) == 0 && poll_once(&p, &published) == 0) {
+			outage_poll_worked(&outage, p.s.mailbox);
 			plba_worker_set_health(w, PLBA_HEALTH_OK, NULL);
 			if (p.s.verbose || published > 0)
 				printf("imap-poller: %s: %d published, %zu in flight, "
@@ -702,10 +756,8 @@ poller_start(plba_worker *w, void *arg)
 				    published, p.live, sent_count(&p),
 				    p.s.verbose ? ": " : "", p.sent,
 				    p.sentcut ? "; ..." : "");
-		} else if (!plba_worker_stopping(w)) {
-			fprintf(stderr, "imap-poller: %s\n", p.err);
-			plba_worker_set_health(w, PLBA_HEALTH_UNHEALTHY, p.err);
-		}
+		} else if (!plba_worker_stopping(w))
+			outage_poll_failed(&outage, w, p.err);
 		fflush(stdout);
 		plba_worker_set_status(w, PLBA_STATUS_IDLE);
 		settle(&p, due);

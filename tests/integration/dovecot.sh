@@ -77,11 +77,14 @@ dovecot_stop() { # DIR
 	pid=$(cat "$1/run/master.pid" 2>/dev/null) || return 0
 	kill "$pid" 2>/dev/null || return 0
 	local i
+	# Left behind, the pid file stops a later dovecot_start in DIR once
+	# another process has the pid ("Dovecot is already running").
 	for i in $(seq 100); do
-		kill -0 "$pid" 2>/dev/null || return 0
+		kill -0 "$pid" 2>/dev/null || { rm -f "$1/run/master.pid"; return 0; }
 		sleep 0.05
 	done
 	kill -9 "$pid" 2>/dev/null || true
+	rm -f "$1/run/master.pid"
 }
 
 deliver() { # DIR ARGS... (see mails.py)
