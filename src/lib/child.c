@@ -960,22 +960,22 @@ handle_task(plba_worker *w, const struct reg_worker *r, plba_task *t)
 	name[sizeof("process ") - 1 + qlen] = '\0';
 	s = trace_resume_kind(w, plba_task_meta(t, "traceparent"), name,
 	    "consumer");
-	plba_span_set_str(s, "plba.queue", t->queue);
-	plba_span_set_str(s, "plba.task.name", t->name);
-	plba_span_set_str(s, "plba.task.id", t->id);
-	plba_span_set_int(s, "plba.task.attempt", t->attempt);
+	trace_span_set_own_str(s, "plba.queue", t->queue);
+	trace_span_set_own_str(s, "plba.task.name", t->name);
+	trace_span_set_own_str(s, "plba.task.id", t->id);
+	trace_span_set_own_int(s, "plba.task.attempt", t->attempt);
 	res = r->handler(w, t, r->handler_arg);
 	switch (res) {
 	case PLBA_TASK_OK:
-		plba_span_set_str(s, "plba.task.outcome", "ack");
+		trace_span_set_own_str(s, "plba.task.outcome", "ack");
 		plba_span_ok(s);
 		break;
 	case PLBA_TASK_RETRY:
-		plba_span_set_str(s, "plba.task.outcome", "nack-retry");
+		trace_span_set_own_str(s, "plba.task.outcome", "nack-retry");
 		plba_span_error(s, "%s", t->error[0] ? t->error : "retry");
 		break;
 	default:	/* anything else is treated as FAIL */
-		plba_span_set_str(s, "plba.task.outcome", "nack-dead");
+		trace_span_set_own_str(s, "plba.task.outcome", "nack-dead");
 		plba_span_error(s, "%s", t->error[0] ? t->error : "failed");
 		break;
 	}

@@ -24,6 +24,12 @@ int	child_send_trace(struct plba_worker *, const char *json, size_t len);
 /* A span resumed from a traceparent, of the given kind ("consumer"). */
 struct plba_span *trace_resume_kind(struct plba_worker *, const char *traceparent,
 	    const char *name, const char *kind);
+/* plba_span_set_str() and _int() for a key of the library's own, which
+ * is printable ASCII with nothing to escape (plba.queue...). */
+void	trace_span_set_own_str(struct plba_span *, const char *key,
+	    const char *value);
+void	trace_span_set_own_int(struct plba_span *, const char *key,
+	    long long value);
 
 /* Runs one worker to its end; returns the process exit status.  healths
  * (may be NULL) are the module's health contributors. */

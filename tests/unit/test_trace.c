@@ -278,6 +278,34 @@ START_TEST(records_print_as_cjson_would)
 }
 END_TEST
 
+/*
+ * The queue worker's own keys skip the escaping scan; the record reads
+ * the same, and a caller's value for one of them still replaces it.
+ */
+START_TEST(own_keys_print_alike)
+{
+	plba_span *s;
+	char *again;
+
+	reset();
+	s = plba_trace_start(W, "process q");
+	trace_span_set_own_str(s, "plba.queue", "q\"1");
+	trace_span_set_own_int(s, "plba.task.attempt", -2);
+	plba_span_set_str(s, "k\n", "v");
+	trace_span_set_own_str(s, "plba.task.outcome", "ack");
+	plba_span_set_str(s, "plba.task.outcome", "mine");
+	plba_span_end(s);
+	ck_assert_uint_eq(nsent, 1);
+	ck_assert_ptr_nonnull(again = cJSON_PrintUnformatted(sent[0]));
+	ck_assert_str_eq(sent_text[0], again);
+	free(again);
+	ck_assert_ptr_nonnull(strstr(sent_text[0], "\"attributes\":{"
+	    "\"plba.queue\":\"q\\\"1\",\"plba.task.attempt\":-2,"
+	    "\"k\\n\":\"v\",\"plba.task.outcome\":\"mine\"}"));
+	reset();
+}
+END_TEST
+
 /* Integers keep every digit: a double would round those past 2^53. */
 START_TEST(ints_keep_every_digit)
 {
@@ -444,6 +472,7 @@ suite(void)
 	tcase_add_test(sp, span_record_has_attributes_events_status);
 	tcase_add_test(sp, records_print_as_cjson_would);
 	tcase_add_test(sp, ints_keep_every_digit);
+	tcase_add_test(sp, own_keys_print_alike);
 	tcase_add_test(sp, resume_continues_remote_trace);
 	tcase_add_test(sp, unsampled_is_not_recorded_but_propagates);
 	tcase_add_test(sp, tracing_off_is_inert);
