@@ -87,6 +87,27 @@ dovecot_stop() { # DIR
 	rm -f "$1/run/master.pid"
 }
 
+# imap_config QUEUE WORKERS: mail_order_bot's plba.yml, on stdout, for a
+# test's Dovecot: queue "emails" with the options QUEUE ("capacity: 100"),
+# the workers WORKERS (YAML, indented two spaces: the pollers) and one
+# email-processor writing $T/orders.jsonl; HTTP on $PORT.
+imap_config() {
+	cat <<YML
+platform:
+  modules: ["$SO"]
+  http: {enabled: true, listen: 127.0.0.1:$PORT}
+queues:
+  emails: {$1}
+workers:
+$2
+  email-processor:
+    module: email-processor
+    consumes: emails
+mail_order_bot:
+  orders_file: $T/orders.jsonl
+YML
+}
+
 deliver() { # DIR ARGS... (see mails.py)
 	local d=$1
 	shift

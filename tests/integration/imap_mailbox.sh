@@ -37,14 +37,7 @@ counts() { python3 "$T/mailboxes.py" "$IMAP_PORT" count 'Eing&AOQ-nge' \
 	'Erledigt &- Archiv' 'Zur&APw-ckgewiesen'; }
 
 echo secret >"$T/imap.pw"
-cat >"$T/plba.yml" <<YML
-platform:
-  modules: ["$SO"]
-  http: {enabled: true, listen: 127.0.0.1:$PORT}
-queues:
-  emails: {capacity: 100, max_attempts: 1}
-workers:
-  mail-poller:
+imap_config "capacity: 100, max_attempts: 1" "  mail-poller:
     type: imap-poller
     config:
       url: imap://127.0.0.1:$IMAP_PORT/Eing%C3%A4nge
@@ -52,14 +45,8 @@ workers:
       password_file: $T/imap.pw
       queue: emails
       interval: 200ms
-      move_to: "Erledigt & Archiv"
-      dead_move_to: "Zurückgewiesen"
-  email-processor:
-    module: email-processor
-    consumes: emails
-mail_order_bot:
-  orders_file: $T/orders.jsonl
-YML
+      move_to: \"Erledigt & Archiv\"
+      dead_move_to: \"Zurückgewiesen\"" >"$T/plba.yml"
 start_master
 wait_for 30 has_lines "$T/orders.jsonl" 5
 counts_are() { [ "$(counts)" = "$1" ]; }

@@ -8,24 +8,12 @@ dovecot_test
 dovecot_stop "$D"
 deliver "$D" 3 --expect "$T/expect" || fail "delivery failed"
 echo secret >"$T/imap.pw"
-cat >"$T/plba.yml" <<YML
-platform:
-  modules: ["$SO"]
-  http: {enabled: true, listen: 127.0.0.1:$PORT}
-queues:
-  emails: {capacity: 100}
-workers:
-  mail-poller:
+imap_config "capacity: 100" "  mail-poller:
     type: imap-poller
     critical: false
-    config: {url: "imap://127.0.0.1:$IMAP_PORT/INBOX", user: bot,
-             password_file: $T/imap.pw, queue: emails, interval: 100ms}
-  email-processor:
-    module: email-processor
-    consumes: emails
-mail_order_bot:
-  orders_file: $T/orders.jsonl
-YML
+    config: {url: \"imap://127.0.0.1:$IMAP_PORT/INBOX\", user: bot,
+             password_file: $T/imap.pw, queue: emails, interval: 100ms}" \
+	>"$T/plba.yml"
 # polls_failed: the count the poller's health detail gives, or 0.
 polls_failed() {
 	curl -sf "$URL/workers/mail-poller" |

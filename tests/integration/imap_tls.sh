@@ -19,22 +19,6 @@ poller() { # NAME URL PASSWORD-FILE EXTRA
              interval: 200ms$4}
 YML
 }
-config() { # POLLERS (poller lines)
-	cat <<YML
-platform:
-  modules: ["$SO"]
-  http: {enabled: true, listen: 127.0.0.1:$PORT}
-queues:
-  emails: {capacity: 100}
-workers:
-$1
-  email-processor:
-    module: email-processor
-    consumes: emails
-mail_order_bot:
-  orders_file: $T/orders.jsonl
-YML
-}
 health_has() {
 	local body
 	body=$(curl -sf "$URL/workers/$1") || return 1
@@ -44,7 +28,7 @@ S=imaps://127.0.0.1:$IMAPS_PORT/INBOX
 P=imap://127.0.0.1:$IMAP_PORT/INBOX
 CA=", ca_file: $D/cert.pem"
 
-config "$(poller imaps "$S" "$T/good.pw" "$CA"; poller untrusted "$S" "$T/good.pw" "";
+imap_config "capacity: 100" "$(poller imaps "$S" "$T/good.pw" "$CA"; poller untrusted "$S" "$T/good.pw" "";
     poller badpw "$S" "$T/bad.pw" "$CA")" >"$T/plba.yml"
 start_master
 wait_for 30 has_lines "$T/orders.jsonl" 10
@@ -61,7 +45,7 @@ stop_master
 # login from loopback, so its log tells: every login of this run has TLS.
 deliver "$D" 5 --first 100 || fail "delivery failed"
 from=$(wc -l <"$D/dovecot.log")
-config "$(poller starttls "$P" "$T/good.pw" "$CA, starttls: true")" >"$T/plba.yml"
+imap_config "capacity: 100" "$(poller starttls "$P" "$T/good.pw" "$CA, starttls: true")" >"$T/plba.yml"
 start_master
 wait_for 30 has_lines "$T/orders.jsonl" 15
 health_has starttls '"health":"ok"' || fail "starttls: not healthy"
