@@ -392,21 +392,11 @@ plba_trace_message(plba_worker *w, const char *fmt, ...)
 static const char *
 record(const plba_span *s, uint64_t end_ns, struct rec_text *t)
 {
-	char hex[33];
 	size_t i;
 
-	REC_TEXT_LIT(t, "{\"trace_id\":\"");
-	trace_hex(s->ctx.trace_id, 16, hex);
-	rec_text_put(t, hex, 32);
-	REC_TEXT_LIT(t, "\",\"span_id\":\"");
-	trace_hex(s->ctx.span_id, 8, hex);
-	rec_text_put(t, hex, 16);
-	if (s->has_parent) {
-		REC_TEXT_LIT(t, "\",\"parent_span_id\":\"");
-		trace_hex(s->parent_id, 8, hex);
-		rec_text_put(t, hex, 16);
-	}
-	REC_TEXT_LIT(t, "\",\"name\":");
+	rec_text_ids(t, s->ctx.trace_id, s->ctx.span_id,
+	    s->has_parent ? s->parent_id : NULL);
+	REC_TEXT_LIT(t, ",\"name\":");
 	rec_text_quote(t, s->name);
 	/* kind and status are this file's own words: nothing to escape. */
 	REC_TEXT_LIT(t, ",\"kind\":\"");

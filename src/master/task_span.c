@@ -32,22 +32,14 @@ put_quoted(struct rec_text *t, const char *s)
 bool
 task_span_print(const struct task_span *s, struct rec_text *t)
 {
-	char hex[33], nowbuf[20];
+	char nowbuf[20];
 	const char *nowtext;
 	size_t nowlen;
 	bool plain;
 
-	REC_TEXT_LIT(t, "{\"trace_id\":\"");
-	trace_hex(s->trace_id, 16, hex);
-	rec_text_put(t, hex, 32);
-	REC_TEXT_LIT(t, "\",\"span_id\":\"");
-	trace_hex(s->span_id, 8, hex);
-	rec_text_put(t, hex, 16);
-	REC_TEXT_LIT(t, "\",\"parent_span_id\":\"");
-	trace_hex(s->parent_id, 8, hex);
-	rec_text_put(t, hex, 16);
+	rec_text_ids(t, s->trace_id, s->span_id, s->parent_id);
 	/* The name is one of the master's own words: nothing to check. */
-	REC_TEXT_LIT(t, "\",\"name\":\"");
+	REC_TEXT_LIT(t, ",\"name\":\"");
 	rec_text_lit(t, s->name);
 	REC_TEXT_LIT(t, "\"");
 	/* An instant: one time, printed once. */
