@@ -531,11 +531,13 @@ poll_once(struct poller *p, int *published)
 			return -1;
 		*published += rc;
 	}
-	/* Mails left for a later batch: look from the start again. */
-	if (i == p->nfound)
-		p->last_uid = highest;
-	else
-		p->rescan_at = 0;
+	/*
+	 * Mails left for a later batch all lie above highest: found is in
+	 * UID order, and taking stops at the first that does not fit.  The
+	 * next poll looks from there, so a backlog does not make every poll
+	 * search the whole mailbox again.
+	 */
+	p->last_uid = highest;
 	return 0;
 }
 
