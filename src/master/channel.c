@@ -18,6 +18,7 @@
 #include "queue.h"
 #include "runtime.h"
 #include "store.h"
+#include "trace_export.h"
 #include "traces.h"
 #include "tracectx.h"
 #include "worker.h"
@@ -507,6 +508,32 @@ flush_one(struct instance *in)
 	set_events(in);
 }
 
+/*
+ * Trace frames are checked on the exporter thread (traces_frame()): one
+ * that was not JSON is this child's protocol error, found a moment after
+ * it came.  Its process may be gone by then, and its slot taken by
+ * another: only the process that sent it is killed.
+ */
+static void
+kill_trace_offenders(struct runtime *rt)
+{
+	struct trace_offender off;
+	struct instance *in;
+	size_t i;
+
+	while (traces_offender(rt, &off)) {
+		for (i = 0; i < rt->nworkers; i++) {
+			if (strcmp(rt->workers[i]->name, off.worker) != 0 ||
+			    off.instance < 0 ||
+			    (unsigned)off.instance >= rt->workers[i]->ninst)
+				continue;
+			in = rt->workers[i]->inst[off.instance];
+			if (in->pid == off.pid && in->ch.reading)
+				protocol_error(in, "%s", off.why);
+		}
+	}
+}
+
 void
 channel_flush_all(struct runtime *rt)
 {
@@ -522,6 +549,7 @@ channel_flush_all(struct runtime *rt)
 	}
 	rt->nflush = 0;
 	traces_flush(rt);	/* once an iteration, like the channels */
+	kill_trace_offenders(rt);
 }
 
 /* --- queues --------------------------------------------------------------- */
@@ -994,7 +1022,7 @@ handle_frames(struct instance *in)
 		/* Spans, most of the traffic with tracing on, skip the
 		 * parser when their text allows. */
 		if (ch->hello && traces_frame(rt_of(in), data, len,
-		    in->worker->name, (int)in->index))
+		    in->worker->name, (int)in->index, (int)in->pid))
 			continue;
 		if (msg_decode(&m, data, len, true, err, sizeof(err)) == -1) {
 			protocol_error(in, "%s", err);

@@ -352,9 +352,14 @@ otlp_parse_record(const char *s, size_t len)
 	const char *end = NULL;
 	cJSON *o;
 
+	/* By length: a record may be the start of a longer text (a trace
+	 * frame's, when the frame went on after it). */
 	if (s == NULL ||
-	    (o = cJSON_ParseWithOpts(s, &end, true)) == NULL)
+	    (o = cJSON_ParseWithLengthOpts(s, len, &end, false)) == NULL)
 		return NULL;
+	while (end < s + len && (*end == ' ' || *end == '\t' ||
+	    *end == '\n' || *end == '\r'))
+		end++;
 	if (end != s + len) {
 		cJSON_Delete(o);
 		return NULL;

@@ -26,7 +26,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "proto.h"
 #include "settings.h"
+#include "span_text.h"
 #include "task_span.h"
 #include "trace_export.h"
 #include "trace_sink.h"
@@ -79,6 +81,12 @@ struct trace_exporter {
 	struct trace_export_stats st;
 
 	size_t		 log_used;	/* log bytes not given back, gaps too */
+
+	/* Senders of trace frames vetting found not to be JSON, for the
+	 * loop to kill; waiting mirrors n for a check without mu. */
+	struct trace_offender offenders[TRACE_EXPORT_OFFENDERS];
+	size_t		 noffenders;
+	_Atomic size_t	 offenders_waiting;
 
 	/* The stop deadline again, for a transfer under way; 0: none. */
 	_Atomic uint64_t abort_at;
@@ -274,6 +282,113 @@ trace_export_finish(struct trace_exporter *ex, struct rec *batch, size_t n,
 	}
 }
 
+/* ---- vetting a trace frame's record ---------------------------------------- */
+
+/* The sender of r goes on the list for the loop (once is enough). */
+static void
+offend(struct trace_exporter *ex, const struct rec *r, const char *why)
+{
+	struct trace_offender *o;
+	size_t i;
+
+	pthread_mutex_lock(&ex->mu);
+	for (i = 0; i < ex->noffenders; i++)
+		if (ex->offenders[i].pid == r->pid)
+			goto out;
+	if (ex->noffenders == TRACE_EXPORT_OFFENDERS)
+		goto out;	/* the rest are told at their next frame */
+	o = &ex->offenders[ex->noffenders++];
+	snprintf(o->worker, sizeof(o->worker), "%s", r->worker);
+	o->instance = r->instance;
+	o->pid = r->pid;
+	snprintf(o->why, sizeof(o->why), "%s", why);
+	atomic_store(&ex->offenders_waiting, ex->noffenders);
+out:
+	pthread_mutex_unlock(&ex->mu);
+}
+
+/*
+ * A record the loop took from a frame {"type":"trace","record":R} without
+ * a look at R (traces_frame()), and that is not a canonical span: the
+ * frame is decoded as the loop would have decoded it, and when that fails
+ * its sender is a protocol offender and the record is not exported.
+ */
+static void
+vet_frame(struct trace_exporter *ex, struct rec *r)
+{
+	static const char head[] = TRACE_FRAME_HEAD;
+	const size_t hlen = sizeof(head) - 1;
+	char err[256], *frame;
+	struct msg m;
+
+	r->rejected = true;
+	if ((frame = malloc(hlen + r->len + 1)) == NULL)
+		return;		/* not known to be bad: dropped as invalid */
+	memcpy(frame, head, hlen);
+	memcpy(frame + hlen, r->data, r->len);
+	frame[hlen + r->len] = '}';
+	if (msg_decode(&m, frame, hlen + r->len + 1, true, err,
+	    sizeof(err)) == -1) {
+		offend(ex, r, err);
+		free(frame);
+		return;
+	}
+	/* R is the record, or begins with it when the frame had more
+	 * members after it. */
+	if (m.type == MSG_TRACE && m.task_raw == frame + hlen &&
+	    m.task_raw_len <= r->len) {
+		r->rejected = false;
+		if (m.task_raw_len < r->len)
+			r->vet_len = (uint32_t)m.task_raw_len;
+	}
+	msg_clear(&m);
+	free(frame);
+}
+
+/*
+ * Checking a child's records cost the event loop, which the queue's
+ * throughput waits on, some 250 ns a traced task; here they cost a thread
+ * that has time (bench/trace.md, eleventh round).
+ */
+static void
+vet_batch(struct trace_exporter *ex, struct rec *batch)
+{
+	struct rec *r;
+
+	for (r = batch; r != NULL; r = r->next) {
+		if (!r->unvetted)
+			continue;
+		switch (span_text_check(r->data, r->len)) {
+		case SPAN_TEXT_VALID:
+			r->vetted = true;
+			break;
+		case SPAN_TEXT_INVALID:
+			break;	/* one JSON object, but no span */
+		default:
+			vet_frame(ex, r);
+			break;
+		}
+	}
+}
+
+bool
+trace_exporter_offender(struct trace_exporter *ex, struct trace_offender *out)
+{
+	bool any = false;
+
+	if (ex == NULL || atomic_load_explicit(&ex->offenders_waiting,
+	    memory_order_relaxed) == 0)
+		return false;
+	pthread_mutex_lock(&ex->mu);
+	if (ex->noffenders > 0) {
+		*out = ex->offenders[--ex->noffenders];
+		atomic_store(&ex->offenders_waiting, ex->noffenders);
+		any = true;
+	}
+	pthread_mutex_unlock(&ex->mu);
+	return any;
+}
+
 /*
  * The exporter thread.  A batch goes when it is full (ex->wake_n records)
  * or its oldest record is ex->delay_ns old: for OTLP TRACE_EXPORT_BATCH
@@ -310,6 +425,7 @@ exporter_main(void *arg)
 			    now >= due) {
 				batch = take_batch(ex, &n);
 				pthread_mutex_unlock(&ex->mu);
+				vet_batch(ex, batch);
 				if (ex->transport == TRACE_FILE)
 					trace_file_send(ex, ex->file, batch, n);
 				else
@@ -523,7 +639,7 @@ stage_put(struct trace_exporter *ex, struct rec *r)
 
 static uint64_t
 stage(struct trace_exporter *ex, const char *json, size_t len,
-    const char *worker, int instance, bool valid)
+    const char *worker, int instance, int pid, bool valid, bool unvetted)
 {
 	struct rec *r;
 	size_t wlen, size;
@@ -551,8 +667,12 @@ stage(struct trace_exporter *ex, const char *json, size_t len,
 	r->len = len;
 	r->size = size;
 	r->instance = instance;
+	r->pid = pid;
 	r->valid = valid;
 	r->task_span = false;
+	r->unvetted = unvetted;
+	r->vetted = r->rejected = false;
+	r->vet_len = 0;
 	stage_put(ex, r);
 	return at;
 }
@@ -588,8 +708,11 @@ trace_exporter_stage_task_span(struct trace_exporter *ex,
 	r->len = TASK_SPAN_TEXT_MAX + 6 * (qlen + 2 * dlen);
 	r->size = size;
 	r->instance = -1;
+	r->pid = 0;
 	r->valid = false;
 	r->task_span = true;
+	r->unvetted = r->vetted = r->rejected = false;
+	r->vet_len = 0;
 	stage_put(ex, r);
 	return at;
 }
@@ -600,9 +723,15 @@ trace_rec_text(const struct rec *r, struct rec_text *t, size_t *len,
 {
 	const char *text;
 
+	if (r->rejected) {
+		/* No text: every transport takes that for invalid. */
+		*len = 0;
+		*valid = false;
+		return "";
+	}
 	if (!r->task_span) {
-		*len = r->len;
-		*valid = r->valid;
+		*len = r->vet_len != 0 ? r->vet_len : r->len;
+		*valid = r->valid || r->vetted;
 		return r->data;
 	}
 	*valid = task_span_print((const struct task_span *)(const void *)
@@ -616,14 +745,21 @@ uint64_t
 trace_exporter_stage(struct trace_exporter *ex, const char *json, size_t len,
     const char *worker, int instance)
 {
-	return stage(ex, json, len, worker, instance, false);
+	return stage(ex, json, len, worker, instance, 0, false, false);
 }
 
 uint64_t
 trace_exporter_stage_valid(struct trace_exporter *ex, const char *json,
     size_t len, const char *worker, int instance)
 {
-	return stage(ex, json, len, worker, instance, true);
+	return stage(ex, json, len, worker, instance, 0, true, false);
+}
+
+uint64_t
+trace_exporter_stage_frame(struct trace_exporter *ex, const char *json,
+    size_t len, const char *worker, int instance, int pid)
+{
+	return stage(ex, json, len, worker, instance, pid, false, true);
 }
 
 /*

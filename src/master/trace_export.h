@@ -114,7 +114,31 @@ uint64_t trace_exporter_stage_valid(struct trace_exporter *,
 	    const char *record_json, size_t len, const char *worker,
 	    int instance);
 /*
- * Both stages return where the record went in the exporter's log, or 0
+ * A record of a trace frame whose text begins as libplba's do: staged
+ * unchecked, for the exporter thread to check.  When the frame turns out
+ * not to be JSON (msg_decode() fails on it), the record is dropped as
+ * invalid and its sender (worker, instance, pid) waits for the loop in
+ * trace_exporter_offender().
+ */
+uint64_t trace_exporter_stage_frame(struct trace_exporter *,
+	    const char *record_json, size_t len, const char *worker,
+	    int instance, int pid);
+/* What a trace frame begins with; the record follows, then '}'. */
+#define TRACE_FRAME_HEAD	"{\"type\":\"trace\",\"record\":"
+
+#define TRACE_EXPORT_OFFENDERS	8
+struct trace_offender {
+	char		 worker[72];
+	int		 instance;
+	int		 pid;
+	char		 why[256];	/* as msg_decode() said */
+};
+/* Takes one offender found since, if any; cheap when there is none. */
+bool	trace_exporter_offender(struct trace_exporter *,
+	    struct trace_offender *);
+
+/*
+ * The stages return where the record went in the exporter's log, or 0
  * when it did not go there (dropped, or in a block of its own).  A record
  * stays in the log after its export until later records take its bytes:
  * _logged finds it there while it does, for the /traces ring, which need

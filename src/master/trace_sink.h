@@ -31,9 +31,16 @@ struct rec {
 	size_t		 len;		/* of the record text */
 	int		 instance;
 	uint32_t	 gap;		/* log bytes skipped before it (wrap) */
+	int		 pid;		/* of the sender; 0: the master */
 	bool		 in_log;	/* in the exporter's log, else malloc'ed */
 	bool		 valid;		/* span_text_check() said VALID */
 	bool		 task_span;	/* data holds a struct task_span */
+	bool		 unvetted;	/* a trace frame's, not checked yet */
+	/* The exporter thread's alone, set when it vets the record. */
+	bool		 vetted;	/* found VALID after all */
+	bool		 rejected;	/* its frame was not JSON */
+	uint32_t	 vet_len;	/* the record's length when the frame
+					 * had more after it; else 0 */
 	const char	*worker;	/* into data, after the record */
 	/* Record text, NUL, worker, NUL; or a task_span, its strings after
 	 * it, and worker TRACE_EXPORT_MASTER. */

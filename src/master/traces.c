@@ -565,10 +565,11 @@ traces_record(struct runtime *rt, const char *json, size_t len,
  */
 bool
 traces_frame(struct runtime *rt, const char *frame, size_t len,
-    const char *worker, int instance)
+    const char *worker, int instance, int pid)
 {
-	static const char head[] = "{\"type\":\"trace\",\"record\":";
-	const size_t hlen = sizeof(head) - 1;
+	static const char head[] = TRACE_FRAME_HEAD;
+	static const char id_head[] = "{\"trace_id\":\"";
+	const size_t hlen = sizeof(head) - 1, ilen = sizeof(id_head) - 1;
 	struct traces *t = rt->traces;
 	const char *rec, *trace_id;
 	size_t rlen;
@@ -578,6 +579,19 @@ traces_frame(struct runtime *rt, const char *frame, size_t len,
 		return false;
 	rec = frame + hlen;
 	rlen = len - hlen - 1;
+	/*
+	 * libplba's records begin with their trace id, which is all the
+	 * loop needs of one (for the ring); the rest is checked on the
+	 * exporter thread, which has time for it (vet_batch()).  The ring
+	 * does not take the record for canonical: a lookup checks it.
+	 */
+	if (rlen > ilen + 33 && memcmp(rec, id_head, ilen) == 0 &&
+	    rec[ilen + 32] == '"') {
+		ring_put_id(t, rec + ilen, rec, rlen, worker, instance, false,
+		    trace_exporter_stage_frame(t->exporter, rec, rlen, worker,
+		    instance, pid));
+		return true;
+	}
 	switch (span_text_check_id(rec, rlen, &trace_id)) {
 	case SPAN_TEXT_VALID:
 		ring_put_id(t, trace_id, rec, rlen, worker, instance, true,
@@ -599,6 +613,21 @@ traces_flush(struct runtime *rt)
 {
 	if (rt->traces != NULL)
 		trace_exporter_flush(rt->traces->exporter);
+}
+
+bool
+traces_offender(struct runtime *rt, struct trace_offender *out)
+{
+	struct trace_history *h = rt->trace_history;
+	size_t i;
+
+	if (rt->traces != NULL &&
+	    trace_exporter_offender(rt->traces->exporter, out))
+		return true;
+	for (i = 0; h != NULL && i < h->nretiring; i++)
+		if (trace_exporter_offender(h->retiring[i], out))
+			return true;
+	return false;
 }
 
 /* A task's context from its traceparent: kept only when valid and sampled. */
@@ -712,7 +741,8 @@ put_span(struct rec_text *out, struct ring_span *e, bool first)
 		goto done;
 	text = e->json;
 	len = e->len;
-	if (!e->canonical) {
+	/* A child's record the loop staged unchecked is mostly canonical. */
+	if (!e->canonical && span_text_check(text, len) != SPAN_TEXT_VALID) {
 		if ((printed = otlp_normal_record(e->json, e->len,
 		    &invalid)) == NULL)
 			goto done;

@@ -49,11 +49,16 @@ void	 traces_record(struct runtime *, const char *json, size_t len,
 /*
  * A frame from a child that is a trace record in libplba's form: taken
  * (true) without msg_decode().  False: decode it as any other frame.
+ * A frame taken may still turn out not to be JSON: its sender (pid) is
+ * then named by traces_offender(), soon after.
  */
 bool	 traces_frame(struct runtime *, const char *frame, size_t len,
-	    const char *worker, int instance);
+	    const char *worker, int instance, int pid);
 /* Hands what was recorded to the exporter: once per loop iteration. */
 void	 traces_flush(struct runtime *);
+struct trace_offender;
+/* A child whose trace frame was found not to be JSON, if there is one. */
+bool	 traces_offender(struct runtime *, struct trace_offender *);
 struct qtrace;
 /*
  * Reads the traceparent in a task's metadata into *trace, once, when the

@@ -1052,6 +1052,72 @@ START_TEST(file_buffer_within_its_bytes)
 }
 END_TEST
 
+/*
+ * Records the loop took from trace frames unchecked (traces_frame()) are
+ * checked on the exporter thread: a span in any JSON form is written, one
+ * whose frame had members after the record is written as the record; a
+ * frame that is not JSON names its sender, once, and is dropped.
+ */
+START_TEST(file_frames_vetted_by_the_thread)
+{
+	static const char *const recs[] = {
+		REC(""),				/* canonical */
+		REC("\"kind\":\"internal\" ,"),		/* JSON, not canonical */
+		REC("") ",\"extra\":[1]",		/* the frame goes on */
+		REC("\"kind\":\"internal\" ,") ",\"extra\":2",	/* both */
+		"{\"trace_id\":\"" TID "\",\"x\":tru",	/* not JSON */
+		REC("\"note\":\"caf\xe9\","),		/* not UTF-8 */
+		"{\"trace_id\":\"" TID "\"}",		/* JSON, no span */
+	};
+	struct settings s;
+	struct trace_exporter *ex;
+	struct trace_export_stats st;
+	struct trace_offender off;
+	char path[256], err[256], *text, *line, *save = NULL;
+	size_t i;
+	cJSON *o;
+	int lines = 0;
+
+	tmpname(path, sizeof(path), "vetted");
+	settings_for(&s, TRACE_FILE, path, NULL);
+	ex = trace_exporter_new(&s, err, sizeof(err));
+	ck_assert_msg(ex != NULL, "%s", err);
+	ck_assert(!trace_exporter_offender(ex, &off));
+	for (i = 0; i < sizeof(recs) / sizeof(recs[0]); i++)
+		trace_exporter_stage_frame(ex, recs[i], strlen(recs[i]), "w",
+		    (int)i, 1000 + (int)i);
+	/* The same sender twice is named once. */
+	trace_exporter_stage_frame(ex, recs[4], strlen(recs[4]), "w", 4, 1004);
+	trace_exporter_flush(ex);
+	WAIT_STATS(ex, st, st.exported + st.dropped == 8, 5000);
+	ck_assert_uint_eq(st.exported, 4);
+	ck_assert_uint_eq(st.dropped, 4);
+	ck_assert_uint_eq(st.invalid, 4);
+
+	ck_assert(trace_exporter_offender(ex, &off));
+	ck_assert_str_eq(off.worker, "w");
+	ck_assert_int_eq(off.instance + 1000, off.pid);
+	ck_assert_msg(strstr(off.why, "invalid") != NULL, "%s", off.why);
+	ck_assert(trace_exporter_offender(ex, &off));
+	ck_assert_int_eq(off.instance + 1000, off.pid);
+	ck_assert_msg(strstr(off.why, "invalid") != NULL, "%s", off.why);
+	ck_assert(!trace_exporter_offender(ex, &off));
+	trace_exporter_free(ex, 1000);
+
+	text = slurp(path);
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save), lines++) {
+		ck_assert_msg((o = cJSON_Parse(line)) != NULL, "%s", line);
+		ck_assert_int_eq(num(get(o, "resource"), "instance"), lines);
+		ck_assert_ptr_null(cJSON_GetObjectItem(o, "extra"));
+		cJSON_Delete(o);
+	}
+	ck_assert_int_eq(lines, 4);
+	free(text);
+	unlink(path);
+}
+END_TEST
+
 START_TEST(file_reopen)
 {
 	const char *rec = REC("");
@@ -1315,6 +1381,36 @@ START_TEST(otlp_exports)
 	ck_assert_str_eq(str(attr(resource_attrs(root, 2), "instance"),
 	    "intValue"), "2");
 	cJSON_Delete(root);
+	trace_exporter_free(ex, 1000);
+	collector_stop(&c);
+}
+END_TEST
+
+/* The collector gets trace frames vetted as the file does. */
+START_TEST(otlp_frames_vetted)
+{
+	const char *good = REC("") ",\"extra\":1";
+	const char *bad = "{\"trace_id\":\"" TID "\",\"x\":tru";
+	struct collector c = { 0 };
+	struct trace_exporter *ex;
+	struct trace_export_stats st;
+	struct trace_offender off;
+	size_t spans;
+
+	collector_start(&c);
+	ex = otlp_exporter(c.port);
+	trace_exporter_stage_frame(ex, good, strlen(good), "mailer", 0, 700);
+	trace_exporter_stage_frame(ex, bad, strlen(bad), "mailer", 1, 701);
+	trace_exporter_flush(ex);
+	WAIT_STATS(ex, st, st.exported + st.dropped == 2, 5000);
+	ck_assert_uint_eq(st.exported, 1);
+	ck_assert_uint_eq(st.invalid, 1);
+	ck_assert_uint_eq(collector_get(&c, &spans), 1);
+	ck_assert_uint_eq(spans, 1);
+	ck_assert(trace_exporter_offender(ex, &off));
+	ck_assert_int_eq(off.pid, 701);
+	ck_assert_int_eq(off.instance, 1);
+	ck_assert(!trace_exporter_offender(ex, &off));
 	trace_exporter_free(ex, 1000);
 	collector_stop(&c);
 }
@@ -1616,7 +1712,9 @@ otlp_suite(void)
 	tcase_add_test(ex, file_task_spans_printed_by_the_thread);
 	tcase_add_test(ex, file_buffer_within_its_bytes);
 	tcase_add_test(ex, file_reopen);
+	tcase_add_test(ex, file_frames_vetted_by_the_thread);
 	tcase_add_test(ex, otlp_exports);
+	tcase_add_test(ex, otlp_frames_vetted);
 	tcase_add_test(ex, otlp_batches_by_time);
 	tcase_add_test(ex, otlp_batches_by_size);
 	tcase_add_test(ex, otlp_retries_then_succeeds);
