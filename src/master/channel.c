@@ -520,17 +520,23 @@ kill_trace_offenders(struct runtime *rt)
 	struct trace_offender off;
 	struct instance *in;
 	size_t i;
+	bool found;
 
 	while (traces_offender(rt, &off)) {
-		for (i = 0; i < rt->nworkers; i++) {
+		found = false;
+		for (i = 0; i < rt->nworkers && !found; i++) {
 			if (strcmp(rt->workers[i]->name, off.worker) != 0 ||
 			    off.instance < 0 ||
 			    (unsigned)off.instance >= rt->workers[i]->ninst)
 				continue;
 			in = rt->workers[i]->inst[off.instance];
-			if (in->pid == off.pid && in->ch.reading)
+			if ((found = in->pid == off.pid) && in->ch.reading)
 				protocol_error(in, "%s", off.why);
 		}
+		if (!found)
+			log_warn("%s.%d: pid %d, gone since, sent a trace frame "
+			    "that was not JSON: %s", off.worker, off.instance,
+			    off.pid, off.why);
 	}
 }
 

@@ -572,6 +572,37 @@ hostile(const char *how)
 		pause();
 }
 
+/*
+ * The first process (MARKER does not exist yet) sends a trace frame that
+ * is not JSON once GO exists, and exits; every later one behaves.  The
+ * master finds the frame bad only after the first has gone and the next
+ * has its slot: the next must not be killed for it.
+ */
+static int
+bad_trace_once(const char *go, const char *marker)
+{
+	bool first = access(marker, F_OK) == -1;
+	int fd, i;
+
+	put_frame("{\"type\":\"hello\",\"protocol\":1,\"pid\":1}", false);
+	put_frame("{\"type\":\"ready\"}", false);
+	if (first) {
+		if ((fd = open(marker, O_WRONLY | O_CREAT, 0644)) != -1)
+			close(fd);
+		for (i = 0; i < 3000 && access(go, F_OK) == -1; i++) {
+			put_frame("{\"type\":\"heartbeat\"}", false);
+			msleep(20);
+		}
+		put_frame("{\"type\":\"trace\",\"record\":{" TID ",\"x\":tru}}",
+		    false);
+		return 0;
+	}
+	for (;;) {
+		put_frame("{\"type\":\"heartbeat\"}", false);
+		msleep(200);
+	}
+}
+
 /* --- bursts ------------------------------------------------------------- */
 
 static const char hello_frame[] = "{\"type\":\"hello\",\"protocol\":1,\"pid\":1}";
@@ -1012,7 +1043,7 @@ main(int argc, char *argv[])
 		    "spans N GAP_MS "
 		    "[exit] [say] [big] | stoppable CLEANUP_MS | hostile MODE | burst MODE [ARGS] | "
 		    "linger MS | payloads QUEUE | after-close | "
-		    "reincarnate MARKER QUEUE\n");
+		    "reincarnate MARKER QUEUE | badtrace-once GO MARKER\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "after-close") == 0)
@@ -1074,6 +1105,8 @@ main(int argc, char *argv[])
 		return hostile(argv[2]);
 	if (strcmp(argv[1], "burst") == 0 && argc >= 3)
 		return burst(argc - 2, argv + 2);
+	if (strcmp(argv[1], "badtrace-once") == 0 && argc >= 4)
+		return bad_trace_once(argv[2], argv[3]);
 	if (strcmp(argv[1], "linger") == 0 && argc >= 3)
 		return linger(atol(argv[2]));
 	if (strcmp(argv[1], "reincarnate") == 0 && argc >= 4)
