@@ -689,7 +689,7 @@ outage_poll_failed(struct outage *o, plba_worker *w, const char *err)
 	long long now = now_ms();
 	char detail[sizeof(o->err) + 64];
 
-	if (o->failed++ == 0 || strcmp(err, o->err) != 0) {
+	if (o->failed++ == 0 || !imap_errors_alike(err, o->err)) {
 		if (o->failed == 1)
 			o->since = now;
 		fprintf(stderr, "imap-poller: %s\n", err);

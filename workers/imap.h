@@ -91,6 +91,14 @@ int		 imap_command(struct imap *, imap_untagged_fn *, void *arg,
 		    char *err, size_t errlen, const char *fmt, ...)
 		    __attribute__((format(printf, 6, 7)));
 
+/*
+ * Whether two failures have the same reason: equal text but for its
+ * numbers.  libcurl's messages carry the time it took ("... after 1 ms:
+ * Couldn't connect to server"), which changes from one poll to the next
+ * while the server stays down.
+ */
+bool		 imap_errors_alike(const char *a, const char *b);
+
 /* Writes s as an IMAP quoted string; -1 when it cannot be one (CR, LF,
  * NUL or too long for out). */
 int		 imap_quote(char *out, size_t cap, const char *s);

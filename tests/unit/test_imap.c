@@ -428,6 +428,35 @@ START_TEST(settings_errors)
 }
 END_TEST
 
+START_TEST(errors_alike)
+{
+	static const struct { const char *a, *b; bool alike; } cases[] = {
+		{ "connect: Failed to connect to 127.0.0.1 port 51881 after "
+		  "1 ms: Couldn't connect to server",
+		  "connect: Failed to connect to 127.0.0.1 port 51881 after "
+		  "0 ms: Couldn't connect to server", true },
+		{ "connect: Connection timed out after 30001 milliseconds",
+		  "connect: Connection timed out after 30000 milliseconds", true },
+		{ "SELECT INBOX: NO Mailbox doesn't exist",
+		  "SELECT INBOX: NO Mailbox doesn't exist", true },
+		{ "", "", true },
+		{ "connect: Couldn't connect to server",
+		  "SELECT INBOX: NO Mailbox doesn't exist", false },
+		{ "FETCH: timed out", "FETCH: timed out.", false },
+		{ "NOOP: 12 ms", "NOOP: ms", false },
+		{ "NOOP", "NOOP: 1", false },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ck_assert_msg(imap_errors_alike(cases[i].a, cases[i].b) ==
+		    cases[i].alike, "\"%s\" and \"%s\"", cases[i].a, cases[i].b);
+		ck_assert_msg(imap_errors_alike(cases[i].b, cases[i].a) ==
+		    cases[i].alike, "\"%s\" and \"%s\"", cases[i].b, cases[i].a);
+	}
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -441,6 +470,7 @@ suite(void)
 	tcase_add_test(rd, quote);
 	tcase_add_test(rd, mailbox_names);
 	tcase_add_test(rd, login_shown);
+	tcase_add_test(rd, errors_alike);
 	suite_add_tcase(s, rd);
 	tcase_add_test(msg, utf8);
 	tcase_add_test(msg, payload);
