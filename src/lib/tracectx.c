@@ -194,10 +194,29 @@ tracectx_sample(const uint8_t trace_id[16], uint64_t bound)
 	return r < bound;
 }
 
-/* getrandom(2) is a system call; a small pool makes ids cheap. */
-static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
-static uint8_t pool[4096];
-static size_t pool_left;
+/*
+ * getrandom(2) is a system call: a small pool of its bytes makes ids
+ * cheap.  Each thread has its own, so drawing takes no lock; the master's
+ * event loop draws two span ids a traced task, and the mutex a shared pool
+ * needed cost as much as the draw.
+ */
+static _Thread_local uint8_t pool[512];
+static _Thread_local size_t pool_left;
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+
+/* A forked child has a copy of the forking thread's pool: the ids it
+ * would draw from it are the ones the parent draws next. */
+static void
+pool_forget(void)
+{
+	pool_left = 0;
+}
+
+static void
+pool_watch_forks(void)
+{
+	pthread_atfork(NULL, NULL, pool_forget);
+}
 
 static void
 pool_fill(void)
@@ -205,6 +224,7 @@ pool_fill(void)
 	size_t got = 0;
 	ssize_t r;
 
+	pthread_once(&pool_once, pool_watch_forks);
 	while (got < sizeof(pool)) {
 		r = getrandom(pool + got, sizeof(pool) - got, 0);
 		if (r > 0)
@@ -227,7 +247,6 @@ trace_random(uint8_t *out, size_t n)
 	uint8_t any;
 
 	do {
-		pthread_mutex_lock(&pool_mu);
 		for (i = 0; i < n; i += take) {
 			if (pool_left == 0)
 				pool_fill();
@@ -235,7 +254,6 @@ trace_random(uint8_t *out, size_t n)
 			pool_left -= take;
 			memcpy(out + i, pool + pool_left, take);
 		}
-		pthread_mutex_unlock(&pool_mu);
 		for (any = 0, i = 0; i < n; i++)
 			any |= out[i];
 	} while (any == 0);

@@ -5,9 +5,13 @@
  */
 #include "config.h"
 
+#include <sys/wait.h>
+
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -140,6 +144,61 @@ START_TEST(ids_random_and_nonzero)
 		ck_assert(memcmp(a, b, sizeof(a)) != 0);
 		ck_assert(memcmp(a, zero, sizeof(a)) != 0);
 	}
+}
+END_TEST
+
+/*
+ * A fork copies the pool of random bytes: without care, the child's next
+ * id would be the parent's next one.  The pool is drawn from first, so
+ * that there is something to copy.
+ */
+START_TEST(ids_differ_after_fork)
+{
+	uint8_t mine[16], childs[16];
+	int fds[2], status;
+	pid_t pid;
+
+	trace_random(mine, sizeof(mine));
+	ck_assert_int_eq(pipe(fds), 0);
+	if ((pid = fork()) == 0) {
+		trace_random(childs, sizeof(childs));
+		_exit(write(fds[1], childs, sizeof(childs)) ==
+		    (ssize_t)sizeof(childs) ? 0 : 1);
+	}
+	ck_assert_int_gt(pid, 0);
+	trace_random(mine, sizeof(mine));
+	ck_assert_int_eq(read(fds[0], childs, sizeof(childs)),
+	    (ssize_t)sizeof(childs));
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert(memcmp(mine, childs, sizeof(mine)) != 0);
+	close(fds[0]);
+	close(fds[1]);
+}
+END_TEST
+
+static void *
+draw_id(void *out)
+{
+	trace_random(out, 16);
+	return NULL;
+}
+
+/* Each thread draws from a pool of its own: never the same bytes. */
+START_TEST(ids_differ_between_threads)
+{
+	uint8_t ids[8][16];
+	pthread_t th[8];
+	int i, j;
+
+	for (i = 0; i < 8; i++)
+		ck_assert_int_eq(pthread_create(&th[i], NULL, draw_id,
+		    ids[i]), 0);
+	for (i = 0; i < 8; i++)
+		pthread_join(th[i], NULL);
+	for (i = 0; i < 8; i++)
+		for (j = i + 1; j < 8; j++)
+			ck_assert(memcmp(ids[i], ids[j], 16) != 0);
 }
 END_TEST
 
@@ -467,6 +526,8 @@ suite(void)
 	tcase_add_loop_test(tp, parse_traceparent, 0,
 	    (int)(sizeof(parents) / sizeof(parents[0])));
 	tcase_add_test(tp, ids_random_and_nonzero);
+	tcase_add_test(tp, ids_differ_after_fork);
+	tcase_add_test(tp, ids_differ_between_threads);
 	suite_add_tcase(s, tp);
 	tcase_add_test(sp, spans_nest_and_restore_current);
 	tcase_add_test(sp, span_record_has_attributes_events_status);
