@@ -93,11 +93,16 @@ unhex(const char *s, uint8_t *out, size_t n)
 	return bad == 0 && any != 0 ? 0 : -1;	/* all zeros is invalid */
 }
 
-int
-tracectx_parse(const char *s, struct tracectx *c)
+/*
+ * What every traceparent must be, ids aside: separators, a version that
+ * is not ff, version 00's exact length, and hex flags.  Returns the
+ * flags, or -1.
+ */
+static int
+traceparent_frame(const char *s)
 {
-	uint8_t version, flags;
 	size_t len;
+	int version;
 
 	if (s == NULL)
 		return -1;
@@ -106,7 +111,7 @@ tracectx_parse(const char *s, struct tracectx *c)
 		return -1;
 	if (hexval(s[0]) < 0 || hexval(s[1]) < 0)
 		return -1;
-	version = (uint8_t)(hexval(s[0]) << 4 | hexval(s[1]));
+	version = hexval(s[0]) << 4 | hexval(s[1]);
 	if (version == 0xff)
 		return -1;
 	/* Version 00 is exactly this long; later ones may add fields. */
@@ -114,12 +119,61 @@ tracectx_parse(const char *s, struct tracectx *c)
 		return -1;
 	if (version > 0 && len > TRACEPARENT_LEN && s[TRACEPARENT_LEN] != '-')
 		return -1;
-	if (unhex(s + 3, c->trace_id, 16) == -1 || unhex(s + 36, c->span_id, 8) == -1)
-		return -1;
 	if (hexval(s[53]) < 0 || hexval(s[54]) < 0)
 		return -1;
-	flags = (uint8_t)(hexval(s[53]) << 4 | hexval(s[54]));
+	return hexval(s[53]) << 4 | hexval(s[54]);
+}
+
+int
+tracectx_parse(const char *s, struct tracectx *c)
+{
+	int flags;
+
+	if ((flags = traceparent_frame(s)) == -1)
+		return -1;
+	if (unhex(s + 3, c->trace_id, 16) == -1 || unhex(s + 36, c->span_id, 8) == -1)
+		return -1;
 	c->sampled = (flags & 1) != 0;
+	return 0;
+}
+
+/* n lower-case hex digits, not all zeros: an id as W3C allows it. */
+static bool
+hex_id_valid(const char *s, size_t n)
+{
+	size_t i = 0;
+	bool bad = false, any = false;
+
+#ifdef __SSE2__
+	for (; i + 16 <= n; i += 16) {
+		__m128i c = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+
+		if (_mm_movemask_epi8(_mm_or_si128(in_range(c, '0', '9'),
+		    in_range(c, 'a', 'f'))) != 0xffff)
+			return false;
+		any |= _mm_movemask_epi8(_mm_cmpeq_epi8(c,
+		    _mm_set1_epi8('0'))) != 0xffff;
+	}
+#endif
+	for (; i < n; i++) {
+		bad |= hexdig[(unsigned char)s[i]] == 0;
+		any |= s[i] != '0';
+	}
+	return !bad && any;
+}
+
+int
+tracectx_parse_text(const char *s, char trace_id[32], char span_id[16],
+    bool *sampled)
+{
+	int flags;
+
+	if ((flags = traceparent_frame(s)) == -1 ||
+	    !hex_id_valid(s + 3, 32) || !hex_id_valid(s + 36, 16))
+		return -1;
+	memcpy(trace_id, s + 3, 32);
+	memcpy(span_id, s + 36, 16);
+	*sampled = (flags & 1) != 0;
 	return 0;
 }
 

@@ -26,6 +26,12 @@ struct tracectx {
  * separators are invalid.  Returns 0 or -1.
  */
 int	tracectx_parse(const char *, struct tracectx *);
+/*
+ * The same, keeping the ids as the hex digits they came as (no NUL), for
+ * whoever only prints them again: the master keeps each task's so.
+ */
+int	tracectx_parse_text(const char *, char trace_id[32], char span_id[16],
+	    bool *sampled);
 /* Always version 00; buf needs TRACEPARENT_LEN + 1 bytes. */
 void	tracectx_format(const struct tracectx *, char *buf);
 /*

@@ -263,14 +263,12 @@ channel_dead_lettered(struct runtime *rt, struct queue *q, const struct qtask *t
     const char *why)
 {
 	struct qtrace trace = t->trace;
-	char tid[33];
 
 	traces_task_span(rt, &trace, t->body, "plba.dead_letter", queue_name(q),
 	    t->id, t->attempt, t->last_error, true);
 	if (traces_on(rt) && trace.state == QTRACE_SAMPLED) {
-		trace_hex(trace.trace_id, 16, tid);
-		log_warn("%s: task %" PRIu64 " dead-lettered: %s (trace %s)",
-		    queue_name(q), t->id, why, tid);
+		log_warn("%s: task %" PRIu64 " dead-lettered: %s (trace %.32s)",
+		    queue_name(q), t->id, why, trace.trace_id);
 	} else
 		log_warn("%s: task %" PRIu64 " dead-lettered: %s",
 		    queue_name(q), t->id, why);

@@ -54,9 +54,10 @@ enum qtrace_state {
 	QTRACE_SAMPLED		/* trace_id and span_id hold it */
 };
 
+/* The ids in hex, as they came and as every span prints them again. */
 struct qtrace {
-	uint8_t		  trace_id[16];
-	uint8_t		  span_id[8];	/* the publisher's span: the parent */
+	char		  trace_id[32];	/* no NUL */
+	char		  span_id[16];	/* the publisher's span: the parent */
 	uint8_t		  state;	/* enum qtrace_state */
 };
 

@@ -32,12 +32,20 @@ put_quoted(struct rec_text *t, const char *s)
 bool
 task_span_print(const struct task_span *s, struct rec_text *t)
 {
-	char nowbuf[20];
+	char nowbuf[20], span_hex[17];
 	const char *nowtext;
 	size_t nowlen;
 	bool plain;
 
-	rec_text_ids(t, s->trace_id, s->span_id, s->parent_id);
+	/* The task's ids are kept in hex: only the master's own is not. */
+	trace_hex(s->span_id, 8, span_hex);
+	REC_TEXT_LIT(t, "{\"trace_id\":\"");
+	rec_text_put(t, s->trace_id, 32);
+	REC_TEXT_LIT(t, "\",\"span_id\":\"");
+	rec_text_put(t, span_hex, 16);
+	REC_TEXT_LIT(t, "\",\"parent_span_id\":\"");
+	rec_text_put(t, s->parent_id, 16);
+	REC_TEXT_LIT(t, "\"");
 	/* The name is one of the master's own words: nothing to check. */
 	REC_TEXT_LIT(t, ",\"name\":\"");
 	rec_text_lit(t, s->name);

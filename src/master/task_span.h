@@ -14,9 +14,9 @@
 struct rec_text;
 
 struct task_span {
-	uint8_t		 trace_id[16];
+	char		 trace_id[32];	/* hex, no NUL: the task's */
+	char		 parent_id[16];	/* hex, no NUL: its publisher's span */
 	uint8_t		 span_id[8];
-	uint8_t		 parent_id[8];
 	uint64_t	 time_ns;	/* wall clock: start and end */
 	uint64_t	 task_id;
 	unsigned	 attempt;

@@ -508,7 +508,7 @@ ring_span_text(struct ring_span *sp, struct rec_text *t)
 
 /*
  * A master's span: where the log has it, or else copied as its fields.
- * tid is its trace id in hex.
+ * tid is its trace id in hex, 32 digits with or without a NUL.
  */
 static void
 ring_put_task_span(struct traces *t, const char *tid,
@@ -634,7 +634,7 @@ traces_offender(struct runtime *rt, struct trace_offender *out)
 static void
 context_from(const char *traceparent, struct qtrace *trace)
 {
-	struct tracectx ctx;
+	bool sampled;
 
 	trace->state = QTRACE_NONE;
 	/* The flags, at the same place in every version, say whether there
@@ -645,10 +645,9 @@ context_from(const char *traceparent, struct qtrace *trace)
 	if (strlen(traceparent) < TRACEPARENT_LEN ||
 	    strchr("13579bdf", traceparent[54]) == NULL)
 		return;
-	if (tracectx_parse(traceparent, &ctx) == -1 || !ctx.sampled)
+	if (tracectx_parse_text(traceparent, trace->trace_id, trace->span_id,
+	    &sampled) == -1 || !sampled)
 		return;
-	memcpy(trace->trace_id, ctx.trace_id, sizeof(trace->trace_id));
-	memcpy(trace->span_id, ctx.span_id, sizeof(trace->span_id));
 	trace->state = QTRACE_SAMPLED;
 }
 
@@ -698,7 +697,6 @@ traces_task_span(struct runtime *rt, struct qtrace *trace,
 {
 	struct traces *t = rt->traces;
 	struct task_span span;
-	char tid[33];
 
 	if (t == NULL)
 		return;
@@ -716,8 +714,7 @@ traces_task_span(struct runtime *rt, struct qtrace *trace,
 	span.name = name;
 	span.queue = queue;
 	span.detail = detail;
-	trace_hex(span.trace_id, 16, tid);
-	ring_put_task_span(t, tid, &span,
+	ring_put_task_span(t, span.trace_id, &span,
 	    trace_exporter_stage_task_span(t->exporter, &span));
 }
 

@@ -944,10 +944,9 @@ START_TEST(file_task_spans_printed_by_the_thread)
 	struct trace_export_stats st;
 	struct trace_logged l;
 	struct task_span span = {
-		.trace_id = { 0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6,
-		    0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36 },
+		.trace_id = "4bf92f3577b34da6a3ce929d0e0e4736",
 		.span_id = { 0, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7 },
-		.parent_id = { 1, 2, 3, 4, 5, 6, 7, 8 },
+		.parent_id = "0102030405060708",
 		.time_ns = 1795804122987940736u, .task_id = 233, .attempt = 2,
 		.name = "plba.dispatch", .queue = "mail", .detail = "consumer.0",
 	};

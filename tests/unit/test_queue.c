@@ -1745,15 +1745,15 @@ START_TEST(trace_context_kept)
 	int i;
 
 	memset(&tr, 0, sizeof(tr));
+	for (i = 0; i < 32; i++)
+		tr.trace_id[i] = "0123456789abcdef"[i % 16];
 	for (i = 0; i < 16; i++)
-		tr.trace_id[i] = (uint8_t)(0x10 + i);
-	for (i = 0; i < 8; i++)
-		tr.span_id[i] = (uint8_t)(0xa0 + i);
+		tr.span_id[i] = "fedcba9876543210"[i];
 	tr.state = QTRACE_SAMPLED;
 	memset(&other, 0, sizeof(other));
 	other.state = QTRACE_NONE;
 	ck_assert_uint_eq(queue_publish_traced(q, "{}", 2, 1, 7, &tr), 1);
-	memset(&tr.trace_id, 0xee, 16);	/* copied, not referred to */
+	memset(tr.trace_id, 'e', 32);	/* copied, not referred to */
 	ck_assert_uint_eq(queue_publish_traced(q, "{}", 2, 1, 0, &other), 2);
 	ck_assert_uint_eq(queue_publish_traced(q, "{}", 2, 1, 0, NULL), 3);
 	ck_assert_uint_eq(queue_publish_from(q, "{}", 2, 1, 0), 4);
@@ -1762,10 +1762,9 @@ START_TEST(trace_context_kept)
 	t = queue_dispatch(q, &to, 2);
 	ck_assert_uint_eq(t->id, 1);
 	ck_assert_uint_eq(t->trace.state, QTRACE_SAMPLED);
-	for (i = 0; i < 16; i++)
-		ck_assert_uint_eq(t->trace.trace_id[i], 0x10 + i);
-	for (i = 0; i < 8; i++)
-		ck_assert_uint_eq(t->trace.span_id[i], 0xa0 + i);
+	ck_assert_int_eq(memcmp(t->trace.trace_id,
+	    "0123456789abcdef0123456789abcdef", 32), 0);
+	ck_assert_int_eq(memcmp(t->trace.span_id, "fedcba9876543210", 16), 0);
 	ck_assert_uint_eq(t->origin, 7);
 	t = queue_dispatch(q, &to, 2);
 	ck_assert_uint_eq(t->trace.state, QTRACE_NONE);
@@ -1786,18 +1785,18 @@ START_TEST(trace_context_kept)
 		if (t->id == 1) {
 			ck_assert_uint_eq(t->attempt, 2);
 			ck_assert_uint_eq(t->trace.state, QTRACE_SAMPLED);
-			ck_assert_uint_eq(t->trace.trace_id[0], 0x10);
-			ck_assert_uint_eq(t->trace.span_id[7], 0xa7);
+			ck_assert_int_eq(t->trace.trace_id[1], '1');
+			ck_assert_int_eq(t->trace.span_id[15], '0');
 		} else if (t->id == 10) {
 			ck_assert_uint_eq(t->trace.state, QTRACE_SAMPLED);
-			ck_assert_uint_eq(t->trace.trace_id[0], 0xee);
+			ck_assert_int_eq(t->trace.trace_id[0], 'e');
 		}
 	/* Dead-lettered: it keeps it too. */
 	ck_assert_int_eq(queue_nack(q, b, 1, false, "fatal"), 1);
 	d = queue_dead_last(q);
 	ck_assert_uint_eq(d->id, 1);
 	ck_assert_uint_eq(d->trace.state, QTRACE_SAMPLED);
-	ck_assert_uint_eq(d->trace.trace_id[15], 0x1f);
+	ck_assert_int_eq(d->trace.trace_id[31], 'f');
 	queue_free(q);
 }
 END_TEST

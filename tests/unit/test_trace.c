@@ -101,6 +101,8 @@ static const struct {
 	{ "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01", 0, 0 },
 	{ "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01", 0, 0 },
 	{ "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7", 0, 0 },
+	{ "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902B7-01", 0, 0 },
+	{ "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b\x01-01", 0, 0 },
 	{ "00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", 0, 0 },
 	{ "00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01", 0, 0 },
 	{ "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01x", 0, 0 },
@@ -118,8 +120,18 @@ static const struct {
 START_TEST(parse_traceparent)
 {
 	struct tracectx c;
-	char back[TRACEPARENT_LEN + 1];
+	char back[TRACEPARENT_LEN + 1], tid[32], sid[16];
 	int rc = tracectx_parse(parents[_i].text, &c);
+	bool sampled;
+
+	/* The master's form, ids kept in hex, judges alike. */
+	ck_assert_int_eq(tracectx_parse_text(parents[_i].text, tid, sid,
+	    &sampled) == 0, parents[_i].ok);
+	if (parents[_i].ok) {
+		ck_assert_int_eq(sampled, parents[_i].sampled);
+		ck_assert_int_eq(memcmp(tid, parents[_i].text + 3, 32), 0);
+		ck_assert_int_eq(memcmp(sid, parents[_i].text + 36, 16), 0);
+	}
 
 	ck_assert_int_eq(rc == 0, parents[_i].ok);
 	if (!parents[_i].ok)
