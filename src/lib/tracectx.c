@@ -254,8 +254,10 @@ tracectx_sample(const uint8_t trace_id[16], uint64_t bound)
  * event loop draws two span ids a traced task, and the mutex a shared pool
  * needed cost as much as the draw.
  */
-static _Thread_local uint8_t pool[512];
-static _Thread_local size_t pool_left;
+static _Thread_local struct random_pool {
+	size_t	left;
+	uint8_t	bytes[512];
+} pool;		/* one struct: one look-up of a thread's variables, not two */
 static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 
 /* A forked child has a copy of the forking thread's pool: the ids it
@@ -263,7 +265,7 @@ static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 static void
 pool_forget(void)
 {
-	pool_left = 0;
+	pool.left = 0;
 }
 
 static void
@@ -273,14 +275,14 @@ pool_watch_forks(void)
 }
 
 static void
-pool_fill(void)
+pool_fill(struct random_pool *p)
 {
 	size_t got = 0;
 	ssize_t r;
 
 	pthread_once(&pool_once, pool_watch_forks);
-	while (got < sizeof(pool)) {
-		r = getrandom(pool + got, sizeof(pool) - got, 0);
+	while (got < sizeof(p->bytes)) {
+		r = getrandom(p->bytes + got, sizeof(p->bytes) - got, 0);
 		if (r > 0)
 			got += (size_t)r;
 		else if (r == -1 && errno != EINTR)
@@ -288,29 +290,43 @@ pool_fill(void)
 	}
 	/* Without getrandom (an old kernel), ids need only be unique, not
 	 * secret. */
-	for (; got < sizeof(pool); got++)
-		pool[got] = (uint8_t)(trace_now_ns() >> (got % 7 * 8) ^
+	for (; got < sizeof(p->bytes); got++)
+		p->bytes[got] = (uint8_t)(trace_now_ns() >> (got % 7 * 8) ^
 		    (uint64_t)got * 0x9e3779b97f4a7c15u >> 56);
-	pool_left = got;
+	p->left = got;
+}
+
+/* Ids are 8 and 16 bytes: a word at a time. */
+static bool
+all_zero(const uint8_t *b, size_t n)
+{
+	uint64_t w, any = 0;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, b + i, 8);
+		any |= w;
+	}
+	for (; i < n; i++)
+		any |= b[i];
+	return any == 0;
 }
 
 void
 trace_random(uint8_t *out, size_t n)
 {
+	struct random_pool *p = &pool;
 	size_t i, take;
-	uint8_t any;
 
 	do {
 		for (i = 0; i < n; i += take) {
-			if (pool_left == 0)
-				pool_fill();
-			take = n - i < pool_left ? n - i : pool_left;
-			pool_left -= take;
-			memcpy(out + i, pool + pool_left, take);
+			if (p->left == 0)
+				pool_fill(p);
+			take = n - i < p->left ? n - i : p->left;
+			p->left -= take;
+			memcpy(out + i, p->bytes + p->left, take);
 		}
-		for (any = 0, i = 0; i < n; i++)
-			any |= out[i];
-	} while (any == 0);
+	} while (all_zero(out, n));
 }
 
 uint64_t
