@@ -391,9 +391,10 @@ static const char decimal_pairs[201] =
 	"75767778798081828384858687888990919293949596979899";
 
 /*
- * Without snprintf, which showed in the master's profile.  A time has
- * nineteen digits: it is cut into pieces of eight, each printed two
- * digits a step in 32-bit arithmetic, cheaper than 64-bit division.
+ * Without snprintf, which showed in the master's profile.  Pieces of
+ * eight digits, two digits a step in 32-bit arithmetic, cheaper than
+ * 64-bit division: for numbers below 10^8 (task ids, attempts), a time's
+ * first digits, and every number where SSE2 is missing.
  */
 static char *
 eight_digits(uint32_t v, char *end, bool leading)
@@ -420,11 +421,76 @@ eight_digits(uint32_t v, char *end, bool leading)
 	return p;
 }
 
+#ifdef __SSE2__
+/*
+ * The digits of two numbers below 10 000, four lanes each: lane k of a
+ * group holds n / 10^(3-k), taken as (4n * m_k >> 16) >> s_k, the second
+ * shift done as a multiply too, so that every lane has its own; then
+ * each lane less ten times its left neighbour is one digit.  4n fits 16
+ * bits, and each m_k / 2^(16 + s_k) is 1/4 of 10^-(3-k) to within 6e-5,
+ * close enough to be exact below 10 000 (the unit test tries each
+ * length at both ends).
+ */
+static __m128i
+four_and_four_digits(uint32_t a, uint32_t b)
+{
+	const __m128i m = _mm_setr_epi16(8389, 5243, 6554, (short)32768,
+	    8389, 5243, 6554, (short)32768);
+	const __m128i shift = _mm_setr_epi16(1 << 7, 1 << 11, 1 << 14,
+	    (short)(1 << 15), 1 << 7, 1 << 11, 1 << 14, (short)(1 << 15));
+	__m128i n, q;
+
+	n = _mm_setr_epi16((short)(4 * a), (short)(4 * a), (short)(4 * a),
+	    (short)(4 * a), (short)(4 * b), (short)(4 * b), (short)(4 * b),
+	    (short)(4 * b));
+	q = _mm_mulhi_epu16(_mm_mulhi_epu16(n, m), shift);
+	return _mm_sub_epi16(q, _mm_slli_epi64(_mm_mullo_epi16(q,
+	    _mm_set1_epi16(10)), 16));
+}
+
+/* x below 10^16 as sixteen digits, leading zeros and all, at out. */
+static void
+sixteen_digits(uint64_t x, char *out)
+{
+	uint32_t hi = (uint32_t)(x / 100000000), lo = (uint32_t)(x % 100000000);
+	__m128i digits = _mm_packus_epi16(
+	    four_and_four_digits(hi / 10000, hi % 10000),
+	    four_and_four_digits(lo / 10000, lo % 10000));
+
+	_mm_storeu_si128((__m128i *)(void *)out,
+	    _mm_add_epi8(digits, _mm_set1_epi8('0')));
+}
+#endif
+
 const char *
 trace_u64(uint64_t v, char buf[20], size_t *len)
 {
 	char *p = buf + 20;
 
+#ifdef __SSE2__
+	/*
+	 * Times have nineteen digits, and a traced task prints about six:
+	 * sixteen at once, in a few vector instructions, cost half of what
+	 * two digits a step did.
+	 */
+	if (v >= 100000000) {
+		sixteen_digits(v % UINT64_C(10000000000000000), buf + 4);
+		if (v >= UINT64_C(10000000000000000))
+			p = eight_digits((uint32_t)(v /
+			    UINT64_C(10000000000000000)), buf + 4, true);
+		else {
+			/* Nine digits at least: a leading zero is there to
+			 * find in the first eight. */
+			unsigned zeros = (unsigned)_mm_movemask_epi8(
+			    _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)
+			    (const void *)(buf + 4)), _mm_set1_epi8('0')));
+
+			p = buf + 4 + __builtin_ctz(~zeros);
+		}
+		*len = (size_t)(buf + 20 - p);
+		return p;
+	}
+#endif
 	while (v >= 100000000) {
 		p = eight_digits((uint32_t)(v % 100000000), p, false);
 		v /= 100000000;

@@ -395,6 +395,45 @@ START_TEST(u64_as_printf)
 }
 END_TEST
 
+static void
+check_u64(uint64_t x)
+{
+	char buf[20], want[32];
+	const char *got;
+	size_t len;
+
+	got = trace_u64(x, buf, &len);
+	snprintf(want, sizeof(want), "%llu", (unsigned long long)x);
+	ck_assert_uint_eq(len, strlen(want));
+	ck_assert_int_eq(memcmp(got, want, len), 0);
+}
+
+/*
+ * Digits are made four at a time, each group by multiplying: every group
+ * value, in every group of a nineteen- and of a nine-digit number, and
+ * many numbers at random.
+ */
+START_TEST(u64_every_group)
+{
+	uint64_t n, k, x = 0x9e3779b97f4a7c15u;
+	int i;
+
+	for (n = 0; n < 10000; n++) {
+		for (k = 1; k <= UINT64_C(1000000000000); k *= 10000)
+			check_u64(UINT64_C(1000000000000000000) + n * k);
+		check_u64(n * UINT64_C(1000100010001));
+		check_u64(UINT64_C(100000000) + n);
+		check_u64(UINT64_C(100000000) + n * 10000);
+	}
+	for (i = 0; i < 1000000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		check_u64(x >> (i % 64));
+	}
+}
+END_TEST
+
 /* Every byte value, at every place in ids of every length up to 20. */
 START_TEST(hex_as_printf)
 {
@@ -430,6 +469,7 @@ span_text_suite(void)
 	tcase_add_test(tc, mutants_agree);
 	tcase_add_test(tc, quote_as_cjson);
 	tcase_add_test(tc, u64_as_printf);
+	tcase_add_test(tc, u64_every_group);
 	tcase_add_test(tc, hex_as_printf);
 	suite_add_tcase(s, tc);
 	return s;
