@@ -28,6 +28,7 @@
 #include "settings.h"
 #include "utf8.h"
 #include "task_span.h"
+#include "tracectx.h"
 #include "trace_export.h"
 
 #include "span_records.h"
@@ -937,6 +938,64 @@ END_TEST
  * resource; a detail that is not plain ASCII comes out escaped as cJSON
  * escapes it; and the log lends the fields to a lookup.
  */
+/*
+ * A master's span is printed without a room check a piece: room is made
+ * up front for all but the strings that need escapes, and again after
+ * each.  Long strings, escaped or not, in either place, from a text that
+ * starts small, come out as cJSON prints them.
+ */
+START_TEST(task_span_text_grows_for_its_strings)
+{
+	static const size_t lens[] = { 0, 1, 50, 399, 400, 401, 3000 };
+	struct task_span span = {
+		.trace_id = "4bf92f3577b34da6a3ce929d0e0e4736",
+		.span_id = { 1, 2, 3, 4, 5, 6, 7, 8 },
+		.parent_id = "0102030405060708",
+		.time_ns = 1795804122987940736u, .task_id = UINT64_MAX,
+		.attempt = 4000000000u, .name = "plba.dead_letter",
+	};
+	char small[8], *queue, *detail, *printed;
+	struct rec_text t;
+	const char *text;
+	size_t qi, di, i;
+	cJSON *o;
+	int esc;
+
+	queue = malloc(3001);
+	detail = malloc(3001);
+	for (esc = 0; esc < 4; esc++)
+		for (qi = 1; qi < sizeof(lens) / sizeof(lens[0]); qi++)
+			for (di = 0; di < sizeof(lens) / sizeof(lens[0]); di++) {
+				for (i = 0; i < lens[qi]; i++)
+					queue[i] = (esc & 1) && i % 3 == 0 ?
+					    '\x01' : 'q';
+				queue[lens[qi]] = '\0';
+				for (i = 0; i < lens[di]; i++)
+					detail[i] = (esc & 2) && i % 2 == 0 ?
+					    '"' : 'd';
+				detail[lens[di]] = '\0';
+				span.queue = queue;
+				span.detail = lens[di] > 0 ? detail : NULL;
+				span.error = esc == 3;
+				rec_text_init(&t, small, sizeof(small));
+				ck_assert_int_eq(task_span_print(&span, &t),
+				    !(esc & 1) && (!(esc & 2) || lens[di] == 0));
+				ck_assert_ptr_nonnull(text = rec_text_end(&t));
+				ck_assert_ptr_nonnull(o = cJSON_Parse(text));
+				ck_assert_str_eq(str(get(o, "attributes"),
+				    "plba.queue"), queue);
+				ck_assert_ptr_nonnull(printed =
+				    cJSON_PrintUnformatted(o));
+				ck_assert_str_eq(text, printed);
+				free(printed);
+				cJSON_Delete(o);
+				rec_text_free(&t);
+			}
+	free(queue);
+	free(detail);
+}
+END_TEST
+
 START_TEST(file_task_spans_printed_by_the_thread)
 {
 	struct settings s;
@@ -1709,6 +1768,7 @@ otlp_suite(void)
 	tcase_add_test(ex, file_log_keeps_records_whole_and_in_order);
 	tcase_add_test(ex, file_log_lends_its_records);
 	tcase_add_test(ex, file_task_spans_printed_by_the_thread);
+	tcase_add_test(ex, task_span_text_grows_for_its_strings);
 	tcase_add_test(ex, file_buffer_within_its_bytes);
 	tcase_add_test(ex, file_reopen);
 	tcase_add_test(ex, file_frames_vetted_by_the_thread);
