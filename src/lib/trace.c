@@ -22,11 +22,23 @@ struct attr {
 	bool	 own;		/* the library's own key: nothing to escape */
 };
 
+/*
+ * A span's ids, in the hex they are printed in: a consumer's come in hex
+ * (the task's traceparent) and every span's go out in hex (its record,
+ * the traceparent of what it publishes), so they are made hex once, when
+ * drawn, and never taken back to bytes.
+ */
+struct span_ctx {
+	char		 trace_id[33];
+	char		 span_id[17];
+	bool		 sampled;
+};
+
 struct plba_span {
 	plba_worker	*w;
 	struct plba_span *prev;		/* current span before this one */
-	struct tracectx	 ctx;		/* own trace and span id */
-	uint8_t		 parent_id[8];
+	struct span_ctx	 ctx;		/* own trace and span id */
+	char		 parent_id[17];
 	bool		 has_parent;
 	bool		 inert;
 	const char	*kind;
@@ -94,10 +106,11 @@ span_release(struct plba_span *s, char *p)
 }
 
 static struct plba_span *
-span_new(plba_worker *w, const char *name, const struct tracectx *parent,
+span_new(plba_worker *w, const char *name, const struct span_ctx *parent,
     const char *kind)
 {
 	struct plba_span *s;
+	uint8_t id[16];
 	size_t len;
 
 	if (w == NULL || !child_tracing(w) || (s = malloc(sizeof(*s))) == NULL)
@@ -118,16 +131,17 @@ span_new(plba_worker *w, const char *name, const struct tracectx *parent,
 	}
 	memcpy(s->name, name, len);
 	if (parent != NULL) {
-		memcpy(s->ctx.trace_id, parent->trace_id, 16);
-		memcpy(s->parent_id, parent->span_id, 8);
+		memcpy(s->ctx.trace_id, parent->trace_id, 33);
+		memcpy(s->parent_id, parent->span_id, 17);
 		s->has_parent = true;
 		s->ctx.sampled = parent->sampled;
 	} else {
-		trace_random(s->ctx.trace_id, 16);
-		s->ctx.sampled = tracectx_sample(s->ctx.trace_id,
-		    child_trace_sample(w));
+		trace_random(id, 16);
+		s->ctx.sampled = tracectx_sample(id, child_trace_sample(w));
+		trace_hex(id, 16, s->ctx.trace_id);
 	}
-	trace_random(s->ctx.span_id, 8);
+	trace_random(id, 8);
+	trace_hex(id, 8, s->ctx.span_id);
 	if (s->ctx.sampled)
 		s->start_ns = trace_now_ns();
 	s->prev = current;
@@ -154,10 +168,13 @@ plba_span *
 trace_resume_kind(plba_worker *w, const char *traceparent, const char *name,
     const char *kind)
 {
-	struct tracectx parent;
+	struct span_ctx parent;
 
-	if (traceparent != NULL && tracectx_parse(traceparent, &parent) == 0)
+	if (traceparent != NULL && tracectx_parse_text(traceparent,
+	    parent.trace_id, parent.span_id, &parent.sampled) == 0) {
+		parent.trace_id[32] = parent.span_id[16] = '\0';
 		return span_new(w, name, &parent, kind);
+	}
 	return span_new(w, name, NULL, kind);
 }
 
@@ -367,7 +384,11 @@ plba_span_traceparent(const plba_span *s, char *buf, size_t len)
 {
 	if (s == NULL || s->inert || len < TRACEPARENT_LEN + 1)
 		return -1;
-	tracectx_format(&s->ctx, buf);
+	memcpy(buf, "00-", 3);
+	memcpy(buf + 3, s->ctx.trace_id, 32);
+	buf[35] = '-';
+	memcpy(buf + 36, s->ctx.span_id, 16);
+	memcpy(buf + 52, s->ctx.sampled ? "-01" : "-00", 4);
 	return 0;
 }
 

@@ -501,21 +501,16 @@ trace_u64(uint64_t v, char buf[20], size_t *len)
 }
 
 void
-rec_text_ids(struct rec_text *t, const uint8_t trace_id[16],
-    const uint8_t span_id[8], const uint8_t *parent_id)
+rec_text_ids(struct rec_text *t, const char trace_id[32],
+    const char span_id[16], const char *parent_id)
 {
-	char hex[33];
-
 	REC_TEXT_LIT(t, "{\"trace_id\":\"");
-	trace_hex(trace_id, 16, hex);
-	rec_text_put(t, hex, 32);
+	rec_text_put(t, trace_id, 32);
 	REC_TEXT_LIT(t, "\",\"span_id\":\"");
-	trace_hex(span_id, 8, hex);
-	rec_text_put(t, hex, 16);
+	rec_text_put(t, span_id, 16);
 	if (parent_id != NULL) {
 		REC_TEXT_LIT(t, "\",\"parent_span_id\":\"");
-		trace_hex(parent_id, 8, hex);
-		rec_text_put(t, hex, 16);
+		rec_text_put(t, parent_id, 16);
 	}
 	REC_TEXT_LIT(t, "\"");
 }

@@ -71,11 +71,11 @@ void	 rec_text_init(struct rec_text *, char *buf, size_t cap);
 bool	 rec_text_grow(struct rec_text *, size_t n);
 void	 rec_text_lit(struct rec_text *, const char *s);	/* as it is */
 void	 rec_text_u64(struct rec_text *, uint64_t);	/* in decimal */
-/* A record's first members, libplba's and the master's alike:
- * {"trace_id":"...","span_id":"..." and, unless parent_id is NULL,
- * ,"parent_span_id":"..."; the next member goes on with its comma. */
-void	 rec_text_ids(struct rec_text *, const uint8_t trace_id[16],
-	    const uint8_t span_id[8], const uint8_t *parent_id);
+/* A span record's first members, from ids in hex (32, 16 and 16
+ * digits): {"trace_id":"...","span_id":"..." and, unless parent_id is
+ * NULL, ,"parent_span_id":"..."; the next member goes on with its comma. */
+void	 rec_text_ids(struct rec_text *, const char trace_id[32],
+	    const char span_id[16], const char *parent_id);
 /* s quoted as cJSON prints a string: \" \\ \b \f \n \r \t, other
  * control characters as \u00xx, every other byte as it is. */
 void	 rec_text_quote(struct rec_text *, const char *s);
