@@ -974,10 +974,7 @@ handle_task(plba_worker *w, const struct reg_worker *r, plba_task *t)
 	name[sizeof("process ") - 1 + qlen] = '\0';
 	s = trace_resume_kind(w, plba_task_meta(t, "traceparent"), name,
 	    "consumer");
-	trace_span_set_own_str(s, "plba.queue", t->queue);
-	trace_span_set_own_str(s, "plba.task.name", t->name);
-	trace_span_set_own_str(s, "plba.task.id", t->id);
-	trace_span_set_own_int(s, "plba.task.attempt", t->attempt);
+	trace_span_set_task(s, t->queue, t->name, t->id, t->attempt);
 	res = r->handler(w, t, r->handler_arg);
 	switch (res) {
 	case PLBA_TASK_OK:

@@ -30,6 +30,14 @@ void	trace_span_set_own_str(struct plba_span *, const char *key,
 	    const char *value);
 void	trace_span_set_own_int(struct plba_span *, const char *key,
 	    long long value);
+/*
+ * A consumer span's plba.queue, plba.task.name, plba.task.id and
+ * plba.task.attempt, first among its attributes, as the four calls above
+ * would set them.  The strings are the task's: they must outlive the
+ * span.
+ */
+void	trace_span_set_task(struct plba_span *, const char *queue,
+	    const char *name, const char *id, unsigned attempt);
 
 /* Runs one worker to its end; returns the process exit status.  healths
  * (may be NULL) are the module's health contributors. */

@@ -44,6 +44,21 @@ struct plba_span {
 	const char	*kind;
 	char		*name;
 	uint64_t	 start_ns;
+	/*
+	 * A consumer span's four attributes of the task (plba.queue,
+	 * .task.name, .task.id, .task.attempt), first of all: kept as the
+	 * task's own strings, which outlive the span, and printed from them
+	 * with the record.  Set one by one they were a fifth of what a
+	 * consumer's span cost.  queue is NULL when there are none, or once
+	 * they have been made attributes like any other (a handler set one
+	 * of their keys).
+	 */
+	struct {
+		const char	*queue;
+		const char	*name;
+		const char	*id;
+		unsigned	 attempt;
+	}		 task;
 	struct attr	*attrs;		/* in the order last set */
 	size_t		 nattrs;
 	size_t		 attrs_cap;
@@ -190,10 +205,25 @@ plba_span_current(plba_worker *w)
 	return current != NULL && current->w == w ? current : NULL;
 }
 
+static void task_attrs_made_common(plba_span *);
+
+/* One of the four attributes of s->task. */
+static bool
+task_key(const char *key, size_t klen)
+{
+	switch (klen) {
+	case 10: return memcmp(key, "plba.queue", 10) == 0;
+	case 12: return memcmp(key, "plba.task.id", 12) == 0;
+	case 14: return memcmp(key, "plba.task.name", 14) == 0;
+	case 17: return memcmp(key, "plba.task.attempt", 17) == 0;
+	default: return false;
+	}
+}
+
 /*
  * Sets key to a printed value (vlen bytes); setting a key again replaces
  * its value and moves it last, as cJSON's delete-and-add did.  One
- * allocation an attribute: a consumer's span has five.
+ * allocation an attribute.
  */
 static void
 set(plba_span *s, const char *key, const char *value, size_t vlen, bool own)
@@ -205,6 +235,8 @@ set(plba_span *s, const char *key, const char *value, size_t vlen, bool own)
 	if (!recording(s) || key == NULL || value == NULL)
 		return;
 	klen = strlen(key);
+	if (s->task.queue != NULL && task_key(key, klen))
+		task_attrs_made_common(s);
 	for (i = 0; i < s->nattrs; i++)
 		if (s->attrs[i].klen == klen &&
 		    memcmp(s->attrs[i].key, key, klen) == 0) {
@@ -312,6 +344,42 @@ set_int(plba_span *s, const char *key, long long value, bool own)
 	} else
 		rec_text_u64(&t, (uint64_t)value);
 	set(s, key, t.s, t.len, own);
+}
+
+void
+trace_span_set_task(plba_span *s, const char *queue, const char *name,
+    const char *id, unsigned attempt)
+{
+	if (!recording(s))
+		return;
+	s->task.queue = queue != NULL ? queue : "";
+	s->task.name = name != NULL ? name : "";
+	s->task.id = id != NULL ? id : "";
+	s->task.attempt = attempt;
+}
+
+/*
+ * A handler sets one of the task's keys: the four become attributes like
+ * any other, first, where trace_span_set_task() put them, so that setting
+ * the key again moves it last, as it would any attribute.
+ */
+static void
+task_attrs_made_common(plba_span *s)
+{
+	const char *queue = s->task.queue;
+	struct attr made[4];
+	size_t before = s->nattrs, n;
+
+	s->task.queue = NULL;
+	set_str(s, "plba.queue", queue, true);
+	set_str(s, "plba.task.name", s->task.name, true);
+	set_str(s, "plba.task.id", s->task.id, true);
+	set_int(s, "plba.task.attempt", s->task.attempt, true);
+	/* Fewer than four when memory ran out. */
+	n = s->nattrs - before;
+	memcpy(made, s->attrs + before, n * sizeof(*made));
+	memmove(s->attrs + n, s->attrs, before * sizeof(*s->attrs));
+	memcpy(s->attrs, made, n * sizeof(*made));
 }
 
 void
@@ -427,10 +495,20 @@ record(const plba_span *s, uint64_t end_ns, struct rec_text *t)
 	REC_TEXT_LIT(t, "\",\"end_ns\":\"");
 	rec_text_u64(t, end_ns);
 	rec_text_put(t, "\"", 1);
+	if (s->task.queue != NULL) {
+		REC_TEXT_LIT(t, ",\"attributes\":{\"plba.queue\":");
+		rec_text_quote(t, s->task.queue);
+		REC_TEXT_LIT(t, ",\"plba.task.name\":");
+		rec_text_quote(t, s->task.name);
+		REC_TEXT_LIT(t, ",\"plba.task.id\":");
+		rec_text_quote(t, s->task.id);
+		REC_TEXT_LIT(t, ",\"plba.task.attempt\":");
+		rec_text_u64(t, s->task.attempt);
+	}
 	for (i = 0; i < s->nattrs; i++) {
 		const struct attr *a = &s->attrs[i];
 
-		if (i == 0)
+		if (i == 0 && s->task.queue == NULL)
 			REC_TEXT_LIT(t, ",\"attributes\":{");
 		else
 			REC_TEXT_LIT(t, ",");
@@ -443,7 +521,7 @@ record(const plba_span *s, uint64_t end_ns, struct rec_text *t)
 		REC_TEXT_LIT(t, ":");
 		rec_text_put(t, a->value, a->vlen);
 	}
-	if (s->nattrs > 0)
+	if (s->nattrs > 0 || s->task.queue != NULL)
 		rec_text_put(t, "}", 1);
 	if (s->events.len > 0) {
 		REC_TEXT_LIT(t, ",\"events\":[");

@@ -377,6 +377,71 @@ START_TEST(own_keys_print_alike)
 }
 END_TEST
 
+/*
+ * A consumer span's task attributes are kept as the task's strings and
+ * printed with the record; a handler that sets one of their keys makes
+ * them attributes like any other.  Either way the record reads as the
+ * four sets one by one would have made it.
+ */
+START_TEST(task_attrs_as_four_sets)
+{
+	static const char *const ops[][12] = {
+		{ NULL },
+		{ "x", NULL },
+		{ "x", "plba.queue", NULL },
+		{ "plba.task.id", "y", NULL },
+		{ "k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9",
+		    "plba.task.attempt", NULL },
+		{ "plba.task.outcome", "plba.task.name", "plba.task.outcome",
+		    NULL },
+	};
+	plba_span *s[2];
+	const char *a[2];
+	size_t i, k, way;
+
+	reset();
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		for (way = 0; way < 2; way++) {
+			s[way] = trace_resume_kind(W, "00-4bf92f3577b34da6a3ce929"
+			    "d0e0e4736-00f067aa0ba902b7-01", "process q\"1",
+			    "consumer");
+			if (way == 0)
+				trace_span_set_task(s[way], "q\"1", NULL,
+				    "30247", 3);
+			else {
+				trace_span_set_own_str(s[way], "plba.queue",
+				    "q\"1");
+				trace_span_set_own_str(s[way],
+				    "plba.task.name", "");
+				trace_span_set_own_str(s[way], "plba.task.id",
+				    "30247");
+				trace_span_set_own_int(s[way],
+				    "plba.task.attempt", 3);
+			}
+			for (k = 0; ops[i][k] != NULL; k++)
+				plba_span_set_str(s[way], ops[i][k], "v");
+			trace_span_set_own_str(s[way], "plba.task.outcome",
+			    "ack");
+			plba_span_ok(s[way]);
+			plba_span_end(s[way]);
+		}
+		ck_assert_uint_eq(nsent, 2);
+		for (way = 0; way < 2; way++)
+			ck_assert_ptr_nonnull(a[way] = strstr(sent_text[way],
+			    ",\"attributes\":"));
+		ck_assert_str_eq(a[0], a[1]);
+		if (i == 0)
+			ck_assert_str_eq(a[0], ",\"attributes\":{\"plba.queue\":"
+			    "\"q\\\"1\",\"plba.task.name\":\"\",\"plba.task.id\":"
+			    "\"30247\",\"plba.task.attempt\":3,"
+			    "\"plba.task.outcome\":\"ack\"},\"status\":"
+			    "{\"code\":\"ok\"}}");
+		drain();
+	}
+	reset();
+}
+END_TEST
+
 /* Integers keep every digit: a double would round those past 2^53. */
 START_TEST(ints_keep_every_digit)
 {
@@ -546,6 +611,7 @@ suite(void)
 	tcase_add_test(sp, records_print_as_cjson_would);
 	tcase_add_test(sp, ints_keep_every_digit);
 	tcase_add_test(sp, own_keys_print_alike);
+	tcase_add_test(sp, task_attrs_as_four_sets);
 	tcase_add_test(sp, resume_continues_remote_trace);
 	tcase_add_test(sp, unsampled_is_not_recorded_but_propagates);
 	tcase_add_test(sp, tracing_off_is_inert);
