@@ -440,9 +440,10 @@ four_and_four_digits(uint32_t a, uint32_t b)
 	    (short)(1 << 15), 1 << 7, 1 << 11, 1 << 14, (short)(1 << 15));
 	__m128i n, q;
 
-	n = _mm_setr_epi16((short)(4 * a), (short)(4 * a), (short)(4 * a),
-	    (short)(4 * a), (short)(4 * b), (short)(4 * b), (short)(4 * b),
-	    (short)(4 * b));
+	/* 4a and 4b in the low lanes, then each copied across its four. */
+	n = _mm_cvtsi32_si128((int)(4 * a | 4 * b << 16));
+	n = _mm_unpacklo_epi16(n, n);
+	n = _mm_unpacklo_epi32(n, n);
 	q = _mm_mulhi_epu16(_mm_mulhi_epu16(n, m), shift);
 	return _mm_sub_epi16(q, _mm_slli_epi64(_mm_mullo_epi16(q,
 	    _mm_set1_epi16(10)), 16));
