@@ -978,15 +978,15 @@ handle_task(plba_worker *w, const struct reg_worker *r, plba_task *t)
 	res = r->handler(w, t, r->handler_arg);
 	switch (res) {
 	case PLBA_TASK_OK:
-		trace_span_set_own_str(s, "plba.task.outcome", "ack");
+		trace_span_set_outcome(s, "ack");
 		plba_span_ok(s);
 		break;
 	case PLBA_TASK_RETRY:
-		trace_span_set_own_str(s, "plba.task.outcome", "nack-retry");
+		trace_span_set_outcome(s, "nack-retry");
 		plba_span_error(s, "%s", t->error[0] ? t->error : "retry");
 		break;
 	default:	/* anything else is treated as FAIL */
-		trace_span_set_own_str(s, "plba.task.outcome", "nack-dead");
+		trace_span_set_outcome(s, "nack-dead");
 		plba_span_error(s, "%s", t->error[0] ? t->error : "failed");
 		break;
 	}

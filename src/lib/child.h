@@ -38,6 +38,9 @@ void	trace_span_set_own_int(struct plba_span *, const char *key,
  */
 void	trace_span_set_task(struct plba_span *, const char *queue,
 	    const char *name, const char *id, unsigned attempt);
+/* Its plba.task.outcome, last among its attributes: a word of the
+ * library's own ("ack", ...), a literal with nothing to escape. */
+void	trace_span_set_outcome(struct plba_span *, const char *outcome);
 
 /* Runs one worker to its end; returns the process exit status.  healths
  * (may be NULL) are the module's health contributors. */

@@ -58,6 +58,9 @@ struct plba_span {
 		const char	*name;
 		const char	*id;
 		unsigned	 attempt;
+		/* plba.task.outcome, last of all: one of the queue
+		 * worker's words ("ack"...), or NULL. */
+		const char	*outcome;
 	}		 task;
 	struct attr	*attrs;		/* in the order last set */
 	size_t		 nattrs;
@@ -207,6 +210,8 @@ plba_span_current(plba_worker *w)
 
 static void task_attrs_made_common(plba_span *);
 
+#define OUTCOME_KEY	"plba.task.outcome"
+
 /* One of the four attributes of s->task. */
 static bool
 task_key(const char *key, size_t klen)
@@ -220,6 +225,23 @@ task_key(const char *key, size_t klen)
 	}
 }
 
+/* Takes key (klen bytes) out of the attributes, if it is there. */
+static void
+attr_remove(plba_span *s, const char *key, size_t klen)
+{
+	size_t i;
+
+	for (i = 0; i < s->nattrs; i++)
+		if (s->attrs[i].klen == klen &&
+		    memcmp(s->attrs[i].key, key, klen) == 0) {
+			span_release(s, s->attrs[i].key);
+			memmove(&s->attrs[i], &s->attrs[i + 1],
+			    (s->nattrs - i - 1) * sizeof(*s->attrs));
+			s->nattrs--;
+			return;
+		}
+}
+
 /*
  * Sets key to a printed value (vlen bytes); setting a key again replaces
  * its value and moves it last, as cJSON's delete-and-add did.  One
@@ -229,7 +251,7 @@ static void
 set(plba_span *s, const char *key, const char *value, size_t vlen, bool own)
 {
 	struct attr *a;
-	size_t i, klen, cap;
+	size_t klen, cap;
 	char *block;
 
 	if (!recording(s) || key == NULL || value == NULL)
@@ -237,15 +259,12 @@ set(plba_span *s, const char *key, const char *value, size_t vlen, bool own)
 	klen = strlen(key);
 	if (s->task.queue != NULL && task_key(key, klen))
 		task_attrs_made_common(s);
-	for (i = 0; i < s->nattrs; i++)
-		if (s->attrs[i].klen == klen &&
-		    memcmp(s->attrs[i].key, key, klen) == 0) {
-			span_release(s, s->attrs[i].key);
-			memmove(&s->attrs[i], &s->attrs[i + 1],
-			    (s->nattrs - i - 1) * sizeof(*s->attrs));
-			s->nattrs--;
-			break;
-		}
+	/* Set after the outcome (a handler cannot; the library's tests
+	 * may): it replaces it. */
+	if (s->task.outcome != NULL && klen == sizeof(OUTCOME_KEY) - 1 &&
+	    memcmp(key, OUTCOME_KEY, klen) == 0)
+		s->task.outcome = NULL;
+	attr_remove(s, key, klen);
 	if (s->nattrs == s->attrs_cap) {
 		cap = s->attrs_cap * 2;
 		if (s->attrs == s->attrs_here) {
@@ -356,6 +375,17 @@ trace_span_set_task(plba_span *s, const char *queue, const char *name,
 	s->task.name = name != NULL ? name : "";
 	s->task.id = id != NULL ? id : "";
 	s->task.attempt = attempt;
+}
+
+void
+trace_span_set_outcome(plba_span *s, const char *outcome)
+{
+	if (!recording(s))
+		return;
+	/* The handler's own value of the key goes, as setting it again
+	 * would make it go. */
+	attr_remove(s, OUTCOME_KEY, sizeof(OUTCOME_KEY) - 1);
+	s->task.outcome = outcome;
 }
 
 /*
@@ -521,7 +551,16 @@ record(const plba_span *s, uint64_t end_ns, struct rec_text *t)
 		REC_TEXT_LIT(t, ":");
 		rec_text_put(t, a->value, a->vlen);
 	}
-	if (s->nattrs > 0 || s->task.queue != NULL)
+	if (s->task.outcome != NULL) {
+		if (s->nattrs == 0 && s->task.queue == NULL)
+			REC_TEXT_LIT(t, ",\"attributes\":{");
+		else
+			REC_TEXT_LIT(t, ",");
+		REC_TEXT_LIT(t, "\"" OUTCOME_KEY "\":\"");
+		rec_text_lit(t, s->task.outcome);
+		REC_TEXT_LIT(t, "\"");
+	}
+	if (s->nattrs > 0 || s->task.queue != NULL || s->task.outcome != NULL)
 		rec_text_put(t, "}", 1);
 	if (s->events.len > 0) {
 		REC_TEXT_LIT(t, ",\"events\":[");

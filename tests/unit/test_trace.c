@@ -378,10 +378,11 @@ START_TEST(own_keys_print_alike)
 END_TEST
 
 /*
- * A consumer span's task attributes are kept as the task's strings and
- * printed with the record; a handler that sets one of their keys makes
- * them attributes like any other.  Either way the record reads as the
- * four sets one by one would have made it.
+ * A consumer span's task attributes are kept as the task's strings, and
+ * its outcome as the library's word, and printed with the record; a
+ * handler that sets one of the task's keys makes them attributes like any
+ * other.  Either way the record reads as the five sets one by one would
+ * have made it.
  */
 START_TEST(task_attrs_as_four_sets)
 {
@@ -420,8 +421,11 @@ START_TEST(task_attrs_as_four_sets)
 			}
 			for (k = 0; ops[i][k] != NULL; k++)
 				plba_span_set_str(s[way], ops[i][k], "v");
-			trace_span_set_own_str(s[way], "plba.task.outcome",
-			    "ack");
+			if (way == 0)
+				trace_span_set_outcome(s[way], "ack");
+			else
+				trace_span_set_own_str(s[way],
+				    "plba.task.outcome", "ack");
 			plba_span_ok(s[way]);
 			plba_span_end(s[way]);
 		}
