@@ -24,16 +24,10 @@ int	child_send_trace(struct plba_worker *, const char *json, size_t len);
 /* A span resumed from a traceparent, of the given kind ("consumer"). */
 struct plba_span *trace_resume_kind(struct plba_worker *, const char *traceparent,
 	    const char *name, const char *kind);
-/* plba_span_set_str() and _int() for a key of the library's own, which
- * is printable ASCII with nothing to escape (plba.queue...). */
-void	trace_span_set_own_str(struct plba_span *, const char *key,
-	    const char *value);
-void	trace_span_set_own_int(struct plba_span *, const char *key,
-	    long long value);
 /*
  * A consumer span's plba.queue, plba.task.name, plba.task.id and
- * plba.task.attempt, first among its attributes, as the four calls above
- * would set them.  The strings are the task's: they must outlive the
+ * plba.task.attempt, first among its attributes, as four calls of
+ * plba_span_set_str() and _int() would set them.  The strings are the task's: they must outlive the
  * span.
  */
 void	trace_span_set_task(struct plba_span *, const char *queue,

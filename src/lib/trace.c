@@ -331,18 +331,6 @@ plba_span_set_str(plba_span *s, const char *key, const char *value)
 }
 
 /*
- * Internal: the queue worker's five attributes of every task.  Their keys
- * are the library's own words, so the record puts them without the
- * escaping scan a caller's key needs: five scans were a tenth of what a
- * consumer's span cost.
- */
-void
-trace_span_set_own_str(plba_span *s, const char *key, const char *value)
-{
-	set_str(s, key, value, true);
-}
-
-/*
  * Every digit, in int range or not.  cJSON would print one past int range
  * as a double, which the master's scan knows: such a record takes the
  * master's parsing way, which keeps the digits (otlp_parse_record()).
@@ -416,12 +404,6 @@ void
 plba_span_set_int(plba_span *s, const char *key, long long value)
 {
 	set_int(s, key, value, false);
-}
-
-void
-trace_span_set_own_int(plba_span *s, const char *key, long long value)
-{
-	set_int(s, key, value, true);
 }
 
 void
