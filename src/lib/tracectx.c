@@ -428,8 +428,8 @@ eight_digits(uint32_t v, char *end, bool leading)
  * shift done as a multiply too, so that every lane has its own; then
  * each lane less ten times its left neighbour is one digit.  4n fits 16
  * bits, and each m_k / 2^(16 + s_k) is 1/4 of 10^-(3-k) to within 6e-5,
- * close enough to be exact below 10 000 (the unit test tries each
- * length at both ends).
+ * close enough to be exact below 10 000 (test_span_text tries every
+ * value in every group).
  */
 static __m128i
 four_and_four_digits(uint32_t a, uint32_t b)
