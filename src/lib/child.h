@@ -27,8 +27,8 @@ struct plba_span *trace_resume_kind(struct plba_worker *, const char *traceparen
 /*
  * A consumer span's plba.queue, plba.task.name, plba.task.id and
  * plba.task.attempt, first among its attributes, as four calls of
- * plba_span_set_str() and _int() would set them.  The strings are the task's: they must outlive the
- * span.
+ * plba_span_set_str() and _int() would set them.  The strings are the
+ * task's: they must outlive the span.
  */
 void	trace_span_set_task(struct plba_span *, const char *queue,
 	    const char *name, const char *id, unsigned attempt);

@@ -464,11 +464,8 @@ plba_span_traceparent(const plba_span *s, char *buf, size_t len)
 {
 	if (s == NULL || s->inert || len < TRACEPARENT_LEN + 1)
 		return -1;
-	memcpy(buf, "00-", 3);
-	memcpy(buf + 3, s->ctx.trace_id, 32);
-	buf[35] = '-';
-	memcpy(buf + 36, s->ctx.span_id, 16);
-	memcpy(buf + 52, s->ctx.sampled ? "-01" : "-00", 4);
+	tracectx_format_text(s->ctx.trace_id, s->ctx.span_id, s->ctx.sampled,
+	    buf);
 	return 0;
 }
 
@@ -486,6 +483,17 @@ plba_trace_message(plba_worker *w, const char *fmt, ...)
 	plba_span_event(current, msg);
 }
 
+/* Before an attribute: the object opened for the first, a comma after. */
+static void
+next_attr(struct rec_text *t, bool *opened)
+{
+	if (*opened)
+		REC_TEXT_LIT(t, ",");
+	else
+		REC_TEXT_LIT(t, ",\"attributes\":{");
+	*opened = true;
+}
+
 /*
  * The record, printed as cJSON would print it (tracectx.h) so that the
  * master writes it to a trace file as it stands.  Into buf when it fits.
@@ -493,6 +501,7 @@ plba_trace_message(plba_worker *w, const char *fmt, ...)
 static const char *
 record(const plba_span *s, uint64_t end_ns, struct rec_text *t)
 {
+	bool opened = false;
 	size_t i;
 
 	rec_text_ids(t, s->ctx.trace_id, s->ctx.span_id,
@@ -508,7 +517,8 @@ record(const plba_span *s, uint64_t end_ns, struct rec_text *t)
 	rec_text_u64(t, end_ns);
 	rec_text_put(t, "\"", 1);
 	if (s->task.queue != NULL) {
-		REC_TEXT_LIT(t, ",\"attributes\":{\"plba.queue\":");
+		next_attr(t, &opened);
+		REC_TEXT_LIT(t, "\"plba.queue\":");
 		rec_text_quote(t, s->task.queue);
 		REC_TEXT_LIT(t, ",\"plba.task.name\":");
 		rec_text_quote(t, s->task.name);
@@ -520,10 +530,7 @@ record(const plba_span *s, uint64_t end_ns, struct rec_text *t)
 	for (i = 0; i < s->nattrs; i++) {
 		const struct attr *a = &s->attrs[i];
 
-		if (i == 0 && s->task.queue == NULL)
-			REC_TEXT_LIT(t, ",\"attributes\":{");
-		else
-			REC_TEXT_LIT(t, ",");
+		next_attr(t, &opened);
 		if (a->own) {
 			REC_TEXT_LIT(t, "\"");
 			rec_text_put(t, a->key, a->klen);
@@ -534,15 +541,12 @@ record(const plba_span *s, uint64_t end_ns, struct rec_text *t)
 		rec_text_put(t, a->value, a->vlen);
 	}
 	if (s->task.outcome != NULL) {
-		if (s->nattrs == 0 && s->task.queue == NULL)
-			REC_TEXT_LIT(t, ",\"attributes\":{");
-		else
-			REC_TEXT_LIT(t, ",");
+		next_attr(t, &opened);
 		REC_TEXT_LIT(t, "\"" OUTCOME_KEY "\":\"");
 		rec_text_lit(t, s->task.outcome);
 		REC_TEXT_LIT(t, "\"");
 	}
-	if (s->nattrs > 0 || s->task.queue != NULL || s->task.outcome != NULL)
+	if (opened)
 		rec_text_put(t, "}", 1);
 	if (s->events.len > 0) {
 		REC_TEXT_LIT(t, ",\"events\":[");

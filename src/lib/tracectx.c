@@ -214,14 +214,22 @@ trace_hex(const uint8_t *in, size_t n, char *out)
 void
 tracectx_format(const struct tracectx *c, char *buf)
 {
+	char trace_id[33], span_id[17];
+
+	trace_hex(c->trace_id, 16, trace_id);
+	trace_hex(c->span_id, 8, span_id);
+	tracectx_format_text(trace_id, span_id, c->sampled, buf);
+}
+
+void
+tracectx_format_text(const char trace_id[32], const char span_id[16],
+    bool sampled, char *buf)
+{
 	memcpy(buf, "00-", 3);
-	trace_hex(c->trace_id, 16, buf + 3);
+	memcpy(buf + 3, trace_id, 32);
 	buf[35] = '-';
-	trace_hex(c->span_id, 8, buf + 36);
-	buf[52] = '-';
-	buf[53] = '0';
-	buf[54] = c->sampled ? '1' : '0';
-	buf[55] = '\0';
+	memcpy(buf + 36, span_id, 16);
+	memcpy(buf + 52, sampled ? "-01" : "-00", 4);
 }
 
 uint64_t

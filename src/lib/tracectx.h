@@ -34,6 +34,9 @@ int	tracectx_parse_text(const char *, char trace_id[32], char span_id[16],
 	    bool *sampled);
 /* Always version 00; buf needs TRACEPARENT_LEN + 1 bytes. */
 void	tracectx_format(const struct tracectx *, char *buf);
+/* The same from ids in hex (32 and 16 digits, NUL or not). */
+void	tracectx_format_text(const char trace_id[32], const char span_id[16],
+	    bool sampled, char *buf);
 /*
  * Head sampling by trace id, so that every process deciding about one
  * trace decides alike: a new trace is recorded when the last 56 bits of
